@@ -1,0 +1,33 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test migrate bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create the virtualenv and install the app with its test tools
+
+var/local.env: | $(STAMP)
+	$(BIN)/python -c 'from runtime.config import write_local_env; write_local_env()'
+
+migrate: $(STAMP) var/local.env  ## bring DATABASE_URL (default: SQLite under var/) to the latest schema
+	$(BIN)/loyalty db upgrade
+
+run: $(STAMP) var/local.env  ## web + worker + scheduler (+ embedded Redis when REDIS_URL is unset)
+	$(BIN)/python -m runtime.launcher
+
+test: $(STAMP)  ## the whole suite: starts its own Redis and PostgreSQL
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) var/local.env  ## benchmarks; figures written to bench/results.md
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,43 @@
+"""`loyalty shops`: install a shop the way a merchant-created custom app does (a pasted token)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from cli.common import context
+
+
+@click.group()
+def shops() -> None:
+    """Installed shops."""
+
+
+@shops.command("add")
+@click.argument("shop")
+@click.option("--token", required=True, help="The shop's Admin API access token (stored encrypted).")
+def add(shop: str, token: str) -> None:
+    """Register SHOP (name.myshopify.com) with its Admin API access token."""
+    from loyalty.shops import install_shop, valid_shop_domain
+    from runtime.crypto import encrypt_token
+
+    if not valid_shop_domain(shop):
+        raise click.BadParameter(f"{shop!r} is not a shop domain (expected name.myshopify.com)", param_hint="SHOP")
+    ctx = context()
+    with ctx.engine.begin() as conn:
+        ref = install_shop(conn, shop, encrypt_token(ctx.config.encryption_keys, token),
+                           datetime.now(timezone.utc))
+    click.echo(f"shop {ref.domain} installed (programme version {ref.settings_version})")
+
+
+@shops.command("list")
+def list_shops() -> None:
+    """List shops with their install state."""
+    from sqlalchemy import select
+
+    from db.tables import shops as t
+
+    with context().engine.connect() as conn:
+        for row in conn.execute(select(t.c.domain, t.c.installed_at, t.c.uninstalled_at, t.c.settings_version)):
+            state = "uninstalled" if row.uninstalled_at else "installed"
+            click.echo(f"{row.domain}\t{state}\tprogramme v{row.settings_version}")

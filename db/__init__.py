@@ -1,0 +1,1 @@
+"""Persistence: the schema (tables and its invariants), engines, migrations."""

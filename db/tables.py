@@ -1,0 +1,141 @@
+"""The schema as SQLAlchemy Core tables. Invariants live here (UNIQUE keys, CHECKs, foreign keys) and in
+the triggers the migration adds, so a race or a bug in Python cannot break them."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, LargeBinary,
+    MetaData, Numeric, String, Table, Text, UniqueConstraint, text,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+Money = Numeric(18, 4, asdecimal=True)
+UtcDateTime = DateTime(timezone=True)
+
+ENTRY_KINDS = ("earn", "mature", "claw_back", "void", "expire", "redeem", "recredit", "adjust")
+"""Ledger entry kinds. `void` is a cancelled order taking back what it still held."""
+
+shops = Table(
+    "shops", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("domain", String(255), nullable=False, unique=True),
+    Column("access_token", LargeBinary, nullable=True, doc="Fernet-encrypted Admin API token"),
+    Column("scopes", Text, nullable=True),
+    Column("installed_at", UtcDateTime, nullable=False),
+    Column("uninstalled_at", UtcDateTime, nullable=True),
+    Column("settings_version", Integer, nullable=False, server_default=text("1")),
+)
+
+programme_settings = Table(
+    "programme_settings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False, doc="JSON of loyalty.programme.Programme"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop_id", "version", name="uq_programme_settings_shop_version"),
+    CheckConstraint("version >= 1", name="version_positive"),
+)
+
+webhook_inbox = Table(
+    "webhook_inbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("webhook_id", String(255), nullable=False, unique=True),
+    Column("shop_domain", String(255), nullable=False),
+    Column("topic", String(100), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("processed_at", UtcDateTime, nullable=True),
+    Column("failed_at", UtcDateTime, nullable=True, doc="set when attempts are exhausted"),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_error", Text, nullable=True),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+)
+Index("ix_webhook_inbox_unprocessed", webhook_inbox.c.id,
+      sqlite_where=text("processed_at IS NULL AND failed_at IS NULL"),
+      postgresql_where=text("processed_at IS NULL AND failed_at IS NULL"))
+
+customers = Table(
+    "customers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("shopify_customer_id", BigInteger, nullable=True),
+    Column("email", String(320), nullable=True, doc="normalised: trimmed, lower-case"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop_id", "shopify_customer_id", name="uq_customers_shop_shopify_id"),
+    UniqueConstraint("shop_id", "email", name="uq_customers_shop_email"),
+    CheckConstraint("shopify_customer_id IS NOT NULL OR email IS NOT NULL", name="identified"),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("shopify_order_id", BigInteger, nullable=False),
+    Column("name", String(64), nullable=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=True),
+    Column("source_name", String(100), nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("merchandise", Money, nullable=True, doc="sum of line price x qty - discounts, shop money"),
+    Column("non_earning_paid", Money, nullable=True, doc="paid by gift card or store credit"),
+    Column("paid_at", UtcDateTime, nullable=True, doc="processed_at of the paid order"),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    Column("excluded_reason", String(200), nullable=True),
+    Column("award", Integer, nullable=True, doc="points the order earns before refunds"),
+    Column("pending_until", UtcDateTime, nullable=True),
+    Column("settings_version", Integer, nullable=True),
+    UniqueConstraint("shop_id", "shopify_order_id", name="uq_orders_shop_order"),
+    CheckConstraint("award IS NULL OR award >= 0", name="award_not_negative"),
+    CheckConstraint("merchandise IS NULL OR merchandise >= 0", name="merchandise_not_negative"),
+)
+Index("ix_orders_customer", orders.c.customer_id)
+Index("ix_orders_pending_until", orders.c.pending_until)
+
+refunds = Table(
+    "refunds", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("shopify_refund_id", BigInteger, nullable=False),
+    Column("shopify_order_id", BigInteger, nullable=False, doc="no FK: a refund may arrive before its order"),
+    Column("merchandise", Money, nullable=False, doc="sum of refund_line_items subtotal, shop money"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop_id", "shopify_refund_id", name="uq_refunds_shop_refund"),
+    CheckConstraint("merchandise >= 0", name="merchandise_not_negative"),
+)
+Index("ix_refunds_order", refunds.c.shop_id, refunds.c.shopify_order_id)
+
+ledger_entries = Table(
+    "ledger_entries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=True, doc="NULL once the customer is redacted"),
+    Column("order_id", ForeignKey("orders.id"), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("pending", Integer, nullable=False, server_default=text("0")),
+    Column("available", Integer, nullable=False, server_default=text("0")),
+    Column("reason", Text, nullable=False),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("effective_at", UtcDateTime, nullable=False, doc="the business time of the event"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("settings_version", Integer, nullable=True),
+    Column("actor", String(255), nullable=True, doc="who made a manual adjustment"),
+    CheckConstraint("kind IN (%s)" % ", ".join(f"'{k}'" for k in ENTRY_KINDS), name="kind_known"),
+    CheckConstraint(
+        "(kind = 'earn' AND pending > 0 AND available = 0)"
+        " OR (kind = 'mature' AND pending < 0 AND available = -pending)"
+        " OR (kind IN ('claw_back', 'void') AND pending <= 0 AND available <= 0 AND pending + available < 0)"
+        " OR (kind IN ('expire', 'redeem') AND pending = 0 AND available < 0)"
+        " OR (kind = 'recredit' AND pending = 0 AND available > 0)"
+        " OR (kind = 'adjust' AND pending = 0 AND available <> 0)",
+        name="signs_match_kind",
+    ),
+)
+Index("ix_ledger_entries_customer", ledger_entries.c.customer_id)
+Index("ix_ledger_entries_order", ledger_entries.c.order_id)

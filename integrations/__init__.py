@@ -1,0 +1,1 @@
+"""Adapters to the outside world (Shopify); no loyalty rules live here."""

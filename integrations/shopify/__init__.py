@@ -1,0 +1,1 @@
+"""Shopify Admin GraphQL adapter: client, shared rate budget, documents and typed reads."""

@@ -1,0 +1,39 @@
+"""Every GraphQL document the app sends to the Admin API, each a named operation.
+
+Keeping them here, as constants, lets one test validate all of them against
+Shopify's published schema (tests/test_graphql_documents.py). Add new documents
+as UPPER_CASE string constants: ALL_DOCUMENTS picks them up by itself, so none
+can be sent without having been validated.
+"""
+
+ORDER_TRANSACTIONS = """
+query OrderTransactions($id: ID!) {
+  order(id: $id) {
+    id
+    transactions(first: 100) {
+      gateway
+      kind
+      status
+      amountSet {
+        shopMoney {
+          amount
+          currencyCode
+        }
+      }
+    }
+  }
+}
+"""
+
+
+def _collect_documents(namespace):
+    """Every UPPER_CASE string constant of this module, by constant name."""
+    return {
+        name: value
+        for name, value in namespace.items()
+        if name.isupper() and not name.startswith("_") and isinstance(value, str)
+    }
+
+
+ALL_DOCUMENTS = _collect_documents(globals())
+"""Constant name -> document, for validation in tests."""

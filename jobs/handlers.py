@@ -1,0 +1,102 @@
+"""Route commands to domain services, and fetch from Shopify what an event needs before the transaction."""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from db.tables import orders
+from loyalty import customers, orders as order_service
+from loyalty.commands import LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund
+from loyalty.shops import ShopRef, UnknownShop, encrypted_token, get_shop, programme
+from runtime.context import Context
+
+log = logging.getLogger(__name__)
+
+
+class ShopGone(Exception):
+    """The shop uninstalled the app (or was never installed): its events are dropped."""
+
+
+class ShopCache:
+    """Shops looked up once per batch."""
+
+    def __init__(self, conn: Connection):
+        self.conn, self.shops = conn, {}
+
+    def get(self, domain: str) -> ShopRef:
+        """The installed shop, or ShopGone."""
+        if domain not in self.shops:
+            try:
+                self.shops[domain] = get_shop(self.conn, domain)
+            except UnknownShop:
+                self.shops[domain] = None
+        if self.shops[domain] is None:
+            raise ShopGone(domain)
+        return self.shops[domain]
+
+
+def handle(conn: Connection, shop: ShopRef, cmd, now) -> None:
+    """Hand one command to its service."""
+    if isinstance(cmd, RecordOrderPaid):
+        order_service.record_order_paid(conn, shop, cmd, now)
+    elif isinstance(cmd, RecordRefund):
+        order_service.record_refund(conn, shop, cmd, now)
+    elif isinstance(cmd, RecordOrderCancelled):
+        order_service.record_order_cancelled(conn, shop, cmd, now)
+    elif isinstance(cmd, LinkCustomer):
+        customers.resolve_customer(conn, shop.id, cmd.customer_id, cmd.email, now)
+    else:
+        raise TypeError(f"no handler for {type(cmd).__name__}")
+
+
+def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
+    """Fetch the transactions of paid orders that used a gift card or store credit, outside any transaction.
+
+    Returns the commands with `non_earning_paid` filled in, and failures (row id -> (reason, permanent)).
+    """
+    from integrations.shopify.payments import fetch_order_transactions
+
+    failures = {}
+    wanted = [row for row in rows if isinstance(commands.get(row.id), RecordOrderPaid)]
+    if not wanted:
+        return commands, failures
+    with ctx.engine.connect() as conn:
+        for row in wanted:
+            cmd = commands[row.id]
+            try:
+                shop = get_shop(conn, row.shop_domain)
+            except UnknownShop:
+                continue
+            prog = programme(conn, shop.id, shop.settings_version)
+            if not order_service.needs_payment_lookup(cmd.facts, prog) or _already_paid(conn, shop, cmd):
+                continue
+            try:
+                client = shopify_client(ctx, shop, conn)
+                transactions = fetch_order_transactions(client, cmd.facts.order_id)
+            except Exception as exc:  # noqa: BLE001 - the event waits and is retried with its reason
+                log.warning("transactions of order %s of %s: %s", cmd.facts.order_id, shop.domain, exc)
+                failures[row.id] = (f"fetching transactions: {type(exc).__name__}: {exc}", False)
+                del commands[row.id]
+                continue
+            commands[row.id] = replace(cmd, non_earning_paid=order_service.non_earning_total(transactions, prog))
+    return commands, failures
+
+
+def shopify_client(ctx: Context, shop: ShopRef, conn: Connection):
+    """An Admin API client for the shop, with its decrypted token and the shared throttle."""
+    from integrations.shopify.client import AdminClient
+    from runtime.crypto import decrypt_token
+
+    blob = encrypted_token(conn, shop.id)
+    if blob is None:
+        raise ShopGone(shop.domain)
+    return AdminClient(shop.domain, decrypt_token(ctx.config.encryption_keys, blob),
+                       admin_url_template=ctx.config.admin_url_template, api_version=ctx.config.api_version)
+
+
+def _already_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid) -> bool:
+    return conn.execute(select(orders.c.paid_at).where(
+        orders.c.shop_id == shop.id, orders.c.shopify_order_id == cmd.facts.order_id)).scalar() is not None

@@ -1,0 +1,62 @@
+"""Scheduled jobs (run by `rq cron jobs/cron.py`, or by hand with the CLI and an explicit --as-of)."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, func, or_, select
+
+from db.tables import webhook_inbox as inbox
+from loyalty import schedule
+from runtime.context import Context, get_context
+
+log = logging.getLogger(__name__)
+
+SWEEP_AFTER = timedelta(seconds=5)
+"""A recorded webhook still waiting after this long is assumed to have lost its wake-up job."""
+
+
+def sweep(ctx: Context | None = None, now: datetime | None = None) -> int:
+    """Re-enqueue processing when recorded webhooks wait unclaimed (Redis lost the job, or a worker died)."""
+    ctx = ctx or get_context()
+    now = now or datetime.now(timezone.utc)
+    with ctx.engine.connect() as conn:
+        waiting = conn.execute(select(func.count()).select_from(inbox).where(
+            inbox.c.processed_at.is_(None), inbox.c.failed_at.is_(None), inbox.c.received_at < now - SWEEP_AFTER,
+            or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))).scalar()
+    if waiting:
+        log.info("sweeper: %s webhooks waiting, enqueueing processing", waiting)
+        ctx.queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600)
+    return waiting
+
+
+def mature_points(as_of: datetime | None = None, ctx: Context | None = None) -> int:
+    """Make available every pending point whose pending period ended by `as_of` (default: now)."""
+    ctx = ctx or get_context()
+    now = datetime.now(timezone.utc)
+    total = 0
+    while True:
+        with ctx.engine.begin() as conn:
+            done = schedule.mature(conn, as_of or now, now)
+        total += done
+        if done == 0:
+            return total
+
+
+def expire_points(as_of: datetime | None = None, ctx: Context | None = None) -> int:
+    """Apply each shop's expiry policy as of `as_of` (default: now)."""
+    ctx = ctx or get_context()
+    now = datetime.now(timezone.utc)
+    with ctx.engine.begin() as conn:
+        return schedule.expire(conn, as_of or now, now)
+
+
+def inbox_counts(ctx: Context) -> dict:
+    """How many recorded webhooks are processed, waiting and failed."""
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(
+            func.count().filter(inbox.c.processed_at.is_not(None)),
+            func.count().filter(and_(inbox.c.processed_at.is_(None), inbox.c.failed_at.is_(None))),
+            func.count().filter(inbox.c.failed_at.is_not(None)),
+        ).select_from(inbox)).one()
+    return {"processed": row[0], "waiting": row[1], "failed": row[2]}

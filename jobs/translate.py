@@ -1,0 +1,113 @@
+"""Shopify webhook bodies -> domain commands. Only this module knows the shape of Shopify's JSON."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+from loyalty.commands import LinkCustomer, OrderFacts, RecordOrderCancelled, RecordOrderPaid, RecordRefund
+from loyalty.points import line_earning_amount
+
+
+class BadPayload(ValueError):
+    """The body does not have the shape its topic promises; the message says which field."""
+
+
+def to_command(topic: str, body: dict):
+    """The command for one webhook, or BadPayload."""
+    if not isinstance(body, dict):
+        raise BadPayload("body: expected a JSON object")
+    if topic == "orders/paid":
+        return RecordOrderPaid(order_facts(body))
+    if topic == "orders/cancelled":
+        facts = order_facts(body)
+        return RecordOrderCancelled(facts, _time(body, "cancelled_at", default=facts.processed_at))
+    if topic == "refunds/create":
+        return RecordRefund(
+            refund_id=_int(body, "id"), order_id=_int(body, "order_id"),
+            merchandise=sum((_money(item, "subtotal_set", "subtotal") for item in _list(body, "refund_line_items")),
+                            Decimal(0)),
+            created_at=_time(body, "created_at"),
+        )
+    if topic in ("customers/create", "customers/update"):
+        return LinkCustomer(customer_id=_int(body, "id"), email=body.get("email") or None)
+    raise BadPayload(f"topic {topic!r} is not handled")
+
+
+def order_facts(body: dict) -> OrderFacts:
+    """The facts the programme needs from an order webhook (shop money throughout)."""
+    customer = body.get("customer") or {}
+    if not isinstance(customer, dict):
+        raise BadPayload("customer: expected an object")
+    tags = customer.get("tags") or ""
+    merchandise = Decimal(0)
+    for item in _list(body, "line_items"):
+        discounts = sum((_money(d, "amount_set", "amount") for d in item.get("discount_allocations") or []),
+                        Decimal(0))
+        quantity = _int(item, "quantity")
+        if quantity < 0:
+            raise BadPayload("line_items.quantity: negative")
+        merchandise += line_earning_amount(_money(item, "price_set", "price"), quantity, discounts)
+    return OrderFacts(
+        order_id=_int(body, "id"),
+        name=body.get("name"),
+        customer_id=_int(customer, "id") if customer.get("id") is not None else None,
+        email=body.get("email") or body.get("contact_email") or customer.get("email") or None,
+        customer_tags=tuple(t.strip() for t in str(tags).split(",") if t.strip()),
+        is_b2b=bool(body.get("company")),
+        source_name=body.get("source_name"),
+        test=bool(body.get("test")),
+        processed_at=_time(body, "processed_at", fallback="created_at"),
+        currency=body.get("currency"),
+        merchandise=merchandise,
+        gateways=tuple(str(g) for g in body.get("payment_gateway_names") or ()),
+    )
+
+
+def _list(obj: dict, key: str) -> list:
+    value = obj.get(key) or []
+    if not isinstance(value, list):
+        raise BadPayload(f"{key}: expected a list")
+    return value
+
+
+def _int(obj: dict, key: str) -> int:
+    value = obj.get(key)
+    if isinstance(value, bool) or value is None:
+        raise BadPayload(f"{key}: missing or not an integer")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise BadPayload(f"{key}: {value!r} is not an integer") from None
+    if not -(2**63) < number < 2**63:
+        raise BadPayload(f"{key}: {value!r} is out of range")
+    return number
+
+
+def _money(obj: dict, set_key: str, plain_key: str) -> Decimal:
+    """Shop money from `*_set.shop_money.amount`, else the plain field (strings or JSON numbers)."""
+    if not isinstance(obj, dict):
+        raise BadPayload(f"{plain_key}: expected an object")
+    shop_money = (obj.get(set_key) or {}).get("shop_money") if isinstance(obj.get(set_key), dict) else None
+    raw = shop_money.get("amount") if isinstance(shop_money, dict) else obj.get(plain_key)
+    try:
+        amount = Decimal(str(raw))
+    except InvalidOperation:
+        raise BadPayload(f"{plain_key}: {raw!r} is not an amount") from None
+    if not amount.is_finite() or abs(amount) > Decimal("1e12"):
+        raise BadPayload(f"{plain_key}: {raw!r} is not a plausible amount")
+    return amount
+
+
+def _time(obj: dict, key: str, fallback: str | None = None, default: datetime | None = None) -> datetime:
+    raw = obj.get(key) or (obj.get(fallback) if fallback else None)
+    if not raw:
+        if default is not None:
+            return default
+        raise BadPayload(f"{key}: missing")
+    try:
+        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError:
+        raise BadPayload(f"{key}: {raw!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

@@ -1,0 +1,59 @@
+"""Commands: what a Shopify event asks the domain to do, already parsed and typed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What we know of an order from any order webhook."""
+
+    order_id: int
+    name: str | None
+    customer_id: int | None
+    email: str | None
+    customer_tags: tuple[str, ...]
+    is_b2b: bool
+    source_name: str | None
+    test: bool
+    processed_at: datetime
+    currency: str | None
+    merchandise: Decimal
+    gateways: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecordOrderPaid:
+    """orders/paid: the order earns (once its non-earning payments are known)."""
+
+    facts: OrderFacts
+    non_earning_paid: Decimal | None = None
+    """Amount paid by non-earning gateways, fetched from the order's transactions; None if not needed."""
+
+
+@dataclass(frozen=True)
+class RecordOrderCancelled:
+    """orders/cancelled: the order keeps nothing."""
+
+    facts: OrderFacts
+    cancelled_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordRefund:
+    """refunds/create: the order keeps points in proportion to the merchandise not refunded."""
+
+    refund_id: int
+    order_id: int
+    merchandise: Decimal
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkCustomer:
+    """customers/create, customers/update: a Shopify customer id and their email are the same person."""
+
+    customer_id: int
+    email: str | None

@@ -1,0 +1,78 @@
+"""Customers are known by Shopify id and by normalised email; two records of one person merge."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from db.tables import customers, ledger_entries, orders
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Trimmed, lower-case email; None for blank."""
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def resolve_customer(conn: Connection, shop_id: int, shopify_id: int | None, email: str | None,
+                     now: datetime) -> int | None:
+    """The customer record for this id and/or email, creating or merging records as needed.
+
+    An order placed with an email before the customer had an account created a record with only the
+    email; when the id and that email meet, the two records become one and keep all their points.
+    """
+    email = normalise_email(email)
+    if shopify_id is None and email is None:
+        return None
+    by_id = _find(conn, shop_id, customers.c.shopify_customer_id, shopify_id) if shopify_id else None
+    by_email = _find(conn, shop_id, customers.c.email, email) if email else None
+    if by_id is None and by_email is None:
+        return conn.execute(insert(customers).values(
+            shop_id=shop_id, shopify_customer_id=shopify_id, email=email, created_at=now,
+        )).inserted_primary_key[0]
+    if by_id is None:
+        if shopify_id is not None:
+            current = conn.execute(select(customers.c.shopify_customer_id).where(
+                customers.c.id == by_email)).scalar()
+            if current is None:
+                conn.execute(update(customers).where(customers.c.id == by_email).values(
+                    shopify_customer_id=shopify_id))
+            elif current != shopify_id:
+                # The email now belongs to another account: the older record keeps its history.
+                conn.execute(update(customers).where(customers.c.id == by_email).values(email=None))
+                return conn.execute(insert(customers).values(
+                    shop_id=shop_id, shopify_customer_id=shopify_id, email=email, created_at=now,
+                )).inserted_primary_key[0]
+        return by_email
+    if by_email is not None and by_email != by_id:
+        email_owner_id = conn.execute(select(customers.c.shopify_customer_id).where(
+            customers.c.id == by_email)).scalar()
+        if email_owner_id is None:
+            _merge(conn, keep=by_id, drop=by_email)
+        else:
+            conn.execute(update(customers).where(customers.c.id == by_email).values(email=None))
+    if email is not None:
+        conn.execute(update(customers).where(customers.c.id == by_id).values(email=email))
+    return by_id
+
+
+def _find(conn: Connection, shop_id: int, column, value) -> int | None:
+    return conn.execute(select(customers.c.id).where(customers.c.shop_id == shop_id, column == value)).scalar()
+
+
+def _merge(conn: Connection, *, keep: int, drop: int) -> None:
+    """Move an email-only record's orders and entries onto the account record, then drop it."""
+    conn.execute(update(orders).where(orders.c.customer_id == drop).values(customer_id=keep))
+    conn.execute(update(ledger_entries).where(ledger_entries.c.customer_id == drop).values(customer_id=keep))
+    conn.execute(delete(customers).where(customers.c.id == drop))
+
+
+def find_customer(conn: Connection, shop_id: int, email_or_id: str):
+    """Look a customer up by Shopify id (digits or gid) or by email; None when unknown."""
+    text = email_or_id.strip()
+    if text.startswith("gid://shopify/Customer/"):
+        text = text.rsplit("/", 1)[1]
+    column, value = ((customers.c.shopify_customer_id, int(text)) if text.isdigit()
+                     else (customers.c.email, normalise_email(text)))
+    return conn.execute(select(customers).where(customers.c.shop_id == shop_id, column == value)).first()

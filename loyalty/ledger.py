@@ -1,0 +1,80 @@
+"""The points ledger: immutable entries with unique idempotency keys, and balances derived from them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, insert, select
+from sqlalchemy.engine import Connection
+
+from db.tables import ledger_entries as le
+
+NOT_LIFETIME = ("redeem", "expire", "recredit")
+"""Kinds that move points without changing what the customer has earned over their lifetime."""
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A customer's points, derived from their entries."""
+
+    available: int
+    pending: int
+    lifetime: int
+
+
+@dataclass(frozen=True)
+class OrderHolding:
+    """What an order's entries add up to, and which keys it already has."""
+
+    pending: int
+    available: int
+    keys: frozenset[str]
+
+    @property
+    def held(self) -> int:
+        """All the points the order still gives its customer."""
+        return self.pending + self.available
+
+
+def write_entry(conn: Connection, *, shop_id: int, customer_id: int | None, kind: str, key: str,
+                reason: str, effective_at: datetime, now: datetime, pending: int = 0, available: int = 0,
+                order_id: int | None = None, settings_version: int | None = None,
+                actor: str | None = None) -> None:
+    """Append one entry. The UNIQUE key makes a replay fail loudly instead of crediting twice."""
+    conn.execute(insert(le).values(
+        shop_id=shop_id, customer_id=customer_id, order_id=order_id, kind=kind, pending=pending,
+        available=available, reason=reason, idempotency_key=key, effective_at=effective_at,
+        created_at=now, settings_version=settings_version, actor=actor,
+    ))
+
+
+def order_holding(conn: Connection, order_id: int) -> OrderHolding:
+    """Sum of an order's entries and their keys."""
+    rows = conn.execute(
+        select(le.c.idempotency_key, le.c.pending, le.c.available).where(le.c.order_id == order_id)
+    ).all()
+    return OrderHolding(
+        pending=sum(r.pending for r in rows),
+        available=sum(r.available for r in rows),
+        keys=frozenset(r.idempotency_key for r in rows),
+    )
+
+
+def balance(conn: Connection, customer_id: int) -> Balance:
+    """The customer's available, pending and lifetime points, summed from the ledger."""
+    lifetime_part = case((le.c.kind.in_(NOT_LIFETIME), 0), else_=le.c.pending + le.c.available)
+    row = conn.execute(
+        select(
+            func.coalesce(func.sum(le.c.available), 0),
+            func.coalesce(func.sum(le.c.pending), 0),
+            func.coalesce(func.sum(lifetime_part), 0),
+        ).where(le.c.customer_id == customer_id)
+    ).one()
+    return Balance(available=int(row[0]), pending=int(row[1]), lifetime=int(row[2]))
+
+
+def entries_of(conn: Connection, customer_id: int) -> list:
+    """The customer's entries, oldest first."""
+    return conn.execute(
+        select(le).where(le.c.customer_id == customer_id).order_by(le.c.effective_at, le.c.id)
+    ).all()

@@ -1,0 +1,163 @@
+"""Order events -> order state -> ledger entries.
+
+Each order's latest known state (paid, cancelled, refunds) is kept, and the entries it is owed are derived
+from that state; only the missing ones are written. Duplicated, late or out-of-order events therefore give
+the same balances as one clean delivery, and a replay writes nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from db.tables import orders, refunds
+from loyalty import ledger, points
+from loyalty.commands import OrderFacts, RecordOrderCancelled, RecordOrderPaid, RecordRefund
+from loyalty.customers import resolve_customer
+from loyalty.programme import Programme
+from loyalty.shops import ShopRef, programme
+
+
+def needs_payment_lookup(facts: OrderFacts, prog: Programme) -> bool:
+    """True when part of the order may have been paid by a non-earning gateway (gift card, store credit).
+
+    Order webhooks carry no transactions; only then is it worth a call to Shopify.
+    """
+    return any(g in prog.non_earning_gateways for g in facts.gateways)
+
+
+def non_earning_total(transactions, prog: Programme) -> Decimal:
+    """Amount captured by non-earning gateways: successful sales and captures only."""
+    return sum((t.amount for t in transactions if t.gateway in prog.non_earning_gateways
+                and t.kind in ("sale", "capture") and t.status == "success"), Decimal(0))
+
+
+def exclusion_reason(facts: OrderFacts, prog: Programme, customer_id: int | None) -> str | None:
+    """Why this order earns nothing, or None when it earns."""
+    if facts.test:
+        return "test order"
+    if customer_id is None:
+        return "no customer and no email"
+    if facts.source_name and facts.source_name in prog.excluded_source_names:
+        return f"sales channel {facts.source_name} is excluded"
+    tags = {t.lower() for t in facts.customer_tags} & {t.lower() for t in prog.excluded_customer_tags}
+    if tags:
+        return f"customer tag {sorted(tags)[0]} is excluded"
+    if prog.exclude_b2b and facts.is_b2b:
+        return "B2B orders are excluded"
+    return None
+
+
+def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now: datetime) -> None:
+    """orders/paid: fix what the order earns (with the programme in force now) and settle it."""
+    facts = cmd.facts
+    row = _order_row(conn, shop.id, facts.order_id)
+    if row is not None and row.paid_at is not None:
+        return settle_order(conn, shop, row.id, now)  # a repeat of a payment we already recorded
+    prog = programme(conn, shop.id, shop.settings_version)
+    customer_id = resolve_customer(conn, shop.id, facts.customer_id, facts.email, now)
+    reason = exclusion_reason(facts, prog, customer_id)
+    non_earning = cmd.non_earning_paid or Decimal(0)
+    values = dict(
+        name=facts.name, customer_id=customer_id, source_name=facts.source_name, currency=facts.currency,
+        merchandise=max(facts.merchandise, Decimal(0)), non_earning_paid=non_earning,
+        paid_at=facts.processed_at, excluded_reason=reason,
+        award=0 if reason else points.award(facts.merchandise, non_earning, prog.earn_rate),
+        pending_until=facts.processed_at + timedelta(days=prog.pending_days),
+        settings_version=shop.settings_version,
+    )
+    order_id = _upsert_order(conn, shop.id, facts.order_id, row, values)
+    settle_order(conn, shop, order_id, now)
+
+
+def record_order_cancelled(conn: Connection, shop: ShopRef, cmd: RecordOrderCancelled, now: datetime) -> None:
+    """orders/cancelled: the order will keep nothing."""
+    row = _order_row(conn, shop.id, cmd.facts.order_id)
+    if row is not None and row.cancelled_at is not None:
+        return settle_order(conn, shop, row.id, now)
+    order_id = _upsert_order(conn, shop.id, cmd.facts.order_id, row, dict(cancelled_at=cmd.cancelled_at))
+    settle_order(conn, shop, order_id, now)
+
+
+def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datetime) -> None:
+    """refunds/create: remember the refund (even before its order is known) and settle the order."""
+    exists = conn.execute(select(refunds.c.id).where(
+        refunds.c.shop_id == shop.id, refunds.c.shopify_refund_id == cmd.refund_id)).scalar()
+    if exists is None:
+        conn.execute(insert(refunds).values(
+            shop_id=shop.id, shopify_refund_id=cmd.refund_id, shopify_order_id=cmd.order_id,
+            merchandise=max(cmd.merchandise, Decimal(0)), created_at=cmd.created_at))
+    row = _order_row(conn, shop.id, cmd.order_id)
+    if row is not None:
+        settle_order(conn, shop, row.id, now)
+
+
+def settle_order(conn: Connection, shop: ShopRef, order_id: int, now: datetime) -> None:
+    """Write the entries the order's state calls for and that it does not have yet."""
+    order = conn.execute(select(orders).where(orders.c.id == order_id)).one()
+    if not order.award or order.customer_id is None:
+        return
+    holding = ledger.order_holding(conn, order.id)
+    pending, available = holding.pending, holding.available
+    base = f"{shop.id}:order:{order.shopify_order_id}"
+    common = dict(shop_id=shop.id, customer_id=order.customer_id, order_id=order.id, now=now,
+                  settings_version=order.settings_version)
+    if f"{base}:earn" not in holding.keys:
+        ledger.write_entry(conn, kind="earn", key=f"{base}:earn", pending=order.award,
+                           reason=f"order {order.name or order.shopify_order_id}: {order.award} points "
+                                  f"(pending until {order.pending_until:%Y-%m-%d})",
+                           effective_at=order.paid_at, **common)
+        pending += order.award
+    prog = programme(conn, shop.id, order.settings_version)
+    void_key = f"{base}:void"
+    if void_key in holding.keys:
+        return
+    order_refunds = conn.execute(select(refunds).where(
+        refunds.c.shop_id == shop.id, refunds.c.shopify_order_id == order.shopify_order_id,
+    ).order_by(refunds.c.created_at, refunds.c.shopify_refund_id)).all()
+    refund_key = lambda r: f"{shop.id}:refund:{r.shopify_refund_id}"  # noqa: E731
+    refunded = sum((r.merchandise for r in order_refunds if refund_key(r) in holding.keys), Decimal(0))
+    for refund in order_refunds:
+        if refund_key(refund) in holding.keys:
+            continue
+        refunded += refund.merchandise
+        target = points.kept_after_refunds(order.award, order.merchandise, refunded)
+        taken = _take(conn, prog, order.customer_id, pending + available - target, pending)
+        if taken != (0, 0):
+            ledger.write_entry(conn, kind="claw_back", key=refund_key(refund), pending=-taken[0],
+                               available=-taken[1], effective_at=refund.created_at,
+                               reason=f"refund of {refund.merchandise} {order.currency or ''} "
+                                      f"on order {order.name or order.shopify_order_id}".replace("  ", " "),
+                               **common)
+            pending, available = pending - taken[0], available - taken[1]
+    if order.cancelled_at is not None:
+        taken = _take(conn, prog, order.customer_id, pending + available, pending)
+        if taken != (0, 0):
+            ledger.write_entry(conn, kind="void", key=void_key, pending=-taken[0], available=-taken[1],
+                               effective_at=order.cancelled_at,
+                               reason=f"order {order.name or order.shopify_order_id} cancelled", **common)
+
+
+def _take(conn: Connection, prog: Programme, customer_id: int, amount: int, pending: int) -> tuple[int, int]:
+    """How much to take back from (pending, available); a `floor` programme never goes below zero."""
+    if amount <= 0:
+        return 0, 0
+    from_pending, from_available = points.split_take(amount, pending)
+    if from_available and prog.negative_balance == "floor":
+        from_available = min(from_available, max(ledger.balance(conn, customer_id).available, 0))
+    return from_pending, from_available
+
+
+def _order_row(conn: Connection, shop_id: int, shopify_order_id: int):
+    return conn.execute(select(orders).where(
+        orders.c.shop_id == shop_id, orders.c.shopify_order_id == shopify_order_id)).first()
+
+
+def _upsert_order(conn: Connection, shop_id: int, shopify_order_id: int, row, values: dict) -> int:
+    if row is None:
+        return conn.execute(insert(orders).values(
+            shop_id=shop_id, shopify_order_id=shopify_order_id, **values)).inserted_primary_key[0]
+    conn.execute(update(orders).where(orders.c.id == row.id).values(**values))
+    return row.id

@@ -1,0 +1,91 @@
+"""Shops and their versioned programme settings."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from db.tables import programme_settings, shops
+from loyalty.programme import Programme
+
+SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+
+
+class UnknownShop(LookupError):
+    """No installed shop has that domain."""
+
+
+@dataclass(frozen=True)
+class ShopRef:
+    """The identity of an installed shop and the programme version it currently runs."""
+
+    id: int
+    domain: str
+    settings_version: int
+
+
+def valid_shop_domain(domain: str) -> bool:
+    """Only `*.myshopify.com` names are shops: never a request to an arbitrary host."""
+    return bool(SHOP_DOMAIN.match(domain or ""))
+
+
+def get_shop(conn: Connection, domain: str, *, installed_only: bool = True) -> ShopRef:
+    """The shop with that domain, or UnknownShop."""
+    query = select(shops.c.id, shops.c.domain, shops.c.settings_version).where(shops.c.domain == domain)
+    if installed_only:
+        query = query.where(shops.c.uninstalled_at.is_(None))
+    row = conn.execute(query).first()
+    if row is None:
+        raise UnknownShop(domain)
+    return ShopRef(row.id, row.domain, row.settings_version)
+
+
+def install_shop(conn: Connection, domain: str, encrypted_token: bytes, now: datetime,
+                 scopes: str | None = None) -> ShopRef:
+    """Register (or re-install) a shop with its encrypted Admin API token; version 1 of the programme."""
+    if not valid_shop_domain(domain):
+        raise ValueError(f"{domain!r} is not a shop domain (expected name.myshopify.com)")
+    existing = conn.execute(select(shops.c.id).where(shops.c.domain == domain)).scalar()
+    if existing is None:
+        shop_id = conn.execute(insert(shops).values(
+            domain=domain, access_token=encrypted_token, scopes=scopes, installed_at=now, settings_version=1,
+        )).inserted_primary_key[0]
+        conn.execute(insert(programme_settings).values(
+            shop_id=shop_id, version=1, data=Programme().to_json(), created_at=now))
+    else:
+        conn.execute(update(shops).where(shops.c.id == existing).values(
+            access_token=encrypted_token, scopes=scopes, uninstalled_at=None))
+    return get_shop(conn, domain)
+
+
+def encrypted_token(conn: Connection, shop_id: int) -> bytes | None:
+    """The stored (encrypted) Admin API token of a shop."""
+    return conn.execute(select(shops.c.access_token).where(shops.c.id == shop_id)).scalar()
+
+
+_PROGRAMMES: dict[tuple[str, int, int], Programme] = {}
+
+
+def programme(conn: Connection, shop_id: int, version: int) -> Programme:
+    """The programme a shop ran at `version` (versions never change once saved, so they are cached)."""
+    key = (str(conn.engine.url), shop_id, version)
+    found = _PROGRAMMES.get(key)
+    if found is None:
+        data = conn.execute(select(programme_settings.c.data).where(
+            programme_settings.c.shop_id == shop_id, programme_settings.c.version == version)).scalar_one()
+        found = _PROGRAMMES[key] = Programme.from_dict(json.loads(data))
+    return found
+
+
+def save_programme(conn: Connection, shop: ShopRef, new: Programme, now: datetime) -> int:
+    """Store a new version of the shop's programme and make it current; returns the version."""
+    version = (conn.execute(select(func.max(programme_settings.c.version)).where(
+        programme_settings.c.shop_id == shop.id)).scalar() or 0) + 1
+    conn.execute(insert(programme_settings).values(
+        shop_id=shop.id, version=version, data=new.to_json(), created_at=now))
+    conn.execute(update(shops).where(shops.c.id == shop.id).values(settings_version=version))
+    return version

@@ -1,0 +1,1 @@
+"""Process plumbing: configuration, database and Redis connections, the Flask app factory."""

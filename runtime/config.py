@@ -1,0 +1,97 @@
+"""Every setting comes from the environment (12-factor); `var/local.env` fills the gaps in local runs.
+
+`make run` and `make test` write `var/local.env` once (a development API secret and a freshly generated
+encryption key) so a fresh clone works with no set-up; on a production host the variables are set by the
+platform and the file does not exist.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+API_VERSION = "2025-10"
+"""The Admin API version every call is pinned to (and the webhook subscriptions declare)."""
+
+
+def _var_dir() -> Path:
+    return Path(os.environ.get("LOYALTY_VAR_DIR", "var")).resolve()
+
+
+def _secrets(name: str) -> tuple[str, ...]:
+    return tuple(s for s in (os.environ.get(name, ""), os.environ.get(f"{name}_PREVIOUS", "")) if s)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings of one process, read once at start-up."""
+
+    database_url: str
+    redis_url: str | None
+    var_dir: Path
+    api_key: str
+    api_secrets: tuple[str, ...]
+    encryption_keys: tuple[str, ...]
+    admin_url_template: str = "https://{shop}"
+    api_version: str = API_VERSION
+    webhook_max_bytes: int = 1024 * 1024
+    db_timeout_seconds: float = 0.8
+    redis_timeout_seconds: float = 0.3
+    batch_size: int = 500
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def embedded_redis(self) -> bool:
+        """True when no REDIS_URL is set and the project runs its own Redis under var/."""
+        return self.redis_url is None
+
+    @property
+    def effective_redis_url(self) -> str:
+        """The URL every process connects to: REDIS_URL, or the embedded server's socket."""
+        return self.redis_url or f"unix://{self.var_dir / 'redis.sock'}"
+
+
+def load_config(env_file: bool = True) -> Config:
+    """Read the environment (and `var/local.env` when present) into a Config."""
+    var_dir = _var_dir()
+    if env_file and (var_dir / "local.env").exists():
+        load_dotenv(var_dir / "local.env", override=False)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'loyalty.db'}"
+    if database_url.startswith("postgres://"):  # Heroku-style URLs name the dialect differently
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    keys = tuple(k.strip() for k in os.environ.get("LOYALTY_ENCRYPTION_KEYS", "").split(",") if k.strip())
+    return Config(
+        database_url=database_url,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        var_dir=var_dir,
+        api_key=os.environ.get("SHOPIFY_API_KEY", ""),
+        api_secrets=_secrets("SHOPIFY_API_SECRET"),
+        encryption_keys=keys,
+        admin_url_template=os.environ.get("SHOPIFY_ADMIN_URL", "https://{shop}"),
+        batch_size=int(os.environ.get("LOYALTY_BATCH_SIZE", "500")),
+        db_timeout_seconds=float(os.environ.get("LOYALTY_DB_TIMEOUT", "0.8")),
+        redis_timeout_seconds=float(os.environ.get("LOYALTY_REDIS_TIMEOUT", "0.3")),
+    )
+
+
+def write_local_env(var_dir: Path | None = None) -> Path:
+    """Create `var/local.env` with development secrets, once; never overwrite an existing one."""
+    from cryptography.fernet import Fernet
+    import secrets
+
+    var_dir = var_dir or _var_dir()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "local.env"
+    if not path.exists():
+        path.write_text(
+            "# Generated for local runs by `make`; production sets these in its environment.\n"
+            f"SHOPIFY_API_KEY=local-dev-app\n"
+            f"SHOPIFY_API_SECRET={secrets.token_hex(32)}\n"
+            f"LOYALTY_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n"
+        )
+        path.chmod(0o600)
+    return path

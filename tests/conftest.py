@@ -1,0 +1,174 @@
+"""Fixtures: a real Redis and PostgreSQL started by the suite, a migrated database per test (SQLite and
+PostgreSQL), the Flask app and a signed-webhook sender."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine, text
+
+from db.migrate import upgrade
+from runtime.config import Config
+from runtime.context import build_context
+from runtime.embedded_redis import start_redis
+from tests.services import PostgresCluster
+from webhooks.signature import sign
+
+SECRET = "test-webhook-secret"
+SHOP = "store-a.myshopify.com"
+KEY = Fernet.generate_key().decode()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server for the whole session."""
+    process, url = start_redis(tmp_path_factory.mktemp("redis"), persistent=False)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """A PostgreSQL cluster with a migrated template database; skipped (or failed in CI) when unavailable."""
+    try:
+        cluster = PostgresCluster().start()
+    except (RuntimeError, OSError) as exc:
+        if os.environ.get("LOYALTY_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required here but could not start: {exc}")
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    admin = create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE loyalty_template"))
+    upgrade(cluster.url("loyalty_template"))
+    cluster.admin = admin
+    yield cluster
+    admin.dispose()
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A migrated SQLite file, copied for each test (migrating once keeps the suite fast)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path, sqlite_template):
+    """A freshly migrated, empty database: every ledger test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "loyalty.db"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    cluster = request.getfixturevalue("postgres")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with cluster.admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE loyalty_template"))
+    return cluster.url(name)
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    """The session's Redis, emptied for this test."""
+    from runtime.context import make_redis
+
+    client = make_redis(redis_url, 2.0)
+    client.flushall()
+    return client
+
+
+def make_config(database_url: str, redis_url: str | None, tmp_path: Path, **overrides) -> Config:
+    """A Config for tests (no environment involved)."""
+    values = dict(database_url=database_url, redis_url=redis_url, var_dir=tmp_path, api_key="test-key",
+                  api_secrets=(SECRET,), encryption_keys=(KEY,), admin_url_template="https://{shop}")
+    values.update(overrides)
+    return Config(**values)
+
+
+@pytest.fixture
+def ctx(database_url, redis_url, redis_client, tmp_path):
+    """The app's context on the test database and Redis."""
+    context = build_context(make_config(database_url, redis_url, tmp_path))
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture
+def shop(ctx):
+    """Store A installed with a token (encrypted at rest) and the default programme."""
+    from loyalty.shops import install_shop
+    from runtime.crypto import encrypt_token
+
+    with ctx.engine.begin() as conn:
+        return install_shop(conn, SHOP, encrypt_token(ctx.config.encryption_keys, "shpat_store_a"),
+                            datetime(2024, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def app(ctx, shop):
+    """The Flask app on the test context."""
+    from runtime.web import create_app
+
+    flask_app = create_app(ctx)
+    flask_app.testing = True
+    return flask_app
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+class Sender:
+    """Posts webhooks signed like Shopify signs them."""
+
+    def __init__(self, client, shop_domain: str = SHOP, secret: str = SECRET):
+        self.client, self.shop, self.secret = client, shop_domain, secret
+
+    def __call__(self, topic: str, payload, *, webhook_id: str | None = None, shop: str | None = None,
+                 secret: str | None = None, headers: dict | None = None):
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        all_headers = {
+            "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": shop or self.shop,
+            "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()),
+            "X-Shopify-Hmac-Sha256": sign(secret or self.secret, body), "Content-Type": "application/json",
+        }
+        all_headers.update(headers or {})
+        return self.client.post("/webhooks", data=body, headers=all_headers)
+
+
+@pytest.fixture
+def send(client):
+    """Send a signed webhook to the app: `send("orders/paid", payload)`."""
+    return Sender(client)
+
+
+@pytest.fixture
+def process(ctx):
+    """Apply everything recorded in the inbox, as the worker would."""
+    from jobs.inbox import process_inbox
+
+    return lambda: process_inbox(ctx=ctx)
+
+
+@pytest.fixture
+def summary(ctx, shop):
+    """`summary(email_or_id)`: the customer's balances and entries, as the CLI prints them."""
+    from loyalty.customers import find_customer
+    from loyalty.views import customer_summary
+
+    def get(email_or_id):
+        with ctx.engine.connect() as conn:
+            row = find_customer(conn, shop.id, str(email_or_id))
+            assert row is not None, f"no customer {email_or_id}"
+            return customer_summary(conn, shop, row)
+    return get

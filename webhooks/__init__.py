@@ -1,0 +1,1 @@
+"""Receiving Shopify webhooks: verify, record durably, wake a worker, answer. Nothing else."""

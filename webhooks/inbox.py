@@ -1,0 +1,61 @@
+"""Recording a delivery in the inbox, deduplicated by X-Shopify-Webhook-Id, and waking a worker."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from db.tables import shops, webhook_inbox
+from runtime.context import Context
+
+log = logging.getLogger(__name__)
+
+SHOP_CACHE_SECONDS = 5.0
+"""Installed shops are re-read this often, so an install or uninstall takes effect within seconds."""
+
+
+class ShopDirectory:
+    """Which shop domains are installed, cached briefly so the hot path does not ask each time."""
+
+    def __init__(self) -> None:
+        self._installed: dict[str, bool] = {}
+        self._loaded_at = 0.0
+
+    def status(self, ctx: Context, domain: str) -> str:
+        """'installed', 'uninstalled' or 'unknown'."""
+        if time.monotonic() - self._loaded_at > SHOP_CACHE_SECONDS:
+            with ctx.engine.connect() as conn:
+                rows = conn.execute(select(shops.c.domain, shops.c.uninstalled_at)).all()
+            self._installed = {r.domain: r.uninstalled_at is None for r in rows}
+            self._loaded_at = time.monotonic()
+        if domain not in self._installed:
+            return "unknown"
+        return "installed" if self._installed[domain] else "uninstalled"
+
+
+def record(ctx: Context, *, webhook_id: str, shop_domain: str, topic: str, body: bytes,
+           now: datetime) -> bool:
+    """Insert the delivery; False when this webhook id was already recorded (a redelivery)."""
+    try:
+        with ctx.engine.begin() as conn:
+            conn.execute(insert(webhook_inbox).values(
+                webhook_id=webhook_id, shop_domain=shop_domain, topic=topic, body=body, received_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+def wake_worker(ctx: Context) -> bool:
+    """Make sure a processing job is queued. Losing this is harmless: the sweeper finds the row."""
+    from jobs.inbox import WAKE_KEY
+
+    try:
+        if ctx.redis.set(WAKE_KEY, b"1", nx=True, ex=30):
+            ctx.queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600)
+        return True
+    except Exception as exc:  # noqa: BLE001 - Redis down: the row is safe in the database
+        log.warning("could not wake a worker (%s); the sweeper will pick the webhook up", exc)
+        return False

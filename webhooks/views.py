@@ -1,0 +1,67 @@
+"""POST /webhooks: one endpoint for every topic (Shopify names it in X-Shopify-Topic)."""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from webhooks import inbox, signature
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__)
+
+HANDLED_TOPICS = frozenset({
+    "orders/paid", "orders/cancelled", "refunds/create", "customers/create", "customers/update",
+})
+_directory = inbox.ShopDirectory()
+
+
+def _answer(status: int, message: str, **fields):
+    log.log(logging.INFO if status < 400 else logging.WARNING, "webhook %s: %s %s",
+            request.headers.get("X-Shopify-Webhook-Id", "-"), status, message)
+    return jsonify(status=message, **fields), status
+
+
+@bp.post("/webhooks")
+def receive():
+    """Verify the HMAC on the raw body, then record the delivery and answer; the work happens later."""
+    ctx = current_app.extensions["loyalty"]
+    limit = ctx.config.webhook_max_bytes
+    if (request.content_length or 0) > limit:
+        return _answer(413, "body too large")
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        return _answer(413, "body too large")
+    if not signature.verify(ctx.config.api_secrets, body, request.headers.get("X-Shopify-Hmac-Sha256")):
+        return _answer(401, "invalid signature")
+    topic = request.headers.get("X-Shopify-Topic", "")
+    shop_domain = request.headers.get("X-Shopify-Shop-Domain", "")
+    webhook_id = request.headers.get("X-Shopify-Webhook-Id", "")
+    if not webhook_id or not shop_domain or not topic:
+        return _answer(400, "missing X-Shopify-Topic, X-Shopify-Shop-Domain or X-Shopify-Webhook-Id")
+    if topic not in HANDLED_TOPICS:
+        return _answer(200, "ignored: topic not handled", topic=topic)
+    try:
+        json.loads(body)
+    except ValueError:
+        return _answer(400, "body is not JSON")
+    try:
+        status = _directory.status(ctx, shop_domain)
+        if status == "uninstalled":
+            return _answer(200, "ignored: shop uninstalled")
+        if status == "unknown":
+            return _answer(404, "unknown shop")
+        recorded = inbox.record(ctx, webhook_id=webhook_id[:255], shop_domain=shop_domain, topic=topic,
+                                body=body, now=datetime.now(timezone.utc))
+    except SQLAlchemyError as exc:
+        log.error("database unavailable at ingest: %s", exc.__class__.__name__)
+        response = _answer(503, "database unavailable, retry later")
+        response[0].headers["Retry-After"] = "5"
+        return response
+    if not recorded:
+        return _answer(200, "duplicate")
+    inbox.wake_worker(ctx)
+    return _answer(200, "recorded")
