@@ -30,6 +30,9 @@ shops = Table(
     Column("installed_at", UtcDateTime, nullable=False),
     Column("uninstalled_at", UtcDateTime, nullable=True),
     Column("settings_version", Integer, nullable=False, server_default=text("1")),
+    Column("refresh_token", LargeBinary, nullable=True, doc="Fernet-encrypted; rotates on every refresh"),
+    Column("access_token_expires_at", UtcDateTime, nullable=True, doc="NULL: the token does not expire"),
+    Column("refresh_token_expires_at", UtcDateTime, nullable=True),
 )
 
 programme_settings = Table(
@@ -139,3 +142,10 @@ ledger_entries = Table(
 )
 Index("ix_ledger_entries_customer", ledger_entries.c.customer_id)
 Index("ix_ledger_entries_order", ledger_entries.c.order_id)
+
+oauth_states = Table(
+    "oauth_states", metadata,
+    Column("nonce", String(64), primary_key=True, doc="the OAuth `state`: single use, ten minutes of life"),
+    Column("shop_domain", String(255), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -61,18 +62,55 @@ def sqlite_template(tmp_path_factory):
     return path
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path, sqlite_template):
-    """A freshly migrated, empty database: every ledger test runs on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        path = tmp_path / "loyalty.db"
+def _new_database(backend: str, request, sqlite_template) -> str:
+    """A freshly migrated, empty database URL of the given backend."""
+    if backend == "sqlite":
+        path = Path(tempfile.mkdtemp(prefix="loyalty-db-")) / "loyalty.db"
         shutil.copy(sqlite_template, path)
+        request.addfinalizer(lambda: shutil.rmtree(path.parent, ignore_errors=True))
         return f"sqlite:///{path}"
     cluster = request.getfixturevalue("postgres")
     name = f"t_{uuid.uuid4().hex[:12]}"
     with cluster.admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name} TEMPLATE loyalty_template"))
     return cluster.url(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, sqlite_template):
+    """A freshly migrated, empty database: every ledger test runs on SQLite and on PostgreSQL."""
+    return _new_database(request.param, request, sqlite_template)
+
+
+@pytest.fixture
+def ctx_factory(request, database_url, redis_url, redis_client, sqlite_template, tmp_path):
+    """`with ctx_factory() as (send, process, summary):` a whole fresh installation (new database of
+    the same backend) inside one test, for property tests that compare several runs."""
+    from contextlib import contextmanager
+
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+    @contextmanager
+    def fresh():
+        from jobs.inbox import process_inbox
+        from loyalty.customers import find_customer
+        from loyalty.shops import install_shop
+        from loyalty.views import customer_summary
+        from runtime.crypto import encrypt_token
+        from runtime.web import create_app
+
+        context = build_context(make_config(_new_database(backend, request, sqlite_template), redis_url, tmp_path))
+        with context.engine.begin() as conn:
+            shop_ref = install_shop(conn, SHOP, encrypt_token((KEY,), "t"), datetime(2024, 1, 1, tzinfo=timezone.utc))
+
+        def summary(who):
+            with context.engine.connect() as conn:
+                return customer_summary(conn, shop_ref, find_customer(conn, shop_ref.id, who))
+        try:
+            yield Sender(create_app(context).test_client()), lambda: process_inbox(ctx=context), summary
+        finally:
+            context.engine.dispose()
+    return fresh
 
 
 @pytest.fixture

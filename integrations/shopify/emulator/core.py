@@ -1,0 +1,208 @@
+"""The Emulator: shops with their state and buckets, a Python API to seed and inspect them, and the app."""
+import secrets
+import threading
+import time
+from datetime import datetime, timezone
+
+from integrations.shopify.emulator import executor, oauth
+from integrations.shopify.emulator.app import create_app
+from integrations.shopify.emulator.bucket import (
+    DEFAULT_MAX_QUERY_COST,
+    DEFAULT_MAXIMUM_AVAILABLE,
+    DEFAULT_RESTORE_RATE,
+    LeakyBucket,
+)
+from integrations.shopify.emulator.schema import load_schema
+from integrations.shopify.emulator.store import (
+    TRANSACTION_KINDS,
+    TRANSACTION_STATUSES,
+    Customer,
+    Order,
+    ShopState,
+    Transaction,
+    decimal_string,
+    metafield_values,
+    parse_id,
+)
+
+DEFAULT_SCOPES = "read_orders,read_customers,write_customers,write_discounts,write_gift_cards"
+"""Scopes the fake OAuth grant reports."""
+
+
+class UnknownShop(KeyError):
+    """No shop with that domain was added to the emulator."""
+
+
+class Emulator:
+    """A stand-in for Shopify's Admin API: `app` is the WSGI app, the methods seed and inspect it."""
+
+    def __init__(
+        self,
+        *,
+        clock=time.time,
+        maximum_available=DEFAULT_MAXIMUM_AVAILABLE,
+        restore_rate=DEFAULT_RESTORE_RATE,
+        max_query_cost=DEFAULT_MAX_QUERY_COST,
+        schema=None,
+        schema_path=None,
+        client_credentials=None,
+        scopes=DEFAULT_SCOPES,
+    ):
+        """`clock` (epoch seconds) drives buckets, token expiry and timestamps; `schema` (a LoadedSchema)
+        overrides loading; `client_credentials` (api key, secret), when given, are checked by OAuth."""
+        self.clock = clock
+        self.maximum_available = maximum_available
+        self.restore_rate = restore_rate
+        self.max_query_cost = max_query_cost
+        self._schema = schema
+        self._schema_path = schema_path
+        self.client_credentials = client_credentials
+        self.scopes = scopes
+        self._shops = {}
+        self._lock = threading.Lock()
+        self.app = create_app(self)
+
+    @property
+    def schema(self):
+        """The LoadedSchema in use, built on first need (Shopify's takes ~2 s, then stays cached)."""
+        if self._schema is None:
+            self._schema = load_schema(self._schema_path)
+        return self._schema
+
+    def now(self):
+        """The emulator's current time as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.clock(), timezone.utc)
+
+    # -- seeding ---------------------------------------------------------------------------------
+
+    def add_shop(self, domain, token=None, *, currency="USD"):
+        """Register a shop answering to `token` (a random one if None); an existing shop only gets the new token."""
+        token = token or "shpat_emulator_" + secrets.token_hex(12)
+        with self._lock:
+            if domain in self._shops:
+                self._shops[domain].token = token
+            else:
+                bucket = LeakyBucket(self.clock, maximum=self.maximum_available, restore_rate=self.restore_rate)
+                self._shops[domain] = ShopState(domain, token, bucket, currency)
+        return token
+
+    def add_customer(self, shop, id, email=None, tags=()):
+        """Create or update a customer (`id`: number or gid)."""
+        state = self.shop(shop)
+        number = _required_id(id, "Customer")
+        with state.lock:
+            existing = state.customers.get(number)
+            if existing is None:
+                state.customers[number] = Customer(number, email, set(tags))
+            else:
+                existing.email = email if email is not None else existing.email
+                existing.tags |= set(tags)
+        return number
+
+    def add_order(self, shop, order_id, transactions=(), *, customer_id=None, name=""):
+        """Create or replace an order; each transaction is a dict: gateway, amount, kind, status, currency."""
+        state = self.shop(shop)
+        number = _required_id(order_id, "Order")
+        with state.lock:
+            records = [_transaction(state, t) for t in transactions]
+            customer = _required_id(customer_id, "Customer") if customer_id is not None else None
+            state.orders[number] = Order(number, records, customer, name)
+        return number
+
+    # -- inspection ------------------------------------------------------------------------------
+
+    def shop(self, domain):
+        """The ShopState of `domain`; UnknownShop if it was never added."""
+        with self._lock:
+            try:
+                return self._shops[domain]
+            except KeyError:
+                raise UnknownShop(domain) from None
+
+    def find_shop(self, domain):
+        """The ShopState of `domain`, or None."""
+        with self._lock:
+            return self._shops.get(domain)
+
+    def discount_codes(self, shop):
+        """Every code discount created in the shop, as dicts (status as of now)."""
+        state, now = self.shop(shop), self.now()
+        with state.lock:
+            return [d.as_dict(now) for d in state.discounts.values()]
+
+    def metafields(self, shop, customer_id):
+        """A customer's metafields: {"namespace.key": {"type": ..., "value": ...}}."""
+        state = self.shop(shop)
+        with state.lock:
+            return metafield_values(state.customers[_required_id(customer_id, "Customer")])
+
+    def tags(self, shop, customer_id):
+        """A customer's tags, sorted."""
+        state = self.shop(shop)
+        with state.lock:
+            return sorted(state.customers[_required_id(customer_id, "Customer")].tags)
+
+    def gift_cards(self, shop):
+        """Every gift card created in the shop, as dicts (full codes included, for tests)."""
+        state = self.shop(shop)
+        with state.lock:
+            return [card.as_dict() for card in state.gift_cards.values()]
+
+    def state(self, shop):
+        """The whole shop as plain JSON-ready data."""
+        return self.shop(shop).snapshot(self.now())
+
+    def stats(self, shop):
+        """Traffic figures: served, throttled, requested/actual cost, window, utilisation, throttle status."""
+        bucket = self.shop(shop).bucket
+        return {**bucket.report(), "throttle_status": bucket.status()}
+
+    # -- protocol --------------------------------------------------------------------------------
+
+    def execute(self, shop, body):
+        """Answer one GraphQL request body for an (authenticated) shop, as Shopify's JSON."""
+        return executor.run(self.schema, self.shop(shop), body, self.now(), self.max_query_cost)
+
+    def authenticate(self, shop, token):
+        """Whether `token` may call the Admin API of `shop` right now."""
+        state = self.find_shop(shop)
+        if state is None or not token:
+            return False
+        with state.lock:
+            return oauth.accepts(state, token, self.clock())
+
+    def grant_token(self, shop, params):
+        """The token endpoint's answer to `params`; an unknown shop is registered on the spot (demo installs).
+
+        Raises oauth.GrantRefused when the request is refused."""
+        if self.find_shop(shop) is None:
+            self.add_shop(shop)
+        state = self.shop(shop)
+        with state.lock:
+            return oauth.grant(state, params, self.clock(), self.scopes, self.client_credentials)
+
+
+def _required_id(value, kind):
+    """A numeric id from a number, digit string or `kind` gid; ValueError otherwise."""
+    number = parse_id(value, kind)
+    if number is None:
+        raise ValueError(f"not a {kind} id: {value!r}")
+    return number
+
+
+def _transaction(state, raw):
+    """A Transaction from seed data, validating what would break the GraphQL answer later."""
+    amount = decimal_string(raw["amount"])
+    kind, status = str(raw.get("kind", "SALE")).upper(), str(raw.get("status", "SUCCESS")).upper()
+    if amount is None:
+        raise ValueError(f"transaction amount is not a decimal: {raw['amount']!r}")
+    if kind not in TRANSACTION_KINDS or status not in TRANSACTION_STATUSES:
+        raise ValueError(f"unknown transaction kind or status: {kind!r}, {status!r}")
+    return Transaction(
+        id=state.next_id(),
+        gateway=str(raw.get("gateway", "manual")),
+        amount=amount,
+        kind=kind,
+        status=status,
+        currency=str(raw.get("currency") or state.currency),
+    )

@@ -1,0 +1,80 @@
+"""The `loyalty` console script, run as a real subprocess against a real database."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from db.tables import shops
+from tests.conftest import KEY, SECRET
+
+
+@pytest.fixture
+def run(ctx, tmp_path):
+    """Run `loyalty ...` with the test database in its environment."""
+    env = dict(os.environ, DATABASE_URL=ctx.engine.url.render_as_string(hide_password=False),
+               REDIS_URL=ctx.config.effective_redis_url, LOYALTY_ENCRYPTION_KEYS=KEY,
+               SHOPIFY_API_SECRET=SECRET, LOYALTY_VAR_DIR=str(tmp_path))
+
+    def loyalty(*args, ok=True):
+        result = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env,
+                                timeout=60)
+        if ok:
+            assert result.returncode == 0, result.stderr
+        return result
+    return loyalty
+
+
+def test_shops_add_stores_the_token_encrypted(run, ctx):
+    """`loyalty shops add` registers a shop; the token is not stored in clear."""
+    out = run("shops", "add", "new-shop.myshopify.com", "--token", "shpat_secret123")
+    assert "installed" in out.stdout
+    with ctx.engine.connect() as conn:
+        stored = conn.execute(select(shops.c.access_token).where(shops.c.domain == "new-shop.myshopify.com")).scalar()
+    assert b"shpat_secret123" not in bytes(stored)
+    from runtime.crypto import decrypt_token
+    assert decrypt_token((KEY,), stored) == "shpat_secret123"
+
+
+def test_shops_add_refuses_a_host_that_is_not_a_shop(run):
+    """Only *.myshopify.com domains are accepted."""
+    result = run("shops", "add", "evil.example.com", "--token", "x", ok=False)
+    assert result.returncode != 0
+    assert "myshopify.com" in result.stderr
+
+
+def test_customer_json_after_mature_as_of(run, send, process, shop):
+    """`loyalty customer SHOP EMAIL --json` prints integer balances and entries; `mature --as-of` runs the job."""
+    from tests.factories import order
+
+    send("orders/paid", order(lines=((25, 2),), email="cli@example.com", processed_at="2025-05-01T00:00:00+00:00"))
+    process()
+    before = json.loads(run("customer", shop.domain, "cli@example.com", "--json").stdout)
+    assert (before["available"], before["pending"], before["lifetime"]) == (0, 50, 50)
+    assert before["entries"][0]["kind"] == "earn" and before["entries"][0]["points"] == 50
+    assert "matured" in run("mature", "--as-of", "2025-05-15T00:00:00Z").stdout
+    after = json.loads(run("customer", shop.domain, "cli@example.com", "--json").stdout)
+    assert (after["available"], after["pending"], after["lifetime"]) == (50, 0, 50)
+    assert [e["kind"] for e in after["entries"]] == ["earn", "mature"]
+    assert isinstance(after["available"], int)
+
+
+def test_unknown_customer_and_bad_time_are_clear_errors(run, shop):
+    """Errors say what is wrong and exit non-zero."""
+    missing = run("customer", shop.domain, "nobody@example.com", ok=False)
+    assert missing.returncode == 1 and "no customer" in missing.stderr
+    bad = run("expire", "--as-of", "yesterday", ok=False)
+    assert bad.returncode == 2 and "ISO 8601" in bad.stderr
+
+
+def test_programme_set_validates_and_versions(run, shop):
+    """Invalid settings are refused naming the field; valid ones make a new version."""
+    bad = run("programme", "set", shop.domain, "pending_days=-1", ok=False)
+    assert bad.returncode == 1 and "pending_days" in bad.stderr
+    assert "version 2" in run("programme", "set", shop.domain, "expiry=after_last_purchase").stdout
+    shown = json.loads(run("programme", "show", shop.domain, "--json").stdout)
+    assert shown["version"] == 2 and shown["expiry"] == "after_last_purchase"

@@ -1,0 +1,283 @@
+"""Install and auth over HTTP: /auth/install, /auth/callback (authorization code grant) and /auth/session
+(token exchange). Shopify's token endpoint is the only thing mocked."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+import responses
+from sqlalchemy import insert, select
+
+from db.tables import oauth_states, programme_settings, shops
+from integrations.shopify import oauth
+from runtime.crypto import decrypt_token
+from tests.conftest import SECRET, SHOP
+
+# The suite's secret is shorter than the 32 bytes PyJWT recommends; Shopify's app secrets are not.
+pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+
+NEW_SHOP = "new-shop.myshopify.com"
+TOKEN_URL = f"https://{NEW_SHOP}/admin/oauth/access_token"
+GRANT = {"access_token": "shpat_new_secret", "scope": "read_orders,write_customers", "expires_in": 3600,
+         "refresh_token": "shprt_first", "refresh_token_expires_in": 7776000}
+
+
+def signed(params: dict, secret: str = SECRET) -> dict:
+    """The query Shopify sends back: the parameters plus their HMAC, computed independently of the app."""
+    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+    return {**params, "hmac": hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()}
+
+
+def start_install(client, shop: str = NEW_SHOP) -> str:
+    """Begin an install and return the state the app put in Shopify's authorize URL."""
+    response = client.get("/auth/install", query_string={"shop": shop})
+    assert response.status_code == 302
+    return parse_qs(urlsplit(response.headers["Location"]).query)["state"][0]
+
+
+def callback_params(state: str, shop: str = NEW_SHOP, **extra) -> dict:
+    """A signed callback query as Shopify builds it."""
+    params = {"code": "auth-code-1", "host": "YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvbmV3LXNob3A=", "shop": shop,
+              "state": state, "timestamp": str(int(time.time()))}
+    params.update(extra)
+    return signed(params)
+
+
+def shop_row(ctx, domain: str = NEW_SHOP):
+    """The shops row for a domain, or None."""
+    with ctx.engine.connect() as conn:
+        return conn.execute(select(shops).where(shops.c.domain == domain)).first()
+
+
+def state_count(ctx) -> int:
+    """How many state nonces are waiting."""
+    with ctx.engine.connect() as conn:
+        return len(conn.execute(select(oauth_states.c.nonce)).all())
+
+
+def test_install_redirects_to_shopify_with_a_stored_state(client, ctx, monkeypatch):
+    """/auth/install sends the merchant to the shop's authorize page with the app's key, scopes, callback
+    URL and a fresh state nonce remembered for that shop."""
+    monkeypatch.setenv("SHOPIFY_APP_URL", "https://loyalty.example.com/")
+    response = client.get("/auth/install", query_string={"shop": NEW_SHOP})
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert (location.scheme, location.netloc, location.path) == ("https", NEW_SHOP, "/admin/oauth/authorize")
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert query["client_id"] == "test-key"
+    assert query["scope"] == ("read_orders,read_all_orders,read_customers,write_customers,"
+                              "write_discounts,write_gift_cards")
+    assert query["redirect_uri"] == "https://loyalty.example.com/auth/callback"
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(oauth_states.c.shop_domain).where(
+            oauth_states.c.nonce == query["state"])).scalar() == NEW_SHOP
+
+
+def test_install_uses_the_configured_scopes(client, monkeypatch):
+    """SHOPIFY_SCOPES replaces the default scope list."""
+    monkeypatch.setenv("SHOPIFY_SCOPES", "read_orders")
+    response = client.get("/auth/install", query_string={"shop": NEW_SHOP})
+    assert parse_qs(urlsplit(response.headers["Location"]).query)["scope"] == ["read_orders"]
+
+
+@pytest.mark.parametrize("domain", ["evil.com", "x.myshopify.com.evil.com", "", "a.myshopify.com/evil"])
+def test_install_refuses_a_domain_that_is_not_a_shop(client, ctx, domain):
+    """Only name.myshopify.com may be sent to: anything else is 400 and no state is stored."""
+    response = client.get("/auth/install", query_string={"shop": domain})
+    assert response.status_code == 400
+    assert "myshopify.com" in response.json["error"]
+    assert state_count(ctx) == 0
+
+
+def test_callback_installs_the_shop_and_opens_the_embedded_app(client, ctx):
+    """A signed callback with a fresh state: the code is exchanged (asking for an expiring token), the shop
+    is installed with the grant, and the merchant lands in the app inside the admin."""
+    state = start_install(client)
+    with responses.RequestsMock() as rsps:
+        rsps.post(TOKEN_URL, json=GRANT)
+        response = client.get("/auth/callback", query_string=callback_params(state))
+        sent = json.loads(rsps.calls[0].request.body)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"https://{NEW_SHOP}/admin/apps/test-key"
+    assert sent == {"client_id": "test-key", "client_secret": SECRET, "code": "auth-code-1", "expiring": "1"}
+    row = shop_row(ctx)
+    assert row.uninstalled_at is None and row.scopes == GRANT["scope"]
+    assert row.access_token_expires_at is not None and row.refresh_token_expires_at is not None
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(programme_settings.c.version).where(
+            programme_settings.c.shop_id == row.id)).scalar() == 1
+
+
+def test_tokens_are_stored_encrypted(client, ctx):
+    """The raw columns hold ciphertext, not the tokens; the configured key decrypts them."""
+    state = start_install(client)
+    with responses.RequestsMock() as rsps:
+        rsps.post(TOKEN_URL, json=GRANT)
+        client.get("/auth/callback", query_string=callback_params(state))
+    row = shop_row(ctx)
+    for column, token in (("access_token", "shpat_new_secret"), ("refresh_token", "shprt_first")):
+        raw = bytes(getattr(row, column))
+        assert token.encode() not in raw
+        assert decrypt_token(ctx.config.encryption_keys, raw) == token
+
+
+@pytest.mark.parametrize("tamper", ["wrong secret", "changed code", "no hmac"])
+def test_callback_with_a_forged_hmac_is_403_and_stores_nothing(client, ctx, tamper):
+    """A query not signed by Shopify with the app secret is refused before any token request."""
+    state = start_install(client)
+    params = callback_params(state)
+    if tamper == "wrong secret":
+        params = signed({k: v for k, v in params.items() if k != "hmac"}, secret="not-the-secret")
+    elif tamper == "changed code":
+        params["code"] = "attacker-code"
+    else:
+        del params["hmac"]
+    with responses.RequestsMock() as rsps:
+        response = client.get("/auth/callback", query_string=params)
+        assert len(rsps.calls) == 0
+    assert response.status_code == 403
+    assert "hmac" in response.json["error"]
+    assert shop_row(ctx) is None
+
+
+def test_callback_with_an_unknown_state_is_403(client, ctx):
+    """A state the app never issued is refused (a login CSRF would carry one)."""
+    start_install(client)
+    with responses.RequestsMock() as rsps:
+        response = client.get("/auth/callback", query_string=callback_params("never-issued"))
+        assert len(rsps.calls) == 0
+    assert response.status_code == 403
+    assert "state" in response.json["error"]
+    assert shop_row(ctx) is None
+
+
+def test_callback_with_an_expired_state_is_403(client, ctx):
+    """A state more than ten minutes old is refused: the install has to start again."""
+    with ctx.engine.begin() as conn:
+        conn.execute(insert(oauth_states).values(
+            nonce="old-nonce", shop_domain=NEW_SHOP, created_at=datetime.now(timezone.utc) - timedelta(minutes=11)))
+    with responses.RequestsMock() as rsps:
+        response = client.get("/auth/callback", query_string=callback_params("old-nonce"))
+        assert len(rsps.calls) == 0
+    assert response.status_code == 403
+    assert shop_row(ctx) is None
+
+
+def test_a_state_works_once(client, ctx):
+    """Replaying a successful callback is refused: the state was used up, and no second code exchange."""
+    params = callback_params(start_install(client))
+    with responses.RequestsMock() as rsps:
+        rsps.post(TOKEN_URL, json=GRANT)
+        assert client.get("/auth/callback", query_string=params).status_code == 302
+        replay = client.get("/auth/callback", query_string=params)
+        assert len(rsps.calls) == 1
+    assert replay.status_code == 403
+    assert state_count(ctx) == 0
+
+
+def test_a_state_issued_for_another_shop_is_403(client, ctx):
+    """The state names the shop it was issued for; another shop cannot use it."""
+    state = start_install(client, shop="other-shop.myshopify.com")
+    with responses.RequestsMock() as rsps:
+        response = client.get("/auth/callback", query_string=callback_params(state))
+        assert len(rsps.calls) == 0
+    assert response.status_code == 403
+    assert shop_row(ctx) is None
+
+
+@pytest.mark.parametrize("domain", ["evil.com", "x.myshopify.com.evil.com"])
+def test_callback_for_a_domain_that_is_not_a_shop_makes_no_request(client, ctx, domain):
+    """Even correctly signed, a shop outside *.myshopify.com is refused (400) with no HTTP request to it."""
+    with ctx.engine.begin() as conn:  # a state for that exact domain, so only the domain check can refuse
+        conn.execute(insert(oauth_states).values(nonce="n", shop_domain=domain, created_at=datetime.now(timezone.utc)))
+    with responses.RequestsMock() as rsps:
+        response = client.get("/auth/callback", query_string=callback_params("n", shop=domain))
+        assert len(rsps.calls) == 0
+    assert response.status_code == 400
+    assert shop_row(ctx, domain) is None
+
+
+def test_callback_refused_by_shopify_is_502_and_stores_nothing(client, ctx):
+    """When the token endpoint refuses the code the merchant gets a clear error and nothing is installed."""
+    state = start_install(client)
+    with responses.RequestsMock() as rsps:
+        rsps.post(TOKEN_URL, status=400, json={"error": "invalid_request", "error_description": "code used"})
+        response = client.get("/auth/callback", query_string=callback_params(state))
+    assert response.status_code == 502
+    assert shop_row(ctx) is None
+
+
+def test_query_signature_matches_the_shopify_api_package():
+    """Our HMAC of a query equals ShopifyAPI's, escaping included (`&`, `%`, `=` in keys and values)."""
+    import shopify
+
+    class Signer(shopify.Session):
+        secret = SECRET
+
+    params = {"shop": SHOP, "code": "a&b=c%d", "timestamp": "1700000000", "host": "YWJj==", "we=ird": "x"}
+    assert oauth.query_signature(params, SECRET) == Signer.calculate_hmac(params)
+    assert oauth.verify_query_hmac({**params, "hmac": Signer.calculate_hmac(params)}, ("new", SECRET))
+
+
+def session_token(shop: str = NEW_SHOP, secret: str = SECRET, **overrides) -> str:
+    """An App Bridge session token for the test app."""
+    now = int(time.time())
+    claims = {"iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": "test-key", "sub": "42",
+              "exp": now + 60, "nbf": now - 1, "iat": now - 1, "jti": "j", "sid": "s"}
+    claims.update(overrides)
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def test_session_token_installs_a_new_shop_by_token_exchange(client, ctx):
+    """Managed installation: the first session token from a shop without a token is exchanged for an
+    expiring offline token, which is stored; the answer names the shop."""
+    token = session_token()
+    with responses.RequestsMock() as rsps:
+        rsps.post(TOKEN_URL, json=GRANT)
+        response = client.post("/auth/session", headers={"Authorization": f"Bearer {token}"})
+        sent = json.loads(rsps.calls[0].request.body)
+    assert response.status_code == 200 and response.json == {"shop": NEW_SHOP}
+    assert sent["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange"
+    assert sent["subject_token"] == token
+    assert sent["subject_token_type"] == "urn:ietf:params:oauth:token-type:id_token"
+    assert sent["requested_token_type"] == "urn:shopify:params:oauth:token-type:offline-access-token"
+    assert sent["expiring"] == "1" and sent["client_secret"] == SECRET
+    assert decrypt_token(ctx.config.encryption_keys, shop_row(ctx).access_token) == "shpat_new_secret"
+
+
+def test_session_token_for_a_shop_with_a_usable_token_exchanges_nothing(client, ctx):
+    """A shop that already has a working token keeps it: no token exchange."""
+    with responses.RequestsMock() as rsps:
+        response = client.post("/auth/session", headers={"Authorization": f"Bearer {session_token(SHOP)}"})
+        assert len(rsps.calls) == 0
+    assert response.json == {"shop": SHOP}
+    assert decrypt_token(ctx.config.encryption_keys, shop_row(ctx, SHOP).access_token) == "shpat_store_a"
+
+
+@pytest.mark.parametrize("header", ["", "Bearer ", "Basic abc", "Bearer not-a-jwt"])
+def test_session_without_a_valid_token_is_401(client, ctx, header):
+    """No token, another scheme or a malformed token: 401 and App Bridge is told to retry with a new one."""
+    with responses.RequestsMock() as rsps:
+        response = client.post("/auth/session", headers={"Authorization": header} if header else {})
+        assert len(rsps.calls) == 0
+    assert response.status_code == 401
+    if header.startswith("Bearer ") and header != "Bearer ":
+        assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+    assert shop_row(ctx) is None
+
+
+def test_session_token_signed_with_another_secret_is_401(client, ctx):
+    """A token not signed with the app secret installs nothing."""
+    with responses.RequestsMock() as rsps:
+        response = client.post("/auth/session",
+                               headers={"Authorization": f"Bearer {session_token(secret='x' * 40)}"})
+        assert len(rsps.calls) == 0
+    assert response.status_code == 401
+    assert "signature" in response.json["error"]
+    assert shop_row(ctx) is None
