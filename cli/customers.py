@@ -5,6 +5,7 @@ import json
 
 import click
 
+from db.engine import reading
 from cli.common import context, shop_or_fail
 
 
@@ -17,7 +18,7 @@ def customer(shop: str, email_or_id: str, as_json: bool) -> None:
     from loyalty.customers import find_customer
     from loyalty.views import customer_summary
 
-    with context().engine.connect() as conn:
+    with reading(context().engine) as conn:
         shop_ref = shop_or_fail(conn, shop)
         row = find_customer(conn, shop_ref.id, email_or_id)
         if row is None:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import click
 
+from db.engine import reading
 from cli.common import Iso8601, context
 from cli.customers import customer
 from cli.dev import webhook
@@ -78,7 +79,7 @@ def inbox_failed() -> None:
 
     from db.tables import webhook_inbox as t
 
-    with context().engine.connect() as conn:
+    with reading(context().engine) as conn:
         for row in conn.execute(select(t.c.id, t.c.webhook_id, t.c.shop_domain, t.c.topic, t.c.attempts,
                                        t.c.last_error).where(t.c.failed_at.is_not(None))):
             click.echo(json.dumps(dict(row._mapping)))

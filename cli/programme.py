@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import click
 
+from db.engine import reading
 from cli.common import context, shop_or_fail
 
 
@@ -21,7 +22,7 @@ def show(shop: str, as_json: bool) -> None:
     """Print the settings in force."""
     from loyalty.shops import programme as load
 
-    with context().engine.connect() as conn:
+    with reading(context().engine) as conn:
         ref = shop_or_fail(conn, shop)
         data = {"version": ref.settings_version, **load(conn, ref.id, ref.settings_version).to_dict()}
     click.echo(json.dumps(data, indent=2) if as_json else "\n".join(f"{k}: {v}" for k, v in data.items()))

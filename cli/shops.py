@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 import click
 
+from db.engine import reading
 from cli.common import context
 
 
@@ -37,7 +38,7 @@ def list_shops() -> None:
 
     from db.tables import shops as t
 
-    with context().engine.connect() as conn:
+    with reading(context().engine) as conn:
         for row in conn.execute(select(t.c.domain, t.c.installed_at, t.c.uninstalled_at, t.c.settings_version)):
             state = "uninstalled" if row.uninstalled_at else "installed"
             click.echo(f"{row.domain}\t{state}\tprogramme v{row.settings_version}")

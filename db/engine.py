@@ -17,7 +17,7 @@ def make_engine(database_url: str, timeout_seconds: float = 0.8) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite opens transactions lazily and late; take the write lock at BEGIN instead so two
         # writers never deadlock on upgrade and a locked database fails fast.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         database_url,
@@ -30,6 +30,16 @@ def make_engine(database_url: str, timeout_seconds: float = 0.8) -> Engine:
             "options": f"-c statement_timeout={int(timeout_seconds * 1000) * 10}",
         },
     )
+
+
+def reading(engine: Engine):
+    """A connection for reads only: on SQLite it does not take the write lock, so readers never queue
+    behind (or block) the writer."""
+    return engine.connect().execution_options(read_only=True)
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

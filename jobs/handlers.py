@@ -7,6 +7,7 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from db.engine import reading
 from db.tables import orders
 from loyalty import customers, orders as order_service
 from loyalty.commands import LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund
@@ -63,7 +64,7 @@ def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
     wanted = [row for row in rows if isinstance(commands.get(row.id), RecordOrderPaid)]
     if not wanted:
         return commands, failures
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         for row in wanted:
             cmd = commands[row.id]
             try:
@@ -86,15 +87,20 @@ def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
 
 
 def shopify_client(ctx: Context, shop: ShopRef, conn: Connection):
-    """An Admin API client for the shop, with its decrypted token and the shared throttle."""
+    """An Admin API client for the shop: a token that will not lapse mid-job (refreshed if expiring,
+    one refresh at a time per shop) and the GraphQL budget shared by every worker through Redis."""
     from integrations.shopify.client import AdminClient
-    from runtime.crypto import decrypt_token
+    from integrations.shopify.throttle import RedisThrottle
+    from loyalty.tokens import TokenUnavailable, access_token_for
 
-    blob = encrypted_token(conn, shop.id)
-    if blob is None:
+    if encrypted_token(conn, shop.id) is None:
         raise ShopGone(shop.domain)
-    return AdminClient(shop.domain, decrypt_token(ctx.config.encryption_keys, blob),
-                       admin_url_template=ctx.config.admin_url_template, api_version=ctx.config.api_version)
+    try:
+        token = access_token_for(ctx, shop.domain)
+    except TokenUnavailable:
+        raise ShopGone(shop.domain) from None
+    return AdminClient(shop.domain, token, admin_url_template=ctx.config.admin_url_template,
+                       api_version=ctx.config.api_version, throttle=RedisThrottle(ctx.redis))
 
 
 def _already_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid) -> bool:

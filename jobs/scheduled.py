@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, func, or_, select
 
+from db.engine import reading
 from db.tables import webhook_inbox as inbox
 from loyalty import schedule
 from runtime.context import Context, get_context
@@ -20,7 +21,7 @@ def sweep(ctx: Context | None = None, now: datetime | None = None) -> int:
     """Re-enqueue processing when recorded webhooks wait unclaimed (Redis lost the job, or a worker died)."""
     ctx = ctx or get_context()
     now = now or datetime.now(timezone.utc)
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         waiting = conn.execute(select(func.count()).select_from(inbox).where(
             inbox.c.processed_at.is_(None), inbox.c.failed_at.is_(None), inbox.c.received_at < now - SWEEP_AFTER,
             or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))).scalar()
@@ -53,7 +54,7 @@ def expire_points(as_of: datetime | None = None, ctx: Context | None = None) -> 
 
 def inbox_counts(ctx: Context) -> dict:
     """How many recorded webhooks are processed, waiting and failed."""
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         row = conn.execute(select(
             func.count().filter(inbox.c.processed_at.is_not(None)),
             func.count().filter(and_(inbox.c.processed_at.is_(None), inbox.c.failed_at.is_(None))),

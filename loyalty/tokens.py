@@ -11,6 +11,7 @@ from redis.exceptions import LockError
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from db.engine import reading
 from db.tables import shops
 from integrations.shopify import oauth
 from integrations.shopify.oauth import TokenGrant
@@ -120,7 +121,7 @@ def install_by_token_exchange(ctx, shop: str, session_token: str, *, now: dateti
     now = now or _utc_now()
     keys = ctx.config.encryption_keys
     with _token_lock(ctx, shop):
-        with ctx.engine.connect() as conn:
+        with reading(ctx.engine) as conn:
             if not needs_new_token(conn, shop, keys, now):
                 return False
         grant = oauth.token_exchange(shop, session_token, ctx.config.api_key, ctx.config.api_secrets[0],
@@ -161,7 +162,7 @@ def access_token_for(ctx, shop: str, *, now: datetime | None = None) -> str:
     """A token for the shop's Admin API valid for at least REFRESH_MARGIN (refreshed here when needed);
     a token that does not expire is returned as it is."""
     now = now or _utc_now()
-    with ctx.engine.connect() as conn:
+    with reading(ctx.engine) as conn:
         token = stored_token(conn, shop, ctx.config.encryption_keys)
     if token is None:
         raise TokenUnavailable(f"{shop} has no Admin API token: the merchant must open the app")
@@ -182,7 +183,7 @@ def _refresh_locked(ctx, shop: str, now: datetime, still_needed) -> str:
     finds the token its predecessor stored and must not spend the (now rotated) refresh token again."""
     keys = ctx.config.encryption_keys
     with _token_lock(ctx, shop):
-        with ctx.engine.connect() as conn:
+        with reading(ctx.engine) as conn:
             current = stored_token(conn, shop, keys)
         if current is None:
             raise TokenUnavailable(f"{shop} has no Admin API token: the merchant must open the app")

@@ -6,6 +6,7 @@ import logging
 from flask import Flask, jsonify
 from sqlalchemy import text
 
+from db.engine import reading
 from db.migrate import check_at_head
 from runtime.context import Context, get_context
 
@@ -31,7 +32,7 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
         """Liveness and readiness: the database and Redis answer."""
         checks = {}
         try:
-            with ctx.engine.connect() as conn:
+            with reading(ctx.engine) as conn:
                 conn.execute(text("SELECT 1"))
             checks["database"] = "ok"
         except Exception as exc:  # noqa: BLE001

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from db.engine import reading
 from db.tables import shops, webhook_inbox
 from runtime.context import Context
 
@@ -27,7 +28,7 @@ class ShopDirectory:
     def status(self, ctx: Context, domain: str) -> str:
         """'installed', 'uninstalled' or 'unknown'."""
         if time.monotonic() - self._loaded_at > SHOP_CACHE_SECONDS:
-            with ctx.engine.connect() as conn:
+            with reading(ctx.engine) as conn:
                 rows = conn.execute(select(shops.c.domain, shops.c.uninstalled_at)).all()
             self._installed = {r.domain: r.uninstalled_at is None for r in rows}
             self._loaded_at = time.monotonic()
