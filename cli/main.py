@@ -10,6 +10,7 @@ from db.engine import reading
 from cli.common import Iso8601, context
 from cli.customers import customer
 from cli.dev import webhook
+from cli.privacy import privacy
 from cli.programme import programme
 from cli.shops import shops
 
@@ -105,3 +106,4 @@ main.add_command(shops)
 main.add_command(customer)
 main.add_command(programme)
 main.add_command(webhook)
+main.add_command(privacy)

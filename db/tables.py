@@ -149,3 +149,14 @@ oauth_states = Table(
     Column("shop_domain", String(255), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+data_exports = Table(
+    "data_exports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("data_request_id", BigInteger, nullable=True),
+    Column("shopify_customer_id", BigInteger, nullable=True),
+    Column("body", Text, nullable=False, doc="JSON: what we store about the customer (customers/data_request)"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop_id", "data_request_id", name="uq_data_exports_shop_request"),
+)

@@ -10,7 +10,9 @@ from sqlalchemy.engine import Connection
 from db.engine import reading
 from db.tables import orders
 from loyalty import customers, orders as order_service
-from loyalty.commands import LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund
+from loyalty import privacy
+from loyalty.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
+                              RedactCustomer, RedactShop, UninstallShop)
 from loyalty.shops import ShopRef, UnknownShop, encrypted_token, get_shop, programme
 from runtime.context import Context
 
@@ -27,20 +29,42 @@ class ShopCache:
     def __init__(self, conn: Connection):
         self.conn, self.shops = conn, {}
 
-    def get(self, domain: str) -> ShopRef:
-        """The installed shop, or ShopGone."""
-        if domain not in self.shops:
+    def get(self, domain: str, *, installed_only: bool = True) -> ShopRef:
+        """The shop (installed, unless `installed_only` is False), or ShopGone."""
+        key = (domain, installed_only)
+        if key not in self.shops:
             try:
-                self.shops[domain] = get_shop(self.conn, domain)
+                self.shops[key] = get_shop(self.conn, domain, installed_only=installed_only)
             except UnknownShop:
-                self.shops[domain] = None
-        if self.shops[domain] is None:
+                self.shops[key] = None
+        if self.shops[key] is None:
             raise ShopGone(domain)
-        return self.shops[domain]
+        return self.shops[key]
+
+
+PRIVACY_COMMANDS = (ExportCustomerData, RedactCustomer, RedactShop, UninstallShop)
+"""Commands that apply to uninstalled shops too (Shopify sends them after the uninstall)."""
+
+
+def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now) -> None:
+    """Apply one recorded webhook's command for its shop."""
+    if isinstance(cmd, RedactShop):
+        privacy.redact_shop(conn, domain)
+        return
+    if isinstance(cmd, UninstallShop):
+        privacy.uninstall_shop(conn, domain, now)
+        return
+    shop = shops.get(domain, installed_only=not isinstance(cmd, PRIVACY_COMMANDS))
+    if isinstance(cmd, ExportCustomerData):
+        privacy.export_customer_data(conn, shop, cmd.customer_id, cmd.email, cmd.data_request_id, now)
+    elif isinstance(cmd, RedactCustomer):
+        privacy.redact_customer(conn, shop, cmd.customer_id, cmd.email)
+    else:
+        handle(conn, shop, cmd, now)
 
 
 def handle(conn: Connection, shop: ShopRef, cmd, now) -> None:
-    """Hand one command to its service."""
+    """Hand one ledger command to its service."""
     if isinstance(cmd, RecordOrderPaid):
         order_service.record_order_paid(conn, shop, cmd, now)
     elif isinstance(cmd, RecordRefund):

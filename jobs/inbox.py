@@ -76,7 +76,7 @@ def apply_batch(ctx: Context, rows: list, now: datetime) -> int:
                 continue
             savepoint = conn.begin_nested()
             try:
-                handlers.handle(conn, shops.get(row.shop_domain), commands[row.id], now)
+                handlers.handle_row(conn, shops, row.shop_domain, commands[row.id], now)
                 savepoint.commit()
                 processed.append(row.id)
             except handlers.ShopGone:

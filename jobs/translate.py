@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from loyalty.commands import LinkCustomer, OrderFacts, RecordOrderCancelled, RecordOrderPaid, RecordRefund
+from loyalty.commands import (ExportCustomerData, LinkCustomer, OrderFacts, RecordOrderCancelled, RecordOrderPaid,
+                              RecordRefund, RedactCustomer, RedactShop, UninstallShop)
 from loyalty.points import line_earning_amount
 
 
@@ -30,6 +31,20 @@ def to_command(topic: str, body: dict):
         )
     if topic in ("customers/create", "customers/update"):
         return LinkCustomer(customer_id=_int(body, "id"), email=body.get("email") or None)
+    if topic == "app/uninstalled":
+        return UninstallShop()
+    if topic == "shop/redact":
+        return RedactShop()
+    if topic in ("customers/redact", "customers/data_request"):
+        person = body.get("customer") or {}
+        if not isinstance(person, dict):
+            raise BadPayload("customer: expected an object")
+        customer_id = _int(person, "id") if person.get("id") is not None else None
+        if topic == "customers/redact":
+            return RedactCustomer(customer_id, person.get("email") or None)
+        request = body.get("data_request") or {}
+        request_id = _int(request, "id") if isinstance(request, dict) and request.get("id") is not None else None
+        return ExportCustomerData(customer_id, person.get("email") or None, request_id)
     raise BadPayload(f"topic {topic!r} is not handled")
 
 

@@ -57,3 +57,30 @@ class LinkCustomer:
 
     customer_id: int
     email: str | None
+
+
+@dataclass(frozen=True)
+class UninstallShop:
+    """app/uninstalled: stop work for the shop, drop its tokens."""
+
+
+@dataclass(frozen=True)
+class ExportCustomerData:
+    """customers/data_request: store what we know of the customer for the merchant."""
+
+    customer_id: int | None
+    email: str | None
+    data_request_id: int | None
+
+
+@dataclass(frozen=True)
+class RedactCustomer:
+    """customers/redact: erase the customer's personal data."""
+
+    customer_id: int | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class RedactShop:
+    """shop/redact: erase the shop's data."""

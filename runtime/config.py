@@ -50,7 +50,7 @@ class Config:
     @property
     def effective_redis_url(self) -> str:
         """The URL every process connects to: REDIS_URL, or the embedded server's socket."""
-        return self.redis_url or f"unix://{self.var_dir / 'redis.sock'}"
+        return self.redis_url or f"unix://{self.var_dir / 'redis' / 'redis.sock'}"
 
 
 def load_config(env_file: bool = True) -> Config:

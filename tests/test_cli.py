@@ -78,3 +78,16 @@ def test_programme_set_validates_and_versions(run, shop):
     assert "version 2" in run("programme", "set", shop.domain, "expiry=after_last_purchase").stdout
     shown = json.loads(run("programme", "show", shop.domain, "--json").stdout)
     assert shown["version"] == 2 and shown["expiry"] == "after_last_purchase"
+
+
+def test_privacy_export_prints_the_stored_export(run, send, process, shop):
+    """`loyalty privacy export SHOP` gives the merchant the customers/data_request export."""
+    from tests.factories import order
+
+    send("orders/paid", order(lines=((5, 1),), email="ex@example.com", customer_id=42))
+    send("customers/data_request", {"shop_domain": shop.domain, "customer": {"id": 42, "email": "ex@example.com"},
+                                    "data_request": {"id": 77}, "orders_requested": []})
+    process()
+    out = json.loads(run("privacy", "export", shop.domain, "--request-id", "77").stdout)
+    assert out["records"][0]["lifetime"] == 5
+    assert run("privacy", "export", shop.domain, "--request-id", "78", ok=False).returncode == 1

@@ -36,6 +36,10 @@ class ShopDirectory:
             return "unknown"
         return "installed" if self._installed[domain] else "uninstalled"
 
+    def forget(self) -> None:
+        """Re-read the shops on the next request (after an install or uninstall in this process)."""
+        self._loaded_at = 0.0
+
 
 def record(ctx: Context, *, webhook_id: str, shop_domain: str, topic: str, body: bytes,
            now: datetime) -> bool:
@@ -60,3 +64,12 @@ def wake_worker(ctx: Context) -> bool:
     except Exception as exc:  # noqa: BLE001 - Redis down: the row is safe in the database
         log.warning("could not wake a worker (%s); the sweeper will pick the webhook up", exc)
         return False
+
+
+def stop_shop(ctx: Context, directory: ShopDirectory, shop_domain: str, now: datetime) -> None:
+    """app/uninstalled: mark the shop uninstalled and drop its tokens in the request itself."""
+    from loyalty.privacy import uninstall_shop
+
+    with ctx.engine.begin() as conn:
+        uninstall_shop(conn, shop_domain, now)
+    directory.forget()

@@ -13,10 +13,12 @@ from webhooks import inbox, signature
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 
+PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
+"""Mandatory compliance topics: recorded even for an uninstalled shop (shop/redact comes 48 h after)."""
 HANDLED_TOPICS = frozenset({
     "orders/paid", "orders/cancelled", "refunds/create", "customers/create", "customers/update",
-})
-_directory = inbox.ShopDirectory()
+    "app/uninstalled",
+}) | PRIVACY_TOPICS
 
 
 def _answer(status: int, message: str, **fields):
@@ -49,13 +51,19 @@ def receive():
     except ValueError:
         return _answer(400, "body is not JSON")
     try:
-        status = _directory.status(ctx, shop_domain)
-        if status == "uninstalled":
+        directory = current_app.extensions.setdefault("loyalty_shops", inbox.ShopDirectory())
+        status = directory.status(ctx, shop_domain)
+        if status == "uninstalled" and topic not in PRIVACY_TOPICS:
             return _answer(200, "ignored: shop uninstalled")
         if status == "unknown":
+            if topic in PRIVACY_TOPICS or topic == "app/uninstalled":
+                return _answer(200, "ignored: nothing stored for this shop")
             return _answer(404, "unknown shop")
+        now = datetime.now(timezone.utc)
         recorded = inbox.record(ctx, webhook_id=webhook_id[:255], shop_domain=shop_domain, topic=topic,
-                                body=body, now=datetime.now(timezone.utc))
+                                body=body, now=now)
+        if topic == "app/uninstalled":
+            inbox.stop_shop(ctx, directory, shop_domain, now)  # at once, not when a worker gets to it
     except SQLAlchemyError as exc:
         log.error("database unavailable at ingest: %s", exc.__class__.__name__)
         response = _answer(503, "database unavailable, retry later")

@@ -1,0 +1,126 @@
+"""What `make run` starts (python -m runtime.launcher), end to end: embedded Redis and SQLite under var/,
+gunicorn, an RQ worker and the scheduler; a signed webhook becomes points; SIGTERM stops everything."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import requests
+
+from tests.conftest import KEY, SECRET
+from tests.factories import order
+from tests.services import free_port
+from webhooks.signature import sign
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = "demo.myshopify.com"
+
+
+def accepts(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_launcher_serves_and_stops(tmp_path):
+    """The launcher answers /healthz, turns a signed orders/paid webhook into pending points (web ->
+    inbox -> Redis -> worker -> ledger, read back with the CLI), and on SIGTERM exits within 15 s leaving
+    no gunicorn, rq or redis-server behind and the port closed."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("REDIS_URL", "DATABASE_URL", "LOYALTY_TEST_PAUSE_IN_BATCH", "LOYALTY_BATCH_SIZE")}
+    env.update(LOYALTY_VAR_DIR=str(tmp_path), PORT=str(port), SHOPIFY_API_SECRET=SECRET,
+               LOYALTY_ENCRYPTION_KEYS=KEY, WEB_CONCURRENCY="1")
+    log = tmp_path / "launcher.log"
+    out = open(log, "wb")
+    launcher = subprocess.Popen([sys.executable, "-m", "runtime.launcher"], cwd=ROOT, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    family: list[psutil.Process] = []
+
+    def output() -> str:
+        return log.read_text(errors="replace")[-4000:]
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60)
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert launcher.poll() is None, f"launcher exited:\n{output()}"
+            assert time.monotonic() < deadline, f"/healthz never answered 200:\n{output()}"
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                if health.status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        assert health.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+        assert (tmp_path / "loyalty.db").exists(), "SQLite under var/"
+        assert (tmp_path / "redis").is_dir(), "embedded Redis under var/"
+
+        added = cli("shops", "add", DOMAIN, "--token", "t")
+        assert added.returncode == 0, added.stderr
+        body = json.dumps(order(lines=((30, 2),), email="make-run@example.com")).encode()
+        posted = requests.post(f"http://127.0.0.1:{port}/webhooks", data=body, timeout=5, headers={
+            "X-Shopify-Topic": "orders/paid", "X-Shopify-Shop-Domain": DOMAIN,
+            "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-Hmac-Sha256": sign(SECRET, body),
+            "Content-Type": "application/json"})
+        assert posted.status_code == 200, posted.text
+
+        deadline, last = time.monotonic() + 20, None
+        while True:
+            shown = cli("customer", DOMAIN, "make-run@example.com", "--json")
+            if shown.returncode == 0:
+                last = json.loads(shown.stdout)
+                if last["pending"] == 60:
+                    break
+            else:
+                last = shown.stderr
+            assert time.monotonic() < deadline, f"points never arrived: {last}\n{output()}"
+            time.sleep(0.5)
+        assert (last["available"], last["lifetime"]) == (0, 60)
+
+        family = psutil.Process(launcher.pid).children(recursive=True)
+        names = " ".join(" ".join(p.cmdline()) for p in family)
+        assert "gunicorn" in names and "redis-server" in names and "rq worker" in names and "rq cron" in names
+
+        os.killpg(launcher.pid, signal.SIGTERM)
+        assert launcher.wait(timeout=15) == 0, output()
+        psutil.wait_procs(family, timeout=5)
+        left = [" ".join(p.cmdline()) for p in family if alive(p)]
+        assert left == [], f"children still running after the launcher exited: {left}"
+        assert not accepts(port), "the web port still accepts connections"
+    finally:
+        if launcher.poll() is None:
+            try:
+                family = [psutil.Process(launcher.pid)] + psutil.Process(launcher.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                pass
+        for p in family:
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        try:
+            os.killpg(launcher.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        launcher.wait(timeout=10)
+        out.close()

@@ -1,0 +1,87 @@
+"""Privacy compliance webhooks and app/uninstalled."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from db.tables import customers, data_exports, ledger_entries, orders, shops, webhook_inbox
+from tests.factories import order
+from tests.samples import sample
+
+
+def count(ctx, table):
+    with ctx.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+def personalise(body, shop_domain, customer_id, email):
+    body["shop_domain"] = shop_domain
+    body["customer"]["id"], body["customer"]["email"] = customer_id, email
+    return body
+
+
+def test_compliance_topics_refuse_a_bad_signature(send, ctx):
+    """Each compliance topic answers 401 to a forged HMAC and stores nothing."""
+    for topic, name in (("customers/data_request", "webhook_customers_data_request_docs_sample.json"),
+                        ("customers/redact", "webhook_customers_redact_docs_sample.json"),
+                        ("shop/redact", "webhook_shop_redact_docs_sample.json")):
+        assert send(topic, sample(name), secret="forged").status_code == 401
+    assert count(ctx, webhook_inbox) == 0
+
+
+def test_data_request_stores_an_export_of_everything_we_know(send, process, ctx, shop):
+    """customers/data_request (Shopify's documented body) produces a JSON export with ledger and profile."""
+    send("orders/paid", order(lines=((70, 1),), email="john@example.com", customer_id=191167))
+    body = personalise(sample("webhook_customers_data_request_docs_sample.json"), shop.domain, 191167,
+                       "john@example.com")
+    assert send("customers/data_request", body).status_code == 200
+    assert process() == 2
+    with ctx.engine.connect() as conn:
+        stored = conn.execute(select(data_exports)).one()
+    export = json.loads(stored.body)
+    assert stored.data_request_id == 9999
+    assert export["records"][0]["customer"] == {"shopify_customer_id": 191167, "email": "john@example.com"}
+    assert export["records"][0]["pending"] == 70
+    assert [e["kind"] for e in export["records"][0]["entries"]] == ["earn"]
+
+
+def test_customer_redact_erases_the_person_and_keeps_anonymous_totals(send, process, ctx, shop):
+    """customers/redact: no email or id left anywhere (customers, raw webhook bodies); the shop's
+    ledger still adds up to the same points, attached to no one."""
+    send("orders/paid", order(lines=((70, 1),), email="john@example.com", customer_id=191167))
+    send("orders/paid", order(lines=((30, 1),), email="john@example.com"))
+    send("orders/paid", order(lines=((10, 1),), email="other@example.com"))
+    process()
+    body = personalise(sample("webhook_customers_redact_docs_sample.json"), shop.domain, 191167,
+                       "john@example.com")
+    send("customers/redact", body)
+    process()
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(customers.c.email)).scalars().all() == ["other@example.com"]
+        bodies = [bytes(b) for b in conn.execute(select(webhook_inbox.c.body).where(
+            webhook_inbox.c.topic == "orders/paid")).scalars()]
+        assert not any(b"john@example.com" in b for b in bodies)
+        assert conn.execute(select(func.sum(ledger_entries.c.pending))).scalar() == 110
+        assert conn.execute(select(func.count()).select_from(ledger_entries)
+                            .where(ledger_entries.c.customer_id.is_(None))).scalar() == 2
+
+
+def test_uninstall_stops_work_at_once_and_shop_redact_erases_the_shop(send, process, ctx, shop):
+    """app/uninstalled drops the tokens in the request; later orders are ignored; shop/redact
+    (48 h later, shop already uninstalled) erases everything about the shop."""
+    send("orders/paid", order(lines=((20, 1),)))
+    process()
+    assert send("app/uninstalled", sample("shop_single.json")).status_code == 200
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(shops.c.uninstalled_at, shops.c.access_token)).one()
+    assert row.uninstalled_at is not None and row.access_token is None
+    assert send("orders/paid", order(lines=((20, 1),))).json["status"] == "ignored: shop uninstalled"
+    redact = sample("webhook_shop_redact_docs_sample.json")
+    redact["shop_domain"] = shop.domain
+    assert send("shop/redact", redact).json["status"] == "recorded"
+    process()
+    for table in (shops, customers, orders, ledger_entries):
+        assert count(ctx, table) == 0
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(webhook_inbox.c.topic)).scalars().all() == ["shop/redact"]
