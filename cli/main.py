@@ -13,6 +13,7 @@ from cli.dev import webhook
 from cli.privacy import privacy
 from cli.programme import programme
 from cli.shops import shops
+from cli.vouchers import vouchers
 
 
 @click.group()
@@ -107,3 +108,4 @@ main.add_command(customer)
 main.add_command(programme)
 main.add_command(webhook)
 main.add_command(privacy)
+main.add_command(vouchers)

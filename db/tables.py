@@ -160,3 +160,25 @@ data_exports = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("shop_id", "data_request_id", name="uq_data_exports_shop_request"),
 )
+
+VOUCHER_STATUSES = ("creating", "active", "refused", "cancelled")
+
+vouchers = Table(
+    "vouchers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id"), nullable=True),
+    Column("request_key", String(255), nullable=False, unique=True, doc="idempotency of the redemption"),
+    Column("code", String(64), nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("minimum_subtotal", Money, nullable=True),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("shopify_discount_id", String(255), nullable=True),
+    Column("reason", Text, nullable=True, doc="why Shopify refused it, or who cancelled it"),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop_id", "code", name="uq_vouchers_shop_code"),
+    CheckConstraint("points > 0 AND amount > 0", name="positive"),
+    CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_STATUSES), name="status_known"),
+)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import (customers, data_exports, ledger_entries, oauth_states, orders, programme_settings, refunds,
-                       shops, webhook_inbox)
+                       shops, vouchers, webhook_inbox)
 from loyalty.customers import normalise_email
 from loyalty.views import customer_summary
 
@@ -56,6 +56,7 @@ def redact_customer(conn: Connection, shop, shopify_id: int | None, email: str |
         needles += [str(n).encode() for n in (row.shopify_customer_id, row.email) if n]
         conn.execute(update(ledger_entries).where(ledger_entries.c.customer_id == row.id).values(customer_id=None))
         conn.execute(update(orders).where(orders.c.customer_id == row.id).values(customer_id=None))
+        conn.execute(update(vouchers).where(vouchers.c.customer_id == row.id).values(customer_id=None))
         conn.execute(delete(data_exports).where(data_exports.c.shop_id == shop.id,
                                                 data_exports.c.shopify_customer_id == row.shopify_customer_id))
         conn.execute(delete(customers).where(customers.c.id == row.id))
@@ -77,7 +78,7 @@ def redact_shop(conn: Connection, domain: str) -> bool:
         conn.execute(delete(webhook_inbox).where(webhook_inbox.c.shop_domain == domain,
                                                  webhook_inbox.c.topic != "shop/redact"))
         return False
-    for table in (ledger_entries, refunds, orders, customers, data_exports, programme_settings):
+    for table in (ledger_entries, vouchers, refunds, orders, customers, data_exports, programme_settings):
         conn.execute(delete(table).where(table.c.shop_id == shop_id))
     conn.execute(delete(shops).where(shops.c.id == shop_id))
     conn.execute(delete(webhook_inbox).where(webhook_inbox.c.shop_domain == domain,

@@ -30,6 +30,11 @@ class Programme:
     expiry: str = "never"
     expiry_months: int = 12
     negative_balance: str = "allow"
+    voucher_value_per_point: Decimal = Decimal("0.1")
+    voucher_minimum_subtotal: Decimal = Decimal("0")
+    voucher_validity_days: int = 30
+    voucher_collection_id: int = 0
+    """Vouchers apply only to this collection (e.g. full-price items); 0: to every product."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -40,6 +45,12 @@ class Programme:
             raise ProgrammeError(f"expiry: must be one of {', '.join(EXPIRY_POLICIES)}")
         if not 1 <= self.expiry_months <= 120:
             raise ProgrammeError("expiry_months: must be between 1 and 120")
+        if self.voucher_value_per_point <= 0:
+            raise ProgrammeError("voucher_value_per_point: must be more than 0")
+        if self.voucher_minimum_subtotal < 0:
+            raise ProgrammeError("voucher_minimum_subtotal: must be 0 or more")
+        if not 1 <= self.voucher_validity_days <= 3650:
+            raise ProgrammeError("voucher_validity_days: must be between 1 and 3650")
         if self.negative_balance not in NEGATIVE_BALANCE_POLICIES:
             raise ProgrammeError(f"negative_balance: must be one of {', '.join(NEGATIVE_BALANCE_POLICIES)}")
 
@@ -58,7 +69,9 @@ class Programme:
     def to_dict(self) -> dict:
         """JSON-ready data (Decimal as string, tuples as lists)."""
         out = asdict(self)
-        out["earn_rate"] = str(self.earn_rate)
+        for name, value in out.items():
+            if isinstance(value, Decimal):
+                out[name] = str(value)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
     def to_json(self) -> str:

@@ -91,3 +91,13 @@ def test_privacy_export_prints_the_stored_export(run, send, process, shop):
     out = json.loads(run("privacy", "export", shop.domain, "--request-id", "77").stdout)
     assert out["records"][0]["lifetime"] == 5
     assert run("privacy", "export", shop.domain, "--request-id", "78", ok=False).returncode == 1
+
+
+def test_vouchers_create_refuses_without_enough_points(run, send, process, shop):
+    """`loyalty vouchers create` says why it cannot redeem, and exits non-zero."""
+    from tests.factories import order
+
+    send("orders/paid", order(lines=((5, 1),), email="v@example.com", customer_id=43))
+    process()
+    result = run("vouchers", "create", shop.domain, "v@example.com", "--points", "100", "--json", ok=False)
+    assert result.returncode == 1 and "not enough points: 0 available" in result.stderr

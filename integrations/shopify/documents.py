@@ -25,6 +25,44 @@ query OrderTransactions($id: ID!) {
 }
 """
 
+DISCOUNT_CODE_BASIC_CREATE = """
+mutation DiscountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
+  discountCodeBasicCreate(basicCodeDiscount: $basicCodeDiscount) {
+    codeDiscountNode {
+      id
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+
+CODE_DISCOUNT_BY_CODE = """
+query CodeDiscountByCode($code: String!) {
+  codeDiscountNodeByCode(code: $code) {
+    id
+  }
+}
+"""
+
+DISCOUNT_CODE_DEACTIVATE = """
+mutation DiscountCodeDeactivate($id: ID!) {
+  discountCodeDeactivate(id: $id) {
+    codeDiscountNode {
+      id
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+
 
 def _collect_documents(namespace):
     """Every UPPER_CASE string constant of this module, by constant name."""
