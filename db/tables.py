@@ -182,3 +182,11 @@ vouchers = Table(
     CheckConstraint("points > 0 AND amount > 0", name="positive"),
     CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_STATUSES), name="status_known"),
 )
+
+customer_sync = Table(
+    "customer_sync", metadata,
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False, doc="last balance change not yet written to Shopify"),
+)
+Index("ix_customer_sync_shop", customer_sync.c.shop_id, customer_sync.c.changed_at)

@@ -41,6 +41,9 @@ def process_inbox(max_batches: int = MAX_BATCHES_PER_JOB, ctx: Context | None = 
         if not batch:
             break
         done += apply_batch(ctx, batch, now=_now())
+    if done:
+        from jobs.sync import wake_sync
+        wake_sync(ctx)
     return done
 
 

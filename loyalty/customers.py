@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import customers, ledger_entries, orders
+from db.tables import customer_sync, customers, ledger_entries, orders
+from loyalty.ledger import mark_for_sync
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -38,6 +39,7 @@ def resolve_customer(conn: Connection, shop_id: int, shopify_id: int | None, ema
             if current is None:
                 conn.execute(update(customers).where(customers.c.id == by_email).values(
                     shopify_customer_id=shopify_id))
+                mark_for_sync(conn, shop_id, by_email, now)  # its points can now be shown to the account
             elif current != shopify_id:
                 # The email now belongs to another account: the older record keeps its history.
                 conn.execute(update(customers).where(customers.c.id == by_email).values(email=None))
@@ -50,6 +52,7 @@ def resolve_customer(conn: Connection, shop_id: int, shopify_id: int | None, ema
             customers.c.id == by_email)).scalar()
         if email_owner_id is None:
             _merge(conn, keep=by_id, drop=by_email)
+            mark_for_sync(conn, shop_id, by_id, now)
         else:
             conn.execute(update(customers).where(customers.c.id == by_email).values(email=None))
     if email is not None:
@@ -65,6 +68,7 @@ def _merge(conn: Connection, *, keep: int, drop: int) -> None:
     """Move an email-only record's orders and entries onto the account record, then drop it."""
     conn.execute(update(orders).where(orders.c.customer_id == drop).values(customer_id=keep))
     conn.execute(update(ledger_entries).where(ledger_entries.c.customer_id == drop).values(customer_id=keep))
+    conn.execute(delete(customer_sync).where(customer_sync.c.customer_id == drop))
     conn.execute(delete(customers).where(customers.c.id == drop))
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import case, func, insert, select
 from sqlalchemy.engine import Connection
 
-from db.tables import ledger_entries as le
+from db.tables import customer_sync, ledger_entries as le
 
 NOT_LIFETIME = ("redeem", "expire", "recredit")
 """Kinds that move points without changing what the customer has earned over their lifetime."""
@@ -46,6 +46,19 @@ def write_entry(conn: Connection, *, shop_id: int, customer_id: int | None, kind
         available=available, reason=reason, idempotency_key=key, effective_at=effective_at,
         created_at=now, settings_version=settings_version, actor=actor,
     ))
+    if customer_id is not None:
+        mark_for_sync(conn, shop_id, customer_id, now)
+
+
+def mark_for_sync(conn: Connection, shop_id: int, customer_id: int, now: datetime) -> None:
+    """Queue the customer's balance for write-back to Shopify (one row per customer: bursts coalesce)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(customer_sync).values(customer_id=customer_id, shop_id=shop_id, changed_at=now)
+    conn.execute(statement.on_conflict_do_update(index_elements=[customer_sync.c.customer_id],
+                                                 set_={"changed_at": statement.excluded.changed_at}))
 
 
 def order_holding(conn: Connection, order_id: int) -> OrderHolding:

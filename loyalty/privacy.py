@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import (customers, data_exports, ledger_entries, oauth_states, orders, programme_settings, refunds,
-                       shops, vouchers, webhook_inbox)
+from db.tables import (customer_sync, customers, data_exports, ledger_entries, oauth_states, orders,
+                       programme_settings, refunds, shops, vouchers, webhook_inbox)
 from loyalty.customers import normalise_email
 from loyalty.views import customer_summary
 
@@ -59,6 +59,7 @@ def redact_customer(conn: Connection, shop, shopify_id: int | None, email: str |
         conn.execute(update(vouchers).where(vouchers.c.customer_id == row.id).values(customer_id=None))
         conn.execute(delete(data_exports).where(data_exports.c.shop_id == shop.id,
                                                 data_exports.c.shopify_customer_id == row.shopify_customer_id))
+        conn.execute(delete(customer_sync).where(customer_sync.c.customer_id == row.id))
         conn.execute(delete(customers).where(customers.c.id == row.id))
     if needles:
         # Raw webhook bodies name the customer: blank the processed ones that do.
@@ -78,7 +79,7 @@ def redact_shop(conn: Connection, domain: str) -> bool:
         conn.execute(delete(webhook_inbox).where(webhook_inbox.c.shop_domain == domain,
                                                  webhook_inbox.c.topic != "shop/redact"))
         return False
-    for table in (ledger_entries, vouchers, refunds, orders, customers, data_exports, programme_settings):
+    for table in (customer_sync, ledger_entries, vouchers, refunds, orders, customers, data_exports, programme_settings):
         conn.execute(delete(table).where(table.c.shop_id == shop_id))
     conn.execute(delete(shops).where(shops.c.id == shop_id))
     conn.execute(delete(webhook_inbox).where(webhook_inbox.c.shop_domain == domain,

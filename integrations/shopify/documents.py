@@ -63,6 +63,21 @@ mutation DiscountCodeDeactivate($id: ID!) {
 }
 """
 
+METAFIELDS_SET = """
+mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields {
+      id
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+
 
 def _collect_documents(namespace):
     """Every UPPER_CASE string constant of this module, by constant name."""

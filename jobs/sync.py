@@ -1,0 +1,82 @@
+"""Writing balances back to Shopify as customer metafields (namespace `loyalty`), so themes, customer
+account extensions and Flow can read them. Drains `customer_sync`, coalesced, 25 metafields per call."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import and_, delete, select
+
+from db.engine import reading
+from db.tables import customer_sync, customers, shops
+from integrations.shopify.metafields import integer_metafield, set_metafields
+from jobs.handlers import ShopGone, shopify_client
+from loyalty import ledger
+from loyalty.shops import UnknownShop, get_shop
+from runtime.context import Context, get_context
+
+log = logging.getLogger(__name__)
+NAMESPACE = "loyalty"
+WAKE_KEY = "loyalty:sync:wake"
+BATCH = 200
+"""Customers per pass; 3 metafields each, so 24 calls of 25 at most."""
+MAX_PASSES = 50
+"""Passes per shop and job, so a shop whose balances never stop changing cannot hold a worker forever."""
+
+
+def sync_balances(ctx: Context | None = None, client_factory=shopify_client) -> int:
+    """RQ job (also on the scheduler): write every waiting customer's balance; returns customers written."""
+    ctx = ctx or get_context()
+    written = 0
+    with reading(ctx.engine) as conn:
+        shop_ids = conn.execute(select(customer_sync.c.shop_id).distinct()).scalars().all()
+    for shop_id in shop_ids:
+        written += _sync_shop(ctx, shop_id, client_factory)
+    return written
+
+
+def _sync_shop(ctx: Context, shop_id: int, client_factory) -> int:
+    written = 0
+    for _ in range(MAX_PASSES):
+        with reading(ctx.engine) as conn:
+            rows = conn.execute(
+                select(customer_sync.c.customer_id, customer_sync.c.changed_at, customers.c.shopify_customer_id)
+                .join(customers, customers.c.id == customer_sync.c.customer_id)
+                .where(customer_sync.c.shop_id == shop_id).order_by(customer_sync.c.changed_at).limit(BATCH)).all()
+            if not rows:
+                return written
+            domain = conn.execute(select(shops.c.domain).where(shops.c.id == shop_id)).scalar()
+            try:
+                shop = get_shop(conn, domain)
+                client = client_factory(ctx, shop, conn)
+            except (UnknownShop, ShopGone):
+                break
+            metafields = []
+            for row in rows:
+                if row.shopify_customer_id is None:
+                    continue  # a guest email: nothing to write until it becomes an account
+                bal = ledger.balance(conn, row.customer_id)
+                metafields += [integer_metafield(row.shopify_customer_id, NAMESPACE, name, value)
+                               for name, value in (("available", bal.available), ("pending", bal.pending),
+                                                   ("lifetime", bal.lifetime))]
+        if metafields:
+            set_metafields(client, metafields)
+        with ctx.engine.begin() as conn:
+            # Only rows unchanged since they were read: a change made meanwhile is written next pass.
+            for row in rows:
+                conn.execute(delete(customer_sync).where(and_(customer_sync.c.customer_id == row.customer_id,
+                                                              customer_sync.c.changed_at == row.changed_at)))
+        written += len(rows)
+    else:
+        return written  # more is waiting: the next job (scheduler, or the next wake-up) goes on
+    with ctx.engine.begin() as conn:  # uninstalled or unknown shop: nothing can be written
+        conn.execute(delete(customer_sync).where(customer_sync.c.shop_id == shop_id))
+    return written
+
+
+def wake_sync(ctx: Context) -> None:
+    """Queue one sync job for a burst of balance changes (a flag coalesces them for a few seconds)."""
+    try:
+        if ctx.redis.set(WAKE_KEY, b"1", nx=True, ex=5):
+            ctx.queue.enqueue("jobs.sync.sync_balances", result_ttl=0, failure_ttl=86400, job_timeout=600)
+    except Exception:  # noqa: BLE001 - the scheduler's periodic sync catches up
+        log.warning("could not queue the balance sync", exc_info=True)

@@ -1,0 +1,109 @@
+"""Balances are written back to Shopify as customer metafields, coalesced, 25 metafields per call."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from db.tables import customer_sync
+from integrations.shopify.client import AdminClient
+from integrations.shopify.emulator import Emulator
+from jobs.sync import sync_balances
+from tests.factories import order, refund
+from tests.wsgi_adapter import wsgi_session
+
+
+@pytest.fixture
+def emulator(shop):
+    em = Emulator()
+    em.add_shop(shop.domain, "shpat_store_a")
+    for i in range(1, 31):
+        em.add_customer(shop.domain, i, f"c{i}@example.com")
+    return em
+
+
+@pytest.fixture
+def calls():
+    return []
+
+
+@pytest.fixture
+def factory(emulator, calls):
+    session = wsgi_session(emulator.app)
+    original = session.send
+
+    def counting_send(request, **kw):
+        calls.append(request.body)
+        return original(request, **kw)
+    session.send = counting_send
+    return lambda ctx, shop, conn: AdminClient(shop.domain, "shpat_store_a", session=session,
+                                               admin_url_template="http://shopify.test/{shop}", sleep=lambda s: None)
+
+
+def waiting(ctx):
+    with ctx.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(customer_sync)).scalar()
+
+
+def test_a_burst_of_changes_costs_one_write_per_customer(send, process, ctx, shop, emulator, factory, calls):
+    """Five changes to one customer coalesce: one sync writes available/pending/lifetime once."""
+    body = order(lines=((10, 5),), email="c1@example.com", customer_id=1)
+    send("orders/paid", body)
+    for i in range(4):
+        send("refunds/create", refund(body, lines={0: (1, 10)}, created_at=f"2025-03-0{5 + i}T00:00:00+00:00"))
+    process()
+    assert waiting(ctx) == 1
+    assert sync_balances(ctx, client_factory=factory) == 1
+    assert len(calls) == 1
+    fields = emulator.metafields(shop.domain, 1)
+    assert {k: v["value"] for k, v in fields.items()} == {
+        "loyalty.available": "0", "loyalty.pending": "10", "loyalty.lifetime": "10"}
+    assert fields["loyalty.pending"]["type"] == "number_integer"
+    assert waiting(ctx) == 0
+
+
+def test_metafields_go_25_per_call(send, process, ctx, shop, emulator, factory, calls):
+    """30 customers x 3 metafields = 90 metafields: 4 calls of at most 25."""
+    for i in range(1, 31):
+        send("orders/paid", order(lines=((i, 1),), email=f"c{i}@example.com", customer_id=i))
+    process()
+    assert sync_balances(ctx, client_factory=factory) == 30
+    assert len(calls) == 4
+    assert emulator.metafields(shop.domain, 30)["loyalty.lifetime"]["value"] == "30"
+
+
+def test_a_change_during_the_sync_is_written_next_time(send, process, ctx, shop, factory):
+    """A row changed after it was read is not dropped: the next sync writes it."""
+    from datetime import datetime, timedelta, timezone
+
+    from loyalty.ledger import mark_for_sync
+
+    send("orders/paid", order(lines=((7, 1),), email="c2@example.com", customer_id=2))
+    process()
+
+    raced = []
+
+    def factory_that_races(ctx_, shop_, conn_):
+        if raced:
+            return factory(ctx_, shop_, conn_)
+        raced.append(True)
+        with ctx.engine.begin() as other:
+            customer_id = other.execute(select(customer_sync.c.customer_id)).scalar()
+            mark_for_sync(other, shop.id, customer_id, datetime.now(timezone.utc) + timedelta(seconds=1))
+        return factory(ctx_, shop_, conn_)
+    from jobs import sync
+    original, sync.MAX_PASSES = sync.MAX_PASSES, 1
+    try:
+        sync_balances(ctx, client_factory=factory_that_races)
+    finally:
+        sync.MAX_PASSES = original
+    assert waiting(ctx) == 1
+    sync_balances(ctx, client_factory=factory)
+    assert waiting(ctx) == 0
+
+
+def test_guest_email_without_an_account_is_not_written(send, process, ctx, factory, calls):
+    """An email-only customer has no Shopify customer to write to: nothing is sent."""
+    send("orders/paid", order(lines=((9, 1),), email="guest@example.com"))
+    process()
+    assert sync_balances(ctx, client_factory=factory) == 1
+    assert calls == [] and waiting(ctx) == 0
