@@ -3,7 +3,7 @@ the triggers the migration adds, so a race or a bug in Python cannot break them.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, LargeBinary,
+    BigInteger, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, LargeBinary,
     MetaData, Numeric, String, Table, Text, UniqueConstraint, text,
 )
 

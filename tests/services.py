@@ -7,10 +7,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+import psutil
 
 
 def free_port() -> int:
@@ -67,3 +70,24 @@ class PostgresCluster:
         except RuntimeError:
             pass
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def kill_tree(proc: subprocess.Popen) -> list[psutil.Process]:
+    """SIGKILL a process and every descendant. RQ's work-horse calls setpgrp(), so killing the worker's
+    process group alone would leave the horse running (and committing); each one is killed by pid too."""
+    try:
+        family = [psutil.Process(proc.pid)] + psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for p in family:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    proc.wait(timeout=10)
+    psutil.wait_procs(family, timeout=10)
+    return family

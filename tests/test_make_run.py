@@ -17,7 +17,7 @@ import requests
 
 from tests.conftest import KEY, SECRET
 from tests.factories import order
-from tests.services import free_port
+from tests.services import free_port, kill_tree
 from webhooks.signature import sign
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,19 +108,10 @@ def test_launcher_serves_and_stops(tmp_path):
         assert left == [], f"children still running after the launcher exited: {left}"
         assert not accepts(port), "the web port still accepts connections"
     finally:
-        if launcher.poll() is None:
-            try:
-                family = [psutil.Process(launcher.pid)] + psutil.Process(launcher.pid).children(recursive=True)
-            except psutil.NoSuchProcess:
-                pass
-        for p in family:
+        for p in family:  # children seen earlier, even if the launcher already exited
             try:
                 p.kill()
             except psutil.NoSuchProcess:
                 pass
-        try:
-            os.killpg(launcher.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        launcher.wait(timeout=10)
+        kill_tree(launcher)
         out.close()

@@ -7,7 +7,6 @@ nothing committed, and the rows come back once their lease has expired.
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psutil
-import pytest
 from rq.registry import FailedJobRegistry
 from sqlalchemy import create_engine, func, select, text, update
 
@@ -25,6 +23,7 @@ from db.tables import ledger_entries, orders, webhook_inbox as inbox
 from jobs.scheduled import sweep
 from tests.conftest import KEY, SECRET
 from tests.factories import order
+from tests.services import kill_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 RQ = Path(sys.executable).parent / "rq"
@@ -59,27 +58,6 @@ def start_worker(ctx, tmp_path: Path, log_name: str, **extra: str) -> tuple[subp
                                 cwd=ROOT, env=worker_env(ctx, tmp_path, **extra), stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     return proc, log
-
-
-def kill_tree(proc: subprocess.Popen) -> list[psutil.Process]:
-    """SIGKILL the worker and every descendant. RQ's work-horse calls setpgrp(), so killing the worker's
-    process group alone would leave the horse running (and committing); each one is killed by pid too."""
-    try:
-        family = [psutil.Process(proc.pid)] + psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        family = []
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    for p in family:
-        try:
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
-    proc.wait(timeout=10)
-    psutil.wait_procs(family, timeout=10)
-    return family
 
 
 def run_burst(ctx, tmp_path: Path, log_name: str, timeout: float = 60) -> None:
