@@ -123,8 +123,29 @@ def shopify_client(ctx: Context, shop: ShopRef, conn: Connection):
         token = access_token_for(ctx, shop.domain)
     except TokenUnavailable:
         raise ShopGone(shop.domain) from None
-    return AdminClient(shop.domain, token, admin_url_template=ctx.config.admin_url_template,
-                       api_version=ctx.config.api_version, throttle=RedisThrottle(ctx.redis))
+    client = AdminClient(shop.domain, token, admin_url_template=ctx.config.admin_url_template,
+                         api_version=ctx.config.api_version, throttle=RedisThrottle(ctx.redis))
+    return RefreshOn401(ctx, client)
+
+
+class RefreshOn401:
+    """An AdminClient that, when Shopify refuses its token (expired or rotated early), refreshes it once,
+    one refresh per shop at a time, and repeats the call."""
+
+    def __init__(self, ctx: Context, client):
+        self.ctx, self.client, self.shop = ctx, client, client.shop
+
+    def execute(self, document, variables=None):
+        """As AdminClient.execute, with one token refresh on 401."""
+        from integrations.shopify.errors import ShopifyUnauthorized
+        from loyalty.tokens import force_refresh_after_401
+
+        try:
+            return self.client.execute(document, variables)
+        except ShopifyUnauthorized:
+            # TokenUnavailable from here means only the merchant can fix it: the caller's job fails with that
+            self.client.access_token = force_refresh_after_401(self.ctx, self.shop, self.client.access_token)
+            return self.client.execute(document, variables)
 
 
 def _already_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid) -> bool:

@@ -174,3 +174,30 @@ def test_earned_points_are_pending_for_14_days(send, process, summary):
     entry = summary("alice@example.com")["entries"][0]
     assert entry["pending_until"] == "2025-03-15T09:00:00+00:00"
     assert Decimal(entry["points"]) == 50
+
+
+@responses.activate
+def test_a_refused_token_is_refreshed_once_and_the_call_repeated(send, process, summary, ctx, shop):
+    """Shopify answers 401 (the expiring token was revoked early): the worker refreshes it (the refresh
+    token rotates) and repeats the transactions query; the order earns as usual."""
+    from datetime import datetime, timezone
+
+    from integrations.shopify.oauth import TokenGrant
+    from loyalty.tokens import store_grant
+
+    with ctx.engine.begin() as conn:
+        store_grant(conn, shop.domain, TokenGrant("shpat_old", expires_in=3600, refresh_token="shprt_1",
+                                                  refresh_token_expires_in=86400),
+                    ctx.config.encryption_keys, datetime.now(timezone.utc))
+    body = order(lines=((60, 1),), gateways=("gift_card",))
+    responses.post(GRAPHQL, status=401, json={"errors": "[API] Invalid API key or access token"},
+                   match=[responses.matchers.header_matcher({"X-Shopify-Access-Token": "shpat_old"})])
+    refresh = responses.post("https://store-a.myshopify.com/admin/oauth/access_token", json={
+        "access_token": "shpat_new", "expires_in": 3600, "refresh_token": "shprt_2",
+        "refresh_token_expires_in": 86400, "scope": "read_orders"})
+    responses.post(GRAPHQL, json=transactions_response(body["id"], ("gift_card", "SALE", "SUCCESS", "20.00")),
+                   match=[responses.matchers.header_matcher({"X-Shopify-Access-Token": "shpat_new"})])
+    send("orders/paid", body)
+    assert process() == 1
+    assert refresh.call_count == 1
+    assert summary("alice@example.com")["pending"] == 40

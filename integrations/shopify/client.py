@@ -66,7 +66,7 @@ class AdminClient:
         """The URL template lets tests and local fakes point at `http://127.0.0.1:9000/{shop}`."""
         self.shop = shop_domain
         self.url = f"{admin_url_template.format(shop=shop_domain)}/admin/api/{api_version}/graphql.json"
-        self._token = access_token
+        self.access_token = access_token
         self._session = session or requests.Session()
         self._timeout = timeout
         self._max_attempts = max(1, max_attempts)
@@ -102,7 +102,7 @@ class AdminClient:
             response = self._session.post(
                 self.url,
                 json=payload,
-                headers={"X-Shopify-Access-Token": self._token, "Accept": "application/json"},
+                headers={"X-Shopify-Access-Token": self.access_token, "Accept": "application/json"},
                 timeout=self._timeout,
             )
         except _NETWORK_ERRORS as exc:
