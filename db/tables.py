@@ -161,7 +161,7 @@ data_exports = Table(
     UniqueConstraint("shop_id", "data_request_id", name="uq_data_exports_shop_request"),
 )
 
-VOUCHER_STATUSES = ("creating", "active", "refused", "cancelled")
+VOUCHER_STATUSES = ("creating", "active", "refused", "cancelled", "used", "expired")
 
 vouchers = Table(
     "vouchers", metadata,

@@ -52,6 +52,16 @@ def expire_points(as_of: datetime | None = None, ctx: Context | None = None) -> 
         return schedule.expire(conn, as_of or now, now)
 
 
+def expire_vouchers(as_of: datetime | None = None, ctx: Context | None = None) -> int:
+    """Expire unused vouchers past their end date (points back or lost, per the shop's setting)."""
+    from loyalty.vouchers import expire_unused
+
+    ctx = ctx or get_context()
+    now = datetime.now(timezone.utc)
+    with ctx.engine.begin() as conn:
+        return expire_unused(conn, as_of or now, now)
+
+
 def inbox_counts(ctx: Context) -> dict:
     """How many recorded webhooks are processed, waiting and failed."""
     with reading(ctx.engine) as conn:

@@ -75,6 +75,8 @@ def order_facts(body: dict) -> OrderFacts:
         currency=body.get("currency"),
         merchandise=merchandise,
         gateways=tuple(str(g) for g in body.get("payment_gateway_names") or ()),
+        discount_codes=tuple(str(d.get("code", "")) for d in body.get("discount_codes") or ()
+                             if isinstance(d, dict) and d.get("code")),
     )
 
 

@@ -55,6 +55,8 @@ def cancel(ctx: Context, shop_domain: str, code: str, reason: str = "cancelled b
             raise vouchers.VoucherRefused(f"no voucher {code} in {shop_domain}")
         if voucher.status in ("refused", "cancelled"):
             return voucher
+        if voucher.status in ("used", "expired"):
+            raise vouchers.VoucherRefused(f"voucher {voucher.code} is {voucher.status}: nothing to cancel")
         client = client_factory(ctx, shop, conn)
     discount_id = voucher.shopify_discount_id or discounts.find_code(client, voucher.code)
     if discount_id:

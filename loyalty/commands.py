@@ -22,6 +22,7 @@ class OrderFacts:
     currency: str | None
     merchandise: Decimal
     gateways: tuple[str, ...]
+    discount_codes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import orders, refunds
-from loyalty import ledger, points
+from loyalty import ledger, points, vouchers
 from loyalty.commands import OrderFacts, RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from loyalty.customers import resolve_customer
 from loyalty.programme import Programme
@@ -69,6 +69,7 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
         settings_version=shop.settings_version,
     )
     order_id = _upsert_order(conn, shop.id, facts.order_id, row, values)
+    vouchers.mark_used(conn, shop, facts.discount_codes, facts.name)
     settle_order(conn, shop, order_id, now)
 
 

@@ -35,6 +35,8 @@ class Programme:
     voucher_validity_days: int = 30
     voucher_collection_id: int = 0
     """Vouchers apply only to this collection (e.g. full-price items); 0: to every product."""
+    voucher_expiry_returns_points: bool = False
+    """An unused voucher that expires gives its points back (True) or they are lost (False)."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:

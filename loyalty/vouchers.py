@@ -14,9 +14,9 @@ from decimal import ROUND_FLOOR, Decimal
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import customers, ledger_entries, vouchers
+from db.tables import customers, ledger_entries, shops, vouchers
 from loyalty import ledger
-from loyalty.shops import ShopRef, programme
+from loyalty.shops import ShopRef, get_shop, programme
 
 
 class VoucherRefused(ValueError):
@@ -76,3 +76,29 @@ def find(conn: Connection, shop: ShopRef, code: str):
     """The voucher with that code in the shop, or None."""
     return conn.execute(select(vouchers).where(vouchers.c.shop_id == shop.id,
                                                vouchers.c.code == code.strip().upper())).first()
+
+
+def mark_used(conn: Connection, shop: ShopRef, codes: tuple[str, ...], order_name: str | None) -> int:
+    """An order used these codes: our vouchers among them are spent for good."""
+    wanted = [c.strip().upper() for c in codes if c.strip()]
+    if not wanted:
+        return 0
+    return conn.execute(update(vouchers).where(
+        vouchers.c.shop_id == shop.id, vouchers.c.code.in_(wanted), vouchers.c.status.in_(("active", "creating")),
+    ).values(status="used", reason=f"used on order {order_name or ''}".strip())).rowcount
+
+
+def expire_unused(conn: Connection, as_of: datetime, now: datetime) -> int:
+    """Active vouchers past their end date expire; their points come back where the shop says so."""
+    count = 0
+    for voucher in conn.execute(select(vouchers).where(vouchers.c.status == "active",
+                                                       vouchers.c.ends_at <= as_of)).all():
+        domain = conn.execute(select(shops.c.domain).where(shops.c.id == voucher.shop_id)).scalar()
+        shop = get_shop(conn, domain, installed_only=False)
+        if programme(conn, shop.id, shop.settings_version).voucher_expiry_returns_points:
+            give_back(conn, shop, voucher, "expired", "expired unused", now)
+        else:
+            conn.execute(update(vouchers).where(vouchers.c.id == voucher.id).values(
+                status="expired", reason="expired unused: points not returned (shop setting)"))
+        count += 1
+    return count

@@ -134,3 +134,37 @@ def test_two_workers_redeeming_at_once_cannot_spend_the_same_points(ctx, shop, v
     assert outcomes.count("active") == 1, outcomes
     assert len(emulator.discount_codes(shop.domain)) == 1
     assert summary(vera)["available"] == 0
+
+
+def test_a_voucher_used_on_an_order_is_marked_used_and_cannot_be_cancelled(
+        ctx, shop, vera, factory, send, process, summary):
+    """The order's discount_codes name the voucher: it is used; cancelling it then refunds nothing."""
+    voucher = voucher_jobs.redeem(ctx, shop.domain, vera, 100, "req-6", now=NOW, client_factory=factory)
+    body = order(lines=((120, 1),), email="vera@example.com", customer_id=301)
+    body["discount_codes"] = [{"code": voucher.code.lower(), "amount": "5.00", "type": "fixed_amount"}]
+    send("orders/paid", body)
+    process()
+    with ctx.engine.connect() as conn:
+        from loyalty.vouchers import find
+        assert find(conn, shop, voucher.code).status == "used"
+    with pytest.raises(VoucherRefused, match="is used"):
+        voucher_jobs.cancel(ctx, shop.domain, voucher.code, now=NOW, client_factory=factory)
+    assert summary(vera)["available"] == 100
+
+
+@pytest.mark.parametrize("returns_points, expected_available", [(False, 100), (True, 200)])
+def test_an_unused_voucher_expires_per_the_shop_setting(ctx, shop, vera, factory, summary,
+                                                        returns_points, expected_available):
+    """After its end date an unused voucher expires: its points are lost, or returned if the shop says so."""
+    from jobs.scheduled import expire_vouchers
+    from loyalty.shops import get_shop, programme, save_programme
+
+    with ctx.engine.begin() as conn:
+        current = get_shop(conn, shop.domain)
+        save_programme(conn, current, programme(conn, current.id, current.settings_version).with_changes(
+            voucher_expiry_returns_points=returns_points), NOW)
+    voucher = voucher_jobs.redeem(ctx, shop.domain, vera, 100, "req-7", now=NOW, client_factory=factory)
+    assert expire_vouchers(voucher.ends_at - timedelta(seconds=1), ctx) == 0
+    assert expire_vouchers(voucher.ends_at, ctx) == 1
+    assert expire_vouchers(voucher.ends_at + timedelta(days=1), ctx) == 0
+    assert summary(vera)["available"] == expected_available

@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column('reason', sa.Text(), nullable=True),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint('points > 0 AND amount > 0', name=op.f('ck_vouchers_positive')),
-        sa.CheckConstraint("status IN ('creating', 'active', 'refused', 'cancelled')",
+        sa.CheckConstraint("status IN ('creating', 'active', 'refused', 'cancelled', 'used', 'expired')",
                            name=op.f('ck_vouchers_status_known')),
         sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_vouchers_customer_id_customers')),
         sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_vouchers_shop_id_shops'),
