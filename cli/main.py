@@ -9,6 +9,7 @@ import click
 from db.engine import reading
 from cli.common import Iso8601, context
 from cli.customers import customer
+from cli.demo import demo
 from cli.dev import webhook
 from cli.privacy import privacy
 from cli.programme import programme
@@ -109,3 +110,4 @@ main.add_command(programme)
 main.add_command(webhook)
 main.add_command(privacy)
 main.add_command(vouchers)
+main.add_command(demo)

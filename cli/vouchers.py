@@ -10,9 +10,12 @@ from cli.common import context
 
 
 def _describe(row) -> dict:
-    return {"code": row.code, "status": row.status, "points": row.points, "amount": str(row.amount),
-            "minimum_subtotal": str(row.minimum_subtotal) if row.minimum_subtotal is not None else None,
-            "ends_at": row.ends_at.isoformat(), "shopify_discount_id": row.shopify_discount_id, "reason": row.reason}
+    from loyalty.views import iso
+
+    def money(value):
+        return f"{value:.2f}" if value is not None else None
+    return {"code": row.code, "status": row.status, "points": row.points, "amount": money(row.amount),
+            "minimum_subtotal": money(row.minimum_subtotal), "ends_at": iso(row.ends_at), "shopify_discount_id": row.shopify_discount_id, "reason": row.reason}
 
 
 @click.group()
@@ -28,13 +31,18 @@ def vouchers() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def create(shop: str, customer: str, points: int, key: str | None, as_json: bool) -> None:
     """Redeem POINTS of CUSTOMER (email or Shopify id) for a discount code."""
+    from integrations.shopify.errors import ShopifyError
     from jobs.vouchers import redeem
     from loyalty.vouchers import VoucherRefused
 
+    key = key or f"cli:{uuid.uuid4()}"
     try:
-        row = redeem(context(), shop, customer, points, key or f"cli:{uuid.uuid4()}")
+        row = redeem(context(), shop, customer, points, key)
     except VoucherRefused as exc:
         raise click.ClickException(str(exc)) from None
+    except ShopifyError as exc:
+        raise click.ClickException(f"{exc}. The points are reserved for this voucher; finish it with the same "
+                                   f"command and --key {key} (nothing is spent twice)") from None
     data = _describe(row)
     click.echo(json.dumps(data, indent=2) if as_json else f"{data['code']}: {data['status']}, {data['amount']}")
     if row.status == "refused":
@@ -46,11 +54,12 @@ def create(shop: str, customer: str, points: int, key: str | None, as_json: bool
 @click.argument("code")
 def cancel_(shop: str, code: str) -> None:
     """Deactivate CODE in Shopify and credit its points back."""
+    from integrations.shopify.errors import ShopifyError
     from jobs.vouchers import cancel
     from loyalty.vouchers import VoucherRefused
 
     try:
         row = cancel(context(), shop, code)
-    except VoucherRefused as exc:
+    except (VoucherRefused, ShopifyError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{row.code}: {row.status}, {row.points} points credited back")

@@ -9,7 +9,7 @@ from db.tables import orders
 from loyalty import ledger
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
@@ -26,9 +26,9 @@ def customer_summary(conn, shop, customer) -> dict:
     for e in ledger.entries_of(conn, customer.id):
         entries.append({
             "kind": e.kind, "points": e.pending + e.available, "pending": e.pending, "available": e.available,
-            "reason": e.reason, "order": order_refs.get(e.order_id), "effective_at": _iso(e.effective_at),
-            "recorded_at": _iso(e.created_at),
-            "pending_until": _iso(pending_until.get(e.order_id)) if e.kind == "earn" else None,
+            "reason": e.reason, "order": order_refs.get(e.order_id), "effective_at": iso(e.effective_at),
+            "recorded_at": iso(e.created_at),
+            "pending_until": iso(pending_until.get(e.order_id)) if e.kind == "earn" else None,
         })
     return {
         "shop": shop.domain,

@@ -56,8 +56,9 @@ class Config:
 def load_config(env_file: bool = True) -> Config:
     """Read the environment (and `var/local.env` when present) into a Config."""
     var_dir = _var_dir()
-    if env_file and (var_dir / "local.env").exists():
-        load_dotenv(var_dir / "local.env", override=False)
+    for name in ("local.env", "demo.env"):  # demo.env: written by `make run` in demo mode
+        if env_file and (var_dir / name).exists():
+            load_dotenv(var_dir / name, override=False)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'loyalty.db'}"
     if database_url.startswith("postgres://"):  # Heroku-style URLs name the dialect differently
         database_url = "postgresql://" + database_url[len("postgres://"):]

@@ -30,6 +30,8 @@ def main() -> int:
     upgrade(config.database_url)
     print(f"database {config.database_url.split('@')[-1]} migrated", flush=True)
     bin_dir = Path(sys.executable).parent
+    if demo_mode(config):
+        children.append(start_demo(config, env))
     port = env.get("PORT", "8000")
     commands = {
         "web": [str(bin_dir / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers",
@@ -64,6 +66,49 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
     return 0 if stopping else 1
+
+
+def demo_mode(config) -> bool:
+    """No real Shopify app configured (the generated local key, Admin API not pointed elsewhere): demo."""
+    return config.api_key == "local-dev-app" and (
+        config.admin_url_template == "https://{shop}" or config.admin_url_template.startswith("http://127.0.0.1:"))
+
+
+DEMO_SHOP, DEMO_TOKEN = "demo.myshopify.com", "demo-token"
+
+
+def start_demo(config, env: dict) -> subprocess.Popen:
+    """Start the local Admin API emulator and install its demo shop; the app's processes talk to it."""
+    import socket
+    from datetime import datetime, timezone
+
+    from db.engine import make_engine
+    from loyalty.shops import install_shop
+    from runtime.crypto import encrypt_token
+
+    port = int(env.get("EMULATOR_PORT", "9000"))
+    process = subprocess.Popen([sys.executable, "-m", "integrations.shopify.emulator", "--port", str(port),
+                                "--shop", DEMO_SHOP, "--token", DEMO_TOKEN], env=env)
+    deadline = time.monotonic() + 30
+    while True:  # the emulator loads Shopify's schema (~2 s) before it listens
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("the Shopify emulator did not start") from None
+            time.sleep(0.2)
+    env["SHOPIFY_ADMIN_URL"] = f"http://127.0.0.1:{port}/{{shop}}"
+    # The CLI, run beside `make run`, reads this too and so talks to the emulator.
+    (config.var_dir / "demo.env").write_text(f"SHOPIFY_ADMIN_URL={env['SHOPIFY_ADMIN_URL']}\n")
+    engine = make_engine(config.database_url)
+    with engine.begin() as conn:
+        install_shop(conn, DEMO_SHOP, encrypt_token(config.encryption_keys, DEMO_TOKEN), datetime.now(timezone.utc))
+    engine.dispose()
+    print(f"demo mode: Shopify emulator on http://127.0.0.1:{port}, shop {DEMO_SHOP} installed; "
+          "send traffic with `.venv/bin/loyalty demo traffic`", flush=True)
+    return process
 
 
 if __name__ == "__main__":

@@ -1,0 +1,96 @@
+"""`loyalty demo traffic`: realistic signed webhook traffic for a running demo (`make run`).
+
+Orders online and in store (POS), some paid partly by gift card (their transactions are seeded in the
+local emulator first, as Shopify would hold them), refunds and cancellations, from a handful of customers.
+"""
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import click
+
+DEMO_SHOP = "demo.myshopify.com"
+
+
+def _money(amount: str) -> dict:
+    return {"shop_money": {"amount": amount, "currency_code": "EUR"},
+            "presentment_money": {"amount": amount, "currency_code": "EUR"}}
+
+
+def _order(rng: random.Random, order_id: int, customer: tuple[int, str], when: datetime, gift_card: bool) -> dict:
+    lines = []
+    for i in range(rng.randint(1, 3)):
+        price = f"{rng.choice([19.9, 29, 45, 59.5, 89]):.2f}"
+        lines.append({"id": order_id * 10 + i, "price": price, "price_set": _money(price),
+                      "quantity": rng.randint(1, 2), "gift_card": False, "discount_allocations": []})
+    return {"id": order_id, "name": f"#D{order_id}", "email": customer[1], "test": False, "currency": "EUR",
+            "source_name": rng.choice(["web", "web", "pos"]), "processed_at": when.isoformat(),
+            "created_at": when.isoformat(), "customer": {"id": customer[0], "email": customer[1], "tags": ""},
+            "payment_gateway_names": ["gift_card", "shopify_payments"] if gift_card else ["shopify_payments"],
+            "taxes_included": True, "line_items": lines, "discount_codes": [], "cancelled_at": None}
+
+
+@click.group()
+def demo() -> None:
+    """The local demo (make run with no Shopify credentials)."""
+
+
+@demo.command("traffic")
+@click.option("--orders", default=50, show_default=True, help="How many orders to send.")
+@click.option("--url", default="http://127.0.0.1:8000/webhooks", show_default=True)
+@click.option("--emulator", default="http://127.0.0.1:9000", show_default=True)
+@click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same traffic).")
+@click.option("--days-ago", default=20, show_default=True, help="Spread order dates over this many past days.")
+def traffic(orders: int, url: str, emulator: str, seed: int, days_ago: int) -> None:
+    """Send signed orders/paid, refunds/create, orders/cancelled and customers/create webhooks."""
+    import requests
+
+    from runtime.config import load_config
+    from webhooks.signature import sign
+
+    secret = load_config().api_secrets[0]
+    rng = random.Random(seed)
+    customers = [(900000 + i, f"shopper{i}@example.com") for i in range(1, 6)]
+    sent = {"orders/paid": 0, "refunds/create": 0, "orders/cancelled": 0, "customers/create": 0}
+
+    def post(topic: str, body: dict) -> None:
+        raw = json.dumps(body).encode()
+        answer = requests.post(url, data=raw, timeout=10, headers={
+            "Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": DEMO_SHOP,
+            "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-Hmac-Sha256": sign(secret, raw)})
+        answer.raise_for_status()
+        sent[topic] += 1
+
+    for customer_id, email in customers:
+        requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/customers", json={"id": customer_id, "email": email},
+                      timeout=10)
+        post("customers/create", {"id": customer_id, "email": email, "tags": ""})
+    start = datetime.now(timezone.utc) - timedelta(days=days_ago)
+    base_id = rng.randint(10**9, 2 * 10**9)
+    for n in range(orders):
+        when = start + timedelta(hours=n * days_ago * 24 / max(orders, 1))
+        gift_card = rng.random() < 0.2
+        body = _order(rng, base_id + n, rng.choice(customers), when, gift_card)
+        total = sum(float(li["price"]) * li["quantity"] for li in body["line_items"])
+        paid_by_card = round(min(total, rng.choice([10, 25, 50])), 2) if gift_card else 0
+        transactions = [{"gateway": "shopify_payments", "kind": "SALE", "status": "SUCCESS",
+                         "amount": f"{total - paid_by_card:.2f}"}]
+        if gift_card:
+            transactions.append({"gateway": "gift_card", "kind": "SALE", "status": "SUCCESS",
+                                 "amount": f"{paid_by_card:.2f}"})
+        requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/orders", timeout=10, json={
+            "id": body["id"], "name": body["name"], "customer_id": body["customer"]["id"],
+            "transactions": transactions})
+        post("orders/paid", body)
+        roll = rng.random()
+        if roll < 0.1:
+            line = body["line_items"][0]
+            post("refunds/create", {"id": body["id"] * 7, "order_id": body["id"], "created_at": when.isoformat(),
+                                    "refund_line_items": [{"quantity": 1, "line_item_id": line["id"],
+                                                           "subtotal_set": _money(line["price"])}]})
+        elif roll < 0.15:
+            post("orders/cancelled", {**body, "cancelled_at": (when + timedelta(hours=1)).isoformat()})
+    click.echo(json.dumps(sent))
