@@ -124,13 +124,17 @@ def test_graphql_throttled_error_is_retried_after_the_refill_time(client, sleeps
 
 @responses.activate
 def test_persistent_throttling_raises_shopify_throttled(sleeps):
-    """Still throttled after max_attempts: ShopifyThrottled naming shop and operation."""
+    """Throttling waits longer than errors do (max_attempts x THROTTLED_ATTEMPTS_FACTOR tries), then
+    ShopifyThrottled naming shop and operation."""
+    from integrations.shopify.client import THROTTLED_ATTEMPTS_FACTOR
+
     responses.post(URL, status=429, headers={"Retry-After": "1"})
     client = AdminClient(SHOP, "t", max_attempts=3, sleep=sleeps.append)
     with pytest.raises(ShopifyThrottled) as caught:
         client.execute(DOC)
-    assert len(responses.calls) == 3 and sleeps == [1.0, 1.0]
-    assert caught.value.attempts == 3
+    tries = 3 * THROTTLED_ATTEMPTS_FACTOR
+    assert len(responses.calls) == tries and sleeps == [1.0] * (tries - 1)
+    assert caught.value.attempts == tries
     assert SHOP in str(caught.value) and "OrderTransactions" in str(caught.value)
 
 

@@ -168,3 +168,40 @@ def test_an_unused_voucher_expires_per_the_shop_setting(ctx, shop, vera, factory
     assert expire_vouchers(voucher.ends_at, ctx) == 1
     assert expire_vouchers(voucher.ends_at + timedelta(days=1), ctx) == 0
     assert summary(vera)["available"] == expected_available
+
+
+def test_a_burst_of_redemptions_never_fails_on_throttling(ctx, shop, send, process, redis_client):
+    """40 redemptions from 4 workers against a small bucket (100 points, restoring 100/s; each code costs
+    10): none fails, and the shared budget keeps the shop's bucket busy (most of the restore rate used)."""
+    from integrations.shopify.throttle import RedisThrottle
+
+    em = Emulator(maximum_available=100, restore_rate=100)
+    em.add_shop(shop.domain, "shpat_store_a")
+    for i in range(40):
+        em.add_customer(shop.domain, 7000 + i, f"b{i}@example.com")
+        send("orders/paid", order(lines=((100, 1),), email=f"b{i}@example.com", customer_id=7000 + i,
+                                  processed_at="2025-01-01T00:00:00+00:00"))
+    process()
+    mature_points(NOW, ctx)
+    session = wsgi_session(em.app)
+
+    def factory(ctx_, shop_, conn_):
+        return AdminClient(shop_.domain, "shpat_store_a", session=session, throttle=RedisThrottle(redis_client),
+                           admin_url_template="http://shopify.test/{shop}")
+    failures = []
+
+    def worker(indexes):
+        for i in indexes:
+            try:
+                voucher = voucher_jobs.redeem(ctx, shop.domain, f"b{i}@example.com", 100, f"burst-{i}",
+                                              now=NOW, client_factory=factory)
+                assert voucher.status == "active"
+            except Exception as exc:  # noqa: BLE001 - collected and reported
+                failures.append(repr(exc))
+    threads = [threading.Thread(target=worker, args=(range(k, 40, 4),)) for k in range(4)]
+    [t.start() for t in threads]
+    [t.join(120) for t in threads]
+    assert failures == []
+    assert len(em.discount_codes(shop.domain)) == 40
+    stats = em.stats(shop.domain)
+    assert stats["utilisation"] >= 0.5, stats

@@ -80,21 +80,29 @@ class AdminClient:
         """POST the document and return `data`; raise a ShopifyError subclass on failure."""
         operation = operation_name(document)
         payload = {"query": document, "variables": variables or {}}
-        for attempt in range(1, self._max_attempts + 1):
+        attempt = throttled = 0
+        while True:
             if self._throttle is not None:
                 self._throttle.acquire(self.shop, self._known_costs.get(operation))
             try:
                 return self._attempt(payload, operation)
             except _Retry as retry:
-                if attempt == self._max_attempts:
-                    self._give_up(retry, operation, attempt)
-                delay = retry.delay if retry.delay is not None else _backoff(attempt)
+                # Being throttled is Shopify asking us to wait, not a failure: it has its own, larger
+                # allowance, so a burst waits its turn instead of failing.
+                if retry.throttled:
+                    throttled += 1
+                    count, limit = throttled, self._max_attempts * THROTTLED_ATTEMPTS_FACTOR
+                else:
+                    attempt += 1
+                    count, limit = attempt, self._max_attempts
+                if count >= limit:
+                    self._give_up(retry, operation, count)
+                delay = retry.delay if retry.delay is not None else _backoff(count)
                 log.warning(
                     "shopify %s for %s: %s; retry %d/%d in %.2fs",
-                    operation, self.shop, retry.reason, attempt, self._max_attempts - 1, delay,
+                    operation, self.shop, retry.reason, count, limit - 1, delay,
                 )
                 self._sleep(delay)
-        raise AssertionError("unreachable: the loop returns or gives up")
 
     def _attempt(self, payload, operation):
         """One HTTP round trip: return `data`, raise a final error, or raise _Retry."""
@@ -169,6 +177,10 @@ def _retry_after(response):
         return max(0.0, float(response.headers["Retry-After"]))
     except (KeyError, ValueError):
         return None
+
+
+THROTTLED_ATTEMPTS_FACTOR = 10
+"""THROTTLED answers allowed per call, as a multiple of max_attempts (each one waits for the bucket)."""
 
 
 def _is_throttled(error):
