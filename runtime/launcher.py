@@ -57,10 +57,10 @@ def main() -> int:
         while not stopping and all(c.poll() is None for c in children):
             time.sleep(0.2)
     finally:
+        # Last started, first stopped, each waited for: the worker finishes its job before Redis goes.
         for child in reversed(children):
             if child.poll() is None:
                 child.terminate()
-        for child in children:
             try:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
