@@ -13,7 +13,7 @@ from loyalty import customers, orders as order_service
 from loyalty import privacy
 from loyalty.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
                               RedactCustomer, RedactShop, UninstallShop)
-from loyalty.shops import ShopRef, UnknownShop, encrypted_token, get_shop, programme
+from loyalty.shops import ShopRef, UnknownShop, get_shop, programme
 from runtime.context import Context
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,12 @@ def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
     if not wanted:
         return commands, failures
     with reading(ctx.engine) as conn:
+        shops = ShopCache(conn)  # one lookup per shop and batch, not per order
         for row in wanted:
             cmd = commands[row.id]
             try:
-                shop = get_shop(conn, row.shop_domain)
-            except UnknownShop:
+                shop = shops.get(row.shop_domain)
+            except ShopGone:
                 continue
             prog = programme(conn, shop.id, shop.settings_version)
             if not order_service.needs_payment_lookup(cmd.facts, prog) or _already_paid(conn, shop, cmd):
@@ -117,8 +118,6 @@ def shopify_client(ctx: Context, shop: ShopRef, conn: Connection):
     from integrations.shopify.throttle import RedisThrottle
     from loyalty.tokens import TokenUnavailable, access_token_for
 
-    if encrypted_token(conn, shop.id) is None:
-        raise ShopGone(shop.domain)
     try:
         token = access_token_for(ctx, shop.domain)
     except TokenUnavailable:

@@ -62,11 +62,6 @@ def install_shop(conn: Connection, domain: str, encrypted_token: bytes, now: dat
     return get_shop(conn, domain)
 
 
-def encrypted_token(conn: Connection, shop_id: int) -> bytes | None:
-    """The stored (encrypted) Admin API token of a shop."""
-    return conn.execute(select(shops.c.access_token).where(shops.c.id == shop_id)).scalar()
-
-
 _PROGRAMMES: dict[tuple[str, int, int], Programme] = {}
 
 

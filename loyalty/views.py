@@ -18,10 +18,10 @@ def iso(moment: datetime | None) -> str | None:
 def customer_summary(conn, shop, customer) -> dict:
     """The customer's balances and full history, JSON-ready (points are integers)."""
     bal = ledger.balance(conn, customer.id)
-    order_refs = dict(conn.execute(select(orders.c.id, orders.c.shopify_order_id).where(
-        orders.c.customer_id == customer.id)).all())
-    pending_until = {r.id: r.pending_until for r in conn.execute(select(orders.c.id, orders.c.pending_until)
-                                                                 .where(orders.c.customer_id == customer.id))}
+    customer_orders = {r.id: r for r in conn.execute(select(
+        orders.c.id, orders.c.shopify_order_id, orders.c.pending_until).where(orders.c.customer_id == customer.id))}
+    order_refs = {i: r.shopify_order_id for i, r in customer_orders.items()}
+    pending_until = {i: r.pending_until for i, r in customer_orders.items()}
     entries = []
     for e in ledger.entries_of(conn, customer.id):
         entries.append({
