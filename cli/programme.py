@@ -50,3 +50,20 @@ def set_(shop: str, changes: tuple[str, ...]) -> None:
             raise click.ClickException(str(exc)) from None
         version = save_programme(conn, ref, new, datetime.now(timezone.utc))
     click.echo(f"programme of {shop} is now version {version}")
+
+
+@programme.command("apply")
+@click.argument("shop")
+@click.argument("template_name", metavar="TEMPLATE")
+def apply(shop: str, template_name: str) -> None:
+    """Replace the settings with a ready programme: `store-a` (perk ladder) or `store-b` (conversion)."""
+    from loyalty.programme import ProgrammeError, template
+    from loyalty.shops import save_programme
+
+    try:
+        new = template(template_name)
+    except ProgrammeError as exc:
+        raise click.ClickException(str(exc)) from None
+    with context().engine.begin() as conn:
+        version = save_programme(conn, shop_or_fail(conn, shop), new, datetime.now(timezone.utc))
+    click.echo(f"programme of {shop} is now version {version} (template {template_name})")

@@ -3,7 +3,7 @@ the triggers the migration adds, so a race or a bug in Python cannot break them.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, LargeBinary,
+    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary,
     MetaData, Numeric, String, Table, Text, UniqueConstraint, text,
 )
 
@@ -72,6 +72,7 @@ customers = Table(
     Column("shopify_customer_id", BigInteger, nullable=True),
     Column("email", String(320), nullable=True, doc="normalised: trimmed, lower-case"),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("birthday", Date, nullable=True, doc="for the birthday perk (year may be a placeholder)"),
     UniqueConstraint("shop_id", "shopify_customer_id", name="uq_customers_shop_shopify_id"),
     UniqueConstraint("shop_id", "email", name="uq_customers_shop_email"),
     CheckConstraint("shopify_customer_id IS NOT NULL OR email IS NOT NULL", name="identified"),
@@ -161,7 +162,9 @@ data_exports = Table(
     UniqueConstraint("shop_id", "data_request_id", name="uq_data_exports_shop_request"),
 )
 
-VOUCHER_STATUSES = ("creating", "active", "refused", "cancelled", "used", "expired")
+VOUCHER_STATUSES = ("creating", "active", "refused", "cancelled", "used", "expired", "donated")
+VOUCHER_KINDS = ("discount", "gift_card", "donation")
+"""What a redemption made: a discount code, a Shopify gift card, or a donation recorded for the merchant."""
 
 vouchers = Table(
     "vouchers", metadata,
@@ -178,10 +181,31 @@ vouchers = Table(
     Column("shopify_discount_id", String(255), nullable=True),
     Column("reason", Text, nullable=True, doc="why Shopify refused it, or who cancelled it"),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("kind", String(16), nullable=False, server_default=text("'discount'")),
+    Column("reward_key", String(40), nullable=True, doc="the catalogue reward redeemed; NULL: a conversion"),
     UniqueConstraint("shop_id", "code", name="uq_vouchers_shop_code"),
     CheckConstraint("points > 0 AND amount > 0", name="positive"),
     CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_STATUSES), name="status_known"),
+    CheckConstraint("kind IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_KINDS), name="kind_known"),
+    CheckConstraint("status != 'donated' OR kind = 'donation'", name="donated_is_donation"),
 )
+
+perk_grants = Table(
+    "perk_grants", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    Column("reward_key", String(40), nullable=False),
+    Column("period", String(8), nullable=False, server_default=text("''"),
+           doc="'' for a status perk; the year for a birthday present (once a year)"),
+    Column("tag", String(40), nullable=True, doc="customer tag that marks the perk in Shopify"),
+    Column("granted_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True, doc="lifetime points fell below the threshold"),
+    Column("tag_synced", Boolean, nullable=False, server_default=text("false"),
+           doc="the tag is added (or, once revoked, removed) in Shopify"),
+    UniqueConstraint("customer_id", "reward_key", "period", name="uq_perk_grants_customer_reward_period"),
+)
+Index("ix_perk_grants_unsynced", perk_grants.c.shop_id, perk_grants.c.tag_synced)
 
 customer_sync = Table(
     "customer_sync", metadata,

@@ -54,8 +54,11 @@ def order_facts(body: dict) -> OrderFacts:
     if not isinstance(customer, dict):
         raise BadPayload("customer: expected an object")
     tags = customer.get("tags") or ""
-    merchandise = Decimal(0)
+    merchandise = tax = Decimal(0)
     for item in _list(body, "line_items"):
+        if not isinstance(item, dict):
+            raise BadPayload("line_items: expected objects")
+        tax += sum((_money(t, "price_set", "price") for t in _list(item, "tax_lines")), Decimal(0))
         discounts = sum((_money(d, "amount_set", "amount") for d in item.get("discount_allocations") or []),
                         Decimal(0))
         quantity = _int(item, "quantity")
@@ -77,7 +80,17 @@ def order_facts(body: dict) -> OrderFacts:
         gateways=tuple(str(g) for g in body.get("payment_gateway_names") or ()),
         discount_codes=tuple(str(d.get("code", "")) for d in body.get("discount_codes") or ()
                              if isinstance(d, dict) and d.get("code")),
+        shipping=sum((_shipping_line(line) for line in _list(body, "shipping_lines")), Decimal(0)),
+        tax=tax, taxes_included=body.get("taxes_included") is not False,
     )
+
+
+def _shipping_line(line: dict) -> Decimal:
+    """A shipping line's price after its discount allocations."""
+    if not isinstance(line, dict):
+        raise BadPayload("shipping_lines: expected objects")
+    discounts = sum((_money(d, "amount_set", "amount") for d in _list(line, "discount_allocations")), Decimal(0))
+    return _money(line, "price_set", "price") - discounts
 
 
 def _list(obj: dict, key: str) -> list:

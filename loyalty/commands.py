@@ -23,6 +23,12 @@ class OrderFacts:
     merchandise: Decimal
     gateways: tuple[str, ...]
     discount_codes: tuple[str, ...] = ()
+    shipping: Decimal = Decimal(0)
+    """Shipping charged, after its discounts."""
+    tax: Decimal = Decimal(0)
+    """Tax on the line items."""
+    taxes_included: bool = True
+    """Line prices include `tax` (Shopify's `taxes_included`)."""
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,10 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
         name=facts.name, customer_id=customer_id, source_name=facts.source_name, currency=facts.currency,
         merchandise=max(facts.merchandise, Decimal(0)), non_earning_paid=non_earning,
         paid_at=facts.processed_at, excluded_reason=reason,
-        award=0 if reason else points.award(facts.merchandise, non_earning, prog.earn_rate),
+        award=0 if reason else points.award(
+            points.earning_base(facts.merchandise, facts.shipping, facts.tax, facts.taxes_included,
+                                prog.earn_on_shipping, prog.earn_on_taxes),
+            non_earning, prog.earn_rate, prog.rounding),
         pending_until=facts.processed_at + timedelta(days=prog.pending_days),
         settings_version=shop.settings_version,
     )

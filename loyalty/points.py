@@ -14,10 +14,25 @@ def line_earning_amount(price: Decimal, quantity: int, discounts: Decimal) -> De
     return price * quantity - discounts
 
 
-def award(merchandise: Decimal, non_earning_paid: Decimal, earn_rate: Decimal) -> int:
-    """Points an order earns: floor(max(0, merchandise - amount paid by gift card/store credit) x rate)."""
+def award(merchandise: Decimal, non_earning_paid: Decimal, earn_rate: Decimal, rounding: str = "floor") -> int:
+    """Points an order earns: max(0, earning base - amount paid by gift card/store credit) x rate, rounded
+    down (`floor`) or to the nearest whole point, halves up (`nearest`)."""
     base = max(Decimal(0), merchandise - non_earning_paid)
-    return math.floor(Fraction(base) * Fraction(earn_rate))
+    exact = Fraction(base) * Fraction(earn_rate)
+    return math.floor(exact + Fraction(1, 2)) if rounding == "nearest" else math.floor(exact)
+
+
+def earning_base(merchandise: Decimal, shipping: Decimal, tax: Decimal, taxes_included: bool,
+                 earn_on_shipping: bool, earn_on_taxes: bool) -> Decimal:
+    """What an order's points are computed on: its merchandise, with shipping and taxes as the shop says.
+
+    `tax` is the tax on the lines: when prices include it, it is taken out unless taxes earn; tax added on
+    top of prices (taxes not included) is never part of the merchandise, so it never earns.
+    """
+    base = merchandise + (shipping if earn_on_shipping else Decimal(0))
+    if taxes_included and not earn_on_taxes:
+        base -= tax
+    return base
 
 
 def kept_after_refunds(awarded: int, merchandise: Decimal, refunded: Decimal) -> int:

@@ -6,15 +6,94 @@ with the rule of the original award.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal, InvalidOperation
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
 NEGATIVE_BALANCE_POLICIES = ("allow", "floor")
+ROUNDING_POLICIES = ("floor", "nearest")
+LANGUAGES = ("fr", "en")
+REWARD_KINDS = ("perk", "voucher", "free_item", "gift_card", "donation")
+"""`perk`: a status unlocked by lifetime points and never spent (a customer tag; `birthday` perks are given on
+the birthday). The others are redeemable and spend their points: `voucher` a fixed-amount discount code,
+`free_item` a code worth `amount` on the `collection_id` selection, `gift_card` a Shopify gift card,
+`donation` a gift to `cause` recorded for the merchant's report."""
+REWARD_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+TAG = re.compile(r"^[^,]{1,40}$")
 
 
 class ProgrammeError(ValueError):
     """A setting is invalid; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Reward:
+    """One entry of the reward catalogue, at a threshold of points."""
+
+    key: str
+    kind: str
+    points: int
+    """perk: lifetime points that unlock it; other kinds: the points it costs."""
+    title: str
+    description: str = ""
+    tag: str = ""
+    """perk: the customer tag that marks it in Shopify (themes, Flow, the merchant's segments)."""
+    amount: Decimal = Decimal("0")
+    """voucher, free_item, gift_card: the value in shop currency; donation: the value given to the cause."""
+    collection_id: int = 0
+    """free_item: the selection the item comes from; voucher: limits the code to it (0: every product)."""
+    cause: str = ""
+    """donation: who receives it."""
+    birthday: bool = False
+    """perk: given once a year on the customer's birthday, by the daily birthday job."""
+
+    @property
+    def spends_points(self) -> bool:
+        return self.kind != "perk"
+
+    def check(self, where: str) -> None:
+        """Refuse an inconsistent reward, naming it (`rewards[2].amount: ...`)."""
+        if not REWARD_KEY.match(self.key):
+            raise ProgrammeError(f"{where}.key: {self.key!r} must be 1-40 of a-z, 0-9, _ and -")
+        if self.kind not in REWARD_KINDS:
+            raise ProgrammeError(f"{where}.kind: must be one of {', '.join(REWARD_KINDS)}")
+        if not 1 <= self.points <= 10_000_000:
+            raise ProgrammeError(f"{where}.points: must be between 1 and 10000000")
+        if not self.title.strip() or len(self.title) > 120:
+            raise ProgrammeError(f"{where}.title: must be 1-120 characters")
+        if self.tag and not TAG.match(self.tag):
+            raise ProgrammeError(f"{where}.tag: at most 40 characters, no comma")
+        if self.kind in ("voucher", "free_item", "gift_card", "donation") and self.amount <= 0:
+            raise ProgrammeError(f"{where}.amount: a {self.kind} needs an amount above 0")
+        if self.kind == "free_item" and self.collection_id <= 0:
+            raise ProgrammeError(f"{where}.collection_id: a free item needs the collection it is chosen from")
+        if self.kind == "donation" and not self.cause.strip():
+            raise ProgrammeError(f"{where}.cause: a donation needs the cause it goes to")
+        if self.birthday and self.kind != "perk":
+            raise ProgrammeError(f"{where}.birthday: only a perk can be a birthday present")
+        if self.collection_id < 0:
+            raise ProgrammeError(f"{where}.collection_id: must be 0 or a collection id")
+
+    @classmethod
+    def from_dict(cls, data, where: str) -> "Reward":
+        if not isinstance(data, dict):
+            raise ProgrammeError(f"{where}: expected an object")
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(data) - set(known)
+        if unknown:
+            raise ProgrammeError(f"{where}.{sorted(unknown)[0]}: unknown reward field")
+        missing = [n for n in ("key", "kind", "points", "title") if n not in data]
+        if missing:
+            raise ProgrammeError(f"{where}.{missing[0]}: required")
+        reward = cls(**{n: _coerce(f"{where}.{n}", known[n].type, v) for n, v in data.items()})
+        reward.check(where)
+        return reward
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["amount"] = str(self.amount)
+        return out
 
 
 @dataclass(frozen=True)
@@ -37,6 +116,24 @@ class Programme:
     """Vouchers apply only to this collection (e.g. full-price items); 0: to every product."""
     voucher_expiry_returns_points: bool = False
     """An unused voucher that expires gives its points back (True) or they are lost (False)."""
+    voucher_combines_with_discounts: bool = False
+    """False: a voucher combines with no other discount (one code per order)."""
+    rounding: str = "floor"
+    """How an order's points are rounded to whole points: `floor` (never more than earned) or `nearest`."""
+    earn_on_shipping: bool = False
+    """Shipping paid earns points too."""
+    earn_on_taxes: bool = True
+    """Taxes included in prices earn points (False: only the price before tax earns). Tax added on top of
+    prices never earns."""
+    language: str = "fr"
+    """Language of the messages customers receive: fr or en."""
+    conversion_enabled: bool = False
+    """Customers may convert any number of available points into a voucher (store B), at
+    voucher_value_per_point, with the voucher_* terms."""
+    conversion_minimum_points: int = 1
+    """The fewest points a conversion may spend."""
+    rewards: tuple[Reward, ...] = ()
+    """The reward catalogue: status perks and redeemable rewards at their thresholds."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -55,6 +152,41 @@ class Programme:
             raise ProgrammeError("voucher_validity_days: must be between 1 and 3650")
         if self.negative_balance not in NEGATIVE_BALANCE_POLICIES:
             raise ProgrammeError(f"negative_balance: must be one of {', '.join(NEGATIVE_BALANCE_POLICIES)}")
+        if self.rounding not in ROUNDING_POLICIES:
+            raise ProgrammeError(f"rounding: must be one of {', '.join(ROUNDING_POLICIES)}")
+        if self.language not in LANGUAGES:
+            raise ProgrammeError(f"language: must be one of {', '.join(LANGUAGES)}")
+        if not 1 <= self.conversion_minimum_points <= 10_000_000:
+            raise ProgrammeError("conversion_minimum_points: must be between 1 and 10000000")
+        if self.voucher_collection_id < 0:
+            raise ProgrammeError("voucher_collection_id: must be 0 or a collection id")
+        seen = set()
+        for index, reward in enumerate(self.rewards):
+            if not isinstance(reward, Reward):
+                raise ProgrammeError(f"rewards[{index}]: expected a reward")
+            reward.check(f"rewards[{index}]")
+            if reward.key in seen:
+                raise ProgrammeError(f"rewards[{index}].key: {reward.key!r} is used twice")
+            seen.add(reward.key)
+
+    def reward(self, key: str) -> Reward | None:
+        """The catalogue entry with that key, or None."""
+        return next((r for r in self.rewards if r.key == key), None)
+
+    @property
+    def perks(self) -> tuple[Reward, ...]:
+        """Status perks, lowest threshold first."""
+        return tuple(sorted((r for r in self.rewards if r.kind == "perk"), key=lambda r: (r.points, r.key)))
+
+    @property
+    def redeemable(self) -> tuple[Reward, ...]:
+        """Rewards that spend points, cheapest first."""
+        return tuple(sorted((r for r in self.rewards if r.spends_points), key=lambda r: (r.points, r.key)))
+
+    @property
+    def thresholds(self) -> tuple[int, ...]:
+        """The ladder of distinct thresholds, lowest first."""
+        return tuple(sorted({r.points for r in self.rewards}))
 
     @classmethod
     def from_dict(cls, data: dict) -> "Programme":
@@ -65,12 +197,24 @@ class Programme:
             raise ProgrammeError(f"{sorted(unknown)[0]}: unknown setting")
         values = {}
         for name, value in data.items():
-            values[name] = _coerce(name, known[name].type, value)
+            if name == "rewards":
+                if isinstance(value, str):
+                    try:
+                        value = json.loads(value)
+                    except ValueError:
+                        raise ProgrammeError("rewards: expected a JSON list of rewards") from None
+                if not isinstance(value, (list, tuple)):
+                    raise ProgrammeError("rewards: expected a list of rewards")
+                values[name] = tuple(r if isinstance(r, Reward) else Reward.from_dict(r, f"rewards[{i}]")
+                                     for i, r in enumerate(value))
+            else:
+                values[name] = _coerce(name, known[name].type, value)
         return cls(**values)
 
     def to_dict(self) -> dict:
         """JSON-ready data (Decimal as string, tuples as lists)."""
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["rewards"] = [r.to_dict() for r in self.rewards]
         for name, value in out.items():
             if isinstance(value, Decimal):
                 out[name] = str(value)
@@ -83,6 +227,55 @@ class Programme:
     def with_changes(self, **changes) -> "Programme":
         """A new programme with some fields changed (validated like from_dict)."""
         return Programme.from_dict({**self.to_dict(), **changes})
+
+
+def _reward(key: str, kind: str, points: int, title: str, **extra) -> Reward:
+    return Reward(key=key, kind=kind, points=points, title=title, **extra)
+
+
+TEMPLATES: dict[str, Programme] = {
+    # Store A (../shared/seeds/store-a-fidelite-fr.txt): 1 point per euro online and in store, nothing on
+    # gift cards or partner resellers, 14 days pending, never expires, perks at 150/300/500/1000, emails.
+    "store-a": Programme(
+        earn_rate=Decimal("1"), pending_days=14, expiry="never", language="fr",
+        non_earning_gateways=("gift_card", "shopify_store_credit"),
+        excluded_source_names=("partner_reseller",), excluded_customer_tags=("revendeur",),
+        rewards=(
+            _reward("anniversaire", "perk", 150, "Une surprise pour ton anniversaire",
+                    description="Dans ta boîte mail", tag="fidelite-anniversaire", birthday=True),
+            _reward("avant-premiere", "perk", 150, "Accès en avant-première",
+                    description="Aux collections et retours en stock", tag="fidelite-avant-premiere"),
+            _reward("carte-cadeau-10", "gift_card", 300, "10 € en carte cadeau", amount=Decimal("10")),
+            _reward("don-association", "donation", 300, "Ou un don de 10 € à une association",
+                    amount=Decimal("10"), cause="Association partenaire"),
+            _reward("accessoire-upcycle", "free_item", 500, "Un accessoire upcyclé offert",
+                    amount=Decimal("25"), collection_id=1001),
+            _reward("culotte-offerte", "free_item", 500, "Une culotte offerte parmi une sélection",
+                    amount=Decimal("35"), collection_id=1002),
+            _reward("ambassadrice", "perk", 1000, "Programme ambassadrice", tag="fidelite-ambassadrice"),
+        ),
+    ),
+    # Store B (../shared/seeds/store-b-loyalty-en.txt): points converted into a voucher from the account
+    # page; valid one year after the last purchase (any purchase extends all); a voucher lasts one month,
+    # needs a 100 EUR basket, excludes discounted products (the full-price collection) and combines with
+    # nothing; a cancelled voucher re-credits its points.
+    "store-b": Programme(
+        earn_rate=Decimal("1"), pending_days=14, expiry="after_last_purchase", expiry_months=12, language="en",
+        conversion_enabled=True, conversion_minimum_points=100, voucher_value_per_point=Decimal("0.1"),
+        voucher_minimum_subtotal=Decimal("100"), voucher_validity_days=30, voucher_collection_id=2001,
+        voucher_combines_with_discounts=False, voucher_expiry_returns_points=False,
+    ),
+}
+"""Ready programmes reproducing the two seed stores; collection ids are placeholders the merchant replaces
+with their own (the full-price collection, the selections)."""
+
+
+def template(name: str) -> Programme:
+    """A ready programme by name (`store-a`, `store-b`), or ProgrammeError listing the names."""
+    try:
+        return TEMPLATES[name]
+    except KeyError:
+        raise ProgrammeError(f"template: {name!r} is not one of {', '.join(sorted(TEMPLATES))}") from None
 
 
 def _coerce(name: str, type_name: str, value):

@@ -83,3 +83,16 @@ def test_balance_equals_the_sum_of_entries(send, process, ctx, shop):
         total = conn.execute(select(func.sum(ledger_entries.c.pending + ledger_entries.c.available))).scalar()
         bal = ledger.balance(conn, customer)
     assert bal.available + bal.pending == total == 66
+
+
+def test_migrations_build_exactly_the_declared_schema(ctx):
+    """The migrated database and db/tables.py agree (tables, columns, indexes, constraints), so the
+    invariants the code relies on are the ones in production databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from db.tables import metadata
+
+    with ctx.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert differences == []
