@@ -10,12 +10,9 @@ from cli.common import context
 
 
 def _describe(row) -> dict:
-    from loyalty.views import iso
+    from loyalty.views import voucher_view
 
-    def money(value):
-        return f"{value:.2f}" if value is not None else None
-    return {"code": row.code, "status": row.status, "points": row.points, "amount": money(row.amount),
-            "minimum_subtotal": money(row.minimum_subtotal), "ends_at": iso(row.ends_at), "shopify_discount_id": row.shopify_discount_id, "reason": row.reason}
+    return {**voucher_view(row), "shopify_id": row.shopify_discount_id}
 
 
 @click.group()
@@ -26,18 +23,26 @@ def vouchers() -> None:
 @vouchers.command("create")
 @click.argument("shop")
 @click.argument("customer")
-@click.option("--points", type=int, required=True, help="Points to redeem.")
+@click.option("--points", type=int, default=None, help="Points to convert into a voucher.")
+@click.option("--reward", default=None, help="Or: the key of a catalogue reward (gift card, free item, donation).")
 @click.option("--key", default=None, help="Idempotency key: repeating the command with it never spends twice.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def create(shop: str, customer: str, points: int, key: str | None, as_json: bool) -> None:
-    """Redeem POINTS of CUSTOMER (email or Shopify id) for a discount code."""
+def create(shop: str, customer: str, points: int | None, reward: str | None, key: str | None,
+           as_json: bool) -> None:
+    """Redeem points of CUSTOMER (email or Shopify id): --points N converts them into a discount code,
+    --reward KEY spends them on a reward of the catalogue."""
     from integrations.shopify.errors import ShopifyError
-    from jobs.vouchers import redeem
+    from jobs.vouchers import redeem, redeem_reward
     from loyalty.vouchers import VoucherRefused
 
+    if (points is None) == (reward is None):
+        raise click.UsageError("give either --points N or --reward KEY")
     key = key or f"cli:{uuid.uuid4()}"
     try:
-        row = redeem(context(), shop, customer, points, key)
+        if reward is not None:
+            row = redeem_reward(context(), shop, customer, reward, key)
+        else:
+            row = redeem(context(), shop, customer, points, key)
     except VoucherRefused as exc:
         raise click.ClickException(str(exc)) from None
     except ShopifyError as exc:

@@ -183,6 +183,7 @@ vouchers = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("kind", String(16), nullable=False, server_default=text("'discount'")),
     Column("reward_key", String(40), nullable=True, doc="the catalogue reward redeemed; NULL: a conversion"),
+    Column("collection_id", BigInteger, nullable=True, doc="a discount code applies only to this collection"),
     UniqueConstraint("shop_id", "code", name="uq_vouchers_shop_code"),
     CheckConstraint("points > 0 AND amount > 0", name="positive"),
     CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_STATUSES), name="status_known"),

@@ -1,24 +1,27 @@
-"""Writing balances back to Shopify as customer metafields (namespace `loyalty`), so themes, customer
-account extensions and Flow can read them. Drains `customer_sync`, coalesced, 25 metafields per call."""
+"""After balance changes: perks granted or revoked (loyalty.perks), then the balances and standing written
+back to Shopify as customer metafields (namespace `loyalty`) and perk tags, so themes, customer account
+extensions and Flow can read them. Drains `customer_sync`, coalesced, 25 metafields per call."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from sqlalchemy import and_, delete, select
 
 from db.engine import reading
 from db.tables import customer_sync, customers, shops
 from integrations.shopify.metafields import integer_metafield, set_metafields
+from integrations.shopify.tags import add_customer_tags, remove_customer_tags
 from jobs.handlers import ShopGone, shopify_client
-from loyalty import ledger
-from loyalty.shops import UnknownShop, get_shop
+from loyalty import ledger, perks
+from loyalty.shops import UnknownShop, get_shop, programme
 from runtime.context import Context, get_context
 
 log = logging.getLogger(__name__)
 NAMESPACE = "loyalty"
 WAKE_KEY = "loyalty:sync:wake"
 BATCH = 200
-"""Customers per pass; 3 metafields each, so 24 calls of 25 at most."""
+"""Customers per pass; 5 metafields each, so 40 calls of 25 at most."""
 MAX_PASSES = 50
 """Passes per shop and job, so a shop whose balances never stop changing cannot hold a worker forever."""
 
@@ -50,17 +53,23 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory) -> int:
                 client = client_factory(ctx, shop, conn)
             except (UnknownShop, ShopGone):
                 break
+        now = datetime.now(timezone.utc)
+        with ctx.engine.begin() as conn:
+            prog = programme(conn, shop.id, shop.settings_version)
             metafields = []
             for row in rows:
+                bal = ledger.balance(conn, row.customer_id)
+                perks.refresh_perks(conn, shop, prog, row.customer_id, perks.confirmed_lifetime(bal), now)
                 if row.shopify_customer_id is None:
                     continue  # a guest email: nothing to write until it becomes an account
-                bal = ledger.balance(conn, row.customer_id)
-                metafields += [integer_metafield(row.shopify_customer_id, NAMESPACE, name, value)
-                               for name, value in (("available", bal.available), ("pending", bal.pending),
-                                                   ("lifetime", bal.lifetime))]
+                metafields += balance_metafields(row.shopify_customer_id, bal, perks.standing(prog, bal))
+            shopify_ids = {r.customer_id: r.shopify_customer_id for r in rows if r.shopify_customer_id}
+            tag_changes = perks.unsynced_tags(conn, list(shopify_ids))
+        _write_tags(client, shopify_ids, tag_changes)
         if metafields:
             set_metafields(client, metafields)
         with ctx.engine.begin() as conn:
+            perks.mark_tags_synced(conn, tag_changes)
             # Only rows unchanged since they were read: a change made meanwhile is written next pass.
             for row in rows:
                 conn.execute(delete(customer_sync).where(and_(customer_sync.c.customer_id == row.customer_id,
@@ -71,6 +80,22 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory) -> int:
     with ctx.engine.begin() as conn:  # uninstalled or unknown shop: nothing can be written
         conn.execute(delete(customer_sync).where(customer_sync.c.shop_id == shop_id))
     return written
+
+
+def balance_metafields(shopify_customer_id: int, bal: ledger.Balance, standing: perks.Standing) -> list[dict]:
+    """The customer's loyalty.* metafields: available, pending, lifetime, tier, next_threshold (0: none)."""
+    values = (("available", bal.available), ("pending", bal.pending), ("lifetime", bal.lifetime),
+              ("tier", standing.tier), ("next_threshold", standing.next_threshold or 0))
+    return [integer_metafield(shopify_customer_id, NAMESPACE, name, value) for name, value in values]
+
+
+def _write_tags(client, shopify_ids: dict[int, int], changes: list[perks.TagChange]) -> None:
+    """One tagsAdd and at most one tagsRemove per customer with perk tags to change."""
+    by_customer: dict[tuple[int, bool], list[str]] = {}
+    for change in changes:
+        by_customer.setdefault((change.customer_id, change.add), []).append(change.tag)
+    for (customer_id, add), tags in sorted(by_customer.items()):
+        (add_customer_tags if add else remove_customer_tags)(client, shopify_ids[customer_id], sorted(tags))
 
 
 def wake_sync(ctx: Context) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from integrations.shopify import discounts
+from integrations.shopify import discounts, gift_cards
 from integrations.shopify.errors import ShopifyUserErrors
 from jobs.handlers import shopify_client
 from loyalty import vouchers
@@ -15,32 +15,57 @@ from runtime.context import Context
 
 def redeem(ctx: Context, shop_domain: str, customer: str, points: int, request_key: str,
            now: datetime | None = None, client_factory=shopify_client):
-    """Turn points into a code; safe to retry with the same request_key. Returns the voucher row."""
+    """Convert points into a code (store B); safe to retry with the same request_key. Returns the voucher."""
+    return _redeem(ctx, shop_domain, customer, lambda prog: vouchers.conversion_offer(prog, points),
+                   request_key, now, client_factory)
+
+
+def redeem_reward(ctx: Context, shop_domain: str, customer: str, reward_key: str, request_key: str, *,
+                  now: datetime | None = None, client_factory=shopify_client):
+    """Spend points on a catalogue reward: a code, a gift card or a donation; safe to retry with the same
+    request_key. Returns the voucher row."""
+    return _redeem(ctx, shop_domain, customer, lambda prog: vouchers.reward_offer(prog, reward_key),
+                   request_key, now, client_factory)
+
+
+def _redeem(ctx: Context, shop_domain: str, customer: str, make_offer, request_key: str, now, client_factory):
     now = now or datetime.now(timezone.utc)
     with ctx.engine.begin() as conn:
         shop = get_shop(conn, shop_domain)
         row = find_customer(conn, shop.id, customer)
         if row is None or row.shopify_customer_id is None:
             raise vouchers.VoucherRefused(f"{customer}: no customer account in {shop_domain}")
-        voucher = vouchers.reserve(conn, shop, row.id, points, request_key, now)
+        voucher = vouchers.find_request(conn, shop, request_key)
+        if voucher is None:
+            offer = make_offer(programme(conn, shop.id, shop.settings_version))
+            voucher = vouchers.reserve(conn, shop, row.id, offer, request_key, now)
+        if voucher.status != "creating":
+            return voucher
         prog = programme(conn, shop.id, shop.settings_version)
         client = client_factory(ctx, shop, conn)
-    if voucher.status != "creating":
-        return voucher
-    terms = discounts.CodeTerms(
-        code=voucher.code, title=f"Loyalty voucher {voucher.code}", amount=voucher.amount,
-        customer_id=row.shopify_customer_id, starts_at=voucher.created_at, ends_at=voucher.ends_at,
-        minimum_subtotal=voucher.minimum_subtotal, collection_id=prog.voucher_collection_id or None)
     try:
-        discount_id = discounts.create_code(client, terms)
+        if voucher.kind == "gift_card":
+            made_id = gift_cards.create_gift_card(client, gift_cards.GiftCardTerms(
+                code=voucher.code, value=voucher.amount, customer_id=row.shopify_customer_id,
+                note=f"Loyalty reward {voucher.reward_key or ''}: {voucher.points} points".strip()))
+        else:
+            terms = discounts.CodeTerms(
+                code=voucher.code, title=f"Loyalty voucher {voucher.code}", amount=voucher.amount,
+                customer_id=row.shopify_customer_id, starts_at=voucher.created_at, ends_at=voucher.ends_at,
+                minimum_subtotal=voucher.minimum_subtotal, collection_id=voucher.collection_id,
+                combines=prog.voucher_combines_with_discounts)
+            try:
+                made_id = discounts.create_code(client, terms)
+            except ShopifyUserErrors:
+                made_id = discounts.find_code(client, voucher.code)  # made by an earlier attempt?
+                if made_id is None:
+                    raise
     except ShopifyUserErrors as exc:
-        discount_id = discounts.find_code(client, voucher.code)  # made by an earlier attempt of this request?
-        if discount_id is None:
-            with ctx.engine.begin() as conn:
-                vouchers.give_back(conn, shop, voucher, "refused", f"Shopify refused the code: {exc}", now)
-                return vouchers.find(conn, shop, voucher.code)
+        with ctx.engine.begin() as conn:
+            vouchers.give_back(conn, shop, voucher, "refused", f"Shopify refused it: {exc}", now)
+            return vouchers.find(conn, shop, voucher.code)
     with ctx.engine.begin() as conn:
-        vouchers.activate(conn, voucher.id, discount_id)
+        vouchers.activate(conn, voucher.id, made_id)
         return vouchers.find(conn, shop, voucher.code)
 
 
@@ -57,6 +82,11 @@ def cancel(ctx: Context, shop_domain: str, code: str, reason: str = "cancelled b
             return voucher
         if voucher.status in ("used", "expired"):
             raise vouchers.VoucherRefused(f"voucher {voucher.code} is {voucher.status}: nothing to cancel")
+        if voucher.kind == "donation":
+            raise vouchers.VoucherRefused(f"{voucher.code} is a donation already recorded: it cannot be cancelled")
+        if voucher.kind == "gift_card" and voucher.status == "active":
+            raise vouchers.VoucherRefused(f"gift card {voucher.code} is issued and may be spent: deactivate it in "
+                                          "Shopify admin, then adjust the points if they should come back")
         client = client_factory(ctx, shop, conn)
     discount_id = voucher.shopify_discount_id or discounts.find_code(client, voucher.code)
     if discount_id:

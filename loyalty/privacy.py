@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import (customer_sync, customers, data_exports, ledger_entries, oauth_states, orders,
+from db.tables import (customer_sync, customers, perk_grants, data_exports, ledger_entries, oauth_states, orders,
                        programme_settings, refunds, shops, vouchers, webhook_inbox)
 from loyalty.customers import normalise_email
+from loyalty.perks import grants_of
 from loyalty.views import customer_summary
 
 
@@ -36,7 +37,11 @@ def _matching_customers(conn: Connection, shop_id: int, shopify_id: int | None, 
 def export_customer_data(conn: Connection, shop, shopify_id: int | None, email: str | None,
                          data_request_id: int | None, now: datetime) -> dict:
     """Store (once per data request) and return the customer's data: profile, balances, every entry."""
-    records = [customer_summary(conn, shop, row) for row in _matching_customers(conn, shop.id, shopify_id, email)]
+    records = [{**customer_summary(conn, shop, row), "birthday": row.birthday.isoformat() if row.birthday else None,
+                "perks": [{"reward": g.reward_key, "period": g.period, "granted_at": g.granted_at.isoformat(),
+                           "revoked_at": g.revoked_at.isoformat() if g.revoked_at else None}
+                          for g in grants_of(conn, row.id)]}
+               for row in _matching_customers(conn, shop.id, shopify_id, email)]
     body = {"shop": shop.domain, "data_request_id": data_request_id, "generated_at": now.isoformat(),
             "customer": {"shopify_customer_id": shopify_id, "email": email}, "records": records}
     exists = data_request_id is not None and conn.execute(select(data_exports.c.id).where(
@@ -60,6 +65,7 @@ def redact_customer(conn: Connection, shop, shopify_id: int | None, email: str |
         conn.execute(delete(data_exports).where(data_exports.c.shop_id == shop.id,
                                                 data_exports.c.shopify_customer_id == row.shopify_customer_id))
         conn.execute(delete(customer_sync).where(customer_sync.c.customer_id == row.id))
+        conn.execute(delete(perk_grants).where(perk_grants.c.customer_id == row.id))
         conn.execute(delete(customers).where(customers.c.id == row.id))
     if needles:
         # Raw webhook bodies name the customer: blank the processed ones that do.

@@ -127,7 +127,7 @@ class Programme:
     prices never earns."""
     language: str = "fr"
     """Language of the messages customers receive: fr or en."""
-    conversion_enabled: bool = False
+    conversion_enabled: bool = True
     """Customers may convert any number of available points into a voucher (store B), at
     voucher_value_per_point, with the voucher_* terms."""
     conversion_minimum_points: int = 1
@@ -237,7 +237,7 @@ TEMPLATES: dict[str, Programme] = {
     # Store A (../shared/seeds/store-a-fidelite-fr.txt): 1 point per euro online and in store, nothing on
     # gift cards or partner resellers, 14 days pending, never expires, perks at 150/300/500/1000, emails.
     "store-a": Programme(
-        earn_rate=Decimal("1"), pending_days=14, expiry="never", language="fr",
+        earn_rate=Decimal("1"), pending_days=14, expiry="never", language="fr", conversion_enabled=False,
         non_earning_gateways=("gift_card", "shopify_store_credit"),
         excluded_source_names=("partner_reseller",), excluded_customer_tags=("revendeur",),
         rewards=(

@@ -5,8 +5,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from db.tables import orders
-from loyalty import ledger
+from db.tables import orders, vouchers
+from loyalty import ledger, perks
+from loyalty.shops import programme
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -30,9 +31,32 @@ def customer_summary(conn, shop, customer) -> dict:
             "recorded_at": iso(e.created_at),
             "pending_until": iso(pending_until.get(e.order_id)) if e.kind == "earn" else None,
         })
+    prog = programme(conn, shop.id, shop.settings_version)
+    standing = perks.standing(prog, bal)
     return {
         "shop": shop.domain,
         "customer": {"shopify_customer_id": customer.shopify_customer_id, "email": customer.email},
         "available": bal.available, "pending": bal.pending, "lifetime": bal.lifetime,
+        "standing": {
+            "tier": standing.tier, "next_threshold": standing.next_threshold,
+            "points_to_next": standing.points_to_next,
+            "unlocked": [{"key": r.key, "title": r.title, "points": r.points} for r in standing.unlocked],
+            "redeemable": [{"key": r.key, "title": r.title, "kind": r.kind, "points": r.points,
+                            "affordable": r.points <= bal.available} for r in prog.redeemable],
+            "conversion": ({"minimum_points": prog.conversion_minimum_points,
+                            "value_per_point": str(prog.voucher_value_per_point)}
+                           if prog.conversion_enabled else None),
+        },
+        "vouchers": [voucher_view(v) for v in conn.execute(select(vouchers).where(
+            vouchers.c.customer_id == customer.id).order_by(vouchers.c.created_at, vouchers.c.id))],
         "entries": entries,
     }
+
+
+def voucher_view(row) -> dict:
+    """A voucher, gift card or donation as support and the customer see it."""
+    def money(value):
+        return f"{value:.2f}" if value is not None else None
+    return {"code": row.code, "kind": row.kind, "reward": row.reward_key, "status": row.status,
+            "points": row.points, "amount": money(row.amount), "minimum_subtotal": money(row.minimum_subtotal),
+            "ends_at": iso(row.ends_at), "created_at": iso(row.created_at), "reason": row.reason}

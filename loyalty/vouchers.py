@@ -8,6 +8,7 @@ code it already made instead of creating a second one. A code Shopify refuses gi
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries, shops, vouchers
 from loyalty import ledger
+from loyalty.programme import Programme
 from loyalty.shops import ShopRef, get_shop, programme
 
 
@@ -23,39 +25,101 @@ class VoucherRefused(ValueError):
     """The redemption cannot be made (not enough points, nothing to redeem); the message says why."""
 
 
-def code_for(request_key: str) -> str:
-    """The voucher code of a redemption request: stable, so retries reuse it."""
-    return "LOY-" + hashlib.sha256(request_key.encode()).hexdigest()[:10].upper()
+@dataclass(frozen=True)
+class Offer:
+    """What a redemption spends and what it makes: a discount code, a gift card or a donation."""
+
+    points: int
+    amount: Decimal
+    kind: str
+    """discount | gift_card | donation (the vouchers.kind column)."""
+    title: str
+    validity_days: int
+    reward_key: str | None = None
+    minimum_subtotal: Decimal | None = None
+    collection_id: int | None = None
+    combines: bool = False
 
 
-def reserve(conn: Connection, shop: ShopRef, customer_id: int, points: int, request_key: str, now: datetime):
-    """Spend the points and record the voucher (status `creating`); the same request returns the same row."""
+def conversion_offer(prog: Programme, points: int) -> Offer:
+    """Any number of points into a voucher at the shop's rate (store B's conversion)."""
+    if not prog.conversion_enabled:
+        raise VoucherRefused("this programme does not convert points into vouchers: choose a reward")
+    if points < prog.conversion_minimum_points:
+        raise VoucherRefused(f"at least {prog.conversion_minimum_points} points can be converted, {points} asked")
+    amount = (Decimal(points) * prog.voucher_value_per_point).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    if amount <= 0:
+        raise VoucherRefused(f"{points} points are worth nothing: nothing to redeem")
+    return Offer(points=points, amount=amount, kind="discount", title=f"{points} points",
+                 validity_days=prog.voucher_validity_days, minimum_subtotal=prog.voucher_minimum_subtotal or None,
+                 collection_id=prog.voucher_collection_id or None, combines=prog.voucher_combines_with_discounts)
+
+
+def reward_offer(prog: Programme, reward_key: str) -> Offer:
+    """A catalogue reward that spends points; perks (unlocked, not bought) are refused."""
+    reward = prog.reward(reward_key)
+    if reward is None:
+        raise VoucherRefused(f"no reward {reward_key!r} in this programme")
+    if not reward.spends_points:
+        raise VoucherRefused(f"{reward.title} is a status perk, unlocked at {reward.points} points: "
+                             "it is not redeemed")
+    common = dict(points=reward.points, amount=reward.amount, title=reward.title, reward_key=reward.key,
+                  validity_days=prog.voucher_validity_days, combines=prog.voucher_combines_with_discounts)
+    if reward.kind == "voucher":
+        return Offer(kind="discount", minimum_subtotal=prog.voucher_minimum_subtotal or None,
+                     collection_id=reward.collection_id or prog.voucher_collection_id or None, **common)
+    if reward.kind == "free_item":
+        return Offer(kind="discount", collection_id=reward.collection_id, **common)
+    return Offer(kind=reward.kind, **common)  # gift_card, donation
+
+
+def code_for(request_key: str, kind: str = "discount") -> str:
+    """The code of a redemption request: stable, so retries reuse it. Gift card codes are 8-20 letters and
+    digits; discount codes and donation receipts start with LOY-."""
+    digest = hashlib.sha256(request_key.encode()).hexdigest()
+    return "LOY" + digest[:13].upper() if kind == "gift_card" else "LOY-" + digest[:10].upper()
+
+
+def find_request(conn: Connection, shop: ShopRef, request_key: str):
+    """The voucher a redemption request already made, or None."""
+    return conn.execute(select(vouchers).where(
+        vouchers.c.request_key == f"{shop.id}:voucher-request:{request_key}")).first()
+
+
+def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | int, request_key: str,
+            now: datetime):
+    """Spend the points and record the voucher (status `creating`; a donation is `donated` at once);
+    the same request returns the same row. An int offer is a conversion of that many points."""
     key = f"{shop.id}:voucher-request:{request_key}"
-    existing = conn.execute(select(vouchers).where(vouchers.c.request_key == key)).first()
+    existing = find_request(conn, shop, request_key)
     if existing is not None:
         return existing
-    prog = programme(conn, shop.id, shop.settings_version)
-    amount = (Decimal(points) * prog.voucher_value_per_point).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
-    if points <= 0 or amount <= 0:
-        raise VoucherRefused(f"{points} points are worth nothing: nothing to redeem")
+    if isinstance(offer, int):
+        offer = conversion_offer(programme(conn, shop.id, shop.settings_version), offer)
     conn.execute(select(customers.c.id).where(customers.c.id == customer_id).with_for_update())
     available = ledger.balance(conn, customer_id).available
-    if available < points:
-        raise VoucherRefused(f"not enough points: {available} available, {points} asked")
+    if available < offer.points:
+        raise VoucherRefused(f"not enough points: {available} available, {offer.points} asked")
+    donation = offer.kind == "donation"
     voucher_id = conn.execute(insert(vouchers).values(
-        shop_id=shop.id, customer_id=customer_id, request_key=key, code=code_for(key), points=points,
-        amount=amount, minimum_subtotal=prog.voucher_minimum_subtotal or None, status="creating",
-        ends_at=now + timedelta(days=prog.voucher_validity_days), created_at=now,
+        shop_id=shop.id, customer_id=customer_id, request_key=key, code=code_for(key, offer.kind),
+        points=offer.points, amount=offer.amount, minimum_subtotal=offer.minimum_subtotal,
+        collection_id=offer.collection_id,
+        status="donated" if donation else "creating", kind=offer.kind, reward_key=offer.reward_key,
+        ends_at=now + timedelta(days=offer.validity_days), created_at=now,
+        reason=f"donation: {offer.title}" if donation else None,
     )).inserted_primary_key[0]
-    ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="redeem", available=-points,
+    what = {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
+    ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="redeem", available=-offer.points,
                        key=f"{shop.id}:voucher:{voucher_id}:redeem", effective_at=now, now=now,
                        settings_version=shop.settings_version,
-                       reason=f"{points} points redeemed for a {amount} voucher")
+                       reason=f"{offer.points} points redeemed for a {offer.amount} {what}"
+                              + (f" ({offer.title})" if offer.reward_key else ""))
     return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
 
 
-def activate(conn: Connection, voucher_id: int, discount_id: str) -> None:
-    """Shopify made the code: the voucher is usable."""
+def activate(conn: Connection, voucher_id: int, discount_id: str | None) -> None:
+    """Shopify made the code (or the gift card): the voucher is usable."""
     conn.execute(update(vouchers).where(vouchers.c.id == voucher_id, vouchers.c.status == "creating").values(
         status="active", shopify_discount_id=discount_id))
 
@@ -84,14 +148,15 @@ def mark_used(conn: Connection, shop: ShopRef, codes: tuple[str, ...], order_nam
     if not wanted:
         return 0
     return conn.execute(update(vouchers).where(
-        vouchers.c.shop_id == shop.id, vouchers.c.code.in_(wanted), vouchers.c.status.in_(("active", "creating")),
+        vouchers.c.shop_id == shop.id, vouchers.c.code.in_(wanted), vouchers.c.kind == "discount",
+        vouchers.c.status.in_(("active", "creating")),
     ).values(status="used", reason=f"used on order {order_name or ''}".strip())).rowcount
 
 
 def expire_unused(conn: Connection, as_of: datetime, now: datetime) -> int:
     """Active vouchers past their end date expire; their points come back where the shop says so."""
     count = 0
-    for voucher in conn.execute(select(vouchers).where(vouchers.c.status == "active",
+    for voucher in conn.execute(select(vouchers).where(vouchers.c.status == "active", vouchers.c.kind == "discount",
                                                        vouchers.c.ends_at <= as_of)).all():
         domain = conn.execute(select(shops.c.domain).where(shops.c.id == voucher.shop_id)).scalar()
         shop = get_shop(conn, domain, installed_only=False)

@@ -45,7 +45,7 @@ def waiting(ctx):
 
 
 def test_a_burst_of_changes_costs_one_write_per_customer(send, process, ctx, shop, emulator, factory, calls):
-    """Five changes to one customer coalesce: one sync writes available/pending/lifetime once."""
+    """Five changes to one customer coalesce: one sync writes the five loyalty metafields once."""
     body = order(lines=((10, 5),), email="c1@example.com", customer_id=1)
     send("orders/paid", body)
     for i in range(4):
@@ -56,18 +56,19 @@ def test_a_burst_of_changes_costs_one_write_per_customer(send, process, ctx, sho
     assert len(calls) == 1
     fields = emulator.metafields(shop.domain, 1)
     assert {k: v["value"] for k, v in fields.items()} == {
-        "loyalty.available": "0", "loyalty.pending": "10", "loyalty.lifetime": "10"}
+        "loyalty.available": "0", "loyalty.pending": "10", "loyalty.lifetime": "10",
+        "loyalty.tier": "0", "loyalty.next_threshold": "0"}
     assert fields["loyalty.pending"]["type"] == "number_integer"
     assert waiting(ctx) == 0
 
 
 def test_metafields_go_25_per_call(send, process, ctx, shop, emulator, factory, calls):
-    """30 customers x 3 metafields = 90 metafields: 4 calls of at most 25."""
+    """30 customers x 5 metafields = 150 metafields: 6 calls of at most 25."""
     for i in range(1, 31):
         send("orders/paid", order(lines=((i, 1),), email=f"c{i}@example.com", customer_id=i))
     process()
     assert sync_balances(ctx, client_factory=factory) == 30
-    assert len(calls) == 4
+    assert len(calls) == 6
     assert emulator.metafields(shop.domain, 30)["loyalty.lifetime"]["value"] == "30"
 
 
@@ -107,3 +108,73 @@ def test_guest_email_without_an_account_is_not_written(send, process, ctx, facto
     process()
     assert sync_balances(ctx, client_factory=factory) == 1
     assert calls == [] and waiting(ctx) == 0
+
+
+def test_perks_become_tags_and_the_ladder_becomes_metafields(send, process, ctx, shop, emulator, factory):
+    """Store A: 160 confirmed points unlock the two 150 perks (tags), tier 150, next threshold 300;
+    pending points do not count; a refund back under 150 revokes them and removes the tags."""
+    from datetime import datetime, timezone
+
+    from jobs.scheduled import mature_points
+    from loyalty.programme import template
+    from loyalty.shops import get_shop, save_programme
+
+    with ctx.engine.begin() as conn:
+        save_programme(conn, shop, template("store-a"), datetime(2025, 1, 1, tzinfo=timezone.utc))
+    body = order(lines=((80, 2),), email="c3@example.com", customer_id=3, processed_at="2025-03-01T10:00:00Z")
+    send("orders/paid", body)
+    process()
+    sync_balances(ctx, client_factory=factory)
+    assert set(emulator.tags(shop.domain, 3)) == set()  # 160 pending points: no perk yet
+    assert emulator.metafields(shop.domain, 3)["loyalty.next_threshold"]["value"] == "150"
+
+    mature_points(datetime(2025, 3, 16, tzinfo=timezone.utc), ctx)
+    sync_balances(ctx, client_factory=factory)
+    assert set(emulator.tags(shop.domain, 3)) == {"fidelite-anniversaire", "fidelite-avant-premiere"}
+    fields = emulator.metafields(shop.domain, 3)
+    assert (fields["loyalty.tier"]["value"], fields["loyalty.next_threshold"]["value"]) == ("150", "300")
+
+    send("refunds/create", refund(body, lines={0: (1, 80)}, created_at="2025-03-20T00:00:00+00:00"))
+    process()
+    sync_balances(ctx, client_factory=factory)
+    assert set(emulator.tags(shop.domain, 3)) == set()
+    assert emulator.metafields(shop.domain, 3)["loyalty.tier"]["value"] == "0"
+    with ctx.engine.connect() as conn:
+        from loyalty.customers import find_customer
+        from loyalty.perks import grants_of
+        grants = grants_of(conn, find_customer(conn, get_shop(conn, shop.domain).id, "3").id)
+    assert sorted((g.reward_key, g.revoked_at is not None, g.tag_synced) for g in grants) == [
+        ("anniversaire", True, True), ("avant-premiere", True, True)]
+
+
+def test_a_tag_write_that_fails_is_written_by_the_next_sync(send, process, ctx, shop, emulator, factory):
+    """The perk is granted once; Shopify failing on tagsAdd leaves the tag waiting, not lost."""
+    from datetime import datetime, timezone
+
+    from integrations.shopify.errors import ShopifyUnavailable
+    from jobs.scheduled import mature_points
+    from loyalty.programme import template
+    from loyalty.shops import save_programme
+
+    with ctx.engine.begin() as conn:
+        save_programme(conn, shop, template("store-a"), datetime(2025, 1, 1, tzinfo=timezone.utc))
+    send("orders/paid", order(lines=((1000, 1),), email="c4@example.com", customer_id=4,
+                              processed_at="2025-03-01T10:00:00Z"))
+    process()
+    mature_points(datetime(2025, 3, 16, tzinfo=timezone.utc), ctx)
+
+    def failing(ctx_, shop_, conn_):
+        client = factory(ctx_, shop_, conn_)
+
+        def execute(document, variables=None):
+            raise ShopifyUnavailable("down", shop=shop_.domain, operation="TagsAdd", attempts=1)
+        client.execute = execute
+        return client
+    with pytest.raises(ShopifyUnavailable):
+        sync_balances(ctx, client_factory=failing)
+    assert set(emulator.tags(shop.domain, 4)) == set() and waiting(ctx) == 1
+    sync_balances(ctx, client_factory=factory)
+    assert set(emulator.tags(shop.domain, 4)) == {"fidelite-anniversaire", "fidelite-avant-premiere",
+                                             "fidelite-ambassadrice"}
+    assert emulator.metafields(shop.domain, 4)["loyalty.tier"]["value"] == "1000"
+    assert emulator.metafields(shop.domain, 4)["loyalty.next_threshold"]["value"] == "0"

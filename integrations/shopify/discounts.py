@@ -25,10 +25,13 @@ class CodeTerms:
     minimum_subtotal: Decimal | None = None
     collection_id: int | None = None
     """Only products of this collection (e.g. the merchant's full-price items); None: every product."""
+    combines: bool = False
+    """Combines with other product, order and shipping discounts (False: one code per order)."""
 
 
 def basic_code_input(terms: CodeTerms) -> dict:
-    """The DiscountCodeBasicInput: one use, this customer only, combining with no other discount."""
+    """The DiscountCodeBasicInput: one use, this customer only, combining with other discounts only when
+    the terms say so."""
     items = ({"collections": {"add": [f"gid://shopify/Collection/{terms.collection_id}"]}}
              if terms.collection_id else {"all": True})
     data = {
@@ -38,7 +41,8 @@ def basic_code_input(terms: CodeTerms) -> dict:
         "customerGets": {"value": {"discountAmount": {"amount": str(terms.amount), "appliesOnEachItem": False}},
                          "items": items},
         "usageLimit": 1, "appliesOncePerCustomer": True,
-        "combinesWith": {"orderDiscounts": False, "productDiscounts": False, "shippingDiscounts": False},
+        "combinesWith": {"orderDiscounts": terms.combines, "productDiscounts": terms.combines,
+                         "shippingDiscounts": terms.combines},
     }
     if terms.minimum_subtotal:
         data["minimumRequirement"] = {"subtotal": {"greaterThanOrEqualToSubtotal": str(terms.minimum_subtotal)}}

@@ -78,6 +78,51 @@ mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
 }
 """
 
+TAGS_ADD = """
+mutation TagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) {
+    node {
+      id
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+
+TAGS_REMOVE = """
+mutation TagsRemove($id: ID!, $tags: [String!]!) {
+  tagsRemove(id: $id, tags: $tags) {
+    node {
+      id
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+
+GIFT_CARD_CREATE = """
+mutation GiftCardCreate($input: GiftCardCreateInput!) {
+  giftCardCreate(input: $input) {
+    giftCard {
+      id
+      expiresOn
+    }
+    giftCardCode
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+
 
 def _collect_documents(namespace):
     """Every UPPER_CASE string constant of this module, by constant name."""

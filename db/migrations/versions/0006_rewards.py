@@ -26,6 +26,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('kind', sa.String(length=16), server_default=sa.text("'discount'"),
                                    nullable=False))
         batch.add_column(sa.Column('reward_key', sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column('collection_id', sa.BigInteger(), nullable=True))
         batch.drop_constraint(op.f('ck_vouchers_status_known'), type_='check')
         batch.create_check_constraint(op.f('ck_vouchers_status_known'), NEW_STATUSES)
         batch.create_check_constraint(op.f('ck_vouchers_kind_known'), "kind IN ('discount', 'gift_card', 'donation')")
@@ -60,6 +61,7 @@ def downgrade() -> None:
         batch.drop_constraint(op.f('ck_vouchers_kind_known'), type_='check')
         batch.drop_constraint(op.f('ck_vouchers_status_known'), type_='check')
         batch.create_check_constraint(op.f('ck_vouchers_status_known'), OLD_STATUSES)
+        batch.drop_column('collection_id')
         batch.drop_column('reward_key')
         batch.drop_column('kind')
     with op.batch_alter_table('customers') as batch:

@@ -59,6 +59,7 @@ def discount_code_basic_create(info, basicCodeDiscount):
         applies_once_per_customer=bool(data.get("appliesOncePerCustomer")),
         customer_ids=customer_ids,
         combines_with=dict(data.get("combinesWith") or {}),
+        collection_ids=_collection_ids(data),
     )
     shop.discounts[discount.id] = discount
     return {"codeDiscountNode": discount_node_view(shop, discount, now), "userErrors": []}
@@ -115,6 +116,13 @@ def _value(data, errors):
         return None, percentage
     errors.append(user_error(where, "Value can't be blank", "BLANK"))
     return None, None
+
+
+def _collection_ids(data):
+    """Collections the code is limited to; () when it applies to every product."""
+    items = (data.get("customerGets") or {}).get("items") or {}
+    added = (items.get("collections") or {}).get("add") or []
+    return tuple(parse_id(value, "Collection") for value in added)
 
 
 def _customer_ids(data, errors):

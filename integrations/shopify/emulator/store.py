@@ -122,6 +122,7 @@ class DiscountCode:
     customer_ids: tuple = ()
     combines_with: dict = field(default_factory=dict)
     deactivated_at: datetime | None = None
+    collection_ids: tuple = ()
 
     def status(self, now):
         """ACTIVE, EXPIRED (ended or deactivated) or SCHEDULED, as of `now`."""
@@ -144,6 +145,7 @@ class DiscountCode:
             "applies_once_per_customer": self.applies_once_per_customer,
             "customer_ids": list(self.customer_ids),
             "combines_with": dict(self.combines_with),
+            "collection_ids": list(self.collection_ids),
             "status": self.status(now),
             "deactivated": self.deactivated_at is not None,
         }
