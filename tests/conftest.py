@@ -202,11 +202,12 @@ def process(ctx):
 def summary(ctx, shop):
     """`summary(email_or_id)`: the customer's balances and entries, as the CLI prints them."""
     from loyalty.customers import find_customer
+    from loyalty.shops import get_shop
     from loyalty.views import customer_summary
 
     def get(email_or_id):
         with ctx.engine.connect() as conn:
             row = find_customer(conn, shop.id, str(email_or_id))
             assert row is not None, f"no customer {email_or_id}"
-            return customer_summary(conn, shop, row)
+            return customer_summary(conn, get_shop(conn, shop.domain), row)  # the programme in force now
     return get
