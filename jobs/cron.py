@@ -1,7 +1,7 @@
 """The scheduler's timetable, read by `rq cron jobs/cron.py` (the Procfile's `scheduler` process)."""
 from rq import cron
 
-from jobs.scheduled import expire_points, expire_vouchers, mature_points, sweep
+from jobs.scheduled import expire_points, expire_vouchers, mature_points, purge_inbox, sweep
 from jobs.sync import sync_balances
 from runtime.context import QUEUE_NAME
 
@@ -10,3 +10,4 @@ cron.register(mature_points, queue_name=QUEUE_NAME, interval=600, result_ttl=360
 cron.register(expire_points, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(sync_balances, queue_name=QUEUE_NAME, interval=30, result_ttl=0)
 cron.register(expire_vouchers, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
+cron.register(purge_inbox, queue_name=QUEUE_NAME, interval=86400, result_ttl=3600)

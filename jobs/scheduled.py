@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from db.engine import reading
 from db.tables import webhook_inbox as inbox
@@ -71,3 +71,18 @@ def inbox_counts(ctx: Context) -> dict:
             func.count().filter(inbox.c.failed_at.is_not(None)),
         ).select_from(inbox)).one()
     return {"processed": row[0], "waiting": row[1], "failed": row[2]}
+
+
+def purge_inbox(ctx: Context | None = None, now: datetime | None = None) -> int:
+    """Delete processed webhooks older than the retention period (LOYALTY_INBOX_RETENTION_DAYS): their raw
+    bodies name customers, and the ledger, not the inbox, is the record. Failed ones stay until retried
+    or dealt with; Shopify's retries (48 h) are long over, so dedup by webhook id loses nothing."""
+    ctx = ctx or get_context()
+    now = now or datetime.now(timezone.utc)
+    cutoff = now - timedelta(days=max(ctx.config.inbox_retention_days, 2))
+    with ctx.engine.begin() as conn:
+        purged = conn.execute(delete(inbox).where(inbox.c.processed_at.is_not(None),
+                                                  inbox.c.processed_at < cutoff)).rowcount
+    if purged:
+        log.info("inbox retention: %s processed webhooks older than %s deleted", purged, cutoff.date())
+    return purged

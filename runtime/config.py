@@ -40,6 +40,8 @@ class Config:
     db_timeout_seconds: float = 0.8
     redis_timeout_seconds: float = 0.3
     batch_size: int = 500
+    inbox_retention_days: int = 30
+    """Processed webhooks older than this are deleted (their raw bodies hold personal data)."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -76,6 +78,7 @@ def load_config(env_file: bool = True) -> Config:
         batch_size=int(os.environ.get("LOYALTY_BATCH_SIZE", "500")),
         db_timeout_seconds=float(os.environ.get("LOYALTY_DB_TIMEOUT", "0.8")),
         redis_timeout_seconds=float(os.environ.get("LOYALTY_REDIS_TIMEOUT", "0.3")),
+        inbox_retention_days=int(os.environ.get("LOYALTY_INBOX_RETENTION_DAYS", "30")),
     )
 
 

@@ -80,3 +80,20 @@ def test_any_purchase_extends_all_points(send, process, summary, ctx, shop):
     assert balances(summary) == (50, 0, 50)
     assert expire_points(at("2026-11-20T00:00:00"), ctx) == 1
     assert balances(summary) == (0, 0, 50)
+
+
+def test_processed_webhooks_are_deleted_after_the_retention_period(send, process, summary, ctx):
+    """Raw bodies (personal data) go after LOYALTY_INBOX_RETENTION_DAYS (30); failed and waiting ones
+    stay; the ledger is untouched."""
+    from datetime import timedelta
+
+    from jobs.scheduled import inbox_counts, purge_inbox
+
+    send("orders/paid", order(lines=((20, 1),)))
+    process()
+    send("orders/paid", order(lines=((30, 1),)))  # recorded, not yet processed
+    now = datetime.now(timezone.utc)
+    assert purge_inbox(ctx, now + timedelta(days=29)) == 0
+    assert purge_inbox(ctx, now + timedelta(days=31)) == 1
+    assert inbox_counts(ctx) == {"processed": 0, "waiting": 1, "failed": 0}
+    assert summary("alice@example.com")["lifetime"] == 20
