@@ -211,3 +211,37 @@ def summary(ctx, shop):
             assert row is not None, f"no customer {email_or_id}"
             return customer_summary(conn, get_shop(conn, shop.domain), row)  # the programme in force now
     return get
+
+
+@pytest.fixture
+def emulator(shop):
+    """The local Admin API emulator holding store A (token shpat_store_a); tests add their customers."""
+    from integrations.shopify.emulator import Emulator
+
+    em = Emulator()
+    em.add_shop(shop.domain, "shpat_store_a")
+    return em
+
+
+@pytest.fixture
+def calls():
+    """The bodies of every Admin API request the `factory` clients sent, in order."""
+    return []
+
+
+@pytest.fixture
+def factory(emulator, calls):
+    """Clients for the emulator, built as the worker builds them for Shopify (real AdminClient, no
+    network), counting their requests in `calls`."""
+    from integrations.shopify.client import AdminClient
+    from tests.wsgi_adapter import wsgi_session
+
+    session = wsgi_session(emulator.app)
+    original = session.send
+
+    def counting_send(request, **kw):
+        calls.append(request.body)
+        return original(request, **kw)
+    session.send = counting_send
+    return lambda ctx, shop, conn: AdminClient(shop.domain, "shpat_store_a", session=session,
+                                               admin_url_template="http://shopify.test/{shop}", sleep=lambda s: None)

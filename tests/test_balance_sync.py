@@ -5,38 +5,15 @@ import pytest
 from sqlalchemy import func, select
 
 from db.tables import customer_sync
-from integrations.shopify.client import AdminClient
-from integrations.shopify.emulator import Emulator
 from jobs.sync import sync_balances
 from tests.factories import order, refund
-from tests.wsgi_adapter import wsgi_session
 
 
 @pytest.fixture
-def emulator(shop):
-    em = Emulator()
-    em.add_shop(shop.domain, "shpat_store_a")
+def emulator(emulator, shop):
     for i in range(1, 31):
-        em.add_customer(shop.domain, i, f"c{i}@example.com")
-    return em
-
-
-@pytest.fixture
-def calls():
-    return []
-
-
-@pytest.fixture
-def factory(emulator, calls):
-    session = wsgi_session(emulator.app)
-    original = session.send
-
-    def counting_send(request, **kw):
-        calls.append(request.body)
-        return original(request, **kw)
-    session.send = counting_send
-    return lambda ctx, shop, conn: AdminClient(shop.domain, "shpat_store_a", session=session,
-                                               admin_url_template="http://shopify.test/{shop}", sleep=lambda s: None)
+        emulator.add_customer(shop.domain, i, f"c{i}@example.com")
+    return emulator
 
 
 def waiting(ctx):

@@ -7,42 +7,19 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.shopify.client import AdminClient
-from integrations.shopify.emulator import Emulator
 from jobs import vouchers as voucher_jobs
 from jobs.scheduled import mature_points
 from loyalty.programme import Programme, ProgrammeError, template
 from loyalty.vouchers import VoucherRefused
 from tests.factories import order
-from tests.wsgi_adapter import wsgi_session
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def emulator(shop):
-    em = Emulator()
-    em.add_shop(shop.domain, "shpat_store_a")
-    em.add_customer(shop.domain, 401, "lea@example.com")
-    return em
-
-
-@pytest.fixture
-def calls():
-    return []
-
-
-@pytest.fixture
-def factory(emulator, calls):
-    session = wsgi_session(emulator.app)
-    original = session.send
-
-    def counting_send(request, **kw):
-        calls.append(request.body)
-        return original(request, **kw)
-    session.send = counting_send
-    return lambda ctx, shop, conn: AdminClient(shop.domain, "shpat_store_a", session=session,
-                                               admin_url_template="http://shopify.test/{shop}", sleep=lambda s: None)
+def emulator(emulator, shop):
+    emulator.add_customer(shop.domain, 401, "lea@example.com")
+    return emulator
 
 
 def customer_with(send, process, ctx, shop, name, points, *, programme="store-a", customer_id=401):

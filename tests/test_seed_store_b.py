@@ -12,7 +12,6 @@ from jobs.scheduled import expire_points, mature_points
 from loyalty.programme import template
 from loyalty.vouchers import VoucherRefused
 from tests.factories import order
-from tests.test_rewards import calls, emulator, factory  # noqa: F401 - fixtures
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -27,6 +26,12 @@ def store_b(ctx, shop):
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, template("store-b"), at("2024-01-01T00:00:00"))
+
+
+@pytest.fixture
+def emulator(emulator, shop):
+    emulator.add_customer(shop.domain, 401, "lea@example.com")
+    return emulator
 
 
 @pytest.fixture

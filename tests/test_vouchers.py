@@ -21,19 +21,9 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def emulator(shop):
-    em = Emulator()
-    em.add_shop(shop.domain, "shpat_store_a")
-    em.add_customer(shop.domain, 301, "vera@example.com")
-    return em
-
-
-@pytest.fixture
-def factory(emulator):
-    """Clients for the emulator, as the worker builds them for Shopify."""
-    session = wsgi_session(emulator.app)
-    return lambda ctx, shop, conn: AdminClient(shop.domain, "shpat_store_a", session=session,
-                                               admin_url_template="http://shopify.test/{shop}", sleep=lambda s: None)
+def emulator(emulator, shop):
+    emulator.add_customer(shop.domain, 301, "vera@example.com")
+    return emulator
 
 
 @pytest.fixture
