@@ -1,7 +1,7 @@
 """Customers are known by Shopify id and by normalised email; two records of one person merge."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
@@ -80,3 +80,27 @@ def find_customer(conn: Connection, shop_id: int, email_or_id: str):
     column, value = ((customers.c.shopify_customer_id, int(text)) if text.isdigit()
                      else (customers.c.email, normalise_email(text)))
     return conn.execute(select(customers).where(customers.c.shop_id == shop_id, column == value)).first()
+
+
+BIRTHDAY_YEAR = 2000
+"""Birthdays are a day and a month; stored on this leap year so 29 February exists."""
+
+
+class BirthdayRefused(ValueError):
+    """The birthday cannot be recorded (not a date, or already given); the message says why."""
+
+
+def set_birthday(conn: Connection, shop_id: int, customer_id: int, birthday: date) -> date:
+    """Record the customer's birthday (day and month; the year is not kept), once: a customer cannot move
+    it to collect the birthday present twice. Returns the stored date."""
+    stored = date(BIRTHDAY_YEAR, birthday.month, birthday.day)
+    changed = conn.execute(update(customers).where(
+        customers.c.id == customer_id, customers.c.shop_id == shop_id, customers.c.birthday.is_(None),
+    ).values(birthday=stored)).rowcount
+    if not changed:
+        current = conn.execute(select(customers.c.birthday).where(
+            customers.c.id == customer_id, customers.c.shop_id == shop_id)).first()
+        if current is None:
+            raise BirthdayRefused(f"no customer {customer_id} in this shop")
+        raise BirthdayRefused("the birthday is already recorded")
+    return stored

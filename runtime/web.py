@@ -26,6 +26,8 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     from webhooks.views import bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
     from admin.auth import bp as auth_bp; app.register_blueprint(auth_bp)
+    from storefront.proxy import bp as storefront_bp
+    app.register_blueprint(storefront_bp)
 
     @app.get("/healthz")
     def health():

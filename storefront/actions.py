@@ -1,0 +1,80 @@
+"""What a customer can do from the loyalty page: redeem a reward (or convert points, store B) and give
+their birthday. Each turns a verified form into one call of the voucher jobs or the domain."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from integrations.shopify.errors import ShopifyError
+from jobs import vouchers as voucher_jobs
+from jobs.handlers import ShopGone
+from loyalty.customers import BirthdayRefused, find_customer, resolve_customer, set_birthday
+from loyalty.shops import ShopRef
+from loyalty.vouchers import VoucherRefused
+from runtime.context import Context
+from storefront import forms
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result shown on the page: a voucher, or a message saying why not."""
+
+    voucher: object | None = None
+    error: str | None = None
+    """A text key (`error.token`) or a refusal message from the domain."""
+    retry: dict | None = None
+    """The form to submit again (same token) when the code is still being created."""
+
+
+def redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, now: datetime, client_factory) -> Outcome:
+    """Redeem `form["reward"]`, or convert `form["points"]` (store B). The form's token is the idempotency
+    key: the same token and reward always give the same voucher, spent once."""
+    try:
+        nonce = forms.check(ctx.config.api_secrets, form.get("token"), shop.domain, customer_id, now)
+    except forms.BadToken as exc:
+        log.info("storefront redeem refused for %s: %s", shop.domain, exc)
+        return Outcome(error="error.token")
+    reward = (form.get("reward") or "").strip()
+    try:
+        if reward:
+            voucher = voucher_jobs.redeem_reward(
+                ctx, shop.domain, str(customer_id), reward, forms.request_key(customer_id, nonce, reward),
+                now=now, client_factory=client_factory)
+        else:
+            points = int(form.get("points") or 0)
+            voucher = voucher_jobs.redeem(ctx, shop.domain, str(customer_id), points,
+                                          forms.request_key(customer_id, nonce, "convert"), now=now,
+                                          client_factory=client_factory)
+    except VoucherRefused as exc:
+        message = str(exc)
+        return Outcome(error="error.not_enough" if message.startswith("not enough points") else message)
+    except ValueError:  # points that are not a number
+        return Outcome(error="error.points")
+    except (ShopifyError, ShopGone, OSError) as exc:
+        # The points are reserved under this token; submitting it again finishes the same voucher.
+        log.warning("storefront redeem for %s waits on Shopify: %s", shop.domain, exc)
+        return Outcome(error="creating", retry={k: form.get(k) for k in ("token", "reward", "points")})
+    return Outcome(voucher=voucher)
+
+
+def birthday(ctx: Context, shop: ShopRef, customer_id: int, form: dict, now: datetime) -> Outcome:
+    """Record the customer's birthday (day and month), once."""
+    try:
+        forms.check(ctx.config.api_secrets, form.get("token"), shop.domain, customer_id, now)
+    except forms.BadToken:
+        return Outcome(error="error.token")
+    try:
+        day = date(2000, int(form.get("month") or 0), int(form.get("day") or 0))
+    except ValueError:
+        return Outcome(error="error.birthday")
+    try:
+        with ctx.engine.begin() as conn:
+            row = find_customer(conn, shop.id, str(customer_id))
+            record = row.id if row else resolve_customer(conn, shop.id, customer_id, None, now)
+            set_birthday(conn, shop.id, record, day)
+    except BirthdayRefused as exc:
+        return Outcome(error=str(exc))
+    return Outcome()

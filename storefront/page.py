@@ -1,0 +1,120 @@
+"""The loyalty page's read model: everything one customer of one shop sees, JSON-ready (the HTML renders
+the same data). Reads only; every query is scoped to the shop and the customer."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import select
+
+from db.tables import orders, vouchers
+from loyalty import ledger, perks
+from loyalty.customers import find_customer
+from loyalty.programme import Programme, Reward
+from loyalty.shops import ShopRef, programme
+from loyalty.views import iso
+
+DEFAULT_CURRENCY = "EUR"
+HISTORY_LIMIT = 50
+"""Most recent entries shown; the full history stays available to support (`loyalty customer`)."""
+
+
+def shop_currency(conn, shop: ShopRef) -> str:
+    """The currency of the shop's latest order (amounts are in shop money), EUR before any order."""
+    return conn.execute(select(orders.c.currency).where(
+        orders.c.shop_id == shop.id, orders.c.currency.is_not(None)).order_by(orders.c.id.desc()).limit(1)
+    ).scalar() or DEFAULT_CURRENCY
+
+
+def reward_view(reward: Reward) -> dict:
+    """A catalogue entry as the page shows it."""
+    return {"key": reward.key, "kind": reward.kind, "points": reward.points, "title": reward.title,
+            "description": reward.description, "amount": str(reward.amount) if reward.spends_points else None,
+            "cause": reward.cause or None, "birthday": reward.birthday}
+
+
+def programme_view(prog: Programme) -> dict:
+    """The programme as an anonymous visitor sees it: the ladder of thresholds and the conversion terms."""
+    return {
+        "language": prog.language,
+        "ladder": [{"points": t, "rewards": [reward_view(r) for r in prog.rewards if r.points == t]}
+                   for t in prog.thresholds],
+        "conversion": {
+            "minimum_points": prog.conversion_minimum_points,
+            "minimum_value": str(prog.conversion_minimum_points * prog.voucher_value_per_point),
+            "value_per_point": str(prog.voucher_value_per_point),
+            "minimum_subtotal": str(prog.voucher_minimum_subtotal),
+            "validity_days": prog.voucher_validity_days,
+        } if prog.conversion_enabled else None,
+        "birthday_perk": any(r.birthday for r in prog.rewards),
+    }
+
+
+def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None) -> dict:
+    """The page's data; `customer` is None for an anonymous visitor."""
+    prog = programme(conn, shop.id, shop.settings_version)
+    page = {"shop": shop.domain, "currency": shop_currency(conn, shop), "programme": programme_view(prog),
+            "customer": None}
+    if shopify_customer_id is None:
+        return page
+    row = find_customer(conn, shop.id, str(shopify_customer_id))
+    bal = ledger.balance(conn, row.id) if row else ledger.Balance(0, 0, 0)
+    standing = perks.standing(prog, bal)
+    unlocked = {r.key for r in standing.unlocked}
+    page["customer"] = {
+        "shopify_customer_id": shopify_customer_id,
+        "available": bal.available, "pending": bal.pending, "lifetime": bal.lifetime,
+        "standing": {"tier": standing.tier, "next_threshold": standing.next_threshold,
+                     "points_to_next": standing.points_to_next},
+        "perks": [{**reward_view(r), "unlocked": r.key in unlocked} for r in prog.perks],
+        "unlocked_perks": [reward_view(r) for r in standing.unlocked],
+        "rewards": [{**reward_view(r), "affordable": bal.available >= r.points,
+                     "missing": max(0, r.points - bal.available)} for r in prog.redeemable],
+        "birthday": ({"day": row.birthday.day, "month": row.birthday.month}
+                     if row is not None and row.birthday else None),
+        **(_activity(conn, shop, row.id) if row else {"pending_points": [], "history": [], "vouchers": []}),
+    }
+    return page
+
+
+def _activity(conn, shop: ShopRef, customer_id: int) -> dict:
+    """Pending points by order with their dates, recent history (newest first), vouchers."""
+    order_rows = {r.id: r for r in conn.execute(select(orders.c.id, orders.c.name, orders.c.shopify_order_id,
+                                                       orders.c.pending_until).where(
+        orders.c.shop_id == shop.id, orders.c.customer_id == customer_id))}
+    pending_by_order: dict[int, int] = defaultdict(int)
+    history = []
+    for e in ledger.entries_of(conn, customer_id):
+        order = order_rows.get(e.order_id)
+        if order is not None:
+            pending_by_order[order.id] += e.pending
+        history.append({"kind": e.kind, "points": e.pending + e.available, "pending": e.pending,
+                        "available": e.available, "effective_at": iso(e.effective_at),
+                        "order": _order_name(order)})
+    pending_points = sorted(
+        ({"order": _order_name(order_rows[i]), "points": points, "pending_until": iso(order_rows[i].pending_until)}
+         for i, points in pending_by_order.items() if points > 0),
+        key=lambda p: p["pending_until"] or "")
+    voucher_rows = conn.execute(select(vouchers).where(
+        vouchers.c.shop_id == shop.id, vouchers.c.customer_id == customer_id).order_by(vouchers.c.id.desc())).all()
+    return {"pending_points": pending_points, "history": history[::-1][:HISTORY_LIMIT],
+            "vouchers": [voucher_view(v) for v in voucher_rows]}
+
+
+def voucher_view(v) -> dict:
+    """A voucher row as the customer sees it (a donation has no code to use)."""
+    return {"code": v.code if v.kind != "donation" else None, "kind": v.kind, "reward_key": v.reward_key,
+            "points": v.points, "amount": str(v.amount), "status": v.status, "ends_at": iso(v.ends_at),
+            "minimum_subtotal": str(v.minimum_subtotal) if v.minimum_subtotal is not None else None,
+            "reason": v.reason if v.status == "refused" else None}
+
+
+def _order_name(order) -> str | None:
+    if order is None:
+        return None
+    return order.name or f"#{order.shopify_order_id}"
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    """The page's ISO dates back to datetimes (for the HTML's localised dates)."""
+    return datetime.fromisoformat(value) if value else None

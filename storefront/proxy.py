@@ -1,0 +1,116 @@
+"""The app proxy endpoints. Shopify forwards `/apps/loyalty/...` of the shop to `/proxy/...` here
+(shopify.app.toml, [app_proxy]); nothing in the request is trusted before its signature is checked.
+
+    GET  /proxy            the loyalty page: inside the theme (application/liquid), `?format=html` a
+                           standalone page, `?format=json` (or Accept: application/json) the data
+    POST /proxy/redeem     redeem a reward (`reward`) or convert points (`points`), with the page's `token`
+    POST /proxy/birthday   give one's birthday (`day`, `month`), once
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+
+from db.engine import reading
+from jobs.handlers import shopify_client
+from loyalty.shops import UnknownShop, get_shop, programme, valid_shop_domain
+from storefront import actions, forms, texts
+from storefront.page import loyalty_page, voucher_view
+from storefront.render import render
+from storefront.signature import ProxyRefused, verify
+
+log = logging.getLogger(__name__)
+PROXY_PATH = "/proxy"
+"""Must match `url` of [app_proxy] in shopify.app.toml (a test checks it)."""
+bp = Blueprint("storefront", __name__, url_prefix=PROXY_PATH)
+
+
+def _now() -> datetime:
+    return current_app.config.get("LOYALTY_CLOCK", lambda: datetime.now(timezone.utc))()
+
+
+def _verified():
+    """The verified proxy request and its installed shop; 401 for a bad signature, 404 for a shop we
+    do not serve. The shop comes from the signed query only."""
+    ctx = current_app.extensions["loyalty"]
+    try:
+        proxy = verify(ctx.config.api_secrets, request.args.items(multi=True), _now())
+    except ProxyRefused as exc:
+        log.warning("app proxy request refused: %s", exc)
+        abort(401)
+    if not valid_shop_domain(proxy.shop):
+        abort(404)
+    with reading(ctx.engine) as conn:
+        try:
+            shop = get_shop(conn, proxy.shop)
+        except UnknownShop:
+            abort(404)
+    return ctx, proxy, shop
+
+
+def _wants_json() -> bool:
+    if request.args.get("format") == "json":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/liquid", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _answer(ctx, proxy, shop, notice: dict | None = None, status: int = 200):
+    """The page (HTML, Liquid or JSON) for this request, with the outcome of a form when there is one."""
+    with reading(ctx.engine) as conn:
+        page = loyalty_page(conn, shop, proxy.customer_id)
+        faq = texts.faq(programme(conn, shop.id, shop.settings_version), page["currency"])
+    if _wants_json():
+        body = {**page, **({"result": notice} if notice else {})}
+        if notice and notice.get("error"):
+            error = notice["error"]
+            body["result"] = {**notice, "message": texts.TEXTS[page["programme"]["language"]].get(error, error)}
+        return jsonify(body), status
+    token = (forms.issue(ctx.config.api_secrets[0], shop.domain, proxy.customer_id, _now())
+             if proxy.customer_id is not None else None)
+    standalone = request.args.get("format") == "html"
+    html = render(page, standalone=standalone, path_prefix=proxy.path_prefix, token=token, notice=notice,
+                  faq=faq)
+    mimetype = "text/html" if standalone else "application/liquid"
+    # HTML answers 200 even for a refused form: Shopify puts it in the theme, and the page says why.
+    response = Response(html, status=200, mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, no-store"  # a customer's balance, never cached
+    return response
+
+
+@bp.get("", strict_slashes=False)
+def page():
+    """The loyalty page: the programme for everyone; balances, history and rewards when logged in."""
+    ctx, proxy, shop = _verified()
+    return _answer(ctx, proxy, shop)
+
+
+@bp.post("/redeem")
+def redeem():
+    """Redeem a reward or convert points; the code is shown at once. The same token never spends twice."""
+    ctx, proxy, shop = _verified()
+    if proxy.customer_id is None:
+        return _answer(ctx, proxy, shop, {"error": "error.sign_in"}, 401)
+    factory = current_app.config.get("LOYALTY_CLIENT_FACTORY", shopify_client)
+    outcome = actions.redeem(ctx, shop, proxy.customer_id, request.form.to_dict(), _now(), factory)
+    if outcome.voucher is None:
+        status = 409 if outcome.retry else 400 if outcome.error == "error.token" else 422
+        return _answer(ctx, proxy, shop, {"error": outcome.error, "retry": outcome.retry}, status)
+    voucher = voucher_view(outcome.voucher)
+    with reading(ctx.engine) as conn:
+        reward = programme(conn, shop.id, shop.settings_version).reward(outcome.voucher.reward_key or "")
+    return _answer(ctx, proxy, shop, {"voucher": voucher, "cause": reward.cause if reward else None})
+
+
+@bp.post("/birthday")
+def birthday():
+    """Record the logged-in customer's birthday (once)."""
+    ctx, proxy, shop = _verified()
+    if proxy.customer_id is None:
+        return _answer(ctx, proxy, shop, {"error": "error.sign_in"}, 401)
+    outcome = actions.birthday(ctx, shop, proxy.customer_id, request.form.to_dict(), _now())
+    if outcome.error:
+        return _answer(ctx, proxy, shop, {"error": outcome.error}, 400 if outcome.error == "error.token" else 422)
+    return _answer(ctx, proxy, shop, {"saved": "birthday_saved"})

@@ -1,0 +1,43 @@
+"""Rendering the loyalty page: a fragment Shopify places inside the shop's theme (`application/liquid`), or a
+standalone HTML page. Everything printed is HTML-escaped, and `{` `}` become entities too, because the
+fragment goes through Shopify's Liquid: a reward title or order name holding `{{ ... }}` must stay text."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from storefront import texts
+from storefront.page import parse_iso
+
+
+def _inert(value):
+    """Escape a printed value for HTML and for Liquid (our own markup, already Markup, passes)."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(str(escape("" if value is None else value)).replace("{", "&#123;").replace("}", "&#125;"))
+
+
+ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                  autoescape=select_autoescape(default=True, default_for_string=True), finalize=_inert,
+                  trim_blocks=True, lstrip_blocks=True)
+
+
+def render(page: dict, *, standalone: bool, path_prefix: str, token: str | None, notice: dict | None = None,
+           faq: list[tuple[str, str]] = ()) -> str:
+    """The page's HTML; `notice` is the outcome of a form (a voucher, or an error text or key)."""
+    language = page["programme"]["language"]
+    currency = page["currency"]
+
+    def t(key: str, **values) -> str:
+        return texts.text(language, key, **values)
+
+    return ENV.get_template("page.html" if standalone else "fragment.html").render(
+        page=page, customer=page["customer"], programme=page["programme"], t=t, notice=notice or {},
+        token=token, prefix=path_prefix, faq=faq, language=language,
+        money=lambda amount: texts.money(language, amount, currency),
+        date=lambda value: texts.date(language, parse_iso(value)) if value else "",
+        month_name=lambda month: texts.MONTHS[language][month - 1],
+        known=lambda key: key in texts.TEXTS[language],
+    )

@@ -1,0 +1,190 @@
+"""What the loyalty page says, in the programme's language (fr: store A's wording, en: store B's), and
+the FAQ answers built from the programme's own settings so they never contradict the rules."""
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from loyalty.programme import Programme
+
+TEXTS = {
+    "fr": {
+        "title": "Fidélité",
+        "intro": "Connecte-toi et profite pleinement de tous les avantages offerts par ton programme de fidélité !",
+        "anonymous": "Connecte-toi dès maintenant pour découvrir ton nombre de points accumulés ! Gagne des "
+                     "récompenses, accède à des offres exclusives et suis ta progression en temps réel.",
+        "sign_in": "Connexion", "create_account": "Créer un compte",
+        "available": "Points disponibles", "pending": "Points en attente", "lifetime": "Points cumulés",
+        "pending_until": "{points} points disponibles le {date}",
+        "from_points": "Dès {points} points",
+        "next": "Encore {points} points pour atteindre le prochain palier ({threshold} points)",
+        "top": "Tu as atteint le dernier palier : bravo !",
+        "unlocked": "Tes avantages", "no_perks": "Pas encore d'avantage débloqué.",
+        "unlocked_badge": "Débloqué", "locked": "Encore {points} points",
+        "redeem": "Utiliser {points} points", "not_affordable": "Encore {points} points",
+        "history": "Historique", "no_history": "Pas encore de mouvement de points.",
+        "vouchers": "Tes bons", "code": "Ton code", "valid_until": "valable jusqu'au {date}",
+        "gift_card_done": "Ta carte cadeau de {amount}",
+        "donation_done": "Merci ! Ton don de {amount} à {cause} est enregistré.",
+        "voucher_done": "Ton bon de {amount}",
+        "creating": "Ton code est en cours de création ; réessaie dans un instant.", "retry": "Réessayer",
+        "refused": "Le bon n'a pas pu être créé ; tes points te sont rendus. ({reason})",
+        "convert_title": "Convertis tes points en bon d'achat",
+        "convert_help": "{points} points = {amount}", "convert_button": "Convertir",
+        "convert_points": "Points à convertir",
+        "birthday": "Ton anniversaire", "birthday_help": "Indique ton jour et ton mois de naissance "
+                                                        "(une seule fois) pour recevoir ta surprise.",
+        "birthday_day": "Jour", "birthday_month": "Mois", "birthday_save": "Enregistrer",
+        "birthday_set": "Ton anniversaire : le {day} {month}.", "birthday_saved": "Ton anniversaire est enregistré.",
+        "faq": "On répond à tes questions",
+        "kind.earn": "Commande {order}", "kind.mature": "Points disponibles (commande {order})",
+        "kind.claw_back": "Remboursement (commande {order})", "kind.void": "Commande {order} annulée",
+        "kind.expire": "Points expirés", "kind.redeem": "Points utilisés", "kind.recredit": "Points rendus",
+        "kind.adjust": "Ajustement",
+        "status.active": "actif", "status.used": "utilisé", "status.expired": "expiré",
+        "status.cancelled": "annulé", "status.refused": "refusé", "status.creating": "en cours",
+        "status.donated": "donné",
+        "error.token": "Ce formulaire a expiré : recharge la page.",
+        "error.sign_in": "Connecte-toi pour utiliser tes points.",
+        "error.birthday": "Cette date n'existe pas.",
+        "error.not_enough": "Tu n'as pas encore assez de points pour cette récompense.",
+        "error.points": "Indique un nombre de points.",
+    },
+    "en": {
+        "title": "Loyalty program",
+        "intro": "Sign in to enjoy every benefit of your loyalty program.",
+        "anonymous": "Sign in to see your points, convert them into vouchers and follow your progress.",
+        "sign_in": "Sign in", "create_account": "Create an account",
+        "available": "Available points", "pending": "Pending points", "lifetime": "Points earned",
+        "pending_until": "{points} points available on {date}",
+        "from_points": "From {points} points",
+        "next": "{points} more points to the next level ({threshold} points)",
+        "top": "You have reached the top level.",
+        "unlocked": "Your perks", "no_perks": "No perk unlocked yet.",
+        "unlocked_badge": "Unlocked", "locked": "{points} more points",
+        "redeem": "Use {points} points", "not_affordable": "{points} more points",
+        "history": "History", "no_history": "No points yet.",
+        "vouchers": "Your vouchers", "code": "Your code", "valid_until": "valid until {date}",
+        "gift_card_done": "Your {amount} gift card",
+        "donation_done": "Thank you! Your {amount} donation to {cause} is recorded.",
+        "voucher_done": "Your {amount} voucher",
+        "creating": "Your code is being created; try again in a moment.", "retry": "Try again",
+        "refused": "The voucher could not be created; your points are back. ({reason})",
+        "convert_title": "Convert your points into a voucher",
+        "convert_help": "{points} points = {amount}", "convert_button": "Convert",
+        "convert_points": "Points to convert",
+        "birthday": "Your birthday", "birthday_help": "Tell us your day and month of birth (once).",
+        "birthday_day": "Day", "birthday_month": "Month", "birthday_save": "Save",
+        "birthday_set": "Your birthday: {month} {day}.", "birthday_saved": "Your birthday is saved.",
+        "faq": "Questions",
+        "kind.earn": "Order {order}", "kind.mature": "Points available (order {order})",
+        "kind.claw_back": "Refund (order {order})", "kind.void": "Order {order} cancelled",
+        "kind.expire": "Points expired", "kind.redeem": "Points converted", "kind.recredit": "Points credited back",
+        "kind.adjust": "Adjustment",
+        "status.active": "active", "status.used": "used", "status.expired": "expired",
+        "status.cancelled": "cancelled", "status.refused": "refused", "status.creating": "being created",
+        "status.donated": "donated",
+        "error.token": "This form has expired: reload the page.",
+        "error.sign_in": "Sign in to use your points.",
+        "error.birthday": "That date does not exist.",
+        "error.not_enough": "You do not have enough points for this yet.",
+        "error.points": "Enter a number of points.",
+    },
+}
+
+MONTHS = {
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CAD": "$", "CHF": "CHF"}
+
+
+def text(language: str, key: str, **values) -> str:
+    """One sentence in the programme's language, with its values filled in."""
+    return TEXTS[language][key].format(**values)
+
+
+def money(language: str, amount: Decimal, currency: str = "EUR") -> str:
+    """`10,00 €` in French, `€10.00` in English."""
+    symbol = CURRENCY_SYMBOLS.get(currency, currency)
+    value = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if language == "fr":
+        return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",") + f"\u00a0{symbol}"
+    return f"{symbol}{value:,.2f}"
+
+
+def date(language: str, moment) -> str:
+    """`14 juin 2025` / `June 14, 2025`."""
+    month = MONTHS[language][moment.month - 1]
+    return f"{moment.day} {month} {moment.year}" if language == "fr" else f"{month} {moment.day}, {moment.year}"
+
+
+def faq(prog: Programme, currency: str = "EUR") -> list[tuple[str, str]]:
+    """Questions and answers, from the programme's settings (store A's and store B's FAQ wording)."""
+    rate = prog.earn_rate.normalize()
+    gift_cards = "gift_card" in prog.non_earning_gateways
+    if prog.language == "fr":
+        items = [
+            ("Je n'ai pas créé de compte auparavant, est-ce que mes anciennes commandes sont comptabilisées ?",
+             "Toutes les commandes passées sont comptabilisées même si tu n'avais pas créé de compte client. "
+             "Il te suffit d'avoir passé commande depuis la même adresse email."),
+            ("Comment cumuler des points ?",
+             f"Chaque euro dépensé, en boutique ou sur le site, te donne {rate} point{'s' if rate > 1 else ''}, "
+             "à condition de bien renseigner l'adresse mail rattachée à ton compte client lors de ta commande "
+             "ou de ton passage en caisse."),
+            ("Est-ce que tous mes achats me rapportent des points ?",
+             "L'intégralité des achats effectués en boutique ou sur le site te rapportent des points."
+             + (" En revanche, les achats réalisés avec une carte cadeau ne rapportent pas de points." if gift_cards
+                else "")
+             + (" Les achats réalisés chez nos partenaires revendeurs ne rapportent pas de point non plus."
+                if prog.excluded_source_names else "")),
+            ("Mon achat n'apparaît pas sur mon solde de points. Que dois-je faire ?",
+             f"Tes points sont « en attente » pendant {prog.pending_days} jours après ton achat, puis "
+             "disponibles. Si ton achat n'apparaît pas dans tes commandes, contacte notre service client afin "
+             "que nous puissions ajuster tes points."),
+            ("Les points peuvent-ils expirer ?",
+             "Non, les points cumulés sont valables à vie." if prog.expiry == "never" else
+             f"Tes points sont valables {prog.expiry_months} mois après ton dernier achat ; chaque achat "
+             "prolonge la validité de tous tes points."),
+        ]
+        if prog.conversion_enabled:
+            items.append(("Combien de temps mon bon est-il valable ?",
+                          f"Un bon créé avec tes points est valable {prog.voucher_validity_days} jours."))
+        return items
+    items = [
+        ("How do I earn points?",
+         f"Every {CURRENCY_SYMBOLS.get(currency, currency + ' ')}1 spent online or in store earns {rate} point{'s' if rate != 1 else ''}, as long as "
+         "you give the email address of your customer account."
+         + (" Purchases paid by gift card do not earn points." if gift_cards else "")),
+        ("When can I use my points?",
+         f"Points are pending for {prog.pending_days} days after your purchase, then available."),
+        ("What is the validity of my loyalty points?",
+         "Your points never expire." if prog.expiry == "never" else
+         f"Loyalty points are valid for {_months_en(prog.expiry_months)} after your last purchase. If you make "
+         "any kind of purchase, the validity of all your loyalty points is extended."),
+    ]
+    if prog.conversion_enabled:
+        items.append(("How do I convert my points?",
+                      "To convert your points into savings, simply use the form on this page, from "
+                      f"{prog.conversion_minimum_points} points. If you create a voucher from your loyalty points, "
+                      f"it will be valid for {_days_en(prog.voucher_validity_days)}. If you have converted your "
+                      "points by mistake, contact our customer service so that we can cancel the voucher and "
+                      "re-credit your loyalty points."))
+        where = ("all full-price products on the site, excluding discounted products (sales, promotions or outlet)"
+                 if prog.voucher_collection_id else "all products on the site")
+        minimum = (f" Vouchers can be used from a minimum of {money('en', prog.voucher_minimum_subtotal, currency)}."
+                   if prog.voucher_minimum_subtotal else "")
+        combine = "" if prog.voucher_combines_with_discounts else \
+            " It is not possible to use more than one coupon per order."
+        items.append(("On which products can I use my loyalty voucher?",
+                      f"The vouchers created from your loyalty points can be used on {where}.{minimum}{combine}"))
+    return items
+
+
+def _months_en(months: int) -> str:
+    return "one year" if months == 12 else f"{months} months"
+
+
+def _days_en(days: int) -> str:
+    return "one month" if days in (30, 31) else f"{days} days"

@@ -1,0 +1,80 @@
+"""Shared by the storefront tests: requests signed as Shopify's app proxy signs them, a pinned clock, the
+Admin API emulator behind redemptions, and customers of store A (French ladder) and store B (conversion)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+import pytest
+
+from integrations.shopify.client import AdminClient
+from integrations.shopify.emulator import Emulator
+from jobs.scheduled import mature_points
+from storefront.signature import sign
+from tests.conftest import SECRET
+from tests.factories import order
+from tests.wsgi_adapter import wsgi_session
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+VERA, BEN = 301, 302
+
+
+class Proxy:
+    """Sends requests as Shopify forwards them from `/apps/loyalty` (query signed with the app secret)."""
+
+    def __init__(self, client, shop: str):
+        self.client, self.shop = client, shop
+
+    def url(self, path: str = "", *, customer: int | None = None, at: datetime = NOW, shop: str | None = None,
+            secret: str = SECRET, extra: tuple = ()) -> str:
+        pairs = [("shop", shop or self.shop), ("logged_in_customer_id", "" if customer is None else str(customer)),
+                 ("path_prefix", "/apps/loyalty"), ("timestamp", str(int(at.timestamp()))), *extra]
+        return f"/proxy{path}?" + urlencode(pairs + [("signature", sign(secret, pairs))])
+
+    def get(self, customer=None, *, json=False, **kw):
+        extra = (("format", "json"),) if json else kw.pop("extra", ())
+        return self.client.get(self.url(customer=customer, extra=extra, **kw))
+
+    def post(self, path, data, customer=None, *, json=False, **kw):
+        return self.client.post(self.url(path, customer=customer, extra=(("format", "json"),) if json else (), **kw),
+                                data=data)
+
+
+@pytest.fixture
+def emulator(shop):
+    em = Emulator()
+    em.add_shop(shop.domain, "shpat_store_a")
+    em.add_customer(shop.domain, VERA, "vera@example.com")
+    em.add_customer(shop.domain, BEN, "ben@example.com")
+    return em
+
+
+@pytest.fixture
+def proxy(app, shop, emulator):
+    """The app on a pinned clock, redeeming against the emulator; `proxy.get(customer=301)`."""
+    session = wsgi_session(emulator.app)
+    app.config["LOYALTY_CLOCK"] = lambda: NOW
+    app.config["LOYALTY_CLIENT_FACTORY"] = lambda ctx, shop_, conn: AdminClient(
+        shop_.domain, "shpat_store_a", session=session, admin_url_template="http://shopify.test/{shop}",
+        sleep=lambda s: None)
+    return Proxy(app.test_client(), shop.domain)
+
+
+def apply_template(ctx, shop, name: str, **changes):
+    """Run the shop on a ready programme (store-a / store-b), as `loyalty programme apply` does."""
+    from loyalty.programme import template
+    from loyalty.shops import get_shop, save_programme
+
+    with ctx.engine.begin() as conn:
+        prog = template(name).with_changes(**changes) if changes else template(name)
+        save_programme(conn, get_shop(conn, shop.domain), prog, NOW)
+
+
+def earn(send, process, ctx, customer_id: int, email: str, amount: int, processed_at: str, **fields):
+    """An orders/paid for `amount` euros, applied; points before NOW's maturity run become available."""
+    body = order(lines=((amount, 1),), email=email, customer_id=customer_id, processed_at=processed_at)
+    body.update(fields)
+    send("orders/paid", body)
+    process()
+    mature_points(NOW, ctx)
+    return body
