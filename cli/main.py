@@ -14,6 +14,7 @@ from cli.dev import webhook
 from cli.privacy import privacy
 from cli.programme import programme
 from cli.shops import shops
+from cli.storefront import storefront
 from cli.vouchers import vouchers
 
 
@@ -111,3 +112,4 @@ main.add_command(webhook)
 main.add_command(privacy)
 main.add_command(vouchers)
 main.add_command(demo)
+main.add_command(storefront)

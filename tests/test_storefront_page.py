@@ -159,3 +159,22 @@ def test_everything_printed_is_escaped_for_html_and_for_liquid(proxy, ctx, shop,
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
     rendered = Environment().from_string(html).render(shop={"secret": "LEAKED"})
     assert "LEAKED" not in rendered and "&#123;&#123; shop.secret &#125;&#125;" in rendered
+
+
+def test_the_cli_prints_a_signed_url_the_app_accepts(app, vera, monkeypatch, tmp_path):
+    """`loyalty storefront url SHOP --customer ID --format json` opens the page of a running app."""
+    from urllib.parse import urlsplit
+
+    from click.testing import CliRunner
+
+    from cli.main import main
+    from tests.conftest import SECRET, SHOP
+
+    monkeypatch.setenv("SHOPIFY_API_SECRET", SECRET)
+    monkeypatch.setenv("LOYALTY_VAR_DIR", str(tmp_path))
+    result = CliRunner().invoke(main, ["storefront", "url", SHOP, "--customer", str(VERA),
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    url = urlsplit(result.output.strip())
+    answer = app.test_client().get(f"{url.path}?{url.query}")
+    assert answer.status_code == 200 and answer.get_json()["customer"]["available"] == 350
