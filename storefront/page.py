@@ -12,6 +12,7 @@ from loyalty import ledger, perks
 from loyalty.customers import find_customer
 from loyalty.programme import Programme, Reward
 from loyalty.shops import ShopRef, programme
+from loyalty import views
 from loyalty.views import iso
 
 DEFAULT_CURRENCY = "EUR"
@@ -64,6 +65,7 @@ def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None) -> dict:
     page["customer"] = {
         "shopify_customer_id": shopify_customer_id,
         "available": bal.available, "pending": bal.pending, "lifetime": bal.lifetime,
+        "ladder_points": perks.confirmed_lifetime(bal),
         "standing": {"tier": standing.tier, "next_threshold": standing.next_threshold,
                      "points_to_next": standing.points_to_next},
         "perks": [{**reward_view(r), "unlocked": r.key in unlocked} for r in prog.perks],
@@ -102,11 +104,11 @@ def _activity(conn, shop: ShopRef, customer_id: int) -> dict:
 
 
 def voucher_view(v) -> dict:
-    """A voucher row as the customer sees it (a donation has no code to use)."""
-    return {"code": v.code if v.kind != "donation" else None, "kind": v.kind, "reward_key": v.reward_key,
-            "points": v.points, "amount": str(v.amount), "status": v.status, "ends_at": iso(v.ends_at),
-            "minimum_subtotal": str(v.minimum_subtotal) if v.minimum_subtotal is not None else None,
-            "reason": v.reason if v.status == "refused" else None}
+    """A voucher as the customer sees it: support's view, without a code for a donation (nothing to use)
+    and without internal reasons except Shopify's refusal."""
+    view = views.voucher_view(v)
+    return {**view, "code": v.code if v.kind != "donation" else None,
+            "reason": view["reason"] if v.status == "refused" else None}
 
 
 def _order_name(order) -> str | None:

@@ -79,12 +79,14 @@ def test_anonymous_visitors_see_the_programme_and_a_sign_in_link(proxy, vera):
 
 
 def test_a_logged_in_customer_sees_points_dates_progress_perks_and_rewards(proxy, vera):
-    """Store A, HTML: 350 available, 40 pending until 8 June, 110 points to the 500 level, the 150-point
-    perks unlocked, the 300-point rewards redeemable, the 500-point ones not yet."""
+    """Store A, HTML: 350 available, 40 pending until 8 June, 150 points to the 500 level (pending points
+    do not count on the ladder), the 150-point perks unlocked, the 300-point rewards redeemable, the
+    500-point ones not yet."""
     html = proxy.get(VERA).get_data(as_text=True)
     assert '<strong>350</strong>Points disponibles' in html and '<strong>40</strong>Points en attente' in html
     assert "40 points disponibles le 8 juin 2025" in html
-    assert "Encore 110 points pour atteindre le prochain palier (500 points)" in html
+    assert "Encore 150 points pour atteindre le prochain palier (500 points)" in html
+    assert '<progress max="500" value="350">' in html and html.count('class="step reached"') == 2
     assert html.count("<em>Débloqué</em>") == 2
     assert html.count("Utiliser 300 points") == 2 and "Encore 150 points" in html
     assert 'action="/apps/loyalty/redeem"' in html and 'name="token"' in html
@@ -99,7 +101,8 @@ def test_json_has_balances_pending_dates_history_standing_perks_and_rewards(prox
     assert (customer["available"], customer["pending"], customer["lifetime"]) == (350, 40, 390)
     [lot] = customer["pending_points"]
     assert lot["points"] == 40 and lot["pending_until"].startswith("2025-06-08")
-    assert customer["standing"] == {"tier": 2, "next_threshold": 500, "points_to_next": 110}
+    assert customer["standing"] == {"tier": 300, "next_threshold": 500, "points_to_next": 150}
+    assert customer["ladder_points"] == 350
     assert [p["key"] for p in customer["unlocked_perks"]] == ["anniversaire", "avant-premiere"]
     affordable = {r["key"]: r["affordable"] for r in customer["rewards"]}
     assert affordable == {"carte-cadeau-10": True, "don-association": True, "accessoire-upcycle": False,

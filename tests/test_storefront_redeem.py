@@ -130,3 +130,44 @@ def test_the_birthday_is_given_once(proxy, ctx, shop, send, process):
                       json=True).get_json()["result"]["error"] == "error.birthday"
     with ctx.engine.connect() as conn:
         assert find_customer(conn, shop.id, str(VERA)).birthday.strftime("%m-%d") == "02-29"
+
+
+@pytest.fixture
+def vera(send, process, ctx, shop):
+    """Store A (French ladder 150/300/500/1000): 350 points available."""
+    apply_template(ctx, shop, "store-a")
+    earn(send, process, ctx, VERA, "vera@example.com", 350, "2025-05-01T10:00:00+00:00")
+    return VERA
+
+
+def test_a_gift_card_reward_shows_its_code_once_however_often_clicked(proxy, vera, emulator):
+    """Store A, "10 € en carte cadeau" (300 points): the gift card's code is on the answer; the form sent
+    twice makes one card and spends 300 points once."""
+    token = token_of(proxy.get(VERA).get_data(as_text=True))
+    pages = [proxy.post("/redeem", {"token": token, "reward": "carte-cadeau-10"}, VERA).get_data(as_text=True)
+             for _ in range(2)]
+    [card] = emulator.gift_cards(proxy.shop)
+    for html in pages:
+        assert "Ta carte cadeau de 10,00\u00a0€" in html and f'data-code="{card["code"]}"' in html
+    assert available(proxy, VERA) == 50
+
+
+def test_a_donation_thanks_the_customer_and_makes_no_code(proxy, vera, emulator):
+    """"Ou un don de 10 € à une association": recorded for the merchant; nothing to use at checkout."""
+    token = token_of(proxy.get(VERA).get_data(as_text=True))
+    html = proxy.post("/redeem", {"token": token, "reward": "don-association"}, VERA).get_data(as_text=True)
+    assert "Merci ! Ton don de 10,00\u00a0€ à Association partenaire est enregistré." in html
+    assert emulator.discount_codes(proxy.shop) == [] and emulator.gift_cards(proxy.shop) == []
+    vouchers = proxy.get(VERA, json=True).get_json()["customer"]["vouchers"]
+    assert [(v["kind"], v["code"]) for v in vouchers] == [("donation", None)]
+    assert available(proxy, VERA) == 50
+
+
+def test_a_reward_beyond_the_balance_or_a_perk_is_refused_in_french(proxy, vera, emulator):
+    """500-point free item with 350 points: explained in French; a perk is never bought; nothing spent."""
+    token = token_of(proxy.get(VERA).get_data(as_text=True))
+    html = proxy.post("/redeem", {"token": token, "reward": "accessoire-upcycle"}, VERA).get_data(as_text=True)
+    assert "Tu n&#39;as pas encore assez de points pour cette récompense." in html  # ' escaped
+    perk = proxy.post("/redeem", {"token": token, "reward": "anniversaire"}, VERA, json=True)
+    assert perk.status_code == 422
+    assert emulator.discount_codes(proxy.shop) == [] and available(proxy, VERA) == 350

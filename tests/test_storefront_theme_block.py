@@ -66,10 +66,14 @@ def test_the_extension_is_a_theme_extension_with_a_section_block():
 
 
 def test_the_block_shows_balance_pending_and_progress_in_french():
-    """A customer with 120 available, 40 pending, 180 earned, next level at 300."""
-    html = render(metafields(available=120, pending=40, lifetime=180, tier=1, next_threshold=300))
+    """120 available, 40 pending, 180 earned (140 confirmed: the ladder does not count pending points),
+    next level at 300."""
+    html = render(metafields(available=120, pending=40, lifetime=180, tier=0, next_threshold=300))
     assert "120 points disponibles" in html and "40 points en attente" in html
-    assert "Encore 120 points pour atteindre le prochain palier (300 points)" in html
+    assert "Encore 160 points pour atteindre le prochain palier (300 points)" in html
+    assert '<progress max="300" value="140"' in html
+    top = render(metafields(available=1200, pending=0, lifetime=1200, tier=1000, next_threshold=0))
+    assert "Palier des 1000 points atteint" in top and "prochain palier" not in top
     assert 'href="/apps/loyalty"' in html
 
 
