@@ -111,9 +111,10 @@ def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
     return commands, failures
 
 
-def shopify_client(ctx: Context, shop: ShopRef, conn: Connection):
+def shopify_client(ctx: Context, shop: ShopRef, conn: Connection, *, timeout=(2, 10), max_attempts: int = 5):
     """An Admin API client for the shop: a token that will not lapse mid-job (refreshed if expiring,
-    one refresh at a time per shop) and the GraphQL budget shared by every worker through Redis."""
+    one refresh at a time per shop) and the GraphQL budget shared by every worker through Redis.
+    A web request a person waits on (the storefront) passes a shorter timeout and fewer attempts."""
     from integrations.shopify.client import AdminClient
     from integrations.shopify.throttle import RedisThrottle
     from loyalty.tokens import TokenUnavailable, access_token_for
@@ -123,7 +124,8 @@ def shopify_client(ctx: Context, shop: ShopRef, conn: Connection):
     except TokenUnavailable:
         raise ShopGone(shop.domain) from None
     client = AdminClient(shop.domain, token, admin_url_template=ctx.config.admin_url_template,
-                         api_version=ctx.config.api_version, throttle=RedisThrottle(ctx.redis))
+                         api_version=ctx.config.api_version, throttle=RedisThrottle(ctx.redis),
+                         timeout=timeout, max_attempts=max_attempts)
     return RefreshOn401(ctx, client)
 
 

@@ -24,7 +24,16 @@ from storefront.signature import ProxyRefused, verify
 log = logging.getLogger(__name__)
 PROXY_PATH = "/proxy"
 """Must match `url` of [app_proxy] in shopify.app.toml (a test checks it)."""
+SHOPIFY_TIMEOUT = (2, 5)
+"""Connect and read timeouts (s) of the in-request Shopify call that makes a code: the shopper waits."""
+SHOPIFY_ATTEMPTS = 2
+"""Tries of that call before the page says the code is on its way (the same token finishes it later)."""
 bp = Blueprint("storefront", __name__, url_prefix=PROXY_PATH)
+
+
+def storefront_client(ctx, shop, conn):
+    """The Shopify client for a redemption made while the shopper waits: short timeout, few retries."""
+    return shopify_client(ctx, shop, conn, timeout=SHOPIFY_TIMEOUT, max_attempts=SHOPIFY_ATTEMPTS)
 
 
 def _now() -> datetime:
@@ -93,7 +102,7 @@ def redeem():
     ctx, proxy, shop = _verified()
     if proxy.customer_id is None:
         return _answer(ctx, proxy, shop, {"error": "error.sign_in"}, 401)
-    factory = current_app.config.get("LOYALTY_CLIENT_FACTORY", shopify_client)
+    factory = current_app.config.get("LOYALTY_CLIENT_FACTORY", storefront_client)
     outcome = actions.redeem(ctx, shop, proxy.customer_id, request.form.to_dict(), _now(), factory)
     if outcome.voucher is None:
         status = 409 if outcome.retry else 400 if outcome.error == "error.token" else 422

@@ -171,3 +171,33 @@ def test_a_reward_beyond_the_balance_or_a_perk_is_refused_in_french(proxy, vera,
     perk = proxy.post("/redeem", {"token": token, "reward": "anniversaire"}, VERA, json=True)
     assert perk.status_code == 422
     assert emulator.discount_codes(proxy.shop) == [] and available(proxy, VERA) == 350
+
+
+def test_when_shopify_does_not_answer_the_same_token_finishes_the_voucher(proxy, app, ben, emulator):
+    """Shopify unreachable during the request: the points are held, the page says the code is on its way
+    and offers the same form again; sent once Shopify answers, it makes the one code, spent once."""
+    import requests
+
+    from integrations.shopify.client import AdminClient
+    from tests.wsgi_adapter import wsgi_session
+
+    session, down = wsgi_session(emulator.app), [True]
+    reach = session.send
+
+    def send(request, **kw):
+        if down[0]:
+            raise requests.ConnectionError("shopify unreachable")
+        return reach(request, **kw)
+    session.send = send
+    app.config["LOYALTY_CLIENT_FACTORY"] = lambda ctx, shop_, conn: AdminClient(
+        shop_.domain, "shpat_store_a", session=session, admin_url_template="http://shopify.test/{shop}",
+        sleep=lambda s: None, max_attempts=2)
+    token = token_of(proxy.get(BEN).get_data(as_text=True))
+    waiting = proxy.post("/redeem", {"token": token, "points": "150"}, BEN).get_data(as_text=True)
+    assert "Your code is being created; try again in a moment." in waiting and "Try again" in waiting
+    assert token_of(waiting) == token and emulator.discount_codes(proxy.shop) == []
+    assert available(proxy, BEN) == 100
+    down[0] = False
+    done = proxy.post("/redeem", {"token": token_of(waiting), "points": "150"}, BEN).get_data(as_text=True)
+    [code] = emulator.discount_codes(proxy.shop)
+    assert f'data-code="{code["code"]}"' in done and available(proxy, BEN) == 100
