@@ -90,7 +90,7 @@ def test_a_logged_in_customer_sees_points_dates_progress_perks_and_rewards(proxy
     assert html.count("<em>Débloqué</em>") == 2
     assert html.count("Utiliser 300 points") == 2 and "Encore 150 points" in html
     assert 'action="/apps/loyalty/redeem"' in html and 'name="token"' in html
-    assert "Commande #" in html and "+350" in html
+    assert "Commande #" in html and "+350" in html and "350 points disponibles (commande #" in html
 
 
 def test_json_has_balances_pending_dates_history_standing_perks_and_rewards(proxy, vera):

@@ -34,7 +34,7 @@ def test_converting_points_shows_the_code_at_once(proxy, ben, emulator):
     [code] = emulator.discount_codes(proxy.shop)
     assert code["customer_ids"] == [BEN]
     assert f'data-code="{code["code"]}"' in html and "Your €15.00 voucher" in html
-    assert "valid until July 1, 2025" in html
+    assert "valid until July 1, 2025 · on orders from €100.00" in html
     assert available(proxy, BEN) == 100
 
 
