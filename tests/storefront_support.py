@@ -7,13 +7,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from integrations.shopify.client import AdminClient
-from integrations.shopify.emulator import Emulator
 from jobs.scheduled import mature_points
 from storefront.signature import sign
 from tests.conftest import SECRET
 from tests.factories import order
-from tests.wsgi_adapter import wsgi_session
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 VERA, BEN = 301, 302
@@ -41,22 +38,13 @@ class Proxy:
 
 
 @pytest.fixture
-def emulator(shop):
-    em = Emulator()
-    em.add_shop(shop.domain, "shpat_store_a")
-    em.add_customer(shop.domain, VERA, "vera@example.com")
-    em.add_customer(shop.domain, BEN, "ben@example.com")
-    return em
-
-
-@pytest.fixture
-def proxy(app, shop, emulator):
-    """The app on a pinned clock, redeeming against the emulator; `proxy.get(customer=301)`."""
-    session = wsgi_session(emulator.app)
+def proxy(app, shop, emulator, factory):
+    """The app on a pinned clock, redeeming against the emulator (conftest's `factory` clients), with
+    Vera and Ben as the shop's customers there; `proxy.get(customer=301)`."""
+    emulator.add_customer(shop.domain, VERA, "vera@example.com")
+    emulator.add_customer(shop.domain, BEN, "ben@example.com")
     app.config["LOYALTY_CLOCK"] = lambda: NOW
-    app.config["LOYALTY_CLIENT_FACTORY"] = lambda ctx, shop_, conn: AdminClient(
-        shop_.domain, "shpat_store_a", session=session, admin_url_template="http://shopify.test/{shop}",
-        sleep=lambda s: None)
+    app.config["LOYALTY_CLIENT_FACTORY"] = factory
     return Proxy(app.test_client(), shop.domain)
 
 

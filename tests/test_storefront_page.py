@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.storefront_support import BEN, NOW, VERA, apply_template, earn, emulator, proxy  # noqa: F401
+from tests.storefront_support import BEN, NOW, VERA, apply_template, earn, proxy  # noqa: F401
 
 
 @pytest.fixture

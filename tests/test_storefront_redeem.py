@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from tests.storefront_support import BEN, NOW, VERA, apply_template, earn, emulator, proxy  # noqa: F401
+from tests.storefront_support import BEN, NOW, VERA, apply_template, earn, proxy  # noqa: F401
 
 
 def token_of(html: str) -> str:

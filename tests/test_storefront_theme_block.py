@@ -10,11 +10,8 @@ from pathlib import Path
 import pytest
 from liquid import Environment
 
-from integrations.shopify.client import AdminClient
-from integrations.shopify.emulator import Emulator
 from jobs.sync import sync_balances
 from tests.factories import order
-from tests.wsgi_adapter import wsgi_session
 
 EXTENSION = Path(__file__).resolve().parent.parent / "extensions" / "loyalty-balance"
 BLOCK = (EXTENSION / "blocks" / "balance.liquid").read_text()
@@ -86,17 +83,12 @@ def test_the_block_in_english_and_for_anonymous_visitors():
     assert 'href="/account/login"' in anonymous and "disponibles" not in anonymous
 
 
-def test_the_block_reads_exactly_the_metafields_the_sync_writes(send, process, ctx, shop):
+def test_the_block_reads_exactly_the_metafields_the_sync_writes(send, process, ctx, shop, emulator, factory):
     """Every `customer.metafields.loyalty.X` the block reads is one jobs/sync.py writes to Shopify."""
-    emulator = Emulator()
-    emulator.add_shop(shop.domain, "shpat_store_a")
     emulator.add_customer(shop.domain, 1, "c1@example.com")
-    session = wsgi_session(emulator.app)
     send("orders/paid", order(lines=((50, 1),), email="c1@example.com", customer_id=1))
     process()
-    sync_balances(ctx, client_factory=lambda c, s, conn: AdminClient(
-        s.domain, "shpat_store_a", session=session, admin_url_template="http://shopify.test/{shop}",
-        sleep=lambda _: None))
+    sync_balances(ctx, client_factory=factory)
     written = set(emulator.metafields(shop.domain, 1))
     read = {f"{ns}.{key}" for ns, key in re.findall(r"customer\.metafields\.(\w+)\.(\w+)", BLOCK)}
     assert read == {"loyalty.available", "loyalty.pending", "loyalty.lifetime", "loyalty.tier",
