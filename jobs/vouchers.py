@@ -34,7 +34,7 @@ def _redeem(ctx: Context, shop_domain: str, customer: str, make_offer, request_k
         shop = get_shop(conn, shop_domain)
         row = find_customer(conn, shop.id, customer)
         if row is None or row.shopify_customer_id is None:
-            raise vouchers.VoucherRefused(f"{customer}: no customer account in {shop_domain}")
+            raise vouchers.VoucherRefused(f"{customer}: no customer account in {shop_domain}", "no_account")
         voucher = vouchers.find_request(conn, shop, request_key)
         if voucher is None:
             offer = make_offer(programme(conn, shop.id, shop.settings_version))
@@ -77,16 +77,19 @@ def cancel(ctx: Context, shop_domain: str, code: str, reason: str = "cancelled b
         shop = get_shop(conn, shop_domain)
         voucher = vouchers.find(conn, shop, code)
         if voucher is None:
-            raise vouchers.VoucherRefused(f"no voucher {code} in {shop_domain}")
+            raise vouchers.VoucherRefused(f"no voucher {code} in {shop_domain}", "unknown_voucher")
         if voucher.status in ("refused", "cancelled"):
             return voucher
         if voucher.status in ("used", "expired"):
-            raise vouchers.VoucherRefused(f"voucher {voucher.code} is {voucher.status}: nothing to cancel")
+            raise vouchers.VoucherRefused(f"voucher {voucher.code} is {voucher.status}: nothing to cancel",
+                                          "not_cancellable")
         if voucher.kind == "donation":
-            raise vouchers.VoucherRefused(f"{voucher.code} is a donation already recorded: it cannot be cancelled")
+            raise vouchers.VoucherRefused(f"{voucher.code} is a donation already recorded: it cannot be cancelled",
+                                          "not_cancellable")
         if voucher.kind == "gift_card" and voucher.status == "active":
             raise vouchers.VoucherRefused(f"gift card {voucher.code} is issued and may be spent: deactivate it in "
-                                          "Shopify admin, then adjust the points if they should come back")
+                                          "Shopify admin, then adjust the points if they should come back",
+                                          "not_cancellable")
         client = client_factory(ctx, shop, conn)
     discount_id = voucher.shopify_discount_id or discounts.find_code(client, voucher.code)
     if discount_id:

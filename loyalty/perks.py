@@ -1,8 +1,9 @@
 """Status perks and the ladder of thresholds: where a customer stands, and which perks they hold.
 
 A perk is unlocked by confirmed lifetime points (what the customer has earned once the return window has
-passed, minus what refunds and cancellations took back: pending points do not count) and is never spent. Each unlock is a `perk_grants` row, UNIQUE per customer and perk, written
-in the same transaction that notices it, so the email and the tag that follow happen once. If refunds take
+passed, minus what refunds and cancellations took back: pending points do not count) and is never spent.
+Each unlock is a `perk_grants` row, UNIQUE per customer and perk, written in the same transaction that
+notices it, so the email and the tag that follow happen once. If refunds take
 lifetime points back below the threshold, the grant is revoked and its tag removed.
 """
 from __future__ import annotations

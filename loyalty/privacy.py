@@ -85,7 +85,8 @@ def redact_shop(conn: Connection, domain: str) -> bool:
         conn.execute(delete(webhook_inbox).where(webhook_inbox.c.shop_domain == domain,
                                                  webhook_inbox.c.topic != "shop/redact"))
         return False
-    for table in (customer_sync, ledger_entries, vouchers, refunds, orders, customers, data_exports, programme_settings):
+    for table in (customer_sync, perk_grants, ledger_entries, vouchers, refunds, orders, customers, data_exports,
+                  programme_settings):
         conn.execute(delete(table).where(table.c.shop_id == shop_id))
     conn.execute(delete(shops).where(shops.c.id == shop_id))
     conn.execute(delete(webhook_inbox).where(webhook_inbox.c.shop_domain == domain,

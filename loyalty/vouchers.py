@@ -22,7 +22,13 @@ from loyalty.shops import ShopRef, get_shop, programme
 
 
 class VoucherRefused(ValueError):
-    """The redemption cannot be made (not enough points, nothing to redeem); the message says why."""
+    """The redemption cannot be made; the message says why, `reason` says it for code (storefront
+    translations): not_enough_points, below_minimum, not_redeemable, unknown_reward, no_conversion,
+    no_account, worthless, not_cancellable, unknown_voucher."""
+
+    def __init__(self, message: str, reason: str = "refused"):
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -44,12 +50,14 @@ class Offer:
 def conversion_offer(prog: Programme, points: int) -> Offer:
     """Any number of points into a voucher at the shop's rate (store B's conversion)."""
     if not prog.conversion_enabled:
-        raise VoucherRefused("this programme does not convert points into vouchers: choose a reward")
+        raise VoucherRefused("this programme does not convert points into vouchers: choose a reward",
+                             "no_conversion")
     if points < prog.conversion_minimum_points:
-        raise VoucherRefused(f"at least {prog.conversion_minimum_points} points can be converted, {points} asked")
+        raise VoucherRefused(f"at least {prog.conversion_minimum_points} points can be converted, {points} asked",
+                             "below_minimum")
     amount = (Decimal(points) * prog.voucher_value_per_point).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
     if amount <= 0:
-        raise VoucherRefused(f"{points} points are worth nothing: nothing to redeem")
+        raise VoucherRefused(f"{points} points are worth nothing: nothing to redeem", "worthless")
     return Offer(points=points, amount=amount, kind="discount", title=f"{points} points",
                  validity_days=prog.voucher_validity_days, minimum_subtotal=prog.voucher_minimum_subtotal or None,
                  collection_id=prog.voucher_collection_id or None, combines=prog.voucher_combines_with_discounts)
@@ -59,10 +67,10 @@ def reward_offer(prog: Programme, reward_key: str) -> Offer:
     """A catalogue reward that spends points; perks (unlocked, not bought) are refused."""
     reward = prog.reward(reward_key)
     if reward is None:
-        raise VoucherRefused(f"no reward {reward_key!r} in this programme")
+        raise VoucherRefused(f"no reward {reward_key!r} in this programme", "unknown_reward")
     if not reward.spends_points:
         raise VoucherRefused(f"{reward.title} is a status perk, unlocked at {reward.points} points: "
-                             "it is not redeemed")
+                             "it is not redeemed", "not_redeemable")
     common = dict(points=reward.points, amount=reward.amount, title=reward.title, reward_key=reward.key,
                   validity_days=prog.voucher_validity_days, combines=prog.voucher_combines_with_discounts)
     if reward.kind == "voucher":
@@ -99,7 +107,8 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
     conn.execute(select(customers.c.id).where(customers.c.id == customer_id).with_for_update())
     available = ledger.balance(conn, customer_id).available
     if available < offer.points:
-        raise VoucherRefused(f"not enough points: {available} available, {offer.points} asked")
+        raise VoucherRefused(f"not enough points: {available} available, {offer.points} asked",
+                             "not_enough_points")
     donation = offer.kind == "donation"
     voucher_id = conn.execute(insert(vouchers).values(
         shop_id=shop.id, customer_id=customer_id, request_key=key, code=code_for(key, offer.kind),

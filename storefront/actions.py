@@ -49,8 +49,7 @@ def redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, now: datet
                                           forms.request_key(customer_id, nonce, "convert"), now=now,
                                           client_factory=client_factory)
     except VoucherRefused as exc:
-        message = str(exc)
-        return Outcome(error="error.not_enough" if message.startswith("not enough points") else message)
+        return Outcome(error="error.not_enough" if exc.reason == "not_enough_points" else str(exc))
     except ValueError:  # points that are not a number
         return Outcome(error="error.points")
     except (ShopifyError, ShopGone, OSError) as exc:
