@@ -5,12 +5,12 @@ import logging
 import time
 from datetime import datetime
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from db.engine import reading
-from db.tables import shops, webhook_inbox
+from db.tables import shops
 from runtime.context import Context
+from webhooks.group_commit import committer_for
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +43,11 @@ class ShopDirectory:
 
 def record(ctx: Context, *, webhook_id: str, shop_domain: str, topic: str, body: bytes,
            now: datetime) -> bool:
-    """Insert the delivery; False when this webhook id was already recorded (a redelivery)."""
-    try:
-        with ctx.engine.begin() as conn:
-            conn.execute(insert(webhook_inbox).values(
-                webhook_id=webhook_id, shop_domain=shop_domain, topic=topic, body=body, received_at=now))
-    except IntegrityError:
-        return False
-    return True
+    """Insert the delivery and return once it is committed (sharing the transaction with the webhooks
+    arriving at the same moment: see webhooks.group_commit); False when this webhook id was already
+    recorded (a redelivery). Raises SQLAlchemyError when it could not be committed."""
+    return committer_for(ctx.engine).record(dict(
+        webhook_id=webhook_id, shop_domain=shop_domain, topic=topic, body=body, received_at=now))
 
 
 def wake_worker(ctx: Context) -> bool:
