@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customer_sync, customers, ledger_entries, orders
@@ -29,7 +29,7 @@ def resolve_customer(conn: Connection, shop_id: int, shopify_id: int | None, ema
     by_id = _find(conn, shop_id, customers.c.shopify_customer_id, shopify_id) if shopify_id else None
     by_email = _find(conn, shop_id, customers.c.email, email) if email else None
     if by_id is None and by_email is None:
-        return conn.execute(insert(customers).values(
+        return conn.execute(_INSERT_CUSTOMER, dict(
             shop_id=shop_id, shopify_customer_id=shopify_id, email=email, created_at=now,
         )).inserted_primary_key[0]
     if by_id is None:
@@ -56,12 +56,20 @@ def resolve_customer(conn: Connection, shop_id: int, shopify_id: int | None, ema
         else:
             conn.execute(update(customers).where(customers.c.id == by_email).values(email=None))
     if email is not None:
-        conn.execute(update(customers).where(customers.c.id == by_id).values(email=email))
+        conn.execute(_SET_EMAIL, {"customer_id": by_id, "new_email": email})
     return by_id
 
 
+_FIND = {column.name: select(customers.c.id).where(customers.c.shop_id == bindparam("shop_id"),
+                                                   column == bindparam("value"))
+         for column in (customers.c.shopify_customer_id, customers.c.email)}
+"""Lookups by Shopify id and by email, built once: they run for every order."""
+_INSERT_CUSTOMER = insert(customers)
+_SET_EMAIL = update(customers).where(customers.c.id == bindparam("customer_id")).values(email=bindparam("new_email"))
+
+
 def _find(conn: Connection, shop_id: int, column, value) -> int | None:
-    return conn.execute(select(customers.c.id).where(customers.c.shop_id == shop_id, column == value)).scalar()
+    return conn.execute(_FIND[column.name], {"shop_id": shop_id, "value": value}).scalar()
 
 
 def _merge(conn: Connection, *, keep: int, drop: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import bindparam, case, func, insert, select
 from sqlalchemy.engine import Connection
 
 from db.tables import customer_sync, ledger_entries as le
@@ -36,12 +36,18 @@ class OrderHolding:
         return self.pending + self.available
 
 
+_INSERT_ENTRY = insert(le)
+_ORDER_ENTRIES = select(le.c.idempotency_key, le.c.pending, le.c.available).where(le.c.order_id == bindparam("order_id"))
+_MARK_FOR_SYNC: dict = {}
+"""Per dialect: the customer_sync upsert, built once (it is run for every entry)."""
+
+
 def write_entry(conn: Connection, *, shop_id: int, customer_id: int | None, kind: str, key: str,
                 reason: str, effective_at: datetime, now: datetime, pending: int = 0, available: int = 0,
                 order_id: int | None = None, settings_version: int | None = None,
                 actor: str | None = None) -> None:
     """Append one entry. The UNIQUE key makes a replay fail loudly instead of crediting twice."""
-    conn.execute(insert(le).values(
+    conn.execute(_INSERT_ENTRY, dict(
         shop_id=shop_id, customer_id=customer_id, order_id=order_id, kind=kind, pending=pending,
         available=available, reason=reason, idempotency_key=key, effective_at=effective_at,
         created_at=now, settings_version=settings_version, actor=actor,
@@ -52,20 +58,21 @@ def write_entry(conn: Connection, *, shop_id: int, customer_id: int | None, kind
 
 def mark_for_sync(conn: Connection, shop_id: int, customer_id: int, now: datetime) -> None:
     """Queue the customer's balance for write-back to Shopify (one row per customer: bursts coalesce)."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(customer_sync).values(customer_id=customer_id, shop_id=shop_id, changed_at=now)
-    conn.execute(statement.on_conflict_do_update(index_elements=[customer_sync.c.customer_id],
-                                                 set_={"changed_at": statement.excluded.changed_at}))
+    statement = _MARK_FOR_SYNC.get(conn.dialect.name)
+    if statement is None:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        statement = upsert(customer_sync)
+        statement = _MARK_FOR_SYNC[conn.dialect.name] = statement.on_conflict_do_update(
+            index_elements=[customer_sync.c.customer_id], set_={"changed_at": statement.excluded.changed_at})
+    conn.execute(statement, {"customer_id": customer_id, "shop_id": shop_id, "changed_at": now})
 
 
 def order_holding(conn: Connection, order_id: int) -> OrderHolding:
     """Sum of an order's entries and their keys."""
-    rows = conn.execute(
-        select(le.c.idempotency_key, le.c.pending, le.c.available).where(le.c.order_id == order_id)
-    ).all()
+    rows = conn.execute(_ORDER_ENTRIES, {"order_id": order_id}).all()
     return OrderHolding(
         pending=sum(r.pending for r in rows),
         available=sum(r.available for r in rows),

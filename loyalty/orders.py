@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import orders, refunds
@@ -18,6 +18,16 @@ from loyalty.commands import OrderFacts, RecordOrderCancelled, RecordOrderPaid, 
 from loyalty.customers import resolve_customer
 from loyalty.programme import Programme
 from loyalty.shops import ShopRef, programme
+
+
+# Statements of the hot path, built once: building a Core statement costs more than running it on SQLite.
+_ORDER_BY_SHOPIFY_ID = select(orders).where(orders.c.shop_id == bindparam("shop_id"),
+                                            orders.c.shopify_order_id == bindparam("shopify_order_id"))
+_ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("order_id"))
+_REFUNDS_OF_ORDER = select(refunds).where(
+    refunds.c.shop_id == bindparam("shop_id"), refunds.c.shopify_order_id == bindparam("shopify_order_id"),
+).order_by(refunds.c.created_at, refunds.c.shopify_refund_id)
+_INSERT_ORDER = insert(orders)
 
 
 def needs_payment_lookup(facts: OrderFacts, prog: Programme) -> bool:
@@ -100,7 +110,7 @@ def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datet
 
 def settle_order(conn: Connection, shop: ShopRef, order_id: int, now: datetime) -> None:
     """Write the entries the order's state calls for and that it does not have yet."""
-    order = conn.execute(select(orders).where(orders.c.id == order_id)).one()
+    order = conn.execute(_ORDER_BY_ID, {"order_id": order_id}).one()
     if not order.award or order.customer_id is None:
         return
     holding = ledger.order_holding(conn, order.id)
@@ -118,9 +128,8 @@ def settle_order(conn: Connection, shop: ShopRef, order_id: int, now: datetime) 
     void_key = f"{base}:void"
     if void_key in holding.keys:
         return
-    order_refunds = conn.execute(select(refunds).where(
-        refunds.c.shop_id == shop.id, refunds.c.shopify_order_id == order.shopify_order_id,
-    ).order_by(refunds.c.created_at, refunds.c.shopify_refund_id)).all()
+    order_refunds = conn.execute(_REFUNDS_OF_ORDER, {"shop_id": shop.id,
+                                                     "shopify_order_id": order.shopify_order_id}).all()
     refund_key = lambda r: f"{shop.id}:refund:{r.shopify_refund_id}"  # noqa: E731
     refunded = sum((r.merchandise for r in order_refunds if refund_key(r) in holding.keys), Decimal(0))
     for refund in order_refunds:
@@ -155,13 +164,12 @@ def _take(conn: Connection, prog: Programme, customer_id: int, amount: int, pend
 
 
 def _order_row(conn: Connection, shop_id: int, shopify_order_id: int):
-    return conn.execute(select(orders).where(
-        orders.c.shop_id == shop_id, orders.c.shopify_order_id == shopify_order_id)).first()
+    return conn.execute(_ORDER_BY_SHOPIFY_ID, {"shop_id": shop_id, "shopify_order_id": shopify_order_id}).first()
 
 
 def _upsert_order(conn: Connection, shop_id: int, shopify_order_id: int, row, values: dict) -> int:
     if row is None:
-        return conn.execute(insert(orders).values(
-            shop_id=shop_id, shopify_order_id=shopify_order_id, **values)).inserted_primary_key[0]
+        return conn.execute(_INSERT_ORDER, dict(shop_id=shop_id, shopify_order_id=shopify_order_id,
+                                                **values)).inserted_primary_key[0]
     conn.execute(update(orders).where(orders.c.id == row.id).values(**values))
     return row.id
