@@ -53,7 +53,7 @@ def record_in_threads(committer, rows):
 
     def run(i):
         try:
-            outcomes[i] = committer.record(rows[i])
+            outcomes[i] = committer.record(rows[i]) is not None  # a commit time, or None for a duplicate
         except Exception as exc:  # noqa: BLE001 - the outcome under test
             outcomes[i] = exc
 
@@ -113,7 +113,7 @@ def test_duplicates_inside_one_batch_are_recorded_once(engine):
 def test_a_redelivery_of_an_already_committed_webhook_is_a_duplicate(engine):
     """A webhook id committed by an earlier batch is answered 'duplicate' inside a later batch."""
     committer = GroupCommitter(engine)
-    assert committer.record(row("seen")) is True
+    assert committer.record(row("seen")) is not None
     first, outcomes = queue_first_then_release(committer, engine, row("lead"), [row("seen"), row("new")])
     assert outcomes == [False, True]
     assert stored_ids(engine) == ["lead", "new", "seen"]
@@ -123,7 +123,7 @@ def test_a_bad_row_fails_alone_and_the_rest_of_its_batch_is_committed(engine):
     """A row the database refuses (NOT NULL) makes only its own request fail; its batch-mates are
     committed one by one and answered 'recorded', a duplicate among them still 'duplicate'."""
     committer = GroupCommitter(engine)
-    assert committer.record(row("old")) is True
+    assert committer.record(row("old")) is not None
     followers = [row("a"), row("bad", topic=None), row("b"), row("old"), row("a")]
     first, outcomes = queue_first_then_release(committer, engine, row("lead"), followers)
     assert first is True
@@ -162,7 +162,7 @@ def test_many_threads_record_every_row_exactly_once(engine):
     def run(rows):
         for r in rows:
             try:
-                outcome = committer.record(r)
+                outcome = committer.record(r) is not None
             except Exception as exc:  # noqa: BLE001
                 outcome = exc
             with lock:

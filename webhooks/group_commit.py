@@ -15,6 +15,7 @@ batch fails at once, so every request answers 503 quickly.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 
@@ -41,6 +42,7 @@ class _Pending:
     done: threading.Event = field(default_factory=threading.Event)
     lead: bool = False
     recorded: bool | None = None
+    committed_at: float = 0.0
     error: BaseException | None = None
 
 
@@ -55,9 +57,10 @@ class GroupCommitter:
         self.transactions = 0
         """Batches written (committed or failed), for tests and the benchmark."""
 
-    def record(self, row: dict) -> bool:
-        """Insert one inbox row; True once committed, False when its webhook id was already recorded.
-        Raises the SQLAlchemyError that kept it from being committed."""
+    def record(self, row: dict) -> float | None:
+        """Insert one inbox row and return once it is committed, with the monotonic time of that commit;
+        None when its webhook id was already recorded. Raises the SQLAlchemyError that kept it from being
+        committed."""
         me = _Pending(row)
         with self._lock:
             self._queue.append(me)
@@ -75,7 +78,7 @@ class GroupCommitter:
             raise me.error
         if me.recorded is None:  # cannot happen: every row of a written batch gets an answer
             raise CommitTimeout("the inbox write gave no answer")
-        return me.recorded
+        return me.committed_at if me.recorded else None
 
     def _lead(self) -> None:
         """Write one batch from the queue, then hand leadership to the next waiting request (if any)."""
@@ -114,7 +117,9 @@ class GroupCommitter:
         except (IntegrityError, DataError):
             self._write_one_by_one(batch, first)
             return
+        committed_at = time.monotonic()
         for item in batch:
+            item.committed_at = committed_at
             item.recorded = first[item.row["webhook_id"]] is item and item.row["webhook_id"] in inserted
 
     def _write_one_by_one(self, batch: list[_Pending], first: dict[str, _Pending]) -> None:
@@ -123,6 +128,7 @@ class GroupCommitter:
             try:
                 with self.engine.begin() as conn:
                     item.recorded = conn.execute(_insert_new(conn.dialect.name), [item.row]).first() is not None
+                item.committed_at = time.monotonic()
             except SQLAlchemyError as exc:
                 item.error = exc
         for item in batch:

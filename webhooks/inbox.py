@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from datetime import datetime
 
 from sqlalchemy import select
@@ -42,21 +43,35 @@ class ShopDirectory:
 
 
 def record(ctx: Context, *, webhook_id: str, shop_domain: str, topic: str, body: bytes,
-           now: datetime) -> bool:
+           now: datetime) -> float | None:
     """Insert the delivery and return once it is committed (sharing the transaction with the webhooks
-    arriving at the same moment: see webhooks.group_commit); False when this webhook id was already
-    recorded (a redelivery). Raises SQLAlchemyError when it could not be committed."""
+    arriving at the same moment: see webhooks.group_commit). Returns the monotonic time of that commit,
+    or None when this webhook id was already recorded (a redelivery). Raises SQLAlchemyError
+    when it could not be committed."""
     return committer_for(ctx.engine).record(dict(
         webhook_id=webhook_id, shop_domain=shop_domain, topic=topic, body=body, received_at=now))
 
 
-def wake_worker(ctx: Context) -> bool:
-    """Make sure a processing job is queued. Losing this is harmless: the sweeper finds the row."""
+_WAKES_ISSUED: "weakref.WeakKeyDictionary[object, float]" = weakref.WeakKeyDictionary()
+"""Per Redis client: when this process last asked Redis for a wake-up (monotonic)."""
+
+
+def wake_worker(ctx: Context, committed_by: float | None = None) -> bool:
+    """Make sure a processing job will see a row committed by `committed_by`. Losing this is harmless:
+    the sweeper finds the row.
+
+    A wake-up asked for after the row's commit is enough: if the flag was set then, its job had not
+    started (a job clears the flag before it claims rows), so it will claim the row. So of the webhooks
+    committed together, usually only the first to answer pays the round trip to Redis."""
     from jobs.inbox import WAKE_KEY
 
+    if committed_by is not None and _WAKES_ISSUED.get(ctx.redis, 0.0) > committed_by:
+        return True
     try:
+        issued = time.monotonic()
         if ctx.redis.set(WAKE_KEY, b"1", nx=True, ex=30):
             ctx.queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600)
+        _WAKES_ISSUED[ctx.redis] = max(issued, _WAKES_ISSUED.get(ctx.redis, 0.0))
         return True
     except Exception as exc:  # noqa: BLE001 - Redis down: the row is safe in the database
         log.warning("could not wake a worker (%s); the sweeper will pick the webhook up", exc)

@@ -69,7 +69,7 @@ def receive():
         response = _answer(503, "database unavailable, retry later")
         response[0].headers["Retry-After"] = "5"
         return response
-    if not recorded:
+    if recorded is None:
         return _answer(200, "duplicate")
-    inbox.wake_worker(ctx)
+    inbox.wake_worker(ctx, committed_by=recorded)
     return _answer(200, "recorded")
