@@ -1,1 +1,14 @@
-"""Benchmarks (`make bench`): figures as ratios against a baseline measured in the same run."""
+"""Benchmarks (`make bench`, `python -m bench [--only NAME]`): each figure measured through the production
+set-up (gunicorn, `rq worker`, embedded Redis, the Admin API emulator as a process) and, where the issue
+sets one, judged against its target in the same run. Figures are appended to bench/results.md.
+
+Each benchmark is a module with `run(options) -> list[Figure]`, registered below by name.
+"""
+
+BENCHMARKS = {
+    "ingest": "bench.ingest",              # signed webhooks through gunicorn vs a bare endpoint; p99
+    "pipeline": "bench.pipeline",          # recorded webhook -> ledger with rq workers; webhook-to-points p99
+    "shopify": "bench.shopify_budget",     # 10,000 metafield syncs against the emulator's leaky bucket
+    # "import": "bench.history_import",    # history import: added by the import work, same interface
+}
+"""Name -> module. Run order is this order; `--only` picks some."""

@@ -1,107 +1,57 @@
-"""`make bench`: first in-process figures, written to bench/results.md.
-
-- ingest: signed webhooks recorded per second through the Flask app (WSGI test client, no network), as a
-  ratio of a bare endpoint answered by the same app in the same run;
-- pipeline: orders per second from recorded webhook to ledger entries (process_inbox, batches of 500).
-
-Run on SQLite (default) or DATABASE_URL. The production-server figures (gunicorn under load, a real worker
-pool, history import) are the proof issue's work.
-"""
+"""`python -m bench [--only ingest,pipeline] [--seconds N]`: run the registered benchmarks, print the
+figures and append them to bench/results.md with the date, the machine and the command."""
 from __future__ import annotations
 
-import json
+import argparse
+import importlib
 import os
-import platform
-import shutil
-import subprocess
-import tempfile
+import sys
 import time
-import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
-N_INGEST = int(os.environ.get("BENCH_INGEST", "3000"))
-N_ORDERS = int(os.environ.get("BENCH_ORDERS", "20000"))
-
-
-def main() -> None:
-    """Run both measurements and write the results file."""
-    from cryptography.fernet import Fernet
-
-    from db.migrate import upgrade
-    from jobs.inbox import process_inbox
-    from loyalty.shops import install_shop
-    from runtime.config import Config
-    from runtime.context import build_context
-    from runtime.crypto import encrypt_token
-    from runtime.embedded_redis import start_redis
-    from runtime.web import create_app
-    from webhooks.signature import sign
-
-    work = Path(tempfile.mkdtemp(prefix="loyalty-bench-"))
-    redis_process, redis_url = start_redis(work / "redis", persistent=False)
-    try:
-        url = os.environ.get("DATABASE_URL") or f"sqlite:///{work / 'bench.db'}"
-        upgrade(url)
-        key = Fernet.generate_key().decode()
-        ctx = build_context(Config(database_url=url, redis_url=redis_url, var_dir=work, api_key="bench",
-                                   api_secrets=("bench-secret",), encryption_keys=(key,)))
-        with ctx.engine.begin() as conn:
-            install_shop(conn, "bench.myshopify.com", encrypt_token((key,), "t"), datetime.now(timezone.utc))
-        client = create_app(ctx).test_client()
-
-        def body(i):
-            return json.dumps({"id": 10_000_000 + i, "email": f"c{i % 5000}@example.com", "currency": "EUR",
-                               "processed_at": "2025-01-01T00:00:00Z", "payment_gateway_names": ["shopify_payments"],
-                               "line_items": [{"price": "19.90", "quantity": 2, "discount_allocations": []}]}).encode()
-
-        def post(i):
-            raw = body(i)
-            return client.post("/webhooks", data=raw, headers={
-                "X-Shopify-Topic": "orders/paid", "X-Shopify-Shop-Domain": "bench.myshopify.com",
-                "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-Hmac-Sha256": sign("bench-secret", raw)})
-
-        started = time.perf_counter()
-        for _ in range(N_INGEST):
-            client.get("/bare")
-        bare = N_INGEST / (time.perf_counter() - started)
-        started = time.perf_counter()
-        for i in range(N_INGEST):
-            assert post(i).status_code == 200
-        ingest = N_INGEST / (time.perf_counter() - started)
-        process_inbox(ctx=ctx)
-        for i in range(N_INGEST, N_INGEST + N_ORDERS):
-            post(i)
-        ctx.redis.flushall()
-        started = time.perf_counter()
-        done = process_inbox(ctx=ctx)
-        pipeline = done / (time.perf_counter() - started)
-    finally:
-        redis_process.terminate()
-        shutil.rmtree(work, ignore_errors=True)
-    write(bare, ingest, pipeline, done, url.split(":", 1)[0])
+from bench import BENCHMARKS
+from bench.report import Figure, machine, write
 
 
-def write(bare: float, ingest: float, pipeline: float, orders: int, backend: str) -> None:
-    """Append this run's figures to bench/results.md."""
-    cpu = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    lines = [
-        f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {cpu} cores, "
-        f"Python {platform.python_version()}, {backend}; command: `make bench`",
-        "",
-        "| measure | figure |",
-        "|---|---|",
-        f"| bare endpoint, in-process WSGI | {bare:,.0f} req/s |",
-        f"| signed webhook ingest (verify + INSERT + wake), in-process | {ingest:,.0f} req/s |",
-        f"| ingest / bare | {ingest / bare:.2f} |",
-        f"| pipeline: recorded orders/paid -> ledger, one process | {pipeline:,.0f} orders/s ({orders:,} orders) |",
-        "",
-    ]
-    path = Path(__file__).resolve().parent / "results.md"
-    header = "" if path.exists() else "# Benchmark results\n\nEach section is one run of `make bench`.\n\n"
-    path.write_text((path.read_text() if path.exists() else header) + "\n".join(lines) + "\n")
-    print("\n".join(lines))
+def parse_args(argv=None) -> argparse.Namespace:
+    """Command-line options (each benchmark reads the ones it knows)."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help=f"comma-separated, from: {', '.join(BENCHMARKS)}")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="length of each ingest load phase (default 10)")
+    parser.add_argument("--pipeline-seconds", type=float, default=60.0,
+                        help="how long the pipeline is fed at its target rate (default 60)")
+    parser.add_argument("--syncs", type=int, default=10_000, help="balance changes in the Shopify burst")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    """Run what was asked and report."""
+    options = parse_args(argv)
+    names = [n.strip() for n in options.only.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    started, machine_line = datetime.now(timezone.utc), machine()
+    figures: list[Figure] = []
+    for name in names:
+        began = time.monotonic()
+        print(f"-- {name}", flush=True)
+        found = importlib.import_module(BENCHMARKS[name]).run(options)
+        for figure in found:
+            print("  " + figure.row(), flush=True)
+        print(f"   ({time.monotonic() - began:.0f} s)", flush=True)
+        figures += found
+    command = "make bench" if argv is None and sys.argv[1:] == [] else "python -m bench " + " ".join(sys.argv[1:])
+    database = (os.environ.get("DATABASE_URL") or "sqlite").split(":", 1)[0]
+    if not options.no_write:
+        write(figures, command, database, started, machine_line)
+    failed = [f.name for f in figures if f.passed is False]
+    print(f"{len(figures)} figures, {sum(f.passed is True for f in figures)} targets met, {len(failed)} missed")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
