@@ -49,8 +49,9 @@ def run(options) -> list[Figure]:
                p99 < 20 and timed.ok == timed.sent,
                note=f"p50 {timed.percentile(50):.1f} ms, {timed.ok:,}/{timed.sent:,} answered 200; "
                     f"bare at the same rate: p99 {bare_timed.percentile(99):.1f} ms; {timed.tool}"),
-        Figure("ingest: rows stored / webhooks answered 200", f"{stored:,} / {answered:,}", "equal",
-               stored == answered),
+        Figure("ingest: rows stored / webhooks answered 200", f"{stored:,} / {answered:,}",
+               "no 200 without its row", stored >= answered,
+               note="rows beyond the answers: requests in flight when a generator stopped reading"),
         Figure("peak RSS, web (gunicorn master + 2 workers) under ingest load", f"{rss.mib('web'):,.0f} MiB"),
     ]
 

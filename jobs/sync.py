@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, bindparam, delete, select
 
 from db.engine import reading
 from db.tables import customer_sync, customers, shops
@@ -24,6 +24,10 @@ BATCH = 200
 """Customers per pass; 5 metafields each, so 40 calls of 25 at most."""
 MAX_PASSES = 50
 """Passes per shop and job, so a shop whose balances never stop changing cannot hold a worker forever."""
+
+
+_DELETE_UNCHANGED = delete(customer_sync).where(and_(customer_sync.c.customer_id == bindparam("cid"),
+                                                    customer_sync.c.changed_at == bindparam("seen")))
 
 
 def sync_balances(ctx: Context | None = None, client_factory=shopify_client) -> int:
@@ -71,9 +75,7 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory) -> int:
         with ctx.engine.begin() as conn:
             perks.mark_tags_synced(conn, tag_changes)
             # Only rows unchanged since they were read: a change made meanwhile is written next pass.
-            for row in rows:
-                conn.execute(delete(customer_sync).where(and_(customer_sync.c.customer_id == row.customer_id,
-                                                              customer_sync.c.changed_at == row.changed_at)))
+            conn.execute(_DELETE_UNCHANGED, [{"cid": row.customer_id, "seen": row.changed_at} for row in rows])
         written += len(rows)
     else:
         return written  # more is waiting: the next job (scheduler, or the next wake-up) goes on
