@@ -73,6 +73,8 @@ customers = Table(
     Column("email", String(320), nullable=True, doc="normalised: trimmed, lower-case"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("birthday", Date, nullable=True, doc="for the birthday perk (year may be a placeholder)"),
+    Column("accepts_loyalty_emails", Boolean, nullable=False, server_default=text("true"),
+           doc="False: the customer opted out of loyalty emails (or unsubscribed from the shop's emails)"),
     UniqueConstraint("shop_id", "shopify_customer_id", name="uq_customers_shop_shopify_id"),
     UniqueConstraint("shop_id", "email", name="uq_customers_shop_email"),
     CheckConstraint("shopify_customer_id IS NOT NULL OR email IS NOT NULL", name="identified"),
@@ -215,3 +217,39 @@ customer_sync = Table(
     Column("changed_at", UtcDateTime, nullable=False, doc="last balance change not yet written to Shopify"),
 )
 Index("ix_customer_sync_shop", customer_sync.c.shop_id, customer_sync.c.changed_at)
+
+NOTIFICATION_KINDS = ("points_available", "threshold_reached", "voucher_created", "points_expiring", "birthday")
+NOTIFICATION_STATUSES = ("pending", "sent", "failed", "skipped")
+"""`pending` waits for the sender (or its next attempt); `sent` was accepted by SMTP (or captured in demo);
+`failed` gave up after the last attempt (`loyalty notifications retry`); `skipped` may not be sent (no email
+address, opted out): kept with its reason so the same event is never reconsidered."""
+
+notifications = Table(
+    "notifications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), nullable=False,
+           doc="a redacted customer's emails go with them"),
+    Column("kind", String(24), nullable=False),
+    Column("dedup_key", String(255), nullable=False, unique=True, doc="one email per business event"),
+    Column("language", String(2), nullable=False),
+    Column("to_address", String(320), nullable=True),
+    Column("subject", Text, nullable=True),
+    Column("body_text", Text, nullable=True),
+    Column("body_html", Text, nullable=True),
+    Column("status", String(16), nullable=False, server_default=text("'pending'")),
+    Column("transport", String(16), nullable=True, doc="how it was sent: smtp, or capture (demo, no SMTP_URL)"),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True, doc="the SMTP error of the last attempt, or why it was skipped"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    CheckConstraint("kind IN (%s)" % ", ".join(f"'{k}'" for k in NOTIFICATION_KINDS), name="kind_known"),
+    CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in NOTIFICATION_STATUSES), name="status_known"),
+    CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_has_time"),
+    CheckConstraint("status = 'skipped' OR (to_address IS NOT NULL AND subject IS NOT NULL)", name="sendable"),
+)
+Index("ix_notifications_due", notifications.c.status, notifications.c.next_attempt_at)
+Index("ix_notifications_customer", notifications.c.customer_id)

@@ -134,6 +134,10 @@ class Programme:
     """The fewest points a conversion may spend."""
     rewards: tuple[Reward, ...] = ()
     """The reward catalogue: status perks and redeemable rewards at their thresholds."""
+    emails: bool = True
+    """Customers receive the loyalty emails (points available, perk unlocked, voucher, expiry, birthday)."""
+    shop_name: str = ""
+    """The shop's name as emails show it; empty: the shop's domain name."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -158,6 +162,8 @@ class Programme:
             raise ProgrammeError(f"language: must be one of {', '.join(LANGUAGES)}")
         if not 1 <= self.conversion_minimum_points <= 10_000_000:
             raise ProgrammeError("conversion_minimum_points: must be between 1 and 10000000")
+        if len(self.shop_name) > 120:
+            raise ProgrammeError("shop_name: at most 120 characters")
         if self.voucher_collection_id < 0:
             raise ProgrammeError("voucher_collection_id: must be 0 or a collection id")
         seen = set()

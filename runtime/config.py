@@ -42,6 +42,10 @@ class Config:
     batch_size: int = 500
     inbox_retention_days: int = 30
     """Processed webhooks older than this are deleted (their raw bodies hold personal data)."""
+    smtp_url: str | None = None
+    """smtp://user:pass@host:587 (STARTTLS when offered) or smtps://...:465; None: emails are captured
+    under var/mail/ instead of sent (demo and local runs)."""
+    smtp_from: str = "loyalty@localhost"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -79,6 +83,8 @@ def load_config(env_file: bool = True) -> Config:
         db_timeout_seconds=float(os.environ.get("LOYALTY_DB_TIMEOUT", "0.8")),
         redis_timeout_seconds=float(os.environ.get("LOYALTY_REDIS_TIMEOUT", "0.3")),
         inbox_retention_days=int(os.environ.get("LOYALTY_INBOX_RETENTION_DAYS", "30")),
+        smtp_url=os.environ.get("SMTP_URL") or None,
+        smtp_from=os.environ.get("SMTP_FROM") or "loyalty@localhost",
     )
 
 
