@@ -65,7 +65,7 @@ def _redeem(ctx: Context, shop_domain: str, customer: str, make_offer, request_k
             vouchers.give_back(conn, shop, voucher, "refused", f"Shopify refused it: {exc}", now)
             return vouchers.find(conn, shop, voucher.code)
     with ctx.engine.begin() as conn:
-        vouchers.activate(conn, voucher.id, made_id)
+        vouchers.activate(conn, voucher.id, made_id, now)
         return vouchers.find(conn, shop, voucher.code)
 
 

@@ -5,18 +5,26 @@ passes any instant; both are idempotent (one entry per order, one per customer a
 """
 from __future__ import annotations
 
-from datetime import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from db.tables import ledger_entries as le, orders, shops
-from loyalty import ledger, points
+from loyalty import ledger, notify, points
+from loyalty.programme import Programme
 from loyalty.shops import programme
+
+NOTIFY_MATURED_WITHIN = timedelta(days=3)
+"""Points whose pending period ended longer ago than this (an imported history, a scheduler that was
+down for weeks) mature without an email: a customer is told about fresh points, not flooded with old ones."""
 
 
 def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000) -> int:
-    """Make pending points available for orders whose pending period ended by `as_of`; returns how many."""
+    """Make pending points available for orders whose pending period ended by `as_of`, and tell each
+    customer (one email per customer and run); returns how many orders matured."""
     rows = conn.execute(
         select(orders.c.id, orders.c.shop_id, orders.c.shopify_order_id, orders.c.name, orders.c.customer_id,
                orders.c.pending_until, orders.c.settings_version, func.sum(le.c.pending).label("pending"))
@@ -27,6 +35,7 @@ def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000) 
         .having(func.sum(le.c.pending) > 0)
         .limit(limit)
     ).all()
+    fresh = defaultdict(list)
     for row in rows:
         ledger.write_entry(
             conn, shop_id=row.shop_id, customer_id=row.customer_id, order_id=row.id, kind="mature",
@@ -35,6 +44,10 @@ def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000) 
             settings_version=row.settings_version,
             reason=f"order {row.name or row.shopify_order_id}: {row.pending} points now available",
         )
+        if row.customer_id is not None and _aware(row.pending_until) >= now - NOTIFY_MATURED_WITHIN:
+            fresh[(row.shop_id, row.customer_id)].append(row)
+    for (shop_id, customer_id), matured in fresh.items():
+        notify.points_available(conn, shop_id, customer_id, matured, now)
     return len(rows)
 
 
@@ -45,35 +58,49 @@ def expire(conn: Connection, as_of: datetime, now: datetime) -> int:
         prog = programme(conn, shop.id, shop.settings_version)
         if prog.expiry != "after_last_purchase":
             continue
-        last_purchase = (
-            select(orders.c.customer_id, func.max(orders.c.paid_at).label("last_purchase"))
-            .where(orders.c.shop_id == shop.id, orders.c.paid_at.is_not(None),
-                   orders.c.customer_id.is_not(None),
-                   (orders.c.excluded_reason.is_(None)) | (orders.c.excluded_reason != "test order"))
-            .group_by(orders.c.customer_id).subquery()
-        )
-        candidates = conn.execute(
-            select(last_purchase.c.customer_id, last_purchase.c.last_purchase, func.sum(le.c.available))
-            .join(le, and_(le.c.customer_id == last_purchase.c.customer_id))
-            .group_by(last_purchase.c.customer_id, last_purchase.c.last_purchase)
-            .having(func.sum(le.c.available) > 0)
-        ).all()
-        for customer_id, last, available in candidates:
-            last = _aware(last)
-            expires_at = points.add_months(last, prog.expiry_months)
-            if expires_at > as_of:
+        for held in expiring_balances(conn, shop.id, prog):
+            if held.expires_at > as_of:
                 continue
+            last = held.last_purchase
             ledger.write_entry(
-                conn, shop_id=shop.id, customer_id=customer_id, kind="expire", available=-int(available),
-                key=f"{shop.id}:customer:{customer_id}:expire:{last:%Y%m%dT%H%M%S}",
-                effective_at=expires_at, now=now, settings_version=shop.settings_version,
-                reason=f"{available} points expired: no purchase since {last:%Y-%m-%d} "
+                conn, shop_id=shop.id, customer_id=held.customer_id, kind="expire", available=-held.available,
+                key=f"{shop.id}:customer:{held.customer_id}:expire:{last:%Y%m%dT%H%M%S}",
+                effective_at=held.expires_at, now=now, settings_version=shop.settings_version,
+                reason=f"{held.available} points expired: no purchase since {last:%Y-%m-%d} "
                        f"({prog.expiry_months} months)",
             )
             count += 1
     return count
 
 
+@dataclass(frozen=True)
+class Expiring:
+    """A customer's available points and when they expire (last purchase + the shop's window)."""
+
+    customer_id: int
+    last_purchase: datetime
+    available: int
+    expires_at: datetime
+
+
+def expiring_balances(conn: Connection, shop_id: int, prog: Programme) -> list[Expiring]:
+    """Every customer of the shop holding available points, with their expiry under `after_last_purchase`."""
+    last_purchase = (
+        select(orders.c.customer_id, func.max(orders.c.paid_at).label("last_purchase"))
+        .where(orders.c.shop_id == shop_id, orders.c.paid_at.is_not(None),
+               orders.c.customer_id.is_not(None),
+               (orders.c.excluded_reason.is_(None)) | (orders.c.excluded_reason != "test order"))
+        .group_by(orders.c.customer_id).subquery()
+    )
+    rows = conn.execute(
+        select(last_purchase.c.customer_id, last_purchase.c.last_purchase, func.sum(le.c.available))
+        .join(le, and_(le.c.customer_id == last_purchase.c.customer_id))
+        .group_by(last_purchase.c.customer_id, last_purchase.c.last_purchase)
+        .having(func.sum(le.c.available) > 0)
+    ).all()
+    return [Expiring(customer_id, _aware(last), int(available), points.add_months(_aware(last), prog.expiry_months))
+            for customer_id, last, available in rows]
+
+
 def _aware(moment: datetime) -> datetime:
-    from datetime import timezone
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries, shops, vouchers
-from loyalty import ledger
+from loyalty import ledger, notify
 from loyalty.programme import Programme
 from loyalty.shops import ShopRef, get_shop, programme
 
@@ -127,10 +127,11 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
     return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
 
 
-def activate(conn: Connection, voucher_id: int, discount_id: str | None) -> None:
-    """Shopify made the code (or the gift card): the voucher is usable."""
-    conn.execute(update(vouchers).where(vouchers.c.id == voucher_id, vouchers.c.status == "creating").values(
-        status="active", shopify_discount_id=discount_id))
+def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: datetime | None = None) -> None:
+    """Shopify made the code (or the gift card): the voucher is usable, and its customer gets it by email."""
+    if conn.execute(update(vouchers).where(vouchers.c.id == voucher_id, vouchers.c.status == "creating").values(
+            status="active", shopify_discount_id=discount_id)).rowcount:
+        notify.voucher_created(conn, voucher_id, now or datetime.now(timezone.utc))
 
 
 def give_back(conn: Connection, shop: ShopRef, voucher, status: str, reason: str, now: datetime) -> None:

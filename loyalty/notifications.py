@@ -1,0 +1,121 @@
+"""The email outbox: a customer email is recorded in the same transaction as the event that causes it.
+
+Nothing is lost (the email commits or rolls back with its event) and nothing is queued twice (a UNIQUE
+business key per email: `SHOP:order:ID:available`, `SHOP:customer:ID:threshold:KEYS`, `SHOP:voucher:ID`,
+`SHOP:customer:ID:expiring:LAST_PURCHASE:30`, `SHOP:customer:ID:birthday:KEY:YEAR`). The text is rendered
+when the event happens, in the programme's language, so the email states the facts of that moment.
+
+Who may receive them: a customer with an email address who has not opted out
+(`customers.accepts_loyalty_emails`, see set_accepts_emails), of an installed shop whose programme sends
+emails (`emails`). Otherwise the row is recorded as `skipped` with the reason, so support can see why
+and a replay of the event does not reconsider it. A redacted customer has no record left: nothing is
+recorded, and their earlier emails are deleted with them (foreign key ON DELETE CASCADE).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
+
+from db.tables import customers, notifications, orders, shops
+from loyalty.emails import render
+from loyalty.programme import Programme
+
+
+def enqueue(conn: Connection, *, shop_id: int, prog: Programme, customer_id: int, kind: str, key: str,
+            facts: dict, now: datetime) -> str | None:
+    """Record one email (rendered now) unless its key is already there; returns its status (`pending` or
+    `skipped`), or None when the customer does not exist (redacted) or the email was already recorded."""
+    customer = conn.execute(select(customers.c.email, customers.c.accepts_loyalty_emails).where(
+        customers.c.id == customer_id, customers.c.shop_id == shop_id)).first()
+    shop = conn.execute(select(shops.c.domain, shops.c.uninstalled_at).where(shops.c.id == shop_id)).first()
+    if customer is None or shop is None:
+        return None
+    reason = skip_reason(prog, customer, shop)
+    values = dict(shop_id=shop_id, customer_id=customer_id, kind=kind, dedup_key=f"{shop_id}:{key}",
+                  language=prog.language, next_attempt_at=now, created_at=now)
+    if reason:
+        values.update(status="skipped", last_error=reason, to_address=customer.email)
+    else:
+        email = render(kind, prog.language, {
+            "shop_name": shop_name(prog, shop.domain), "to_address": customer.email,
+            "currency": shop_currency(conn, shop_id), **facts})
+        values.update(status="pending", to_address=customer.email, subject=email.subject, body_text=email.text,
+                      body_html=email.html)
+    inserted = conn.execute(_insert_once(conn).values(**values).on_conflict_do_nothing(
+        index_elements=[notifications.c.dedup_key]).returning(notifications.c.id)).first()
+    return values["status"] if inserted is not None else None
+
+
+def skip_reason(prog: Programme, customer, shop) -> str | None:
+    """Why this customer may not receive a loyalty email, or None when they may."""
+    if shop.uninstalled_at is not None:
+        return "the shop uninstalled the app"
+    if not prog.emails:
+        return "the shop's programme sends no emails"
+    if not customer.email:
+        return "no email address"
+    if not customer.accepts_loyalty_emails:
+        return "the customer opted out of loyalty emails"
+    return None
+
+
+def set_accepts_emails(conn: Connection, shop_id: int, customer_id: int, accepts: bool) -> bool:
+    """Opt the customer in or out of loyalty emails; True when the customer exists in the shop."""
+    return bool(conn.execute(update(customers).where(customers.c.id == customer_id, customers.c.shop_id == shop_id)
+                             .values(accepts_loyalty_emails=accepts)).rowcount)
+
+
+CONSENT_STATES = {"subscribed": True, "unsubscribed": False, "redacted": False, "invalid": False}
+"""Shopify's `email_marketing_consent.state` -> loyalty emails. Never having subscribed to marketing
+(`not_subscribed`, `pending`) changes nothing: loyalty emails are about the customer's own account."""
+
+
+def shop_name(prog: Programme, domain: str) -> str:
+    """The name emails show: the programme's `shop_name`, else the shop's domain name."""
+    return prog.shop_name or domain.removesuffix(".myshopify.com")
+
+
+def shop_currency(conn: Connection, shop_id: int) -> str:
+    """The shop's currency, as its latest order states it (EUR before any order)."""
+    return conn.execute(select(orders.c.currency).where(orders.c.shop_id == shop_id, orders.c.currency.is_not(None))
+                        .order_by(orders.c.id.desc()).limit(1)).scalar() or "EUR"
+
+
+def counts(conn: Connection) -> dict:
+    """How many emails are pending, sent, failed and skipped."""
+    found = dict(conn.execute(select(notifications.c.status, func.count()).group_by(notifications.c.status)).all())
+    return {status: found.get(status, 0) for status in ("pending", "sent", "failed", "skipped")}
+
+
+def listing(conn: Connection, shop_id: int | None = None, status: str | None = None, limit: int = 50) -> list[dict]:
+    """The latest emails (of one shop, of one status), newest first, JSON-ready, without their bodies."""
+    from loyalty.views import iso
+
+    query = select(notifications, shops.c.domain).join(shops, shops.c.id == notifications.c.shop_id)
+    if shop_id is not None:
+        query = query.where(notifications.c.shop_id == shop_id)
+    if status is not None:
+        query = query.where(notifications.c.status == status)
+    rows = conn.execute(query.order_by(notifications.c.id.desc()).limit(limit)).all()
+    return [{"id": r.id, "shop": r.domain, "kind": r.kind, "to": r.to_address, "subject": r.subject,
+             "language": r.language, "status": r.status, "attempts": r.attempts, "last_error": r.last_error,
+             "transport": r.transport, "created_at": iso(r.created_at), "sent_at": iso(r.sent_at)}
+            for r in rows]
+
+
+def find(conn: Connection, notification_id: int, shop_id: int | None = None):
+    """One email with its bodies (within the shop when given), or None."""
+    query = select(notifications).where(notifications.c.id == notification_id)
+    if shop_id is not None:
+        query = query.where(notifications.c.shop_id == shop_id)
+    return conn.execute(query).first()
+
+
+def _insert_once(conn: Connection):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(notifications)
