@@ -11,6 +11,7 @@ from cli.common import Iso8601, context
 from cli.customers import customer
 from cli.demo import demo
 from cli.dev import webhook
+from cli.notifications import birthdays, notifications
 from cli.privacy import privacy
 from cli.programme import programme
 from cli.shops import shops
@@ -113,3 +114,5 @@ main.add_command(privacy)
 main.add_command(vouchers)
 main.add_command(demo)
 main.add_command(storefront)
+main.add_command(notifications)
+main.add_command(birthdays)

@@ -1,6 +1,8 @@
 """The scheduler's timetable, read by `rq cron jobs/cron.py` (the Procfile's `scheduler` process)."""
 from rq import cron
 
+from jobs.daily import give_birthday_perks, warn_expiring_points
+from jobs.notify import send_notifications
 from jobs.scheduled import expire_points, expire_vouchers, mature_points, purge_inbox, sweep
 from jobs.sync import sync_balances
 from runtime.context import QUEUE_NAME
@@ -11,3 +13,7 @@ cron.register(expire_points, queue_name=QUEUE_NAME, interval=3600, result_ttl=36
 cron.register(sync_balances, queue_name=QUEUE_NAME, interval=30, result_ttl=0)
 cron.register(expire_vouchers, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(purge_inbox, queue_name=QUEUE_NAME, interval=86400, result_ttl=3600)
+cron.register(send_notifications, queue_name=QUEUE_NAME, interval=20, result_ttl=0)
+# daily jobs, run hourly: idempotent, so a day's work is done within the hour it starts
+cron.register(give_birthday_perks, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
+cron.register(warn_expiring_points, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)

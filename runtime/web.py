@@ -28,6 +28,9 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     from admin.auth import bp as auth_bp; app.register_blueprint(auth_bp)
     from storefront.proxy import bp as storefront_bp
     app.register_blueprint(storefront_bp)
+    from admin import dev_mail
+    if dev_mail.enabled(ctx.config):
+        app.register_blueprint(dev_mail.bp)
 
     @app.get("/healthz")
     def health():

@@ -245,3 +245,13 @@ def factory(emulator, calls):
     session.send = counting_send
     return lambda ctx, shop, conn: AdminClient(shop.domain, "shpat_store_a", session=session,
                                                admin_url_template="http://shopify.test/{shop}", sleep=lambda s: None)
+
+
+@pytest.fixture
+def mail_server():
+    """A real SMTP server on a free local port (aiosmtpd): `.url`, `.received`, `.refuse(n, reply)`."""
+    from tests.mail_server import MailServer
+
+    server = MailServer().start()
+    yield server
+    server.stop()

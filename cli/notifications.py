@@ -1,0 +1,148 @@
+"""`loyalty notifications` and `loyalty birthdays`: the customer email outbox and birthday presents."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import click
+
+from cli.common import Iso8601, context, shop_or_fail
+from db.engine import reading
+
+
+@click.group()
+def notifications() -> None:
+    """Customer emails: outbox status, failures, retries, captured mail."""
+
+
+@notifications.command("status")
+def status() -> None:
+    """Counts of pending, sent, failed and skipped emails."""
+    from loyalty.notifications import counts
+
+    with reading(context().engine) as conn:
+        click.echo(json.dumps(counts(conn)))
+
+
+@notifications.command("list")
+@click.argument("shop")
+@click.option("--status", "only", type=click.Choice(["pending", "sent", "failed", "skipped"]), default=None)
+@click.option("--limit", type=int, default=20, show_default=True)
+def list_(shop: str, only: str | None, limit: int) -> None:
+    """The shop's latest emails, newest first (one JSON object a line); `show ID` prints one."""
+    from loyalty.notifications import listing
+
+    with reading(context().engine) as conn:
+        for item in listing(conn, shop_or_fail(conn, shop).id, only, limit):
+            click.echo(json.dumps(item, ensure_ascii=False))
+
+
+@notifications.command("show")
+@click.argument("notification_id", type=int)
+@click.option("--html", is_flag=True, help="Print the HTML version instead of the text.")
+def show(notification_id: int, html: bool) -> None:
+    """Print one email: headers and body."""
+    from loyalty.notifications import find
+
+    with reading(context().engine) as conn:
+        row = find(conn, notification_id)
+    if row is None:
+        raise click.ClickException(f"no email {notification_id}")
+    click.echo(f"To: {row.to_address}\nSubject: {row.subject}\nStatus: {row.status}"
+               + (f" ({row.last_error})" if row.last_error else "") + "\n")
+    click.echo((row.body_html if html else row.body_text) or "")
+
+
+@notifications.command("failed")
+def failed() -> None:
+    """Emails given up on, with their last error."""
+    from loyalty.notifications import listing
+
+    with reading(context().engine) as conn:
+        for item in listing(conn, status="failed", limit=1000):
+            click.echo(json.dumps(item, ensure_ascii=False))
+
+
+@notifications.command("retry")
+@click.argument("notification_id", type=int, required=False)
+@click.option("--all", "every", is_flag=True, help="Retry every failed email.")
+def retry(notification_id: int | None, every: bool) -> None:
+    """Give a failed email (or --all) a new round of attempts."""
+    from jobs.notify import retry as retry_failed
+
+    if notification_id is None and not every:
+        raise click.UsageError("give an email id or --all")
+    n = retry_failed(context(), None if every else notification_id)
+    if not n:
+        raise click.ClickException("no failed email to retry")
+    click.echo(f"{n} emails queued again; run `loyalty notifications send` or wait for the scheduler")
+
+
+@notifications.command("send")
+def send() -> None:
+    """Send every due email now, in this process (SMTP_URL, or captured under var/mail/)."""
+    from jobs.notify import send_notifications
+
+    click.echo(f"{send_notifications(context())} emails sent")
+
+
+@notifications.command("expiring")
+@click.option("--as-of", type=Iso8601(), default=None, help="Instant to look from (ISO 8601); default now.")
+def expiring(as_of: datetime | None) -> None:
+    """Record the notices of points expiring within 30 and 7 days (the daily job)."""
+    from jobs.daily import warn_expiring_points
+
+    click.echo(f"{warn_expiring_points(as_of, context())} expiry notices recorded")
+
+
+@notifications.command("opt-out")
+@click.argument("shop")
+@click.argument("customer")
+@click.option("--in", "opt_in", is_flag=True, help="Opt back in instead.")
+def opt_out(shop: str, customer: str, opt_in: bool) -> None:
+    """Stop (or, with --in, resume) loyalty emails to CUSTOMER (email or Shopify id)."""
+    from loyalty.customers import find_customer
+    from loyalty.notifications import set_accepts_emails
+
+    with context().engine.begin() as conn:
+        ref = shop_or_fail(conn, shop)
+        row = find_customer(conn, ref.id, customer)
+        if row is None:
+            raise click.ClickException(f"no customer {customer} in {shop}")
+        set_accepts_emails(conn, ref.id, row.id, opt_in)
+    click.echo(f"{customer}: loyalty emails {'on' if opt_in else 'off'}")
+
+
+@click.group()
+def birthdays() -> None:
+    """Birthdays and the yearly birthday present."""
+
+
+@birthdays.command("set")
+@click.argument("shop")
+@click.argument("customer")
+@click.argument("birthday", type=click.DateTime(formats=["%Y-%m-%d"]))
+def set_(shop: str, customer: str, birthday: datetime) -> None:
+    """Record CUSTOMER's BIRTHDAY (YYYY-MM-DD)."""
+    from loyalty.birthdays import InvalidBirthday, set_birthday
+    from loyalty.customers import find_customer
+
+    with context().engine.begin() as conn:
+        ref = shop_or_fail(conn, shop)
+        row = find_customer(conn, ref.id, customer)
+        if row is None:
+            raise click.ClickException(f"no customer {customer} in {shop}")
+        try:
+            set_birthday(conn, ref, row.id, birthday.date())
+        except InvalidBirthday as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"{customer}: birthday {birthday.date().isoformat()}")
+
+
+@birthdays.command("give")
+@click.option("--as-of", type=Iso8601(), default=None, help="The day to celebrate (ISO 8601); default today.")
+def give(as_of: datetime | None) -> None:
+    """Give today's birthday presents (the daily job; once a year per customer and perk)."""
+    from jobs.daily import give_birthday_perks
+
+    click.echo(f"{give_birthday_perks(as_of, context())} birthday presents given")

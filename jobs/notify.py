@@ -1,0 +1,122 @@
+"""The email sender: drains the `notifications` outbox over SMTP (or into var/mail/ without SMTP_URL).
+
+Rows are claimed with a lease in a short transaction (like the webhook inbox), sent outside any
+transaction, then marked sent by the lease holder only: two workers never send the same row. A failure
+is retried with backoff; after MAX_ATTEMPTS (or a permanent refusal, 5xx) the row is `failed` and shown
+by `loyalty notifications failed`, until `loyalty notifications retry`. The one window for a duplicate is
+a worker dying after the server accepted a message and before its commit; the copy then carries the
+same Message-ID.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import and_, or_, select, update
+
+from db.tables import notifications as nt, shops
+from integrations.mail import PermanentFailure, build_message, transport_for
+from runtime.context import Context, get_context
+
+log = logging.getLogger(__name__)
+
+BATCH = 10
+"""Rows claimed at a time; at SMTP_TIMEOUT (20 s) each, a batch fits well inside the lease."""
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 6
+"""Tries over about an hour (1, 2, 4, 8, 16 minutes apart); then the row is failed."""
+MAX_BATCHES = 100
+
+
+def send_notifications(ctx: Context | None = None, transport=None, now=None, max_batches: int = MAX_BATCHES) -> int:
+    """RQ job (on the scheduler): send every due email; returns how many were sent."""
+    ctx = ctx or get_context()
+    sent = 0
+    for _ in range(max_batches):
+        owner = uuid.uuid4().hex
+        rows = claim(ctx, owner, now or _now())
+        if not rows:
+            break
+        done = _send_batch(ctx, rows, owner, transport or transport_for(ctx.config), now)
+        if done is None:
+            break  # the server is unreachable: the next run tries again
+        sent += done
+    return sent
+
+
+def claim(ctx: Context, owner: str, now: datetime, size: int = BATCH) -> list:
+    """Reserve up to `size` due rows for `owner`, oldest first, and return them with their shop domain."""
+    free = and_(nt.c.status == "pending", nt.c.next_attempt_at <= now,
+                or_(nt.c.lease_until.is_(None), nt.c.lease_until < now))
+    with ctx.engine.begin() as conn:
+        ids = conn.execute(select(nt.c.id).where(free).order_by(nt.c.next_attempt_at, nt.c.id).limit(size)).scalars().all()
+        if not ids:
+            return []
+        # `free` again in the UPDATE: a row another worker claimed meanwhile is not taken twice
+        conn.execute(update(nt).where(nt.c.id.in_(ids), free).values(lease_owner=owner, lease_until=now + LEASE))
+        return conn.execute(select(nt, shops.c.domain).join(shops, shops.c.id == nt.c.shop_id)
+                            .where(nt.c.lease_owner == owner, nt.c.status == "pending").order_by(nt.c.id)).all()
+
+
+def _send_batch(ctx: Context, rows: list, owner: str, transport, now) -> int | None:
+    """Send claimed rows over one connection; None when the server could not be reached at all."""
+    sent = 0
+    try:
+        with transport:
+            for row in rows:
+                try:
+                    message = build_message(row, ctx.config.smtp_from)
+                    if transport.name == "capture":
+                        transport.send(message, shop=row.domain, name=f"{row.id}-{row.kind}")
+                    else:
+                        transport.send(message)
+                except PermanentFailure as exc:
+                    _failed(ctx, row, owner, str(exc), now, permanent=True)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - the row waits and is tried again later
+                    log.warning("email %s to %s: %s", row.id, row.to_address, exc)
+                    _failed(ctx, row, owner, f"{type(exc).__name__}: {exc}", now, permanent=False)
+                    continue
+                sent += _mark_sent(ctx, row, owner, transport.name, now)
+    except Exception as exc:  # noqa: BLE001 - could not connect (or log in): every unsent row of the batch waits
+        log.warning("SMTP unavailable: %s", exc)
+        for row in rows:
+            _failed(ctx, row, owner, f"{type(exc).__name__}: {exc}", now, permanent=False)
+        return None if sent == 0 else sent
+    return sent
+
+
+def _mark_sent(ctx: Context, row, owner: str, transport: str, now) -> int:
+    with ctx.engine.begin() as conn:
+        done = conn.execute(update(nt).where(nt.c.id == row.id, nt.c.lease_owner == owner, nt.c.status == "pending")
+                            .values(status="sent", sent_at=now or _now(), transport=transport,
+                                    attempts=nt.c.attempts + 1, lease_owner=None, lease_until=None)).rowcount
+    if not done:
+        log.error("email %s was sent but its lease had passed to another worker", row.id)
+    return done
+
+
+def _failed(ctx: Context, row, owner: str, reason: str, now, permanent: bool) -> None:
+    """Record a failed attempt (only while still holding the row): retry later, or give up."""
+    now = now or _now()
+    attempts = row.attempts + 1
+    give_up = permanent or attempts >= MAX_ATTEMPTS
+    with ctx.engine.begin() as conn:
+        conn.execute(update(nt).where(nt.c.id == row.id, nt.c.lease_owner == owner, nt.c.status == "pending").values(
+            attempts=attempts, last_error=reason[:2000], lease_owner=None, lease_until=None,
+            status="failed" if give_up else "pending",
+            next_attempt_at=now + timedelta(minutes=2 ** (attempts - 1))))
+
+
+def retry(ctx: Context, notification_id: int | None = None, now=None) -> int:
+    """Give failed emails (one, or all) a new round of attempts; returns how many."""
+    query = update(nt).where(nt.c.status == "failed")
+    if notification_id is not None:
+        query = query.where(nt.c.id == notification_id)
+    with ctx.engine.begin() as conn:
+        return conn.execute(query.values(status="pending", attempts=0, next_attempt_at=now or _now())).rowcount
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
