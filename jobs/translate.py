@@ -1,7 +1,7 @@
 """Shopify webhook bodies -> domain commands. Only this module knows the shape of Shopify's JSON."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from loyalty.commands import (ExportCustomerData, LinkCustomer, OrderFacts, RecordOrderCancelled, RecordOrderPaid,
@@ -30,7 +30,8 @@ def to_command(topic: str, body: dict):
             created_at=_time(body, "created_at"),
         )
     if topic in ("customers/create", "customers/update"):
-        return LinkCustomer(customer_id=_int(body, "id"), email=body.get("email") or None)
+        return LinkCustomer(customer_id=_int(body, "id"), email=body.get("email") or None,
+                            birthday=_birthday(body), accepts_loyalty_emails=_email_consent(body))
     if topic == "app/uninstalled":
         return UninstallShop()
     if topic == "shop/redact":
@@ -83,6 +84,31 @@ def order_facts(body: dict) -> OrderFacts:
         shipping=sum((_shipping_line(line) for line in _list(body, "shipping_lines")), Decimal(0)),
         tax=tax, taxes_included=body.get("taxes_included") is not False,
     )
+
+
+BIRTHDAY_METAFIELDS = (("loyalty", "birthday"), ("facts", "birth_date"))
+"""Where a customer's birthday is read from, first found wins (the webhook subscription must include the
+`loyalty` and `facts` metafield namespaces)."""
+
+
+def _birthday(body: dict) -> date | None:
+    """The birthday from the customer's metafields; None when absent or not a date."""
+    found = {(m.get("namespace"), m.get("key")): m.get("value") for m in body.get("metafields") or ()
+             if isinstance(m, dict)}
+    for name in BIRTHDAY_METAFIELDS:
+        try:
+            return date.fromisoformat(str(found[name])[:10])
+        except (KeyError, ValueError):
+            continue
+    return None
+
+
+def _email_consent(body: dict) -> bool | None:
+    """Whether the customer's email consent allows loyalty emails; None when it says nothing either way."""
+    from loyalty.notifications import CONSENT_STATES
+
+    consent = body.get("email_marketing_consent")
+    return CONSENT_STATES.get(consent.get("state")) if isinstance(consent, dict) else None
 
 
 def _shipping_line(line: dict) -> Decimal:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -64,6 +64,10 @@ class LinkCustomer:
 
     customer_id: int
     email: str | None
+    birthday: date | None = None
+    """From the customer metafield `facts.birth_date` (Shopify's standard definition) or `loyalty.birthday`."""
+    accepts_loyalty_emails: bool | None = None
+    """From `email_marketing_consent.state` (loyalty.notifications.CONSENT_STATES); None: unchanged."""
 
 
 @dataclass(frozen=True)

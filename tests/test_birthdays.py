@@ -1,0 +1,118 @@
+"""Birthday presents: customers who unlocked a birthday perk get it on their birthday, once a year (29
+February is celebrated on 28 February in other years), with a birthday email; the birthday comes from a
+customer metafield or the storefront form."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from db.tables import notifications, perk_grants
+from jobs.daily import give_birthday_perks
+from loyalty import birthdays
+from loyalty.customers import find_customer
+from loyalty.programme import template
+from loyalty.shops import save_programme
+from tests.factories import customer, order
+
+
+@pytest.fixture
+def store_a(ctx, shop):
+    """Store A's programme: the birthday surprise is unlocked at 150 lifetime points."""
+    with ctx.engine.begin() as conn:
+        save_programme(conn, shop, template("store-a").with_changes(shop_name="Maison A"),
+                       datetime(2024, 1, 1, tzinfo=timezone.utc))
+    return shop
+
+
+def customer_with(send, process, ctx, shop, shopify_id, points, birthday):
+    """A customer with `points` lifetime points and a birthday set by the storefront; returns their id."""
+    send("orders/paid", order(lines=((points, 1),), email=f"c{shopify_id}@example.com", customer_id=shopify_id))
+    process()
+    with ctx.engine.begin() as conn:
+        customer_id = find_customer(conn, shop.id, str(shopify_id)).id
+        assert birthdays.set_birthday(conn, shop, customer_id, birthday)
+    return customer_id
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=6, tzinfo=timezone.utc)
+
+
+def grants(ctx):
+    with ctx.engine.connect() as conn:
+        return conn.execute(select(perk_grants.c.customer_id, perk_grants.c.reward_key, perk_grants.c.period)
+                            .order_by(perk_grants.c.id)).all()
+
+
+def birthday_emails(ctx):
+    with ctx.engine.connect() as conn:
+        return conn.execute(select(notifications).where(notifications.c.kind == "birthday")).all()
+
+
+def test_the_birthday_present_is_given_once_a_year_with_an_email(send, process, ctx, store_a):
+    """On the day: a grant for the year and a French birthday email; the job running again gives nothing;
+    the next year, again."""
+    lena = customer_with(send, process, ctx, store_a, 501, 200, date(1990, 5, 17))
+    assert give_birthday_perks(at("2026-05-16"), ctx) == 0
+    assert give_birthday_perks(at("2026-05-17"), ctx) == 1
+    assert give_birthday_perks(at("2026-05-17"), ctx) == 0
+    assert give_birthday_perks(at("2027-05-17"), ctx) == 1
+    assert grants(ctx) == [(lena, "anniversaire", "2026"), (lena, "anniversaire", "2027")]
+    first, _ = birthday_emails(ctx)
+    assert first.subject == "Joyeux anniversaire ! Une surprise de Maison A"
+    assert "Une surprise pour ton anniversaire (Dans ta boîte mail)" in first.body_text
+
+
+def test_no_present_before_the_perk_is_unlocked(send, process, ctx, store_a):
+    """100 lifetime points: the birthday perk (150) is not unlocked yet."""
+    customer_with(send, process, ctx, store_a, 502, 100, date(1990, 5, 17))
+    assert give_birthday_perks(at("2026-05-17"), ctx) == 0
+    assert grants(ctx) == [] and birthday_emails(ctx) == []
+
+
+def test_a_29_february_birthday_is_celebrated_on_28_february_in_other_years(send, process, ctx, store_a):
+    """2027 is not a leap year: 28 February; 2028 is: 29 February, and not the 28th."""
+    customer_with(send, process, ctx, store_a, 503, 300, date(2000, 2, 29))
+    assert give_birthday_perks(at("2027-02-28"), ctx) == 1
+    assert give_birthday_perks(at("2027-03-01"), ctx) == 0
+    assert give_birthday_perks(at("2028-02-28"), ctx) == 0
+    assert give_birthday_perks(at("2028-02-29"), ctx) == 1
+    assert [g.period for g in grants(ctx)] == ["2027", "2028"]
+
+
+def test_shops_without_a_birthday_perk_give_nothing(send, process, ctx, shop):
+    """The default programme has no birthday perk."""
+    customer_with(send, process, ctx, shop, 504, 500, date(1990, 5, 17))
+    assert give_birthday_perks(at("2026-05-17"), ctx) == 0
+
+
+def test_the_birthday_comes_from_the_customer_metafield(send, process, ctx, store_a):
+    """customers/update carrying `facts.birth_date` (Shopify's standard definition) records the birthday;
+    a later update without the metafield keeps it."""
+    metafield = {"namespace": "facts", "key": "birth_date", "value": "1988-11-03", "type": "date"}
+    send("customers/update", {**customer(505, "m@example.com"), "metafields": [metafield]})
+    send("customers/update", customer(505, "m@example.com"))
+    process()
+    with ctx.engine.connect() as conn:
+        assert find_customer(conn, store_a.id, "505").birthday == date(1988, 11, 3)
+
+
+def test_a_birthday_in_the_future_is_refused():
+    """The storefront form cannot set a date that has not happened."""
+    with pytest.raises(birthdays.InvalidBirthday):
+        birthdays.set_birthday(None, None, 1, date(2030, 1, 1), today=date(2026, 1, 1))
+
+
+@pytest.mark.parametrize("birthday, day, expected", [
+    (date(1990, 5, 17), date(2026, 5, 17), True),
+    (date(1990, 5, 17), date(2026, 5, 18), False),
+    (date(2000, 2, 29), date(2027, 2, 28), True),
+    (date(2000, 2, 29), date(2028, 2, 28), False),
+    (date(2000, 2, 29), date(2028, 2, 29), True),
+    (date(2001, 2, 28), date(2028, 2, 28), True),
+])
+def test_celebration_days(birthday, day, expected):
+    """The anniversary of the date; 29 February falls on 28 February outside leap years."""
+    assert birthdays.celebrates_on(birthday, day) is expected
