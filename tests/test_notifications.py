@@ -222,3 +222,35 @@ def test_programme_setting_emails_can_be_turned_off(ctx, shop):
     assert prog.emails is True and prog.with_changes(emails="false").emails is False
     with pytest.raises(ProgrammeError, match="shop_name"):
         prog.with_changes(shop_name="x" * 121)
+
+
+def test_a_voucher_becoming_usable_sends_its_code_and_terms(send, process, ctx, shop):
+    """Store B: converting 1000 points makes a 100 EUR code; the email gives the code, the amount, the
+    100 EUR minimum basket and the last day, once (a retried redemption sends nothing more)."""
+    from integrations.shopify.client import AdminClient
+    from integrations.shopify.emulator import Emulator
+    from jobs import vouchers as voucher_jobs
+    from tests.wsgi_adapter import wsgi_session
+
+    use(ctx, shop, "store-b")
+    emulator = Emulator()
+    emulator.add_shop(shop.domain, "shpat_store_a")
+    emulator.add_customer(shop.domain, 301, "vera@example.com")
+    session = wsgi_session(emulator.app)
+
+    def factory(ctx, shop, conn):
+        return AdminClient(shop.domain, "shpat_store_a", session=session,
+                           admin_url_template="http://shopify.test/{shop}", sleep=lambda s: None)
+    send("orders/paid", order(lines=((1200, 1),), email="vera@example.com", customer_id=301,
+                              processed_at=T0.isoformat()))
+    process()
+    redeemed_at = T0 + timedelta(days=20)
+    mature(ctx, redeemed_at)
+    for _ in range(2):
+        voucher = voucher_jobs.redeem(ctx, shop.domain, "vera@example.com", 1000, "req-1", now=redeemed_at,
+                                      client_factory=factory)
+    [email] = emails(ctx, kind="voucher_created")
+    assert email.subject == "Your €100.00 voucher" and email.to_address == "vera@example.com"
+    assert f"** {voucher.code} **" in email.body_text
+    assert "basket of €100.00 or more, until 20 April 2026 included" in email.body_text
+    assert "You converted 1,000 points" in email.body_text
