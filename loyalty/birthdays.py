@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from db.tables import customers, perk_grants, shops
 from loyalty import ledger
 from loyalty.notifications import enqueue
+from loyalty.perks import confirmed_lifetime
 from loyalty.shops import ShopRef, programme
 
 EARLIEST = date(1900, 1, 1)
@@ -41,8 +42,8 @@ def celebrates_on(birthday: date, day: date) -> bool:
 
 
 def give_birthday_perks(conn: Connection, today: date, now: datetime) -> int:
-    """Give each birthday perk to the customers celebrating `today` who have unlocked it (lifetime points at
-    least its threshold): a perk grant for the year (UNIQUE customer, perk, year: once a year however often
+    """Give each birthday perk to the customers celebrating `today` who have unlocked it (confirmed lifetime
+    points at least its threshold: pending points do not count): a perk grant for the year (UNIQUE customer, perk, year: once a year however often
     the job runs) and a birthday email. Returns how many presents were given."""
     given = 0
     for shop in conn.execute(select(shops.c.id, shops.c.settings_version).where(shops.c.uninstalled_at.is_(None))):
@@ -51,7 +52,7 @@ def give_birthday_perks(conn: Connection, today: date, now: datetime) -> int:
         if not perks:
             continue
         for customer_id, birthday in _celebrating(conn, shop.id, today):
-            lifetime = ledger.balance(conn, customer_id).lifetime
+            lifetime = confirmed_lifetime(ledger.balance(conn, customer_id))
             for perk in perks:
                 if lifetime < perk.points or not _grant(conn, shop.id, customer_id, perk.key, today.year, now):
                     continue

@@ -63,8 +63,8 @@ def standing(prog: Programme, balance: Balance) -> Standing:
 
 def refresh_perks(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, lifetime: int,
                   now: datetime) -> PerkChanges:
-    """Grant the status perks `lifetime` (confirmed_lifetime) reaches and revoke those it fell below;
-    returns what changed."""
+    """Grant the status perks `lifetime` (confirmed_lifetime) reaches and revoke those it fell below, and
+    record the email telling the customer about new ones (loyalty.notify); returns what changed."""
     changes = PerkChanges()
     held = {row.reward_key: row for row in conn.execute(select(perk_grants).where(
         perk_grants.c.customer_id == customer_id, perk_grants.c.period == ""))}
@@ -84,6 +84,10 @@ def refresh_perks(conn: Connection, shop: ShopRef, prog: Programme, customer_id:
             conn.execute(update(perk_grants).where(perk_grants.c.id == row.id).values(
                 revoked_at=now, tag_synced=row.tag is None))
             changes.revoked.append(perk)
+    if changes.granted:
+        from loyalty.notify import notify_perks_granted
+
+        notify_perks_granted(conn, shop, prog, customer_id, changes.granted, now)
     return changes
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from db.tables import notifications, perk_grants
 from jobs.daily import give_birthday_perks
+from jobs.scheduled import mature_points
 from loyalty import birthdays
 from loyalty.customers import find_customer
 from loyalty.programme import template
@@ -27,9 +28,10 @@ def store_a(ctx, shop):
 
 
 def customer_with(send, process, ctx, shop, shopify_id, points, birthday):
-    """A customer with `points` lifetime points and a birthday set by the storefront; returns their id."""
+    """A customer with `points` confirmed lifetime points and a birthday set by the storefront; returns their id."""
     send("orders/paid", order(lines=((points, 1),), email=f"c{shopify_id}@example.com", customer_id=shopify_id))
     process()
+    mature_points(datetime(2025, 6, 1, tzinfo=timezone.utc), ctx)
     with ctx.engine.begin() as conn:
         customer_id = find_customer(conn, shop.id, str(shopify_id)).id
         assert birthdays.set_birthday(conn, shop, customer_id, birthday)
@@ -66,8 +68,12 @@ def test_the_birthday_present_is_given_once_a_year_with_an_email(send, process, 
 
 
 def test_no_present_before_the_perk_is_unlocked(send, process, ctx, store_a):
-    """100 lifetime points: the birthday perk (150) is not unlocked yet."""
+    """100 confirmed lifetime points: the birthday perk (150) is not unlocked yet; 200 more points still
+    pending (inside the return window) do not count either."""
     customer_with(send, process, ctx, store_a, 502, 100, date(1990, 5, 17))
+    send("orders/paid", order(lines=((200, 1),), email="c502@example.com", customer_id=502,
+                              processed_at="2026-05-10T00:00:00+00:00"))
+    process()
     assert give_birthday_perks(at("2026-05-17"), ctx) == 0
     assert grants(ctx) == [] and birthday_emails(ctx) == []
 

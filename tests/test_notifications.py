@@ -78,17 +78,25 @@ def test_points_that_matured_long_ago_are_not_announced(send, process, ctx, shop
 
 
 def test_store_a_threshold_email_when_crossing_150_points(send, process, ctx, shop):
-    """Crossing 150 lifetime points unlocks two perks: one email names both and says how to enjoy each
-    ("Tu seras prévenu·e par mail. Nous te préciserons alors comment bénéficier de l'avantage.")."""
+    """Crossing 150 confirmed lifetime points unlocks two perks: one email names both and says how to enjoy
+    each ("Tu seras prévenu·e par mail. Nous te préciserons alors comment bénéficier de l'avantage.")."""
+    from loyalty import ledger, perks
+
     use(ctx, shop, "store-a")
-    send("orders/paid", order(lines=((150, 1),), email="claire@example.com", processed_at=T0.isoformat()))
+    send("orders/paid", order(lines=((100, 1),), email="claire@example.com", processed_at=T0.isoformat()))
+    send("orders/paid", order(lines=((50, 1),), email="claire@example.com", processed_at=T0.isoformat()))
     process()
     prog = template("store-a")
-    granted = [r for r in prog.perks if r.points <= 150]
-    with ctx.engine.begin() as conn:
-        claire = find_customer(conn, shop.id, "claire@example.com").id
-        notify.notify_perks_granted(conn, shop, prog, claire, granted, T0)
-        notify.notify_perks_granted(conn, shop, prog, claire, granted, T0)  # the same grants: no second email
+
+    def refresh(as_of):
+        with ctx.engine.begin() as conn:
+            claire = find_customer(conn, shop.id, "claire@example.com").id
+            lifetime = perks.confirmed_lifetime(ledger.balance(conn, claire))
+            return perks.refresh_perks(conn, shop, prog, claire, lifetime, as_of).granted
+    assert refresh(T0) == []  # pending points do not count yet
+    mature(ctx, T0 + timedelta(days=14))
+    assert [r.key for r in refresh(T0 + timedelta(days=14))] == ["anniversaire", "avant-premiere"]
+    assert refresh(T0 + timedelta(days=15)) == []
     [email] = emails(ctx, kind="threshold_reached")
     assert email.subject == "2 nouveaux avantages fidélité"
     assert "tu as atteint 150 points" in email.body_text
