@@ -105,6 +105,17 @@ def listing(conn: Connection, shop_id: int | None = None, status: str | None = N
             for r in rows]
 
 
+def emails_of(conn: Connection, customer_id: int) -> list[dict]:
+    """The customer's recorded emails, oldest first (for their data export): what, to where, when, status."""
+    from loyalty.views import iso
+
+    rows = conn.execute(select(notifications).where(notifications.c.customer_id == customer_id)
+                        .order_by(notifications.c.id)).all()
+    return [{"kind": r.kind, "to": r.to_address, "subject": r.subject, "status": r.status,
+             "reason": r.last_error if r.status == "skipped" else None,
+             "recorded_at": iso(r.created_at), "sent_at": iso(r.sent_at)} for r in rows]
+
+
 def find(conn: Connection, notification_id: int, shop_id: int | None = None):
     """One email with its bodies (within the shop when given), or None."""
     query = select(notifications).where(notifications.c.id == notification_id)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from db.tables import (customer_sync, customers, perk_grants, data_exports, ledger_entries, oauth_states, orders,
                        programme_settings, refunds, shops, vouchers, webhook_inbox)
 from loyalty.customers import normalise_email
+from loyalty.notifications import emails_of
 from loyalty.perks import grants_of
 from loyalty.views import customer_summary
 
@@ -36,11 +37,13 @@ def _matching_customers(conn: Connection, shop_id: int, shopify_id: int | None, 
 
 def export_customer_data(conn: Connection, shop, shopify_id: int | None, email: str | None,
                          data_request_id: int | None, now: datetime) -> dict:
-    """Store (once per data request) and return the customer's data: profile, balances, every entry."""
+    """Store (once per data request) and return the customer's data: profile, balances, every entry, perks,
+    the emails we recorded for them."""
     records = [{**customer_summary(conn, shop, row), "birthday": row.birthday.isoformat() if row.birthday else None,
                 "perks": [{"reward": g.reward_key, "period": g.period, "granted_at": g.granted_at.isoformat(),
                            "revoked_at": g.revoked_at.isoformat() if g.revoked_at else None}
-                          for g in grants_of(conn, row.id)]}
+                          for g in grants_of(conn, row.id)],
+                "accepts_loyalty_emails": row.accepts_loyalty_emails, "emails": emails_of(conn, row.id)}
                for row in _matching_customers(conn, shop.id, shopify_id, email)]
     body = {"shop": shop.domain, "data_request_id": data_request_id, "generated_at": now.isoformat(),
             "customer": {"shopify_customer_id": shopify_id, "email": email}, "records": records}

@@ -262,3 +262,27 @@ def test_a_voucher_becoming_usable_sends_its_code_and_terms(send, process, ctx, 
     assert f"** {voucher.code} **" in email.body_text
     assert "basket of €100.00 or more, until 20 April 2026 included" in email.body_text
     assert "You converted 1,000 points" in email.body_text
+
+
+def test_the_customers_data_export_lists_their_emails(send, process, ctx, shop):
+    """customers/data_request: the export names each email recorded for the customer and its status."""
+    import json
+
+    from db.tables import data_exports
+    from tests.samples import sample
+    from tests.test_privacy import personalise
+
+    send("orders/paid", order(lines=((120, 1),), email="john@example.com", customer_id=191167,
+                              processed_at=T0.isoformat()))
+    process()
+    mature(ctx, T0 + timedelta(days=14))
+    body = personalise(sample("webhook_customers_data_request_docs_sample.json"), shop.domain, 191167,
+                       "john@example.com")
+    send("customers/data_request", body)
+    process()
+    with ctx.engine.connect() as conn:
+        export = json.loads(conn.execute(select(data_exports.c.body)).scalar_one())
+    [record] = export["records"]
+    assert record["accepts_loyalty_emails"] is True
+    assert [(e["kind"], e["to"], e["status"]) for e in record["emails"]] == [
+        ("points_available", "john@example.com", "pending")]
