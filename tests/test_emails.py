@@ -87,3 +87,15 @@ def test_numbers_money_and_dates_follow_the_language():
     assert format_money(Decimal("1234.5"), "EUR", "en") == "€1,234.50"
     assert format_money(Decimal("7"), "SEK", "en") == "7.00 SEK"
     assert format_day(date(2026, 3, 1), "fr") == "1er mars 2026" and format_day(date(2026, 3, 1), "en") == "1 March 2026"
+
+
+def test_a_gift_card_email_gives_its_code_without_basket_rules():
+    """A 300-point gift card (store A): the code, the amount, where to enter it; no end date, minimum basket
+    or one-order rule (those are a discount code's terms)."""
+    email = render("voucher_created", "fr", {
+        **COMMON, "kind": "gift_card", "code": "LOY-GIFT1", "points": 300, "amount": Decimal("10"),
+        "title": "10 € en carte cadeau", "minimum_subtotal": None, "ends_on": date(2027, 3, 1)})
+    assert email.subject == "Ta carte cadeau de 10,00\u00a0€"
+    assert "Tu as échangé 300 points contre une carte cadeau de 10,00\u00a0€" in email.text
+    assert "** LOY-GIFT1 **" in email.text and "champ carte cadeau" in email.text
+    assert "code promo" not in email.text and "jusqu'au" not in email.text and "une seule commande" not in email.text
