@@ -232,23 +232,13 @@ def test_programme_setting_emails_can_be_turned_off(ctx, shop):
         prog.with_changes(shop_name="x" * 121)
 
 
-def test_a_voucher_becoming_usable_sends_its_code_and_terms(send, process, ctx, shop):
+def test_a_voucher_becoming_usable_sends_its_code_and_terms(send, process, ctx, shop, emulator, factory):
     """Store B: converting 1000 points makes a 100 EUR code; the email gives the code, the amount, the
     100 EUR minimum basket and the last day, once (a retried redemption sends nothing more)."""
-    from integrations.shopify.client import AdminClient
-    from integrations.shopify.emulator import Emulator
     from jobs import vouchers as voucher_jobs
-    from tests.wsgi_adapter import wsgi_session
 
     use(ctx, shop, "store-b")
-    emulator = Emulator()
-    emulator.add_shop(shop.domain, "shpat_store_a")
     emulator.add_customer(shop.domain, 301, "vera@example.com")
-    session = wsgi_session(emulator.app)
-
-    def factory(ctx, shop, conn):
-        return AdminClient(shop.domain, "shpat_store_a", session=session,
-                           admin_url_template="http://shopify.test/{shop}", sleep=lambda s: None)
     send("orders/paid", order(lines=((1200, 1),), email="vera@example.com", customer_id=301,
                               processed_at=T0.isoformat()))
     process()
