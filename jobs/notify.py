@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, or_, select, update
 
-from db.tables import notifications as nt, shops
+from db.tables import customers, notifications as nt, shops
 from integrations.mail import PermanentFailure, build_message, transport_for
 from runtime.context import Context, get_context
 
@@ -55,8 +55,10 @@ def claim(ctx: Context, owner: str, now: datetime, size: int = BATCH) -> list:
             return []
         # `free` again in the UPDATE: a row another worker claimed meanwhile is not taken twice
         conn.execute(update(nt).where(nt.c.id.in_(ids), free).values(lease_owner=owner, lease_until=now + LEASE))
-        return conn.execute(select(nt, shops.c.domain).join(shops, shops.c.id == nt.c.shop_id)
-                            .where(nt.c.lease_owner == owner, nt.c.status == "pending").order_by(nt.c.id)).all()
+        return conn.execute(
+            select(nt, shops.c.domain, shops.c.uninstalled_at, customers.c.accepts_loyalty_emails)
+            .join(shops, shops.c.id == nt.c.shop_id).join(customers, customers.c.id == nt.c.customer_id)
+            .where(nt.c.lease_owner == owner, nt.c.status == "pending").order_by(nt.c.id)).all()
 
 
 def _send_batch(ctx: Context, rows: list, owner: str, transport, now) -> int | None:
@@ -65,6 +67,10 @@ def _send_batch(ctx: Context, rows: list, owner: str, transport, now) -> int | N
     try:
         with transport:
             for row in rows:
+                reason = _no_longer_wanted(row)
+                if reason:
+                    _finish(ctx, row, owner, status="skipped", last_error=reason)
+                    continue
                 try:
                     message = build_message(row, ctx.config.smtp_from)
                     if transport.name == "capture":
@@ -87,14 +93,28 @@ def _send_batch(ctx: Context, rows: list, owner: str, transport, now) -> int | N
     return sent
 
 
+def _no_longer_wanted(row) -> str | None:
+    """Why an email recorded earlier must not go out now: the shop left, or the customer opted out since."""
+    if row.uninstalled_at is not None:
+        return "the shop uninstalled the app"
+    if not row.accepts_loyalty_emails:
+        return "the customer opted out of loyalty emails"
+    return None
+
+
 def _mark_sent(ctx: Context, row, owner: str, transport: str, now) -> int:
-    with ctx.engine.begin() as conn:
-        done = conn.execute(update(nt).where(nt.c.id == row.id, nt.c.lease_owner == owner, nt.c.status == "pending")
-                            .values(status="sent", sent_at=now or _now(), transport=transport,
-                                    attempts=nt.c.attempts + 1, lease_owner=None, lease_until=None)).rowcount
+    done = _finish(ctx, row, owner, status="sent", sent_at=now or _now(), transport=transport,
+                   attempts=row.attempts + 1)
     if not done:
         log.error("email %s was sent but its lease had passed to another worker", row.id)
     return done
+
+
+def _finish(ctx: Context, row, owner: str, **values) -> int:
+    """Update the row while this worker still holds it; returns 1, or 0 when the lease was lost."""
+    with ctx.engine.begin() as conn:
+        return conn.execute(update(nt).where(nt.c.id == row.id, nt.c.lease_owner == owner, nt.c.status == "pending")
+                            .values(lease_owner=None, lease_until=None, **values)).rowcount
 
 
 def _failed(ctx: Context, row, owner: str, reason: str, now, permanent: bool) -> None:
@@ -102,11 +122,8 @@ def _failed(ctx: Context, row, owner: str, reason: str, now, permanent: bool) ->
     now = now or _now()
     attempts = row.attempts + 1
     give_up = permanent or attempts >= MAX_ATTEMPTS
-    with ctx.engine.begin() as conn:
-        conn.execute(update(nt).where(nt.c.id == row.id, nt.c.lease_owner == owner, nt.c.status == "pending").values(
-            attempts=attempts, last_error=reason[:2000], lease_owner=None, lease_until=None,
-            status="failed" if give_up else "pending",
-            next_attempt_at=now + timedelta(minutes=2 ** (attempts - 1))))
+    _finish(ctx, row, owner, attempts=attempts, last_error=reason[:2000], status="failed" if give_up else "pending",
+            next_attempt_at=now + timedelta(minutes=2 ** (attempts - 1)))
 
 
 def retry(ctx: Context, notification_id: int | None = None, now=None) -> int:

@@ -162,3 +162,17 @@ def test_the_demo_mailbox_page_exists_only_in_demo_mode_without_smtp(ctx, shop):
     assert one.status_code == 200 and "Comment en bénéficier" in one.get_data(as_text=True)
     assert create_app(with_smtp(demo, "smtp://mail.example:587")).test_client().get("/dev/mail").status_code == 404
     assert create_app(ctx).test_client().get("/dev/mail").status_code == 404
+
+
+def test_an_email_is_not_sent_to_a_customer_who_opted_out_since(ctx, shop, mail_server):
+    """Recorded while the customer accepted emails, then they opted out: the sender skips it, with why."""
+    from loyalty.customers import find_customer
+    from loyalty.notifications import set_accepts_emails
+
+    record(ctx, shop, 2)
+    with ctx.engine.begin() as conn:
+        set_accepts_emails(conn, shop.id, find_customer(conn, shop.id, "c1@example.com").id, False)
+    assert sender.send_notifications(with_smtp(ctx, mail_server.url), now=T0) == 1
+    assert [m["To"] for m in mail_server.received] == ["c0@example.com"]
+    assert [(r.status, r.last_error) for r in rows(ctx)] == [
+        ("sent", None), ("skipped", "the customer opted out of loyalty emails")]
