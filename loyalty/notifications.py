@@ -26,21 +26,23 @@ from loyalty.programme import Programme
 def enqueue(conn: Connection, *, shop_id: int, prog: Programme, customer_id: int, kind: str, key: str,
             facts: dict, now: datetime) -> str | None:
     """Record one email (rendered now) unless its key is already there; returns its status (`pending` or
-    `skipped`), or None when the customer does not exist (redacted) or the email was already recorded."""
-    customer = conn.execute(select(customers.c.email, customers.c.accepts_loyalty_emails).where(
-        customers.c.id == customer_id, customers.c.shop_id == shop_id)).first()
-    shop = conn.execute(select(shops.c.domain, shops.c.uninstalled_at).where(shops.c.id == shop_id)).first()
-    if customer is None or shop is None:
+    `skipped`), or None when the customer does not exist (redacted) or the email was already recorded.
+    `facts` may carry the shop's `currency` when the caller knows it (else it is looked up)."""
+    customer = conn.execute(
+        select(customers.c.email, customers.c.accepts_loyalty_emails, shops.c.domain, shops.c.uninstalled_at)
+        .join(shops, shops.c.id == customers.c.shop_id)
+        .where(customers.c.id == customer_id, customers.c.shop_id == shop_id)).first()
+    if customer is None:
         return None
-    reason = skip_reason(prog, customer, shop)
+    reason = skip_reason(prog, customer, customer)
     values = dict(shop_id=shop_id, customer_id=customer_id, kind=kind, dedup_key=f"{shop_id}:{key}",
                   language=prog.language, next_attempt_at=now, created_at=now)
     if reason:
         values.update(status="skipped", last_error=reason, to_address=customer.email)
     else:
         email = render(kind, prog.language, {
-            "shop_name": shop_name(prog, shop.domain), "to_address": customer.email,
-            "currency": shop_currency(conn, shop_id), **facts})
+            "shop_name": shop_name(prog, customer.domain), "to_address": customer.email,
+            **facts, "currency": facts.get("currency") or shop_currency(conn, shop_id)})
         values.update(status="pending", to_address=customer.email, subject=email.subject, body_text=email.text,
                       body_html=email.html)
     inserted = conn.execute(_insert_once(conn).values(**values).on_conflict_do_nothing(

@@ -18,10 +18,12 @@ EXPIRY_NOTICE_DAYS = (30, 7)
 """Customers are told this many days before their points expire (store B: a month, then a week)."""
 
 
-def points_available(conn, shop_id: int, customer_id: int, matured: list, now: datetime) -> str | None:
+def points_available(conn, shop_id: int, customer_id: int, matured: list, now: datetime,
+                     prog: Programme | None = None, currency: str | None = None) -> str | None:
     """Orders' points just became available (`matured`: rows with shopify_order_id, name, pending): one
-    email with the new balance and what it can buy now."""
-    prog = _current_programme(conn, shop_id)
+    email with the new balance and what it can buy now. `prog` and `currency`: the shop's, if known (a
+    maturity run looks them up once per shop)."""
+    prog = prog or current_programme(conn, shop_id)
     available = ledger.balance(conn, customer_id).available
     first = min(matured, key=lambda row: row.shopify_order_id)
     return enqueue(conn, shop_id=shop_id, prog=prog, customer_id=customer_id, kind="points_available",
@@ -30,7 +32,7 @@ def points_available(conn, shop_id: int, customer_id: int, matured: list, now: d
                        "orders": [row.name or str(row.shopify_order_id) for row in matured],
                        "available": available,
                        "redeemable": [_reward(r) for r in prog.redeemable if r.points <= available],
-                       "conversion": _conversion(prog, available)})
+                       "conversion": _conversion(prog, available), "currency": currency})
 
 
 def notify_perks_granted(conn, shop, prog: Programme, customer_id: int, granted, now: datetime) -> str | None:
@@ -50,7 +52,7 @@ def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:
     voucher = conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).first()
     if voucher is None or voucher.customer_id is None:
         return None
-    prog = _current_programme(conn, voucher.shop_id)
+    prog = current_programme(conn, voucher.shop_id)
     reward = prog.reward(voucher.reward_key) if voucher.reward_key else None
     ends_at = voucher.ends_at
     return enqueue(conn, shop_id=voucher.shop_id, prog=prog, customer_id=voucher.customer_id,
@@ -88,7 +90,8 @@ def points_expiring(conn, as_of: datetime, now: datetime) -> int:
     return count
 
 
-def _current_programme(conn, shop_id: int) -> Programme:
+def current_programme(conn, shop_id: int) -> Programme:
+    """The programme the shop runs now."""
     version = conn.execute(select(shops.c.settings_version).where(shops.c.id == shop_id)).scalar_one()
     return programme(conn, shop_id, version)
 

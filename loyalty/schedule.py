@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from db.tables import ledger_entries as le, orders, shops
-from loyalty import ledger, notify, points
+from loyalty import ledger, notifications, notify, points
 from loyalty.programme import Programme
 from loyalty.shops import programme
 
@@ -46,8 +46,10 @@ def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000) 
         )
         if row.customer_id is not None and _aware(row.pending_until) >= now - NOTIFY_MATURED_WITHIN:
             fresh[(row.shop_id, row.customer_id)].append(row)
+    shops_of_run = {shop_id: (notify.current_programme(conn, shop_id), notifications.shop_currency(conn, shop_id))
+                    for shop_id, _ in fresh}
     for (shop_id, customer_id), matured in fresh.items():
-        notify.points_available(conn, shop_id, customer_id, matured, now)
+        notify.points_available(conn, shop_id, customer_id, matured, now, *shops_of_run[shop_id])
     return len(rows)
 
 
