@@ -9,6 +9,7 @@ BENCHMARKS = {
     "ingest": "bench.ingest",              # signed webhooks through gunicorn vs a bare endpoint; p99
     "pipeline": "bench.pipeline",          # recorded webhook -> ledger with rq workers; webhook-to-points p99
     "shopify": "bench.shopify_budget",     # 10,000 metafield syncs against the emulator's leaky bucket
+    "notifications": "bench.notifications",  # maturing with customer emails; sending (capture, SMTP)
     # "import": "bench.history_import",    # history import: added by the import work, same interface
 }
 """Name -> module. Run order is this order; `--only` picks some."""

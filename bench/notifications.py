@@ -1,4 +1,5 @@
-"""`python -m bench.notifications`: what customer emails cost, written to bench/notifications.md.
+"""`python -m bench --only notifications`: what customer emails cost (in one process, not through the
+production set-up: the work is a scheduled job's, not a request's).
 
 - maturing: orders made available per second, each telling its customer (an outbox row rendered in the
   maturity transaction), against the same run with the programme's emails off (a `skipped` row only) and
@@ -11,7 +12,6 @@ SQLite (default) or DATABASE_URL; N with BENCH_EMAILS (default 2000).
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import tempfile
 import time
@@ -78,10 +78,11 @@ def _send(ctx) -> float:
     return N / (time.perf_counter() - started)
 
 
-def main() -> None:
-    """Run the measurements and write bench/notifications.md."""
+def run(options) -> list:
+    """The four figures (bench/__main__.py prints them and appends them to bench/results.md)."""
     from sqlalchemy import update
 
+    from bench.report import Figure
     from db.tables import notifications
     from tests.mail_server import MailServer
 
@@ -102,24 +103,12 @@ def main() -> None:
             server.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    backend = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
-    lines = [
-        "# Notification figures", "",
-        f"`python -m bench.notifications`, {datetime.now(timezone.utc):%Y-%m-%d}, {os.cpu_count()} cores "
-        f"{platform.machine()}, {backend}, {N} customers, one process.", "",
-        "Each email is marked sent in its own commit right after the server accepts it (the duplicate window",
-        "stays one email wide), so sending is bounded by fsync'd commits on SQLite.", "",
-        "| measure | figure |", "|---|---|",
-        f"| orders matured per second, each with its email rendered and recorded | {matured:,.0f} |",
-        f"| the same with the programme's emails off (a skipped row each) | {matured_quiet:,.0f} |",
-        f"| the same for points that matured weeks ago (no email considered) | {matured_bare:,.0f} |",
-        f"| emails sent per second, captured to var/mail/ | {captured:,.0f} |",
-        f"| emails sent per second over SMTP to a local server | {over_smtp:,.0f} |", "",
+    per_email = "each email marked sent in its own commit (a crash repeats at most one)"
+    return [
+        Figure("orders matured/s, each with its email rendered and recorded", f"{matured:,.0f}",
+               note=f"{N} customers, one process"),
+        Figure("orders matured/s, programme emails off (a skipped row each)", f"{matured_quiet:,.0f}"),
+        Figure("orders matured/s, no email considered (matured weeks ago)", f"{matured_bare:,.0f}"),
+        Figure("emails sent/s, captured to var/mail/", f"{captured:,.0f}", note=per_email),
+        Figure("emails sent/s over SMTP to a local aiosmtpd", f"{over_smtp:,.0f}", note="one connection per 10"),
     ]
-    out = Path(__file__).with_name("notifications.md")
-    out.write_text("\n".join(lines))
-    print("\n".join(lines))
-
-
-if __name__ == "__main__":
-    main()

@@ -80,16 +80,16 @@ def order_holding(conn: Connection, order_id: int) -> OrderHolding:
     )
 
 
+_BALANCE = select(
+    func.coalesce(func.sum(le.c.available), 0),
+    func.coalesce(func.sum(le.c.pending), 0),
+    func.coalesce(func.sum(case((le.c.kind.in_(NOT_LIFETIME), 0), else_=le.c.pending + le.c.available)), 0),
+).where(le.c.customer_id == bindparam("customer_id"))
+
+
 def balance(conn: Connection, customer_id: int) -> Balance:
     """The customer's available, pending and lifetime points, summed from the ledger."""
-    lifetime_part = case((le.c.kind.in_(NOT_LIFETIME), 0), else_=le.c.pending + le.c.available)
-    row = conn.execute(
-        select(
-            func.coalesce(func.sum(le.c.available), 0),
-            func.coalesce(func.sum(le.c.pending), 0),
-            func.coalesce(func.sum(lifetime_part), 0),
-        ).where(le.c.customer_id == customer_id)
-    ).one()
+    row = conn.execute(_BALANCE, {"customer_id": customer_id}).one()
     return Balance(available=int(row[0]), pending=int(row[1]), lifetime=int(row[2]))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, notifications, orders, shops
@@ -28,10 +28,7 @@ def enqueue(conn: Connection, *, shop_id: int, prog: Programme, customer_id: int
     """Record one email (rendered now) unless its key is already there; returns its status (`pending` or
     `skipped`), or None when the customer does not exist (redacted) or the email was already recorded.
     `facts` may carry the shop's `currency` when the caller knows it (else it is looked up)."""
-    customer = conn.execute(
-        select(customers.c.email, customers.c.accepts_loyalty_emails, shops.c.domain, shops.c.uninstalled_at)
-        .join(shops, shops.c.id == customers.c.shop_id)
-        .where(customers.c.id == customer_id, customers.c.shop_id == shop_id)).first()
+    customer = conn.execute(_RECIPIENT, {"customer_id": customer_id, "shop_id": shop_id}).first()
     if customer is None:
         return None
     reason = skip_reason(prog, customer, customer)
@@ -45,8 +42,7 @@ def enqueue(conn: Connection, *, shop_id: int, prog: Programme, customer_id: int
             **facts, "currency": facts.get("currency") or shop_currency(conn, shop_id)})
         values.update(status="pending", to_address=customer.email, subject=email.subject, body_text=email.text,
                       body_html=email.html)
-    inserted = conn.execute(_insert_once(conn).values(**values).on_conflict_do_nothing(
-        index_elements=[notifications.c.dedup_key]).returning(notifications.c.id)).first()
+    inserted = conn.execute(_insert_once(conn), values).first()
     return values["status"] if inserted is not None else None
 
 
@@ -126,9 +122,21 @@ def find(conn: Connection, notification_id: int, shop_id: int | None = None):
     return conn.execute(query).first()
 
 
+# Statements built once (building them costs more than running them on SQLite: an email per matured order).
+_RECIPIENT = (select(customers.c.email, customers.c.accepts_loyalty_emails, shops.c.domain, shops.c.uninstalled_at)
+              .join(shops, shops.c.id == customers.c.shop_id)
+              .where(customers.c.id == bindparam("customer_id"), customers.c.shop_id == bindparam("shop_id")))
+_INSERTS: dict = {}
+
+
 def _insert_once(conn: Connection):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(notifications)
+    """INSERT ... ON CONFLICT (dedup_key) DO NOTHING RETURNING id, for the connection's dialect."""
+    name = conn.dialect.name
+    if name not in _INSERTS:
+        if name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        _INSERTS[name] = insert(notifications).on_conflict_do_nothing(
+            index_elements=[notifications.c.dedup_key]).returning(notifications.c.id)
+    return _INSERTS[name]

@@ -47,7 +47,7 @@ def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000) 
         if row.customer_id is not None and _aware(row.pending_until) >= now - NOTIFY_MATURED_WITHIN:
             fresh[(row.shop_id, row.customer_id)].append(row)
     shops_of_run = {shop_id: (notify.current_programme(conn, shop_id), notifications.shop_currency(conn, shop_id))
-                    for shop_id, _ in fresh}
+                    for shop_id in {shop_id for shop_id, _ in fresh}}
     for (shop_id, customer_id), matured in fresh.items():
         notify.points_available(conn, shop_id, customer_id, matured, now, *shops_of_run[shop_id])
     return len(rows)
