@@ -123,9 +123,8 @@ def birthdays() -> None:
 @click.argument("customer")
 @click.argument("birthday", type=click.DateTime(formats=["%Y-%m-%d"]))
 def set_(shop: str, customer: str, birthday: datetime) -> None:
-    """Record CUSTOMER's BIRTHDAY (YYYY-MM-DD)."""
-    from loyalty.birthdays import InvalidBirthday, set_birthday
-    from loyalty.customers import find_customer
+    """Record CUSTOMER's BIRTHDAY (YYYY-MM-DD; the day and month are kept, once)."""
+    from loyalty.customers import BirthdayRefused, find_customer, set_birthday
 
     with context().engine.begin() as conn:
         ref = shop_or_fail(conn, shop)
@@ -133,10 +132,10 @@ def set_(shop: str, customer: str, birthday: datetime) -> None:
         if row is None:
             raise click.ClickException(f"no customer {customer} in {shop}")
         try:
-            set_birthday(conn, ref, row.id, birthday.date())
-        except InvalidBirthday as exc:
+            set_birthday(conn, ref.id, row.id, birthday.date())
+        except BirthdayRefused as exc:
             raise click.ClickException(str(exc)) from None
-    click.echo(f"{customer}: birthday {birthday.date().isoformat()}")
+    click.echo(f"{customer}: birthday {birthday:%d %B}")
 
 
 @birthdays.command("give")

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from db.engine import reading
 from db.tables import orders
 from loyalty import customers, orders as order_service
-from loyalty import birthdays, notifications, privacy
+from loyalty import notifications, privacy
 from loyalty.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
                               RedactCustomer, RedactShop, UninstallShop)
 from loyalty.shops import ShopRef, UnknownShop, get_shop, programme
@@ -75,9 +75,9 @@ def handle(conn: Connection, shop: ShopRef, cmd, now) -> None:
         customer_id = customers.resolve_customer(conn, shop.id, cmd.customer_id, cmd.email, now)
         if cmd.birthday is not None:
             try:
-                birthdays.set_birthday(conn, shop, customer_id, cmd.birthday, now.date())
-            except birthdays.InvalidBirthday:
-                log.info("customer %s of %s: ignored birthday %s", cmd.customer_id, shop.domain, cmd.birthday)
+                customers.set_birthday(conn, shop.id, customer_id, cmd.birthday)
+            except customers.BirthdayRefused:
+                pass  # recorded once (usually this very date, sent again with every customer update)
         if cmd.accepts_loyalty_emails is not None:
             notifications.set_accepts_emails(conn, shop.id, customer_id, cmd.accepts_loyalty_emails)
     else:

@@ -1,37 +1,19 @@
-"""Birthdays: the date a customer gives (a customer metafield, or the storefront form) and the birthday
-present given once a year, by a daily job, to customers who have unlocked a `birthday` perk."""
+"""The birthday present, given once a year by a daily job to customers who have unlocked a `birthday` perk
+and whose birthday it is (recorded by loyalty.customers.set_birthday from the storefront form or the
+customer metafield)."""
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
-from sqlalchemy import extract, or_, select, update
+from sqlalchemy import extract, or_, select
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, perk_grants, shops
 from loyalty import ledger
 from loyalty.notifications import enqueue
 from loyalty.perks import confirmed_lifetime
-from loyalty.shops import ShopRef, programme
-
-EARLIEST = date(1900, 1, 1)
-
-
-class InvalidBirthday(ValueError):
-    """The date cannot be a birthday (in the future, or before 1900)."""
-
-
-def set_birthday(conn: Connection, shop: ShopRef, customer_id: int, birthday: date | None,
-                 today: date | None = None) -> bool:
-    """Record (or clear, with None) the customer's birthday; True when the customer exists in the shop.
-    Called by the storefront form and by customers/update webhooks carrying the birthday metafield.
-    InvalidBirthday for a date in the future (after `today`, default the UTC date) or before 1900."""
-    today = today or datetime.now(timezone.utc).date()
-    if birthday is not None and not EARLIEST <= birthday <= today:
-        raise InvalidBirthday(f"{birthday.isoformat()} is not a birthday (between {EARLIEST} and today)")
-    return bool(conn.execute(update(customers).where(customers.c.id == customer_id, customers.c.shop_id == shop.id)
-                             .values(birthday=birthday)).rowcount)
-
+from loyalty.shops import programme
 
 def celebrates_on(birthday: date, day: date) -> bool:
     """True when `day` is the birthday's anniversary; 29 February is celebrated on 28 February in other years."""

@@ -12,7 +12,7 @@ from db.tables import notifications, perk_grants
 from jobs.daily import give_birthday_perks
 from jobs.scheduled import mature_points
 from loyalty import birthdays
-from loyalty.customers import find_customer
+from loyalty.customers import find_customer, set_birthday
 from loyalty.programme import template
 from loyalty.shops import save_programme
 from tests.factories import customer, order
@@ -34,7 +34,7 @@ def customer_with(send, process, ctx, shop, shopify_id, points, birthday):
     mature_points(datetime(2025, 6, 1, tzinfo=timezone.utc), ctx)
     with ctx.engine.begin() as conn:
         customer_id = find_customer(conn, shop.id, str(shopify_id)).id
-        assert birthdays.set_birthday(conn, shop, customer_id, birthday)
+        set_birthday(conn, shop.id, customer_id, birthday)
     return customer_id
 
 
@@ -95,20 +95,21 @@ def test_shops_without_a_birthday_perk_give_nothing(send, process, ctx, shop):
 
 
 def test_the_birthday_comes_from_the_customer_metafield(send, process, ctx, store_a):
-    """customers/update carrying `facts.birth_date` (Shopify's standard definition) records the birthday;
-    a later update without the metafield keeps it."""
+    """customers/update carrying `facts.birth_date` (Shopify's standard definition) records the birthday
+    (day and month); a later update without it, or with another date, changes nothing (recorded once, so
+    the present cannot be collected twice); the present comes on that day."""
     metafield = {"namespace": "facts", "key": "birth_date", "value": "1988-11-03", "type": "date"}
     send("customers/update", {**customer(505, "m@example.com"), "metafields": [metafield]})
     send("customers/update", customer(505, "m@example.com"))
+    send("customers/update", {**customer(505, "m@example.com"), "metafields": [{**metafield, "value": "1988-12-01"}]})
+    send("orders/paid", order(lines=((150, 1),), email="m@example.com", customer_id=505))
     process()
+    mature_points(datetime(2025, 6, 1, tzinfo=timezone.utc), ctx)
     with ctx.engine.connect() as conn:
-        assert find_customer(conn, store_a.id, "505").birthday == date(1988, 11, 3)
-
-
-def test_a_birthday_in_the_future_is_refused():
-    """The storefront form cannot set a date that has not happened."""
-    with pytest.raises(birthdays.InvalidBirthday):
-        birthdays.set_birthday(None, None, 1, date(2030, 1, 1), today=date(2026, 1, 1))
+        stored = find_customer(conn, store_a.id, "505").birthday
+    assert (stored.month, stored.day) == (11, 3)
+    assert give_birthday_perks(at("2026-12-01"), ctx) == 0
+    assert give_birthday_perks(at("2026-11-03"), ctx) == 1
 
 
 @pytest.mark.parametrize("birthday, day, expected", [
