@@ -38,6 +38,9 @@ class Config:
     api_version: str = API_VERSION
     webhook_max_bytes: int = 1024 * 1024
     db_timeout_seconds: float = 0.8
+    """Web requests: a locked or dead database answers 503 well inside Shopify's 5 s."""
+    worker_db_timeout_seconds: float = 30.0
+    """Workers, scheduler and CLI: wait this long for SQLite's write lock (a batch may hold it) before failing."""
     redis_timeout_seconds: float = 0.3
     batch_size: int = 500
     inbox_retention_days: int = 30
@@ -81,6 +84,7 @@ def load_config(env_file: bool = True) -> Config:
         admin_url_template=os.environ.get("SHOPIFY_ADMIN_URL", "https://{shop}"),
         batch_size=int(os.environ.get("LOYALTY_BATCH_SIZE", "500")),
         db_timeout_seconds=float(os.environ.get("LOYALTY_DB_TIMEOUT", "0.8")),
+        worker_db_timeout_seconds=float(os.environ.get("LOYALTY_WORKER_DB_TIMEOUT", "30")),
         redis_timeout_seconds=float(os.environ.get("LOYALTY_REDIS_TIMEOUT", "0.3")),
         inbox_retention_days=int(os.environ.get("LOYALTY_INBOX_RETENTION_DAYS", "30")),
         smtp_url=os.environ.get("SMTP_URL") or None,

@@ -36,13 +36,15 @@ def make_redis(url: str, timeout: float) -> Redis:
                           retry=Retry(NoBackoff(), 0), health_check_interval=0)
 
 
-def build_context(config: Config) -> Context:
-    """Connect to the configured database and Redis (lazily: nothing is opened until used)."""
-    return Context(config=config, engine=make_engine(config.database_url, config.db_timeout_seconds),
+def build_context(config: Config, role: str = "web") -> Context:
+    """Connect to the configured database and Redis (lazily: nothing is opened until used). `web` fails
+    fast on a locked database (503, Shopify retries); `worker` (jobs, scheduler, CLI) waits for the lock."""
+    timeout = config.db_timeout_seconds if role == "web" else config.worker_db_timeout_seconds
+    return Context(config=config, engine=make_engine(config.database_url, timeout),
                    redis=make_redis(config.effective_redis_url, config.redis_timeout_seconds))
 
 
-@lru_cache(maxsize=1)
-def get_context() -> Context:
-    """The process-wide context, from the environment."""
-    return build_context(load_config())
+@lru_cache(maxsize=2)
+def get_context(role: str = "worker") -> Context:
+    """The process-wide context, from the environment: `worker` for jobs and the CLI, `web` for the app."""
+    return build_context(load_config(), role)

@@ -13,7 +13,7 @@ from runtime.context import Context, get_context
 
 def create_app(context: Context | None = None, *, check_migrations: bool = True) -> Flask:
     """Build the web app; refuses to start on a database that is not migrated."""
-    ctx = context or get_context()
+    ctx = context or get_context("web")
     if not ctx.config.api_secrets:
         raise RuntimeError("SHOPIFY_API_SECRET is not set: webhooks cannot be verified")
     if check_migrations:

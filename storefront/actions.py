@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy.exc import OperationalError
+
 from integrations.shopify.errors import ShopifyError
 from jobs import vouchers as voucher_jobs
 from jobs.handlers import ShopGone
@@ -52,7 +54,7 @@ def redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, now: datet
         return Outcome(error="error.not_enough" if exc.reason == "not_enough_points" else str(exc))
     except ValueError:  # points that are not a number
         return Outcome(error="error.points")
-    except (ShopifyError, ShopGone, OSError) as exc:
+    except (ShopifyError, ShopGone, OSError, OperationalError) as exc:  # Shopify slow, or the database busy
         # The points are reserved under this token; submitting it again finishes the same voucher.
         log.warning("storefront redeem for %s waits on Shopify: %s", shop.domain, exc)
         return Outcome(error="creating", retry={k: form.get(k) for k in ("token", "reward", "points")})

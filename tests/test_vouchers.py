@@ -164,6 +164,9 @@ def test_a_burst_of_redemptions_never_fails_on_throttling(ctx, shop, send, proce
     """40 redemptions from 4 workers against a small bucket (100 points, restoring 100/s; each code costs
     10): none fails, and the shared budget keeps the shop's bucket busy (most of the restore rate used)."""
     from integrations.shopify.throttle import RedisThrottle
+    from runtime.context import build_context
+
+    workers_ctx = build_context(ctx.config, role="worker")  # workers wait for SQLite's lock, as in production
 
     em = Emulator(maximum_available=100, restore_rate=100)
     em.add_shop(shop.domain, "shpat_store_a")
@@ -183,7 +186,7 @@ def test_a_burst_of_redemptions_never_fails_on_throttling(ctx, shop, send, proce
     def worker(indexes):
         for i in indexes:
             try:
-                voucher = voucher_jobs.redeem(ctx, shop.domain, f"b{i}@example.com", 100, f"burst-{i}",
+                voucher = voucher_jobs.redeem(workers_ctx, shop.domain, f"b{i}@example.com", 100, f"burst-{i}",
                                               now=NOW, client_factory=factory)
                 assert voucher.status == "active"
             except Exception as exc:  # noqa: BLE001 - collected and reported
@@ -195,3 +198,4 @@ def test_a_burst_of_redemptions_never_fails_on_throttling(ctx, shop, send, proce
     assert len(em.discount_codes(shop.domain)) == 40
     stats = em.stats(shop.domain)
     assert stats["utilisation"] >= 0.5, stats
+    workers_ctx.engine.dispose()
