@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from db.tables import oauth_states
 from integrations.shopify import oauth
 from integrations.shopify.session_token import InvalidSessionToken, verify_session_token
+from jobs.history import queue_history_import
 from loyalty.shops import valid_shop_domain
 from loyalty.tokens import install_by_token_exchange, install_with_grant
 
@@ -91,6 +92,7 @@ def callback():
         return _refuse(502, "Shopify refused the authorization code: install again")
     install_with_grant(ctx, shop, grant, now=now)
     log.info("installed %s (scopes %s)", shop, grant.scope)
+    queue_history_import(ctx, shop)
     return redirect(f"https://{shop}/admin/apps/{ctx.config.api_key}")
 
 
@@ -112,6 +114,7 @@ def session():
     try:
         if install_by_token_exchange(ctx, verified.shop, token, now=_now()):
             log.info("token exchange stored a token for %s", verified.shop)
+            queue_history_import(ctx, verified.shop)
     except oauth.OAuthError as exc:
         log.error("token exchange for %s failed: %s", verified.shop, exc)
         return _refuse(502, "Shopify refused the token exchange")

@@ -12,6 +12,7 @@ from cli.customers import customer
 from cli.demo import demo
 from cli.dev import webhook
 from cli.notifications import birthdays, notifications
+from cli.imports import import_, reconcile
 from cli.privacy import privacy
 from cli.programme import programme
 from cli.shops import shops
@@ -116,3 +117,5 @@ main.add_command(demo)
 main.add_command(storefront)
 main.add_command(notifications)
 main.add_command(birthdays)
+main.add_command(import_)
+main.add_command(reconcile)

@@ -17,7 +17,9 @@ def shops() -> None:
 @shops.command("add")
 @click.argument("shop")
 @click.option("--token", required=True, help="The shop's Admin API access token (stored encrypted).")
-def add(shop: str, token: str) -> None:
+@click.option("--import-history/--no-import-history", "queue_import", default=True, show_default=True,
+              help="Queue the import of the shop's past orders.")
+def add(shop: str, token: str, queue_import: bool) -> None:
     """Register SHOP (name.myshopify.com) with its Admin API access token."""
     from loyalty.shops import install_shop, valid_shop_domain
     from runtime.crypto import encrypt_token
@@ -29,6 +31,11 @@ def add(shop: str, token: str) -> None:
         ref = install_shop(conn, shop, encrypt_token(ctx.config.encryption_keys, token),
                            datetime.now(timezone.utc))
     click.echo(f"shop {ref.domain} installed (programme version {ref.settings_version})")
+    if queue_import:
+        from jobs.history import queue_history_import
+
+        queue_history_import(ctx, ref.domain)
+        click.echo(f"history import queued (loyalty import status {ref.domain})")
 
 
 @shops.command("list")

@@ -253,3 +253,32 @@ notifications = Table(
 )
 Index("ix_notifications_due", notifications.c.status, notifications.c.next_attempt_at)
 Index("ix_notifications_customer", notifications.c.customer_id)
+IMPORT_KINDS = ("history", "reconcile")
+IMPORT_STATUSES = ("running", "completed", "failed")
+
+import_runs = Table(
+    "import_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False, doc="history (past orders) or reconcile (missed webhooks)"),
+    Column("status", String(16), nullable=False),
+    Column("source", Text, nullable=True, doc="the JSONL's URL or file path"),
+    Column("bulk_operation_id", String(255), nullable=True),
+    Column("lines_done", BigInteger, nullable=False, server_default=text("0"), doc="JSONL lines committed"),
+    Column("bytes_done", BigInteger, nullable=False, server_default=text("0"), doc="JSONL bytes committed"),
+    Column("orders_done", Integer, nullable=False, server_default=text("0")),
+    Column("orders_credited", Integer, nullable=False, server_default=text("0")),
+    Column("points_credited", BigInteger, nullable=False, server_default=text("0")),
+    Column("last_order_id", BigInteger, nullable=True, doc="Shopify id of the last order committed"),
+    Column("watermark", UtcDateTime, nullable=True, doc="reconcile: orders updated up to here are applied"),
+    Column("error", Text, nullable=True),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    CheckConstraint("kind IN (%s)" % ", ".join(f"'{k}'" for k in IMPORT_KINDS), name="kind_known"),
+    CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in IMPORT_STATUSES), name="status_known"),
+    CheckConstraint("lines_done >= 0 AND bytes_done >= 0 AND orders_done >= 0", name="progress_not_negative"),
+)
+Index("ix_import_runs_shop", import_runs.c.shop_id, import_runs.c.kind, import_runs.c.id)
+Index("uq_import_runs_one_running", import_runs.c.shop_id, import_runs.c.kind, unique=True,
+      sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'"))

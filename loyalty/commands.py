@@ -59,6 +59,30 @@ class RecordRefund:
 
 
 @dataclass(frozen=True)
+class Payment:
+    """One payment transaction of an order (shop money): what tells the gift-card share of a payment."""
+
+    gateway: str
+    kind: str
+    status: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ImportOrder:
+    """A past order as Shopify holds it now (history import, reconciliation): paid or not, its payments,
+    refunds and cancellation, applied with the same rules and idempotency keys as its webhooks."""
+
+    facts: OrderFacts
+    paid: bool
+    payments: tuple[Payment, ...]
+    refunds: tuple[RecordRefund, ...]
+    cancelled_at: datetime | None
+    refunds_to_fetch: tuple[tuple[int, datetime], ...] = ()
+    """(refund id, created at) of refunds whose line items the bulk file cannot carry; fetched before applying."""
+
+
+@dataclass(frozen=True)
 class LinkCustomer:
     """customers/create, customers/update: a Shopify customer id and their email are the same person."""
 

@@ -114,52 +114,65 @@ def settle_order(conn: Connection, shop: ShopRef, order_id: int, now: datetime) 
     if not order.award or order.customer_id is None:
         return
     holding = ledger.order_holding(conn, order.id)
-    pending, available = holding.pending, holding.available
-    base = f"{shop.id}:order:{order.shopify_order_id}"
-    common = dict(shop_id=shop.id, customer_id=order.customer_id, order_id=order.id, now=now,
-                  settings_version=order.settings_version)
-    if f"{base}:earn" not in holding.keys:
-        ledger.write_entry(conn, kind="earn", key=f"{base}:earn", pending=order.award,
-                           reason=f"order {order.name or order.shopify_order_id}: {order.award} points "
-                                  f"(pending until {order.pending_until:%Y-%m-%d})",
-                           effective_at=order.paid_at, **common)
-        pending += order.award
-    prog = programme(conn, shop.id, order.settings_version)
-    void_key = f"{base}:void"
-    if void_key in holding.keys:
-        return
     order_refunds = conn.execute(_REFUNDS_OF_ORDER, {"shop_id": shop.id,
                                                      "shopify_order_id": order.shopify_order_id}).all()
-    refund_key = lambda r: f"{shop.id}:refund:{r.shopify_refund_id}"  # noqa: E731
+    prog = programme(conn, shop.id, order.settings_version)
+    available_now = lambda: ledger.balance(conn, order.customer_id).available  # noqa: E731
+    for entry in owed_entries(shop.id, order, holding, order_refunds, prog, available_now):
+        ledger.write_entry(conn, shop_id=shop.id, customer_id=order.customer_id, order_id=order.id, now=now,
+                           settings_version=order.settings_version, **entry)
+
+
+def owed_entries(shop_id: int, order, holding: ledger.OrderHolding, order_refunds, prog: Programme,
+                 available_now) -> list[dict]:
+    """The entries (kind, key, pending, available, effective_at, reason) an order's state calls for beyond
+    those it holds: its award, a claw-back per refund (cumulative, pending points first), a void when
+    cancelled. Pure but for `available_now()`, asked only by a `floor` programme taking from available points.
+    """
+    owed = []
+    pending, available = holding.pending, holding.available
+    base = f"{shop_id}:order:{order.shopify_order_id}"
+    label = order.name or order.shopify_order_id
+    if f"{base}:earn" not in holding.keys:
+        owed.append(dict(kind="earn", key=f"{base}:earn", pending=order.award, available=0,
+                         reason=f"order {label}: {order.award} points "
+                                f"(pending until {order.pending_until:%Y-%m-%d})",
+                         effective_at=order.paid_at))
+        pending += order.award
+    void_key = f"{base}:void"
+    if void_key in holding.keys:
+        return owed
+    refund_key = lambda r: f"{shop_id}:refund:{r.shopify_refund_id}"  # noqa: E731
+    # The customer's balance as it will be once the entries planned so far are written.
+    balance_then = lambda: available_now() + (available - holding.available)  # noqa: E731
     refunded = sum((r.merchandise for r in order_refunds if refund_key(r) in holding.keys), Decimal(0))
     for refund in order_refunds:
         if refund_key(refund) in holding.keys:
             continue
         refunded += refund.merchandise
         target = points.kept_after_refunds(order.award, order.merchandise, refunded)
-        taken = _take(conn, prog, order.customer_id, pending + available - target, pending)
+        taken = _take(prog, pending + available - target, pending, balance_then)
         if taken != (0, 0):
-            ledger.write_entry(conn, kind="claw_back", key=refund_key(refund), pending=-taken[0],
-                               available=-taken[1], effective_at=refund.created_at,
-                               reason=f"refund of {refund.merchandise} {order.currency or ''} "
-                                      f"on order {order.name or order.shopify_order_id}".replace("  ", " "),
-                               **common)
+            owed.append(dict(kind="claw_back", key=refund_key(refund), pending=-taken[0], available=-taken[1],
+                             effective_at=refund.created_at,
+                             reason=f"refund of {refund.merchandise} {order.currency or ''} "
+                                    f"on order {label}".replace("  ", " ")))
             pending, available = pending - taken[0], available - taken[1]
     if order.cancelled_at is not None:
-        taken = _take(conn, prog, order.customer_id, pending + available, pending)
+        taken = _take(prog, pending + available, pending, balance_then)
         if taken != (0, 0):
-            ledger.write_entry(conn, kind="void", key=void_key, pending=-taken[0], available=-taken[1],
-                               effective_at=order.cancelled_at,
-                               reason=f"order {order.name or order.shopify_order_id} cancelled", **common)
+            owed.append(dict(kind="void", key=void_key, pending=-taken[0], available=-taken[1],
+                             effective_at=order.cancelled_at, reason=f"order {label} cancelled"))
+    return owed
 
 
-def _take(conn: Connection, prog: Programme, customer_id: int, amount: int, pending: int) -> tuple[int, int]:
+def _take(prog: Programme, amount: int, pending: int, available_now) -> tuple[int, int]:
     """How much to take back from (pending, available); a `floor` programme never goes below zero."""
     if amount <= 0:
         return 0, 0
     from_pending, from_available = points.split_take(amount, pending)
     if from_available and prog.negative_balance == "floor":
-        from_available = min(from_available, max(ledger.balance(conn, customer_id).available, 0))
+        from_available = min(from_available, max(available_now(), 0))
     return from_pending, from_available
 
 

@@ -22,14 +22,16 @@ NOTIFY_MATURED_WITHIN = timedelta(days=3)
 down for weeks) mature without an email: a customer is told about fresh points, not flooded with old ones."""
 
 
-def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000) -> int:
-    """Make pending points available for orders whose pending period ended by `as_of`, and tell each
-    customer (one email per customer and run); returns how many orders matured."""
+def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000,
+           order_ids: list[int] | None = None) -> int:
+    """Make pending points available for orders whose pending period ended by `as_of` (only `order_ids`,
+    when given), and tell each customer (one email per customer and run); returns how many orders matured."""
+    only = orders.c.id.in_(order_ids) if order_ids is not None else orders.c.id.is_not(None)
     rows = conn.execute(
         select(orders.c.id, orders.c.shop_id, orders.c.shopify_order_id, orders.c.name, orders.c.customer_id,
                orders.c.pending_until, orders.c.settings_version, func.sum(le.c.pending).label("pending"))
         .join(le, le.c.order_id == orders.c.id)
-        .where(orders.c.pending_until <= as_of)
+        .where(orders.c.pending_until <= as_of, only)
         .group_by(orders.c.id, orders.c.shop_id, orders.c.shopify_order_id, orders.c.name,
                   orders.c.customer_id, orders.c.pending_until, orders.c.settings_version)
         .having(func.sum(le.c.pending) > 0)
@@ -42,7 +44,7 @@ def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000) 
             key=f"{row.shop_id}:order:{row.shopify_order_id}:mature", pending=-row.pending,
             available=row.pending, effective_at=row.pending_until, now=now,
             settings_version=row.settings_version,
-            reason=f"order {row.name or row.shopify_order_id}: {row.pending} points now available",
+            reason=maturity_reason(row.name or row.shopify_order_id, row.pending),
         )
         if row.customer_id is not None and _aware(row.pending_until) >= now - NOTIFY_MATURED_WITHIN:
             fresh[(row.shop_id, row.customer_id)].append(row)
@@ -51,6 +53,11 @@ def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000) 
     for (shop_id, customer_id), matured in fresh.items():
         notify.points_available(conn, shop_id, customer_id, matured, now, *shops_of_run[shop_id])
     return len(rows)
+
+
+def maturity_reason(order_label, pending: int) -> str:
+    """The reason written on a `mature` entry."""
+    return f"order {order_label}: {pending} points now available"
 
 
 def expire(conn: Connection, as_of: datetime, now: datetime) -> int:

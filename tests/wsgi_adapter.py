@@ -3,6 +3,7 @@
     session = wsgi_session(emulator.app, "http://shopify.test")
     AdminClient(shop, token, admin_url_template="http://shopify.test/{shop}", session=session)
 """
+import io
 from urllib.parse import urlsplit
 
 import requests
@@ -38,6 +39,8 @@ class WSGIAdapter(BaseAdapter):
         response.reason = answer.status.partition(" ")[2]
         response.headers = CaseInsensitiveDict(answer.headers.items())
         response._content = answer.get_data()
+        response._content_consumed = True  # streamed reads (iter_content) replay the body
+        response.raw = io.BytesIO(b"")
         response.encoding = answer.mimetype_params.get("charset")
         response.url = request.url
         response.request = request

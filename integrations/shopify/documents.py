@@ -123,6 +123,158 @@ mutation GiftCardCreate($input: GiftCardCreateInput!) {
 }
 """
 
+_ORDER_FIELDS = """
+    id
+    name
+    email
+    createdAt
+    processedAt
+    updatedAt
+    cancelledAt
+    test
+    sourceName
+    currencyCode
+    displayFinancialStatus
+    paymentGatewayNames
+    discountCodes
+    customer {
+      id
+      email
+      tags
+    }
+    purchasingEntity {
+      __typename
+    }
+    transactions(first: 50) {
+      gateway
+      kind
+      status
+      amountSet {
+        shopMoney {
+          amount
+        }
+      }
+    }
+    refunds(first: 50) {
+      id
+      createdAt
+    }
+"""
+"""What the points rules need of an order (the same facts an order webhook carries)."""
+
+_LINE_ITEM_FIELDS = """
+          __typename
+          id
+          quantity
+          originalUnitPriceSet {
+            shopMoney {
+              amount
+            }
+          }
+          discountAllocations {
+            allocatedAmountSet {
+              shopMoney {
+                amount
+              }
+            }
+          }
+"""
+
+HISTORY_ORDERS_BULK_QUERY = """
+query HistoryOrders {
+  orders(sortKey: CREATED_AT, query: "FILTER") {
+    edges {
+      node {%s
+        lineItems {
+          edges {
+            node {%s
+            }
+          }
+        }
+      }
+    }
+  }
+}
+""" % (_ORDER_FIELDS, _LINE_ITEM_FIELDS)
+"""The query a bulk operation runs for the history import: line items come as their own JSONL lines
+(`__parentId`), refunds inline with their ids only, because a bulk query may not nest a connection
+(their line items) inside a list. FILTER is replaced by a search such as `created_at:<=2026-01-01`."""
+
+BULK_OPERATION_RUN_QUERY = """
+mutation BulkOperationRunQuery($query: String!) {
+  bulkOperationRunQuery(query: $query, groupObjects: true) {
+    bulkOperation {
+      id
+      status
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+
+BULK_OPERATION_STATUS = """
+query BulkOperationStatus($id: ID!) {
+  node(id: $id) {
+    ... on BulkOperation {
+      id
+      status
+      errorCode
+      objectCount
+      rootObjectCount
+      url
+      partialDataUrl
+    }
+  }
+}
+"""
+
+REFUND_LINE_ITEMS = """
+query RefundLineItems($id: ID!, $after: String) {
+  refund(id: $id) {
+    id
+    createdAt
+    refundLineItems(first: 100, after: $after) {
+      nodes {
+        subtotalSet {
+          shopMoney {
+            amount
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+}
+"""
+
+ORDERS_UPDATED_SINCE = """
+query OrdersUpdatedSince($query: String!, $after: String) {
+  orders(first: 10, after: $after, sortKey: UPDATED_AT, query: $query) {
+    nodes {%s
+      lineItems(first: 50) {
+        nodes {%s
+        }
+        pageInfo {
+          hasNextPage
+        }
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+""" % (_ORDER_FIELDS, _LINE_ITEM_FIELDS)
+"""Reconciliation: orders changed since the watermark, oldest change first, ten per page."""
+
 
 def _collect_documents(namespace):
     """Every UPPER_CASE string constant of this module, by constant name."""

@@ -1,7 +1,7 @@
 """notifications: the outbox of customer emails; customers' opt-out of loyalty emails
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-23
 
 An email is recorded in the same transaction as the event that causes it (points available, a perk
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,7 @@
 """The emulator's HTTP face: Shopify's Admin GraphQL and OAuth endpoints, plus a small control API for demos."""
-from flask import Flask, jsonify, request
+import io
+
+from flask import Flask, jsonify, request, send_file
 
 from integrations.shopify.emulator.oauth import GrantRefused
 
@@ -21,7 +23,7 @@ def create_app(emulator):
             return jsonify(errors={"query": "Required parameter missing or invalid"}), 400
         if body.get("variables") is not None and not isinstance(body["variables"], dict):
             return jsonify(errors={"variables": "Required parameter missing or invalid"}), 400
-        return jsonify(emulator.execute(shop, body))
+        return jsonify(emulator.execute(shop, body, request.host_url))
 
     @app.post("/<shop>/admin/oauth/access_token")
     def access_token(shop):
@@ -60,6 +62,15 @@ def create_app(emulator):
         except (KeyError, TypeError, ValueError) as error:
             return _bad_request(emulator, shop, error)
         return jsonify(id=number, admin_graphql_api_id=f"gid://shopify/Customer/{number}"), 201
+
+    @app.get("/_emulator/<shop>/bulk/<int:operation_id>.jsonl")
+    def bulk_result(shop, operation_id):
+        """A finished bulk operation's JSONL (range requests honoured, as a storage bucket does)."""
+        data = emulator.bulk_data(shop, operation_id) if emulator.find_shop(shop) else None
+        if data is None:
+            return jsonify(error="not found"), 404
+        return send_file(io.BytesIO(data), mimetype="application/jsonl", conditional=True,
+                         download_name=f"{operation_id}.jsonl")
 
     @app.get("/_emulator/<shop>/state")
     def shop_state(shop):

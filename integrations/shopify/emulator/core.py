@@ -99,15 +99,47 @@ class Emulator:
                 existing.tags |= set(tags)
         return number
 
-    def add_order(self, shop, order_id, transactions=(), *, customer_id=None, name=""):
-        """Create or replace an order; each transaction is a dict: gateway, amount, kind, status, currency."""
+    def add_order(self, shop, order_id, transactions=(), *, customer_id=None, name="", **details):
+        """Create or replace an order; each transaction is a dict: gateway, amount, kind, status, currency.
+        `details` are further Order fields (email, created_at, line_items, refunds...; see store.Order)."""
         state = self.shop(shop)
         number = _required_id(order_id, "Order")
         with state.lock:
             records = [_transaction(state, t) for t in transactions]
             customer = _required_id(customer_id, "Customer") if customer_id is not None else None
-            state.orders[number] = Order(number, records, customer, name)
+            details.setdefault("created_at", self.now())
+            details.setdefault("updated_at", self.now())
+            state.orders[number] = Order(number, records, customer, name, **details)
         return number
+
+    def add_rest_order(self, shop, body, transactions=(), *, financial_status="PAID"):
+        """Create or replace an order from its REST/webhook JSON (and its customer), as Shopify holds it."""
+        from integrations.shopify.emulator.rest import order_details
+
+        customer = body.get("customer") or {}
+        if customer.get("id"):
+            self.add_customer(shop, customer["id"], customer.get("email"),
+                              [t.strip() for t in (customer.get("tags") or "").split(",") if t.strip()])
+        return self.add_order(shop, body["id"], transactions, customer_id=customer.get("id"),
+                              name=body.get("name") or "", financial_status=financial_status,
+                              **order_details(body, self.now()))
+
+    def add_rest_refund(self, shop, body):
+        """Add a refund (REST/webhook JSON) to its order; the order counts as updated now."""
+        from integrations.shopify.emulator.rest import refund_record
+
+        state = self.shop(shop)
+        with state.lock:
+            order = state.orders[int(body["order_id"])]
+            order.refunds = [r for r in order.refunds if r.id != int(body["id"])] + [refund_record(body)]
+            order.updated_at = self.now()
+
+    def cancel_order(self, shop, order_id, at):
+        """Cancel an order at `at`; it counts as updated now."""
+        state = self.shop(shop)
+        with state.lock:
+            order = state.orders[int(order_id)]
+            order.cancelled_at, order.updated_at = at, self.now()
 
     # -- inspection ------------------------------------------------------------------------------
 
@@ -159,9 +191,17 @@ class Emulator:
 
     # -- protocol --------------------------------------------------------------------------------
 
-    def execute(self, shop, body):
-        """Answer one GraphQL request body for an (authenticated) shop, as Shopify's JSON."""
-        return executor.run(self.schema, self.shop(shop), body, self.now(), self.max_query_cost)
+    def execute(self, shop, body, base_url=""):
+        """Answer one GraphQL request body for an (authenticated) shop, as Shopify's JSON; `base_url` is
+        where this emulator is reached (bulk operation URLs point back at it)."""
+        return executor.run(self.schema, self.shop(shop), body, self.now(), self.max_query_cost, base_url)
+
+    def bulk_data(self, shop, operation_id):
+        """The JSONL of a bulk operation, or None."""
+        state = self.shop(shop)
+        with state.lock:
+            found = state.bulk_operations.get(int(operation_id))
+            return found.data if found else None
 
     def authenticate(self, shop, token):
         """Whether `token` may call the Admin API of `shop` right now."""

@@ -16,7 +16,7 @@ RATE_LIMITS_URL = "https://shopify.dev/api/usage/rate-limits"
 _MISSING = object()
 
 
-def run(loaded, shop, body, now, max_query_cost):
+def run(loaded, shop, body, now, max_query_cost, base_url=""):
     """The JSON body Shopify would answer to `body` ({"query", "variables", "operationName"})."""
     bucket = shop.bucket
     try:
@@ -48,7 +48,7 @@ def run(loaded, shop, body, now, max_query_cost):
             loaded.schema,
             document,
             root_value=ROOT_VALUE,
-            context_value=Context(shop, now),
+            context_value=Context(shop, now, base_url),
             variable_values=variables,
             operation_name=body.get("operationName"),
             field_resolver=field_resolver,

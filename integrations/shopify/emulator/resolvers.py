@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from integrations.shopify.emulator import discounts
+from integrations.shopify.emulator import bulk, discounts
 from integrations.shopify.emulator.discounts import user_error
 from integrations.shopify.emulator.store import GiftCard, Metafield, decimal_string, parse_id
 from integrations.shopify.emulator.views import (
@@ -32,6 +32,10 @@ class Context(NamedTuple):
 
     shop: object
     now: object
+    base_url: str = ""
+    """Where the emulator is reached (bulk operation URLs point back at it)."""
+    bulk: bool = False
+    """True inside a bulk operation: connections return every object."""
 
 
 def order(info, id):
@@ -175,6 +179,10 @@ def _gift_card_code(shop, code, errors):
 
 QUERY_ROOT = {
     "order": order,
+    "orders": bulk.orders,
+    "refund": bulk.refund,
+    "node": bulk.node,
+    "currentBulkOperation": bulk.current_bulk_operation,
     "customer": customer,
     "codeDiscountNodeByCode": discounts.code_discount_node_by_code,
 }
@@ -187,5 +195,6 @@ MUTATION_ROOT = {
     "tagsAdd": tags_add,
     "tagsRemove": tags_remove,
     "giftCardCreate": gift_card_create,
+    "bulkOperationRunQuery": bulk.bulk_operation_run_query,
 }
 """Mutation fields the emulator performs."""

@@ -72,6 +72,52 @@ class Order:
     transactions: list
     customer_id: int | None = None
     name: str = ""
+    email: str | None = None
+    created_at: datetime | None = None
+    processed_at: datetime | None = None
+    updated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    test: bool = False
+    source_name: str | None = "web"
+    currency: str | None = None
+    financial_status: str = "PAID"
+    gateways: tuple = ()
+    discount_codes: tuple = ()
+    b2b: bool = False
+    line_items: list = field(default_factory=list)
+    refunds: list = field(default_factory=list)
+
+
+@dataclass
+class LineItem:
+    """One line of an order: unit price, quantity and the discounts allocated to it (decimal strings)."""
+
+    id: int
+    quantity: int
+    price: str
+    discounts: tuple = ()
+
+
+@dataclass
+class Refund:
+    """A refund of an order: its lines' subtotals (decimal strings)."""
+
+    id: int
+    created_at: datetime
+    subtotals: tuple = ()
+
+
+@dataclass
+class BulkOperation:
+    """A bulk query: finished at once here, its JSONL kept in memory and served by the emulator."""
+
+    id: int
+    query: str
+    created_at: datetime
+    status: str = "COMPLETED"
+    data: bytes = b""
+    object_count: int = 0
+    root_object_count: int = 0
 
 
 @dataclass
@@ -199,6 +245,7 @@ class ShopState:
         self.customers = {}
         self.discounts = {}
         self.gift_cards = {}
+        self.bulk_operations = {}
         self._ids = itertools.count(1001)
 
     def next_id(self):

@@ -38,16 +38,87 @@ def order_view(shop, order):
         found = shop.customers.get(order.customer_id)
         return customer_view(shop, found) if found else None
 
+    def line_items(info, **args):
+        """Order.lineItems(first:, after:): a connection (every line in a bulk operation)."""
+        return connection(info, [line_item_view(order, line, currency) for line in order.line_items], **args)
+
+    def refunds(info, **args):
+        """Order.refunds(first:): a plain list."""
+        return _page([refund_view(order, refund, currency) for refund in order.refunds], **args)
+
+    currency = order.currency or shop.currency
     return {
         "__typename": "Order",
         "id": gid("Order", order.id),
         "legacyResourceId": str(order.id),
         "name": order.name or f"#{order.id}",
+        "email": order.email,
+        "createdAt": iso(order.created_at),
+        "processedAt": iso(order.processed_at or order.created_at),
+        "updatedAt": iso(order.updated_at or order.created_at),
+        "cancelledAt": iso(order.cancelled_at),
+        "sourceName": order.source_name,
+        "currencyCode": currency,
+        "displayFinancialStatus": order.financial_status,
+        "paymentGatewayNames": list(order.gateways),
+        "discountCodes": list(order.discount_codes),
+        "purchasingEntity": (lambda info: {"__typename": "PurchasingCompany"}) if order.b2b else customer,
         "tags": [],
-        "test": False,
+        "test": order.test,
         "transactions": transactions,
         "customer": customer,
+        "lineItems": line_items,
+        "refunds": refunds,
         "metafield": lambda info, key, namespace=None: None,
+    }
+
+
+def line_item_view(order, line, currency):
+    """A LineItem."""
+    return {
+        "__typename": "LineItem",
+        "id": gid("LineItem", line.id),
+        "quantity": line.quantity,
+        "originalUnitPriceSet": money_bag(line.price, currency),
+        "discountAllocations": [{"__typename": "DiscountAllocation", "allocatedAmountSet": money_bag(d, currency)}
+                                for d in line.discounts],
+    }
+
+
+def refund_view(order, refund, currency):
+    """A Refund; its line items are a connection."""
+    def refund_line_items(info, **args):
+        """Refund.refundLineItems(first:, after:)."""
+        items = [{"__typename": "RefundLineItem", "id": gid("RefundLineItem", refund.id * 1000 + i),
+                  "subtotalSet": money_bag(subtotal, currency)} for i, subtotal in enumerate(refund.subtotals)]
+        return connection(info, items, **args)
+
+    return {
+        "__typename": "Refund",
+        "id": gid("Refund", refund.id),
+        "createdAt": iso(refund.created_at),
+        "order": lambda info: order_view(info.context.shop, order),
+        "refundLineItems": refund_line_items,
+    }
+
+
+def connection(info, items, first=None, after=None, last=None, **_ignored):
+    """A connection over `items` (each with an `id`): `first` after the `after` cursor; all of them in a
+    bulk operation, which pages by itself."""
+    start = 0
+    if after is not None:
+        ids = [item["id"] for item in items]
+        start = ids.index(after) + 1 if after in ids else len(items)
+    chosen = items[start:] if getattr(info.context, "bulk", False) or first is None else items[start:start + first]
+    if last is not None:
+        chosen = chosen[-last:] if last else []
+    edges = [{"cursor": item["id"], "node": item} for item in chosen]
+    return {
+        "edges": edges,
+        "nodes": chosen,
+        "pageInfo": {"hasNextPage": start + len(chosen) < len(items), "hasPreviousPage": start > 0,
+                     "startCursor": chosen[0]["id"] if chosen else None,
+                     "endCursor": chosen[-1]["id"] if chosen else None},
     }
 
 

@@ -1,0 +1,213 @@
+"""The history import job: orders placed before the programme, from a bulk operation's JSONL (or a local
+file), into the ledger by the webhook rules; streamed in chunks, each committed with the run's progress, so
+a crashed import resumes after its last chunk and a repeated one changes nothing.
+
+    import_history("store-a.myshopify.com")                   # bulk operation, then import
+    import_history(shop, file="orders.jsonl", dry_run=True)   # what would be credited; nothing written
+"""
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime, timezone
+from itertools import islice
+
+from sqlalchemy import and_, case, func, select
+
+from db.engine import reading
+from db.tables import customers, import_runs, ledger_entries as le, refunds, shops
+from integrations.shopify import bulk
+from integrations.shopify.documents import HISTORY_ORDERS_BULK_QUERY
+from jobs import runs
+from jobs.handlers import shopify_client
+from jobs.translate import BadPayload
+from jobs.translate_graphql import import_order, refund_merchandise
+from loyalty.commands import RecordRefund
+from loyalty.history import ImportTotals, apply_orders, expire_gaps
+from loyalty.shops import ShopRef, get_shop
+from runtime.context import Context, get_context
+
+log = logging.getLogger(__name__)
+
+CHUNK = int(os.environ.get("LOYALTY_IMPORT_CHUNK", "2000"))
+"""Orders per committed chunk."""
+STALE_SECONDS = 600
+"""A run still marked running whose progress is older than this is taken to have crashed, and resumed."""
+
+
+class ImportBusy(RuntimeError):
+    """Another import of the shop is running (its progress is recent)."""
+
+
+def import_history(shop_domain: str, file: str | None = None, dry_run: bool = False, ctx: Context | None = None,
+                   client_factory=shopify_client, chunk: int = CHUNK, now: datetime | None = None,
+                   http=None) -> dict:
+    """RQ job and `loyalty import history`: import (or with `dry_run`, simulate) the shop's past orders.
+    `now` decides which pending periods are over; `http` is the requests session that downloads the JSONL."""
+    ctx = ctx or get_context()
+    now = now or datetime.now(timezone.utc)
+    source = Source(ctx, shop_domain, client_factory, http)
+    if dry_run:
+        return _dry_run(ctx, source, file, chunk, now)
+    run_id, position, origin = _start_or_resume(ctx, source.shop, file, now)
+    try:
+        if origin is None:
+            origin = source.bulk_export(run_id, now)
+        for batch in _chunks(bulk.records(source.lines(origin, position[1]), *position), chunk):
+            orders, end = source.translate(batch), batch[-1]
+            with ctx.engine.begin() as conn:
+                totals = apply_orders(conn, source.shop, orders, now)
+                runs.progress(conn, run_id, totals, now, lines_done=end.end_line, bytes_done=end.end_byte,
+                              last_order_id=orders[-1].facts.order_id if orders else None)
+            _pause_between_chunks_for_tests()
+        with ctx.engine.begin() as conn:
+            expire_gaps(conn, source.shop, now)
+            runs.finish(conn, run_id, now)
+    except BaseException as exc:
+        with ctx.engine.begin() as conn:
+            runs.finish(conn, run_id, datetime.now(timezone.utc), error=f"{type(exc).__name__}: {exc}")
+        raise
+    from jobs.sync import wake_sync
+    wake_sync(ctx)
+    with reading(ctx.engine) as conn:
+        return runs.as_dict(conn.execute(select(import_runs).where(import_runs.c.id == run_id)).one())
+
+
+def queue_history_import(ctx: Context, shop_domain: str) -> None:
+    """Queue the import of a newly installed shop's history (install, re-install); Redis trouble is logged,
+    and `loyalty import history SHOP` does the same by hand."""
+    try:
+        ctx.queue.enqueue("jobs.history.import_history", shop_domain, job_timeout=24 * 3600, result_ttl=86400,
+                          failure_ttl=7 * 86400)
+    except Exception:  # noqa: BLE001 - installing must not fail because the queue is down
+        log.warning("could not queue the history import of %s", shop_domain, exc_info=True)
+
+
+class Source:
+    """Where a run's orders come from: a bulk operation of the shop's Admin API, or a JSONL file; and the
+    Admin API calls a record may need (refund line items)."""
+
+    def __init__(self, ctx: Context, shop_domain: str, client_factory, http=None):
+        self.ctx, self.client_factory, self.client, self.http = ctx, client_factory, None, http
+        with reading(ctx.engine) as conn:
+            self.shop: ShopRef = get_shop(conn, shop_domain)
+            self.installed_at = conn.execute(select(shops.c.installed_at).where(shops.c.id == self.shop.id)).scalar()
+
+    def admin(self):
+        """The shop's Admin API client, made on first need."""
+        if self.client is None:
+            with reading(self.ctx.engine) as conn:
+                self.client = self.client_factory(self.ctx, self.shop, conn)
+        return self.client
+
+    def bulk_export(self, run_id: int | None, now: datetime) -> str:
+        """Run the bulk query of orders created before the install; the URL of its JSONL ("" when none)."""
+        installed = self.installed_at if self.installed_at.tzinfo else self.installed_at.replace(tzinfo=timezone.utc)
+        search = f"created_at:<'{installed.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}'"
+        operation_id = bulk.start_bulk_query(self.admin(), HISTORY_ORDERS_BULK_QUERY.replace("FILTER", search))
+        if run_id is not None:
+            with self.ctx.engine.begin() as conn:
+                runs.set_values(conn, run_id, now, bulk_operation_id=operation_id)
+        url = bulk.wait_for(self.admin(), operation_id).url or ""
+        if run_id is not None:
+            with self.ctx.engine.begin() as conn:
+                runs.set_values(conn, run_id, now, source=url)
+        return url
+
+    def lines(self, origin: str, skip_bytes: int):
+        """The JSONL's lines from byte `skip_bytes` on."""
+        if origin.startswith(("http://", "https://")):
+            return bulk.url_lines(origin, skip_bytes, session=self.http)
+        return bulk.file_lines(origin, skip_bytes) if origin else iter(())
+
+    def translate(self, batch: list) -> list:
+        """ImportOrders of a chunk of records, with the line items of refunds the app does not know yet."""
+        orders = []
+        for record in batch:
+            try:
+                orders.append(import_order(record.node, record.children))
+            except BadPayload as exc:
+                log.error("history of %s: order %s skipped: %s", self.shop.domain, record.node.get("id"), exc)
+        return self.complete_refunds(orders)
+
+    def complete_refunds(self, orders: list) -> list:
+        """The orders with the line items of their refunds that the app does not know yet (asked of Shopify)."""
+        wanted = {rid for o in orders for rid, _ in o.refunds_to_fetch}
+        if not wanted:
+            return orders
+        with reading(self.ctx.engine) as conn:
+            known = set(conn.execute(select(refunds.c.shopify_refund_id).where(
+                refunds.c.shop_id == self.shop.id, refunds.c.shopify_refund_id.in_(wanted))).scalars())
+        from dataclasses import replace
+
+        from integrations.shopify.refunds import fetch_refund_line_items
+        completed = []
+        for order in orders:
+            fetched = tuple(RecordRefund(rid, order.facts.order_id,
+                                         refund_merchandise(fetch_refund_line_items(self.admin(), rid)), created)
+                            for rid, created in order.refunds_to_fetch if rid not in known)
+            completed.append(replace(order, refunds=order.refunds + fetched, refunds_to_fetch=()))
+        return completed
+
+
+def _start_or_resume(ctx: Context, shop: ShopRef, file: str | None, now: datetime):
+    """(run id, (lines, bytes) done, source or None when the bulk export is still to run)."""
+    with ctx.engine.begin() as conn:
+        run = runs.resumable(conn, shop.id, "history")
+        if run is not None and file is not None and run.source != str(file):
+            raise ImportBusy(f"an import of {shop.domain} from {run.source} did not finish: resume it first")
+        if run is not None:
+            updated = run.updated_at if run.updated_at.tzinfo else run.updated_at.replace(tzinfo=timezone.utc)
+            if run.status == "running" and (now - updated).total_seconds() < STALE_SECONDS:
+                raise ImportBusy(f"an import of {shop.domain} is running (run {run.id}, last progress {updated})")
+            runs.reopen(conn, run.id, now)
+            log.info("resuming history import %s of %s after line %s", run.id, shop.domain, run.lines_done)
+            return run.id, (run.lines_done, run.bytes_done), run.source
+        run_id = runs.start(conn, shop.id, "history", now, source=str(file) if file else None)
+        return run_id, (0, 0), str(file) if file else None
+
+
+def _dry_run(ctx: Context, source: Source, file: str | None, chunk: int, now: datetime) -> dict:
+    """Apply each chunk inside a transaction that is rolled back, reading back what it would have written."""
+    origin = str(file) if file else source.bulk_export(None, now)
+    totals, people = ImportTotals(), {}
+    for batch in _chunks(bulk.records(source.lines(origin, 0)), chunk):
+        orders = source.translate(batch)
+        with ctx.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                before = conn.execute(select(func.coalesce(func.max(le.c.id), 0))).scalar()
+                totals.add(apply_orders(conn, source.shop, orders, now))
+                earned = func.sum(case((le.c.kind == "earn", le.c.pending), else_=0))
+                for row in conn.execute(
+                        select(customers.c.email, customers.c.shopify_customer_id, earned.label("earned"),
+                               func.sum(le.c.pending).label("pending"), func.sum(le.c.available).label("available"))
+                        .join(customers, customers.c.id == le.c.customer_id)
+                        .where(and_(le.c.id > before, le.c.shop_id == source.shop.id, le.c.created_at == now))
+                        .group_by(customers.c.email, customers.c.shopify_customer_id)):
+                    who = row.email or f"gid://shopify/Customer/{row.shopify_customer_id}"
+                    mine = people.setdefault(who, {"points": 0, "pending": 0, "available": 0})
+                    mine["points"] += int(row.earned)
+                    mine["pending"] += int(row.pending)
+                    mine["available"] += int(row.available)
+            finally:
+                transaction.rollback()
+    return {"dry_run": True, "shop": source.shop.domain, "orders": totals.orders,
+            "orders_credited": totals.credited, "points_credited": totals.points,
+            "customers": dict(sorted(people.items())),
+            "note": "expiry of points older than the shop's window is applied by the real import, not shown"}
+
+
+def _chunks(iterable, size: int):
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _pause_between_chunks_for_tests() -> None:
+    """Lets the crash test kill an import between two committed chunks (LOYALTY_TEST_PAUSE_IN_IMPORT=seconds);
+    unset in every real deployment."""
+    pause = os.environ.get("LOYALTY_TEST_PAUSE_IN_IMPORT")
+    if pause:
+        import time
+        time.sleep(float(pause))

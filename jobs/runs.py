@@ -1,0 +1,61 @@
+"""Bookkeeping of history imports and reconciliations (`import_runs`): start or resume, progress, end."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from db.tables import import_runs as runs
+from loyalty.history import ImportTotals
+
+
+def resumable(conn: Connection, shop_id: int, kind: str):
+    """The shop's latest run of `kind` if it did not complete (crashed or failed), else None."""
+    row = conn.execute(select(runs).where(runs.c.shop_id == shop_id, runs.c.kind == kind)
+                       .order_by(runs.c.id.desc()).limit(1)).first()
+    return row if row is not None and row.status != "completed" else None
+
+
+def latest(conn: Connection, shop_id: int, kind: str, status: str | None = None):
+    """The shop's latest run of `kind` (with that status, when given), or None."""
+    query = select(runs).where(runs.c.shop_id == shop_id, runs.c.kind == kind)
+    if status:
+        query = query.where(runs.c.status == status)
+    return conn.execute(query.order_by(runs.c.id.desc()).limit(1)).first()
+
+
+def start(conn: Connection, shop_id: int, kind: str, now: datetime, **values) -> int:
+    """A new running run; the partial unique index refuses a second running one for the shop."""
+    return conn.execute(insert(runs).values(shop_id=shop_id, kind=kind, status="running", started_at=now,
+                                            updated_at=now, **values)).inserted_primary_key[0]
+
+
+def reopen(conn: Connection, run_id: int, now: datetime) -> None:
+    """Mark a crashed or failed run running again."""
+    conn.execute(update(runs).where(runs.c.id == run_id).values(status="running", error=None, updated_at=now))
+
+
+def set_values(conn: Connection, run_id: int, now: datetime, **values) -> None:
+    """Record facts about the run (its source, bulk operation, watermark)."""
+    conn.execute(update(runs).where(runs.c.id == run_id).values(updated_at=now, **values))
+
+
+def progress(conn: Connection, run_id: int, totals: ImportTotals, now: datetime, **position) -> None:
+    """Add a committed chunk's figures and where it ended; call in the chunk's own transaction."""
+    conn.execute(update(runs).where(runs.c.id == run_id).values(
+        orders_done=runs.c.orders_done + totals.orders, orders_credited=runs.c.orders_credited + totals.credited,
+        points_credited=runs.c.points_credited + totals.points, updated_at=now, **position))
+
+
+def finish(conn: Connection, run_id: int, now: datetime, error: str | None = None) -> None:
+    """Completed, or failed with its reason (a failed run is resumed by the next one)."""
+    conn.execute(update(runs).where(runs.c.id == run_id).values(
+        status="failed" if error else "completed", error=error[:2000] if error else None, updated_at=now,
+        finished_at=None if error else now))
+
+
+def as_dict(row) -> dict:
+    """A run as JSON-ready data."""
+    data = dict(row._mapping)
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}

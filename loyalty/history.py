@@ -1,0 +1,240 @@
+"""Past orders into the ledger (history import, reconciliation), by the same rules and idempotency keys as
+their webhooks: an order imported and then delivered by webhook (or the reverse) counts once.
+
+Orders the app has never seen take a set-based path (a few statements per chunk instead of a dozen per
+order) that plans their entries with the very function webhooks settle with (`orders.owed_entries`); any
+order the app already knows something about goes through the webhook services one by one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from types import SimpleNamespace
+
+from sqlalchemy import insert, or_, select
+from sqlalchemy.engine import Connection
+
+from db.tables import customers, ledger_entries as le, orders, refunds
+from loyalty import ledger, points, schedule, vouchers
+from loyalty.commands import ImportOrder, RecordOrderCancelled, RecordOrderPaid
+from loyalty.customers import normalise_email, resolve_customer
+from loyalty.orders import exclusion_reason, non_earning_total, owed_entries, record_order_cancelled, \
+    record_order_paid, record_refund
+from loyalty.programme import Programme
+from loyalty.shops import ShopRef, programme
+
+CENT = Decimal("0.0001")
+"""Money is stored with four decimals; the set-based path rounds as the database would."""
+NO_HOLDING = ledger.OrderHolding(0, 0, frozenset())
+
+
+@dataclass
+class ImportTotals:
+    """What a chunk (or a run) did."""
+
+    orders: int = 0
+    credited: int = 0
+    """Orders that earned points now (an earn entry written)."""
+    points: int = 0
+    """Points those orders earned."""
+
+    def add(self, other: "ImportTotals") -> None:
+        """Add another chunk's figures."""
+        self.orders, self.credited, self.points = (self.orders + other.orders, self.credited + other.credited,
+                                                   self.points + other.points)
+
+
+def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now: datetime) -> ImportTotals:
+    """Apply past orders as they stand now: paid, refunded, cancelled, and matured when their pending
+    period is over by `now`. Idempotent."""
+    prog = programme(conn, shop.id, shop.settings_version)
+    ids = list({o.facts.order_id for o in batch})
+    known = set(conn.execute(select(orders.c.shopify_order_id).where(
+        orders.c.shop_id == shop.id, orders.c.shopify_order_id.in_(ids))).scalars())
+    known |= set(conn.execute(select(refunds.c.shopify_order_id).where(
+        refunds.c.shop_id == shop.id, refunds.c.shopify_order_id.in_(ids))).scalars())
+    fresh, one_by_one, seen = [], [], set()
+    for order in batch:
+        needs_balance = prog.negative_balance == "floor" and (order.refunds or order.cancelled_at)
+        simple = order.paid and order.facts.order_id not in known | seen and not needs_balance
+        (fresh if simple else one_by_one).append(order)
+        seen.add(order.facts.order_id)
+    totals = _apply_fresh(conn, shop, prog, fresh, now)
+    for order in one_by_one:
+        totals.add(_apply_known(conn, shop, prog, order, now))
+    return totals
+
+
+def _apply_known(conn: Connection, shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime) -> ImportTotals:
+    """One order through the webhook services, in the order its events happened."""
+    earn_key = f"{shop.id}:order:{order.facts.order_id}:earn"
+    had = _earned(conn, earn_key)
+    if order.paid:
+        record_order_paid(conn, shop, RecordOrderPaid(order.facts, non_earning_total(order.payments, prog)), now)
+    for refund in sorted(order.refunds, key=lambda r: (r.created_at, r.refund_id)):
+        record_refund(conn, shop, refund, now)
+    if order.cancelled_at is not None:
+        record_order_cancelled(conn, shop, RecordOrderCancelled(order.facts, order.cancelled_at), now)
+    row_id = conn.execute(select(orders.c.id).where(
+        orders.c.shop_id == shop.id, orders.c.shopify_order_id == order.facts.order_id)).scalar()
+    if row_id is not None:
+        schedule.mature(conn, now, now, order_ids=[row_id])
+    earned = _earned(conn, earn_key) if had is None else None
+    return ImportTotals(1, int(earned is not None), earned or 0)
+
+
+def _earned(conn: Connection, key: str) -> int | None:
+    return conn.execute(select(le.c.pending).where(le.c.idempotency_key == key)).scalar()
+
+
+def _apply_fresh(conn: Connection, shop: ShopRef, prog: Programme, batch: list[ImportOrder],
+                 now: datetime) -> ImportTotals:
+    """Paid orders the app has never seen: one INSERT per table for the whole chunk."""
+    totals = ImportTotals(orders=len(batch))
+    if not batch:
+        return totals
+    who = Customers(conn, shop.id, now)
+    who.prefetch([(o.facts.customer_id, o.facts.email) for o in batch])
+    rows = []
+    for order in batch:
+        facts = order.facts
+        customer_id = who.resolve(facts.customer_id, facts.email)
+        reason = exclusion_reason(facts, prog, customer_id)
+        non_earning = non_earning_total(order.payments, prog)
+        rows.append(dict(
+            shop_id=shop.id, shopify_order_id=facts.order_id, name=facts.name, customer_id=customer_id,
+            source_name=facts.source_name, currency=facts.currency,
+            merchandise=max(facts.merchandise, Decimal(0)).quantize(CENT), non_earning_paid=non_earning,
+            paid_at=facts.processed_at, cancelled_at=order.cancelled_at, excluded_reason=reason,
+            award=0 if reason else points.award(facts.merchandise, non_earning, prog.earn_rate),
+            pending_until=facts.processed_at + timedelta(days=prog.pending_days),
+            settings_version=shop.settings_version))
+    inserted = conn.execute(insert(orders).returning(orders.c.id, sort_by_parameter_order=True), rows).scalars()
+    refund_rows, entries, synced = [], [], set()
+    for order, row, row_id in zip(batch, rows, inserted):
+        order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,
+                                                merchandise=max(r.merchandise, Decimal(0)).quantize(CENT))
+                                for r in order.refunds), key=lambda r: (r.created_at, r.shopify_refund_id))
+        refund_rows += [dict(shop_id=shop.id, shopify_refund_id=r.shopify_refund_id, created_at=r.created_at,
+                             shopify_order_id=row["shopify_order_id"], merchandise=r.merchandise)
+                        for r in order_refunds]
+        if order.facts.discount_codes:
+            vouchers.mark_used(conn, shop, order.facts.discount_codes, order.facts.name)
+        if not row["award"] or row["customer_id"] is None:
+            continue
+        planned = owed_entries(shop.id, SimpleNamespace(**row), NO_HOLDING, order_refunds, prog, lambda: 0)
+        pending = sum(e["pending"] for e in planned)
+        if pending > 0 and row["pending_until"] <= now:
+            planned.append(dict(kind="mature", key=f"{shop.id}:order:{row['shopify_order_id']}:mature",
+                                pending=-pending, available=pending, effective_at=row["pending_until"],
+                                reason=schedule.maturity_reason(row["name"] or row["shopify_order_id"], pending)))
+        entries += [dict(shop_id=shop.id, customer_id=row["customer_id"], order_id=row_id, kind=e["kind"],
+                         pending=e["pending"], available=e["available"], reason=e["reason"],
+                         idempotency_key=e["key"], effective_at=e["effective_at"], created_at=now,
+                         settings_version=row["settings_version"], actor=None) for e in planned]
+        synced.add(row["customer_id"])
+        totals.credited, totals.points = totals.credited + 1, totals.points + row["award"]
+    if refund_rows:
+        conn.execute(insert(refunds), refund_rows)
+    if entries:
+        conn.execute(insert(le), entries)
+    for customer_id in sorted(synced):
+        ledger.mark_for_sync(conn, shop.id, customer_id, now)
+    return totals
+
+
+class Customers:
+    """resolve_customer for a chunk: the common cases (known id, known email, new person) from two
+    look-ups for the whole chunk; any case that links or merges records goes to resolve_customer itself."""
+
+    def __init__(self, conn: Connection, shop_id: int, now: datetime):
+        self.conn, self.shop_id, self.now = conn, shop_id, now
+        self.by_id, self.by_email, self.record = {}, {}, {}
+
+    def prefetch(self, pairs) -> None:
+        """Load the records of these (Shopify id, email) pairs."""
+        ids = list({i for i, _ in pairs if i is not None})
+        emails = list({normalise_email(e) for _, e in pairs} - {None})
+        if ids or emails:
+            self._load(or_(customers.c.shopify_customer_id.in_(ids), customers.c.email.in_(emails)))
+
+    def resolve(self, shopify_id: int | None, email: str | None) -> int | None:
+        """The customer record of this id and email, as resolve_customer would give it."""
+        email = normalise_email(email)
+        if shopify_id is None and email is None:
+            return None
+        by_id = self.by_id.get(shopify_id) if shopify_id is not None else None
+        by_email = self.by_email.get(email) if email else None
+        if by_id is None and by_email is None:
+            new = self.conn.execute(insert(customers).values(
+                shop_id=self.shop_id, shopify_customer_id=shopify_id, email=email, created_at=self.now,
+            )).inserted_primary_key[0]
+            self._remember(new, shopify_id, email)
+            return new
+        if by_id is not None and by_email in (None, by_id) and (email is None or self.record[by_id][1] == email):
+            return by_id
+        if by_id is None and shopify_id is None:
+            return by_email
+        found = resolve_customer(self.conn, self.shop_id, shopify_id, email, self.now)
+        self._load(customers.c.id.in_([i for i in (found, by_id, by_email) if i is not None]))
+        return found
+
+    def _load(self, condition) -> None:
+        for row in self.conn.execute(select(customers.c.id, customers.c.shopify_customer_id, customers.c.email)
+                                     .where(customers.c.shop_id == self.shop_id, condition)):
+            self._remember(row.id, row.shopify_customer_id, row.email)
+
+    def _remember(self, record_id: int, shopify_id: int | None, email: str | None) -> None:
+        old = self.record.get(record_id)
+        if old and old[1] and self.by_email.get(old[1]) == record_id and old[1] != email:
+            del self.by_email[old[1]]
+        self.record[record_id] = (shopify_id, email)
+        if shopify_id is not None:
+            self.by_id[shopify_id] = record_id
+        if email:
+            self.by_email[email] = record_id
+
+
+def expire_gaps(conn: Connection, shop: ShopRef, now: datetime) -> int:
+    """Expiry as of dates, for a shop whose points expire after months without a purchase: where history
+    shows such a gap between two purchases (or since the last one), the points available then expire then.
+    Idempotent (the live expiry's key: customer and last purchase)."""
+    prog = programme(conn, shop.id, shop.settings_version)
+    if prog.expiry != "after_last_purchase":
+        return 0
+    gaps, previous = [], (None, None)
+    purchases = conn.execute(  # streamed: only the gaps are kept
+        select(orders.c.customer_id, orders.c.paid_at).where(
+            orders.c.shop_id == shop.id, orders.c.paid_at.is_not(None), orders.c.customer_id.is_not(None),
+            or_(orders.c.excluded_reason.is_(None), orders.c.excluded_reason != "test order"))
+        .order_by(orders.c.customer_id, orders.c.paid_at).execution_options(yield_per=5000))
+    for customer_id, paid_at in purchases:
+        paid_at = paid_at if paid_at.tzinfo else paid_at.replace(tzinfo=timezone.utc)
+        if previous[0] == customer_id and points.add_months(previous[1], prog.expiry_months) <= paid_at:
+            gaps.append((customer_id, previous[1]))
+        elif previous[0] is not None and previous[0] != customer_id:
+            gaps.append((previous[0], previous[1]))  # since the last purchase, if long enough ago
+        previous = (customer_id, paid_at)
+    if previous[0] is not None:
+        gaps.append(previous)
+    return sum(_expire_at(conn, shop, prog, customer_id, last, now) for customer_id, last in gaps)
+
+
+def _expire_at(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, last: datetime,
+               now: datetime) -> int:
+    expires_at = points.add_months(last, prog.expiry_months)
+    key = f"{shop.id}:customer:{customer_id}:expire:{last:%Y%m%dT%H%M%S}"
+    if expires_at > now or conn.execute(select(le.c.id).where(le.c.idempotency_key == key)).first():
+        return 0
+    order_ids = list(conn.execute(select(orders.c.id).where(orders.c.customer_id == customer_id)).scalars())
+    schedule.mature(conn, expires_at, now, order_ids=order_ids)
+    available = conn.execute(select(le.c.available).where(
+        le.c.customer_id == customer_id, le.c.effective_at <= expires_at)).scalars().all()
+    if sum(available) <= 0:
+        return 0
+    ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="expire", available=-sum(available),
+                       key=key, effective_at=expires_at, now=now, settings_version=shop.settings_version,
+                       reason=f"{sum(available)} points expired: no purchase since {last:%Y-%m-%d} "
+                              f"({prog.expiry_months} months)")
+    return 1
