@@ -101,3 +101,34 @@ def test_vouchers_create_refuses_without_enough_points(run, send, process, shop)
     process()
     result = run("vouchers", "create", shop.domain, "v@example.com", "--points", "100", "--json", ok=False)
     assert result.returncode == 1 and "not enough points: 0 available" in result.stderr
+
+
+def test_import_history_dry_run_then_import_then_status(run, shop, tmp_path):
+    """`loyalty import history SHOP --file F --dry-run --json` shows per-customer credits and writes nothing;
+    without --dry-run it imports; `loyalty import status` shows the run."""
+    from integrations.shopify.documents import BULK_OPERATION_RUN_QUERY, HISTORY_ORDERS_BULK_QUERY
+    from integrations.shopify.emulator import Emulator
+    from tests.factories import order
+
+    emulator = Emulator()
+    emulator.add_shop(shop.domain, "t")
+    emulator.add_rest_order(shop.domain, order(lines=((42, 1),), email="cli@example.com", customer_id=5))
+    query = HISTORY_ORDERS_BULK_QUERY.replace("FILTER", "")
+    answer = emulator.execute(shop.domain, {"query": BULK_OPERATION_RUN_QUERY, "variables": {"query": query}})
+    operation = answer["data"]["bulkOperationRunQuery"]["bulkOperation"]["id"].rsplit("/", 1)[1]
+    path = tmp_path / "orders.jsonl"
+    path.write_bytes(emulator.bulk_data(shop.domain, operation))
+    shown = json.loads(run("import", "history", shop.domain, "--file", str(path), "--dry-run", "--json").stdout)
+    assert shown["customers"] == {"cli@example.com": {"points": 42, "pending": 0, "available": 42}}
+    assert run("import", "status", shop.domain, ok=False).returncode == 1  # the dry run left no run behind
+    assert "42 points credited" in run("import", "history", shop.domain, "--file", str(path)).stdout
+    status = json.loads(run("import", "status", shop.domain, "--json").stdout)
+    assert (status["status"], status["orders_done"], status["lines_done"]) == ("completed", 1, 2)
+
+
+def test_shops_add_queues_the_history_import(run, ctx, redis_client):
+    """Installing a shop queues its history import job."""
+    from rq import Queue
+    run("shops", "add", "queued.myshopify.com", "--token", "shpat_x")
+    jobs = Queue("loyalty", connection=redis_client).jobs
+    assert [(j.func_name, j.args) for j in jobs] == [("jobs.history.import_history", ("queued.myshopify.com",))]

@@ -145,7 +145,7 @@ _ORDER_FIELDS = """
     purchasingEntity {
       __typename
     }
-    transactions(first: 50) {
+    transactions(first: TRANSACTIONS) {
       gateway
       kind
       status
@@ -155,7 +155,7 @@ _ORDER_FIELDS = """
         }
       }
     }
-    refunds(first: 50) {
+    refunds(first: REFUNDS) {
       id
       createdAt
     }
@@ -195,7 +195,7 @@ query HistoryOrders {
     }
   }
 }
-""" % (_ORDER_FIELDS, _LINE_ITEM_FIELDS)
+""" % (_ORDER_FIELDS.replace("TRANSACTIONS", "50").replace("REFUNDS", "50"), _LINE_ITEM_FIELDS)
 """The query a bulk operation runs for the history import: line items come as their own JSONL lines
 (`__parentId`), refunds inline with their ids only, because a bulk query may not nest a connection
 (their line items) inside a list. FILTER is replaced by a search such as `created_at:<=2026-01-01`."""
@@ -256,9 +256,9 @@ query RefundLineItems($id: ID!, $after: String) {
 
 ORDERS_UPDATED_SINCE = """
 query OrdersUpdatedSince($query: String!, $after: String) {
-  orders(first: 10, after: $after, sortKey: UPDATED_AT, query: $query) {
+  orders(first: 4, after: $after, sortKey: UPDATED_AT, query: $query) {
     nodes {%s
-      lineItems(first: 50) {
+      lineItems(first: 25) {
         nodes {%s
         }
         pageInfo {
@@ -272,8 +272,9 @@ query OrdersUpdatedSince($query: String!, $after: String) {
     }
   }
 }
-""" % (_ORDER_FIELDS, _LINE_ITEM_FIELDS)
-"""Reconciliation: orders changed since the watermark, oldest change first, ten per page."""
+""" % (_ORDER_FIELDS.replace("TRANSACTIONS", "10").replace("REFUNDS", "10"), _LINE_ITEM_FIELDS)
+"""Reconciliation: orders changed since the watermark, oldest change first, four per page (what fits under
+Shopify's 1,000-point cost ceiling with their lines, payments and refunds)."""
 
 
 def _collect_documents(namespace):
