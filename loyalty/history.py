@@ -139,8 +139,7 @@ def _apply_fresh(conn: Connection, shop: ShopRef, prog: Programme, batch: list[I
         conn.execute(insert(refunds), refund_rows)
     if entries:
         conn.execute(insert(le), entries)
-    for customer_id in sorted(synced):
-        ledger.mark_for_sync(conn, shop.id, customer_id, now)
+    ledger.mark_many_for_sync(conn, shop.id, synced, now)
     return totals
 
 
@@ -153,11 +152,27 @@ class Customers:
         self.by_id, self.by_email, self.record = {}, {}, {}
 
     def prefetch(self, pairs) -> None:
-        """Load the records of these (Shopify id, email) pairs."""
+        """Load the records of these (Shopify id, email) pairs, and create in one statement the people
+        nobody knows yet whose id and email no other pair of the chunk contradicts."""
+        pairs = {(i, normalise_email(e)) for i, e in pairs} - {(None, None)}
         ids = list({i for i, _ in pairs if i is not None})
-        emails = list({normalise_email(e) for _, e in pairs} - {None})
+        emails = list({e for _, e in pairs if e})
         if ids or emails:
             self._load(or_(customers.c.shopify_customer_id.in_(ids), customers.c.email.in_(emails)))
+        emails_of, ids_of = {}, {}
+        for i, e in pairs:
+            emails_of.setdefault(i, set()).add(e)
+            ids_of.setdefault(e, set()).add(i)
+        new = sorted(((i, e) for i, e in pairs
+                      if (i is None or (i not in self.by_id and len(emails_of[i]) == 1))
+                      and (e is None or (e not in self.by_email and len(ids_of[e]) == 1))),
+                     key=lambda p: (p[0] or 0, p[1] or ""))
+        if new:
+            made = self.conn.execute(insert(customers).returning(customers.c.id, sort_by_parameter_order=True),
+                                     [dict(shop_id=self.shop_id, shopify_customer_id=i, email=e, created_at=self.now)
+                                      for i, e in new]).scalars()
+            for (i, e), record_id in zip(new, made):
+                self._remember(record_id, i, e)
 
     def resolve(self, shopify_id: int | None, email: str | None) -> int | None:
         """The customer record of this id and email, as resolve_customer would give it."""
@@ -167,7 +182,7 @@ class Customers:
         by_id = self.by_id.get(shopify_id) if shopify_id is not None else None
         by_email = self.by_email.get(email) if email else None
         if by_id is None and by_email is None:
-            new = self.conn.execute(insert(customers).values(
+            new = self.conn.execute(insert(customers), dict(
                 shop_id=self.shop_id, shopify_customer_id=shopify_id, email=email, created_at=self.now,
             )).inserted_primary_key[0]
             self._remember(new, shopify_id, email)

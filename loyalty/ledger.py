@@ -70,6 +70,20 @@ def mark_for_sync(conn: Connection, shop_id: int, customer_id: int, now: datetim
     conn.execute(statement, {"customer_id": customer_id, "shop_id": shop_id, "changed_at": now})
 
 
+def mark_many_for_sync(conn: Connection, shop_id: int, customer_ids, now: datetime) -> None:
+    """mark_for_sync for many customers in one statement."""
+    rows = [dict(customer_id=c, shop_id=shop_id, changed_at=now) for c in sorted(set(customer_ids))]
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(customer_sync)
+    conn.execute(statement.on_conflict_do_update(index_elements=[customer_sync.c.customer_id],
+                                                 set_={"changed_at": statement.excluded.changed_at}), rows)
+
+
 def order_holding(conn: Connection, order_id: int) -> OrderHolding:
     """Sum of an order's entries and their keys."""
     rows = conn.execute(_ORDER_ENTRIES, {"order_id": order_id}).all()

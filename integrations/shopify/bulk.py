@@ -6,11 +6,11 @@ here knows about orders or points.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
+import orjson
 import requests
 
 from integrations.shopify.documents import BULK_OPERATION_RUN_QUERY, BULK_OPERATION_STATUS
@@ -134,8 +134,8 @@ def records(lines, start_line: int = 0, start_byte: int = 0) -> Iterator[Record]
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
-        except ValueError:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError:
             raise BadJsonl(f"line {line_no}: not JSON") from None
         if not isinstance(obj, dict):
             raise BadJsonl(f"line {line_no}: not a JSON object")

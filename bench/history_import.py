@@ -1,0 +1,167 @@
+"""History import benchmark: N orders of bulk-operation JSONL into the ledger, on SQLite and PostgreSQL.
+
+    python -m bench.history_import                  # 1,000,000 orders (BENCH_HISTORY_ORDERS), writes results
+    BENCH_HISTORY_ORDERS=50000 python -m bench.history_import
+
+The file is generated in Shopify's bulk shape (an order line, then its line items with `__parentId`): 200,000
+customers, 1-3 lines per order, 5% paid partly by gift card, 5% refunded (refund lines inline, as a reconcile
+page carries them: the bulk file's per-refund look-up is an Admin API call, not measured here), 1% cancelled,
+2% guests. Each import runs in its own process (`loyalty import history SHOP --file`'s code path), so its
+peak RSS is its own. PostgreSQL runs when DATABASE_URL names one, else on a throw-away cluster when the
+server binaries are installed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ORDERS = int(os.environ.get("BENCH_HISTORY_ORDERS", "1000000"))
+SHOP = "bench.myshopify.com"
+
+
+def generate(path: Path, count: int, seed: int = 5) -> int:
+    """Write `count` orders of bulk JSONL to `path` (streamed); returns its size in bytes."""
+    rng = random.Random(seed)
+    start = datetime(2021, 1, 1, tzinfo=timezone.utc)
+    with open(path, "w") as out:
+        for n in range(count):
+            order_id = 10**12 + n
+            when = (start + timedelta(minutes=n * 2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            person = rng.randrange(200_000)
+            guest = rng.random() < 0.02
+            lines = [(rng.choice(("9.90", "19.90", "45.00", "89.00")), rng.randint(1, 3)) for _ in range(rng.randint(1, 3))]
+            total = sum(float(p) * q for p, q in lines)
+            gift = round(min(total, 20.0), 2) if rng.random() < 0.05 else 0
+            payments = [{"gateway": "shopify_payments", "kind": "SALE", "status": "SUCCESS",
+                         "amountSet": {"shopMoney": {"amount": f"{total - gift:.2f}"}}}]
+            if gift:
+                payments.append({"gateway": "gift_card", "kind": "SALE", "status": "SUCCESS",
+                                 "amountSet": {"shopMoney": {"amount": f"{gift:.2f}"}}})
+            refunds = []
+            if rng.random() < 0.05:
+                refunds.append({"id": f"gid://shopify/Refund/{order_id}", "createdAt": when,
+                                "refundLineItems": {"nodes": [{"subtotalSet": {"shopMoney": {"amount": lines[0][0]}}}]}})
+            node = {
+                "id": f"gid://shopify/Order/{order_id}", "name": f"#{n + 1000}", "email": f"shopper{person}@example.com",
+                "createdAt": when, "processedAt": when, "updatedAt": when,
+                "cancelledAt": when if rng.random() < 0.01 else None, "test": False, "sourceName": "web",
+                "currencyCode": "EUR", "displayFinancialStatus": "PAID",
+                "paymentGatewayNames": [p["gateway"] for p in payments], "discountCodes": [],
+                "customer": None if guest else {"id": f"gid://shopify/Customer/{10**9 + person}",
+                                                "email": f"shopper{person}@example.com", "tags": []},
+                "purchasingEntity": None, "transactions": payments, "refunds": refunds,
+            }
+            out.write(json.dumps(node, separators=(",", ":")) + "\n")
+            for i, (price, quantity) in enumerate(lines):
+                out.write(json.dumps({"__typename": "LineItem", "id": f"gid://shopify/LineItem/{order_id * 10 + i}",
+                                      "quantity": quantity, "originalUnitPriceSet": {"shopMoney": {"amount": price}},
+                                      "discountAllocations": [], "__parentId": node["id"]},
+                                     separators=(",", ":")) + "\n")
+    return path.stat().st_size
+
+
+def measure(database_url: str, jsonl: Path, work: Path) -> dict:
+    """Migrate a database, install the shop, import the file in a child process; seconds and peak RSS."""
+    from cryptography.fernet import Fernet
+    from sqlalchemy import create_engine, func, select, text
+
+    from db.migrate import upgrade
+    from db.tables import ledger_entries
+
+    upgrade(database_url)
+    key = Fernet.generate_key().decode()
+    env = dict(os.environ, DATABASE_URL=database_url, LOYALTY_ENCRYPTION_KEYS=key, SHOPIFY_API_SECRET="bench",
+               REDIS_URL="redis://127.0.0.1:1/0", LOYALTY_VAR_DIR=str(work), LOYALTY_REDIS_TIMEOUT="0.05")
+    subprocess.run([sys.executable, "-m", "cli", "shops", "add", SHOP, "--token", "t", "--no-import-history"],
+                   env=env, check=True, capture_output=True)
+    engine = create_engine(database_url)
+    with engine.begin() as conn:  # the programme started after these orders: install date after the last one
+        conn.execute(text("UPDATE shops SET installed_at = :at"), {"at": datetime(2030, 1, 1, tzinfo=timezone.utc)})
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "cli", "import", "history", SHOP, "--file", str(jsonl), "--json"],
+                          env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = json.loads(done.stdout)
+    with engine.connect() as conn:
+        entries = conn.execute(select(func.count()).select_from(ledger_entries)).scalar()
+    engine.dispose()
+    return {"seconds": seconds, "orders": result["orders_done"], "orders_per_second": result["orders_done"] / seconds,
+            "points": result["points_credited"], "entries": entries,
+            "peak_rss_mb": max(peak_kib, before) / 1024, "status": result["status"]}
+
+
+def run(orders: int = ORDERS) -> dict:
+    """Generate the file and import it on SQLite and (when available) PostgreSQL; the figures by backend."""
+    work = Path(tempfile.mkdtemp(prefix="loyalty-bench-history-"))
+    figures = {"orders": orders}
+    try:
+        jsonl = work / "orders.jsonl"
+        figures["file_mb"] = generate(jsonl, orders) / 1e6
+        figures["sqlite"] = measure(f"sqlite:///{work / 'bench.db'}", jsonl, work)
+        figures["postgresql"] = _postgres(jsonl, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
+def _postgres(jsonl: Path, work: Path):
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        return measure(url.replace("postgresql://", "postgresql+psycopg://", 1), jsonl, work)
+    try:
+        from sqlalchemy import create_engine, text
+
+        from tests.services import PostgresCluster
+        cluster = PostgresCluster().start()
+    except (ImportError, RuntimeError, OSError) as exc:
+        return f"not run: {exc}"
+    try:
+        admin = create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE bench"))
+        admin.dispose()
+        return measure(cluster.url("bench"), jsonl, work)
+    finally:
+        cluster.stop()
+
+
+def write(figures: dict) -> str:
+    """Append this run's section to bench/results.md; returns it."""
+    cpu = os.cpu_count()
+    rows = [f"## History import, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {cpu} cores, "
+            f"Python {platform.python_version()}; command: `python -m bench.history_import`",
+            "",
+            f"{figures['orders']:,} orders of bulk-operation JSONL ({figures['file_mb']:,.0f} MB), one process, "
+            "chunks of 2,000 orders. Target: under 100 s and 200 MB peak RSS on SQLite.",
+            "",
+            "| backend | time | orders/s | peak RSS | ledger entries |",
+            "|---|---|---|---|---|"]
+    for backend in ("sqlite", "postgresql"):
+        f = figures[backend]
+        if isinstance(f, str):
+            rows.append(f"| {backend} | {f} | | | |")
+        else:
+            rows.append(f"| {backend} | {f['seconds']:,.1f} s | {f['orders_per_second']:,.0f} | "
+                        f"{f['peak_rss_mb']:,.0f} MB | {f['entries']:,} |")
+    section = "\n".join(rows) + "\n"
+    path = Path(__file__).resolve().parent / "results.md"
+    path.write_text(path.read_text() + "\n" + section if path.exists() else "# Benchmark results\n\n" + section)
+    return section
+
+
+if __name__ == "__main__":
+    print(write(run()))
