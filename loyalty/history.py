@@ -57,9 +57,10 @@ def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now:
     fresh, one_by_one, seen = [], [], set()
     for order in batch:
         needs_balance = prog.negative_balance == "floor" and (order.refunds or order.cancelled_at)
-        simple = order.paid and order.facts.order_id not in known | seen and not needs_balance
+        oid = order.facts.order_id
+        simple = order.paid and oid not in known and oid not in seen and not needs_balance
         (fresh if simple else one_by_one).append(order)
-        seen.add(order.facts.order_id)
+        seen.add(oid)
     totals = _apply_fresh(conn, shop, prog, fresh, now)
     for order in one_by_one:
         totals.add(_apply_known(conn, shop, prog, order, now))
@@ -110,7 +111,10 @@ def _apply_fresh(conn: Connection, shop: ShopRef, prog: Programme, batch: list[I
             award=0 if reason else points.award(facts.merchandise, non_earning, prog.earn_rate),
             pending_until=facts.processed_at + timedelta(days=prog.pending_days),
             settings_version=shop.settings_version))
-    inserted = conn.execute(insert(orders).returning(orders.c.id, sort_by_parameter_order=True), rows).scalars()
+    conn.execute(insert(orders), rows)  # executemany; RETURNING would send one statement per row on SQLite
+    ids = dict(conn.execute(select(orders.c.shopify_order_id, orders.c.id).where(
+        orders.c.shop_id == shop.id, orders.c.shopify_order_id.in_([r["shopify_order_id"] for r in rows]))).all())
+    inserted = [ids[r["shopify_order_id"]] for r in rows]
     refund_rows, entries, synced = [], [], set()
     for order, row, row_id in zip(batch, rows, inserted):
         order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,
@@ -168,11 +172,10 @@ class Customers:
                       and (e is None or (e not in self.by_email and len(ids_of[e]) == 1))),
                      key=lambda p: (p[0] or 0, p[1] or ""))
         if new:
-            made = self.conn.execute(insert(customers).returning(customers.c.id, sort_by_parameter_order=True),
-                                     [dict(shop_id=self.shop_id, shopify_customer_id=i, email=e, created_at=self.now)
-                                      for i, e in new]).scalars()
-            for (i, e), record_id in zip(new, made):
-                self._remember(record_id, i, e)
+            self.conn.execute(insert(customers), [dict(shop_id=self.shop_id, shopify_customer_id=i, email=e,
+                                                       created_at=self.now) for i, e in new])
+            self._load(or_(customers.c.shopify_customer_id.in_([i for i, _ in new if i is not None]),
+                           customers.c.email.in_([e for _, e in new if e])))
 
     def resolve(self, shopify_id: int | None, email: str | None) -> int | None:
         """The customer record of this id and email, as resolve_customer would give it."""
