@@ -65,7 +65,7 @@ def reconcile(shop_domain: str, since: datetime | None = None, ctx: Context | No
             orders, skipped = [], 0
             for node in page["nodes"]:
                 if node["lineItems"]["pageInfo"]["hasNextPage"]:
-                    log.error("reconcile %s: order %s has more than 25 lines; left to its webhooks",
+                    log.error("reconcile %s: order %s has more than 20 lines; left to its webhooks",
                               shop_domain, node["id"])
                     continue
                 try:

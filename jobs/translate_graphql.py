@@ -25,8 +25,12 @@ def import_order(node: dict, children: list | None = None) -> ImportOrder:
     """The ImportOrder of one GraphQL order; `children` are its bulk JSONL child lines (line items)."""
     if not isinstance(node, dict):
         raise BadPayload("order: expected an object")
-    lines = children if children is not None else ((node.get("lineItems") or {}).get("nodes") or [])
-    line_items = [c for c in lines if c.get("__typename", "LineItem") == "LineItem"]
+    if children is not None:
+        line_items = [c for c in children if c.get("__typename") == "LineItem"]
+        shipping_lines = [c for c in children if c.get("__typename") == "ShippingLine"]
+    else:
+        line_items = (node.get("lineItems") or {}).get("nodes") or []
+        shipping_lines = (node.get("shippingLines") or {}).get("nodes") or []
     customer = node.get("customer") or {}
     facts = OrderFacts(
         order_id=legacy_id(node.get("id")),
@@ -42,6 +46,9 @@ def import_order(node: dict, children: list | None = None) -> ImportOrder:
         merchandise=sum((_line_amount(item) for item in line_items), Decimal(0)),
         gateways=tuple(str(g) for g in node.get("paymentGatewayNames") or ()),
         discount_codes=tuple(str(c) for c in node.get("discountCodes") or () if c),
+        shipping=sum((_shop_money(line, "discountedPriceSet") for line in shipping_lines), Decimal(0)),
+        tax=sum((_shop_money(t, "priceSet") for item in line_items for t in item.get("taxLines") or ()), Decimal(0)),
+        taxes_included=node.get("taxesIncluded") is not False,
     )
     refunds, to_fetch = [], []
     for raw in node.get("refunds") or ():

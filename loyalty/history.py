@@ -19,8 +19,8 @@ from db.tables import customers, ledger_entries as le, orders, refunds
 from loyalty import ledger, points, schedule, vouchers
 from loyalty.commands import ImportOrder, RecordOrderCancelled, RecordOrderPaid
 from loyalty.customers import normalise_email, resolve_customer
-from loyalty.orders import exclusion_reason, non_earning_total, owed_entries, record_order_cancelled, \
-    record_order_paid, record_refund
+from loyalty.orders import exclusion_reason, non_earning_total, order_award, owed_entries, \
+    record_order_cancelled, record_order_paid, record_refund
 from loyalty.programme import Programme
 from loyalty.shops import ShopRef, programme
 
@@ -108,7 +108,7 @@ def _apply_fresh(conn: Connection, shop: ShopRef, prog: Programme, batch: list[I
             source_name=facts.source_name, currency=facts.currency,
             merchandise=max(facts.merchandise, Decimal(0)).quantize(CENT), non_earning_paid=non_earning,
             paid_at=facts.processed_at, cancelled_at=order.cancelled_at, excluded_reason=reason,
-            award=0 if reason else points.award(facts.merchandise, non_earning, prog.earn_rate),
+            award=0 if reason else order_award(facts, non_earning, prog),
             pending_until=facts.processed_at + timedelta(days=prog.pending_days),
             settings_version=shop.settings_version))
     conn.execute(insert(orders), rows)  # executemany; RETURNING would send one statement per row on SQLite

@@ -60,6 +60,13 @@ def exclusion_reason(facts: OrderFacts, prog: Programme, customer_id: int | None
     return None
 
 
+def order_award(facts: OrderFacts, non_earning_paid: Decimal, prog: Programme) -> int:
+    """Points a paid order earns before refunds (shipping and taxes as the programme says)."""
+    return points.award(points.earning_base(facts.merchandise, facts.shipping, facts.tax, facts.taxes_included,
+                                            prog.earn_on_shipping, prog.earn_on_taxes),
+                        non_earning_paid, prog.earn_rate, prog.rounding)
+
+
 def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now: datetime) -> None:
     """orders/paid: fix what the order earns (with the programme in force now) and settle it."""
     facts = cmd.facts
@@ -74,10 +81,7 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
         name=facts.name, customer_id=customer_id, source_name=facts.source_name, currency=facts.currency,
         merchandise=max(facts.merchandise, Decimal(0)), non_earning_paid=non_earning,
         paid_at=facts.processed_at, excluded_reason=reason,
-        award=0 if reason else points.award(
-            points.earning_base(facts.merchandise, facts.shipping, facts.tax, facts.taxes_included,
-                                prog.earn_on_shipping, prog.earn_on_taxes),
-            non_earning, prog.earn_rate, prog.rounding),
+        award=0 if reason else order_award(facts, non_earning, prog),
         pending_until=facts.processed_at + timedelta(days=prog.pending_days),
         settings_version=shop.settings_version,
     )

@@ -123,7 +123,7 @@ def test_import_history_dry_run_then_import_then_status(run, shop, tmp_path):
     assert run("import", "status", shop.domain, ok=False).returncode == 1  # the dry run left no run behind
     assert "42 points credited" in run("import", "history", shop.domain, "--file", str(path)).stdout
     status = json.loads(run("import", "status", shop.domain, "--json").stdout)
-    assert (status["status"], status["orders_done"], status["lines_done"]) == ("completed", 1, 2)
+    assert (status["status"], status["orders_done"], status["lines_done"]) == ("completed", 1, 3)
 
 
 def test_shops_add_queues_the_history_import(run, ctx, redis_client):

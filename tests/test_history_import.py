@@ -140,18 +140,26 @@ def entries(ctx):
     return sorted((r[0], r[1], r[2].split(":", 1)[1], r[3], r[4], r[5].replace(tzinfo=None)) for r in rows)
 
 
+@pytest.mark.parametrize("settings", [{}, {"earn_on_shipping": True, "rounding": "nearest", "earn_rate": "1.5"}])
 def test_a_generated_file_imports_entry_for_entry_like_the_webhooks(ctx, shop, send, process, emulator, factory,
-                                                                     tmp_path, fresh):
-    """The same orders give the same entries (kind, key, points, dates) by import as by webhooks + maturing."""
+                                                                     tmp_path, fresh, settings):
+    """The same orders give the same entries (kind, key, points, dates) by import as by webhooks + maturing,
+    whatever the programme says of shipping, rounding and rate."""
+    other, other_shop = fresh
+    for context, ref in ((ctx, shop), (other, other_shop)):
+        with context.engine.begin() as conn:
+            save_programme(conn, ref, Programme().with_changes(**settings), NOW)
     bodies, refunds, cancels = scenario()
+    bodies[0]["line_items"][0]["tax_lines"] = [{"price": "8.33", "price_set": {"shop_money": {"amount": "8.33"}}}]
     deliver(send, process, bodies, refunds, cancels)
     mature_points(NOW, ctx)
     path = tmp_path / "orders.jsonl"
     path.write_bytes(history(json.loads(json.dumps(bodies)), emulator, refunds, cancels))
-    other, other_shop = fresh
     result = import_history(SHOP, file=str(path), ctx=other, client_factory=factory, now=NOW, chunk=2)
     assert result["status"] == "completed" and result["orders_done"] == 5
     assert entries(other) == entries(ctx)
+    if settings:
+        return
     # alice: order a 90 - refund of 20 = 70, then her guest order c 90 (same email): 160 available;
     # bob: order b refunded whole, order d cancelled; carol: a test order earns nothing.
     assert balances(other, other_shop) == balances(ctx, shop)
@@ -213,7 +221,7 @@ def test_a_crashed_import_resumes_after_its_last_chunk(ctx, shop, emulator, fact
         import_history(SHOP, file=str(path), ctx=ctx, client_factory=factory, now=NOW, chunk=2)
     with ctx.engine.connect() as conn:
         run = conn.execute(select(import_runs)).one()
-    assert (run.status, run.orders_done, run.lines_done) == ("failed", 4, 8)  # 2 chunks of 2 orders + lines
+    assert (run.status, run.orders_done, run.lines_done) == ("failed", 4, 12)  # 2 chunks of 2 orders, 3 lines each
     assert "database went away" in run.error
     assert len(balances(ctx, shop)) == 4
     calls.clear()

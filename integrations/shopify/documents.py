@@ -134,6 +134,7 @@ _ORDER_FIELDS = """
     test
     sourceName
     currencyCode
+    taxesIncluded
     displayFinancialStatus
     paymentGatewayNames
     discountCodes
@@ -178,6 +179,23 @@ _LINE_ITEM_FIELDS = """
               }
             }
           }
+          taxLines {
+            priceSet {
+              shopMoney {
+                amount
+              }
+            }
+          }
+"""
+
+_SHIPPING_LINE_FIELDS = """
+          __typename
+          id
+          discountedPriceSet {
+            shopMoney {
+              amount
+            }
+          }
 """
 
 HISTORY_ORDERS_BULK_QUERY = """
@@ -191,11 +209,17 @@ query HistoryOrders {
             }
           }
         }
+        shippingLines {
+          edges {
+            node {%s
+            }
+          }
+        }
       }
     }
   }
 }
-""" % (_ORDER_FIELDS.replace("TRANSACTIONS", "50").replace("REFUNDS", "50"), _LINE_ITEM_FIELDS)
+""" % (_ORDER_FIELDS.replace("TRANSACTIONS", "50").replace("REFUNDS", "50"), _LINE_ITEM_FIELDS, _SHIPPING_LINE_FIELDS)
 """The query a bulk operation runs for the history import: line items come as their own JSONL lines
 (`__parentId`), refunds inline with their ids only, because a bulk query may not nest a connection
 (their line items) inside a list. FILTER is replaced by a search such as `created_at:<=2026-01-01`."""
@@ -256,13 +280,17 @@ query RefundLineItems($id: ID!, $after: String) {
 
 ORDERS_UPDATED_SINCE = """
 query OrdersUpdatedSince($query: String!, $after: String) {
-  orders(first: 4, after: $after, sortKey: UPDATED_AT, query: $query) {
+  orders(first: 3, after: $after, sortKey: UPDATED_AT, query: $query) {
     nodes {%s
-      lineItems(first: 25) {
+      lineItems(first: 20) {
         nodes {%s
         }
         pageInfo {
           hasNextPage
+        }
+      }
+      shippingLines(first: 3) {
+        nodes {%s
         }
       }
     }
@@ -272,8 +300,9 @@ query OrdersUpdatedSince($query: String!, $after: String) {
     }
   }
 }
-""" % (_ORDER_FIELDS.replace("TRANSACTIONS", "10").replace("REFUNDS", "10"), _LINE_ITEM_FIELDS)
-"""Reconciliation: orders changed since the watermark, oldest change first, four per page (what fits under
+""" % (_ORDER_FIELDS.replace("TRANSACTIONS", "10").replace("REFUNDS", "10"), _LINE_ITEM_FIELDS,
+       _SHIPPING_LINE_FIELDS)
+"""Reconciliation: orders changed since the watermark, oldest change first, three per page (what fits under
 Shopify's 1,000-point cost ceiling with their lines, payments and refunds)."""
 
 

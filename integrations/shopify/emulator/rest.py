@@ -22,8 +22,13 @@ def order_details(body, now):
         "discount_codes": tuple(d["code"] for d in body.get("discount_codes") or () if d.get("code")),
         "b2b": bool(body.get("company")),
         "line_items": [LineItem(int(item["id"]), int(item["quantity"]), _amount(item, "price_set", "price"),
-                                tuple(_amount(d, "amount_set", "amount") for d in item.get("discount_allocations") or ()))
+                                tuple(_amount(d, "amount_set", "amount") for d in item.get("discount_allocations") or ()),
+                                tuple(_amount(t, "price_set", "price") for t in item.get("tax_lines") or ()))
                        for item in body.get("line_items") or ()],
+        "shipping_lines": [(int(line.get("id") or n + 1), str(Decimal(_amount(line, "price_set", "price")) - sum(
+                               (Decimal(_amount(d, "amount_set", "amount")) for d in line.get("discount_allocations") or ()),
+                               Decimal(0)))) for n, line in enumerate(body.get("shipping_lines") or ())],
+        "taxes_included": body.get("taxes_included") is not False,
     }
 
 

@@ -86,6 +86,9 @@ class Order:
     b2b: bool = False
     line_items: list = field(default_factory=list)
     refunds: list = field(default_factory=list)
+    shipping_lines: list = field(default_factory=list)
+    """(id, price after discounts) of each shipping line."""
+    taxes_included: bool = True
 
 
 @dataclass
@@ -96,6 +99,7 @@ class LineItem:
     quantity: int
     price: str
     discounts: tuple = ()
+    taxes: tuple = ()
 
 
 @dataclass

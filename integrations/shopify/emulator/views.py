@@ -42,6 +42,12 @@ def order_view(shop, order):
         """Order.lineItems(first:, after:): a connection (every line in a bulk operation)."""
         return connection(info, [line_item_view(order, line, currency) for line in order.line_items], **args)
 
+    def shipping_lines(info, **args):
+        """Order.shippingLines(first:, after:): a connection."""
+        lines = [{"__typename": "ShippingLine", "id": gid("ShippingLine", number),
+                  "discountedPriceSet": money_bag(price, currency)} for number, price in order.shipping_lines]
+        return connection(info, lines, **args)
+
     def refunds(info, **args):
         """Order.refunds(first:): a plain list."""
         return _page([refund_view(order, refund, currency) for refund in order.refunds], **args)
@@ -59,6 +65,8 @@ def order_view(shop, order):
         "cancelledAt": iso(order.cancelled_at),
         "sourceName": order.source_name,
         "currencyCode": currency,
+        "taxesIncluded": order.taxes_included,
+        "shippingLines": shipping_lines,
         "displayFinancialStatus": order.financial_status,
         "paymentGatewayNames": list(order.gateways),
         "discountCodes": list(order.discount_codes),
@@ -82,6 +90,8 @@ def line_item_view(order, line, currency):
         "originalUnitPriceSet": money_bag(line.price, currency),
         "discountAllocations": [{"__typename": "DiscountAllocation", "allocatedAmountSet": money_bag(d, currency)}
                                 for d in line.discounts],
+        "taxLines": lambda info, first=None: _page([{"__typename": "TaxLine", "priceSet": money_bag(t, currency)}
+                                                    for t in line.taxes], first),
     }
 
 
