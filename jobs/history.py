@@ -57,7 +57,7 @@ def import_history(shop_domain: str, file: str | None = None, dry_run: bool = Fa
             orders, end = source.translate(batch), batch[-1]
             with ctx.engine.begin() as conn:
                 totals = apply_orders(conn, source.shop, orders, now)
-                runs.progress(conn, run_id, totals, now, lines_done=end.end_line, bytes_done=end.end_byte,
+                runs.progress(conn, run_id, totals, _clock(), lines_done=end.end_line, bytes_done=end.end_byte,
                               last_order_id=orders[-1].facts.order_id if orders else None)
             _pause_between_chunks_for_tests()
         with ctx.engine.begin() as conn:
@@ -158,7 +158,7 @@ def _start_or_resume(ctx: Context, shop: ShopRef, file: str | None, now: datetim
             raise ImportBusy(f"an import of {shop.domain} from {run.source} did not finish: resume it first")
         if run is not None:
             updated = run.updated_at if run.updated_at.tzinfo else run.updated_at.replace(tzinfo=timezone.utc)
-            if run.status == "running" and (now - updated).total_seconds() < STALE_SECONDS:
+            if run.status == "running" and (_clock() - updated).total_seconds() < STALE_SECONDS:
                 raise ImportBusy(f"an import of {shop.domain} is running (run {run.id}, last progress {updated})")
             runs.reopen(conn, run.id, now)
             log.info("resuming history import %s of %s after line %s", run.id, shop.domain, run.lines_done)
@@ -196,6 +196,11 @@ def _dry_run(ctx: Context, source: Source, file: str | None, chunk: int, now: da
             "orders_credited": totals.credited, "points_credited": totals.points,
             "customers": dict(sorted(people.items())),
             "note": "expiry of points older than the shop's window is applied by the real import, not shown"}
+
+
+def _clock() -> datetime:
+    """Wall-clock time for the run's own bookkeeping (progress, staleness); `now` is business time."""
+    return datetime.now(timezone.utc)
 
 
 def _chunks(iterable, size: int):

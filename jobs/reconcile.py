@@ -76,7 +76,7 @@ def reconcile(shop_domain: str, since: datetime | None = None, ctx: Context | No
             orders = source.complete_refunds(orders)
             with ctx.engine.begin() as conn:
                 totals = apply_orders(conn, source.shop, orders, now)
-                runs.progress(conn, run_id, totals, now, watermark=watermark,
+                runs.progress(conn, run_id, totals, datetime.now(timezone.utc), watermark=watermark,
                               last_order_id=orders[-1].facts.order_id if orders else None)
             if not page["pageInfo"]["hasNextPage"]:
                 break

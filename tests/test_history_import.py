@@ -290,3 +290,25 @@ def test_a_shopify_sample_order_imports_with_its_customer(ctx, shop, emulator, f
     path.write_bytes(history([body], emulator))
     result = import_history(SHOP, file=str(path), ctx=ctx, client_factory=factory, now=NOW)
     assert result["orders_done"] == 1 and result["points_credited"] > 0
+
+
+def test_a_running_import_is_not_run_twice_but_a_stale_one_is_resumed(ctx, shop, emulator, factory, tmp_path):
+    """A run still making progress refuses a second runner; one silent for longer than STALE_SECONDS (its
+    process died) is resumed."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from jobs.history import STALE_SECONDS, ImportBusy
+    from jobs.runs import start
+    path = tmp_path / "orders.jsonl"
+    path.write_bytes(history([order(lines=((10, 1),), email="s@example.com", customer_id=51)], emulator))
+    with ctx.engine.begin() as conn:
+        run_id = start(conn, shop.id, "history", datetime.now(timezone.utc), source=str(path))
+    with pytest.raises(ImportBusy):
+        import_history(SHOP, file=str(path), ctx=ctx, client_factory=factory, now=NOW)
+    with ctx.engine.begin() as conn:
+        conn.execute(update(import_runs).values(
+            updated_at=datetime.now(timezone.utc) - timedelta(seconds=STALE_SECONDS + 1)))
+    result = import_history(SHOP, file=str(path), ctx=ctx, client_factory=factory, now=NOW)
+    assert (result["id"], result["status"], result["orders_done"]) == (run_id, "completed", 1)
