@@ -15,7 +15,6 @@ from sqlalchemy.engine import Connection
 from db.tables import oauth_states
 from integrations.shopify import oauth
 from integrations.shopify.session_token import InvalidSessionToken, verify_session_token
-from jobs.history import queue_history_import
 from loyalty.shops import valid_shop_domain
 from loyalty.tokens import install_by_token_exchange, install_with_grant
 
@@ -92,7 +91,7 @@ def callback():
         return _refuse(502, "Shopify refused the authorization code: install again")
     install_with_grant(ctx, shop, grant, now=now)
     log.info("installed %s (scopes %s)", shop, grant.scope)
-    queue_history_import(ctx, shop)
+    _queue_history_import(ctx, shop)
     return redirect(f"https://{shop}/admin/apps/{ctx.config.api_key}")
 
 
@@ -114,11 +113,18 @@ def session():
     try:
         if install_by_token_exchange(ctx, verified.shop, token, now=_now()):
             log.info("token exchange stored a token for %s", verified.shop)
-            queue_history_import(ctx, verified.shop)
+            _queue_history_import(ctx, verified.shop)
     except oauth.OAuthError as exc:
         log.error("token exchange for %s failed: %s", verified.shop, exc)
         return _refuse(502, "Shopify refused the token exchange")
     return jsonify(shop=verified.shop)
+
+
+def _queue_history_import(ctx, domain: str) -> None:
+    """Queue the import of the shop's past orders (imported here, so the web process boots without the jobs)."""
+    from jobs.history import queue_history_import
+
+    queue_history_import(ctx, domain)
 
 
 def issue_oauth_state(conn: Connection, domain: str, now: datetime) -> str:

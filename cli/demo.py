@@ -81,16 +81,21 @@ def traffic(orders: int, url: str, emulator: str, seed: int, days_ago: int) -> N
         if gift_card:
             transactions.append({"gateway": "gift_card", "kind": "SALE", "status": "SUCCESS",
                                  "amount": f"{paid_by_card:.2f}"})
-        requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/orders", timeout=10, json={
-            "id": body["id"], "name": body["name"], "customer_id": body["customer"]["id"],
-            "transactions": transactions})
+        # The emulated shop holds what the webhooks say, so reconciliation and history imports agree with them.
+        requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/orders", timeout=10,
+                      json={"order": body, "transactions": transactions})
         post("orders/paid", body)
         roll = rng.random()
         if roll < 0.1:
             line = body["line_items"][0]
-            post("refunds/create", {"id": body["id"] * 7, "order_id": body["id"], "created_at": when.isoformat(),
-                                    "refund_line_items": [{"quantity": 1, "line_item_id": line["id"],
-                                                           "subtotal_set": _money(line["price"])}]})
+            refund = {"id": body["id"] * 7, "order_id": body["id"], "created_at": when.isoformat(),
+                      "refund_line_items": [{"quantity": 1, "line_item_id": line["id"],
+                                             "subtotal_set": _money(line["price"])}]}
+            requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/refunds", json=refund, timeout=10)
+            post("refunds/create", refund)
         elif roll < 0.15:
-            post("orders/cancelled", {**body, "cancelled_at": (when + timedelta(hours=1)).isoformat()})
+            cancelled = {**body, "cancelled_at": (when + timedelta(hours=1)).isoformat()}
+            requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/orders", timeout=10,
+                          json={"order": cancelled, "transactions": transactions})
+            post("orders/cancelled", cancelled)
     click.echo(json.dumps(sent))

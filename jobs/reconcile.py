@@ -62,7 +62,7 @@ def reconcile(shop_domain: str, since: datetime | None = None, ctx: Context | No
         search = f"updated_at:>='{start.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}'"
         while True:
             page = source.admin().execute(ORDERS_UPDATED_SINCE, {"query": search, "after": after})["orders"]
-            orders, skipped = [], 0
+            orders = []
             for node in page["nodes"]:
                 if node["lineItems"]["pageInfo"]["hasNextPage"]:
                     log.error("reconcile %s: order %s has more than 20 lines; left to its webhooks",

@@ -17,6 +17,7 @@ def test_traffic_is_signed_and_consistent(monkeypatch, tmp_path):
     hook = responses.post("http://app.test/webhooks", json={"status": "recorded"})
     seeded = responses.post("http://emu.test/_emulator/demo.myshopify.com/orders", status=201, json={})
     responses.post("http://emu.test/_emulator/demo.myshopify.com/customers", status=201, json={})
+    seeded_refunds = responses.post("http://emu.test/_emulator/demo.myshopify.com/refunds", status=201, json={})
     from cli.main import main
 
     result = CliRunner().invoke(main, ["demo", "traffic", "--orders", "40", "--url", "http://app.test/webhooks",
@@ -32,10 +33,13 @@ def test_traffic_is_signed_and_consistent(monkeypatch, tmp_path):
     gift_card_orders = 0
     for call in seeded.calls:
         seed = json.loads(call.request.body)
-        order = orders[seed["id"]]
+        order = orders[seed["order"]["id"]]
+        assert {**seed["order"], "cancelled_at": None} == order  # the emulated shop holds what webhooks say
         total = sum(float(li["price"]) * li["quantity"] for li in order["line_items"])
         assert abs(sum(float(t["amount"]) for t in seed["transactions"]) - total) < 0.01
         gift_card_orders += any(t["gateway"] == "gift_card" for t in seed["transactions"])
         assert ("gift_card" in order["payment_gateway_names"]) == any(
             t["gateway"] == "gift_card" for t in seed["transactions"])
     assert gift_card_orders > 0
+    refunded = [json.loads(c.request.body) for c in hook.calls if c.request.headers["X-Shopify-Topic"] == "refunds/create"]
+    assert [json.loads(c.request.body) for c in seeded_refunds.calls] == refunded

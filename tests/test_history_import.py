@@ -10,9 +10,7 @@ from sqlalchemy import func, select
 
 from db.tables import customers, import_runs, ledger_entries, orders as orders_table
 from integrations.shopify import bulk
-from integrations.shopify.client import AdminClient
 from integrations.shopify.documents import BULK_OPERATION_RUN_QUERY, HISTORY_ORDERS_BULK_QUERY
-from integrations.shopify.emulator import Emulator
 from jobs.history import import_history
 from jobs.scheduled import mature_points
 from loyalty.programme import Programme
@@ -27,24 +25,9 @@ TOKEN = "shpat_store_a"
 
 
 @pytest.fixture
-def emulator():
-    """The emulated Admin API of store A (token as installed by the `shop` fixture)."""
-    em = Emulator()
-    em.add_shop(SHOP, TOKEN, currency="EUR")
-    return em
-
-
-@pytest.fixture
 def http(emulator):
-    """A requests session whose calls reach the emulator (GraphQL and its bulk files)."""
+    """A requests session whose calls reach the emulator (conftest's, holding store A): its bulk files."""
     return wsgi_session(emulator.app)
-
-
-@pytest.fixture
-def factory(http):
-    """The worker's client factory, pointed at the emulator."""
-    return lambda ctx, shop, conn: AdminClient(shop.domain, TOKEN, session=http, sleep=lambda s: None,
-                                               admin_url_template="http://shopify.test/{shop}")
 
 
 def history(bodies, emulator, refunds=(), cancels=()):

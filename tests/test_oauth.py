@@ -112,6 +112,7 @@ def test_callback_installs_the_shop_and_opens_the_embedded_app(client, ctx):
     with ctx.engine.connect() as conn:
         assert conn.execute(select(programme_settings.c.version).where(
             programme_settings.c.shop_id == row.id)).scalar() == 1
+    assert [(j.func_name, j.args) for j in ctx.queue.jobs] == [("jobs.history.import_history", (NEW_SHOP,))]
 
 
 def test_tokens_are_stored_encrypted(client, ctx):

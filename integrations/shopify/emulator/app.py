@@ -37,9 +37,13 @@ def create_app(emulator):
 
     @app.post("/_emulator/<shop>/orders")
     def seed_order(shop):
-        """Demo control: create an order, and its customer when given as an object."""
+        """Demo control: create an order, and its customer when given as an object; with `order` (its
+        REST/webhook JSON), the order as Shopify holds it (lines, dates, refunds are added separately)."""
         body = request.get_json(silent=True) or {}
         try:
+            if isinstance(body.get("order"), dict):
+                number = emulator.add_rest_order(shop, body["order"], body.get("transactions", ()))
+                return jsonify(id=number, admin_graphql_api_id=f"gid://shopify/Order/{number}"), 201
             customer = body.get("customer")
             customer_id = body.get("customer_id")
             if isinstance(customer, dict):
@@ -52,6 +56,16 @@ def create_app(emulator):
         except (KeyError, TypeError, ValueError) as error:
             return _bad_request(emulator, shop, error)
         return jsonify(id=number, admin_graphql_api_id=f"gid://shopify/Order/{number}"), 201
+
+    @app.post("/_emulator/<shop>/refunds")
+    def seed_refund(shop):
+        """Demo control: add a refund (its REST/webhook JSON) to its order."""
+        body = request.get_json(silent=True) or {}
+        try:
+            emulator.add_rest_refund(shop, body)
+        except (KeyError, TypeError, ValueError) as error:
+            return _bad_request(emulator, shop, error)
+        return jsonify(id=body["id"]), 201
 
     @app.post("/_emulator/<shop>/customers")
     def seed_customer(shop):
