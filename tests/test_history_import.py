@@ -295,3 +295,18 @@ def test_a_running_import_is_not_run_twice_but_a_stale_one_is_resumed(ctx, shop,
             updated_at=datetime.now(timezone.utc) - timedelta(seconds=STALE_SECONDS + 1)))
     result = import_history(SHOP, file=str(path), ctx=ctx, client_factory=factory, now=NOW)
     assert (result["id"], result["status"], result["orders_done"]) == (run_id, "completed", 1)
+
+
+def test_a_bulk_file_is_read_again_from_a_byte_offset(emulator, http):
+    """Resuming a download asks for the rest of the file only (a range request), line boundaries intact."""
+    data = history([order(lines=((10, 1),), email=f"o{i}@example.com", customer_id=60 + i) for i in range(3)],
+                   emulator)
+    operation = max(emulator.shop(SHOP).bulk_operations)
+    url = f"http://shopify.test/_emulator/{SHOP}/bulk/{operation}.jsonl"
+    first = next(bulk.records(bulk.url_lines(url, session=http)))
+    rest = list(bulk.records(bulk.url_lines(url, first.end_byte, session=http), first.end_line, first.end_byte))
+    assert [r.node["id"] for r in rest] == [json.loads(line)["id"] for line in data.splitlines()
+                                            if b"__parentId" not in line][1:]
+    assert rest[-1].end_byte == len(data)
+    answer = http.get(url, headers={"Range": f"bytes={first.end_byte}-"})
+    assert answer.status_code == 206 and answer.content == data[first.end_byte:]
