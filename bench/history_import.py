@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -87,23 +86,25 @@ def measure(database_url: str, jsonl: Path, work: Path) -> dict:
     engine = create_engine(database_url)
     with engine.begin() as conn:  # the programme started after these orders: install date after the last one
         conn.execute(text("UPDATE shops SET installed_at = :at"), {"at": datetime(2030, 1, 1, tzinfo=timezone.utc)})
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    out, err = open(work / "import.out", "w+"), open(work / "import.err", "w+")
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "cli", "import", "history", SHOP, "--file", str(jsonl), "--json"],
-                          env=env, capture_output=True, text=True)
+    child = subprocess.Popen([sys.executable, "-m", "cli", "import", "history", SHOP, "--file", str(jsonl), "--json"],
+                             env=env, stdout=out, stderr=err)
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time and peak RSS
     seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-2000:])
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    peak_kib, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
-    result = json.loads(done.stdout)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    out.seek(0), err.seek(0)
+    if child.returncode != 0:
+        raise RuntimeError(err.read()[-2000:])
+    result = json.loads(out.read())
+    cpu, peak_kib = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
     with engine.connect() as conn:
         entries = conn.execute(select(func.count()).select_from(ledger_entries)).scalar()
     engine.dispose()
-    return {"seconds": seconds, "cpu_seconds": cpu, "orders": result["orders_done"], "orders_per_second": result["orders_done"] / seconds,
+    return {"seconds": seconds, "cpu_seconds": cpu, "orders": result["orders_done"],
+            "orders_per_second": result["orders_done"] / seconds,
             "points": result["points_credited"], "entries": entries,
-            "peak_rss_mb": max(peak_kib, before) / 1024, "status": result["status"]}
+            "peak_rss_mb": peak_kib / 1024, "status": result["status"]}
 
 
 def run(orders: int = ORDERS) -> dict:
