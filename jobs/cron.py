@@ -18,4 +18,4 @@ cron.register(send_notifications, queue_name=QUEUE_NAME, interval=20, result_ttl
 # daily jobs, run hourly: idempotent, so a day's work is done within the hour it starts
 cron.register(give_birthday_perks, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(warn_expiring_points, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
-cron.register(reconcile_all, queue_name=QUEUE_NAME, interval=86400, result_ttl=86400, job_timeout=6 * 3600)
+cron.register(reconcile_all, queue_name=QUEUE_NAME, cron="17 3 * * *", result_ttl=86400, job_timeout=6 * 3600)
