@@ -67,8 +67,11 @@ def apply_batch(ctx: Context, rows: list, now: datetime) -> int:
     for row in rows:
         try:
             commands[row.id] = to_command(row.topic, json.loads(row.body))
-        except (BadPayload, ValueError) as exc:
+        except (BadPayload, ValueError, RecursionError) as exc:
             failures[row.id] = (f"bad payload: {exc}", True)
+        except Exception as exc:  # noqa: BLE001 - parsing is deterministic: a retry would fail the same way
+            log.exception("webhook %s (%s) could not be parsed", row.webhook_id, row.topic)
+            failures[row.id] = (f"bad payload: {type(exc).__name__}: {exc}", True)
     commands, lookup_failures = handlers.prefetch(ctx, rows, commands)
     failures.update(lookup_failures)
     processed = []

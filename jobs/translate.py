@@ -9,6 +9,12 @@ from loyalty.commands import (ExportCustomerData, LinkCustomer, OrderFacts, Reco
 from loyalty.points import line_earning_amount
 
 
+MAX_AMOUNT = Decimal("1e12")
+"""No amount (a price, an order's total, a refund) is larger: it would not fit the Numeric(18, 4) columns."""
+EMAIL_SIZE = 320
+"""The customers.email column's size (the longest address RFC 5321 allows)."""
+
+
 class BadPayload(ValueError):
     """The body does not have the shape its topic promises; the message says which field."""
 
@@ -25,12 +31,11 @@ def to_command(topic: str, body: dict):
     if topic == "refunds/create":
         return RecordRefund(
             refund_id=_int(body, "id"), order_id=_int(body, "order_id"),
-            merchandise=sum((_money(item, "subtotal_set", "subtotal") for item in _list(body, "refund_line_items")),
-                            Decimal(0)),
+            merchandise=_total(_money(item, "subtotal_set", "subtotal") for item in _list(body, "refund_line_items")),
             created_at=_time(body, "created_at"),
         )
     if topic in ("customers/create", "customers/update"):
-        return LinkCustomer(customer_id=_int(body, "id"), email=body.get("email") or None,
+        return LinkCustomer(customer_id=_int(body, "id"), email=_text(body, "email", EMAIL_SIZE),
                             birthday=_birthday(body), accepts_loyalty_emails=_email_consent(body))
     if topic == "app/uninstalled":
         return UninstallShop()
@@ -42,10 +47,10 @@ def to_command(topic: str, body: dict):
             raise BadPayload("customer: expected an object")
         customer_id = _int(person, "id") if person.get("id") is not None else None
         if topic == "customers/redact":
-            return RedactCustomer(customer_id, person.get("email") or None)
+            return RedactCustomer(customer_id, _text(person, "email", EMAIL_SIZE))
         request = body.get("data_request") or {}
         request_id = _int(request, "id") if isinstance(request, dict) and request.get("id") is not None else None
-        return ExportCustomerData(customer_id, person.get("email") or None, request_id)
+        return ExportCustomerData(customer_id, _text(person, "email", EMAIL_SIZE), request_id)
     raise BadPayload(f"topic {topic!r} is not handled")
 
 
@@ -59,29 +64,35 @@ def order_facts(body: dict) -> OrderFacts:
     for item in _list(body, "line_items"):
         if not isinstance(item, dict):
             raise BadPayload("line_items: expected objects")
-        tax += sum((_money(t, "price_set", "price") for t in _list(item, "tax_lines")), Decimal(0))
-        discounts = sum((_money(d, "amount_set", "amount") for d in item.get("discount_allocations") or []),
+        tax += _total(_money(t, "price_set", "price") for t in _list(item, "tax_lines"))
+        discounts = sum((_money(d, "amount_set", "amount") for d in _list(item, "discount_allocations")),
                         Decimal(0))
         quantity = _int(item, "quantity")
         if quantity < 0:
             raise BadPayload("line_items.quantity: negative")
         merchandise += line_earning_amount(_money(item, "price_set", "price"), quantity, discounts)
+        if abs(merchandise) > MAX_AMOUNT:
+            raise BadPayload("line_items: the order's total is not a plausible amount")
+    currency = _text(body, "currency", 3)
+    if currency is not None and not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+        raise BadPayload(f"currency: {currency!r} is not a three-letter currency code")
     return OrderFacts(
         order_id=_int(body, "id"),
-        name=body.get("name"),
+        name=_text(body, "name", 64),
         customer_id=_int(customer, "id") if customer.get("id") is not None else None,
-        email=body.get("email") or body.get("contact_email") or customer.get("email") or None,
+        email=(_text(body, "email", EMAIL_SIZE) or _text(body, "contact_email", EMAIL_SIZE)
+               or _text(customer, "email", EMAIL_SIZE)),
         customer_tags=tuple(t.strip() for t in str(tags).split(",") if t.strip()),
         is_b2b=bool(body.get("company")),
-        source_name=body.get("source_name"),
+        source_name=_text(body, "source_name", 100),
         test=bool(body.get("test")),
         processed_at=_time(body, "processed_at", fallback="created_at"),
-        currency=body.get("currency"),
+        currency=currency,
         merchandise=merchandise,
-        gateways=tuple(str(g) for g in body.get("payment_gateway_names") or ()),
-        discount_codes=tuple(str(d.get("code", "")) for d in body.get("discount_codes") or ()
+        gateways=tuple(str(g) for g in _list(body, "payment_gateway_names")),
+        discount_codes=tuple(str(d.get("code", "")) for d in _list(body, "discount_codes")
                              if isinstance(d, dict) and d.get("code")),
-        shipping=sum((_shipping_line(line) for line in _list(body, "shipping_lines")), Decimal(0)),
+        shipping=_total(_shipping_line(line) for line in _list(body, "shipping_lines")),
         tax=tax, taxes_included=body.get("taxes_included") is not False,
     )
 
@@ -93,7 +104,7 @@ BIRTHDAY_METAFIELDS = (("loyalty", "birthday"), ("facts", "birth_date"))
 
 def _birthday(body: dict) -> date | None:
     """The birthday from the customer's metafields; None when absent or not a date."""
-    found = {(m.get("namespace"), m.get("key")): m.get("value") for m in body.get("metafields") or ()
+    found = {(str(m.get("namespace")), str(m.get("key"))): m.get("value") for m in _list(body, "metafields")
              if isinstance(m, dict)}
     for name in BIRTHDAY_METAFIELDS:
         try:
@@ -108,7 +119,8 @@ def _email_consent(body: dict) -> bool | None:
     from loyalty.notifications import CONSENT_STATES
 
     consent = body.get("email_marketing_consent")
-    return CONSENT_STATES.get(consent.get("state")) if isinstance(consent, dict) else None
+    state = consent.get("state") if isinstance(consent, dict) else None
+    return CONSENT_STATES.get(state) if isinstance(state, str) else None
 
 
 def _shipping_line(line: dict) -> Decimal:
@@ -117,6 +129,26 @@ def _shipping_line(line: dict) -> Decimal:
         raise BadPayload("shipping_lines: expected objects")
     discounts = sum((_money(d, "amount_set", "amount") for d in _list(line, "discount_allocations")), Decimal(0))
     return _money(line, "price_set", "price") - discounts
+
+
+def _text(obj: dict, key: str, size: int) -> str | None:
+    """A string field that fits its column (`size` characters); None when absent or empty."""
+    value = obj.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BadPayload(f"{key}: expected a string")
+    if len(value) > size:
+        raise BadPayload(f"{key}: longer than {size} characters")
+    return value
+
+
+def _total(amounts) -> Decimal:
+    """The sum of amounts, refused when implausibly large."""
+    total = sum(amounts, Decimal(0))
+    if abs(total) > MAX_AMOUNT:
+        raise BadPayload("the total is not a plausible amount")
+    return total
 
 
 def _list(obj: dict, key: str) -> list:
@@ -149,7 +181,7 @@ def _money(obj: dict, set_key: str, plain_key: str) -> Decimal:
         amount = Decimal(str(raw))
     except InvalidOperation:
         raise BadPayload(f"{plain_key}: {raw!r} is not an amount") from None
-    if not amount.is_finite() or abs(amount) > Decimal("1e12"):
+    if not amount.is_finite() or abs(amount) > MAX_AMOUNT:
         raise BadPayload(f"{plain_key}: {raw!r} is not a plausible amount")
     return amount
 
@@ -162,8 +194,11 @@ def _time(obj: dict, key: str, fallback: str | None = None, default: datetime | 
         raise BadPayload(f"{key}: missing")
     try:
         moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise BadPayload(f"{key}: {raw!r} is not an ISO 8601 time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    if not 1970 <= moment.year <= 2200:  # pending and expiry dates are computed from it
+        raise BadPayload(f"{key}: {raw!r} is not a plausible time")
+    return moment

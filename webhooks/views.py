@@ -48,7 +48,7 @@ def receive():
         return _answer(200, "ignored: topic not handled", topic=topic)
     try:
         json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         return _answer(400, "body is not JSON")
     try:
         directory = current_app.extensions.setdefault("loyalty_shops", inbox.ShopDirectory())

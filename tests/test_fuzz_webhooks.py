@@ -1,0 +1,111 @@
+"""POST /webhooks and the inbox worker under fuzzing: whatever a signed body holds (malformed JSON, wrong
+types, huge numbers, missing fields, unknown currencies, negative amounts, deep nesting, non-UTF-8, huge
+bodies), the endpoint never answers 500; the worker parks every event it cannot use as failed at once,
+with its reason, and applies the other events of the same batch."""
+from __future__ import annotations
+
+import json
+import uuid
+
+from hypothesis import HealthCheck, example, given, settings, strategies as st
+from sqlalchemy import select
+
+from db.tables import webhook_inbox as inbox
+from jobs.inbox import MAX_ATTEMPTS, process_inbox
+from tests.factories import order
+from tests.test_fuzz_translate import JSON, mutated
+
+FIXTURES_OK = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                             HealthCheck.too_slow])
+TOPICS = st.sampled_from(["orders/paid", "orders/cancelled", "refunds/create", "customers/create",
+                          "customers/update", "customers/redact", "customers/data_request"])
+
+
+def nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+BODIES = st.one_of(
+    st.binary(max_size=300),                                           # anything, non-UTF-8 included
+    JSON.map(lambda v: json.dumps(v).encode()),                        # any JSON value (NaN too)
+    mutated().map(lambda case: json.dumps(case[1]).encode()),          # a real body with a bad field
+    st.integers(1, 200_000).map(nested),                               # deep nesting
+    st.sampled_from([b"", b"{", b"\xff\xfe{}", b'{"id": 1e999999}', b'{"id": ' + b"9" * 5000 + b"}",
+                     "{\"name\": \"\ud800\"}".encode("utf-8", "surrogatepass"), b"\x00" * 64]),
+)
+
+
+@settings(FIXTURES_OK, max_examples=150)
+@given(topic=TOPICS, body=BODIES)
+@example(topic="orders/paid", body=nested(100_000))
+@example(topic="orders/paid", body=b"{" + b'"a":' * 50_000 + b"1" + b"}" * 50_000)
+def test_a_signed_body_of_anything_is_never_a_500(send, topic, body):
+    """Signed (so it reaches the parsing) junk: 200 (recorded for the worker to judge), 400 (not JSON at
+    all) or 413; never a server error."""
+    answer = send(topic, body)
+    assert answer.status_code in (200, 400, 413), (answer.status_code, answer.data[:200])
+    assert answer.is_json
+
+
+def test_a_body_over_the_limit_is_413_whatever_it_claims(send, client):
+    """A huge body is refused by size, before the signature is even computed over it."""
+    assert send("orders/paid", b"[" + b"1," * 600_000 + b"1]").status_code == 413
+    big = b" " * (1024 * 1024 + 1)
+    answer = client.post("/webhooks", data=big, headers={"X-Shopify-Hmac-Sha256": "x", "Content-Length": "1"})
+    assert answer.status_code in (401, 413)
+
+
+@settings(FIXTURES_OK, max_examples=50)
+@given(cases=st.lists(mutated().filter(lambda c: c[0] not in ("shop/redact", "app/uninstalled")),
+                      min_size=1, max_size=6))
+def test_bad_events_fail_at_once_and_the_rest_of_the_batch_is_applied(ctx, shop, send, summary, cases):
+    """A batch of fuzzed events around one good order: the good order earns its points; every event is
+    then either applied or failed for good (failed_at, a reason) - none waits to be retried."""
+    good_email = f"good-{uuid.uuid4().hex[:8]}@example.com"
+    send("orders/paid", order(lines=((40, 1),), email=good_email, customer_id=None))
+    for topic, body in cases:
+        assert send(topic, json.dumps(body).encode()).status_code == 200
+    send("orders/paid", order(lines=((2, 1),), email=good_email))
+    process_inbox(ctx=ctx)
+    assert summary(good_email)["pending"] >= 42  # fuzzed refunds may name it; they cannot be for it
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(inbox.c.topic, inbox.c.processed_at, inbox.c.failed_at, inbox.c.attempts,
+                                   inbox.c.last_error)).all()
+    for row in rows:
+        assert row.processed_at is not None or (row.failed_at is not None and row.last_error), row
+        if row.failed_at is not None:
+            assert row.last_error.startswith("bad payload: ") and row.attempts == 1, row
+
+
+def test_an_event_failing_every_time_is_parked_after_max_attempts(ctx, shop, send, process, summary):
+    """An event whose handler keeps failing (here: its order row cannot be written, by a trigger) is
+    retried with backoff, then parked after MAX_ATTEMPTS with its reason; a good event beside it is applied
+    on the first pass."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import text, update
+
+    if ctx.engine.dialect.name == "sqlite":
+        trigger = ("CREATE TRIGGER refuse_order_7 BEFORE INSERT ON orders WHEN NEW.shopify_order_id = 7 "
+                   "BEGIN SELECT RAISE(ABORT, 'order 7 refused'); END")
+    else:
+        trigger = ("CREATE FUNCTION refuse_order_7() RETURNS trigger AS $$ BEGIN IF NEW.shopify_order_id = 7 "
+                   "THEN RAISE EXCEPTION 'order 7 refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; "
+                   "CREATE TRIGGER refuse_order_7 BEFORE INSERT ON orders FOR EACH ROW "
+                   "EXECUTE FUNCTION refuse_order_7()")
+    with ctx.engine.begin() as conn:
+        conn.exec_driver_sql(trigger) if ctx.engine.dialect.name == "sqlite" else conn.execute(text(trigger))
+    send("orders/paid", order(order_id=7, email="stuck@example.com"))
+    send("orders/paid", order(order_id=8, lines=((30, 1),), email="fine@example.com"))
+    for attempt in range(1, MAX_ATTEMPTS + 3):
+        process()
+        with ctx.engine.begin() as conn:
+            row = conn.execute(select(inbox).where(inbox.c.webhook_id.is_not(None))
+                               .order_by(inbox.c.id)).first()
+            assert "order 7 refused" in row.last_error
+            assert row.attempts == min(attempt, MAX_ATTEMPTS)
+            assert (row.failed_at is not None) == (attempt >= MAX_ATTEMPTS), attempt
+            # time passes: the backoff is over
+            conn.execute(update(inbox).where(inbox.c.failed_at.is_(None), inbox.c.processed_at.is_(None))
+                         .values(lease_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    assert summary("fine@example.com")["pending"] == 30
