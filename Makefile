@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test migrate bench install clean
+.PHONY: run test soak migrate bench install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ run: $(STAMP) var/local.env  ## web + worker + scheduler (+ embedded Redis when 
 
 test: $(STAMP)  ## the whole suite: starts its own Redis and PostgreSQL
 	$(BIN)/python -m pytest
+
+soak: $(STAMP)  ## long fault and load runs (10,000-event stream, killed workers, Redis and database outages)
+	$(BIN)/python -m pytest -m soak -v
 
 bench: $(STAMP) var/local.env  ## benchmarks; figures written to bench/results.md
 	$(BIN)/python -m bench
