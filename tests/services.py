@@ -54,10 +54,18 @@ class PostgresCluster:
     def start(self) -> "PostgresCluster":
         """initdb and start the server; raises RuntimeError with the reason when it cannot."""
         self._run(self.initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+        self.resume()
+        return self
+
+    def halt(self) -> None:
+        """Stop the server (fast shutdown: open transactions are rolled back), keeping its files."""
+        self._run(self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server on its port (again, after `halt`)."""
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         self._run(self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.root / "pg.log"), "-w", "start")
-        return self
 
     def url(self, database: str = "postgres") -> str:
         """SQLAlchemy URL of a database in this cluster."""

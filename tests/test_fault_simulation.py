@@ -35,7 +35,7 @@ def installation(request, database_url, redis_url, redis_client, sqlite_template
 
     def fresh(story_, batch_size=500):
         config = make_config(_new_database(backend, request, sqlite_template), redis_url, tmp_path,
-                             admin_url_template=emulator[1], batch_size=batch_size)
+                             admin_url_template=emulator[1], batch_size=batch_size, redis_timeout_seconds=2.0)
         ctx = build_context(config)
         contexts.append(ctx)
         sim.install(ctx, emulator[0], story_)
