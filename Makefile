@@ -27,7 +27,7 @@ test: $(STAMP)  ## the whole suite: starts its own Redis and PostgreSQL
 	$(BIN)/python -m pytest
 
 soak: $(STAMP)  ## long fault and load runs (10,000-event stream, killed workers, Redis and database outages)
-	$(BIN)/python -m pytest -m soak -v
+	$(BIN)/python -m pytest -m soak -v -s
 
 bench: $(STAMP) var/local.env  ## benchmarks; figures written to bench/results.md
 	$(BIN)/python -m bench

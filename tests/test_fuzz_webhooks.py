@@ -5,13 +5,18 @@ with its reason, and applies the other events of the same batch."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 from sqlalchemy import select
 
 from db.tables import webhook_inbox as inbox
 from jobs.inbox import MAX_ATTEMPTS, process_inbox
+from tests.conftest import KEY, SECRET
 from tests.factories import order
 from tests.test_fuzz_translate import JSON, mutated
 
@@ -109,3 +114,23 @@ def test_an_event_failing_every_time_is_parked_after_max_attempts(ctx, shop, sen
             conn.execute(update(inbox).where(inbox.c.failed_at.is_(None), inbox.c.processed_at.is_(None))
                          .values(lease_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
     assert summary("fine@example.com")["pending"] == 30
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_poison_pill_no_longer_blocks_the_inbox(ctx, shop, send, summary, tmp_path):
+    """Found by the fuzzing: a line item that is not an object made the parser raise AttributeError, which
+    left the batch - the oldest events, this one always among them - rolled back and claimed again forever.
+    Now it is failed at once with its reason, listed by `loyalty inbox failed`, and the good order beside it
+    earns."""
+    send("orders/paid", order(lines=((40, 1),), email="good@example.com"))
+    send("orders/paid", {"id": 5, "line_items": [1], "processed_at": "2025-01-01T00:00:00Z"}, webhook_id="pill")
+    assert process_inbox(ctx=ctx) == 1
+    assert summary("good@example.com")["pending"] == 40
+    env = dict(os.environ, DATABASE_URL=ctx.engine.url.render_as_string(hide_password=False),
+               REDIS_URL=ctx.config.effective_redis_url, LOYALTY_ENCRYPTION_KEYS=KEY, SHOPIFY_API_SECRET=SECRET,
+               LOYALTY_VAR_DIR=str(tmp_path))
+    listed = subprocess.run([sys.executable, "-m", "cli", "inbox", "failed"], capture_output=True, text=True,
+                            env=env, timeout=60)
+    [failed] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert failed["webhook_id"] == "pill" and failed["attempts"] == 1
+    assert failed["last_error"] == "bad payload: line_items: expected objects"
