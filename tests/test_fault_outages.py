@@ -27,7 +27,7 @@ from tests.test_fault_soak import check_outcome
 
 
 @pytest.fixture(scope="module")
-def emulator():
+def served_emulator():
     with sim.emulator_server() as served:
         yield served
 
@@ -56,7 +56,7 @@ def database_unavailable(url: str):
     admin.dispose()
 
 
-def test_a_redis_restart_and_a_database_outage_lose_nothing(database_url, tmp_path, emulator):
+def test_a_redis_restart_and_a_database_outage_lose_nothing(database_url, tmp_path, served_emulator):
     """80 events delivered 1-3 times; Redis restarted after a third (the queued job gone), the database
     away for a while after two thirds. Afterwards the sweeper re-enqueues, and every delivery answered 200
     is applied once; the ledger is the story's."""
@@ -64,10 +64,10 @@ def test_a_redis_restart_and_a_database_outage_lose_nothing(database_url, tmp_pa
     rng = random.Random(seed)
     story_ = sim.story(seed, 80)
     redis_process, redis_url = start_redis(tmp_path / "redis", persistent=False)
-    ctx = build_context(make_config(database_url, redis_url, tmp_path, admin_url_template=emulator[1],
+    ctx = build_context(make_config(database_url, redis_url, tmp_path, admin_url_template=served_emulator[1],
                                      redis_timeout_seconds=2.0))  # a loaded test machine is slow to connect
     try:
-        sim.install(ctx, emulator[0], story_)
+        sim.install(ctx, served_emulator[0], story_)
         send = Sender(create_app(ctx).test_client())
         deliveries = deque(sim.deliveries(story_, rng, max_copies=3))
         total, sent, accepted = len(deliveries), 0, set()

@@ -20,14 +20,14 @@ from tests.conftest import Sender, _new_database, make_config
 
 
 @pytest.fixture(scope="module")
-def emulator():
+def served_emulator():
     """Shopify's stand-in over HTTP, shared by the module's runs."""
     with sim.emulator_server() as served:
         yield served
 
 
 @pytest.fixture
-def installation(request, database_url, redis_url, redis_client, sqlite_template, tmp_path, emulator):
+def installation(request, database_url, redis_url, redis_client, sqlite_template, tmp_path, served_emulator):
     """`installation(story, batch_size)`: a fresh database of the test's backend with both shops
     installed; returns (ctx, send)."""
     backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
@@ -35,10 +35,11 @@ def installation(request, database_url, redis_url, redis_client, sqlite_template
 
     def fresh(story_, batch_size=500):
         config = make_config(_new_database(backend, request, sqlite_template), redis_url, tmp_path,
-                             admin_url_template=emulator[1], batch_size=batch_size, redis_timeout_seconds=2.0)
+                             admin_url_template=served_emulator[1], batch_size=batch_size,
+                             redis_timeout_seconds=2.0)  # a loaded test machine can be slow to connect
         ctx = build_context(config)
         contexts.append(ctx)
-        sim.install(ctx, emulator[0], story_)
+        sim.install(ctx, served_emulator[0], story_)
         return ctx, Sender(create_app(ctx).test_client())
     yield fresh
     for ctx in contexts:
