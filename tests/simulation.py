@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from fractions import Fraction
 
 from sqlalchemy import func, select
 
@@ -183,7 +184,8 @@ def _order_story(rng, result: Story, emit, shop: str, person: Person, when: date
     if is_cancelled:
         emit("orders/cancelled", shop, cancelled(body, at=(when + timedelta(hours=2)).isoformat()))
     if award and merchandise > 0:
-        kept = 0 if is_cancelled else math.floor(award * (merchandise - min(refunded, merchandise)) / merchandise)
+        kept = 0 if is_cancelled else \
+            math.floor(Fraction(award) * Fraction(merchandise - min(refunded, merchandise)) / Fraction(merchandise))
     else:
         kept = 0
     identity = None
