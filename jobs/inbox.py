@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import DataError
 
 from db.tables import webhook_inbox as inbox
 from jobs import handlers
@@ -88,6 +89,10 @@ def apply_batch(ctx: Context, rows: list, now: datetime) -> int:
             except handlers.ShopGone:
                 savepoint.rollback()
                 processed.append(row.id)  # nothing to do for an uninstalled shop; not an error
+            except (ValueError, DataError) as exc:  # the same event would be refused the same way again
+                savepoint.rollback()
+                log.warning("webhook %s (%s) refused: %s", row.webhook_id, row.topic, exc)
+                failures[row.id] = (f"refused: {type(exc).__name__}: {exc}", True)
             except Exception as exc:  # noqa: BLE001 - one bad event must fail alone, with its reason
                 savepoint.rollback()
                 log.exception("webhook %s (%s) failed", row.webhook_id, row.topic)

@@ -14,12 +14,23 @@ def line_earning_amount(price: Decimal, quantity: int, discounts: Decimal) -> De
     return price * quantity - discounts
 
 
+MAX_POINTS = 2**31 - 1
+"""The most points one entry can hold (the ledger's integer columns, on PostgreSQL as on SQLite)."""
+
+
+class TooManyPoints(ValueError):
+    """An award too large for the ledger: the order is implausible, and would be so on every retry."""
+
+
 def award(merchandise: Decimal, non_earning_paid: Decimal, earn_rate: Decimal, rounding: str = "floor") -> int:
     """Points an order earns: max(0, earning base - amount paid by gift card/store credit) x rate, rounded
-    down (`floor`) or to the nearest whole point, halves up (`nearest`)."""
+    down (`floor`) or to the nearest whole point, halves up (`nearest`). TooManyPoints past MAX_POINTS."""
     base = max(Decimal(0), merchandise - non_earning_paid)
     exact = Fraction(base) * Fraction(earn_rate)
-    return math.floor(exact + Fraction(1, 2)) if rounding == "nearest" else math.floor(exact)
+    points = math.floor(exact + Fraction(1, 2)) if rounding == "nearest" else math.floor(exact)
+    if points > MAX_POINTS:
+        raise TooManyPoints(f"{points} points do not fit the ledger (at most {MAX_POINTS} per entry)")
+    return points
 
 
 def earning_base(merchandise: Decimal, shipping: Decimal, tax: Decimal, taxes_included: bool,

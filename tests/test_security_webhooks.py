@@ -59,7 +59,7 @@ def test_a_replay_under_new_webhook_ids_still_credits_once(client, ctx, process,
     assert summary("victim@example.com")["pending"] == 80
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(position=st.integers(0, len(BODY) - 1), flip=st.integers(1, 255))
 def test_a_body_altered_by_one_byte_is_refused(client, ctx, position, flip):
     """Any byte of a signed body changed (here by XOR with 1..255): 401, nothing stored."""
