@@ -39,27 +39,30 @@ def shop_rows(ctx) -> dict:
         return {r.domain: r.access_token for r in conn.execute(select(shops.c.domain, shops.c.access_token))}
 
 
-NOW = int(time.time())
-REFUSED = {
-    "wrong signature": (token(secret="shpss_" + "f" * 32), "signature"),
-    "wrong aud": (token(aud="another-apps-key"), "aud"),
-    "expired": (token(exp=NOW - 3600, nbf=NOW - 3700, iat=NOW - 3700), "expired"),
-    "nbf in the future": (token(nbf=NOW + 3600, exp=NOW + 3700), "nbf"),
-    "dest of another shop": (token(dest=f"https://{OTHER}"), "dest"),
-    "iss of another shop": (token(iss=f"https://{OTHER}/admin"), "dest"),
-    "dest not a shop": (token(dest="https://evil.example"), "dest"),
-    "alg none": (jwt.encode({"iss": f"https://{SHOP}/admin", "dest": f"https://{SHOP}", "aud": "test-key",
-                             "sub": "1", "exp": NOW + 60, "nbf": NOW - 1}, None, algorithm="none"), "HS256"),
-    "HS512 with the right secret": (token(algorithm="HS512"), "HS256"),
-    "no exp": (token(exp=None), "exp"),
-    "empty sub": (token(sub=""), "sub"),
-}
+def refused_cases() -> dict:
+    """Each defect alone: (token made now, what the refusal names)."""
+    now = int(time.time())
+    unsigned = jwt.encode({"iss": f"https://{SHOP}/admin", "dest": f"https://{SHOP}", "aud": "test-key",
+                           "sub": "1", "exp": now + 60, "nbf": now - 1}, None, algorithm="none")
+    return {
+        "wrong signature": (token(secret="shpss_" + "f" * 32), "signature"),
+        "wrong aud": (token(aud="another-apps-key"), "aud"),
+        "expired": (token(exp=now - 3600, nbf=now - 3700, iat=now - 3700), "expired"),
+        "nbf in the future": (token(nbf=now + 3600, exp=now + 3700), "nbf"),
+        "dest of another shop": (token(dest=f"https://{OTHER}"), "dest"),
+        "iss of another shop": (token(iss=f"https://{OTHER}/admin"), "dest"),
+        "dest not a shop": (token(dest="https://evil.example"), "dest"),
+        "alg none": (unsigned, "HS256"),
+        "HS512 with the right secret": (token(algorithm="HS512"), "HS256"),
+        "no exp": (token(exp=None), "exp"),
+        "empty sub": (token(sub=""), "sub"),
+    }
 
 
-@pytest.mark.parametrize("case", sorted(REFUSED))
+@pytest.mark.parametrize("case", sorted(refused_cases()))
 def test_a_bad_session_token_is_401_and_changes_nothing(client, ctx, shop, case):
     """Each defect alone: 401, App Bridge told to fetch a new token, no call to Shopify, no shop touched."""
-    raw, reason = REFUSED[case]
+    raw, reason = refused_cases()[case]  # made now: a token made at import would expire in a long run
     before = shop_rows(ctx)
     with responses.RequestsMock() as rsps:  # any call to Shopify would fail the test
         answer = client.post("/auth/session", headers={"Authorization": f"Bearer {raw}"})
