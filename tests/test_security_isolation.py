@@ -23,6 +23,7 @@ from loyalty.vouchers import reserve
 from runtime.crypto import encrypt_token
 from tests.conftest import KEY, SECRET, SHOP
 from tests.factories import order, refund
+from tests.storefront_support import proxy  # noqa: F401 - the signed app-proxy client fixture
 
 OTHER = "store-b.myshopify.com"
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
@@ -146,3 +147,31 @@ def test_lookups_with_injection_strings_find_nothing_and_break_nothing(ctx, shop
     assert missing.returncode != 0 and "is not installed" in missing.stderr
     with ctx.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(ledger_entries)).scalar() == 1
+
+
+@SQLITE_ONLY
+def test_a_storefront_token_of_one_shop_cannot_spend_in_another(two_shops, ctx, shop, send, process, proxy,
+                                                               emulator):
+    """Customer 302 exists in both shops, with points in both. The page token store A gave them, posted to
+    store B's /proxy/redeem under a valid store-B signature for the same customer id: refused, nothing
+    spent in either shop; store B's JSON shows only store B's points."""
+    from loyalty.programme import template
+    from loyalty.shops import save_programme
+    from tests.storefront_support import BEN, NOW as PROXY_NOW, apply_template
+    from tests.test_storefront_redeem import available, token_of
+
+    apply_template(ctx, shop, "store-b")  # both shops convert points into vouchers
+    with ctx.engine.begin() as conn:
+        save_programme(conn, get_shop(conn, OTHER), template("store-b"), NOW)
+    for domain, amount in ((SHOP, 250), (OTHER, 120)):
+        send("orders/paid", order(lines=((amount, 1),), email="ben@example.com", customer_id=BEN,
+                                  processed_at="2025-05-01T10:00:00+00:00"), shop=domain)
+    process()
+    mature_points(PROXY_NOW, ctx)
+    token_a = token_of(proxy.get(BEN).get_data(as_text=True))
+    answer = proxy.post("/redeem", {"token": token_a, "points": "100"}, BEN, json=True, shop=OTHER)
+    assert answer.status_code == 400 and answer.get_json()["result"]["error"] == "error.token"
+    assert answer.get_json()["shop"] == OTHER and answer.get_json()["customer"]["available"] == 120
+    assert available(proxy, BEN) == 250 and emulator.discount_codes(SHOP) == []
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(vouchers)).scalar() == 0
