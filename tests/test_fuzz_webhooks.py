@@ -118,12 +118,13 @@ def test_an_event_failing_every_time_is_parked_after_max_attempts(ctx, shop, sen
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_poison_pill_no_longer_blocks_the_inbox(ctx, shop, send, summary, tmp_path):
-    """Found by the fuzzing: a line item that is not an object made the parser raise AttributeError, which
-    left the batch - the oldest events, this one always among them - rolled back and claimed again forever.
-    Now it is failed at once with its reason, listed by `loyalty inbox failed`, and the good order beside it
-    earns."""
+    """Found by the fuzzing: `payment_gateway_names` that is not a list (or a line item, a discount
+    allocation that is not an object) made the parser raise TypeError/AttributeError, which left the batch -
+    the oldest events, this one always among them - rolled back and claimed again forever. Now it is failed
+    at once with its reason, listed by `loyalty inbox failed`, and the good order beside it earns."""
     send("orders/paid", order(lines=((40, 1),), email="good@example.com"))
-    send("orders/paid", {"id": 5, "line_items": [1], "processed_at": "2025-01-01T00:00:00Z"}, webhook_id="pill")
+    send("orders/paid", {"id": 5, "line_items": [], "payment_gateway_names": 5,
+                         "processed_at": "2025-01-01T00:00:00Z"}, webhook_id="pill")
     assert process_inbox(ctx=ctx) == 1
     assert summary("good@example.com")["pending"] == 40
     env = dict(os.environ, DATABASE_URL=ctx.engine.url.render_as_string(hide_password=False),
@@ -133,7 +134,7 @@ def test_a_poison_pill_no_longer_blocks_the_inbox(ctx, shop, send, summary, tmp_
                             env=env, timeout=60)
     [failed] = [json.loads(line) for line in listed.stdout.splitlines()]
     assert failed["webhook_id"] == "pill" and failed["attempts"] == 1
-    assert failed["last_error"] == "bad payload: line_items: expected objects"
+    assert failed["last_error"] == "bad payload: payment_gateway_names: expected a list"
 
 
 def test_an_order_whose_points_do_not_fit_fails_at_once(ctx, shop, send, summary):
