@@ -27,7 +27,6 @@ _ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("order_id"))
 _REFUNDS_OF_ORDER = select(refunds).where(
     refunds.c.shop_id == bindparam("shop_id"), refunds.c.shopify_order_id == bindparam("shopify_order_id"),
 ).order_by(refunds.c.created_at, refunds.c.shopify_refund_id)
-_INSERT_ORDER = insert(orders)
 
 
 def needs_payment_lookup(facts: OrderFacts, prog: Programme) -> bool:
@@ -70,8 +69,8 @@ def order_award(facts: OrderFacts, non_earning_paid: Decimal, prog: Programme) -
 def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now: datetime) -> None:
     """orders/paid: fix what the order earns (with the programme in force now) and settle it."""
     facts = cmd.facts
-    row = _order_row(conn, shop.id, facts.order_id)
-    if row is not None and row.paid_at is not None:
+    row = _locked_order(conn, shop.id, facts.order_id)
+    if row.paid_at is not None:
         return settle_order(conn, shop, row.id, now)  # a repeat of a payment we already recorded
     prog = programme(conn, shop.id, shop.settings_version)
     customer_id = resolve_customer(conn, shop.id, facts.customer_id, facts.email, now)
@@ -85,17 +84,17 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
         pending_until=facts.processed_at + timedelta(days=prog.pending_days),
         settings_version=shop.settings_version,
     )
-    order_id = _upsert_order(conn, shop.id, facts.order_id, row, values)
+    order_id = _update_order(conn, row, values)
     vouchers.mark_used(conn, shop, facts.discount_codes, facts.name)
     settle_order(conn, shop, order_id, now)
 
 
 def record_order_cancelled(conn: Connection, shop: ShopRef, cmd: RecordOrderCancelled, now: datetime) -> None:
     """orders/cancelled: the order will keep nothing."""
-    row = _order_row(conn, shop.id, cmd.facts.order_id)
-    if row is not None and row.cancelled_at is not None:
+    row = _locked_order(conn, shop.id, cmd.facts.order_id)
+    if row.cancelled_at is not None:
         return settle_order(conn, shop, row.id, now)
-    order_id = _upsert_order(conn, shop.id, cmd.facts.order_id, row, dict(cancelled_at=cmd.cancelled_at))
+    order_id = _update_order(conn, row, dict(cancelled_at=cmd.cancelled_at))
     settle_order(conn, shop, order_id, now)
 
 
@@ -107,9 +106,7 @@ def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datet
         conn.execute(insert(refunds).values(
             shop_id=shop.id, shopify_refund_id=cmd.refund_id, shopify_order_id=cmd.order_id,
             merchandise=max(cmd.merchandise, Decimal(0)), created_at=cmd.created_at))
-    row = _order_row(conn, shop.id, cmd.order_id)
-    if row is not None:
-        settle_order(conn, shop, row.id, now)
+    settle_order(conn, shop, _locked_order(conn, shop.id, cmd.order_id).id, now)
 
 
 def settle_order(conn: Connection, shop: ShopRef, order_id: int, now: datetime) -> None:
@@ -180,13 +177,22 @@ def _take(prog: Programme, amount: int, pending: int, available_now) -> tuple[in
     return from_pending, from_available
 
 
-def _order_row(conn: Connection, shop_id: int, shopify_order_id: int):
-    return conn.execute(_ORDER_BY_SHOPIFY_ID, {"shop_id": shop_id, "shopify_order_id": shopify_order_id}).first()
+def _locked_order(conn: Connection, shop_id: int, shopify_order_id: int):
+    """The order's row - created empty when the order is not known yet - locked until the transaction ends.
+
+    Every event of one order is applied by one transaction at a time: two workers could otherwise each
+    miss the other's uncommitted payment or refund (the refund then never clawed back). A second worker
+    waits here for the first one's commit, then reads what it wrote."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    conn.execute(upsert(orders).values(shop_id=shop_id, shopify_order_id=shopify_order_id)
+                 .on_conflict_do_nothing(index_elements=[orders.c.shop_id, orders.c.shopify_order_id]))
+    return conn.execute(_ORDER_BY_SHOPIFY_ID.with_for_update(),
+                        {"shop_id": shop_id, "shopify_order_id": shopify_order_id}).one()
 
 
-def _upsert_order(conn: Connection, shop_id: int, shopify_order_id: int, row, values: dict) -> int:
-    if row is None:
-        return conn.execute(_INSERT_ORDER, dict(shop_id=shop_id, shopify_order_id=shopify_order_id,
-                                                **values)).inserted_primary_key[0]
+def _update_order(conn: Connection, row, values: dict) -> int:
     conn.execute(update(orders).where(orders.c.id == row.id).values(**values))
     return row.id

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
@@ -38,21 +39,30 @@ def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000,
         .limit(limit)
     ).all()
     fresh = defaultdict(list)
+    done = 0
     for row in rows:
+        # The order's row lock, as its events take it: a refund a worker is applying now is waited for and
+        # counted, so the order's pending points never go below zero.
+        conn.execute(select(orders.c.id).where(orders.c.id == row.id).with_for_update())
+        pending = conn.execute(select(func.coalesce(func.sum(le.c.pending), 0))
+                               .where(le.c.order_id == row.id)).scalar()
+        if pending <= 0:
+            continue
         ledger.write_entry(
             conn, shop_id=row.shop_id, customer_id=row.customer_id, order_id=row.id, kind="mature",
-            key=f"{row.shop_id}:order:{row.shopify_order_id}:mature", pending=-row.pending,
-            available=row.pending, effective_at=row.pending_until, now=now,
+            key=f"{row.shop_id}:order:{row.shopify_order_id}:mature", pending=-pending,
+            available=pending, effective_at=row.pending_until, now=now,
             settings_version=row.settings_version,
-            reason=maturity_reason(row.name or row.shopify_order_id, row.pending),
+            reason=maturity_reason(row.name or row.shopify_order_id, pending),
         )
+        done += 1
         if row.customer_id is not None and _aware(row.pending_until) >= now - NOTIFY_MATURED_WITHIN:
-            fresh[(row.shop_id, row.customer_id)].append(row)
+            fresh[(row.shop_id, row.customer_id)].append(SimpleNamespace(**{**row._mapping, "pending": pending}))
     shops_of_run = {shop_id: (notify.current_programme(conn, shop_id), notifications.shop_currency(conn, shop_id))
                     for shop_id in {shop_id for shop_id, _ in fresh}}
     for (shop_id, customer_id), matured in fresh.items():
         notify.points_available(conn, shop_id, customer_id, matured, now, *shops_of_run[shop_id])
-    return len(rows)
+    return done
 
 
 def maturity_reason(order_label, pending: int) -> str:
