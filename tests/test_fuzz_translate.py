@@ -41,7 +41,8 @@ def valid_bodies():
     body["discount_codes"] = [{"code": "LOY-1", "amount": "1.00"}]
     return {"orders/paid": body, "orders/cancelled": {**body, "cancelled_at": "2025-03-02T10:00:00Z"},
             "refunds/create": refund(body, lines={0: (1, 19.99)}), "customers/create": customer(42, "a@b.co"),
-            "customers/update": customer(42, "a@b.co"),
+            "customers/update": {**customer(42, "a@b.co"), "email_marketing_consent": {"state": "subscribed"},
+                                 "metafields": [{"namespace": "loyalty", "key": "birthday", "value": "1990-05-04"}]},
             "customers/redact": {"customer": {"id": 42, "email": "a@b.co"}, "orders_to_redact": []},
             "customers/data_request": {"customer": {"id": 42, "email": "a@b.co"}, "data_request": {"id": 9}},
             "shop/redact": {"shop_id": 1}, "app/uninstalled": {"id": 1}}
@@ -94,6 +95,8 @@ def assert_storable(cmd) -> None:
 @example(("orders/paid", {"id": 1, "processed_at": "2025-01-01",
                           "line_items": [{"price": "999999999999", "quantity": 10**15}]}))
 @example(("customers/update", {"id": 1, "email": ["x"]}))
+@example(("customers/update", {"id": 1, "metafields": 5}))
+@example(("customers/update", {"id": 1, "email_marketing_consent": {"state": ["subscribed"]}}))
 def test_a_mutated_body_gives_a_storable_command_or_bad_payload(case):
     """One field replaced by junk (wrong type, huge number, NaN, bad date, nesting) or removed: BadPayload
     with the field's name, or a command that fits the schema."""
