@@ -73,6 +73,8 @@ customers = Table(
     Column("email", String(320), nullable=True, doc="normalised: trimmed, lower-case"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("birthday", Date, nullable=True, doc="for the birthday perk (year may be a placeholder)"),
+    Column("profile_updated_at", UtcDateTime, nullable=True,
+           doc="Shopify's updated_at of the newest customers/create|update applied: older ones change nothing"),
     Column("accepts_loyalty_emails", Boolean, nullable=False, server_default=text("true"),
            doc="False: the customer opted out of loyalty emails (or unsubscribed from the shop's emails)"),
     UniqueConstraint("shop_id", "shopify_customer_id", name="uq_customers_shop_shopify_id"),

@@ -72,7 +72,10 @@ def handle(conn: Connection, shop: ShopRef, cmd, now) -> None:
     elif isinstance(cmd, RecordOrderCancelled):
         order_service.record_order_cancelled(conn, shop, cmd, now)
     elif isinstance(cmd, LinkCustomer):
+        if customers.is_stale_profile(conn, shop.id, cmd.customer_id, cmd.updated_at):
+            return  # a newer update of this customer was applied already: this one would undo it
         customer_id = customers.resolve_customer(conn, shop.id, cmd.customer_id, cmd.email, now)
+        customers.mark_profile_updated(conn, customer_id, cmd.updated_at)
         if cmd.birthday is not None:
             try:
                 customers.set_birthday(conn, shop.id, customer_id, cmd.birthday)

@@ -92,6 +92,8 @@ class LinkCustomer:
     """From the customer metafield `facts.birth_date` (Shopify's standard definition) or `loyalty.birthday`."""
     accepts_loyalty_emails: bool | None = None
     """From `email_marketing_consent.state` (loyalty.notifications.CONSENT_STATES); None: unchanged."""
+    updated_at: datetime | None = None
+    """Shopify's `updated_at` of the customer: an update older than one already applied changes nothing."""
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,24 @@ def resolve_customer(conn: Connection, shop_id: int, shopify_id: int | None, ema
     return by_id
 
 
+def is_stale_profile(conn: Connection, shop_id: int, shopify_id: int, updated_at: datetime | None) -> bool:
+    """True when a customers/create|update older than the last one applied arrives (Shopify does not
+    deliver in order): applying it would put back an old email."""
+    if updated_at is None:
+        return False
+    applied = conn.execute(select(customers.c.profile_updated_at).where(
+        customers.c.shop_id == shop_id, customers.c.shopify_customer_id == shopify_id)).scalar()
+    if applied is not None and applied.tzinfo is None:
+        applied = applied.replace(tzinfo=updated_at.tzinfo)
+    return applied is not None and updated_at < applied
+
+
+def mark_profile_updated(conn: Connection, customer_id: int | None, updated_at: datetime | None) -> None:
+    """Remember the newest customer update applied."""
+    if customer_id is not None and updated_at is not None:
+        conn.execute(update(customers).where(customers.c.id == customer_id).values(profile_updated_at=updated_at))
+
+
 _FIND = {column.name: select(customers.c.id).where(customers.c.shop_id == bindparam("shop_id"),
                                                    column == bindparam("value"))
          for column in (customers.c.shopify_customer_id, customers.c.email)}

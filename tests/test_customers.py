@@ -54,3 +54,21 @@ def test_customer_webhook_before_any_order(send, process, summary):
     send("orders/paid", order(lines=((12, 1),), email="FIRST@example.com"))
     process()
     assert summary("9")["lifetime"] == 12
+
+
+def test_an_older_customer_update_delivered_late_does_not_undo_a_newer_one(send, process, summary):
+    """Shopify does not deliver in order: the update of 10:00 arriving after the one of 11:00 must not put
+    the old email back, or later guest orders with the new email would miss the account."""
+    from tests.factories import customer
+
+    send("customers/update", {**customer(88, "new@example.com"), "updated_at": "2025-03-01T11:00:00Z"})
+    process()
+    send("customers/update", {**customer(88, "old@example.com"), "updated_at": "2025-03-01T10:00:00Z"})
+    process()
+    send("orders/paid", order(lines=((10, 1),), email="new@example.com"))
+    process()
+    record = summary("88")
+    assert record["customer"]["email"] == "new@example.com" and record["lifetime"] == 10
+    send("customers/update", {**customer(88, "newest@example.com"), "updated_at": "2025-03-01T12:00:00Z"})
+    process()
+    assert summary("88")["customer"]["email"] == "newest@example.com"
