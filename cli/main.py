@@ -79,32 +79,31 @@ def inbox_process() -> None:
 
 
 @inbox.command("failed")
-def inbox_failed() -> None:
+@click.option("--shop", default=None, help="Only this shop's webhooks.")
+def inbox_failed(shop: str | None) -> None:
     """List webhooks that failed for good, with their reason."""
-    from sqlalchemy import select
-
-    from db.tables import webhook_inbox as t
+    from jobs.failures import failed_webhooks
 
     with reading(context().engine) as conn:
-        for row in conn.execute(select(t.c.id, t.c.webhook_id, t.c.shop_domain, t.c.topic, t.c.attempts,
-                                       t.c.last_error).where(t.c.failed_at.is_not(None))):
-            click.echo(json.dumps(dict(row._mapping)))
+        for row in failed_webhooks(conn, shop):
+            click.echo(json.dumps({k: v for k, v in row._mapping.items() if k not in ("received_at", "failed_at")}))
 
 
 @inbox.command("retry")
-@click.argument("inbox_id", type=int)
-def inbox_retry(inbox_id: int) -> None:
-    """Give a failed webhook another round of attempts."""
-    from sqlalchemy import update
+@click.argument("inbox_id", type=int, required=False)
+@click.option("--all", "every", is_flag=True, help="Retry every failed webhook (of --shop, if given).")
+@click.option("--shop", default=None, help="With --all: only this shop's webhooks.")
+def inbox_retry(inbox_id: int | None, every: bool, shop: str | None) -> None:
+    """Give a failed webhook (or --all of them) another round of attempts."""
+    from jobs.failures import retry
 
-    from db.tables import webhook_inbox as t
-
+    if (inbox_id is None) == (not every):
+        raise click.UsageError("give either INBOX_ID or --all")
     with context().engine.begin() as conn:
-        n = conn.execute(update(t).where(t.c.id == inbox_id, t.c.processed_at.is_(None)).values(
-            failed_at=None, attempts=0, lease_until=None, lease_owner=None)).rowcount
-    if not n:
-        raise click.ClickException(f"no unprocessed webhook with id {inbox_id}")
-    click.echo("queued for retry; run `loyalty inbox process` or wait for the sweeper")
+        n = retry(conn, inbox_id, shop)
+    if not n and inbox_id is not None:
+        raise click.ClickException(f"no failed webhook with id {inbox_id}")
+    click.echo(f"{n} queued for retry; run `loyalty inbox process` or wait for the sweeper")
 
 
 main.add_command(shops)

@@ -14,6 +14,8 @@ from dotenv import load_dotenv
 
 API_VERSION = "2025-10"
 """The Admin API version every call is pinned to (and the webhook subscriptions declare)."""
+LOCAL_DEV_API_KEY = "local-dev-app"
+"""The API key `make` writes to var/local.env: no Shopify app has it, so it marks a local (demo) run."""
 
 
 def _var_dir() -> Path:
@@ -103,7 +105,7 @@ def write_local_env(var_dir: Path | None = None) -> Path:
     if not path.exists():
         path.write_text(
             "# Generated for local runs by `make`; production sets these in its environment.\n"
-            f"SHOPIFY_API_KEY=local-dev-app\n"
+            f"SHOPIFY_API_KEY={LOCAL_DEV_API_KEY}\n"
             f"SHOPIFY_API_SECRET={secrets.token_hex(32)}\n"
             f"LOYALTY_ENCRYPTION_KEYS={Fernet.generate_key().decode()}\n"
         )

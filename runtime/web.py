@@ -31,6 +31,9 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     from admin import dev_mail
     if dev_mail.enabled(ctx.config):
         app.register_blueprint(dev_mail.bp)
+    from admin import api, pages, session
+    for blueprint in (api.bp, pages.bp, session.dev_bp):
+        app.register_blueprint(blueprint)
 
     @app.get("/healthz")
     def health():

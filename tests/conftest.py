@@ -255,3 +255,6 @@ def mail_server():
     server = MailServer().start()
     yield server
     server.stop()
+
+
+from tests.admin_client import admin  # noqa: E402,F401 - the admin API fixture, shared by the admin tests

@@ -1,0 +1,264 @@
+"""The admin's JSON API under /admin/api (described by admin/openapi.json). Every route needs an App Bridge
+session token and works on the token's shop only; views translate the request and call one service."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from admin.session import ctx, error, now, require_session
+from db.engine import reading
+from integrations.shopify.errors import ShopifyError
+from jobs import failures, vouchers as voucher_jobs
+from loyalty import ledger, reports, support
+from loyalty.adjustments import Adjustment, AdjustmentRefused, adjust, adjustments
+from loyalty.programme import TEMPLATES, Programme, ProgrammeError, template
+from loyalty.shops import get_shop, programme, save_programme
+from loyalty.views import iso
+from loyalty.vouchers import VoucherRefused
+from webhooks.inbox import wake_worker
+
+bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API (public: it holds no shop data)."""
+    return Response(OPENAPI.read_bytes(), mimetype="application/json")
+
+
+def _body() -> dict | None:
+    """The request's JSON object, or None when it is not one."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else None
+
+
+def _page() -> int:
+    """The `page` query parameter (1 when absent or not a positive number)."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def _field_of(exc: ProgrammeError) -> str:
+    """ProgrammeError messages start with the field they are about: `rewards[2].amount: ...`."""
+    return str(exc).split(":", 1)[0]
+
+
+# -- programme settings ----------------------------------------------------------------------------
+
+def _programme_view(conn, shop) -> dict:
+    return {"version": shop.settings_version, "programme": programme(conn, shop.id, shop.settings_version).to_dict(),
+            "templates": sorted(TEMPLATES)}
+
+
+@bp.get("/programme")
+@require_session
+def get_programme():
+    """The programme in force, its version, and the templates that can be applied."""
+    with reading(ctx().engine) as conn:
+        return jsonify(_programme_view(conn, g.shop))
+
+
+def _save(new: Programme):
+    with ctx().engine.begin() as conn:
+        save_programme(conn, g.shop, new, now())
+        return jsonify(_programme_view(conn, get_shop(conn, g.shop.domain)))
+
+
+@bp.put("/programme")
+@require_session
+def put_programme():
+    """Replace the programme with the one sent (all of it validated first: nothing is half-saved)."""
+    data = _body()
+    if data is None:
+        return error(400, "send the programme as a JSON object")
+    try:
+        new = Programme.from_dict(data)
+    except ProgrammeError as exc:
+        return error(422, str(exc), field=_field_of(exc))
+    return _save(new)
+
+
+@bp.post("/programme/template")
+@require_session
+def apply_template():
+    """Replace the programme with a ready one (`store-a`, `store-b`); the merchant edits from there."""
+    try:
+        new = template(str((_body() or {}).get("template", "")))
+    except ProgrammeError as exc:
+        return error(422, str(exc), field="template")
+    return _save(new)
+
+
+# -- customers and adjustments ---------------------------------------------------------------------
+
+@bp.get("/customers")
+@require_session
+def search_customers():
+    """Customers by Shopify id or email prefix (`q`), with balances, a page at a time."""
+    with reading(ctx().engine) as conn:
+        found, more = support.search_customers(conn, g.shop, request.args.get("q", ""), page=_page())
+    return jsonify(customers=found, page=_page(), has_more=more)
+
+
+@bp.get("/customers/<int:customer_id>")
+@require_session
+def customer_detail(customer_id: int):
+    """One customer: balances, pending points and their dates, full history, vouchers."""
+    with reading(ctx().engine) as conn:
+        customer = support.customer_of_shop(conn, g.shop, customer_id)
+        if customer is None:
+            return error(404, f"no customer {customer_id} in {g.shop.domain}")
+        return jsonify(support.customer_detail(conn, g.shop, customer))
+
+
+@bp.post("/customers/<int:customer_id>/adjustments")
+@require_session
+def adjust_points(customer_id: int):
+    """Add or take points with a required reason; the staff member is recorded. Idempotent per client_token."""
+    data = _body()
+    if data is None:
+        return error(400, "send {points, reason, client_token} as a JSON object")
+    request_ = Adjustment(customer_id=customer_id, points=data.get("points"), reason=data.get("reason"),
+                          actor=g.staff, client_token=data.get("client_token"))
+    try:
+        with ctx().engine.begin() as conn:
+            entry = adjust(conn, g.shop, request_, now())
+            balance = ledger.balance(conn, customer_id)
+    except AdjustmentRefused as exc:
+        status = 404 if exc.field == "customer_id" else 422
+        return error(status, str(exc), field=exc.field)
+    return jsonify(adjustment=_adjustment_dict(entry, entry.available), available=balance.available,
+                   pending=balance.pending)
+
+
+def _adjustment_dict(row, points: int) -> dict:
+    return {"id": row.id, "customer_id": row.customer_id, "points": points, "reason": row.reason,
+            "actor": row.actor, "created_at": iso(row.created_at)}
+
+
+@bp.get("/adjustments")
+@require_session
+def list_adjustments():
+    """The audit trail of manual adjustments: who, when, how much, why; newest first."""
+    page, size = _page(), support.PAGE_SIZE
+    with reading(ctx().engine) as conn:
+        rows = adjustments(conn, g.shop, limit=size + 1, offset=(page - 1) * size)
+    return jsonify(adjustments=[{**_adjustment_dict(r, r.points), "email": r.email} for r in rows[:size]],
+                   page=page, has_more=len(rows) > size)
+
+
+# -- vouchers --------------------------------------------------------------------------------------
+
+@bp.get("/vouchers")
+@require_session
+def list_vouchers():
+    """The shop's vouchers, newest first; `status` and `customer_id` filter."""
+    customer = request.args.get("customer_id", "")
+    with reading(ctx().engine) as conn:
+        found, more = support.list_vouchers(conn, g.shop, status=request.args.get("status") or None,
+                                            customer_id=int(customer) if customer.isdigit() else None,
+                                            page=_page())
+    return jsonify(vouchers=found, page=_page(), has_more=more)
+
+
+@bp.post("/vouchers/<code>/cancel")
+@require_session
+def cancel_voucher(code: str):
+    """Deactivate the code in Shopify and credit its points back (once); the staff member is recorded."""
+    given = str((_body() or {}).get("reason") or "").strip()[:200] or "cancelled in the admin"
+    try:
+        voucher = voucher_jobs.cancel(ctx(), g.shop.domain, code, f"{given} (staff {g.staff})", now=now())
+    except VoucherRefused as exc:
+        return error(404 if str(exc).startswith("no voucher") else 409, str(exc))
+    except ShopifyError as exc:
+        return error(502, f"Shopify did not deactivate the code; nothing was credited: {exc}")
+    return jsonify(voucher=support.voucher_dict(voucher))
+
+
+# -- failed jobs -----------------------------------------------------------------------------------
+
+@bp.get("/failed-jobs")
+@require_session
+def failed_jobs():
+    """Webhooks of this shop that failed for good, with their reason."""
+    with reading(ctx().engine) as conn:
+        rows = failures.failed_webhooks(conn, g.shop.domain)
+    return jsonify(failed_jobs=[{"id": r.id, "webhook_id": r.webhook_id, "topic": r.topic,
+                                 "attempts": r.attempts, "last_error": r.last_error,
+                                 "received_at": iso(r.received_at), "failed_at": iso(r.failed_at)} for r in rows])
+
+
+def _retry(job_id: int | None):
+    with ctx().engine.begin() as conn:
+        count = failures.retry(conn, job_id, g.shop.domain)
+    if job_id is not None and not count:
+        return error(404, f"no failed job {job_id} in {g.shop.domain}")
+    if count:
+        wake_worker(ctx())
+    return jsonify(retried=count)
+
+
+@bp.post("/failed-jobs/<int:job_id>/retry")
+@require_session
+def retry_job(job_id: int):
+    """Give one failed webhook a fresh round of attempts."""
+    return _retry(job_id)
+
+
+@bp.post("/failed-jobs/retry")
+@require_session
+def retry_all_jobs():
+    """Give every failed webhook of the shop a fresh round of attempts."""
+    return _retry(None)
+
+
+# -- points-liability report -----------------------------------------------------------------------
+
+def _report_range() -> tuple[date, date]:
+    """`from` and `to` (ISO dates, inclusive); by default the last 30 days up to today (UTC)."""
+    last = date.fromisoformat(request.args["to"]) if request.args.get("to") else now().date()
+    first = date.fromisoformat(request.args["from"]) if request.args.get("from") else last - timedelta(days=29)
+    reports.check_range(first, last)
+    return first, last
+
+
+def _report():
+    try:
+        first, last = _report_range()
+    except ValueError as exc:  # a malformed date, or reports.ReportRangeError
+        return None, error(422, f"from/to: {exc}", field="from")
+    with reading(ctx().engine) as conn:
+        days = reports.liability(conn, g.shop, first, last)
+        value = programme(conn, g.shop.id, g.shop.settings_version).voucher_value_per_point
+    return (first, last, days, value), None
+
+
+@bp.get("/reports/liability")
+@require_session
+def liability():
+    """Per day: points earned, matured, clawed back, redeemed, expired, re-credited, adjusted, and the
+    points outstanding at the end of the day with their value."""
+    result, failure = _report()
+    if failure:
+        return failure
+    first, last, days, value = result
+    totals = {k: sum(getattr(d, k) for d in days) for k in
+              ("earned", "matured", "clawed_back", "redeemed", "expired", "recredited", "adjusted")}
+    return jsonify({"from": first.isoformat(), "to": last.isoformat(), "value_per_point": str(value),
+                    "days": [d.to_dict() for d in days], "totals": totals})
+
+
+@bp.get("/reports/liability.csv")
+@require_session
+def liability_csv():
+    """The same report as a CSV file."""
+    result, failure = _report()
+    if failure:
+        return failure
+    first, last, days, _ = result
+    name = f"points-liability-{g.shop.domain.split('.')[0]}-{first}-{last}.csv"
+    return Response(reports.to_csv(days), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,58 @@
+"""The admin's HTML pages under /admin: static shells, the same for every shop, that fetch the JSON API
+with the session token App Bridge gives them. Shopify's admin loads `/admin?shop=...&host=...` in its
+iframe; the pages hold no shop data, so they need no authentication of their own."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from admin.session import ctx, dev_tokens_enabled
+from loyalty.shops import valid_shop_domain
+
+bp = Blueprint("admin_pages", __name__, url_prefix="/admin", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+APP_BRIDGE_URL = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
+"""Shopify requires embedded apps to load App Bridge from its CDN (it is not distributed otherwise)."""
+
+PAGES = {
+    "settings": "Programme",
+    "customers": "Customers",
+    "vouchers": "Vouchers",
+    "report": "Points liability",
+    "jobs": "Failed jobs",
+}
+"""Page name -> title, in the order of the navigation."""
+
+
+def _render(page: str, **extra):
+    dev = dev_tokens_enabled()
+    response = render_template(
+        f"admin/{page}.html", page=page, title=PAGES.get(page, "Customer"), pages=PAGES,
+        api_key=ctx().config.api_key, app_bridge_url=None if dev else APP_BRIDGE_URL, dev_tokens=dev, **extra)
+    shop = request.args.get("shop", "")
+    # Only the shop's admin (and Shopify's unified admin) may frame the app: clickjacking protection.
+    ancestors = f"https://{shop} https://admin.shopify.com" if valid_shop_domain(shop) else "https://admin.shopify.com"
+    if dev:
+        ancestors = "'self'"
+    return response, 200, {"Content-Security-Policy": f"frame-ancestors {ancestors};"}
+
+
+@bp.get("")
+@bp.get("/")
+def home():
+    """Where Shopify's admin opens the app: the programme settings."""
+    return _render("settings")
+
+
+@bp.get("/<page>")
+def page(page: str):
+    """One of the admin's pages."""
+    if page not in PAGES:
+        abort(404)
+    return _render(page)
+
+
+@bp.get("/customers/<int:customer_id>")
+def customer(customer_id: int):
+    """One customer's record."""
+    return _render("customer", customer_id=customer_id)

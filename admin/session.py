@@ -1,0 +1,97 @@
+"""Who is calling the admin API: the App Bridge session token in `Authorization: Bearer ...`.
+
+The shop is the token's `dest` host and nothing else (never a parameter), so a merchant can only ever
+reach their own shop's data; `sub` (the staff member) is recorded on what they change. A local run (the
+generated SHOPIFY_API_KEY) can mint tokens for the demo shop, so the admin works with no Shopify account.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import jwt
+from flask import Blueprint, current_app, g, jsonify, request
+
+from db.engine import reading
+from integrations.shopify.session_token import InvalidSessionToken, verify_session_token
+from loyalty.shops import UnknownShop, get_shop
+from runtime.config import LOCAL_DEV_API_KEY
+
+log = logging.getLogger(__name__)
+
+DEMO_SHOP = "demo.myshopify.com"
+"""The only shop a local run mints session tokens for (`make run` installs it in demo mode)."""
+DEV_TOKEN_LIFETIME = timedelta(minutes=1)
+"""As long as Shopify's own session tokens live: pages fetch a new one as they need."""
+
+
+def ctx():
+    """The runtime.context.Context the app was built with."""
+    return current_app.extensions["loyalty"]
+
+
+def now() -> datetime:
+    """The wall clock: requests are the edge where time enters."""
+    return datetime.now(timezone.utc)
+
+
+def error(status: int, message: str, field: str | None = None, **headers):
+    """A JSON error body `{"error": ..., "field": ...}` with the status."""
+    body = {"error": message}
+    if field:
+        body["field"] = field
+    return jsonify(body), status, headers
+
+
+def require_session(view):
+    """Run the view only for a verified session token of an installed shop; sets g.shop and g.staff."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return error(401, "Authorization: Bearer <session token> is required")
+        config = ctx().config
+        try:
+            verified = verify_session_token(token.strip(), config.api_key, config.api_secrets, now=now())
+        except InvalidSessionToken as exc:
+            log.warning("admin %s refused: %s", request.path, exc)
+            # App Bridge fetches a fresh token and retries once when it sees this header.
+            return error(401, f"invalid session token: {exc}", **{"X-Shopify-Retry-Invalid-Session-Request": "1"})
+        with reading(ctx().engine) as conn:
+            try:
+                g.shop = get_shop(conn, verified.shop)
+            except UnknownShop:
+                return error(403, f"the app is not installed on {verified.shop}: open it from the shop's admin")
+        g.staff = verified.sub
+        return view(*args, **kwargs)
+    return wrapped
+
+
+dev_bp = Blueprint("admin_dev", __name__)
+
+
+def dev_tokens_enabled() -> bool:
+    """Only a local run, whose API key no real Shopify app has, can mint its own session tokens."""
+    return ctx().config.api_key == LOCAL_DEV_API_KEY
+
+
+def mint_dev_token(api_key: str, secret: str, shop: str, at: datetime, staff: str = "demo-staff") -> str:
+    """A session token shaped like Shopify's, for `shop`, signed with the local secret."""
+    stamp = int(at.timestamp())
+    return jwt.encode({
+        "iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": api_key, "sub": staff,
+        "exp": stamp + int(DEV_TOKEN_LIFETIME.total_seconds()), "nbf": stamp - 1, "iat": stamp - 1,
+        "jti": str(uuid.uuid4()), "sid": "local-dev-session",
+    }, secret, algorithm="HS256")
+
+
+@dev_bp.get("/admin/dev/session-token")
+def dev_session_token():
+    """Demo mode's stand-in for App Bridge's `shopify.idToken()`: a token for the demo shop; 404 unless
+    SHOPIFY_API_KEY is the generated local key."""
+    if not dev_tokens_enabled():
+        return error(404, "not found")
+    config = ctx().config
+    return jsonify(token=mint_dev_token(config.api_key, config.api_secrets[0], DEMO_SHOP, now()), shop=DEMO_SHOP)

@@ -1,0 +1,109 @@
+/* The admin pages' shared code: session tokens, API calls, and small DOM helpers.
+   In Shopify's admin, App Bridge (loaded from Shopify's CDN) provides `shopify.idToken()`. In a local run
+   the page has a meta tag pointing at the app's demo token endpoint instead. No other script is loaded. */
+"use strict";
+
+const Loyalty = (() => {
+  let devToken = null;
+
+  async function sessionToken(fresh = false) {
+    if (window.shopify && typeof window.shopify.idToken === "function") return window.shopify.idToken();
+    const meta = document.querySelector('meta[name="loyalty-dev-tokens"]');
+    if (!meta) throw new Error("App Bridge is not loaded: open the app from your Shopify admin.");
+    if (fresh || !devToken || devToken.expires - Date.now() < 10000) {
+      const answer = await fetch(meta.content);
+      if (!answer.ok) throw new Error("could not get a demo session token");
+      const token = (await answer.json()).token;
+      const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+      devToken = { token, expires: claims.exp * 1000 };
+    }
+    return devToken.token;
+  }
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super((body && body.error) || `HTTP ${status}`);
+      this.status = status;
+      this.field = body && body.field;
+    }
+  }
+
+  /* Calls the admin API with the session token; retries once with a fresh token when told to. */
+  async function api(path, { method = "GET", body, raw = false } = {}) {
+    for (let attempt = 0; ; attempt++) {
+      const headers = { Authorization: `Bearer ${await sessionToken(attempt > 0)}` };
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      const answer = await fetch(`/admin/api${path}`, {
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      if (answer.status === 401 && attempt === 0 && answer.headers.get("X-Shopify-Retry-Invalid-Session-Request")) continue;
+      if (!answer.ok) {
+        let detail = null;
+        try { detail = await answer.json(); } catch (_) { /* not JSON */ }
+        throw new ApiError(answer.status, detail);
+      }
+      return raw ? answer : answer.json();
+    }
+  }
+
+  /* h("td", {class: "num"}, "12"): an element; strings become text nodes (never HTML). */
+  function h(tag, attrs = {}, ...children) {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+      else if (name === "value") element.value = value;
+      else if (name === "checked") element.checked = Boolean(value);
+      else element.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return element;
+  }
+
+  function fill(tbody, rows, emptyText, columns) {
+    tbody.replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: columns, class: "Empty" }, emptyText))]));
+  }
+
+  /* A link inside the app that keeps ?shop=...&host=... (App Bridge needs them on every page). */
+  function href(path) {
+    return path + window.location.search;
+  }
+
+  const numbers = new Intl.NumberFormat(undefined);
+  const points = (n) => numbers.format(n);
+  const signed = (n) => h("span", { class: n < 0 ? "Points-minus" : "Points-plus" }, (n > 0 ? "+" : "") + numbers.format(n));
+  const day = (iso) => (iso ? new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }) : "");
+  const moment = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "");
+
+  const TONES = {
+    active: "success", earn: "success", mature: "success", recredit: "info", adjust: "attention",
+    creating: "info", used: "info", donated: "info", cancelled: "", expired: "", refused: "critical",
+    claw_back: "critical", void: "critical", expire: "", redeem: "info",
+  };
+  const badge = (text) => h("span", { class: `Badge${TONES[text] ? " Badge--" + TONES[text] : ""}` }, text.replace("_", " "));
+
+  function banner(message, tone = "critical") {
+    const element = document.getElementById("banner");
+    if (!message) { element.hidden = true; return; }
+    element.className = `Banner Banner--${tone}`;
+    element.textContent = message;
+    element.hidden = false;
+    if (tone === "success" && window.shopify && window.shopify.toast) window.shopify.toast.show(message);
+  }
+
+  function uniqueToken() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  /* Runs a page's start-up function, showing any failure in the banner. */
+  function start(main) {
+    document.querySelectorAll("a[data-keep-query]").forEach((a) => { a.href = href(a.getAttribute("href")); });
+    Promise.resolve().then(main).catch((error) => banner(error.message));
+  }
+
+  return { api, ApiError, h, fill, href, points, signed, day, moment, badge, banner, uniqueToken, start, sessionToken };
+})();
