@@ -258,3 +258,4 @@ def mail_server():
 
 
 from tests.admin_client import admin  # noqa: E402,F401 - the admin API fixture, shared by the admin tests
+from tests.browser import browser, browser_page, live_app  # noqa: E402,F401 - real-browser fixtures

@@ -99,10 +99,17 @@ const Loyalty = (() => {
     return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  /* Once per page load: /auth/session makes sure the shop has an offline token (under Shopify's managed
+     installation, this is what installs the app), then the page's start-up function runs. */
+  async function session() {
+    const answer = await fetch("/auth/session", { method: "POST", headers: { Authorization: `Bearer ${await sessionToken()}` } });
+    if (!answer.ok) throw new Error((await answer.json().catch(() => ({}))).error || "could not open the session");
+  }
+
   /* Runs a page's start-up function, showing any failure in the banner. */
   function start(main) {
     document.querySelectorAll("a[data-keep-query]").forEach((a) => { a.href = href(a.getAttribute("href")); });
-    Promise.resolve().then(main).catch((error) => banner(error.message));
+    session().then(main).catch((error) => banner(error.message));
   }
 
   return { api, ApiError, h, fill, href, points, signed, day, moment, badge, banner, uniqueToken, start, sessionToken };

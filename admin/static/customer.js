@@ -16,7 +16,7 @@
     "Nothing pending.", 3);
     fill(document.querySelector("#history tbody"), customer.entries.slice().reverse().map((e) => h("tr", {},
       h("td", {}, day(e.effective_at)), h("td", {}, badge(e.kind)),
-      h("td", { class: "num" }, signed(e.points)),
+      h("td", { class: "num" }, e.kind === "mature" ? h("span", { class: "Subdued" }, `${points(e.available)} now available`) : signed(e.points)),
       h("td", {}, e.reason, e.pending_until ? h("div", { class: "Subdued" }, `pending until ${day(e.pending_until)}`) : null),
       h("td", {}, e.actor ? `staff ${e.actor}` : h("span", { class: "Subdued" }, "automatic")))),
     "No points yet.", 5);
