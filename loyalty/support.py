@@ -77,7 +77,8 @@ def voucher_dict(row) -> dict:
     return {"code": row.code, "customer_id": row.customer_id, "kind": row.kind, "reward_key": row.reward_key,
             "points": row.points, "amount": str(row.amount), "status": row.status, "reason": row.reason,
             "ends_at": iso(row.ends_at), "created_at": iso(row.created_at),
-            "cancellable": row.status in ("creating", "active")}
+            # What jobs.vouchers.cancel accepts: an issued gift card or a recorded donation cannot come back.
+            "cancellable": row.status in ("creating", "active") and row.kind == "discount"}
 
 
 def list_vouchers(conn: Connection, shop: ShopRef, *, status: str | None = None, customer_id: int | None = None,

@@ -19,6 +19,7 @@ from loyalty.customers import resolve_customer
 from tests.factories import order
 from tests.wsgi_adapter import wsgi_session
 
+pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the suite's short secret
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 
 
