@@ -11,13 +11,10 @@ import responses
 from sqlalchemy import insert, select
 
 from db.tables import ledger_entries, webhook_inbox
-from integrations.shopify.client import AdminClient
-from integrations.shopify.emulator import Emulator
 from jobs import vouchers as voucher_jobs
 from jobs.scheduled import mature_points
 from loyalty.customers import resolve_customer
 from tests.factories import order
-from tests.wsgi_adapter import wsgi_session
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the suite's short secret
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -182,36 +179,31 @@ def test_allow_policy_lets_an_adjustment_go_below_zero(admin, shoppers):
 # -- vouchers ------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def emulator(shop):
-    """Shopify's Admin API stand-in, answering the app's real HTTP calls to store A."""
-    em = Emulator()
-    em.add_shop(shop.domain, "shpat_store_a")
-    em.add_customer(shop.domain, 702, "bob@example.com")
-    session = wsgi_session(em.app)
+def shopify_http(emulator, factory, shop):
+    """The app's own HTTP calls to store A's Admin API answered by the shared emulator (bob is a customer
+    there); `factory` builds clients for the same emulator."""
+    emulator.add_customer(shop.domain, 702, "bob@example.com")
 
     def forward(request):
-        answer = session.post(f"http://shopify.test/{shop.domain}" + request.path_url, data=request.body,
-                              headers=dict(request.headers))
+        answer = factory(None, shop, None)._session.post(
+            f"http://shopify.test/{shop.domain}" + request.path_url, data=request.body, headers=dict(request.headers))
         return answer.status_code, dict(answer.headers), answer.content
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_callback(responses.POST, f"https://{shop.domain}/admin/api/2025-10/graphql.json", callback=forward)
-        em.factory = lambda ctx, shop_ref, conn: AdminClient(shop_ref.domain, "shpat_store_a", session=session,
-                                                             admin_url_template="http://shopify.test/{shop}",
-                                                             sleep=lambda s: None)
-        yield em
+        yield emulator
 
 
-def test_vouchers_are_listed_and_cancelled_with_a_recredit(admin, shoppers, ctx, shop, emulator):
+def test_vouchers_are_listed_and_cancelled_with_a_recredit(admin, shoppers, ctx, shop, shopify_http, factory):
     """bob redeems 50; the list shows the code; cancel deactivates it in Shopify and gives the 50 back once."""
-    voucher = voucher_jobs.redeem(ctx, shop.domain, "bob@example.com", 50, "req-1", client_factory=emulator.factory)
+    voucher = voucher_jobs.redeem(ctx, shop.domain, "bob@example.com", 50, "req-1", client_factory=factory)
     listed = admin.get("/vouchers").get_json()["vouchers"]
     assert [(v["code"], v["status"], v["cancellable"], v["email"]) for v in listed] == [
         (voucher.code, "active", True, "bob@example.com")]
     cancelled = admin.post(f"/vouchers/{voucher.code}/cancel", {"reason": "customer asked"}).get_json()["voucher"]
     assert cancelled["status"] == "cancelled" and "staff 42" in cancelled["reason"]
     assert admin.post(f"/vouchers/{voucher.code}/cancel").get_json()["voucher"]["status"] == "cancelled"
-    [code] = emulator.discount_codes(shop.domain)
+    [code] = shopify_http.discount_codes(shop.domain)
     assert code["status"] != "ACTIVE"
     bob = customer_id(admin, "bob")
     assert admin.get(f"/customers/{bob}").get_json()["available"] == 80

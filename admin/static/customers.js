@@ -3,13 +3,15 @@
 
 (() => {
   const { api, h, fill, href, points, signed, moment } = Loyalty;
-  let page = 1;
+  let page = 1, latest = 0;  // only the latest search may fill the table (answers can come back out of order)
 
   const customerLink = (id, label) => h("a", { href: href(`/admin/customers/${id}`) }, label);
 
   async function search() {
     const q = document.getElementById("q").value.trim();
+    const mine = ++latest;
     const answer = await api(`/customers?q=${encodeURIComponent(q)}&page=${page}`);
+    if (mine !== latest) return;
     fill(document.querySelector("#customers tbody"), answer.customers.map((c) => h("tr", {},
       h("td", {}, customerLink(c.id, c.email || `customer ${c.shopify_customer_id}`)),
       h("td", {}, c.shopify_customer_id ?? "—"),
