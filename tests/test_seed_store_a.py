@@ -136,3 +136,25 @@ def test_le_palier_suivant_et_ce_qu_il_reste_pour_l_atteindre(send, process, sum
     mature_points(at("2025-03-20T00:00:00"), ctx)
     standing = summary("alice@example.com")["standing"]
     assert (standing["tier"], standing["next_threshold"], standing["points_to_next"]) == (300, 500, 80)
+
+
+def test_tu_seras_prevenue_par_mail_quand_tu_as_droit_a_un_avantage(send, process, ctx, shop, emulator, factory):
+    """« Comment serais-je averti·e que j'ai droit à un avantage ? Tu seras prévenu·e par mail »: once the
+    points behind a perk are confirmed, the write-back job grants it and one email in French is queued."""
+    from sqlalchemy import select
+
+    from db.tables import notifications
+    from jobs.sync import sync_balances
+
+    emulator.add_customer(shop.domain, 808, "ines@example.com")
+    send("orders/paid", order(lines=((160, 1),), email="ines@example.com", customer_id=808,
+                              processed_at="2025-03-01T10:00:00Z", shipping=0))
+    process()
+    sync_balances(ctx, client_factory=factory)
+    mature_points(at("2025-03-16T00:00:00"), ctx)
+    sync_balances(ctx, client_factory=factory)
+    sync_balances(ctx, client_factory=factory)  # nothing new: still one email
+    with ctx.engine.connect() as conn:
+        sent = conn.execute(select(notifications.c.kind, notifications.c.language, notifications.c.to_address)
+                            .where(notifications.c.kind == "threshold_reached")).all()
+    assert [tuple(r) for r in sent] == [("threshold_reached", "fr", "ines@example.com")]
