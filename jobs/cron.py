@@ -11,7 +11,7 @@ from runtime.context import QUEUE_NAME
 cron.register(sweep, queue_name=QUEUE_NAME, interval=10, result_ttl=0)
 cron.register(mature_points, queue_name=QUEUE_NAME, interval=600, result_ttl=3600)
 cron.register(expire_points, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
-cron.register(sync_balances, queue_name=QUEUE_NAME, interval=30, result_ttl=0)
+cron.register(sync_balances, queue_name=QUEUE_NAME, kwargs={"slice_seconds": 1.0}, interval=30, result_ttl=0)
 cron.register(expire_vouchers, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(purge_inbox, queue_name=QUEUE_NAME, interval=86400, result_ttl=3600)
 cron.register(send_notifications, queue_name=QUEUE_NAME, interval=20, result_ttl=0)

@@ -46,7 +46,23 @@ PRIVACY_COMMANDS = (ExportCustomerData, RedactCustomer, RedactShop, UninstallSho
 """Commands that apply to uninstalled shops too (Shopify sends them after the uninstall)."""
 
 
-def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now) -> None:
+def batch_hints(shops: ShopCache, rows: list, commands: dict) -> order_service.BatchHints:
+    """What the batch's order events can know in advance (see loyalty.orders.BatchHints)."""
+    wanted = set()
+    for row in rows:
+        cmd = commands.get(row.id)
+        order_id = getattr(getattr(cmd, "facts", None), "order_id", None) or getattr(cmd, "order_id", None)
+        if order_id is None or not isinstance(cmd, (RecordOrderPaid, RecordOrderCancelled, RecordRefund)):
+            continue
+        try:
+            wanted.add((shops.get(row.shop_domain).id, order_id))
+        except ShopGone:
+            continue
+    return order_service.BatchHints.read(shops.conn, wanted)
+
+
+def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now,
+               hints: order_service.BatchHints | None = None) -> None:
     """Apply one recorded webhook's command for its shop."""
     if isinstance(cmd, RedactShop):
         privacy.redact_shop(conn, domain)
@@ -60,17 +76,17 @@ def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now) -> Non
     elif isinstance(cmd, RedactCustomer):
         privacy.redact_customer(conn, shop, cmd.customer_id, cmd.email)
     else:
-        handle(conn, shop, cmd, now)
+        handle(conn, shop, cmd, now, hints)
 
 
-def handle(conn: Connection, shop: ShopRef, cmd, now) -> None:
+def handle(conn: Connection, shop: ShopRef, cmd, now, hints: order_service.BatchHints | None = None) -> None:
     """Hand one ledger command to its service."""
     if isinstance(cmd, RecordOrderPaid):
-        order_service.record_order_paid(conn, shop, cmd, now)
+        order_service.record_order_paid(conn, shop, cmd, now, hints)
     elif isinstance(cmd, RecordRefund):
-        order_service.record_refund(conn, shop, cmd, now)
+        order_service.record_refund(conn, shop, cmd, now, hints)
     elif isinstance(cmd, RecordOrderCancelled):
-        order_service.record_order_cancelled(conn, shop, cmd, now)
+        order_service.record_order_cancelled(conn, shop, cmd, now, hints)
     elif isinstance(cmd, LinkCustomer):
         if customers.is_stale_profile(conn, shop.id, cmd.customer_id, cmd.updated_at):
             return  # a newer update of this customer was applied already: this one would undo it

@@ -4,6 +4,7 @@ extensions and Flow can read them. Drains `customer_sync`, coalesced, 25 metafie
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 
 from sqlalchemy import and_, bindparam, delete, select
@@ -20,30 +21,48 @@ from runtime.context import Context, get_context
 log = logging.getLogger(__name__)
 NAMESPACE = "loyalty"
 WAKE_KEY = "loyalty:sync:wake"
-BATCH = 200
-"""Customers per pass; 5 metafields each, so 40 calls of 25 at most."""
+BATCH = 50
+"""Customers per pass; 5 metafields each, so 10 calls of 25 at most. A pass's transaction holds SQLite's
+write lock (perks are granted in it), so it is kept short: webhooks wait for that lock at ingest."""
 MAX_PASSES = 50
 """Passes per shop and job, so a shop whose balances never stop changing cannot hold a worker forever."""
+SLICE_SECONDS = 1.0
+"""A queued sync job (wake-up or scheduler) stops after the pass that goes past this and queues its
+continuation behind the jobs waiting meanwhile: webhooks are not held up by a long write-back on a worker.
+One sync job at most waits in the queue (WAKE_KEY is set while it waits; the job clears it as it starts)."""
 
 
 _DELETE_UNCHANGED = delete(customer_sync).where(and_(customer_sync.c.customer_id == bindparam("cid"),
                                                     customer_sync.c.changed_at == bindparam("seen")))
 
 
-def sync_balances(ctx: Context | None = None, client_factory=shopify_client) -> int:
-    """RQ job (also on the scheduler): write every waiting customer's balance; returns customers written."""
+def sync_balances(ctx: Context | None = None, client_factory=shopify_client,
+                  slice_seconds: float | None = None) -> int:
+    """RQ job (also on the scheduler): write every waiting customer's balance; returns customers written.
+    With `slice_seconds` (the queued jobs), it stops after that long and queues its own continuation."""
     ctx = ctx or get_context()
+    deadline = time.monotonic() + slice_seconds if slice_seconds else None
+    if deadline:
+        try:
+            ctx.redis.delete(WAKE_KEY)  # changes from now on queue the next job; this one takes what is there
+        except Exception:  # noqa: BLE001 - at worst a change waits for the scheduler's sync
+            log.warning("could not clear the sync wake flag", exc_info=True)
     written = 0
     with reading(ctx.engine) as conn:
         shop_ids = conn.execute(select(customer_sync.c.shop_id).distinct()).scalars().all()
     for shop_id in shop_ids:
-        written += _sync_shop(ctx, shop_id, client_factory)
+        written += _sync_shop(ctx, shop_id, client_factory, deadline)
+        if deadline and time.monotonic() > deadline:
+            wake_sync(ctx)  # the rest (if any) after whatever was queued meanwhile
+            break
     return written
 
 
-def _sync_shop(ctx: Context, shop_id: int, client_factory) -> int:
+def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | None = None) -> int:
     written = 0
-    for _ in range(MAX_PASSES):
+    for passes in range(MAX_PASSES):
+        if passes and deadline and time.monotonic() > deadline:
+            return written  # more may wait: sync_balances queues the next slice
         with reading(ctx.engine) as conn:
             rows = conn.execute(
                 select(customer_sync.c.customer_id, customer_sync.c.changed_at, customers.c.shopify_customer_id)
@@ -101,9 +120,10 @@ def _write_tags(client, shopify_ids: dict[int, int], changes: list[perks.TagChan
 
 
 def wake_sync(ctx: Context) -> None:
-    """Queue one sync job for a burst of balance changes (a flag coalesces them for a few seconds)."""
+    """Queue a sync job unless one is already waiting (the flag coalesces a burst of balance changes)."""
     try:
-        if ctx.redis.set(WAKE_KEY, b"1", nx=True, ex=5):
-            ctx.queue.enqueue("jobs.sync.sync_balances", result_ttl=0, failure_ttl=86400, job_timeout=600)
+        if ctx.redis.set(WAKE_KEY, b"1", nx=True, ex=120):
+            ctx.queue.enqueue("jobs.sync.sync_balances", kwargs={"slice_seconds": SLICE_SECONDS}, result_ttl=0,
+                              failure_ttl=86400, job_timeout=600)
     except Exception:  # noqa: BLE001 - the scheduler's periodic sync catches up
         log.warning("could not queue the balance sync", exc_info=True)

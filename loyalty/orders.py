@@ -27,6 +27,55 @@ _ORDER_BY_ID = select(orders).where(orders.c.id == bindparam("order_id"))
 _REFUNDS_OF_ORDER = select(refunds).where(
     refunds.c.shop_id == bindparam("shop_id"), refunds.c.shopify_order_id == bindparam("shopify_order_id"),
 ).order_by(refunds.c.created_at, refunds.c.shopify_refund_id)
+_LOCK_ORDER = _ORDER_BY_SHOPIFY_ID.with_for_update()
+_CREATE_ORDER: dict = {}
+"""Per dialect: INSERT of an empty order row unless it exists, built once (it runs for every event)."""
+_NO_ENTRIES = ledger.OrderHolding(pending=0, available=0, keys=frozenset())
+
+
+class BatchHints:
+    """What a batch of events learns in two queries at its start instead of asking for each event: which of
+    its orders do not exist yet and which have no refund. Writes in the batch only remove knowledge (an
+    order created is no longer known absent), so a hint never claims something false, also after a
+    savepoint rolled an event back."""
+
+    def __init__(self, absent_orders: set, orders_without_refunds: set):
+        self.absent_orders, self.orders_without_refunds = absent_orders, orders_without_refunds
+
+    @classmethod
+    def read(cls, conn: Connection, wanted: set[tuple[int, int]]) -> "BatchHints":
+        """Hints for these (shop id, Shopify order id) pairs."""
+        present, refunded = set(), set()
+        by_shop: dict[int, list[int]] = {}
+        for shop_id, order_id in wanted:
+            by_shop.setdefault(shop_id, []).append(order_id)
+        for shop_id, ids in by_shop.items():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                present.update((shop_id, i) for i in conn.execute(select(orders.c.shopify_order_id).where(
+                    orders.c.shop_id == shop_id, orders.c.shopify_order_id.in_(chunk))).scalars())
+                refunded.update((shop_id, i) for i in conn.execute(select(refunds.c.shopify_order_id).where(
+                    refunds.c.shop_id == shop_id, refunds.c.shopify_order_id.in_(chunk))).scalars())
+        return cls(wanted - present, wanted - refunded)
+
+    def created_now(self, shop_id: int, shopify_order_id: int) -> bool:
+        """True (once) when the order did not exist at the start of the batch and is being created by this
+        event: it has no ledger entry yet (entries reference their order)."""
+        key = (shop_id, shopify_order_id)
+        if key in self.absent_orders:
+            self.absent_orders.discard(key)
+            return True
+        return False
+
+    def no_refunds(self, shop_id: int, shopify_order_id: int) -> bool:
+        """True when the order is known to have no refund."""
+        return (shop_id, shopify_order_id) in self.orders_without_refunds
+
+
+class _Order(dict):
+    """An order row as this transaction has just written it, read like a database row."""
+
+    __getattr__ = dict.__getitem__
 
 
 def needs_payment_lookup(facts: OrderFacts, prog: Programme) -> bool:
@@ -66,12 +115,14 @@ def order_award(facts: OrderFacts, non_earning_paid: Decimal, prog: Programme) -
                         non_earning_paid, prog.earn_rate, prog.rounding)
 
 
-def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now: datetime) -> None:
+def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now: datetime,
+                      hints: BatchHints | None = None) -> None:
     """orders/paid: fix what the order earns (with the programme in force now) and settle it."""
     facts = cmd.facts
+    created = bool(hints) and hints.created_now(shop.id, facts.order_id)
     row = _locked_order(conn, shop.id, facts.order_id)
     if row.paid_at is not None:
-        return settle_order(conn, shop, row.id, now)  # a repeat of a payment we already recorded
+        return settle_order(conn, shop, row.id, now, hints)  # a repeat of a payment we already recorded
     prog = programme(conn, shop.id, shop.settings_version)
     customer_id = resolve_customer(conn, shop.id, facts.customer_id, facts.email, now)
     reason = exclusion_reason(facts, prog, customer_id)
@@ -86,19 +137,23 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
     )
     order_id = _update_order(conn, row, values)
     vouchers.mark_used(conn, shop, facts.discount_codes, facts.name)
-    settle_order(conn, shop, order_id, now)
+    settle_order(conn, shop, order_id, now, hints, written=_Order({**row._mapping, **values}), created=created)
 
 
-def record_order_cancelled(conn: Connection, shop: ShopRef, cmd: RecordOrderCancelled, now: datetime) -> None:
+def record_order_cancelled(conn: Connection, shop: ShopRef, cmd: RecordOrderCancelled, now: datetime,
+                           hints: BatchHints | None = None) -> None:
     """orders/cancelled: the order will keep nothing."""
+    if hints:
+        hints.created_now(shop.id, cmd.facts.order_id)
     row = _locked_order(conn, shop.id, cmd.facts.order_id)
     if row.cancelled_at is not None:
-        return settle_order(conn, shop, row.id, now)
+        return settle_order(conn, shop, row.id, now, hints)
     order_id = _update_order(conn, row, dict(cancelled_at=cmd.cancelled_at))
-    settle_order(conn, shop, order_id, now)
+    settle_order(conn, shop, order_id, now, hints)
 
 
-def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datetime) -> None:
+def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datetime,
+                  hints: BatchHints | None = None) -> None:
     """refunds/create: remember the refund (even before its order is known) and settle the order."""
     exists = conn.execute(select(refunds.c.id).where(
         refunds.c.shop_id == shop.id, refunds.c.shopify_refund_id == cmd.refund_id)).scalar()
@@ -106,17 +161,24 @@ def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datet
         conn.execute(insert(refunds).values(
             shop_id=shop.id, shopify_refund_id=cmd.refund_id, shopify_order_id=cmd.order_id,
             merchandise=max(cmd.merchandise, Decimal(0)), created_at=cmd.created_at))
-    settle_order(conn, shop, _locked_order(conn, shop.id, cmd.order_id).id, now)
+        if hints:
+            hints.orders_without_refunds.discard((shop.id, cmd.order_id))
+    if hints:
+        hints.created_now(shop.id, cmd.order_id)
+    settle_order(conn, shop, _locked_order(conn, shop.id, cmd.order_id).id, now, hints)
 
 
-def settle_order(conn: Connection, shop: ShopRef, order_id: int, now: datetime) -> None:
-    """Write the entries the order's state calls for and that it does not have yet."""
-    order = conn.execute(_ORDER_BY_ID, {"order_id": order_id}).one()
+def settle_order(conn: Connection, shop: ShopRef, order_id: int, now: datetime, hints: BatchHints | None = None,
+                 written: _Order | None = None, created: bool = False) -> None:
+    """Write the entries the order's state calls for and that it does not have yet. `written`: the order's
+    row as this event has just written it (not read back); `created`: it was created by this event, so it
+    has no entry yet."""
+    order = written or conn.execute(_ORDER_BY_ID, {"order_id": order_id}).one()
     if not order.award or order.customer_id is None:
         return
-    holding = ledger.order_holding(conn, order.id)
-    order_refunds = conn.execute(_REFUNDS_OF_ORDER, {"shop_id": shop.id,
-                                                     "shopify_order_id": order.shopify_order_id}).all()
+    holding = _NO_ENTRIES if created else ledger.order_holding(conn, order.id)
+    order_refunds = [] if hints and hints.no_refunds(shop.id, order.shopify_order_id) else conn.execute(
+        _REFUNDS_OF_ORDER, {"shop_id": shop.id, "shopify_order_id": order.shopify_order_id}).all()
     prog = programme(conn, shop.id, order.settings_version)
     available_now = lambda: ledger.balance(conn, order.customer_id).available  # noqa: E731
     for entry in owed_entries(shop.id, order, holding, order_refunds, prog, available_now):
@@ -183,14 +245,17 @@ def _locked_order(conn: Connection, shop_id: int, shopify_order_id: int):
     Every event of one order is applied by one transaction at a time: two workers could otherwise each
     miss the other's uncommitted payment or refund (the refund then never clawed back). A second worker
     waits here for the first one's commit, then reads what it wrote."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    conn.execute(upsert(orders).values(shop_id=shop_id, shopify_order_id=shopify_order_id)
-                 .on_conflict_do_nothing(index_elements=[orders.c.shop_id, orders.c.shopify_order_id]))
-    return conn.execute(_ORDER_BY_SHOPIFY_ID.with_for_update(),
-                        {"shop_id": shop_id, "shopify_order_id": shopify_order_id}).one()
+    create = _CREATE_ORDER.get(conn.dialect.name)
+    if create is None:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        create = _CREATE_ORDER[conn.dialect.name] = upsert(orders).on_conflict_do_nothing(
+            index_elements=[orders.c.shop_id, orders.c.shopify_order_id])
+    params = {"shop_id": shop_id, "shopify_order_id": shopify_order_id}
+    conn.execute(create, params)
+    return conn.execute(_LOCK_ORDER, params).one()
 
 
 def _update_order(conn: Connection, row, values: dict) -> int:

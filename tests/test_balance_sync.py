@@ -155,3 +155,25 @@ def test_a_tag_write_that_fails_is_written_by_the_next_sync(send, process, ctx, 
                                              "fidelite-ambassadrice"}
     assert emulator.metafields(shop.domain, 4)["loyalty.tier"]["value"] == "1000"
     assert emulator.metafields(shop.domain, 4)["loyalty.next_threshold"]["value"] == "0"
+
+
+def test_a_queued_sync_works_in_slices_and_one_continuation_waits_at_a_time(send, process, ctx, shop, emulator,
+                                                                           factory, monkeypatch):
+    """A sync job queued by a wake-up stops after its slice (webhooks queued meanwhile go first) and queues
+    one continuation; wake-ups while it waits queue nothing more."""
+    from jobs import sync
+
+    for i in range(1, 31):
+        send("orders/paid", order(lines=((i, 1),), email=f"c{i}@example.com", customer_id=i))
+    process()
+    ctx.queue.empty()
+    monkeypatch.setattr(sync, "BATCH", 10)
+    assert sync_balances(ctx, client_factory=factory, slice_seconds=1e-6) == 10  # one pass, then the slice is over
+    assert waiting(ctx) == 20
+    assert [job.func_name for job in ctx.queue.jobs] == ["jobs.sync.sync_balances"]
+    assert ctx.queue.jobs[0].kwargs == {"slice_seconds": sync.SLICE_SECONDS}
+    sync.wake_sync(ctx)
+    sync.wake_sync(ctx)
+    assert len(ctx.queue.jobs) == 1
+    assert sync_balances(ctx, client_factory=factory, slice_seconds=60) == 20
+    assert waiting(ctx) == 0

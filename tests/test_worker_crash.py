@@ -187,3 +187,28 @@ def test_job_lost_in_redis_is_recovered_by_the_sweeper(ctx, shop, send, summary,
     failed = [ctx.queue.fetch_job(job_id) for job_id in FailedJobRegistry(queue=ctx.queue).get_job_ids()]
     assert [job.func_name for job in failed if job.func_name != "jobs.sync.sync_balances"] == []
     assert sweep(ctx, now=datetime.now(timezone.utc) + timedelta(seconds=10)) == 0, "nothing left waiting"
+
+
+def test_a_batch_the_database_refuses_is_given_back_at_once(ctx, shop, send, summary, monkeypatch):
+    """When the database refuses a batch's transaction (on SQLite: the write lock not free in time), the job
+    fails but its claimed rows are free again at once, not only when their lease runs out."""
+    import pytest
+    from sqlalchemy.exc import OperationalError
+
+    from jobs import inbox as inbox_job
+
+    expected = send_orders(send, 4)
+
+    def refused(*args, **kwargs):
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(inbox_job, "_apply_together", refused)
+        with pytest.raises(OperationalError):
+            inbox_job.process_inbox(ctx=ctx)
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(inbox.c.lease_owner, inbox.c.lease_until, inbox.c.processed_at)).all()
+    assert rows == [(None, None, None)] * 4
+    assert inbox_job.process_inbox(ctx=ctx) == 4
+    for email, points in expected.items():
+        assert summary(email)["available"] + summary(email)["pending"] == points
