@@ -33,7 +33,10 @@ LEASE = timedelta(seconds=120)
 MAX_ATTEMPTS = 8
 """After this many failures a row is marked failed (visible with `loyalty inbox failed`) and left alone."""
 WAKE_KEY = "loyalty:inbox:wake"
-MAX_BATCHES_PER_JOB = 200
+MAX_BATCHES_PER_JOB = 10_000
+JOB_SECONDS = 10.0
+"""A job stops after this long even if rows keep arriving, and queues its continuation: the jobs queued
+behind it (the balance write-back) get their turn, after the webhooks."""
 BATCH_SECONDS = 0.2
 """What one batch transaction should take at most (it holds SQLite's write lock that long); the next
 batch's size follows from the last one's speed, between MIN_BATCH and LOYALTY_BATCH_SIZE rows."""
@@ -41,16 +44,21 @@ MIN_BATCH = 10
 
 
 def process_inbox(max_batches: int = MAX_BATCHES_PER_JOB, ctx: Context | None = None) -> int:
-    """RQ job: apply recorded webhooks until none is waiting (or `max_batches`); returns how many."""
+    """RQ job: apply recorded webhooks until none is waiting (or `max_batches`, or JOB_SECONDS); returns
+    how many."""
     ctx = ctx or get_context()
     try:
         ctx.redis.delete(WAKE_KEY)  # arrivals from now on wake a new job; this one drains what is there
     except Exception:  # noqa: BLE001 - Redis trouble must not stop the database work
         log.warning("could not clear the inbox wake flag", exc_info=True)
-    done, size = 0, min(ctx.config.batch_size, 50)
+    done, size, more = 0, min(ctx.config.batch_size, 50), True
+    deadline = time.monotonic() + JOB_SECONDS
     for _ in range(max_batches):
+        if time.monotonic() > deadline:
+            break
         batch = claim(ctx, owner=uuid.uuid4().hex, now=_now(), size=size)
         if not batch:
+            more = False
             break
         started = time.monotonic()
         try:
@@ -59,6 +67,9 @@ def process_inbox(max_batches: int = MAX_BATCHES_PER_JOB, ctx: Context | None = 
             release(ctx, batch)
             raise
         size = next_batch_size(len(batch), time.monotonic() - started, ctx.config.batch_size)
+    if more:  # stopped with rows perhaps waiting: queue the next job (behind what waits meanwhile)
+        from webhooks.inbox import wake_worker
+        wake_worker(ctx)
     if done:
         from jobs.sync import wake_sync
         wake_sync(ctx)

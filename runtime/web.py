@@ -23,8 +23,9 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     app.extensions["loyalty"] = ctx
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook view enforces its own limit with a clear 413
 
-    from webhooks.views import bp as webhooks_bp
+    from webhooks.views import FastPath, bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
+    app.wsgi_app = FastPath(app, app.wsgi_app)  # POST /webhooks without Flask's per-request machinery
     from admin.auth import bp as auth_bp; app.register_blueprint(auth_bp)
     from storefront.proxy import bp as storefront_bp
     app.register_blueprint(storefront_bp)

@@ -212,3 +212,17 @@ def test_a_batch_the_database_refuses_is_given_back_at_once(ctx, shop, send, sum
     assert inbox_job.process_inbox(ctx=ctx) == 4
     for email, points in expected.items():
         assert summary(email)["available"] + summary(email)["pending"] == points
+
+
+
+def test_a_job_that_stops_before_the_inbox_is_empty_queues_its_continuation(ctx, shop, send, redis_client):
+    """A job stops after its share (here one batch) with webhooks still waiting: it queues the next job
+    itself instead of leaving them to the sweeper."""
+    from jobs import inbox as inbox_job
+
+    send_orders(send, 60)
+    ctx.queue.empty()
+    redis_client.delete(inbox_job.WAKE_KEY)
+    assert inbox_job.process_inbox(max_batches=1, ctx=ctx) == 50  # the first batch of a job is 50 at most
+    assert [job.func_name for job in ctx.queue.jobs].count("jobs.inbox.process_inbox") == 1
+    assert inbox_job.process_inbox(ctx=ctx) == 10
