@@ -80,9 +80,12 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
         with ctx.engine.begin() as conn:
             prog = programme(conn, shop.id, shop.settings_version)
             metafields = []
+            ids = [row.customer_id for row in rows]
+            balances, held = ledger.balances(conn, ids), perks.status_grants(conn, ids)  # two queries a pass
             for row in rows:
-                bal = ledger.balance(conn, row.customer_id)
-                perks.refresh_perks(conn, shop, prog, row.customer_id, perks.confirmed_lifetime(bal), now)
+                bal = balances[row.customer_id]
+                perks.refresh_perks(conn, shop, prog, row.customer_id, perks.confirmed_lifetime(bal), now,
+                                    held=held.get(row.customer_id, {}))
                 if row.shopify_customer_id is None:
                     continue  # a guest email: nothing to write until it becomes an account
                 metafields += balance_metafields(row.shopify_customer_id, bal, perks.standing(prog, bal))

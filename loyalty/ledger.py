@@ -94,17 +94,24 @@ def order_holding(conn: Connection, order_id: int) -> OrderHolding:
     )
 
 
-_BALANCE = select(
-    func.coalesce(func.sum(le.c.available), 0),
-    func.coalesce(func.sum(le.c.pending), 0),
-    func.coalesce(func.sum(case((le.c.kind.in_(NOT_LIFETIME), 0), else_=le.c.pending + le.c.available)), 0),
-).where(le.c.customer_id == bindparam("customer_id"))
+_SUMS = (func.coalesce(func.sum(le.c.available), 0), func.coalesce(func.sum(le.c.pending), 0),
+         func.coalesce(func.sum(case((le.c.kind.in_(NOT_LIFETIME), 0), else_=le.c.pending + le.c.available)), 0))
+_BALANCE = select(*_SUMS).where(le.c.customer_id == bindparam("customer_id"))
+_BALANCES = (select(le.c.customer_id, *_SUMS).where(le.c.customer_id.in_(bindparam("ids", expanding=True)))
+             .group_by(le.c.customer_id))
 
 
 def balance(conn: Connection, customer_id: int) -> Balance:
     """The customer's available, pending and lifetime points, summed from the ledger."""
     row = conn.execute(_BALANCE, {"customer_id": customer_id}).one()
     return Balance(available=int(row[0]), pending=int(row[1]), lifetime=int(row[2]))
+
+
+def balances(conn: Connection, customer_ids: list[int]) -> dict[int, Balance]:
+    """`balance` of several customers in one query (a customer without entries has zeros)."""
+    found = {row[0]: Balance(available=int(row[1]), pending=int(row[2]), lifetime=int(row[3]))
+             for row in conn.execute(_BALANCES, {"ids": list(customer_ids)})} if customer_ids else {}
+    return {cid: found.get(cid, Balance(0, 0, 0)) for cid in customer_ids}
 
 
 def entries_of(conn: Connection, customer_id: int) -> list:

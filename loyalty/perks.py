@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import perk_grants
@@ -62,12 +62,13 @@ def standing(prog: Programme, balance: Balance) -> Standing:
 
 
 def refresh_perks(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, lifetime: int,
-                  now: datetime) -> PerkChanges:
+                  now: datetime, held: dict | None = None) -> PerkChanges:
     """Grant the status perks `lifetime` (confirmed_lifetime) reaches and revoke those it fell below, and
-    record the email telling the customer about new ones (loyalty.notify); returns what changed."""
+    record the email telling the customer about new ones (loyalty.notify); returns what changed.
+    `held`: the customer's status grants by reward key, when already read (`status_grants`)."""
     changes = PerkChanges()
-    held = {row.reward_key: row for row in conn.execute(select(perk_grants).where(
-        perk_grants.c.customer_id == customer_id, perk_grants.c.period == ""))}
+    if held is None:
+        held = status_grants(conn, [customer_id]).get(customer_id, {})
     for perk in prog.perks:
         row = held.get(perk.key)
         if perk.points <= lifetime:
@@ -99,6 +100,19 @@ class TagChange:
     customer_id: int
     tag: str
     add: bool
+
+
+def status_grants(conn: Connection, customer_ids: list[int]) -> dict[int, dict]:
+    """The status perk grants (period "") of these customers: customer id -> reward key -> row."""
+    held: dict[int, dict] = {}
+    if customer_ids:
+        for row in conn.execute(_STATUS_GRANTS, {"ids": list(customer_ids)}):
+            held.setdefault(row.customer_id, {})[row.reward_key] = row
+    return held
+
+
+_STATUS_GRANTS = select(perk_grants).where(perk_grants.c.customer_id.in_(bindparam("ids", expanding=True)),
+                                           perk_grants.c.period == "")
 
 
 def unsynced_tags(conn: Connection, customer_ids: list[int]) -> list[TagChange]:
