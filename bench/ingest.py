@@ -47,7 +47,8 @@ def run(options) -> list[Figure]:
         Figure("ingest / bare", f"{ratio:.2f}", "≥ 0.80", ratio >= 0.8),
         Figure(f"ingest p99 at {RATE:,} webhooks/s offered (open loop)", f"{p99:.1f} ms", "< 20 ms",
                p99 < 20 and timed.ok == timed.sent,
-               note=f"p50 {timed.percentile(50):.1f} ms, {timed.ok:,}/{timed.sent:,} answered 200; "
+               note=f"p50 {timed.percentile(50):.1f} ms, {timed.ok:,}/{timed.sent:,} answered 200"
+                    f"{f' (others: {timed.refused()})' if timed.refused() else ''}; "
                     f"bare at the same rate: p99 {bare_timed.percentile(99):.1f} ms; {timed.tool}"),
         Figure("ingest: rows stored / webhooks answered 200", f"{stored:,} / {answered:,}",
                "no 200 without its row", stored >= answered,

@@ -54,6 +54,14 @@ class Result:
     seconds: float
     latencies_ms: tuple[float, ...] = ()
     tool: str = ""
+    statuses: tuple[tuple[int, int], ...] = ()
+    """(HTTP status, count) of the answers (open loop); status 0: the connection closed without an answer."""
+
+    def refused(self) -> str:
+        """The answers that were not 2xx, e.g. '503 x12, no answer x3' (empty when there were none)."""
+        names = {0: "connection closed", -1: "no answer within 60 s"}
+        return ", ".join(f"{names.get(status, status)} x{count}" for status, count in self.statuses
+                         if not 200 <= status < 300)
 
     @property
     def ok_per_second(self) -> float:
@@ -161,10 +169,14 @@ def _closed(port, traffic, seconds, connections):
 
 
 class _Connection(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection carrying one request at a time."""
+    """One keep-alive HTTP/1.1 connection carrying one request at a time. `on_closed(conn, data, due,
+    callback)` is called when the server closes it before any byte of the answer (an idle keep-alive
+    connection closed as a request went out): the request is sent again on a new connection, as an HTTP
+    client does."""
 
-    def __init__(self, on_free):
-        self.on_free, self.transport, self.buffer, self.due, self.callback = on_free, None, b"", 0.0, None
+    def __init__(self, on_closed=None):
+        self.on_closed, self.transport, self.buffer, self.due, self.callback = on_closed, None, b"", 0.0, None
+        self.data, self.closed = b"", False
         self.ready = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport):
@@ -172,7 +184,10 @@ class _Connection(asyncio.Protocol):
         self.ready.set_result(self)
 
     def send(self, data: bytes, due: float, callback) -> None:
-        self.buffer, self.due, self.callback = b"", due, callback
+        self.buffer, self.due, self.callback, self.data = b"", due, callback, data
+        if self.closed:
+            self.connection_lost(None)
+            return
         self.transport.write(data)
 
     def data_received(self, data: bytes) -> None:
@@ -188,8 +203,12 @@ class _Connection(asyncio.Protocol):
         callback(self, status)
 
     def connection_lost(self, exc):
-        if self.callback:
-            self.callback(self, 0)
+        self.closed = True
+        callback, self.callback = self.callback, None
+        if callback and not self.buffer and self.on_closed:
+            self.on_closed(self, self.data, self.due, callback)
+        elif callback:
+            callback(self, 0)
 
 
 async def _run_open(port, traffic, rate, seconds, max_connections) -> Result:
@@ -199,7 +218,7 @@ async def _run_open(port, traffic, rate, seconds, max_connections) -> Result:
     requests = [traffic.request(n, run) for n in range(total)]  # built ahead: nothing costly on the clock
     idle: deque = deque()
     waiting: deque = deque()
-    latencies, ok, opened = [], 0, 0
+    latencies, ok, opened, statuses = [], 0, 0, {}
     finished = loop.create_future()
     answered = 0
 
@@ -207,8 +226,11 @@ async def _run_open(port, traffic, rate, seconds, max_connections) -> Result:
         nonlocal ok, answered
         latencies.append((loop.time() - conn.due) * 1000)
         ok += 200 <= status < 300
+        statuses[status] = statuses.get(status, 0) + 1
         answered += 1
-        if waiting:
+        if conn.closed:
+            pass
+        elif waiting:
             n, due = waiting.popleft()
             conn.send(requests[n], due, on_done)
         else:
@@ -216,8 +238,19 @@ async def _run_open(port, traffic, rate, seconds, max_connections) -> Result:
         if answered == total and not finished.done():
             finished.set_result(None)
 
+    async def resend(data, due, callback):
+        try:
+            (await connect()).send(data, due, callback)
+        except OSError:
+            dead = _Connection()
+            dead.due, dead.closed = due, True
+            callback(dead, 0)
+
+    def on_closed(conn, data, due, callback):
+        loop.create_task(resend(data, due, callback))
+
     async def connect():
-        _, protocol = await loop.create_connection(lambda: _Connection(None), "127.0.0.1", port)
+        _, protocol = await loop.create_connection(lambda: _Connection(on_closed), "127.0.0.1", port)
         return protocol
 
     for _ in range(min(32, max_connections)):
@@ -241,8 +274,11 @@ async def _run_open(port, traffic, rate, seconds, max_connections) -> Result:
     except asyncio.TimeoutError:
         pass
     elapsed = loop.time() - start
+    unanswered = total - answered
+    if unanswered:
+        statuses[-1] = unanswered
     return Result(sent=total, ok=ok, seconds=elapsed, latencies_ms=tuple(latencies),
-                  tool=f"open loop, asyncio, {opened} connections")
+                  tool=f"open loop, asyncio, {opened} connections", statuses=tuple(sorted(statuses.items())))
 
 
 async def _run_closed(port, traffic, seconds, connections) -> Result:
