@@ -103,6 +103,7 @@ def release(ctx: Context, rows: list) -> None:
     try:
         with ctx.engine.begin() as conn:
             conn.execute(update(inbox).where(inbox.c.id.in_([row.id for row in rows]),
+                                             inbox.c.lease_owner == rows[0].lease_owner,
                                              inbox.c.processed_at.is_(None))
                          .values(lease_owner=None, lease_until=None))
     except Exception:  # noqa: BLE001 - the lease still runs out; the rows are not lost
