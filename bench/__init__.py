@@ -10,6 +10,6 @@ BENCHMARKS = {
     "pipeline": "bench.pipeline",          # recorded webhook -> ledger with rq workers; webhook-to-points p99
     "shopify": "bench.shopify_budget",     # 10,000 metafield syncs against the emulator's leaky bucket
     "notifications": "bench.notifications",  # maturing with customer emails; sending (capture, SMTP)
-    # "import": "bench.history_import",    # history import: added by the import work, same interface
+    "import": "bench.history_import",      # bulk-operation JSONL history into the ledger (SQLite, PostgreSQL)
 }
 """Name -> module. Run order is this order; `--only` picks some."""
