@@ -15,7 +15,7 @@ from itertools import islice
 from sqlalchemy import and_, case, func, select
 
 from db.engine import reading
-from db.tables import customers, import_runs, ledger_entries as le, refunds, shops
+from db.tables import customers, ledger_entries as le, refunds, shops
 from integrations.shopify import bulk
 from integrations.shopify.documents import HISTORY_ORDERS_BULK_QUERY
 from jobs import runs
@@ -50,7 +50,7 @@ def import_history(shop_domain: str, file: str | None = None, dry_run: bool = Fa
     if dry_run:
         return _dry_run(ctx, source, file, chunk, now)
     run_id, position, origin = _start_or_resume(ctx, source.shop, file, now)
-    try:
+    with runs.failing_with_reason(ctx, run_id):
         if origin is None:
             origin = source.bulk_export(run_id, now)
         for batch in _chunks(bulk.records(source.lines(origin, position[1]), *position), chunk):
@@ -63,14 +63,7 @@ def import_history(shop_domain: str, file: str | None = None, dry_run: bool = Fa
         with ctx.engine.begin() as conn:
             expire_gaps(conn, source.shop, now)
             runs.finish(conn, run_id, now)
-    except BaseException as exc:
-        with ctx.engine.begin() as conn:
-            runs.finish(conn, run_id, datetime.now(timezone.utc), error=f"{type(exc).__name__}: {exc}")
-        raise
-    from jobs.sync import wake_sync
-    wake_sync(ctx)
-    with reading(ctx.engine) as conn:
-        return runs.as_dict(conn.execute(select(import_runs).where(import_runs.c.id == run_id)).one())
+    return runs.completed(ctx, run_id)
 
 
 def queue_history_import(ctx: Context, shop_domain: str) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from db.engine import reading
-from db.tables import import_runs, shops
+from db.tables import shops
 from integrations.shopify.documents import ORDERS_UPDATED_SINCE
 from jobs import runs
 from jobs.handlers import shopify_client
@@ -57,7 +57,7 @@ def reconcile(shop_domain: str, since: datetime | None = None, ctx: Context | No
         start = since or start - OVERLAP
         run_id = runs.start(conn, source.shop.id, "reconcile", now, source=f"orders updated since {start:%Y-%m-%dT%H:%M:%SZ}",
                             watermark=start)
-    try:
+    with runs.failing_with_reason(ctx, run_id):
         watermark, after = start, None
         search = f"updated_at:>='{start.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}'"
         while True:
@@ -83,14 +83,7 @@ def reconcile(shop_domain: str, since: datetime | None = None, ctx: Context | No
             after = page["pageInfo"]["endCursor"]
         with ctx.engine.begin() as conn:
             runs.finish(conn, run_id, now)
-    except BaseException as exc:
-        with ctx.engine.begin() as conn:
-            runs.finish(conn, run_id, datetime.now(timezone.utc), error=f"{type(exc).__name__}: {exc}")
-        raise
-    from jobs.sync import wake_sync
-    wake_sync(ctx)
-    with reading(ctx.engine) as conn:
-        return runs.as_dict(conn.execute(select(import_runs).where(import_runs.c.id == run_id)).one())
+    return runs.completed(ctx, run_id)
 
 
 def _aware(moment: datetime) -> datetime:

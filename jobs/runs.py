@@ -1,11 +1,13 @@
 """Bookkeeping of history imports and reconciliations (`import_runs`): start or resume, progress, end."""
 from __future__ import annotations
 
-from datetime import datetime
+from contextlib import contextmanager
+from datetime import datetime, timezone
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from db.engine import reading
 from db.tables import import_runs as runs
 from loyalty.history import ImportTotals
 
@@ -59,3 +61,24 @@ def as_dict(row) -> dict:
     """A run as JSON-ready data."""
     data = dict(row._mapping)
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+
+
+@contextmanager
+def failing_with_reason(ctx, run_id: int):
+    """Around a run's work: anything raised marks the run failed with its reason (the next run resumes it),
+    then goes on up."""
+    try:
+        yield
+    except BaseException as exc:
+        with ctx.engine.begin() as conn:
+            finish(conn, run_id, datetime.now(timezone.utc), error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def completed(ctx, run_id: int) -> dict:
+    """After a finished run: queue the balance write-back for what it credited; the run as JSON-ready data."""
+    from jobs.sync import wake_sync
+
+    wake_sync(ctx)
+    with reading(ctx.engine) as conn:
+        return as_dict(conn.execute(select(runs).where(runs.c.id == run_id)).one())
