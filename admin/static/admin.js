@@ -112,5 +112,16 @@ const Loyalty = (() => {
     session().then(main).catch((error) => banner(error.message));
   }
 
-  return { api, ApiError, h, fill, href, points, signed, day, moment, badge, banner, uniqueToken, start, sessionToken };
+  /* Cancel a voucher in Shopify and credit its points back (after the merchant confirms), then `reload()`. */
+  async function cancelVoucher(code, reload) {
+    if (!window.confirm(`Cancel ${code} in Shopify and give its points back?`)) return;
+    try {
+      await api(`/vouchers/${encodeURIComponent(code)}/cancel`, { method: "POST", body: {} });
+      banner(`Voucher ${code} cancelled, points re-credited`, "success");
+      await reload();
+    } catch (error) { banner(error.message); }
+  }
+
+  return { api, ApiError, h, fill, href, points, signed, day, moment, badge, banner, uniqueToken, start, sessionToken,
+           cancelVoucher };
 })();

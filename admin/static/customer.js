@@ -29,14 +29,7 @@
 
   async function load() { show(await api(`/customers/${id}`)); }
 
-  async function cancel(code) {
-    if (!window.confirm(`Cancel ${code} in Shopify and give its points back?`)) return;
-    try {
-      await api(`/vouchers/${encodeURIComponent(code)}/cancel`, { method: "POST", body: {} });
-      banner(`Voucher ${code} cancelled, points re-credited`, "success");
-      await load();
-    } catch (error) { banner(error.message); }
-  }
+  function cancel(code) { return Loyalty.cancelVoucher(code, load); }
 
   Loyalty.start(async () => {
     await load();

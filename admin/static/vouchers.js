@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, h, fill, href, points, day, badge, banner } = Loyalty;
+  const { api, h, fill, href, points, day, badge } = Loyalty;
   let page = 1;
 
   async function load() {
@@ -19,14 +19,7 @@
     document.getElementById("next").disabled = !answer.has_more;
   }
 
-  async function cancel(code) {
-    if (!window.confirm(`Cancel ${code} in Shopify and give its points back?`)) return;
-    try {
-      await api(`/vouchers/${encodeURIComponent(code)}/cancel`, { method: "POST", body: {} });
-      banner(`Voucher ${code} cancelled, points re-credited`, "success");
-      await load();
-    } catch (error) { banner(error.message); }
-  }
+  function cancel(code) { return Loyalty.cancelVoucher(code, load); }
 
   Loyalty.start(async () => {
     document.getElementById("status").addEventListener("change", () => { page = 1; load(); });
