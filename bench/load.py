@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from webhooks.signature import sign
@@ -56,6 +56,13 @@ class Result:
     tool: str = ""
     statuses: tuple[tuple[int, int], ...] = ()
     """(HTTP status, count) of the answers (open loop); status 0: the connection closed without an answer."""
+    cpu_seconds: float = 0.0
+    """CPU used meanwhile by the processes under test, when measured (`alternating`)."""
+
+    @property
+    def cpu_us_per_ok(self) -> float:
+        """CPU of the processes under test per successful answer, in microseconds."""
+        return self.cpu_seconds / self.ok * 1e6 if self.ok else float("nan")
 
     def refused(self) -> str:
         """The answers that were not 2xx, e.g. '503 x12, no answer x3' (empty when there were none)."""
@@ -83,6 +90,27 @@ def closed_loop(port: int, traffic: Traffic, seconds: float, connections: int = 
     if shutil.which("wrk"):
         return _wrk(port, traffic, seconds, connections)
     return _in_process(_closed(port, traffic, seconds, connections))
+
+
+def alternating(port: int, traffics: list[Traffic], seconds: float, rounds: int = 5, connections: int = 16,
+                cpu=None) -> list["Result"]:
+    """`closed_loop` for each traffic in turn, `rounds` times, `seconds` in all for each: ratios between them
+    then hold when the machine's load drifts during the run (each round meets the same load). `cpu()`,
+    when given, returns the CPU seconds used so far by the processes under test; each result then carries
+    the CPU its own phases used."""
+    results: list[list[Result]] = [[] for _ in traffics]
+    for _ in range(rounds):
+        for traffic, found in zip(traffics, results):
+            before = cpu() if cpu else 0.0
+            result = closed_loop(port, traffic, seconds / rounds, connections)
+            found.append(replace(result, cpu_seconds=(cpu() - before) if cpu else 0.0))
+    return [_sum(found, rounds) for found in results]
+
+
+def _sum(results: list["Result"], rounds: int) -> "Result":
+    return Result(sent=sum(r.sent for r in results), ok=sum(r.ok for r in results),
+                  seconds=sum(r.seconds for r in results), cpu_seconds=sum(r.cpu_seconds for r in results),
+                  tool=f"{results[0].tool}, {rounds} rounds alternating")
 
 
 _WRK_SCRIPT = """

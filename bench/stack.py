@@ -73,12 +73,14 @@ class Stack:
         return process_commands(Path(sys.executable).parent, self.env, self.redis_url, str(port))
 
     def start_web(self) -> int:
-        """gunicorn with the Procfile's settings on a free port; returns the port once it answers."""
+        """gunicorn with the Procfile's settings on a free port (and on SQLite the inbox writer beside it);
+        returns the port once it answers."""
         port = free_port()
         log = open(self.work / "web.log", "ab")
-        self.processes["web"] = [subprocess.Popen(self._commands(port)["web"], env=self.env, cwd=REPO,
-                                                  stdout=log, stderr=log)]
-        wait_for_port(port, self.processes["web"][0])
+        commands = self._commands(port)
+        self.processes["web"] = [subprocess.Popen(commands[name], env=self.env, cwd=REPO, stdout=log, stderr=log)
+                                 for name in ("inbox", "web") if name in commands]
+        wait_for_port(port, self.processes["web"][-1])
         return port
 
     def start_workers(self, count: int = 1) -> None:

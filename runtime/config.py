@@ -51,6 +51,9 @@ class Config:
     """smtp://user:pass@host:587 (STARTTLS when offered) or smtps://...:465; None: emails are captured
     under var/mail/ instead of sent (demo and local runs)."""
     smtp_from: str = "loyalty@localhost"
+    inbox_socket: str | None = None
+    """LOYALTY_INBOX_SOCKET: the inbox writer's Unix socket (webhooks.inbox_writer); `make run` starts one
+    on SQLite. Unset: each web process commits its own webhooks."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -89,6 +92,7 @@ def load_config(env_file: bool = True) -> Config:
         worker_db_timeout_seconds=float(os.environ.get("LOYALTY_WORKER_DB_TIMEOUT", "30")),
         redis_timeout_seconds=float(os.environ.get("LOYALTY_REDIS_TIMEOUT", "0.3")),
         inbox_retention_days=int(os.environ.get("LOYALTY_INBOX_RETENTION_DAYS", "30")),
+        inbox_socket=os.environ.get("LOYALTY_INBOX_SOCKET") or None,
         smtp_url=os.environ.get("SMTP_URL") or None,
         smtp_from=os.environ.get("SMTP_FROM") or "loyalty@localhost",
     )

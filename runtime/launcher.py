@@ -62,19 +62,26 @@ def main() -> int:
 
 
 def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str) -> dict[str, list[str]]:
-    """The Procfile's web, worker and scheduler commands for this machine (the benchmarks run these too).
+    """The Procfile's web, worker and scheduler commands for this machine (the benchmarks run these too),
+    and on SQLite the inbox writer.
 
-    Threads mostly wait for the inbox commit they share (group commit), so they make batches worth having.
-    On SQLite (one writer) a single web process with 32 threads records webhooks as fast as two processes
-    and keeps the p99 under 20 ms at 1,000/s (two processes take turns at the write lock: 120-360 ms);
-    on PostgreSQL two processes of 16 add capacity. WEB_CONCURRENCY / WEB_THREADS override either.
+    On SQLite (one writer) a single web process records webhooks through the inbox writer, a process of
+    its own that commits every webhook arriving together in one transaction on the other core
+    (webhooks.inbox_writer; its socket is set in `env` as LOYALTY_INBOX_SOCKET unless given, and
+    LOYALTY_INBOX_WRITER=off leaves it out). On PostgreSQL two web processes of 16 threads add capacity,
+    each committing its own webhooks together (webhooks.group_commit). WEB_CONCURRENCY / WEB_THREADS
+    override either.
     """
     sqlite = not env.get("DATABASE_URL", "").startswith("postgres")
-    workers, threads = ("1", "32") if sqlite else ("2", "16")
-    return {
+    workers, worker_class = ("1", "gevent") if sqlite else ("2", "gthread")
+    commands = {}
+    if sqlite and env.get("LOYALTY_INBOX_WRITER", "on") != "off":
+        env.setdefault("LOYALTY_INBOX_SOCKET", str(Path(env.get("LOYALTY_VAR_DIR", "var")).resolve() / "inbox.sock"))
+        commands["inbox"] = [str(bin_dir / "python"), "-m", "webhooks.inbox_writer"]
+    return commands | {
         "web": [str(bin_dir / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers",
-                env.get("WEB_CONCURRENCY", workers), "--worker-class", "gthread",
-                "--threads", env.get("WEB_THREADS", threads), "--timeout", "30"],
+                env.get("WEB_CONCURRENCY", workers), "--worker-class", env.get("WEB_WORKER_CLASS", worker_class),
+                "--threads", env.get("WEB_THREADS", "16"), "--timeout", "30"],
         "worker": [str(bin_dir / "rq"), "worker", "loyalty", "--url", redis_url, "--with-scheduler"],
         "scheduler": [str(bin_dir / "rq"), "cron", "jobs/cron.py", "--url", redis_url],
     }

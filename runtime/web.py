@@ -54,9 +54,9 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
         ok = all(v == "ok" for v in checks.values())
         return jsonify(status="ok" if ok else "degraded", **checks), 200 if ok else 503
 
-    @app.get("/bare")
+    @app.route("/bare/flask", methods=["GET", "POST"])
     def bare():
-        """An endpoint that does nothing: the baseline the ingest benchmark compares against."""
+        """An empty Flask route: context for the ingest benchmark (what any routed request costs)."""
         return "", 200
 
     return app

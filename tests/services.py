@@ -34,7 +34,9 @@ def _pg_bin(name: str) -> str | None:
 class PostgresCluster:
     """A throw-away PostgreSQL cluster on a free port; `url(db)` gives SQLAlchemy URLs."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        self.durable = durable
+        """Benchmarks run durable (fsync, synchronous commit, as in production); tests need not."""
         self.initdb, self.pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
         if not self.initdb or not self.pg_ctl:
             raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl) not found")
@@ -63,8 +65,9 @@ class PostgresCluster:
 
     def resume(self) -> None:
         """Start the server on its port (again, after `halt`)."""
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(self.pg_ctl, "-D", str(self.data), "-o", options, "-l", str(self.root / "pg.log"), "-w", "start")
 
     def url(self, database: str = "postgres") -> str:

@@ -100,6 +100,7 @@ def test_launcher_serves_and_stops(tmp_path):
         family = psutil.Process(launcher.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in family)
         assert "gunicorn" in names and "redis-server" in names and "rq worker" in names and "rq cron" in names
+        assert "webhooks.inbox_writer" in names and (tmp_path / "inbox.sock").is_socket(), "the inbox writer"
 
         os.killpg(launcher.pid, signal.SIGTERM)
         assert launcher.wait(timeout=15) == 0, output()
@@ -107,6 +108,7 @@ def test_launcher_serves_and_stops(tmp_path):
         left = [" ".join(p.cmdline()) for p in family if alive(p)]
         assert left == [], f"children still running after the launcher exited: {left}"
         assert not accepts(port), "the web port still accepts connections"
+        assert not (tmp_path / "inbox.sock").exists(), "the inbox writer removes its socket when stopped"
     finally:
         for p in family:  # children seen earlier, even if the launcher already exited
             try:

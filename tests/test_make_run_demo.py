@@ -62,7 +62,7 @@ def test_demo_mode_from_traffic_to_a_redeemed_code(tmp_path):
     try:
         wait_for(lambda: requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200,
                  "/healthz answering 200", output, timeout=90)
-        assert "demo mode" in output()
+        assert "demo mode" in log.read_text(errors="replace")
 
         sent = cli("demo", "traffic", "--orders", "40", "--days-ago", "30", "--seed", "3",
                    "--url", f"http://127.0.0.1:{port}/webhooks", "--emulator", f"http://127.0.0.1:{emulator_port}")

@@ -167,9 +167,12 @@ def test_job_lost_in_redis_is_recovered_by_the_sweeper(ctx, shop, send, summary,
     """Redis loses the wake-up job after the webhooks were recorded: a worker alone finds nothing to do,
     the sweeper (once the rows are older than SWEEP_AFTER) enqueues processing, a burst worker applies
     every order once, and RQ's failed registry stays empty."""
+    from webhooks.inbox import WAKE_INTERVAL_SECONDS
+
     total = 8
     expected = send_orders(send, total)
     sent_at = datetime.now(timezone.utc)
+    time.sleep(WAKE_INTERVAL_SECONDS * 5)  # a wake-up the web deferred to the end of its interval is sent
     redis_client.flushall()
     assert ctx.queue.count == 0
     run_burst(ctx, tmp_path, "idle-worker.log")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import weakref
 from datetime import datetime
@@ -12,6 +13,7 @@ from db.engine import reading
 from db.tables import shops
 from runtime.context import Context
 from webhooks.group_commit import committer_for
+from webhooks.inbox_writer import client_for
 
 log = logging.getLogger(__name__)
 
@@ -45,33 +47,81 @@ class ShopDirectory:
 def record(ctx: Context, *, webhook_id: str, shop_domain: str, topic: str, body: bytes,
            now: datetime) -> float | None:
     """Insert the delivery and return once it is committed (sharing the transaction with the webhooks
-    arriving at the same moment: see webhooks.group_commit). Returns the monotonic time of that commit,
+    arriving at the same moment): through the inbox writer when LOYALTY_INBOX_SOCKET names one (see
+    webhooks.inbox_writer), else, or when it cannot be reached, by this process's own group commit
+    (webhooks.group_commit). Returns the monotonic time of that commit,
     or None when this webhook id was already recorded (a redelivery). Raises SQLAlchemyError
     when it could not be committed."""
-    return committer_for(ctx.engine).record(dict(
-        webhook_id=webhook_id, shop_domain=shop_domain, topic=topic, body=body, received_at=now))
+    row = dict(webhook_id=webhook_id, shop_domain=shop_domain, topic=topic, body=body, received_at=now)
+    if ctx.config.inbox_socket:
+        recorded = client_for(ctx.config.inbox_socket).record(row)
+        if recorded is not None:
+            return time.monotonic() if recorded else None  # answered after the commit: now is later
+    return committer_for(ctx.engine).record(row)
 
 
-_WAKES_ISSUED: "weakref.WeakKeyDictionary[object, float]" = weakref.WeakKeyDictionary()
-"""Per Redis client: when this process last asked Redis for a wake-up (monotonic)."""
+WAKE_INTERVAL_SECONDS = 0.02
+"""A web process asks Redis for a wake-up at most this often; the webhooks committed in between are
+covered by one wake-up sent at the end of the interval (so points wait at most this much longer)."""
+
+
+class _Waker:
+    """The wake-ups of one process for one Redis: one round trip per interval, whatever the traffic.
+
+    A wake-up asked for after a row's commit is enough: if the flag was set then, its job had not started
+    (a job clears the flag before it claims rows), so it will claim the row. So a webhook answers at once
+    when a wake-up started after its commit, or when one is already scheduled (it will start later still);
+    otherwise it sends one, or schedules one for the end of the interval."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started = 0.0
+        self._scheduled = False
+
+    def wake(self, ctx: Context, committed_by: float | None) -> bool:
+        if committed_by is not None and (self._started > committed_by or self._scheduled):
+            return True  # the common case, read without the lock: both only ever move past our commit
+        with self._lock:
+            if committed_by is not None and (self._started > committed_by or self._scheduled):
+                return True
+            now = time.monotonic()
+            delay = self._started + WAKE_INTERVAL_SECONDS - now
+            if committed_by is not None and delay > 0:
+                self._scheduled = True
+                timer = threading.Timer(delay, self._scheduled_wake, (ctx,))
+                timer.daemon = True
+                timer.start()
+                return True
+            self._started = now
+        return _ask_redis(ctx)
+
+    def _scheduled_wake(self, ctx: Context) -> None:
+        with self._lock:
+            self._scheduled, self._started = False, time.monotonic()
+        _ask_redis(ctx)
+
+
+_WAKERS: "weakref.WeakKeyDictionary[object, _Waker]" = weakref.WeakKeyDictionary()
+_WAKERS_LOCK = threading.Lock()
 
 
 def wake_worker(ctx: Context, committed_by: float | None = None) -> bool:
-    """Make sure a processing job will see a row committed by `committed_by`. Losing this is harmless:
-    the sweeper finds the row.
+    """Make sure a processing job will see a row committed at `committed_by` (monotonic time), within
+    WAKE_INTERVAL_SECONDS; without `committed_by`, ask Redis now. Losing this is harmless: the sweeper
+    finds the row. False when Redis could not be asked."""
+    waker = _WAKERS.get(ctx.redis)
+    if waker is None:
+        with _WAKERS_LOCK:
+            waker = _WAKERS.get(ctx.redis) or _WAKERS.setdefault(ctx.redis, _Waker())
+    return waker.wake(ctx, committed_by)
 
-    A wake-up asked for after the row's commit is enough: if the flag was set then, its job had not
-    started (a job clears the flag before it claims rows), so it will claim the row. So of the webhooks
-    committed together, usually only the first to answer pays the round trip to Redis."""
+
+def _ask_redis(ctx: Context) -> bool:
     from jobs.inbox import WAKE_KEY
 
-    if committed_by is not None and _WAKES_ISSUED.get(ctx.redis, 0.0) > committed_by:
-        return True
     try:
-        issued = time.monotonic()
         if ctx.redis.set(WAKE_KEY, b"1", nx=True, ex=30):
             ctx.queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600)
-        _WAKES_ISSUED[ctx.redis] = max(issued, _WAKES_ISSUED.get(ctx.redis, 0.0))
         return True
     except Exception as exc:  # noqa: BLE001 - Redis down: the row is safe in the database
         log.warning("could not wake a worker (%s); the sweeper will pick the webhook up", exc)
