@@ -7,6 +7,7 @@ order the app already knows something about goes through the webhook services on
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -15,6 +16,7 @@ from types import SimpleNamespace
 from sqlalchemy import insert, or_, select
 from sqlalchemy.engine import Connection
 
+from db import rows as rows_db
 from db.tables import customers, ledger_entries as le, orders, refunds
 from loyalty import ledger, points, schedule, vouchers
 from loyalty.commands import ImportOrder, RecordOrderCancelled, RecordOrderPaid
@@ -49,11 +51,9 @@ def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now:
     """Apply past orders as they stand now: paid, refunded, cancelled, and matured when their pending
     period is over by `now`. Idempotent."""
     prog = programme(conn, shop.id, shop.settings_version)
-    ids = list({o.facts.order_id for o in batch})
-    known = set(conn.execute(select(orders.c.shopify_order_id).where(
-        orders.c.shop_id == shop.id, orders.c.shopify_order_id.in_(ids))).scalars())
-    known |= set(conn.execute(select(refunds.c.shopify_order_id).where(
-        refunds.c.shop_id == shop.id, refunds.c.shopify_order_id.in_(ids))).scalars())
+    ids = {o.facts.order_id for o in batch}
+    known = {row[0] for table in ("orders", "refunds") for row in rows_db.select_in(
+        conn, f"SELECT shopify_order_id FROM {table} WHERE shop_id = {{p}} AND shopify_order_id {{IN}}", (shop.id,), ids)}
     fresh, one_by_one, seen = [], [], set()
     for order in batch:
         needs_balance = prog.negative_balance == "floor" and (order.refunds or order.cancelled_at)
@@ -89,60 +89,65 @@ def _earned(conn: Connection, key: str) -> int | None:
     return conn.execute(select(le.c.pending).where(le.c.idempotency_key == key)).scalar()
 
 
+ORDER_COLUMNS = ("shop_id", "shopify_order_id", "name", "customer_id", "source_name", "currency", "merchandise",
+                 "non_earning_paid", "paid_at", "cancelled_at", "excluded_reason", "award", "pending_until",
+                 "settings_version")
+OrderRow = namedtuple("OrderRow", ORDER_COLUMNS)
+"""An orders row of the set-based path, in column order (what owed_entries reads of an order, too)."""
+REFUND_COLUMNS = ("shop_id", "shopify_refund_id", "created_at", "shopify_order_id", "merchandise")
+ENTRY_COLUMNS = ("shop_id", "customer_id", "order_id", "kind", "pending", "available", "reason", "idempotency_key",
+                 "effective_at", "created_at", "settings_version")
+ZERO = Decimal(0)
+
+
 def _apply_fresh(conn: Connection, shop: ShopRef, prog: Programme, batch: list[ImportOrder],
                  now: datetime) -> ImportTotals:
-    """Paid orders the app has never seen: one INSERT per table for the whole chunk."""
+    """Paid orders the app has never seen: one INSERT per table for the whole chunk, through the driver."""
     totals = ImportTotals(orders=len(batch))
     if not batch:
         return totals
     who = Customers(conn, shop.id, now)
     who.prefetch([(o.facts.customer_id, o.facts.email) for o in batch])
-    rows = []
+    rows, pending_days = [], timedelta(days=prog.pending_days)
     for order in batch:
         facts = order.facts
         customer_id = who.resolve(facts.customer_id, facts.email)
         reason = exclusion_reason(facts, prog, customer_id)
-        non_earning = non_earning_total(order.payments, prog)
-        rows.append(dict(
-            shop_id=shop.id, shopify_order_id=facts.order_id, name=facts.name, customer_id=customer_id,
-            source_name=facts.source_name, currency=facts.currency,
-            merchandise=max(facts.merchandise, Decimal(0)).quantize(CENT), non_earning_paid=non_earning,
-            paid_at=facts.processed_at, cancelled_at=order.cancelled_at, excluded_reason=reason,
-            award=0 if reason else order_award(facts, non_earning, prog),
-            pending_until=facts.processed_at + timedelta(days=prog.pending_days),
-            settings_version=shop.settings_version))
-    conn.execute(insert(orders), rows)  # executemany; RETURNING would send one statement per row on SQLite
-    ids = dict(conn.execute(select(orders.c.shopify_order_id, orders.c.id).where(
-        orders.c.shop_id == shop.id, orders.c.shopify_order_id.in_([r["shopify_order_id"] for r in rows]))).all())
-    inserted = [ids[r["shopify_order_id"]] for r in rows]
+        non_earning = non_earning_total(order.payments, prog) if order.payments else ZERO
+        rows.append(OrderRow(
+            shop.id, facts.order_id, facts.name, customer_id, facts.source_name, facts.currency,
+            max(facts.merchandise, ZERO).quantize(CENT), non_earning, facts.processed_at, order.cancelled_at,
+            reason, 0 if reason else order_award(facts, non_earning, prog), facts.processed_at + pending_days,
+            shop.settings_version))
+    rows_db.insert_rows(conn, orders, ORDER_COLUMNS, rows)  # no RETURNING: SQLite's executemany returns no rows
+    ids = dict(rows_db.select_in(conn, "SELECT shopify_order_id, id FROM orders WHERE shop_id = {p} "
+                                       "AND shopify_order_id {IN}", (shop.id,), [r.shopify_order_id for r in rows]))
     refund_rows, entries, synced = [], [], set()
-    for order, row, row_id in zip(batch, rows, inserted):
-        order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,
-                                                merchandise=max(r.merchandise, Decimal(0)).quantize(CENT))
-                                for r in order.refunds), key=lambda r: (r.created_at, r.shopify_refund_id))
-        refund_rows += [dict(shop_id=shop.id, shopify_refund_id=r.shopify_refund_id, created_at=r.created_at,
-                             shopify_order_id=row["shopify_order_id"], merchandise=r.merchandise)
-                        for r in order_refunds]
+    for order, row in zip(batch, rows):
+        order_refunds = ()
+        if order.refunds:
+            order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,
+                                                    merchandise=max(r.merchandise, ZERO).quantize(CENT))
+                                    for r in order.refunds), key=lambda r: (r.created_at, r.shopify_refund_id))
+            refund_rows += [(shop.id, r.shopify_refund_id, r.created_at, row.shopify_order_id, r.merchandise)
+                            for r in order_refunds]
         if order.facts.discount_codes:
             vouchers.mark_used(conn, shop, order.facts.discount_codes, order.facts.name)
-        if not row["award"] or row["customer_id"] is None:
+        if not row.award or row.customer_id is None:
             continue
-        planned = owed_entries(shop.id, SimpleNamespace(**row), NO_HOLDING, order_refunds, prog, lambda: 0)
+        planned = owed_entries(shop.id, row, NO_HOLDING, order_refunds, prog, lambda: 0)
         pending = sum(e["pending"] for e in planned)
-        if pending > 0 and row["pending_until"] <= now:
-            planned.append(dict(kind="mature", key=f"{shop.id}:order:{row['shopify_order_id']}:mature",
-                                pending=-pending, available=pending, effective_at=row["pending_until"],
-                                reason=schedule.maturity_reason(row["name"] or row["shopify_order_id"], pending)))
-        entries += [dict(shop_id=shop.id, customer_id=row["customer_id"], order_id=row_id, kind=e["kind"],
-                         pending=e["pending"], available=e["available"], reason=e["reason"],
-                         idempotency_key=e["key"], effective_at=e["effective_at"], created_at=now,
-                         settings_version=row["settings_version"], actor=None) for e in planned]
-        synced.add(row["customer_id"])
-        totals.credited, totals.points = totals.credited + 1, totals.points + row["award"]
-    if refund_rows:
-        conn.execute(insert(refunds), refund_rows)
-    if entries:
-        conn.execute(insert(le), entries)
+        if pending > 0 and row.pending_until <= now:
+            planned.append(dict(kind="mature", key=f"{shop.id}:order:{row.shopify_order_id}:mature",
+                                pending=-pending, available=pending, effective_at=row.pending_until,
+                                reason=schedule.maturity_reason(row.name or row.shopify_order_id, pending)))
+        order_id = ids[row.shopify_order_id]
+        entries += [(shop.id, row.customer_id, order_id, e["kind"], e["pending"], e["available"], e["reason"],
+                     e["key"], e["effective_at"], now, row.settings_version) for e in planned]
+        synced.add(row.customer_id)
+        totals.credited, totals.points = totals.credited + 1, totals.points + row.award
+    rows_db.insert_rows(conn, refunds, REFUND_COLUMNS, refund_rows)
+    rows_db.insert_rows(conn, le, ENTRY_COLUMNS, entries)
     ledger.mark_many_for_sync(conn, shop.id, synced, now)
     return totals
 
@@ -159,10 +164,7 @@ class Customers:
         """Load the records of these (Shopify id, email) pairs, and create in one statement the people
         nobody knows yet whose id and email no other pair of the chunk contradicts."""
         pairs = {(i, normalise_email(e)) for i, e in pairs} - {(None, None)}
-        ids = list({i for i, _ in pairs if i is not None})
-        emails = list({e for _, e in pairs if e})
-        if ids or emails:
-            self._load(or_(customers.c.shopify_customer_id.in_(ids), customers.c.email.in_(emails)))
+        self._load_matching({i for i, _ in pairs if i is not None}, {e for _, e in pairs if e})
         emails_of, ids_of = {}, {}
         for i, e in pairs:
             emails_of.setdefault(i, set()).add(e)
@@ -172,10 +174,9 @@ class Customers:
                       and (e is None or (e not in self.by_email and len(ids_of[e]) == 1))),
                      key=lambda p: (p[0] or 0, p[1] or ""))
         if new:
-            self.conn.execute(insert(customers), [dict(shop_id=self.shop_id, shopify_customer_id=i, email=e,
-                                                       created_at=self.now) for i, e in new])
-            self._load(or_(customers.c.shopify_customer_id.in_([i for i, _ in new if i is not None]),
-                           customers.c.email.in_([e for _, e in new if e])))
+            rows_db.insert_rows(self.conn, customers, ("shop_id", "shopify_customer_id", "email", "created_at"),
+                                [(self.shop_id, i, e, self.now) for i, e in new])
+            self._load_matching({i for i, _ in new if i is not None}, {e for _, e in new if e})
 
     def resolve(self, shopify_id: int | None, email: str | None) -> int | None:
         """The customer record of this id and email, as resolve_customer would give it."""
@@ -197,6 +198,14 @@ class Customers:
         found = resolve_customer(self.conn, self.shop_id, shopify_id, email, self.now)
         self._load(customers.c.id.in_([i for i in (found, by_id, by_email) if i is not None]))
         return found
+
+    def _load_matching(self, ids: set, emails: set) -> None:
+        """Load the records with one of these Shopify ids or one of these emails, in id order."""
+        query = "SELECT id, shopify_customer_id, email FROM customers WHERE shop_id = {p} AND %s {IN}"
+        found = set(rows_db.select_in(self.conn, query % "shopify_customer_id", (self.shop_id,), ids))
+        found.update(rows_db.select_in(self.conn, query % "email", (self.shop_id,), emails))
+        for record_id, shopify_id, email in sorted(found):
+            self._remember(record_id, shopify_id, email)
 
     def _load(self, condition) -> None:
         for row in self.conn.execute(select(customers.c.id, customers.c.shopify_customer_id, customers.c.email)

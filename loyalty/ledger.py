@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, func, insert, select
 from sqlalchemy.engine import Connection
 
+from db.rows import upsert_rows
 from db.tables import customer_sync, ledger_entries as le
 
 NOT_LIFETIME = ("redeem", "expire", "recredit")
@@ -72,16 +73,8 @@ def mark_for_sync(conn: Connection, shop_id: int, customer_id: int, now: datetim
 
 def mark_many_for_sync(conn: Connection, shop_id: int, customer_ids, now: datetime) -> None:
     """mark_for_sync for many customers in one statement."""
-    rows = [dict(customer_id=c, shop_id=shop_id, changed_at=now) for c in sorted(set(customer_ids))]
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(customer_sync)
-    conn.execute(statement.on_conflict_do_update(index_elements=[customer_sync.c.customer_id],
-                                                 set_={"changed_at": statement.excluded.changed_at}), rows)
+    upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"),
+                [(c, shop_id, now) for c in sorted(set(customer_ids))], key="customer_id", update=("changed_at",))
 
 
 def order_holding(conn: Connection, order_id: int) -> OrderHolding:

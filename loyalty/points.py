@@ -5,7 +5,7 @@ Money arrives as Decimal; points are floored once, at the end, so rounding never
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Context, Decimal, Inexact, Rounded, localcontext
 from fractions import Fraction
 
 
@@ -22,12 +22,22 @@ class TooManyPoints(ValueError):
     """An award too large for the ledger: the order is implausible, and would be so on every retry."""
 
 
+_EXACT = Context(prec=120, traps=[Inexact, Rounded])
+"""Products of amounts and rates are exact in Decimal at this precision (or raise, never round)."""
+_HALF = Decimal("0.5")
+
+
 def award(merchandise: Decimal, non_earning_paid: Decimal, earn_rate: Decimal, rounding: str = "floor") -> int:
     """Points an order earns: max(0, earning base - amount paid by gift card/store credit) x rate, rounded
     down (`floor`) or to the nearest whole point, halves up (`nearest`). TooManyPoints past MAX_POINTS."""
     base = max(Decimal(0), merchandise - non_earning_paid)
-    exact = Fraction(base) * Fraction(earn_rate)
-    points = math.floor(exact + Fraction(1, 2)) if rounding == "nearest" else math.floor(exact)
+    try:  # Decimal arithmetic that would round raises instead, and the Fractions below decide
+        with localcontext(_EXACT):
+            exact = base * earn_rate
+            points = int((exact + _HALF if rounding == "nearest" else exact).to_integral_value(ROUND_FLOOR))
+    except (Inexact, Rounded, TypeError):
+        exact = Fraction(base) * Fraction(earn_rate)
+        points = math.floor(exact + Fraction(1, 2)) if rounding == "nearest" else math.floor(exact)
     if points > MAX_POINTS:
         raise TooManyPoints(f"{points} points do not fit the ledger (at most {MAX_POINTS} per entry)")
     return points

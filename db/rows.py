@@ -1,0 +1,85 @@
+"""Many rows at once through the database driver, for bulk work (the history import): tuples in, one
+executemany (or COPY on PostgreSQL) out, without SQLAlchemy building a parameter dict per row.
+
+Values are converted by the columns' own SQLAlchemy bind processors, so what is stored is exactly what
+`conn.execute(insert(table), rows)` would store; the schema's constraints, unique keys and triggers apply
+as to any INSERT.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import orjson
+
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection, Dialect
+
+
+def insert_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT `rows` (tuples in the order of `columns`) into `table`, in the connection's transaction."""
+    if not rows:
+        return
+    sql, processors = _insert(conn.dialect, table, columns)
+    rows = _bound(rows, processors)
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, columns, rows)
+    else:
+        conn.exec_driver_sql(sql, rows)
+
+
+def upsert_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple], key: str,
+                update: tuple[str, ...]) -> None:
+    """INSERT ... ON CONFLICT (`key`) DO UPDATE SET the `update` columns to the new values (same SQL on
+    SQLite and PostgreSQL)."""
+    if not rows:
+        return
+    sql, processors = _insert(conn.dialect, table, columns)
+    sets = ", ".join(f"{c} = excluded.{c}" for c in update)
+    conn.exec_driver_sql(f"{sql} ON CONFLICT ({key}) DO UPDATE SET {sets}", _bound(rows, processors))
+
+
+def select_in(conn: Connection, sql: str, params: tuple, values) -> list[tuple]:
+    """Rows of `sql`, a query whose placeholders are written `{p}` and whose last condition is
+    `column {IN}`, with `params` for the `{p}`s: one parameter for any number of values."""
+    values = list(values)
+    if not values:
+        return []
+    if conn.dialect.name == "postgresql":
+        query, last = sql.format(p="%s", IN="= ANY(%s)"), values
+    else:  # SQLite: the list as one JSON array, so no limit on the number of variables applies
+        query, last = sql.format(p="?", IN="IN (SELECT value FROM json_each(?))"), orjson.dumps(values).decode()
+    cursor = conn.connection.cursor()  # the driver's own rows: plain tuples
+    try:
+        cursor.execute(query, (*params, last))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=64)
+def _insert(dialect: Dialect, table: Table, columns: tuple[str, ...]):
+    marks = ", ".join(["%s" if dialect.paramstyle in ("format", "pyformat") else "?"] * len(columns))
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+    processors = tuple((i, p) for i, name in enumerate(columns)
+                       if (p := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None)
+    return sql, processors
+
+
+def _bound(rows: list[tuple], processors) -> list[tuple]:
+    """The rows with their values converted, column by column; a value repeated in a column (the same
+    `created_at` on every row) is converted once."""
+    if not processors:
+        return rows
+    by_column = list(zip(*rows))
+    for i, process in processors:
+        column = by_column[i]
+        converted = {value: process(value) for value in set(column)}
+        by_column[i] = map(converted.__getitem__, column)
+    return list(zip(*by_column))
+
+
+def _copy(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
