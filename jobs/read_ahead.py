@@ -1,0 +1,124 @@
+"""Reading ahead for the history import: while the importing process writes a chunk, a child process (the
+second core) reads, regroups and translates the next ones, and hands them over as plain tuples, which cost
+far less to pickle than the command dataclasses; they are rebuilt here as the same ImportOrders.
+
+Each chunk says where its last record ends in the file (line and byte), so a run's progress, and where a
+resumed run starts, are exactly what reading in one process gives. At most READ_AHEAD chunks wait in the
+queue, so memory stays constant however large the file.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import queue as queues
+from itertools import islice, starmap
+from operator import attrgetter
+from typing import Callable, Iterator
+
+from integrations.shopify import bulk
+from jobs.translate import BadPayload
+from jobs.translate_graphql import import_order
+from loyalty.commands import ImportOrder, OrderFacts, Payment, RecordRefund
+
+log = logging.getLogger(__name__)
+
+READ_AHEAD = int(os.environ.get("LOYALTY_IMPORT_READ_AHEAD", "3"))
+"""Chunks a child process may read and translate ahead of the writer; 0 reads in the importing process."""
+POLL_SECONDS = 1.0
+"""How often the writer, waiting for a chunk, checks that the reader is still alive."""
+
+_facts = attrgetter(*(f for f in OrderFacts.__dataclass_fields__))
+_payment = attrgetter(*Payment.__dataclass_fields__)
+_refund = attrgetter(*RecordRefund.__dataclass_fields__)
+
+
+class ReaderDied(RuntimeError):
+    """The reading process ended without handing over the rest of the file."""
+
+
+def translated_chunks(lines: Callable[[int], Iterator[bytes]], position: tuple[int, int], size: int,
+                      label: str, ahead: int = READ_AHEAD) -> Iterator[tuple[list[ImportOrder], int, int]]:
+    """(ImportOrders, end line, end byte) of each chunk of `size` records read from `lines(byte offset)`
+    after `position` (lines, bytes done); records that do not translate are logged under `label` and left
+    out. With `ahead` > 0 the reading happens in a child process."""
+    if ahead <= 0:
+        yield from _chunks(lines, position, size, label)
+        return
+    context = multiprocessing.get_context("fork")  # the child inherits `lines` (an HTTP session, a file)
+    handover = context.Queue(maxsize=ahead)
+    reader = context.Process(target=_read, args=(handover, lines, position, size, label), daemon=True,
+                             name="history-reader")
+    reader.start()
+    try:
+        while True:
+            kind, *content = _next(handover, reader)
+            if kind == "done":
+                return
+            if kind == "error":
+                raise content[0]
+            packed, end_line, end_byte = content
+            yield [_unpack(order) for order in packed], end_line, end_byte
+    finally:
+        if reader.is_alive():
+            reader.terminate()
+        reader.join()
+        handover.close()
+        handover.cancel_join_thread()
+
+
+def _chunks(lines, position, size, label):
+    records = bulk.records(lines(position[1]), *position)
+    while batch := list(islice(records, size)):
+        yield _translate(batch, label), batch[-1].end_line, batch[-1].end_byte
+
+
+def _translate(batch: list, label: str) -> list[ImportOrder]:
+    orders = []
+    for record in batch:
+        try:
+            orders.append(import_order(record.node, record.children))
+        except BadPayload as exc:
+            log.error("history of %s: order %s skipped: %s", label, record.node.get("id"), exc)
+    return orders
+
+
+def _read(handover, lines, position, size, label) -> None:
+    """The child: every chunk, packed, then "done"; or the error that stopped the reading."""
+    try:
+        for orders, end_line, end_byte in _chunks(lines, position, size, label):
+            handover.put(("chunk", [_pack(o) for o in orders], end_line, end_byte))
+        handover.put(("done",))
+    except BaseException as exc:  # noqa: BLE001 - handed to the writer, which fails the run with it
+        try:
+            exc = pickle.loads(pickle.dumps(exc))  # the queue pickles in a thread that would only print a failure
+        except Exception:  # noqa: BLE001 - an exception that does not make the trip goes as its text
+            exc = ReaderDied(f"{type(exc).__name__}: {exc}")
+        handover.put(("error", exc))
+    finally:
+        handover.close()
+        handover.join_thread()
+
+
+def _next(handover, reader):
+    while True:
+        try:
+            return handover.get(timeout=POLL_SECONDS)
+        except queues.Empty:
+            if not reader.is_alive():
+                try:
+                    return handover.get(timeout=POLL_SECONDS)
+                except queues.Empty:
+                    raise ReaderDied(f"the history reader exited with code {reader.exitcode}") from None
+
+
+def _pack(order: ImportOrder) -> tuple:
+    return (_facts(order.facts), order.paid, tuple(map(_payment, order.payments)),
+            tuple(map(_refund, order.refunds)), order.cancelled_at, order.refunds_to_fetch)
+
+
+def _unpack(packed: tuple) -> ImportOrder:
+    facts, paid, payments, refunds, cancelled_at, to_fetch = packed
+    return ImportOrder(OrderFacts(*facts), paid, tuple(starmap(Payment, payments)),
+                       tuple(starmap(RecordRefund, refunds)), cancelled_at, to_fetch)

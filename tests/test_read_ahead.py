@@ -1,0 +1,84 @@
+"""Reading ahead: a child process reads and translates the bulk file for the history import; what it hands
+over, where each chunk ends, and how its failures end the run, are those of reading in one process."""
+from __future__ import annotations
+
+import multiprocessing
+from functools import partial
+
+import pytest
+from sqlalchemy import select
+
+from bench.history_import import generate
+from db.tables import import_runs
+from integrations.shopify import bulk
+from jobs.history import import_history
+from jobs.read_ahead import translated_chunks
+from tests.conftest import SHOP
+from tests.factories import order
+from tests.test_history_import import NOW, balances, history
+
+
+def lines_of(path):
+    return partial(bulk.file_lines, path)
+
+
+def test_chunks_read_in_a_child_are_those_read_in_process(tmp_path):
+    """Same ImportOrders (payments, refunds, cancellations included), same end line and byte per chunk,
+    from the start and from a resumed position."""
+    path = tmp_path / "orders.jsonl"
+    generate(path, 230, seed=7)
+    inline = list(translated_chunks(lines_of(path), (0, 0), 40, "test", ahead=0))
+    ahead = list(translated_chunks(lines_of(path), (0, 0), 40, "test", ahead=2))
+    assert ahead == inline and len(inline) == 6 and sum(len(c[0]) for c in inline) == 230
+    assert inline[-1][1:] == (sum(1 for _ in open(path, "rb")), path.stat().st_size)
+    assert any(o.refunds for c in inline for o in c[0]) and any(o.cancelled_at for c in inline for o in c[0])
+    resumed = list(translated_chunks(lines_of(path), inline[2][1:], 40, "test", ahead=2))
+    assert resumed == inline[3:]
+
+
+def test_a_reading_error_reaches_the_writer_after_the_chunks_before_it(tmp_path):
+    """A line that is not JSON: the chunks before it are handed over, then its error, raised in the writer."""
+    path = tmp_path / "orders.jsonl"
+    generate(path, 30, seed=3)
+    lines = open(path, "rb").readlines()
+    bad = [i for i, line in enumerate(lines) if b"__parentId" not in line][21]  # the 22nd order's line
+    path.write_bytes(b"".join(lines[:bad] + [b"{not json\n"] + lines[bad + 1:]))
+    seen = []
+    with pytest.raises(bulk.BadJsonl, match=f"line {bad + 1}: not JSON"):
+        for orders, _, _ in translated_chunks(lines_of(path), (0, 0), 10, "test", ahead=2):
+            seen.append(len(orders))
+    assert seen == [10, 10]  # the third chunk holds the bad line: nothing of it is handed over
+
+
+def test_the_reader_ends_with_the_writer(tmp_path):
+    """A writer that stops early (its transaction failed) leaves no reading process behind."""
+    path = tmp_path / "orders.jsonl"
+    generate(path, 200, seed=1)
+    chunks = translated_chunks(lines_of(path), (0, 0), 10, "test", ahead=1)
+    next(chunks)
+    assert [p.name for p in multiprocessing.active_children()] == ["history-reader"]
+    chunks.close()
+    assert multiprocessing.active_children() == []
+
+
+def test_a_bad_line_fails_the_run_with_its_reason_and_the_next_run_resumes(ctx, shop, emulator, factory,
+                                                                             tmp_path):
+    """The import keeps the chunks read before a bad line, fails with the line's number; once the file is
+    fixed, the next run goes on from its last chunk."""
+    bodies = [order(lines=((10, 1),), email=f"j{i}@example.com", customer_id=300 + i) for i in range(5)]
+    path = tmp_path / "orders.jsonl"
+    good = history(bodies, emulator)
+    lines = good.splitlines(keepends=True)
+    assert len(lines) == 15  # an order line, its line item and shipping line, five times
+    path.write_bytes(b"".join(lines[:12] + [b"[1]\n"] + lines[13:]))  # the fifth order's line
+    with pytest.raises(bulk.BadJsonl, match="line 13: not a JSON object"):
+        import_history(SHOP, file=str(path), ctx=ctx, client_factory=factory, now=NOW, chunk=2)
+    with ctx.engine.connect() as conn:
+        run = conn.execute(select(import_runs)).one()
+    # the fourth order ends where the fifth begins: its chunk never came, the first one is committed
+    assert (run.status, run.orders_done, run.lines_done) == ("failed", 2, 6)
+    assert "line 13" in run.error
+    path.write_bytes(good)
+    result = import_history(SHOP, file=str(path), ctx=ctx, client_factory=factory, now=NOW, chunk=2)
+    assert (result["id"], result["status"], result["orders_done"]) == (run.id, "completed", 5)
+    assert sorted(balances(ctx, shop).values()) == [(10, 0, 10)] * 5
