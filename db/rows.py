@@ -7,12 +7,14 @@ as to any INSERT.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from datetime import datetime, time
 from functools import lru_cache
 
 import orjson
-
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 
 
 def insert_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -48,38 +50,75 @@ def select_in(conn: Connection, sql: str, params: tuple, values) -> list[tuple]:
         query, last = sql.format(p="%s", IN="= ANY(%s)"), values
     else:  # SQLite: the list as one JSON array, so no limit on the number of variables applies
         query, last = sql.format(p="?", IN="IN (SELECT value FROM json_each(?))"), orjson.dumps(values).decode()
-    cursor = conn.connection.cursor()  # the driver's own rows: plain tuples
-    try:
-        cursor.execute(query, (*params, last))
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+    with _driver_errors(conn, query):
+        cursor = conn.connection.cursor()  # the driver's own rows: plain tuples
+        try:
+            cursor.execute(query, (*params, last))
+            return cursor.fetchall()
+        finally:
+            cursor.close()
 
 
 @lru_cache(maxsize=64)
 def _insert(dialect: Dialect, table: Table, columns: tuple[str, ...]):
     marks = ", ".join(["%s" if dialect.paramstyle in ("format", "pyformat") else "?"] * len(columns))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
-    processors = tuple((i, p) for i, name in enumerate(columns)
-                       if (p := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None)
+    processors = tuple((i, *p) for i, name in enumerate(columns)
+                       if (p := _processor(dialect, table.c[name].type)) is not None)
     return sql, processors
 
 
+@lru_cache(maxsize=64)
+def _processor(dialect: Dialect, column_type):
+    """(bind processor, whether values are told apart by their UTC offset too), one per type and dialect,
+    so columns of the same type share their converted values; None when values go as they are."""
+    process = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return None
+    try:
+        timed = issubclass(column_type.python_type, (datetime, time))
+    except NotImplementedError:
+        timed = False
+    return process, timed
+
+
+_converted: dict = {}
+"""Values already converted, by processor: the same times recur across tables (an order's paid_at is its
+earn entry's effective_at) and rows (`created_at`). Emptied when it grows past CONVERTED_KEPT."""
+CONVERTED_KEPT = 50_000
+
+
 def _bound(rows: list[tuple], processors) -> list[tuple]:
-    """The rows with their values converted, column by column; a value repeated in a column (the same
-    `created_at` on every row) is converted once."""
+    """The rows with their values converted, column by column, each distinct value once. Equal times of
+    different UTC offsets are distinct values here (a processor may write the wall-clock time)."""
     if not processors:
         return rows
     by_column = list(zip(*rows))
-    for i, process in processors:
-        column = by_column[i]
-        converted = {value: process(value) for value in set(column)}
-        by_column[i] = map(converted.__getitem__, column)
+    for i, process, timed in processors:
+        column, known = by_column[i], _converted.setdefault(process, {})
+        if len(known) > CONVERTED_KEPT:
+            known.clear()
+        keys = [(v, v.utcoffset()) if v is not None else None for v in column] if timed else column
+        missing = set(keys).difference(known)
+        known.update((k, process(k[0] if timed and k is not None else k)) for k in missing)
+        by_column[i] = map(known.__getitem__, keys)
     return list(zip(*by_column))
 
 
 def _copy(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with _driver_errors(conn, statement):
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+@contextmanager
+def _driver_errors(conn: Connection, statement: str):
+    """The driver's errors as SQLAlchemy raises them (IntegrityError for a constraint, and so on)."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, dbapi.Error, dialect=conn.dialect) from exc
