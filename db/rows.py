@@ -83,25 +83,33 @@ def _processor(dialect: Dialect, column_type):
 
 
 _converted: dict = {}
-"""Values already converted, by processor: the same times recur across tables (an order's paid_at is its
-earn entry's effective_at) and rows (`created_at`). Emptied when it grows past CONVERTED_KEPT."""
-CONVERTED_KEPT = 50_000
+"""Values already converted, by processor and time zone: the same times recur across tables (an order's
+paid_at is its earn entry's effective_at) and rows (`created_at`). Emptied when it grows past CONVERTED_KEPT."""
+CONVERTED_KEPT = 10_000
 
 
 def _bound(rows: list[tuple], processors) -> list[tuple]:
-    """The rows with their values converted, column by column, each distinct value once. Equal times of
-    different UTC offsets are distinct values here (a processor may write the wall-clock time)."""
+    """The rows with their values converted, column by column, each distinct value once."""
     if not processors:
         return rows
     by_column = list(zip(*rows))
     for i, process, timed in processors:
-        column, known = by_column[i], _converted.setdefault(process, {})
+        column, zone = by_column[i], None
+        if timed:  # equal instants of two offsets are equal, yet a processor may write their wall-clock times
+            zones = {None if v is None else v.tzinfo for v in column}
+            zones.discard(None)
+            if len(zones) > 1:
+                by_column[i] = map(process, column)
+                continue
+            zone = zones.pop() if zones else None
+        if (process, zone) not in _converted and len(_converted) >= 64:  # processors of engines long gone
+            _converted.clear()
+        known = _converted.setdefault((process, zone), {})
         if len(known) > CONVERTED_KEPT:
             known.clear()
-        keys = [(v, v.utcoffset()) if v is not None else None for v in column] if timed else column
-        missing = set(keys).difference(known)
-        known.update((k, process(k[0] if timed and k is not None else k)) for k in missing)
-        by_column[i] = map(known.__getitem__, keys)
+        missing = set(column).difference(known)
+        known.update(zip(missing, map(process, missing)))
+        by_column[i] = map(known.__getitem__, column)
     return list(zip(*by_column))
 
 
@@ -122,3 +130,4 @@ def _driver_errors(conn: Connection, statement: str):
         yield
     except dbapi.Error as exc:
         raise DBAPIError.instance(statement, None, exc, dbapi.Error, dialect=conn.dialect) from exc
+

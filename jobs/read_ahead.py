@@ -130,5 +130,5 @@ def _unpack(packed: tuple) -> ImportOrder:
     facts, paid, payments, refunds, cancelled_at, to_fetch = packed
     for i in _AMOUNTS:
         facts[i] = Decimal(facts[i])
-    return ImportOrder(OrderFacts(*facts), paid, tuple(Payment(g, k, s, Decimal(a)) for g, k, s, a in payments),
-                       tuple(RecordRefund(r, o, Decimal(m), c) for r, o, m, c in refunds), cancelled_at, to_fetch)
+    return ImportOrder(OrderFacts(*facts), paid, tuple([Payment(g, k, s, Decimal(a)) for g, k, s, a in payments]),
+                       tuple([RecordRefund(r, o, Decimal(m), c) for r, o, m, c in refunds]), cancelled_at, to_fetch)

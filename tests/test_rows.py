@@ -26,10 +26,13 @@ def test_rows_are_stored_as_insert_stores_them(ctx, shop):
                                        for n, (at, amount) in enumerate(values)])
         insert_rows(conn, refunds, COLUMNS, [(shop.id, 100 + n, at, 2**62 + n, amount)
                                              for n, (at, amount) in enumerate(values)])
+        for n, (at, amount) in enumerate(values):  # one at a time: values converted by an earlier call
+            insert_rows(conn, refunds, COLUMNS, [(shop.id, 200 + n, at, 2**62 + n, amount)])
         stored = conn.execute(text("SELECT shopify_refund_id, created_at, shopify_order_id, merchandise "
                                    "FROM refunds ORDER BY shopify_refund_id")).all()
-    assert [tuple(r[1:]) for r in stored[:3]] == [tuple(r[1:]) for r in stored[3:]]
-    assert [r[0] for r in stored] == [0, 1, 2, 100, 101, 102]
+    assert [tuple(r[1:]) for r in stored[:3]] == [tuple(r[1:]) for r in stored[3:6]] == [
+        tuple(r[1:]) for r in stored[6:]]
+    assert [r[0] for r in stored] == [0, 1, 2, 100, 101, 102, 200, 201, 202]
 
 
 def test_a_look_up_takes_more_values_than_sqlite_has_variables(ctx, shop):
