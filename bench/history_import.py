@@ -221,7 +221,8 @@ def write(figures: dict) -> str:
             "is not in it). Peak memory: the PSS of the import and its reading process summed (pages shared by the "
             "fork counted once); in brackets the peak RSS of the largest process.",
             "",
-            "| backend | wall time | CPU time of the import processes | orders/s (wall) | peak memory (largest RSS) | ledger entries |",
+            "| backend | wall time | CPU time of the import processes | orders/s (wall) | peak memory (largest RSS) "
+            "| ledger entries |",
             "|---|---|---|---|---|---|"]
     for backend in ("sqlite", "postgresql"):
         f = figures[backend]

@@ -71,27 +71,27 @@ def translated_chunks(lines: Callable[[int], Iterator[bytes]], position: tuple[i
         handover.cancel_join_thread()
 
 
-def _chunks(lines, position, size, label):
+def _chunks(lines, position, size, label, keep=lambda order: order):
+    """Chunks of `keep(order)`s; each record is translated as soon as it is read, so only what is kept of a
+    chunk is held, not its parsed JSON."""
     records = bulk.records(lines(position[1]), *position)
-    while batch := list(islice(records, size)):
-        yield _translate(batch, label), batch[-1].end_line, batch[-1].end_byte
-
-
-def _translate(batch: list, label: str) -> list[ImportOrder]:
-    orders = []
-    for record in batch:
-        try:
-            orders.append(import_order(record.node, record.children))
-        except BadPayload as exc:
-            log.error("history of %s: order %s skipped: %s", label, record.node.get("id"), exc)
-    return orders
+    while True:
+        kept, last = [], None
+        for last in islice(records, size):
+            try:
+                kept.append(keep(import_order(last.node, last.children)))
+            except BadPayload as exc:
+                log.error("history of %s: order %s skipped: %s", label, last.node.get("id"), exc)
+        if last is None:
+            return
+        yield kept, last.end_line, last.end_byte
 
 
 def _read(handover, lines, position, size, label) -> None:
     """The child: every chunk, packed, then "done"; or the error that stopped the reading."""
     try:
-        for orders, end_line, end_byte in _chunks(lines, position, size, label):
-            handover.put(("chunk", [_pack(o) for o in orders], end_line, end_byte))
+        for packed, end_line, end_byte in _chunks(lines, position, size, label, keep=_pack):
+            handover.put(("chunk", packed, end_line, end_byte))
         handover.put(("done",))
     except BaseException as exc:  # noqa: BLE001 - handed to the writer, which fails the run with it
         try:

@@ -53,7 +53,8 @@ def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now:
     prog = programme(conn, shop.id, shop.settings_version)
     ids = {o.facts.order_id for o in batch}
     known = {row[0] for table in ("orders", "refunds") for row in rows_db.select_in(
-        conn, f"SELECT shopify_order_id FROM {table} WHERE shop_id = {{p}} AND shopify_order_id {{IN}}", (shop.id,), ids)}
+        conn, f"SELECT shopify_order_id FROM {table} WHERE shop_id = {{p}} AND shopify_order_id {{IN}}",
+        (shop.id,), ids)}
     fresh, one_by_one, seen = [], [], set()
     for order in batch:
         needs_balance = prog.negative_balance == "floor" and (order.refunds or order.cancelled_at)

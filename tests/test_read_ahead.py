@@ -82,3 +82,22 @@ def test_a_bad_line_fails_the_run_with_its_reason_and_the_next_run_resumes(ctx, 
     result = import_history(SHOP, file=str(path), ctx=ctx, client_factory=factory, now=NOW, chunk=2)
     assert (result["id"], result["status"], result["orders_done"]) == (run.id, "completed", 5)
     assert sorted(balances(ctx, shop).values()) == [(10, 0, 10)] * 5
+
+
+def test_an_order_that_does_not_translate_is_left_out_of_its_chunk(tmp_path):
+    """An amount that is not one: that order is skipped (and logged), its chunk still ends where it ends."""
+    path = tmp_path / "orders.jsonl"
+    generate(path, 30, seed=4)
+    lines = open(path, "rb").readlines()
+    item = [i for i, line in enumerate(lines) if b'"LineItem"' in line][15]
+    lines[item] = lines[item].replace(b'"amount":"', b'"amount":"x', 1)
+    order_of_item = sum(1 for line in lines[:item] if b"__parentId" not in line)  # 1-based
+    expected = [10, 10, 10]
+    expected[(order_of_item - 1) // 10] -= 1
+    path.write_bytes(b"".join(lines))
+    inline = list(translated_chunks(lines_of(path), (0, 0), 10, "test", ahead=0))
+    ahead = list(translated_chunks(lines_of(path), (0, 0), 10, "test", ahead=2))
+    assert ahead == inline
+    assert [len(orders) for orders, _, _ in inline] == expected
+    assert all(o.facts.order_id != 10**12 + order_of_item - 1 for orders, _, _ in inline for o in orders)
+    assert inline[-1][1:] == (len(lines), path.stat().st_size)

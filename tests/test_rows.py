@@ -73,6 +73,7 @@ def test_the_schema_still_refuses_what_it_refuses(ctx, shop):
             insert_rows(conn, refunds, COLUMNS, [(shop.id, 1, UTC, 1, Decimal("-1"))])
     with pytest.raises(IntegrityError):
         with ctx.engine.begin() as conn:
-            insert_rows(conn, refunds, COLUMNS, [(shop.id, 2, UTC, 1, Decimal("1")), (shop.id, 2, UTC, 1, Decimal("2"))])
+            insert_rows(conn, refunds, COLUMNS, [(shop.id, 2, UTC, 1, Decimal("1")),
+                                                 (shop.id, 2, UTC, 1, Decimal("2"))])
     with ctx.engine.connect() as conn:
         assert conn.execute(select(refunds.c.id)).all() == []
