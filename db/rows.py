@@ -109,7 +109,7 @@ def _bound(rows: list[tuple], processors) -> list[tuple]:
             known.clear()
         missing = set(column).difference(known)
         known.update(zip(missing, map(process, missing)))
-        by_column[i] = map(known.__getitem__, column)
+        by_column[i] = list(map(known.__getitem__, column))  # now: a later column may empty `known`
     return list(zip(*by_column))
 
 

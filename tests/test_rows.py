@@ -77,3 +77,16 @@ def test_the_schema_still_refuses_what_it_refuses(ctx, shop):
                                                  (shop.id, 2, UTC, 1, Decimal("2"))])
     with ctx.engine.connect() as conn:
         assert conn.execute(select(refunds.c.id)).all() == []
+
+
+def test_many_distinct_times_in_two_columns_of_one_type(ctx, shop, monkeypatch):
+    """More distinct times than are kept converted, in two columns sharing their conversions: all stored."""
+    monkeypatch.setattr("db.rows.CONVERTED_KEPT", 3)
+    times = [UTC + timedelta(minutes=n) for n in range(10)]
+    with ctx.engine.begin() as conn:
+        insert_rows(conn, customers, ("shop_id", "email", "created_at", "profile_updated_at"),
+                    [(shop.id, f"t{n}@example.com", at, at + timedelta(days=1)) for n, at in enumerate(times)])
+        stored = conn.execute(select(customers.c.created_at, customers.c.profile_updated_at)
+                              .order_by(customers.c.email)).all()
+    assert [(a.replace(tzinfo=None), b.replace(tzinfo=None)) for a, b in stored] == [
+        (at.replace(tzinfo=None), (at + timedelta(days=1)).replace(tzinfo=None)) for at in times]
