@@ -23,8 +23,8 @@ from jobs.handlers import shopify_client
 from jobs.read_ahead import translated_chunks
 from jobs.translate_graphql import refund_merchandise
 from loyalty.commands import RecordRefund
-from loyalty.history import ImportTotals, apply_orders, expire_gaps
-from loyalty.shops import ShopRef, get_shop
+from loyalty.history import ImportTotals, apply_orders, expire_gaps, plan_fresh
+from loyalty.shops import ShopRef, get_shop, programme
 from runtime.context import Context, get_context
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,9 @@ def import_history(shop_domain: str, file: str | None = None, dry_run: bool = Fa
     with runs.failing_with_reason(ctx, run_id):
         if origin is None:
             origin = source.bulk_export(run_id, now)
-        for orders, end_line, end_byte in source.chunks(origin, position, chunk):
+        for orders, end_line, end_byte, plans in source.chunks(origin, position, chunk, now):
             with ctx.engine.begin() as conn:
-                totals = apply_orders(conn, source.shop, orders, now)
+                totals = apply_orders(conn, source.shop, orders, now, plans)
                 runs.progress(conn, run_id, totals, _clock(), lines_done=end_line, bytes_done=end_byte,
                               last_order_id=orders[-1].facts.order_id if orders else None)
             _pause_between_chunks_for_tests()
@@ -112,12 +112,16 @@ class Source:
             return bulk.url_lines(origin, skip_bytes, session=self.http)
         return bulk.file_lines(origin, skip_bytes) if origin else iter(())
 
-    def chunks(self, origin: str, position: tuple[int, int], size: int):
-        """(ImportOrders, end line, end byte) of each chunk of `size` orders after `position` (lines, bytes
-        done), read ahead by a child process, completed with the refund lines the app does not know yet."""
-        for orders, end_line, end_byte in translated_chunks(partial(self.lines, origin), position, size,
-                                                            self.shop.domain):
-            yield self.complete_refunds(orders), end_line, end_byte
+    def chunks(self, origin: str, position: tuple[int, int], size: int, now: datetime):
+        """(ImportOrders, end line, end byte, plans by order id) of each chunk of `size` orders after
+        `position` (lines, bytes done), read and planned (as of `now`) ahead by a child process, completed
+        with the refund lines the app does not know yet."""
+        with reading(self.ctx.engine) as conn:
+            plan = partial(plan_fresh, self.shop, programme(conn, self.shop.id, self.shop.settings_version),
+                           now=now)
+        for orders, end_line, end_byte, plans in translated_chunks(partial(self.lines, origin), position, size,
+                                                                   self.shop.domain, plan=plan):
+            yield self.complete_refunds(orders), end_line, end_byte, plans
 
     def complete_refunds(self, orders: list) -> list:
         """The orders with the line items of their refunds that the app does not know yet (asked of Shopify)."""
@@ -160,12 +164,12 @@ def _dry_run(ctx: Context, source: Source, file: str | None, chunk: int, now: da
     """Apply each chunk inside a transaction that is rolled back, reading back what it would have written."""
     origin = str(file) if file else source.bulk_export(None, now)
     totals, people = ImportTotals(), {}
-    for orders, _, _ in source.chunks(origin, (0, 0), chunk):
+    for orders, _, _, plans in source.chunks(origin, (0, 0), chunk, now):
         with ctx.engine.connect() as conn:
             transaction = conn.begin()
             try:
                 before = conn.execute(select(func.coalesce(func.max(le.c.id), 0))).scalar()
-                totals.add(apply_orders(conn, source.shop, orders, now))
+                totals.add(apply_orders(conn, source.shop, orders, now, plans))
                 earned = func.sum(case((le.c.kind == "earn", le.c.pending), else_=0))
                 for row in conn.execute(
                         select(customers.c.email, customers.c.shopify_customer_id, earned.label("earned"),

@@ -14,10 +14,11 @@ import os
 import pickle
 import queue as queues
 from dataclasses import fields
+from functools import partial
 from decimal import Decimal
 from itertools import islice
 from operator import attrgetter
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from integrations.shopify import bulk
 from jobs.translate import BadPayload
@@ -41,17 +42,28 @@ class ReaderDied(RuntimeError):
     """The reading process ended without handing over the rest of the file."""
 
 
+class Chunk(NamedTuple):
+    """A chunk's orders, where its last record ends, and the plans the reader made of its orders."""
+
+    orders: list[ImportOrder]
+    end_line: int
+    end_byte: int
+    plans: dict
+    """`plan(order)` by order id, for the paid orders the reader could plan (the writer plans the others)."""
+
+
 def translated_chunks(lines: Callable[[int], Iterator[bytes]], position: tuple[int, int], size: int,
-                      label: str, ahead: int = READ_AHEAD) -> Iterator[tuple[list[ImportOrder], int, int]]:
-    """(ImportOrders, end line, end byte) of each chunk of `size` records read from `lines(byte offset)`
-    after `position` (lines, bytes done); records that do not translate are logged under `label` and left
-    out. With `ahead` > 0 the reading happens in a child process."""
+                      label: str, ahead: int = READ_AHEAD, plan: Callable | None = None) -> Iterator[Chunk]:
+    """Chunks of `size` records read from `lines(byte offset)` after `position` (lines, bytes done), as
+    ImportOrders; records that do not translate are logged under `label` and left out. With `ahead` > 0
+    the reading happens in a child process, which also makes `plan(order)` of each paid order."""
     if ahead <= 0:
-        yield from _chunks(lines, position, size, label)
+        for orders, end_line, end_byte in _chunks(lines, position, size, label):
+            yield Chunk(orders, end_line, end_byte, {})
         return
     context = multiprocessing.get_context("fork")  # the child inherits `lines` (an HTTP session, a file)
     handover = context.Queue(maxsize=ahead)
-    reader = context.Process(target=_read, args=(handover, lines, position, size, label), daemon=True,
+    reader = context.Process(target=_read, args=(handover, lines, position, size, label, plan), daemon=True,
                              name="history-reader")
     reader.start()
     try:
@@ -62,7 +74,12 @@ def translated_chunks(lines: Callable[[int], Iterator[bytes]], position: tuple[i
             if kind == "error":
                 raise content[0]
             packed, end_line, end_byte = content
-            yield [_unpack(order) for order in packed], end_line, end_byte
+            orders, plans = [], {}
+            for packed_order, order_plan in packed:
+                orders.append(_unpack(packed_order))
+                if order_plan is not None:
+                    plans[orders[-1].facts.order_id] = order_plan
+            yield Chunk(orders, end_line, end_byte, plans)
     finally:
         if reader.is_alive():
             reader.terminate()
@@ -87,10 +104,10 @@ def _chunks(lines, position, size, label, keep=lambda order: order):
         yield kept, last.end_line, last.end_byte
 
 
-def _read(handover, lines, position, size, label) -> None:
-    """The child: every chunk, packed, then "done"; or the error that stopped the reading."""
+def _read(handover, lines, position, size, label, plan) -> None:
+    """The child: every chunk, packed with its plans, then "done"; or the error that stopped the reading."""
     try:
-        for packed, end_line, end_byte in _chunks(lines, position, size, label, keep=_pack):
+        for packed, end_line, end_byte in _chunks(lines, position, size, label, keep=partial(_planned, plan)):
             handover.put(("chunk", packed, end_line, end_byte))
         handover.put(("done",))
     except BaseException as exc:  # noqa: BLE001 - handed to the writer, which fails the run with it
@@ -114,6 +131,18 @@ def _next(handover, reader):
                     return handover.get(timeout=POLL_SECONDS)
                 except queues.Empty:
                     raise ReaderDied(f"the history reader exited with code {reader.exitcode}") from None
+
+
+def _planned(plan, order: ImportOrder) -> tuple:
+    """(the order packed, its plan or None). Orders with refunds still to fetch change before they are
+    applied: not planned; nor is one whose planning fails (the writer meets the failure in its own time)."""
+    made = None
+    if plan is not None and order.paid and not order.refunds_to_fetch:
+        try:
+            made = plan(order)
+        except Exception:  # noqa: BLE001 - planned again, and raised, by the writer
+            made = None
+    return _pack(order), made
 
 
 def _pack(order: ImportOrder) -> tuple:

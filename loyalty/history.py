@@ -47,9 +47,11 @@ class ImportTotals:
                                                    self.points + other.points)
 
 
-def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now: datetime) -> ImportTotals:
+def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now: datetime,
+                 plans: dict | None = None) -> ImportTotals:
     """Apply past orders as they stand now: paid, refunded, cancelled, and matured when their pending
-    period is over by `now`. Idempotent."""
+    period is over by `now`. Idempotent. `plans`: plan_fresh's plans by order id, made ahead (by the
+    history reader); an order without one is planned here."""
     prog = programme(conn, shop.id, shop.settings_version)
     ids = {o.facts.order_id for o in batch}
     known = {row[0] for table in ("orders", "refunds") for row in rows_db.select_in(
@@ -62,7 +64,7 @@ def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now:
         simple = order.paid and oid not in known and oid not in seen and not needs_balance
         (fresh if simple else one_by_one).append(order)
         seen.add(oid)
-    totals = _apply_fresh(conn, shop, prog, fresh, now)
+    totals = _apply_fresh(conn, shop, prog, fresh, now, plans or {})
     for order in one_by_one:
         totals.add(_apply_known(conn, shop, prog, order, now))
     return totals
@@ -101,50 +103,72 @@ ENTRY_COLUMNS = ("shop_id", "customer_id", "order_id", "kind", "pending", "avail
 ZERO = Decimal(0)
 
 
+def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime,
+               identified: bool | None = None) -> tuple:
+    """What a paid order the app has never seen writes, but for its customer's record and its row id:
+    (identified, orders row in ORDER_COLUMNS order with customer_id None, refunds rows, entries as (kind,
+    pending, available, reason, key, effective_at)): plain tuples, cheap to hand from process to process. Its entries are planned by the function webhooks settle with (owed_entries), plus
+    its maturity when its pending period is over by `now`. `identified`: whether it has a customer record
+    (an id or an email), as resolving its customer will say. Pure, so the history reader makes it ahead."""
+    facts = order.facts
+    if identified is None:
+        identified = facts.customer_id is not None or normalise_email(facts.email) is not None
+    reason = exclusion_reason(facts, prog, 0 if identified else None)
+    non_earning = non_earning_total(order.payments, prog) if order.payments else ZERO
+    row = OrderRow(shop.id, facts.order_id, facts.name, None, facts.source_name, facts.currency,
+                   max(facts.merchandise, ZERO).quantize(CENT), non_earning, facts.processed_at, order.cancelled_at,
+                   reason, 0 if reason else order_award(facts, non_earning, prog),
+                   facts.processed_at + timedelta(days=prog.pending_days), shop.settings_version)
+    order_refunds = ()
+    if order.refunds:
+        order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,
+                                                merchandise=max(r.merchandise, ZERO).quantize(CENT))
+                                for r in order.refunds), key=lambda r: (r.created_at, r.shopify_refund_id))
+    refund_rows = tuple((shop.id, r.shopify_refund_id, r.created_at, row.shopify_order_id, r.merchandise)
+                        for r in order_refunds)
+    if not row.award or not identified:
+        return identified, tuple(row), refund_rows, ()
+    planned = owed_entries(shop.id, row, NO_HOLDING, order_refunds, prog, lambda: 0)
+    pending = sum(e["pending"] for e in planned)
+    if pending > 0 and row.pending_until <= now:
+        planned.append(dict(kind="mature", key=f"{shop.id}:order:{row.shopify_order_id}:mature",
+                            pending=-pending, available=pending, effective_at=row.pending_until,
+                            reason=schedule.maturity_reason(row.name or row.shopify_order_id, pending)))
+    return identified, tuple(row), refund_rows, tuple((e["kind"], e["pending"], e["available"], e["reason"],
+                                                       e["key"], e["effective_at"]) for e in planned)
+
+
 def _apply_fresh(conn: Connection, shop: ShopRef, prog: Programme, batch: list[ImportOrder],
-                 now: datetime) -> ImportTotals:
+                 now: datetime, plans: dict) -> ImportTotals:
     """Paid orders the app has never seen: one INSERT per table for the whole chunk, through the driver."""
     totals = ImportTotals(orders=len(batch))
     if not batch:
         return totals
     who = Customers(conn, shop.id, now)
     who.prefetch([(o.facts.customer_id, o.facts.email) for o in batch])
-    rows, pending_days = [], timedelta(days=prog.pending_days)
+    rows, planned = [], []
     for order in batch:
         facts = order.facts
         customer_id = who.resolve(facts.customer_id, facts.email)
-        reason = exclusion_reason(facts, prog, customer_id)
-        non_earning = non_earning_total(order.payments, prog) if order.payments else ZERO
-        rows.append(OrderRow(
-            shop.id, facts.order_id, facts.name, customer_id, facts.source_name, facts.currency,
-            max(facts.merchandise, ZERO).quantize(CENT), non_earning, facts.processed_at, order.cancelled_at,
-            reason, 0 if reason else order_award(facts, non_earning, prog), facts.processed_at + pending_days,
-            shop.settings_version))
+        plan = plans.get(facts.order_id)
+        if plan is None or plan[0] != (customer_id is not None) or plan[1][-1] != shop.settings_version:
+            plan = plan_fresh(shop, prog, order, now, identified=customer_id is not None)
+        values = list(plan[1])
+        values[3] = customer_id
+        rows.append(OrderRow._make(values))
+        planned.append(plan)
     rows_db.insert_rows(conn, orders, ORDER_COLUMNS, rows)  # no RETURNING: SQLite's executemany returns no rows
     ids = dict(rows_db.select_in(conn, "SELECT shopify_order_id, id FROM orders WHERE shop_id = {p} "
                                        "AND shopify_order_id {IN}", (shop.id,), [r.shopify_order_id for r in rows]))
     refund_rows, entries, synced = [], [], set()
-    for order, row in zip(batch, rows):
-        order_refunds = ()
-        if order.refunds:
-            order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,
-                                                    merchandise=max(r.merchandise, ZERO).quantize(CENT))
-                                    for r in order.refunds), key=lambda r: (r.created_at, r.shopify_refund_id))
-            refund_rows += [(shop.id, r.shopify_refund_id, r.created_at, row.shopify_order_id, r.merchandise)
-                            for r in order_refunds]
+    for order, row, (_, _, order_refunds, order_entries) in zip(batch, rows, planned):
+        refund_rows += order_refunds
         if order.facts.discount_codes:
             vouchers.mark_used(conn, shop, order.facts.discount_codes, order.facts.name)
-        if not row.award or row.customer_id is None:
+        if not order_entries:
             continue
-        planned = owed_entries(shop.id, row, NO_HOLDING, order_refunds, prog, lambda: 0)
-        pending = sum(e["pending"] for e in planned)
-        if pending > 0 and row.pending_until <= now:
-            planned.append(dict(kind="mature", key=f"{shop.id}:order:{row.shopify_order_id}:mature",
-                                pending=-pending, available=pending, effective_at=row.pending_until,
-                                reason=schedule.maturity_reason(row.name or row.shopify_order_id, pending)))
         order_id = ids[row.shopify_order_id]
-        entries += [(shop.id, row.customer_id, order_id, e["kind"], e["pending"], e["available"], e["reason"],
-                     e["key"], e["effective_at"], now, row.settings_version) for e in planned]
+        entries += [(shop.id, row.customer_id, order_id, *e, now, row.settings_version) for e in order_entries]
         synced.add(row.customer_id)
         totals.credited, totals.points = totals.credited + 1, totals.points + row.award
     rows_db.insert_rows(conn, refunds, REFUND_COLUMNS, refund_rows)

@@ -194,11 +194,11 @@ def test_a_crashed_import_resumes_after_its_last_chunk(ctx, shop, emulator, fact
     path.write_bytes(history(bodies, emulator))
     real, calls = loyalty.history.apply_orders, []
 
-    def dying(conn, shop_ref, batch, now):
+    def dying(conn, shop_ref, batch, now, plans=None):
         calls.append([o.facts.order_id for o in batch])
         if len(calls) == 3:
             raise ConnectionError("database went away")
-        return real(conn, shop_ref, batch, now)
+        return real(conn, shop_ref, batch, now, plans)
     monkeypatch.setattr("jobs.history.apply_orders", dying)
     with pytest.raises(ConnectionError):
         import_history(SHOP, file=str(path), ctx=ctx, client_factory=factory, now=NOW, chunk=2)

@@ -3,6 +3,8 @@ over, where each chunk ends, and how its failures end the run, are those of read
 from __future__ import annotations
 
 import multiprocessing
+from datetime import datetime, timezone
+from decimal import Decimal
 from functools import partial
 
 import pytest
@@ -13,6 +15,9 @@ from db.tables import import_runs
 from integrations.shopify import bulk
 from jobs.history import import_history
 from jobs.read_ahead import translated_chunks
+from loyalty.history import plan_fresh
+from loyalty.programme import Programme
+from loyalty.shops import ShopRef
 from tests.conftest import SHOP
 from tests.factories import order
 from tests.test_history_import import NOW, balances, history
@@ -30,10 +35,33 @@ def test_chunks_read_in_a_child_are_those_read_in_process(tmp_path):
     inline = list(translated_chunks(lines_of(path), (0, 0), 40, "test", ahead=0))
     ahead = list(translated_chunks(lines_of(path), (0, 0), 40, "test", ahead=2))
     assert ahead == inline and len(inline) == 6 and sum(len(c[0]) for c in inline) == 230
-    assert inline[-1][1:] == (sum(1 for _ in open(path, "rb")), path.stat().st_size)
+    assert inline[-1][1:3] == (sum(1 for _ in open(path, "rb")), path.stat().st_size)
     assert any(o.refunds for c in inline for o in c[0]) and any(o.cancelled_at for c in inline for o in c[0])
-    resumed = list(translated_chunks(lines_of(path), inline[2][1:], 40, "test", ahead=2))
+    resumed = list(translated_chunks(lines_of(path), inline[2][1:3], 40, "test", ahead=2))
     assert resumed == inline[3:]
+
+
+def test_the_reader_plans_paid_orders_as_the_writer_would(tmp_path):
+    """The plans made in the child are plan_fresh's own for every paid order (refunds, cancellations,
+    gift-card shares, guests included), and an order that cannot be planned is left to the writer."""
+    path = tmp_path / "orders.jsonl"
+    generate(path, 120, seed=9)
+    shop = ShopRef(7, "plan.myshopify.com", 3)
+    prog = Programme(earn_rate=Decimal("1.5"), rounding="nearest", pending_days=0)
+    now = datetime(2021, 1, 1, 2, tzinfo=timezone.utc)  # the file's orders are two minutes apart from midnight
+
+    def plan(order):
+        if order.facts.order_id == 10**12 + 5:
+            raise ValueError("cannot be planned")
+        return plan_fresh(shop, prog, order, now)
+    chunks = list(translated_chunks(lines_of(path), (0, 0), 50, "test", ahead=2, plan=plan))
+    orders = [o for chunk in chunks for o in chunk.orders]
+    plans = {oid: p for chunk in chunks for oid, p in chunk.plans.items()}
+    expected = {o.facts.order_id: plan_fresh(shop, prog, o, now) for o in orders if o.paid}
+    del expected[10**12 + 5]
+    assert plans == expected and len(plans) == 119
+    assert any(p[3] and p[3][-1][0] == "mature" for p in plans.values())  # matured by `now`
+    assert any(p[3] and p[3][-1][0] == "earn" for p in plans.values())  # still pending
 
 
 def test_a_reading_error_reaches_the_writer_after_the_chunks_before_it(tmp_path):
@@ -45,7 +73,7 @@ def test_a_reading_error_reaches_the_writer_after_the_chunks_before_it(tmp_path)
     path.write_bytes(b"".join(lines[:bad] + [b"{not json\n"] + lines[bad + 1:]))
     seen = []
     with pytest.raises(bulk.BadJsonl, match=f"line {bad + 1}: not JSON"):
-        for orders, _, _ in translated_chunks(lines_of(path), (0, 0), 10, "test", ahead=2):
+        for orders, *_ in translated_chunks(lines_of(path), (0, 0), 10, "test", ahead=2):
             seen.append(len(orders))
     assert seen == [10, 10]  # the third chunk holds the bad line: nothing of it is handed over
 
@@ -98,6 +126,6 @@ def test_an_order_that_does_not_translate_is_left_out_of_its_chunk(tmp_path):
     inline = list(translated_chunks(lines_of(path), (0, 0), 10, "test", ahead=0))
     ahead = list(translated_chunks(lines_of(path), (0, 0), 10, "test", ahead=2))
     assert ahead == inline
-    assert [len(orders) for orders, _, _ in inline] == expected
-    assert all(o.facts.order_id != 10**12 + order_of_item - 1 for orders, _, _ in inline for o in orders)
-    assert inline[-1][1:] == (len(lines), path.stat().st_size)
+    assert [len(chunk.orders) for chunk in inline] == expected
+    assert all(o.facts.order_id != 10**12 + order_of_item - 1 for chunk in inline for o in chunk.orders)
+    assert inline[-1][1:3] == (len(lines), path.stat().st_size)
