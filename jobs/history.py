@@ -7,8 +7,10 @@ a crashed import resumes after its last chunk and a repeated one changes nothing
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import partial
 
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = int(os.environ.get("LOYALTY_IMPORT_CHUNK", "2000"))
 """Orders per committed chunk (memory grows with it: 5,000 costs ~50 MB more than 2,000 for little speed)."""
+GC_THRESHOLD = 50_000
+"""Allocations between two young-generation collections during an import (Python's default is 700)."""
 STALE_SECONDS = 600
 """A run still marked running whose progress is older than this is taken to have crashed, and resumed."""
 
@@ -50,7 +54,7 @@ def import_history(shop_domain: str, file: str | None = None, dry_run: bool = Fa
     if dry_run:
         return _dry_run(ctx, source, file, chunk, now)
     run_id, position, origin = _start_or_resume(ctx, source.shop, file, now)
-    with runs.failing_with_reason(ctx, run_id):
+    with runs.failing_with_reason(ctx, run_id), rare_collections():
         if origin is None:
             origin = source.bulk_export(run_id, now)
         for orders, end_line, end_byte, plans in source.chunks(origin, position, chunk, now):
@@ -143,6 +147,19 @@ class Source:
         return completed
 
 
+@contextmanager
+def rare_collections(threshold: int = GC_THRESHOLD):
+    """Python's cycle collector, run far less often while an import allocates millions of short-lived
+    objects (rows, tuples) that reference counting frees anyway: at its default pace it took a quarter of
+    the import's time. The reading process, forked inside, inherits it. Restored after."""
+    before = gc.get_threshold()
+    gc.set_threshold(threshold, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def _start_or_resume(ctx: Context, shop: ShopRef, file: str | None, now: datetime):
     """(run id, (lines, bytes) done, source or None when the bulk export is still to run)."""
     with ctx.engine.begin() as conn:
@@ -160,6 +177,7 @@ def _start_or_resume(ctx: Context, shop: ShopRef, file: str | None, now: datetim
         return run_id, (0, 0), str(file) if file else None
 
 
+@rare_collections()
 def _dry_run(ctx: Context, source: Source, file: str | None, chunk: int, now: datetime) -> dict:
     """Apply each chunk inside a transaction that is rolled back, reading back what it would have written."""
     origin = str(file) if file else source.bulk_export(None, now)
