@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from db.rows import insert_rows, select_in, upsert_rows
+from db.rows import fewer_checkpoints, insert_rows, select_in, upsert_rows
 from db.tables import customer_sync, customers, refunds
 
 UTC = datetime(2024, 3, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
@@ -90,3 +90,20 @@ def test_many_distinct_times_in_two_columns_of_one_type(ctx, shop, monkeypatch):
                               .order_by(customers.c.email)).all()
     assert [(a.replace(tzinfo=None), b.replace(tzinfo=None)) for a, b in stored] == [
         (at.replace(tzinfo=None), (at + timedelta(days=1)).replace(tzinfo=None)) for at in times]
+
+
+def test_fewer_checkpoints_while_bulk_work_runs_then_as_before(ctx):
+    """SQLite: the connection checkpoints every N pages inside, as before after; PostgreSQL: untouched."""
+    with ctx.engine.connect() as conn:
+        if conn.dialect.name != "sqlite":
+            with fewer_checkpoints(conn, 5000):
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+            return
+        driver = conn.connection.driver_connection
+        setting = lambda: driver.execute("PRAGMA wal_autocheckpoint").fetchone()[0]  # noqa: E731
+        before = setting()
+        with fewer_checkpoints(conn, 5000):
+            assert setting() == 5000
+            with conn.begin():
+                conn.execute(text("SELECT 1"))
+        assert setting() == before == 1000
