@@ -11,6 +11,9 @@ committed, earlier or by an earlier row of the same batch) or the database error
 batch fails for a reason that could be one row's (a constraint, a value out of range), the rows are
 retried one transaction each, so a bad row fails alone; when the database itself is unreachable the whole
 batch fails at once, so every request answers 503 quickly.
+
+`write_batch` is the batch writing itself; the inbox writer process (webhooks.inbox_writer) uses it too,
+for the batches it gathers from every web process.
 """
 from __future__ import annotations
 
