@@ -194,7 +194,7 @@ def _postgres(jsonl: Path, work: Path):
         from sqlalchemy import create_engine, text
 
         from tests.services import PostgresCluster
-        cluster = PostgresCluster().start()
+        cluster = PostgresCluster(durable=True).start()  # fsync and synchronous commits, as in production
     except (ImportError, RuntimeError, OSError) as exc:
         return f"not run: {exc}"
     try:
