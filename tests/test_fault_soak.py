@@ -136,8 +136,11 @@ def check_outcome(ctx, story_, accepted: set) -> None:
     with ctx.engine.connect() as conn:
         sim.check_invariants(conn)
         state = sim.final_state(conn)
-    for shop in sim.SHOPS:
+    for shop in sim.SHOPS:  # orders first: a wrong balance then names the order (and so the events) at fault
+        got_orders = {k: v for k, v in state["orders"].items() if k[0] == shop}
+        expected_orders = sim.expected_orders(story_, shop)
+        assert got_orders == expected_orders, (shop, {k: (got_orders.get(k), expected_orders.get(k)) for k in
+                                                      set(got_orders) | set(expected_orders)
+                                                      if got_orders.get(k) != expected_orders.get(k)})
         people = {who: v for (s, who), v in state["people"].items() if s == shop}
         assert people == {who: (p, 0, p) for who, p in story_.expected(shop).items()}, shop
-        got_orders = {k: v for k, v in state["orders"].items() if k[0] == shop}
-        assert got_orders == sim.expected_orders(story_, shop), shop
