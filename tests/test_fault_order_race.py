@@ -16,51 +16,47 @@ from tests.factories import order, refund
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 
 
+def race(ctx, shop, first, second) -> dict:
+    """Record `first` in a transaction that stays open while `second` is recorded in another thread's
+    transaction (on SQLite the second waits at BEGIN); returns how the second one ended."""
+    outcome = {}
+
+    def apply_second():
+        try:
+            with ctx.engine.begin() as conn:
+                second(conn, get_shop(conn, shop.domain), NOW)
+            outcome["second"] = "committed"
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            outcome["second"] = repr(exc)
+
+    with ctx.engine.begin() as conn:
+        first(conn, get_shop(conn, shop.domain), NOW)
+        other = threading.Thread(target=apply_second)
+        other.start()
+        time.sleep(0.3)  # the second runs while the first is uncommitted
+    other.join(30)
+    return outcome
+
+
+def commands(order_id: int, email: str):
+    """The orders/paid and refunds/create (half the order) of one order, as record functions."""
+    body = order(order_id=order_id, lines=((50, 2),), email=email)
+    paid, refunded = to_command("orders/paid", body), to_command("refunds/create", refund(body, lines={0: (1, 50)}))
+    return (lambda conn, shop_ref, now: order_service.record_order_paid(conn, shop_ref, paid, now),
+            lambda conn, shop_ref, now: order_service.record_refund(conn, shop_ref, refunded, now))
+
+
 def test_a_refund_racing_its_orders_payment_is_clawed_back(ctx, shop, summary):
     """Transaction A records orders/paid (100 points) and stays open; transaction B, in another thread,
     records a refund of half the order. Once both commit, the order holds 50 whichever came first."""
-    body = order(order_id=4711, lines=((50, 2),), email="race@example.com")
-    paid, refunded = to_command("orders/paid", body), to_command("refunds/create", refund(body, lines={0: (1, 50)}))
-    outcome = {}
-
-    def apply_refund():
-        try:
-            with ctx.engine.begin() as conn:
-                order_service.record_refund(conn, get_shop(conn, shop.domain), refunded, NOW)
-            outcome["refund"] = "committed"
-        except Exception as exc:  # noqa: BLE001 - reported below
-            outcome["refund"] = repr(exc)
-
-    with ctx.engine.begin() as conn:
-        order_service.record_order_paid(conn, get_shop(conn, shop.domain), paid, NOW)
-        other = threading.Thread(target=apply_refund)
-        other.start()
-        time.sleep(0.3)  # B runs while A's payment is uncommitted (on SQLite B waits at BEGIN)
-    other.join(30)
-    assert outcome == {"refund": "committed"}
+    pay, refund_half = commands(4711, "race@example.com")
+    assert race(ctx, shop, pay, refund_half) == {"second": "committed"}
     s = summary("race@example.com")
     assert (s["pending"], [e["kind"] for e in s["entries"]]) == (50, ["earn", "claw_back"])
 
 
 def test_a_payment_racing_its_orders_refund_sees_it(ctx, shop, summary):
     """The other way round: the refund's transaction is open when the payment is recorded."""
-    body = order(order_id=4712, lines=((50, 2),), email="race2@example.com")
-    paid, refunded = to_command("orders/paid", body), to_command("refunds/create", refund(body, lines={0: (1, 50)}))
-    outcome = {}
-
-    def apply_payment():
-        try:
-            with ctx.engine.begin() as conn:
-                order_service.record_order_paid(conn, get_shop(conn, shop.domain), paid, NOW)
-            outcome["paid"] = "committed"
-        except Exception as exc:  # noqa: BLE001 - reported below
-            outcome["paid"] = repr(exc)
-
-    with ctx.engine.begin() as conn:
-        order_service.record_refund(conn, get_shop(conn, shop.domain), refunded, NOW)
-        other = threading.Thread(target=apply_payment)
-        other.start()
-        time.sleep(0.3)
-    other.join(30)
-    assert outcome == {"paid": "committed"}
+    pay, refund_half = commands(4712, "race2@example.com")
+    assert race(ctx, shop, refund_half, pay) == {"second": "committed"}
     assert summary("race2@example.com")["pending"] == 50
