@@ -214,6 +214,9 @@ def _sql(paramstyle: str, kind: str, count: int) -> str:
 
 
 def _params(dialect, rows: list[dict]) -> list:
+    """The rows' values in one flat list, through the columns' bind processors. Not db.rows: that one
+    caches each distinct value converted (right for an import's recurring times and amounts), which for
+    webhook bodies would keep thousands of them in the web process."""
     processors = _PROCESSORS.get(dialect)
     if processors is None:
         processors = _PROCESSORS[dialect] = tuple(
