@@ -424,6 +424,18 @@ def test_the_fallback_schema_serves_the_same_operations(clock):
     assert created["codeDiscountNode"]["id"].startswith("gid://shopify/DiscountCodeNode/")
 
 
+def test_every_document_of_the_app_validates_against_the_fallback_schema():
+    """A bare checkout (no ../shared) runs the emulator on the fallback: it must know every field and
+    input the app sends (regenerate with `python -m integrations.shopify.emulator.make_fallback`)."""
+    import graphql
+
+    from integrations.shopify.documents import ALL_DOCUMENTS
+
+    subset = graphql.build_schema(FALLBACK_SDL)
+    refused = {name: graphql.validate(subset, graphql.parse(doc)) for name, doc in ALL_DOCUMENTS.items()}
+    assert {name: errors for name, errors in refused.items() if errors} == {}
+
+
 def test_the_fallback_schema_agrees_with_shopifys():
     """Every type, field and argument of the built-in subset exists in Shopify's schema with the same type."""
     shopify = load_admin_schema()
