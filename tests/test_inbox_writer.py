@@ -1,8 +1,10 @@
-"""The inbox writer (webhooks.inbox_writer): one process commits the webhooks of every web thread and
-process; each request still hears exactly whether its own row was committed, was a duplicate, or was
-refused, and the web writes the row itself whenever the writer cannot be reached."""
+"""The inbox writer (webhooks.inbox_writer): one process checks and commits the webhooks of every web
+thread and process; each request still hears exactly the answer it would have had from the web itself
+(recorded, duplicate, refused and why), and the web decides and writes the row itself whenever the
+writer cannot be reached."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -20,21 +22,22 @@ import pytest
 from sqlalchemy import func, select, text
 
 from db.engine import make_engine
-from db.tables import webhook_inbox
-from tests.conftest import SHOP, Sender, make_config
+from db.tables import shops, webhook_inbox
+from runtime.context import build_context
+from tests.conftest import SECRET, SHOP, Sender, make_config
 from tests.factories import order
-from webhooks import inbox_writer
-from webhooks.inbox_writer import HEADER, InboxWriter, InboxWriteRefused, WriterClient
+from webhooks import inbox_writer, intake
+from webhooks.inbox_writer import HEADER, InboxWriter, WriterClient
+from webhooks.intake import Delivery
+from webhooks.signature import sign
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parent.parent
 
 
-def row(webhook_id, **overrides):
-    values = dict(webhook_id=webhook_id, shop_domain=SHOP, topic="orders/paid", body=b'{"id": 1}',
-                  received_at=NOW)
-    values.update(overrides)
-    return values
+def delivery(webhook_id, body=b'{"id": 1}', topic="orders/paid", shop=SHOP, secret=SECRET, hmac=None):
+    """A delivery signed as Shopify signs it (or with the given signature header)."""
+    return Delivery(hmac if hmac is not None else sign(secret, body), topic, shop, webhook_id, body, NOW)
 
 
 @pytest.fixture
@@ -46,16 +49,19 @@ def socket_path():
 
 
 @pytest.fixture
-def engine(database_url):
-    eng = make_engine(database_url, timeout_seconds=0.2)  # PostgreSQL: statement_timeout 2 s, inside the client's 3 s
-    yield eng
-    eng.dispose()
+def writer_ctx(ctx, shop, socket_path):
+    """The writer's context: the web's (short lock timeout; PostgreSQL's statement_timeout within the
+    client's 3 s), on the test database with store A installed."""
+    context = build_context(make_config(ctx.config.database_url, ctx.config.redis_url, ctx.config.var_dir,
+                                        inbox_socket=str(socket_path), db_timeout_seconds=0.2))
+    yield context
+    context.engine.dispose()
 
 
 @contextmanager
-def running_writer(path: Path, engine, max_body: int = 1024 * 1024):
+def running_writer(path: Path, context):
     """An InboxWriter serving `path` from a thread until the block ends."""
-    writer = InboxWriter(path, engine, max_body)
+    writer = InboxWriter(path, context)
     thread = threading.Thread(target=writer.serve_forever, daemon=True)
     thread.start()
     try:
@@ -71,20 +77,20 @@ def stored(engine) -> list[str]:
         return sorted(conn.execute(select(webhook_inbox.c.webhook_id)).scalars())
 
 
-def test_rows_from_many_threads_are_committed_once_in_shared_transactions(socket_path, engine):
+def test_deliveries_from_many_threads_are_committed_once_in_shared_transactions(socket_path, writer_ctx):
     """Eight threads send 40 webhooks each, every id twice: each id is stored once, exactly one of its two
     requests hears 'recorded', the stored row is the one sent, and fewer transactions than rows were used."""
     ids = [f"t{i}" for i in range(160)]
     results: list[tuple[str, object]] = []
     lock = threading.Lock()
-    with running_writer(socket_path, engine) as writer:
+    with running_writer(socket_path, writer_ctx) as writer:
         client = WriterClient(str(socket_path))
 
         def run(k):
             for j in range(40):
                 webhook_id = ids[(k * 40 + j) % 160]
                 try:
-                    outcome = client.record(row(webhook_id, body=f'{{"id": "{webhook_id}"}}'.encode()))
+                    outcome = client.deliver(delivery(webhook_id, body=f'{{"id": "{webhook_id}"}}'.encode()))
                 except Exception as exc:  # noqa: BLE001 - the outcome under test
                     outcome = exc
                 with lock:
@@ -98,9 +104,10 @@ def test_rows_from_many_threads_are_committed_once_in_shared_transactions(socket
         batches = writer.batches
     assert len(results) == 320
     for webhook_id in ids:
-        assert sorted(o for i, o in results if i == webhook_id) == [False, True], webhook_id
-    assert stored(engine) == sorted(ids)
-    with engine.connect() as conn:
+        got = sorted((o.message for i, o in results if i == webhook_id), key=str)
+        assert got == ["duplicate", "recorded"], (webhook_id, got)
+    assert stored(writer_ctx.engine) == sorted(ids)
+    with writer_ctx.engine.connect() as conn:
         got = conn.execute(select(webhook_inbox.c.body, webhook_inbox.c.received_at, webhook_inbox.c.topic)
                            .where(webhook_inbox.c.webhook_id == "t7")).one()
     assert bytes(got.body) == b'{"id": "t7"}' and got.topic == "orders/paid"
@@ -108,100 +115,157 @@ def test_rows_from_many_threads_are_committed_once_in_shared_transactions(socket
     assert batches < 320
 
 
-def test_a_locked_database_is_refused_with_its_reason(socket_path, engine, database_url):
-    """The writer's database is locked past its timeout: the request hears the refusal (the web answers
-    503), and the row is not stored; once the lock goes, the same webhook is recorded."""
-    with running_writer(socket_path, engine):
+def test_the_writer_refuses_what_the_web_refuses_with_the_same_answers(socket_path, writer_ctx):
+    """Each kind of bad delivery through the writer gets the answer the web gives when it decides itself
+    (status and body), and nothing of them is stored; a good one sent beside them is recorded."""
+    cases = {
+        "forged": delivery("forged", hmac="bm9wZQ=="),
+        "unsigned": delivery("unsigned", hmac=""),
+        "other secret": delivery("other-secret", secret="not-the-app-secret"),
+        "no id": delivery(""),
+        "topic": delivery("topic", topic="products/update"),
+        "not JSON": delivery("not-json", body=b"{oops"),
+        "unknown shop": delivery("unknown-shop", shop="nobody.myshopify.com"),
+        "privacy, unknown shop": delivery("redact-unknown", topic="shop/redact", shop="nobody.myshopify.com"),
+    }
+    from webhooks.inbox import ShopDirectory
+    from webhooks.views import receive_here
+
+    with running_writer(socket_path, writer_ctx):
         client = WriterClient(str(socket_path))
-        holder = make_engine(database_url, timeout_seconds=5.0)
+        through_writer = {name: client.deliver(d) for name, d in cases.items()}
+        good = client.deliver(delivery("good"))
+    here = {name: receive_here(writer_ctx, ShopDirectory(), d) for name, d in cases.items()}
+    assert through_writer == here
+    assert {name: a.status for name, a in here.items()} == {
+        "forged": 401, "unsigned": 401, "other secret": 401, "no id": 400, "topic": 200, "not JSON": 400,
+        "unknown shop": 404, "privacy, unknown shop": 200}
+    assert json.loads(through_writer["topic"].body) == {"status": "ignored: topic not handled",
+                                                        "topic": "products/update"}
+    assert good is intake.RECORDED
+    assert stored(writer_ctx.engine) == ["good"]
+
+
+def test_a_header_too_long_for_a_frame_is_decided_by_the_web_and_the_pipe_stays(socket_path, writer_ctx):
+    """A signature header of 5,000 characters would make the writer close the connection every request
+    shares: the client does not send it (the web decides: 401), and the connection stays up."""
+    from runtime.web import create_app
+
+    with running_writer(socket_path, writer_ctx) as writer:
+        send = Sender(create_app(writer_ctx).test_client())
+        first = send("orders/paid", order(email="a@example.com"), webhook_id="before")
+        pipe = inbox_writer.client_for(str(socket_path))._pipe
+        huge = send("orders/paid", order(email="b@example.com"), webhook_id="huge",
+                    headers={"X-Shopify-Hmac-Sha256": "A" * 5000})
+        after = send("orders/paid", order(email="c@example.com"), webhook_id="after")
+        assert inbox_writer.client_for(str(socket_path))._pipe is pipe and not pipe.closed
+        assert writer.batches == 2
+    assert (first.json["status"], huge.status_code, after.json["status"]) == ("recorded", 401, "recorded")
+    assert stored(writer_ctx.engine) == ["after", "before"]
+
+
+def test_app_uninstalled_through_the_writer_stops_the_shop_at_once(socket_path, writer_ctx):
+    """app/uninstalled committed by the writer marks the shop uninstalled before the answer; the next
+    order of that shop is ignored, a privacy webhook still recorded."""
+    with running_writer(socket_path, writer_ctx) as writer:
+        client = WriterClient(str(socket_path))
+        assert client.deliver(delivery("bye", topic="app/uninstalled", body=b'{"id": 1}')) is intake.RECORDED
+        with writer_ctx.engine.connect() as conn:
+            assert conn.execute(select(shops.c.uninstalled_at).where(shops.c.domain == SHOP)).scalar() is not None
+        late = client.deliver(delivery("late-order"))
+        redact = client.deliver(delivery("redact", topic="customers/redact"))
+        assert writer.directory.status(writer_ctx, SHOP) == "uninstalled"
+    assert (late.status, late.message) == (200, "ignored: shop uninstalled")
+    assert redact is intake.RECORDED
+    assert stored(writer_ctx.engine) == ["bye", "redact"]
+
+
+def test_a_locked_database_is_refused_with_a_503(socket_path, writer_ctx):
+    """The writer's database is locked past its timeout: the request hears 503 (Shopify retries), and
+    the row is not stored; once the lock goes, the same webhook is recorded."""
+    with running_writer(socket_path, writer_ctx):
+        client = WriterClient(str(socket_path))
+        holder = make_engine(writer_ctx.config.database_url, timeout_seconds=5.0)
         conn = holder.connect()
         conn.begin()
         if holder.dialect.name == "postgresql":
             conn.execute(text("SET lock_timeout = '5s'"))
             conn.execute(text("LOCK TABLE webhook_inbox IN ACCESS EXCLUSIVE MODE"))
         try:
-            with pytest.raises(InboxWriteRefused) as refused:
-                client.record(row("while-locked"))
+            refused = client.deliver(delivery("while-locked"))
         finally:
             conn.rollback()
             conn.close()
             holder.dispose()
-        assert str(refused.value).startswith("OperationalError")
-        assert client.record(row("while-locked")) is True
-    assert stored(engine) == ["while-locked"]
+        assert (refused.status, refused.message) == (503, "database unavailable, retry later")
+        assert client.deliver(delivery("while-locked")) is intake.RECORDED
+    assert stored(writer_ctx.engine) == ["while-locked"]
 
 
-def test_no_writer_means_the_web_writes_the_row_itself(socket_path, ctx, shop):
+def test_no_writer_means_the_web_writes_the_row_itself(socket_path, writer_ctx):
     """LOYALTY_INBOX_SOCKET names a socket nobody serves: the webhook is still recorded (200) by the web
     process's own group commit, and nothing is lost."""
-    from runtime.context import build_context
     from runtime.web import create_app
 
-    context = build_context(make_config(ctx.config.database_url, ctx.config.redis_url, ctx.config.var_dir,
-                                        inbox_socket=str(socket_path)))
-    try:
-        response = Sender(create_app(context).test_client())("orders/paid", order(email="alone@example.com"),
-                                                            webhook_id="no-writer")
-        assert response.status_code == 200 and response.json["status"] == "recorded"
-        assert stored(context.engine) == ["no-writer"]
-    finally:
-        context.engine.dispose()
+    response = Sender(create_app(writer_ctx).test_client())("orders/paid", order(email="alone@example.com"),
+                                                           webhook_id="no-writer")
+    assert response.status_code == 200 and response.json["status"] == "recorded"
+    assert stored(writer_ctx.engine) == ["no-writer"]
 
 
-def test_webhooks_through_the_app_are_committed_by_the_writer(socket_path, ctx, shop):
+def test_webhooks_through_the_app_are_committed_by_the_writer(socket_path, writer_ctx):
     """With a writer serving LOYALTY_INBOX_SOCKET, the app's webhooks are committed by it (its batch
-    count moves), a redelivery is answered 'duplicate', and the worker applies them as usual."""
-    from jobs.inbox import process_inbox
-    from runtime.context import build_context
+    count moves), a redelivery is answered 'duplicate', a worker is woken, and it applies them."""
+    from jobs.inbox import WAKE_KEY, process_inbox
     from runtime.web import create_app
 
-    context = build_context(make_config(ctx.config.database_url, ctx.config.redis_url, ctx.config.var_dir,
-                                        inbox_socket=str(socket_path)))
-    try:
-        with running_writer(socket_path, context.engine) as writer:
-            send = Sender(create_app(context).test_client())
-            payload = order(email="writer@example.com")
-            first = send("orders/paid", payload, webhook_id="via-writer")
-            again = send("orders/paid", payload, webhook_id="via-writer")
-            assert writer.batches == 2
-        assert (first.status_code, first.json["status"]) == (200, "recorded")
-        assert (again.status_code, again.json["status"]) == (200, "duplicate")
-        assert process_inbox(ctx=context) == 1
-    finally:
-        context.engine.dispose()
+    writer_ctx.redis.delete(WAKE_KEY)
+    with running_writer(socket_path, writer_ctx) as writer:
+        send = Sender(create_app(writer_ctx).test_client())
+        payload = order(email="writer@example.com")
+        first = send("orders/paid", payload, webhook_id="via-writer")
+        again = send("orders/paid", payload, webhook_id="via-writer")
+        assert writer.batches == 2
+        deadline = time.monotonic() + 5
+        while not writer_ctx.redis.exists(WAKE_KEY):  # the writer's wake-up thread asked Redis
+            assert time.monotonic() < deadline, "no worker woken"
+            time.sleep(0.01)
+    assert (first.status_code, first.json["status"]) == (200, "recorded")
+    assert (again.status_code, again.json["status"]) == (200, "duplicate")
+    assert process_inbox(ctx=writer_ctx) == 1
 
 
-def test_a_restarted_writer_is_redialled(socket_path, engine):
+def test_a_restarted_writer_is_redialled(socket_path, writer_ctx):
     """The writer stops and another starts on the same socket: the client's old connection is dead, it
     dials again and the row is recorded, once."""
     client = WriterClient(str(socket_path))
-    with running_writer(socket_path, engine):
-        assert client.record(row("before")) is True
-    with running_writer(socket_path, engine):
-        assert client.record(row("after")) is True
-        assert client.record(row("after")) is False
-    assert stored(engine) == ["after", "before"]
+    with running_writer(socket_path, writer_ctx):
+        assert client.deliver(delivery("before")) is intake.RECORDED
+    with running_writer(socket_path, writer_ctx):
+        assert client.deliver(delivery("after")) is intake.RECORDED
+        assert client.deliver(delivery("after")) is intake.DUPLICATE
+    assert stored(writer_ctx.engine) == ["after", "before"]
 
 
-def test_a_frame_over_the_limits_closes_only_its_connection(socket_path, engine):
+def test_a_frame_over_the_limits_closes_only_its_connection(socket_path, writer_ctx):
     """A frame announcing a body over the limit: that connection is closed, the writer goes on serving."""
-    with running_writer(socket_path, engine, max_body=1000):
+    with running_writer(socket_path, writer_ctx):
         rogue = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         rogue.settimeout(5)
         rogue.connect(str(socket_path))
-        rogue.sendall(HEADER.pack(10_000_000, 1, 1, 1, 0.0))
+        rogue.sendall(HEADER.pack(writer_ctx.config.webhook_max_bytes + 1, 1, 1, 1, 1, 0.0))
         assert rogue.recv(1) == b""  # closed without an answer
         rogue.close()
-        assert WriterClient(str(socket_path)).record(row("fine")) is True
-    assert stored(engine) == ["fine"]
+        assert WriterClient(str(socket_path)).deliver(delivery("fine")) is intake.RECORDED
+    assert stored(writer_ctx.engine) == ["fine"]
 
 
-def test_a_second_writer_on_a_live_socket_refuses_to_start(socket_path, engine):
+def test_a_second_writer_on_a_live_socket_refuses_to_start(socket_path, writer_ctx):
     """Two writers cannot share a socket: the second says so instead of stealing it."""
-    with running_writer(socket_path, engine):
+    with running_writer(socket_path, writer_ctx):
         with pytest.raises(RuntimeError, match="another inbox writer"):
-            InboxWriter(socket_path, engine, 1000)
-        assert WriterClient(str(socket_path)).record(row("still-served")) is True
+            InboxWriter(socket_path, writer_ctx)
+        assert WriterClient(str(socket_path)).deliver(delivery("still-served")) is intake.RECORDED
 
 
 def test_the_writer_process_killed_mid_stream_loses_nothing(socket_path, ctx, shop, redis_url):
@@ -212,7 +276,7 @@ def test_the_writer_process_killed_mid_stream_loses_nothing(socket_path, ctx, sh
     from runtime.web import create_app
 
     env = {**os.environ, "DATABASE_URL": ctx.config.database_url, "REDIS_URL": redis_url,
-           "SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": "s", "LOYALTY_INBOX_SOCKET": str(socket_path),
+           "SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": SECRET, "LOYALTY_INBOX_SOCKET": str(socket_path),
            "LOYALTY_VAR_DIR": str(socket_path.parent), "LOYALTY_ENCRYPTION_KEYS": ctx.config.encryption_keys[0]}
     process = subprocess.Popen([sys.executable, "-m", "webhooks.inbox_writer"], cwd=REPO, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

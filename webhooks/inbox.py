@@ -13,7 +13,6 @@ from db.engine import reading
 from db.tables import shops
 from runtime.context import Context
 from webhooks.group_commit import committer_for
-from webhooks.inbox_writer import client_for
 
 log = logging.getLogger(__name__)
 
@@ -44,19 +43,11 @@ class ShopDirectory:
         self._loaded_at = 0.0
 
 
-def record(ctx: Context, *, webhook_id: str, shop_domain: str, topic: str, body: bytes,
-           now: datetime) -> float | None:
-    """Insert the delivery and return once it is committed (sharing the transaction with the webhooks
-    arriving at the same moment): through the inbox writer when LOYALTY_INBOX_SOCKET names one (see
-    webhooks.inbox_writer), else, or when it cannot be reached, by this process's own group commit
-    (webhooks.group_commit). Returns the monotonic time of that commit,
-    or None when this webhook id was already recorded (a redelivery). Raises SQLAlchemyError
+def record(ctx: Context, row: dict) -> float | None:
+    """Insert the delivery's inbox row and return once it is committed, sharing the transaction with the
+    webhooks arriving at the same moment (webhooks.group_commit). Returns the monotonic time of that
+    commit, or None when this webhook id was already recorded (a redelivery). Raises SQLAlchemyError
     when it could not be committed."""
-    row = dict(webhook_id=webhook_id, shop_domain=shop_domain, topic=topic, body=body, received_at=now)
-    if ctx.config.inbox_socket:
-        recorded = client_for(ctx.config.inbox_socket).record(row)
-        if recorded is not None:
-            return time.monotonic() if recorded else None  # answered after the commit: now is later
     return committer_for(ctx.engine).record(row)
 
 

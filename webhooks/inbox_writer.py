@@ -1,21 +1,23 @@
-"""The inbox writer: on SQLite, one process commits the inbox rows of every web process and thread.
+"""The inbox writer: on SQLite, one process checks and commits the webhooks of every web process.
 
 SQLite has one writer at a time, and a web process that commits its own webhooks pays for it twice: the
-INSERT and fsync, and the many thread switches of its request threads around every call that lets go of
-Python's GIL. So on SQLite `make run` starts this small process beside gunicorn (`python -m
-webhooks.inbox_writer`, socket LOYALTY_INBOX_SOCKET, under var/ by default): a request thread sends its
-row over a Unix socket and sleeps until the answer, and the writer commits everything that arrived
-together in one transaction (webhooks.group_commit.write_batch, the same code the in-process group commit
-uses) before answering each request. The web process does only the HTTP work; the commits run on the
-other core.
+INSERT and fsync, and the thread switches around every call that lets go of Python's GIL. So on SQLite
+`make run` starts this small process beside gunicorn (`python -m webhooks.inbox_writer`, socket
+LOYALTY_INBOX_SOCKET, under var/ by default). The web process only does the HTTP: it reads the delivery
+and hands it over (signature header, webhook id, shop, topic, body); the writer makes the decision of
+webhooks.intake (signature, headers, topic, JSON, shop), commits everything that arrived together in one
+transaction (webhooks.group_commit.write_batch, the same code the in-process group commit uses), answers
+each delivery with its HTTP status and body, and wakes a worker. The web's HTTP work and the writer's
+checking and committing run on two cores.
 
 A webhook is answered 200 only after the writer's commit, as before. The writer is an optimisation, never
-a dependency: when its socket is missing, refuses or breaks, the web process writes the row itself (the
-in-process group commit); a webhook the writer did commit before breaking is then recognised as a
-duplicate. When the database refuses the row, the writer says so and the web answers 503 as it would.
+a dependency: when its socket is missing, refuses or breaks, the web process decides and writes itself
+(webhooks.views.receive_here); a webhook the writer did commit before breaking is then recognised as a
+duplicate. When the database refuses the row, the writer answers 503 as the web would.
 
-Frames: a request is HEADER (body, webhook id, shop and topic lengths; received_at as a UTC epoch) then
-those bytes; the answer is b"R" (recorded), b"D" (duplicate) or b"E" + a 2-byte length + the error.
+Frames: a delivery is HEADER (the lengths of the body, signature, webhook id, shop and topic; received_at
+as a UTC epoch) then those five in that order; an answer is b"R" (200 recorded), b"D" (200 duplicate) or
+b"A" + ANSWER_HEADER (status, body length) + the body.
 """
 from __future__ import annotations
 
@@ -26,42 +28,48 @@ import socket
 import struct
 import threading
 import time
+from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from runtime.context import Context
+from webhooks import intake
 from webhooks.group_commit import MAX_BATCH, Outcome, write_batch
+from webhooks.inbox import WAKE_INTERVAL_SECONDS, ShopDirectory, wake_worker
+from webhooks.intake import Answer, Delivery
 
 log = logging.getLogger(__name__)
 
-HEADER = struct.Struct("!IHHHd")
-"""body length, webhook id length, shop length, topic length, received_at (seconds since the epoch, UTC)"""
+HEADER = struct.Struct("!IHHHHd")
+"""body, signature, webhook id, shop and topic lengths; received_at (seconds since the epoch, UTC)"""
+ANSWER_HEADER = struct.Struct("!HH")
+"""an answer other than recorded or duplicate: HTTP status, body length"""
 ANSWER_SECONDS = 3.0
-"""A request thread waits this long for the writer's answer, then writes the row itself."""
+"""A request waits this long for the writer's answer, then decides and writes the row itself."""
 MAX_FIELD = 1024
-"""Longest webhook id, shop or topic accepted in a frame (the columns hold 255)."""
-
-
-class InboxWriteRefused(SQLAlchemyError):
-    """The writer's database refused the row (or was unavailable): the request answers 503."""
+"""Longest signature, webhook id, shop or topic accepted in a frame (the columns hold 255)."""
 
 
 # -- the writer process -------------------------------------------------------------------------------
 
 class InboxWriter:
-    """The writer's loop: accept web processes' connections, read their frames, commit what arrived
-    together, answer each. Single-threaded; `serve_forever` until `stop()`."""
+    """The writer's loop: accept web processes' connections, read their deliveries, decide and commit
+    what arrived together, answer each. Single-threaded (but for the worker wake-ups); `serve_forever`
+    until `stop()`."""
 
-    def __init__(self, path: Path, engine: Engine, max_body: int):
-        self.path, self.engine, self.max_body = Path(path), engine, max_body
+    def __init__(self, path: Path, ctx: Context):
+        self.path, self.ctx = Path(path), ctx
+        self.max_body = ctx.config.webhook_max_bytes
+        self.directory = ShopDirectory()
         self.batches = 0
         """Transactions written, for tests and the benchmark."""
         self._selector = selectors.DefaultSelector()
         self._buffers: dict[socket.socket, bytearray] = {}
         self._stopping = False
         self._more = False
+        self._waker = _Waker(ctx)
         self._listener = _listen(self.path)
         self._selector.register(self._listener, selectors.EVENT_READ, None)
 
@@ -78,8 +86,9 @@ class InboxWriter:
         self._stopping = True
 
     def serve_once(self, timeout: float | None) -> int:
-        """Wait up to `timeout` for frames; commit and answer what came. Returns the rows answered."""
-        frames: list[tuple[socket.socket, Outcome]] = []
+        """Wait up to `timeout` for deliveries; decide, commit and answer what came. Returns the number
+        answered."""
+        frames: list[tuple[socket.socket, Delivery]] = []
         wait = 0 if self._more else timeout  # frames left over from a full batch: no waiting
         for key, _ in self._selector.select(wait):
             if key.data is None:
@@ -88,24 +97,51 @@ class InboxWriter:
                 self._receive(key.data)
         for conn, buffer in list(self._buffers.items()):
             while len(frames) < MAX_BATCH:
-                row = self._next_frame(conn, buffer)
-                if row is None:
+                delivery = self._next_frame(conn, buffer)
+                if delivery is None:
                     break
-                frames.append((conn, Outcome(row)))
+                frames.append((conn, delivery))
         self._more = len(frames) >= MAX_BATCH
         if not frames:
             return 0
-        batch = [pending for _, pending in frames]
-        self.batches += 1
-        try:
-            write_batch(self.engine, batch)
-        except Exception as exc:  # noqa: BLE001 - every request must hear back, whatever happened
-            for pending in batch:
-                if pending.recorded is None and pending.error is None:
-                    pending.error = exc
-        for conn, pending in frames:
-            self._answer(conn, pending)
+        decided = [self._screen(delivery) for _, delivery in frames]
+        batch = [outcome for outcome in decided if isinstance(outcome, Outcome)]
+        if batch:
+            self.batches += 1
+            try:
+                write_batch(self.ctx.engine, batch)
+            except Exception as exc:  # noqa: BLE001 - every request must hear back, whatever happened
+                for pending in batch:
+                    if pending.recorded is None and pending.error is None:
+                        pending.error = exc
+        answers: dict[socket.socket, bytearray] = {}
+        for (conn, delivery), outcome in zip(frames, decided):  # in each connection's order, one write each
+            answers.setdefault(conn, bytearray()).extend(_encode(self._settle(delivery, outcome)))
+        if any(outcome.recorded for outcome in batch):
+            self._waker.poke()
+        for conn, answer in answers.items():
+            try:
+                conn.sendall(answer)  # a few bytes a webhook into the socket's buffer: never blocks in practice
+            except OSError:
+                self._drop(conn)
         return len(frames)
+
+    def _screen(self, delivery: Delivery) -> "Answer | Outcome":
+        try:
+            refused = intake.screen(self.ctx, self.directory, delivery)
+        except SQLAlchemyError as exc:
+            return intake.unavailable(delivery.webhook_id, exc)
+        return refused if refused is not None else Outcome(delivery.row())
+
+    def _settle(self, delivery: Delivery, outcome: "Answer | Outcome") -> Answer:
+        if isinstance(outcome, Answer):
+            return outcome
+        if outcome.error is not None or outcome.recorded is None:
+            return intake.unavailable(delivery.webhook_id, outcome.error or ConnectionError("no outcome"))
+        try:
+            return intake.settle(self.ctx, self.directory, delivery, outcome.recorded)
+        except SQLAlchemyError as exc:
+            return intake.unavailable(delivery.webhook_id, exc)
 
     def close(self) -> None:
         """Close every connection and the listening socket, and remove the socket file."""
@@ -139,43 +175,61 @@ class InboxWriter:
         else:  # the web process closed it (or died): its unanswered frames are its to retry
             self._drop(conn)
 
-    def _next_frame(self, conn: socket.socket, buffer: bytearray) -> dict | None:
+    def _next_frame(self, conn: socket.socket, buffer: bytearray) -> Delivery | None:
         if len(buffer) < HEADER.size:
             return None
-        body_length, id_length, shop_length, topic_length, received = HEADER.unpack_from(buffer)
-        if body_length > self.max_body or max(id_length, shop_length, topic_length) > MAX_FIELD:
+        *lengths, received = HEADER.unpack_from(buffer)
+        if lengths[0] > self.max_body or max(lengths[1:]) > MAX_FIELD:
             log.warning("inbox writer: a frame over the limits; connection closed")
             self._drop(conn)
             return None
-        end = HEADER.size + id_length + shop_length + topic_length + body_length
+        end = HEADER.size + sum(lengths)
         if len(buffer) < end:
             return None
-        view, at = memoryview(buffer), HEADER.size
+        view, at = memoryview(buffer), HEADER.size + lengths[0]
+        body = bytes(view[HEADER.size:at])
         fields = []
-        for length in (id_length, shop_length, topic_length):
+        for length in lengths[1:]:
             fields.append(str(view[at:at + length], "utf-8", "replace"))
             at += length
-        body = bytes(view[at:end])
         view.release()
         del buffer[:end]
-        return dict(webhook_id=fields[0], shop_domain=fields[1], topic=fields[2], body=body,
-                    received_at=datetime.fromtimestamp(received, timezone.utc))
-
-    def _answer(self, conn: socket.socket, pending: Outcome) -> None:
-        if pending.error is not None:
-            message = f"{type(pending.error).__name__}: {pending.error}"[:500].encode()
-            answer = b"E" + struct.pack("!H", len(message)) + message
-        else:
-            answer = b"R" if pending.recorded else b"D"
-        try:
-            conn.sendall(answer)  # a few bytes into an empty socket buffer: never blocks in practice
-        except OSError:
-            self._drop(conn)
+        return Delivery(fields[0] or None, fields[3], fields[2], fields[1], body,
+                        datetime.fromtimestamp(received, timezone.utc))
 
     def _drop(self, conn: socket.socket) -> None:
         if self._buffers.pop(conn, None) is not None:
             self._selector.unregister(conn)
         conn.close()
+
+
+class _Waker:
+    """Worker wake-ups from a thread of their own, so a slow or absent Redis never holds up the answers:
+    `poke()` after a commit; the thread asks Redis once for all the pokes since its last ask (a wake-up
+    asked for after a row's commit is enough, see webhooks.inbox), at most once per WAKE_INTERVAL_SECONDS."""
+
+    def __init__(self, ctx: Context):
+        self._ctx = ctx
+        self._poked = threading.Event()
+        threading.Thread(target=self._run, name="inbox-writer-wake-ups", daemon=True).start()
+
+    def poke(self) -> None:
+        self._poked.set()
+
+    def _run(self) -> None:
+        while True:
+            self._poked.wait()
+            self._poked.clear()
+            wake_worker(self._ctx)
+            time.sleep(WAKE_INTERVAL_SECONDS)
+
+
+def _encode(answer: Answer) -> bytes:
+    if answer is intake.RECORDED:
+        return b"R"
+    if answer is intake.DUPLICATE:
+        return b"D"
+    return b"A" + ANSWER_HEADER.pack(answer.status, len(answer.body)) + answer.body
 
 
 def _listen(path: Path) -> socket.socket:
@@ -207,67 +261,59 @@ def _listen(path: Path) -> socket.socket:
 # -- the web side -------------------------------------------------------------------------------------
 
 class WriterClient:
-    """A web process's way to the writer: a pool of connections, one per request in flight (a thread of
-    gthread or a greenlet of gevent takes one, sends its frame, waits for the answer, gives it back)."""
+    """A web process's way to the writer: one connection, pipelined. Each request queues its frame and
+    waits; the frames queued together go out in one write, and one reader (a thread, a greenlet under
+    gevent) hands each answer to its request in order (the writer answers a connection's frames in the
+    order they came). So a burst of webhooks costs the web process a write and a read, not two system
+    calls and a wake-up each.
+
+    Under gevent the write is left to a greenlet that runs once the requests ready at the same moment have
+    all queued theirs; under threads the request writes at once, taking along what others queued."""
 
     def __init__(self, path: str):
         self.path = path
-        self._idle: list[socket.socket] = []
+        self.pid = os.getpid()
+        self._lock = threading.Lock()
+        self._pipe: _Pipe | None = None
         self._warned_at = 0.0
 
-    def record(self, row: dict) -> bool | None:
-        """True when the writer committed the row, False when its webhook id was already recorded, None
-        when the writer could not be reached (the caller writes the row itself). Raises
-        InboxWriteRefused when the writer's database refused it."""
-        frame = _frame(row)
-        for attempt in (1, 2):  # an idle connection the writer closed since (it restarted): dial once more
-            sock = self._take()
-            if sock is None:
+    def deliver(self, delivery: Delivery) -> Answer | None:
+        """The writer's answer for this delivery (recorded, duplicate, refused...), or None when the writer
+        could not be reached (the caller decides and writes the row itself)."""
+        frame = _frame(delivery)
+        if frame is None:  # a header longer than any Shopify sends: decided here, the pipe left alone
+            return None
+        for _ in (1, 2):  # a connection the writer closed since (it restarted): dial once more
+            pipe = self._connected()
+            if pipe is None:
                 return None
-            try:
-                sock.sendall(frame)
-                answer = _read_answer(sock)
-            except InboxWriteRefused:
-                self._idle.append(sock)  # the connection is fine; the database said no
-                raise
-            except OSError as exc:
-                sock.close()
-                if attempt == 2 or isinstance(exc, TimeoutError):
-                    self._unavailable(exc)
-                    return None
-                self._drop_idle()
-                continue
-            if answer is None:  # closed before answering (a restart): once more on a new connection
-                sock.close()
-                self._drop_idle()
-                continue
-            self._idle.append(sock)
-            return answer
+            waiter = pipe.send(frame)
+            if not waiter.event.wait(ANSWER_SECONDS):
+                pipe.close(TimeoutError("no answer in time"))  # stuck: the requests on it write themselves
+                self._unavailable(TimeoutError(f"no answer within {ANSWER_SECONDS} s"))
+                return None
+            if waiter.answer is not _LOST:
+                return waiter.answer
+            if pipe.timed_out:
+                return None
         self._unavailable(ConnectionError("closed without answering"))
         return None
 
-    def _drop_idle(self) -> None:
-        """The writer went away: the idle connections lead to it too."""
-        while self._idle:
-            try:
-                self._idle.pop().close()
-            except IndexError:
-                break
-
-    def _take(self) -> socket.socket | None:
-        try:
-            return self._idle.pop()  # list.pop is atomic: threads and greenlets share the pool safely
-        except IndexError:
-            pass
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(ANSWER_SECONDS)
-        try:
-            sock.connect(self.path)
-        except OSError as exc:
-            sock.close()
-            self._unavailable(exc)
-            return None
-        return sock
+    def _connected(self) -> "_Pipe | None":
+        pipe = self._pipe
+        if pipe is not None and not pipe.closed:
+            return pipe
+        with self._lock:
+            if self._pipe is None or self._pipe.closed:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.connect(self.path)
+                except OSError as exc:
+                    sock.close()
+                    self._unavailable(exc)
+                    return None
+                self._pipe = _Pipe(sock)
+            return self._pipe
 
     def _unavailable(self, exc: BaseException) -> None:
         now = time.monotonic()
@@ -277,31 +323,136 @@ class WriterClient:
                         self.path, exc)
 
 
-def _frame(row: dict) -> bytes:
-    webhook_id, shop, topic = (row[name].encode() for name in ("webhook_id", "shop_domain", "topic"))
-    return (HEADER.pack(len(row["body"]), len(webhook_id), len(shop), len(topic), row["received_at"].timestamp())
-            + webhook_id + shop + topic + row["body"])
+_LOST = object()
+"""The answer of a frame whose connection closed before the writer answered it."""
 
 
-def _read_answer(sock: socket.socket) -> bool | None:
-    """The writer's answer: True/False, None when the connection closed first; raises InboxWriteRefused."""
-    kind = sock.recv(1)
-    if not kind:
+class _Waiter:
+    __slots__ = ("event", "answer")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.answer: object = _LOST
+
+
+class _Pipe:
+    """One connection to the writer: frames queued and written in bursts, answers read by one reader."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.closed = self.timed_out = False
+        self._lock = threading.Lock()  # the queues; and, held while writing, the order of the frames
+        self._outgoing: list[bytes] = []
+        self._waiting: "deque[_Waiter]" = deque()
+        self._flushing = False
+        self._spawn = _greenlet_spawner()
+        reader = threading.Thread(target=self._read, name="inbox-writer-answers", daemon=True)
+        reader.start()
+
+    def send(self, frame: bytes) -> _Waiter:
+        """Queue a frame; the waiter's event is set once its answer (or the connection's end) came."""
+        waiter = _Waiter()
+        with self._lock:
+            if self.closed:
+                waiter.event.set()
+                return waiter
+            self._waiting.append(waiter)
+            self._outgoing.append(frame)
+            if self._flushing:
+                return waiter  # the burst being written, or about to be, takes this frame along
+            self._flushing = True
+        if self._spawn is not None:
+            self._spawn(self._flush)
+        else:
+            self._flush()
+        return waiter
+
+    def _flush(self) -> None:
+        while True:
+            with self._lock:
+                burst, self._outgoing = self._outgoing, []
+                if not burst or self.closed:
+                    self._flushing = False
+                    return
+            try:
+                self.sock.sendall(b"".join(burst))
+            except OSError as exc:
+                self.close(exc)
+
+    def _read(self) -> None:
+        buffer = bytearray()
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                buffer += chunk
+                self._answer_all(buffer)
+        except OSError:
+            pass
+        self.close(ConnectionError("closed by the writer"))
+
+    def _answer_all(self, buffer: bytearray) -> None:
+        at = 0
+        while at < len(buffer):
+            kind = buffer[at]
+            if kind == _RECORDED:
+                answer, at = intake.RECORDED, at + 1
+            elif kind == _DUPLICATE:
+                answer, at = intake.DUPLICATE, at + 1
+            else:
+                if len(buffer) < at + 1 + ANSWER_HEADER.size:
+                    break
+                status, length = ANSWER_HEADER.unpack_from(buffer, at + 1)
+                start = at + 1 + ANSWER_HEADER.size
+                if len(buffer) < start + length:
+                    break
+                answer, at = Answer(status, bytes(buffer[start:start + length])), start + length
+            with self._lock:
+                waiter = self._waiting.popleft() if self._waiting else None
+            if waiter is not None:
+                waiter.answer = answer
+                waiter.event.set()
+        del buffer[:at]
+
+    def close(self, reason: BaseException) -> None:
+        """End the connection: every request still waiting on it hears that it was lost."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            self.timed_out = isinstance(reason, TimeoutError)
+            waiting, self._waiting = self._waiting, deque()
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for waiter in waiting:
+            waiter.event.set()
+
+
+_RECORDED, _DUPLICATE = b"R"[0], b"D"[0]
+
+
+def _greenlet_spawner():
+    """gevent.spawn when this process runs on gevent (gunicorn's gevent worker patches sockets), so a
+    burst is written after every request ready at the same moment has queued its frame; else None."""
+    try:
+        from gevent import monkey, spawn
+    except ImportError:
         return None
-    if kind in (b"R", b"D"):
-        return kind == b"R"
-    length = struct.unpack("!H", _exactly(sock, 2))[0]
-    raise InboxWriteRefused(_exactly(sock, length).decode("utf-8", "replace"))
+    return spawn if monkey.is_module_patched("socket") else None
 
 
-def _exactly(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError("inbox writer closed mid-answer")
-        data += chunk
-    return data
+def _frame(delivery: Delivery) -> bytes | None:
+    """The delivery's frame; None when a field is over MAX_FIELD (the writer would close the connection)."""
+    fields = [(value or "").encode() for value in
+              (delivery.hmac, delivery.webhook_id, delivery.shop_domain, delivery.topic)]
+    if max(map(len, fields)) > MAX_FIELD:
+        return None
+    return b"".join((HEADER.pack(len(delivery.body), *map(len, fields), delivery.received_at.timestamp()),
+                     delivery.body, *fields))
 
 
 _CLIENTS: dict[str, WriterClient] = {}
@@ -311,9 +462,11 @@ _CLIENTS_LOCK = threading.Lock()
 def client_for(path: str) -> WriterClient:
     """The process's client for the writer at `path`."""
     found = _CLIENTS.get(path)
-    if found is None:
+    if found is None or found.pid != os.getpid():  # made before a fork: its connection is the parent's
         with _CLIENTS_LOCK:
-            found = _CLIENTS.setdefault(path, WriterClient(path))
+            found = _CLIENTS.get(path)
+            if found is None or found.pid != os.getpid():
+                found = _CLIENTS[path] = WriterClient(path)
     return found
 
 
@@ -327,7 +480,7 @@ def main() -> None:
     ctx = get_context("web")  # the web's short lock timeout: a locked database answers 503 quickly
     if not ctx.config.inbox_socket:
         raise SystemExit("LOYALTY_INBOX_SOCKET is not set")
-    writer = InboxWriter(Path(ctx.config.inbox_socket), ctx.engine, ctx.config.webhook_max_bytes)
+    writer = InboxWriter(Path(ctx.config.inbox_socket), ctx)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: writer.stop())
     log.info("inbox writer serving %s", ctx.config.inbox_socket)

@@ -1,0 +1,114 @@
+"""What becomes of a webhook delivery: refused, ignored, or recorded (then answered recorded or duplicate).
+
+One decision, made in two places: in the web process when it writes its own webhooks, and in the inbox
+writer (webhooks.inbox_writer) when the web hands deliveries over to it. Both call `screen` before the
+INSERT and `settle` after it, so a delivery gets the same answer whichever process records it.
+
+An answer is the HTTP status and the JSON body, made here once; the common ones are constants.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from runtime.context import Context
+from webhooks import signature
+
+log = logging.getLogger("webhooks.views")
+
+PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
+"""Mandatory compliance topics: recorded even for an uninstalled shop (shop/redact comes 48 h after)."""
+HANDLED_TOPICS = frozenset({
+    "orders/paid", "orders/cancelled", "refunds/create", "customers/create", "customers/update",
+    "app/uninstalled",
+}) | PRIVACY_TOPICS
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One webhook as received: the raw body and the headers that matter, unchecked."""
+
+    hmac: str | None
+    topic: str
+    shop_domain: str
+    webhook_id: str
+    body: bytes
+    received_at: datetime
+
+    def row(self) -> dict:
+        """The inbox row recording it."""
+        return dict(webhook_id=self.webhook_id[:255], shop_domain=self.shop_domain, topic=self.topic,
+                    body=self.body, received_at=self.received_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An HTTP status and its JSON body."""
+
+    status: int
+    body: bytes
+
+    @property
+    def message(self) -> str:
+        """The body's "status" field."""
+        return json.loads(self.body)["status"]
+
+
+def answer(status: int, message: str, webhook_id: str | None = None, **fields: str) -> Answer:
+    """The answer, logged: a 200 at DEBUG only (a line per webhook costs as much CPU as recording it),
+    every refusal at INFO or WARNING."""
+    level = logging.DEBUG if status == 200 else logging.INFO if status < 400 else logging.WARNING
+    if log.isEnabledFor(level):
+        log.log(level, "webhook %s: %s %s", webhook_id or "-", status, message)
+    return Answer(status, (json.dumps({"status": message, **fields}) + "\n").encode())
+
+
+RECORDED = Answer(200, b'{"status": "recorded"}\n')
+DUPLICATE = Answer(200, b'{"status": "duplicate"}\n')
+TOO_LARGE = Answer(413, b'{"status": "body too large"}\n')
+
+
+def unavailable(webhook_id: str | None, reason: BaseException) -> Answer:
+    """503 (the database could not take the row): Shopify retries; the caller adds Retry-After."""
+    log.error("database unavailable at ingest: %s", reason.__class__.__name__)
+    return answer(503, "database unavailable, retry later", webhook_id)
+
+
+def screen(ctx: Context, directory, delivery: Delivery) -> Answer | None:
+    """The answer for a delivery that is not to be recorded (bad signature, missing headers, a topic the
+    app does not handle, a body that is not JSON, a shop not installed); None when it is to be recorded.
+    The signature is checked first, on the raw body, before anything is parsed or looked up. Raises
+    SQLAlchemyError when the shops cannot be read."""
+    if not signature.verify(ctx.config.api_secrets, delivery.body, delivery.hmac):
+        return answer(401, "invalid signature", delivery.webhook_id)
+    topic = delivery.topic
+    if not delivery.webhook_id or not delivery.shop_domain or not topic:
+        return answer(400, "missing X-Shopify-Topic, X-Shopify-Shop-Domain or X-Shopify-Webhook-Id",
+                      delivery.webhook_id)
+    if topic not in HANDLED_TOPICS:
+        return answer(200, "ignored: topic not handled", delivery.webhook_id, topic=topic)
+    try:
+        json.loads(delivery.body)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
+        return answer(400, "body is not JSON", delivery.webhook_id)
+    status = directory.status(ctx, delivery.shop_domain)
+    if status == "uninstalled" and topic not in PRIVACY_TOPICS:
+        return answer(200, "ignored: shop uninstalled", delivery.webhook_id)
+    if status == "unknown":
+        if topic in PRIVACY_TOPICS or topic == "app/uninstalled":
+            return answer(200, "ignored: nothing stored for this shop", delivery.webhook_id)
+        return answer(404, "unknown shop", delivery.webhook_id)
+    return None
+
+
+def settle(ctx: Context, directory, delivery: Delivery, recorded: bool) -> Answer:
+    """After the row's commit (or its duplicate's): app/uninstalled stops the shop at once, not when a
+    worker gets to it. Raises SQLAlchemyError when that cannot be written (the delivery is recorded: the
+    retry stops the shop, and so does the worker's job)."""
+    if delivery.topic == "app/uninstalled":
+        from webhooks.inbox import stop_shop
+
+        stop_shop(ctx, directory, delivery.shop_domain, delivery.received_at)
+    return RECORDED if recorded else DUPLICATE
