@@ -345,7 +345,7 @@ class _Pipe:
         self._outgoing: list[bytes] = []
         self._waiting: "deque[_Waiter]" = deque()
         self._flushing = False
-        self._spawn = _greenlet_spawner()
+        self._gevent = _gevent_hub()
         reader = threading.Thread(target=self._read, name="inbox-writer-answers", daemon=True)
         reader.start()
 
@@ -361,23 +361,47 @@ class _Pipe:
             if self._flushing:
                 return waiter  # the burst being written, or about to be, takes this frame along
             self._flushing = True
-        if self._spawn is not None:
-            self._spawn(self._flush)
+        if self._gevent is not None:
+            self._gevent.loop.run_callback(self._flush_from_the_hub)
         else:
             self._flush()
         return waiter
 
-    def _flush(self) -> None:
+    def _flush(self, rest: bytes = b"") -> None:
+        """Write what is queued (after `rest`, the end of a burst the hub could not write at once)."""
         while True:
             with self._lock:
                 burst, self._outgoing = self._outgoing, []
-                if not burst or self.closed:
+                if not (burst or rest) or self.closed:
                     self._flushing = False
                     return
             try:
-                self.sock.sendall(b"".join(burst))
+                self.sock.sendall(rest + b"".join(burst))
             except OSError as exc:
                 self.close(exc)
+            rest = b""
+
+    def _flush_from_the_hub(self) -> None:
+        """gevent: run by the hub once the requests ready at the same moment have queued their frames; it
+        may not wait, so it writes what the socket takes now and leaves the rest to a greenlet."""
+        with self._lock:
+            burst, self._outgoing = self._outgoing, []
+            if self.closed:
+                self._flushing = False
+                return
+        data = b"".join(burst)
+        try:
+            sent = self.sock._sock.send(data)  # gevent's socket over a non-blocking one: never waits
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            self.close(exc)
+            return
+        if sent == len(data):
+            with self._lock:  # (nothing else ran meanwhile: the hub does not switch within a callback)
+                self._flushing = False
+            return
+        self._gevent.spawn(self._flush, data[sent:])  # a greenlet may wait until the socket takes the rest
 
     def _read(self) -> None:
         buffer = bytearray()
@@ -435,14 +459,21 @@ class _Pipe:
 _RECORDED, _DUPLICATE = b"R"[0], b"D"[0]
 
 
-def _greenlet_spawner():
-    """gevent.spawn when this process runs on gevent (gunicorn's gevent worker patches sockets), so a
+class _GeventHub:
+    """What a pipe needs of gevent: its loop, to write from the hub, and spawn."""
+
+    def __init__(self, loop, spawn):
+        self.loop, self.spawn = loop, spawn
+
+
+def _gevent_hub() -> "_GeventHub | None":
+    """gevent's hub when this process runs on gevent (gunicorn's gevent worker patches sockets), so a
     burst is written after every request ready at the same moment has queued its frame; else None."""
     try:
-        from gevent import monkey, spawn
+        from gevent import get_hub, monkey, spawn
     except ImportError:
         return None
-    return spawn if monkey.is_module_patched("socket") else None
+    return _GeventHub(get_hub().loop, spawn) if monkey.is_module_patched("socket") else None
 
 
 def _frame(delivery: Delivery) -> bytes | None:
