@@ -23,6 +23,7 @@ def send(shop: str, topic: str, payload, url: str, webhook_id: str | None) -> No
     import requests
 
     from runtime.config import load_config
+    from webhooks.intake import OUTCOME_HEADER
     from webhooks.signature import sign
 
     data = json.load(payload)
@@ -37,4 +38,4 @@ def send(shop: str, topic: str, payload, url: str, webhook_id: str | None) -> No
         "X-Shopify-Webhook-Id": webhook_id or str(uuid.uuid4()), "X-Shopify-Hmac-Sha256": sign(secrets[0], body),
         "X-Shopify-API-Version": "2025-10",
     })
-    click.echo(f"{response.status_code} {response.text.strip()}")
+    click.echo(f"{response.status_code} {response.headers.get(OUTCOME_HEADER) or response.text.strip()}")

@@ -59,7 +59,7 @@ def test_each_event_delivered_ten_times_counts_once(send, process, summary, ctx)
     reference = ledger_state(summary)
     for _ in range(9):
         for topic, body in stream():
-            assert send(topic, body, webhook_id=f"{topic}:{body['id']}").json["status"] == "duplicate"
+            assert send(topic, body, webhook_id=f"{topic}:{body['id']}").headers["X-Loyalty-Webhook"] == "duplicate"
     assert process() == 0
     assert ledger_state(summary) == reference
 

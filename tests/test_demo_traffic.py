@@ -14,7 +14,7 @@ def test_traffic_is_signed_and_consistent(monkeypatch, tmp_path):
     """Every webhook verifies with the app secret; each order's seeded transactions add up to its lines."""
     monkeypatch.setenv("SHOPIFY_API_SECRET", "demo-secret")
     monkeypatch.setenv("LOYALTY_VAR_DIR", str(tmp_path))
-    hook = responses.post("http://app.test/webhooks", json={"status": "recorded"})
+    hook = responses.post("http://app.test/webhooks", headers={"X-Loyalty-Webhook": "recorded"})
     seeded = responses.post("http://emu.test/_emulator/demo.myshopify.com/orders", status=201, json={})
     responses.post("http://emu.test/_emulator/demo.myshopify.com/customers", status=201, json={})
     seeded_refunds = responses.post("http://emu.test/_emulator/demo.myshopify.com/refunds", status=201, json={})

@@ -7,7 +7,7 @@ LOYALTY_INBOX_SOCKET, under var/ by default). The web process only does the HTTP
 and hands it over (signature header, webhook id, shop, topic, body); the writer makes the decision of
 webhooks.intake (signature, headers, topic, JSON, shop), commits everything that arrived together in one
 transaction (webhooks.group_commit.write_batch, the same code the in-process group commit uses), answers
-each delivery with its HTTP status and body, and wakes a worker. The web's HTTP work and the writer's
+each delivery with its HTTP status and outcome, and wakes a worker. The web's HTTP work and the writer's
 checking and committing run on two cores.
 
 A webhook is answered 200 only after the writer's commit, as before. The writer is an optimisation, never
@@ -17,7 +17,7 @@ duplicate. When the database refuses the row, the writer answers 503 as the web 
 
 Frames: a delivery is HEADER (the lengths of the body, signature, webhook id, shop and topic; received_at
 as a UTC epoch) then those five in that order; an answer is b"R" (200 recorded), b"D" (200 duplicate) or
-b"A" + ANSWER_HEADER (status, body length) + the body.
+b"A" + ANSWER_HEADER (status, outcome length) + the outcome.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 HEADER = struct.Struct("!IHHHHd")
 """body, signature, webhook id, shop and topic lengths; received_at (seconds since the epoch, UTC)"""
 ANSWER_HEADER = struct.Struct("!HH")
-"""an answer other than recorded or duplicate: HTTP status, body length"""
+"""an answer other than recorded or duplicate: HTTP status, length of the outcome (UTF-8)"""
 ANSWER_SECONDS = 3.0
 """A request waits this long for the writer's answer, then decides and writes the row itself."""
 MAX_FIELD = 1024
@@ -229,7 +229,8 @@ def _encode(answer: Answer) -> bytes:
         return b"R"
     if answer is intake.DUPLICATE:
         return b"D"
-    return b"A" + ANSWER_HEADER.pack(answer.status, len(answer.body)) + answer.body
+    message = answer.message.encode()[:MAX_FIELD]
+    return b"A" + ANSWER_HEADER.pack(answer.status, len(message)) + message
 
 
 def _listen(path: Path) -> socket.socket:
@@ -431,7 +432,8 @@ class _Pipe:
                 start = at + 1 + ANSWER_HEADER.size
                 if len(buffer) < start + length:
                     break
-                answer, at = Answer(status, bytes(buffer[start:start + length])), start + length
+                answer = Answer(status, bytes(buffer[start:start + length]).decode("utf-8", "replace"))
+                at = start + length
             with self._lock:
                 waiter = self._waiting.popleft() if self._waiting else None
             if waiter is not None:

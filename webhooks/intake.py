@@ -4,7 +4,7 @@ One decision, made in two places: in the web process when it writes its own webh
 writer (webhooks.inbox_writer) when the web hands deliveries over to it. Both call `screen` before the
 INSERT and `settle` after it, so a delivery gets the same answer whichever process records it.
 
-An answer is the HTTP status and the JSON body, made here once; the common ones are constants.
+An answer is the HTTP status and the outcome (sent in the OUTCOME_HEADER); the common ones are constants.
 """
 from __future__ import annotations
 
@@ -43,31 +43,31 @@ class Delivery:
                     body=self.body, received_at=self.received_at)
 
 
+OUTCOME_HEADER = "X-Loyalty-Webhook"
+"""The answer's header saying what became of the delivery ("recorded", "duplicate", "invalid signature"...).
+The answer has no body: Shopify reads only the status, and a body would cost the web a second write to
+the socket for every webhook."""
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An HTTP status and its JSON body."""
+    """An HTTP status and what became of the delivery (OUTCOME_HEADER)."""
 
     status: int
-    body: bytes
-
-    @property
-    def message(self) -> str:
-        """The body's "status" field."""
-        return json.loads(self.body)["status"]
+    message: str
 
 
-def answer(status: int, message: str, webhook_id: str | None = None, **fields: str) -> Answer:
+def answer(status: int, message: str, webhook_id: str | None = None) -> Answer:
     """The answer, logged: a 200 at DEBUG only (a line per webhook costs as much CPU as recording it),
     every refusal at INFO or WARNING."""
     level = logging.DEBUG if status == 200 else logging.INFO if status < 400 else logging.WARNING
     if log.isEnabledFor(level):
         log.log(level, "webhook %s: %s %s", webhook_id or "-", status, message)
-    return Answer(status, (json.dumps({"status": message, **fields}) + "\n").encode())
+    return Answer(status, message)
 
 
-RECORDED = Answer(200, b'{"status": "recorded"}\n')
-DUPLICATE = Answer(200, b'{"status": "duplicate"}\n')
-TOO_LARGE = Answer(413, b'{"status": "body too large"}\n')
+RECORDED = Answer(200, "recorded")
+DUPLICATE = Answer(200, "duplicate")
 
 
 def unavailable(webhook_id: str | None, reason: BaseException) -> Answer:
@@ -88,7 +88,7 @@ def screen(ctx: Context, directory, delivery: Delivery) -> Answer | None:
         return answer(400, "missing X-Shopify-Topic, X-Shopify-Shop-Domain or X-Shopify-Webhook-Id",
                       delivery.webhook_id)
     if topic not in HANDLED_TOPICS:
-        return answer(200, "ignored: topic not handled", delivery.webhook_id, topic=topic)
+        return answer(200, "ignored: topic not handled", delivery.webhook_id)
     try:
         json.loads(delivery.body)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack

@@ -70,8 +70,7 @@ def receive():
     ctx = current_app.extensions["loyalty"]
     directory = current_app.extensions.setdefault(DIRECTORY_KEY, inbox.ShopDirectory())
     answered = receive_webhook(ctx, directory, request.headers.get, request.content_length, request.stream.read)
-    return current_app.response_class(answered.body, status=answered.status, mimetype="application/json",
-                                      headers=RETRY_AFTER if answered.status == 503 else ())
+    return current_app.response_class(b"", status=answered.status, headers=_headers(answered))
 
 
 _REASONS = {200: "OK", 400: "BAD REQUEST", 401: "UNAUTHORIZED", 404: "NOT FOUND", 413: "REQUEST ENTITY TOO LARGE",
@@ -89,7 +88,7 @@ class FastPath:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO")
         if path == "/bare":  # the ingest benchmark's baseline: the same requests, answered with nothing done
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "0")])
+            start_response("200 OK", [("Content-Length", "0"), (intake.OUTCOME_HEADER, "bare")])
             return [b""]
         if path != "/webhooks" or environ.get("REQUEST_METHOD") != "POST":
             return self.wsgi_app(environ, start_response)
@@ -106,11 +105,14 @@ class FastPath:
         answered = receive_webhook(ctx, directory, header, length, get_input_stream(environ).read)
         if answered is intake.RECORDED:  # the common case, answered with headers made once
             start_response("200 OK", _RECORDED_HEADERS)
-            return [answered.body]
-        start_response(f"{answered.status} {_REASONS.get(answered.status, '')}".rstrip(),
-                       [("Content-Type", "application/json"), ("Content-Length", str(len(answered.body))),
-                        *(RETRY_AFTER if answered.status == 503 else ())])
-        return [answered.body]
+        else:
+            start_response(f"{answered.status} {_REASONS.get(answered.status, '')}".rstrip(), _headers(answered))
+        return [b""]
 
 
-_RECORDED_HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(intake.RECORDED.body)))]
+def _headers(answered: Answer) -> list[tuple[str, str]]:
+    return [("Content-Length", "0"), (intake.OUTCOME_HEADER, answered.message),
+            *(RETRY_AFTER if answered.status == 503 else ())]
+
+
+_RECORDED_HEADERS = _headers(intake.RECORDED)
