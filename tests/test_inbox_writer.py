@@ -4,6 +4,7 @@ thread and process; each request still hears exactly the answer it would have ha
 writer cannot be reached."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -315,6 +316,63 @@ def test_the_writer_process_killed_mid_stream_loses_nothing(socket_path, ctx, sh
             process.kill()
         process.wait(timeout=10)
         context.engine.dispose()
+
+
+GEVENT_CLIENT = """
+from gevent import monkey
+monkey.patch_all()
+import json, sys
+from datetime import datetime, timezone
+import gevent
+from webhooks.inbox_writer import client_for
+from webhooks.intake import Delivery
+from webhooks.signature import sign
+
+path, secret, shop = sys.argv[1:4]
+now = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+def deliver(i):
+    body = json.dumps({"id": i % 150}).encode()
+    signature = sign(secret, body) if i % 7 else "forged"
+    answer = client_for(path).deliver(Delivery(signature, "orders/paid", shop, f"g{i % 150}", body, now))
+    return None if answer is None else [answer.status, answer.message]
+
+greenlets = [gevent.spawn(deliver, i) for i in range(600)]
+gevent.joinall(greenlets, timeout=60)
+print(json.dumps([g.value for g in greenlets]))
+"""
+
+
+def test_under_gevent_each_greenlet_hears_its_own_answer(socket_path, writer_ctx, redis_url):
+    """The web's side as gunicorn's gevent worker runs it (sockets patched, bursts written from the hub):
+    600 greenlets at once, forged signatures among them and every id sent four times. Each hears the
+    answer to its own delivery, never its neighbour's: 401 for each forged one, and for each id exactly one
+    'recorded', the rest 'duplicate'; the writer process answered them all."""
+    env = {**os.environ, "DATABASE_URL": writer_ctx.config.database_url, "REDIS_URL": redis_url,
+           "SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": SECRET, "LOYALTY_INBOX_SOCKET": str(socket_path),
+           "LOYALTY_VAR_DIR": str(socket_path.parent),
+           "LOYALTY_ENCRYPTION_KEYS": writer_ctx.config.encryption_keys[0]}
+    writer = subprocess.Popen([sys.executable, "-m", "webhooks.inbox_writer"], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while not socket_path.exists():
+            assert writer.poll() is None, writer.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the writer never listened"
+            time.sleep(0.05)
+        client = subprocess.run([sys.executable, "-c", GEVENT_CLIENT, str(socket_path), SECRET, SHOP], cwd=REPO,
+                                env=env, capture_output=True, timeout=120)
+        assert client.returncode == 0, client.stderr.decode()[-2000:]
+        answers = json.loads(client.stdout)
+    finally:
+        writer.terminate()
+        writer.wait(timeout=10)
+    assert None not in answers  # all answered by the writer, none left to the web
+    assert all(answers[i] == [401, "invalid signature"] for i in range(600) if i % 7 == 0)
+    for webhook in range(150):
+        heard = sorted(answers[i][1] for i in range(600) if i % 150 == webhook and i % 7)
+        assert heard == ["duplicate"] * (len(heard) - 1) + ["recorded"], (webhook, heard)
+    assert stored(writer_ctx.engine) == sorted(f"g{i}" for i in range(150))
 
 
 def test_make_run_starts_the_writer_on_sqlite_only():
