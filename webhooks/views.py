@@ -92,15 +92,16 @@ class FastPath:
             return [b""]
         if path != "/webhooks" or environ.get("REQUEST_METHOD") != "POST":
             return self.wsgi_app(environ, start_response)
-        ctx = self.app.extensions["loyalty"]
-        directory = self.app.extensions.setdefault(DIRECTORY_KEY, inbox.ShopDirectory())
+        extensions = self.app.extensions
+        ctx = extensions["loyalty"]
+        directory = extensions.get(DIRECTORY_KEY) or extensions.setdefault(DIRECTORY_KEY, inbox.ShopDirectory())
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0) or None
         except ValueError:
             length = None
 
         def header(name: str) -> str | None:
-            return environ.get("HTTP_" + name.upper().replace("-", "_"))
+            return environ.get(_ENVIRON_KEYS.get(name) or "HTTP_" + name.upper().replace("-", "_"))
 
         answered = receive_webhook(ctx, directory, header, length, get_input_stream(environ).read)
         if answered is intake.RECORDED:  # the common case, answered with headers made once
@@ -108,6 +109,11 @@ class FastPath:
         else:
             start_response(f"{answered.status} {_REASONS.get(answered.status, '')}".rstrip(), _headers(answered))
         return [b""]
+
+
+_ENVIRON_KEYS = {name: "HTTP_" + name.upper().replace("-", "_") for name in (
+    "X-Shopify-Hmac-Sha256", "X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id")}
+"""The WSGI environ's keys of the headers a webhook is read by."""
 
 
 def _headers(answered: Answer) -> list[tuple[str, str]]:
