@@ -267,26 +267,36 @@ def test_a_second_writer_on_a_live_socket_refuses_to_start(socket_path, writer_c
         assert WriterClient(str(socket_path)).deliver(delivery("still-served")) is intake.RECORDED
 
 
+def writer_env(context, redis_url: str, socket_path: Path) -> dict:
+    """The environment `python -m webhooks.inbox_writer` runs with, on the test's database and Redis."""
+    return {**os.environ, "DATABASE_URL": context.config.database_url, "REDIS_URL": redis_url,
+            "SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": SECRET, "LOYALTY_INBOX_SOCKET": str(socket_path),
+            "LOYALTY_VAR_DIR": str(socket_path.parent), "LOYALTY_ENCRYPTION_KEYS": context.config.encryption_keys[0]}
+
+
+def start_writer_process(env: dict, socket_path: Path) -> subprocess.Popen:
+    """The writer as make run starts it, once it listens."""
+    process = subprocess.Popen([sys.executable, "-m", "webhooks.inbox_writer"], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while not socket_path.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"the writer never listened: {process.stderr.read().decode()[-2000:]}")
+        time.sleep(0.05)
+    return process
+
+
 def test_the_writer_process_killed_mid_stream_loses_nothing(socket_path, ctx, shop, redis_url):
     """`python -m webhooks.inbox_writer` as make run starts it; SIGKILLed while webhooks stream in from
     four threads: every webhook answered 200 is stored (the web writes them itself once the writer is
     gone), each exactly once."""
-    from runtime.context import build_context
     from runtime.web import create_app
 
-    env = {**os.environ, "DATABASE_URL": ctx.config.database_url, "REDIS_URL": redis_url,
-           "SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": SECRET, "LOYALTY_INBOX_SOCKET": str(socket_path),
-           "LOYALTY_VAR_DIR": str(socket_path.parent), "LOYALTY_ENCRYPTION_KEYS": ctx.config.encryption_keys[0]}
-    process = subprocess.Popen([sys.executable, "-m", "webhooks.inbox_writer"], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = start_writer_process(writer_env(ctx, redis_url, socket_path), socket_path)
     context = build_context(make_config(ctx.config.database_url, ctx.config.redis_url, ctx.config.var_dir,
                                         inbox_socket=str(socket_path)))
     try:
-        deadline = time.monotonic() + 20
-        while not socket_path.exists():
-            assert process.poll() is None, process.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "the writer never listened"
-            time.sleep(0.05)
         app = create_app(context)
         answered: list[str] = []
         lock = threading.Lock()
@@ -348,18 +358,9 @@ def test_under_gevent_each_greenlet_hears_its_own_answer(socket_path, writer_ctx
     600 greenlets at once, forged signatures among them and every id sent four times. Each hears the
     answer to its own delivery, never its neighbour's: 401 for each forged one, and for each id exactly one
     'recorded', the rest 'duplicate'; the writer process answered them all."""
-    env = {**os.environ, "DATABASE_URL": writer_ctx.config.database_url, "REDIS_URL": redis_url,
-           "SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": SECRET, "LOYALTY_INBOX_SOCKET": str(socket_path),
-           "LOYALTY_VAR_DIR": str(socket_path.parent),
-           "LOYALTY_ENCRYPTION_KEYS": writer_ctx.config.encryption_keys[0]}
-    writer = subprocess.Popen([sys.executable, "-m", "webhooks.inbox_writer"], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = writer_env(writer_ctx, redis_url, socket_path)
+    writer = start_writer_process(env, socket_path)
     try:
-        deadline = time.monotonic() + 20
-        while not socket_path.exists():
-            assert writer.poll() is None, writer.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "the writer never listened"
-            time.sleep(0.05)
         client = subprocess.run([sys.executable, "-c", GEVENT_CLIENT, str(socket_path), SECRET, SHOP], cwd=REPO,
                                 env=env, capture_output=True, timeout=120)
         assert client.returncode == 0, client.stderr.decode()[-2000:]
