@@ -34,41 +34,32 @@ _NO_ENTRIES = ledger.OrderHolding(pending=0, available=0, keys=frozenset())
 
 
 class BatchHints:
-    """What a batch of events learns in two queries at its start instead of asking for each event: which of
-    its orders do not exist yet and which have no refund. Writes in the batch only remove knowledge (an
-    order created is no longer known absent), so a hint never claims something false, also after a
-    savepoint rolled an event back."""
+    """Which of a batch's orders had no refund when the batch began, learnt in one query instead of one per
+    event. On PostgreSQL another worker may commit a refund after that query, so the hint is trusted only
+    for an order whose row the event itself has just created (see `_locked_order`): a transaction that
+    commits a refund also makes its order's row exist, so none can have committed one meanwhile, and a later
+    one waits for the row and then settles against the payment. Refunds the batch records itself remove
+    their order from the hint (also when a savepoint rolls the event back: the hint never claims more)."""
 
-    def __init__(self, absent_orders: set, orders_without_refunds: set):
-        self.absent_orders, self.orders_without_refunds = absent_orders, orders_without_refunds
+    def __init__(self, orders_without_refunds: set):
+        self.orders_without_refunds = orders_without_refunds
 
     @classmethod
     def read(cls, conn: Connection, wanted: set[tuple[int, int]]) -> "BatchHints":
         """Hints for these (shop id, Shopify order id) pairs."""
-        present, refunded = set(), set()
+        refunded = set()
         by_shop: dict[int, list[int]] = {}
         for shop_id, order_id in wanted:
             by_shop.setdefault(shop_id, []).append(order_id)
         for shop_id, ids in by_shop.items():
             for start in range(0, len(ids), 500):
                 chunk = ids[start:start + 500]
-                present.update((shop_id, i) for i in conn.execute(select(orders.c.shopify_order_id).where(
-                    orders.c.shop_id == shop_id, orders.c.shopify_order_id.in_(chunk))).scalars())
                 refunded.update((shop_id, i) for i in conn.execute(select(refunds.c.shopify_order_id).where(
                     refunds.c.shop_id == shop_id, refunds.c.shopify_order_id.in_(chunk))).scalars())
-        return cls(wanted - present, wanted - refunded)
-
-    def created_now(self, shop_id: int, shopify_order_id: int) -> bool:
-        """True (once) when the order did not exist at the start of the batch and is being created by this
-        event: it has no ledger entry yet (entries reference their order)."""
-        key = (shop_id, shopify_order_id)
-        if key in self.absent_orders:
-            self.absent_orders.discard(key)
-            return True
-        return False
+        return cls(wanted - refunded)
 
     def no_refunds(self, shop_id: int, shopify_order_id: int) -> bool:
-        """True when the order is known to have no refund."""
+        """True when the order had no refund when the batch began and the batch has recorded none since."""
         return (shop_id, shopify_order_id) in self.orders_without_refunds
 
 
@@ -119,8 +110,7 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
                       hints: BatchHints | None = None) -> None:
     """orders/paid: fix what the order earns (with the programme in force now) and settle it."""
     facts = cmd.facts
-    created = bool(hints) and hints.created_now(shop.id, facts.order_id)
-    row = _locked_order(conn, shop.id, facts.order_id)
+    row, created = _locked_order(conn, shop.id, facts.order_id)
     if row.paid_at is not None:
         return settle_order(conn, shop, row.id, now, hints)  # a repeat of a payment we already recorded
     prog = programme(conn, shop.id, shop.settings_version)
@@ -143,9 +133,7 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
 def record_order_cancelled(conn: Connection, shop: ShopRef, cmd: RecordOrderCancelled, now: datetime,
                            hints: BatchHints | None = None) -> None:
     """orders/cancelled: the order will keep nothing."""
-    if hints:
-        hints.created_now(shop.id, cmd.facts.order_id)
-    row = _locked_order(conn, shop.id, cmd.facts.order_id)
+    row, _ = _locked_order(conn, shop.id, cmd.facts.order_id)
     if row.cancelled_at is not None:
         return settle_order(conn, shop, row.id, now, hints)
     order_id = _update_order(conn, row, dict(cancelled_at=cmd.cancelled_at))
@@ -163,21 +151,20 @@ def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datet
             merchandise=max(cmd.merchandise, Decimal(0)), created_at=cmd.created_at))
         if hints:
             hints.orders_without_refunds.discard((shop.id, cmd.order_id))
-    if hints:
-        hints.created_now(shop.id, cmd.order_id)
-    settle_order(conn, shop, _locked_order(conn, shop.id, cmd.order_id).id, now, hints)
+    settle_order(conn, shop, _locked_order(conn, shop.id, cmd.order_id)[0].id, now, hints)
 
 
 def settle_order(conn: Connection, shop: ShopRef, order_id: int, now: datetime, hints: BatchHints | None = None,
                  written: _Order | None = None, created: bool = False) -> None:
     """Write the entries the order's state calls for and that it does not have yet. `written`: the order's
-    row as this event has just written it (not read back); `created`: it was created by this event, so it
-    has no entry yet."""
+    row as this event has just written it (not read back); `created`: this event's `_locked_order` created
+    the row, so the order has no entry yet and `hints` tell its refunds truly."""
     order = written or conn.execute(_ORDER_BY_ID, {"order_id": order_id}).one()
     if not order.award or order.customer_id is None:
         return
     holding = _NO_ENTRIES if created else ledger.order_holding(conn, order.id)
-    order_refunds = [] if hints and hints.no_refunds(shop.id, order.shopify_order_id) else conn.execute(
+    known_unrefunded = created and hints is not None and hints.no_refunds(shop.id, order.shopify_order_id)
+    order_refunds = [] if known_unrefunded else conn.execute(
         _REFUNDS_OF_ORDER, {"shop_id": shop.id, "shopify_order_id": order.shopify_order_id}).all()
     prog = programme(conn, shop.id, order.settings_version)
     available_now = lambda: ledger.balance(conn, order.customer_id).available  # noqa: E731
@@ -239,12 +226,15 @@ def _take(prog: Programme, amount: int, pending: int, available_now) -> tuple[in
     return from_pending, from_available
 
 
-def _locked_order(conn: Connection, shop_id: int, shopify_order_id: int):
-    """The order's row - created empty when the order is not known yet - locked until the transaction ends.
+def _locked_order(conn: Connection, shop_id: int, shopify_order_id: int) -> tuple:
+    """(the order's row - created empty when the order is not known yet - locked until the transaction
+    ends, whether this call created it).
 
     Every event of one order is applied by one transaction at a time: two workers could otherwise each
     miss the other's uncommitted payment or refund (the refund then never clawed back). A second worker
-    waits here for the first one's commit, then reads what it wrote."""
+    waits here for the first one's commit, then reads what it wrote. "Created" comes from the INSERT
+    itself, judged by the UNIQUE key against every row committed or in flight, not from anything read
+    earlier: only then does it prove that no other transaction has recorded anything of the order."""
     create = _CREATE_ORDER.get(conn.dialect.name)
     if create is None:
         if conn.dialect.name == "postgresql":
@@ -254,8 +244,8 @@ def _locked_order(conn: Connection, shop_id: int, shopify_order_id: int):
         create = _CREATE_ORDER[conn.dialect.name] = upsert(orders).on_conflict_do_nothing(
             index_elements=[orders.c.shop_id, orders.c.shopify_order_id])
     params = {"shop_id": shop_id, "shopify_order_id": shopify_order_id}
-    conn.execute(create, params)
-    return conn.execute(_LOCK_ORDER, params).one()
+    created = conn.execute(create, params).rowcount == 1
+    return conn.execute(_LOCK_ORDER, params).one(), created
 
 
 def _update_order(conn: Connection, row, values: dict) -> int:
