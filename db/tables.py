@@ -3,8 +3,8 @@ the triggers the migration adds, so a race or a bug in Python cannot break them.
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary,
-    MetaData, Numeric, String, Table, Text, UniqueConstraint, text,
+    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, ForeignKeyConstraint, Index, Integer,
+    LargeBinary, MetaData, Numeric, String, Table, Text, UniqueConstraint, text,
 )
 
 metadata = MetaData(naming_convention={
@@ -111,10 +111,13 @@ refunds = Table(
     Column("id", Integer, primary_key=True),
     Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
     Column("shopify_refund_id", BigInteger, nullable=False),
-    Column("shopify_order_id", BigInteger, nullable=False, doc="no FK: a refund may arrive before its order"),
+    Column("shopify_order_id", BigInteger, nullable=False,
+           doc="a refund arriving before its order creates the order's row, empty"),
     Column("merchandise", Money, nullable=False, doc="sum of refund_line_items subtotal, shop money"),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("shop_id", "shopify_refund_id", name="uq_refunds_shop_refund"),
+    # A worker creating an order's row knows that no refund of it is committed (loyalty.orders.BatchHints).
+    ForeignKeyConstraint(["shop_id", "shopify_order_id"], ["orders.shop_id", "orders.shopify_order_id"]),
     CheckConstraint("merchandise >= 0", name="merchandise_not_negative"),
 )
 Index("ix_refunds_order", refunds.c.shop_id, refunds.c.shopify_order_id)

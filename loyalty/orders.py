@@ -36,10 +36,10 @@ _NO_ENTRIES = ledger.OrderHolding(pending=0, available=0, keys=frozenset())
 class BatchHints:
     """Which of a batch's orders had no refund when the batch began, learnt in one query instead of one per
     event. On PostgreSQL another worker may commit a refund after that query, so the hint is trusted only
-    for an order whose row the event itself has just created (see `_locked_order`): a transaction that
-    commits a refund also makes its order's row exist, so none can have committed one meanwhile, and a later
-    one waits for the row and then settles against the payment. Refunds the batch records itself remove
-    their order from the hint (also when a savepoint rolls the event back: the hint never claims more)."""
+    for an order whose row the event itself has just created (see `_locked_order`): a refund references
+    its order's row (a foreign key), so none can have been committed meanwhile, and a later one waits for
+    the row and then settles against the payment. Refunds the batch records itself remove their order from
+    the hint (also when a savepoint rolls the event back: the hint never claims more)."""
 
     def __init__(self, orders_without_refunds: set):
         self.orders_without_refunds = orders_without_refunds
@@ -142,7 +142,9 @@ def record_order_cancelled(conn: Connection, shop: ShopRef, cmd: RecordOrderCanc
 
 def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datetime,
                   hints: BatchHints | None = None) -> None:
-    """refunds/create: remember the refund (even before its order is known) and settle the order."""
+    """refunds/create: remember the refund (even before its order is known: the order's row is created
+    empty, the refund references it) and settle the order."""
+    row, _ = _locked_order(conn, shop.id, cmd.order_id)
     exists = conn.execute(select(refunds.c.id).where(
         refunds.c.shop_id == shop.id, refunds.c.shopify_refund_id == cmd.refund_id)).scalar()
     if exists is None:
@@ -151,7 +153,7 @@ def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datet
             merchandise=max(cmd.merchandise, Decimal(0)), created_at=cmd.created_at))
         if hints:
             hints.orders_without_refunds.discard((shop.id, cmd.order_id))
-    settle_order(conn, shop, _locked_order(conn, shop.id, cmd.order_id)[0].id, now, hints)
+    settle_order(conn, shop, row.id, now, hints)
 
 
 def settle_order(conn: Connection, shop: ShopRef, order_id: int, now: datetime, hints: BatchHints | None = None,

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from db.rows import fewer_checkpoints, insert_rows, select_in, upsert_rows
-from db.tables import customer_sync, customers, refunds
+from db.tables import customer_sync, customers, orders, refunds
 
 UTC = datetime(2024, 3, 1, 12, 30, 15, 123456, tzinfo=timezone.utc)
 PARIS = UTC.astimezone(timezone(timedelta(hours=2)))  # the same instant, another offset
@@ -21,6 +21,7 @@ def test_rows_are_stored_as_insert_stores_them(ctx, shop):
     """Times (equal instants of different offsets included), amounts and big ids: the same stored forms."""
     values = [(UTC, Decimal("10.50")), (PARIS, Decimal("10.5")), (UTC + timedelta(days=400), Decimal("0.0001"))]
     with ctx.engine.begin() as conn:
+        conn.execute(insert(orders), [dict(shop_id=shop.id, shopify_order_id=2**62 + n) for n in range(3)])
         conn.execute(insert(refunds), [dict(shop_id=shop.id, shopify_refund_id=n, created_at=at,
                                             shopify_order_id=2**62 + n, merchandise=amount)
                                        for n, (at, amount) in enumerate(values)])
@@ -68,6 +69,8 @@ def test_upsert_updates_the_rows_that_exist_and_inserts_the_others(ctx, shop):
 
 def test_the_schema_still_refuses_what_it_refuses(ctx, shop):
     """A negative refund and a repeated refund id are refused as from insert() (CHECK, UNIQUE)."""
+    with ctx.engine.begin() as conn:
+        conn.execute(insert(orders).values(shop_id=shop.id, shopify_order_id=1))
     with pytest.raises(IntegrityError):
         with ctx.engine.begin() as conn:
             insert_rows(conn, refunds, COLUMNS, [(shop.id, 1, UTC, 1, Decimal("-1"))])

@@ -1,11 +1,12 @@
 """Invariants live in the database: unique idempotency keys, signs per kind, immutable entries;
-and the app refuses to run on an unmigrated database."""
+a refund references its order's row; and the app refuses to run on an unmigrated database."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from db.tables import ledger_entries
@@ -96,3 +97,58 @@ def test_migrations_build_exactly_the_declared_schema(ctx):
     with ctx.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert differences == []
+
+
+def test_a_refund_references_its_orders_row(ctx, shop):
+    """A refund of an order the app holds no row for is refused (foreign key): a worker that creates an
+    order's row relies on no refund of it being committed yet. refunds/create creates the row first."""
+    from db.tables import orders, refunds
+    from jobs.translate import to_command
+    from loyalty.orders import record_refund
+    from tests.factories import order, refund
+
+    with pytest.raises(IntegrityError):
+        with ctx.engine.begin() as conn:
+            conn.execute(insert(refunds).values(shop_id=shop.id, shopify_refund_id=1, shopify_order_id=77,
+                                                merchandise=1, created_at=NOW))
+    body = order(order_id=78, lines=((50, 2),), email="refund-first@example.com")
+    with ctx.engine.begin() as conn:
+        record_refund(conn, shop, to_command("refunds/create", refund(body, lines={0: (1, 50)})), NOW)
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(orders.c.shopify_order_id, orders.c.paid_at)).all() == [(78, None)]
+        assert conn.execute(select(refunds.c.shopify_order_id)).scalars().all() == [78]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database_url(request, tmp_path):
+    """An empty database (no schema) of each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    cluster = request.getfixturevalue("postgres")
+    name = f"e_{uuid.uuid4().hex[:12]}"
+    with cluster.admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    return cluster.url(name)
+
+
+def test_refunds_recorded_before_their_order_row_get_one_on_upgrade(empty_database_url):
+    """Migration 0010: a refund stored without its order's row (as the app once did) gets the row, empty,
+    as its event would create it now; the foreign key is then added."""
+    from alembic import command
+
+    from db.migrate import alembic_config
+
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0009")
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO shops (domain, installed_at, settings_version) "
+                              "VALUES ('old.myshopify.com', :at, 1)"), {"at": NOW})
+            conn.execute(text("INSERT INTO refunds (shop_id, shopify_refund_id, shopify_order_id, merchandise, "
+                              "created_at) VALUES (1, 10, 500, 5, :at), (1, 11, 500, 5, :at)"), {"at": NOW})
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT shop_id, shopify_order_id, paid_at FROM orders")).all() == [(1, 500, None)]
+    finally:
+        engine.dispose()
