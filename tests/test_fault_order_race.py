@@ -18,7 +18,7 @@ import pytest
 from jobs.translate import to_command
 from loyalty import orders as order_service
 from loyalty.shops import get_shop
-from tests.factories import order, refund
+from tests.factories import cancelled, order, refund
 
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 
@@ -70,11 +70,15 @@ class Batch:
 
 
 def commands(order_id: int, email: str):
-    """The orders/paid and refunds/create (half the order) of one order, as record functions taking hints."""
+    """The orders/paid, refunds/create (half the order) and orders/cancelled of one order, as record
+    functions taking hints."""
     body = order(order_id=order_id, lines=((50, 2),), email=email)
     paid, refunded = to_command("orders/paid", body), to_command("refunds/create", refund(body, lines={0: (1, 50)}))
+    cancel = to_command("orders/cancelled", cancelled(body))
     return (lambda conn, shop_ref, now, hints=None: order_service.record_order_paid(conn, shop_ref, paid, now, hints),
-            lambda conn, shop_ref, now, hints=None: order_service.record_refund(conn, shop_ref, refunded, now, hints))
+            lambda conn, shop_ref, now, hints=None: order_service.record_refund(conn, shop_ref, refunded, now, hints),
+            lambda conn, shop_ref, now, hints=None: order_service.record_order_cancelled(conn, shop_ref, cancel, now,
+                                                                                         hints))
 
 
 def applied(record, batch: bool, order_id: int):
@@ -86,7 +90,7 @@ def applied(record, batch: bool, order_id: int):
 def test_a_refund_racing_its_orders_payment_is_clawed_back(ctx, shop, summary, batch):
     """Transaction A records orders/paid (100 points) and stays open; transaction B, in another thread,
     records a refund of half the order. Once both commit, the order holds 50 whichever came first."""
-    pay, refund_half = commands(4711, "race@example.com")
+    pay, refund_half, _ = commands(4711, "race@example.com")
     assert race(ctx, shop, applied(pay, batch, 4711), applied(refund_half, batch, 4711)) == {"second": "committed"}
     s = summary("race@example.com")
     assert (s["pending"], [e["kind"] for e in s["entries"]]) == (50, ["earn", "claw_back"])
@@ -96,17 +100,21 @@ def test_a_refund_racing_its_orders_payment_is_clawed_back(ctx, shop, summary, b
 def test_a_payment_racing_its_orders_refund_sees_it(ctx, shop, summary, batch):
     """The other way round: the refund's transaction is open when the payment is recorded (in a batch,
     whose hints were read before the refund committed: they say the order is new and has no refund)."""
-    pay, refund_half = commands(4712, "race2@example.com")
+    pay, refund_half, _ = commands(4712, "race2@example.com")
     assert race(ctx, shop, applied(refund_half, batch, 4712), applied(pay, batch, 4712)) == {"second": "committed"}
     assert summary("race2@example.com")["pending"] == 50
 
 
-def test_a_payment_in_a_batch_begun_before_its_refund_committed_claws_the_refund_back(ctx, shop, summary):
+@pytest.mark.parametrize("claw_back, kept", [("refund", 50), ("cancellation", 0)])
+def test_a_payment_in_a_batch_begun_before_a_claw_back_committed_honours_it(ctx, shop, summary, claw_back, kept):
     """Worker A's batch begins (its hints: order 4713 is new, no refund); worker B records a refund of half
-    the order and commits (the order is not paid: nothing to claw back yet); then A's batch records the
-    payment. The order holds 50, not 100. (On SQLite B waits for A's batch to commit.)"""
-    pay, refund_half = commands(4713, "race3@example.com")
+    the order, or its cancellation, and commits (the order is not paid: nothing to claw back yet); then A's
+    batch records the payment. The order keeps 50 points after the refund, none after the cancellation,
+    not 100. (On SQLite B waits for A's batch to commit.)"""
+    pay, refund_half, cancel = commands(4713, "race3@example.com")
     batch = Batch(4713)
-    assert race(ctx, shop, batch.begin, refund_half, then=batch(pay)) == {"second": "committed"}
+    second = refund_half if claw_back == "refund" else cancel
+    assert race(ctx, shop, batch.begin, second, then=batch(pay)) == {"second": "committed"}
     s = summary("race3@example.com")
-    assert (s["pending"], [e["kind"] for e in s["entries"]]) == (50, ["earn", "claw_back"])
+    assert (s["pending"], [e["kind"] for e in s["entries"]]) == (
+        kept, ["earn", "claw_back" if claw_back == "refund" else "void"])
