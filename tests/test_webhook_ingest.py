@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
@@ -179,3 +180,20 @@ def test_locked_sqlite_database_is_503_within_a_second(ctx, shop, tmp_path):
         blocker.close()
     with ctx.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(webhook_inbox)).scalar() == 1
+
+
+def test_a_shop_installed_a_moment_ago_has_its_first_webhook_accepted(client, ctx, shop):
+    """The web has cached the installed shops (store A); another process installs store B: B's first webhook,
+    half a second later, is recorded, not refused as an unknown shop (Shopify would only retry it later)."""
+    from loyalty.shops import install_shop
+    from runtime.crypto import encrypt_token
+    from webhooks.inbox import UNKNOWN_SHOP_SECONDS
+
+    send = Sender(client)
+    assert send("orders/paid", order(email="a@example.com")).headers["X-Loyalty-Webhook"] == "recorded"
+    with ctx.engine.begin() as conn:
+        install_shop(conn, "store-b.myshopify.com", encrypt_token(ctx.config.encryption_keys, "shpat_b"),
+                     datetime(2024, 1, 1, tzinfo=timezone.utc))
+    time.sleep(UNKNOWN_SHOP_SECONDS + 0.05)
+    first = send("orders/paid", order(email="b@example.com"), shop="store-b.myshopify.com")
+    assert (first.status_code, first.headers["X-Loyalty-Webhook"]) == (200, "recorded")

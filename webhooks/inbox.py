@@ -17,7 +17,11 @@ from webhooks.group_commit import committer_for
 log = logging.getLogger(__name__)
 
 SHOP_CACHE_SECONDS = 5.0
-"""Installed shops are re-read this often, so an install or uninstall takes effect within seconds."""
+"""Installed shops are re-read this often, so an uninstall or reinstall takes effect within seconds."""
+UNKNOWN_SHOP_SECONDS = 0.5
+"""A shop not in the cache is looked for again after this long at most: a shop installed a moment ago
+(possibly by another process) has its first webhooks accepted, while webhooks naming shops that do not
+exist cost at most two reads a second."""
 
 
 class ShopDirectory:
@@ -29,7 +33,8 @@ class ShopDirectory:
 
     def status(self, ctx: Context, domain: str) -> str:
         """'installed', 'uninstalled' or 'unknown'."""
-        if time.monotonic() - self._loaded_at > SHOP_CACHE_SECONDS:
+        age = time.monotonic() - self._loaded_at
+        if age > SHOP_CACHE_SECONDS or (domain not in self._installed and age > UNKNOWN_SHOP_SECONDS):
             with reading(ctx.engine) as conn:
                 rows = conn.execute(select(shops.c.domain, shops.c.uninstalled_at)).all()
             self._installed = {r.domain: r.uninstalled_at is None for r in rows}
