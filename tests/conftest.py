@@ -69,10 +69,14 @@ def _new_database(backend: str, request, sqlite_template) -> str:
         shutil.copy(sqlite_template, path)
         request.addfinalizer(lambda: shutil.rmtree(path.parent, ignore_errors=True))
         return f"sqlite:///{path}"
-    cluster = request.getfixturevalue("postgres")
-    name = f"t_{uuid.uuid4().hex[:12]}"
+    return create_postgres_database(request.getfixturevalue("postgres"), "t", template="loyalty_template")
+
+
+def create_postgres_database(cluster, prefix: str, template: str | None = None) -> str:
+    """A new database of a unique name on the suite's cluster (a copy of `template` if given); its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with cluster.admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE loyalty_template"))
+        conn.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
     return cluster.url(name)
 
 

@@ -2,7 +2,6 @@
 a refund references its order's row; and the app refuses to run on an unmigrated database."""
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -12,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from db.tables import ledger_entries
 from loyalty import ledger
 from loyalty.customers import resolve_customer
+from tests.conftest import create_postgres_database
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
@@ -124,11 +124,7 @@ def empty_database_url(request, tmp_path):
     """An empty database (no schema) of each backend."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'empty.db'}"
-    cluster = request.getfixturevalue("postgres")
-    name = f"e_{uuid.uuid4().hex[:12]}"
-    with cluster.admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    return cluster.url(name)
+    return create_postgres_database(request.getfixturevalue("postgres"), "e")
 
 
 def test_refunds_recorded_before_their_order_row_get_one_on_upgrade(empty_database_url):
