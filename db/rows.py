@@ -64,9 +64,14 @@ def select_in(conn: Connection, sql: str, params: tuple, values) -> list[tuple]:
             cursor.close()
 
 
+def placeholder(dialect: Dialect) -> str:
+    """The driver's parameter marker: `?` (sqlite3) or `%s` (psycopg)."""
+    return "%s" if dialect.paramstyle in ("format", "pyformat") else "?"
+
+
 @lru_cache(maxsize=64)
 def _insert(dialect: Dialect, table: Table, columns: tuple[str, ...]):
-    marks = ", ".join(["%s" if dialect.paramstyle in ("format", "pyformat") else "?"] * len(columns))
+    marks = ", ".join([placeholder(dialect)] * len(columns))
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
     processors = tuple((i, *p) for i, name in enumerate(columns)
                        if (p := _processor(dialect, table.c[name].type)) is not None)
@@ -135,7 +140,6 @@ def _driver_errors(conn: Connection, statement: str):
         yield
     except dbapi.Error as exc:
         raise DBAPIError.instance(statement, None, exc, dbapi.Error, dialect=conn.dialect) from exc
-
 
 
 @contextmanager

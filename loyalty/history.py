@@ -107,8 +107,9 @@ def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime
                identified: bool | None = None) -> tuple:
     """What a paid order the app has never seen writes, but for its customer's record and its row id:
     (identified, orders row in ORDER_COLUMNS order with customer_id None, refunds rows, entries as (kind,
-    pending, available, reason, key, effective_at)): plain tuples, cheap to hand from process to process. Its entries are planned by the function webhooks settle with (owed_entries), plus
-    its maturity when its pending period is over by `now`. `identified`: whether it has a customer record
+    pending, available, reason, key, effective_at)): plain tuples, cheap to hand from process to process.
+    Its entries are planned by the function webhooks settle with (owed_entries), plus its maturity when
+    its pending period is over by `now`. `identified`: whether it has a customer record
     (an id or an email), as resolving its customer will say. Pure, so the history reader makes it ahead."""
     facts = order.facts
     if identified is None:

@@ -65,11 +65,11 @@ def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str) -> dic
     """The Procfile's web, worker and scheduler commands for this machine (the benchmarks run these too),
     and on SQLite the inbox writer.
 
-    On SQLite (one writer) a single web process records webhooks through the inbox writer, a process of
-    its own that commits every webhook arriving together in one transaction on the other core
-    (webhooks.inbox_writer; its socket is set in `env` as LOYALTY_INBOX_SOCKET unless given, and
+    On SQLite (one writer) a single gevent web process hands webhooks to the inbox writer, a process of
+    its own that checks them and commits every webhook arriving together in one transaction on the other
+    core (webhooks.inbox_writer; its socket is set in `env` as LOYALTY_INBOX_SOCKET unless given, and
     LOYALTY_INBOX_WRITER=off leaves it out). On PostgreSQL two web processes of 16 threads add capacity,
-    each committing its own webhooks together (webhooks.group_commit). WEB_CONCURRENCY / WEB_THREADS
+    each checking and committing its own webhooks together (webhooks.group_commit). WEB_CONCURRENCY / WEB_THREADS
     override either.
     """
     sqlite = not env.get("DATABASE_URL", "").startswith("postgres")

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
+from db.rows import placeholder
 from db.tables import webhook_inbox
 
 MAX_BATCH = 256
@@ -181,11 +182,11 @@ def insert_new(engine: Engine, rows: list[dict]) -> set[str]:
         if sqlite:
             cursor.execute("BEGIN IMMEDIATE")  # the write lock from here: nobody inserts between the two
             ids = [row["webhook_id"] for row in rows]
-            cursor.execute(_sql(dialect.paramstyle, "existing", len(ids)), ids)
+            cursor.execute(_sql(placeholder(dialect), "existing", len(ids)), ids)
             existing = {found[0] for found in cursor.fetchall()}
             rows = [row for row in rows if row["webhook_id"] not in existing]
         if rows:
-            statement, params = _sql(dialect.paramstyle, "insert" if sqlite else "insert_new", len(rows)), \
+            statement, params = _sql(placeholder(dialect), "insert" if sqlite else "insert_new", len(rows)), \
                 _params(dialect, rows)
             cursor.execute(statement, params)
         inserted = {row["webhook_id"] for row in rows} if sqlite else {found[0] for found in cursor.fetchall()}
@@ -203,9 +204,8 @@ def insert_new(engine: Engine, rows: list[dict]) -> set[str]:
 
 
 @functools.lru_cache(maxsize=256)
-def _sql(paramstyle: str, kind: str, count: int) -> str:
-    """The statement for `count` rows (or ids), in the driver's parameter style."""
-    marker = "?" if paramstyle == "qmark" else "%s"
+def _sql(marker: str, kind: str, count: int) -> str:
+    """The statement for `count` rows (or ids), with the driver's parameter `marker`."""
     if kind == "existing":
         return f"SELECT webhook_id FROM webhook_inbox WHERE webhook_id IN ({', '.join([marker] * count)})"
     values = "(" + ", ".join([marker] * len(COLUMNS)) + ")"

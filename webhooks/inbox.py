@@ -74,7 +74,7 @@ class _Waker:
         self._started = 0.0
         self._scheduled = False
 
-    def wake(self, ctx: Context, committed_by: float | None) -> bool:
+    def wake(self, ctx: Context, committed_by: float | None, background: bool = False) -> bool:
         if committed_by is not None and (self._started > committed_by or self._scheduled):
             return True  # the common case, read without the lock: both only ever move past our commit
         with self._lock:
@@ -82,9 +82,9 @@ class _Waker:
                 return True
             now = time.monotonic()
             delay = self._started + WAKE_INTERVAL_SECONDS - now
-            if committed_by is not None and delay > 0:
+            if committed_by is not None and (delay > 0 or background):
                 self._scheduled = True
-                timer = threading.Timer(delay, self._scheduled_wake, (ctx,))
+                timer = threading.Timer(max(delay, 0.0), self._scheduled_wake, (ctx,))
                 timer.daemon = True
                 timer.start()
                 return True
@@ -101,15 +101,16 @@ _WAKERS: "weakref.WeakKeyDictionary[object, _Waker]" = weakref.WeakKeyDictionary
 _WAKERS_LOCK = threading.Lock()
 
 
-def wake_worker(ctx: Context, committed_by: float | None = None) -> bool:
+def wake_worker(ctx: Context, committed_by: float | None = None, background: bool = False) -> bool:
     """Make sure a processing job will see a row committed at `committed_by` (monotonic time), within
-    WAKE_INTERVAL_SECONDS; without `committed_by`, ask Redis now. Losing this is harmless: the sweeper
-    finds the row. False when Redis could not be asked."""
+    WAKE_INTERVAL_SECONDS; without `committed_by`, ask Redis now. `background`: never ask on the caller's
+    thread (the inbox writer's loop must not wait on Redis). Losing this is harmless: the sweeper finds
+    the row. False when Redis could not be asked."""
     waker = _WAKERS.get(ctx.redis)
     if waker is None:
         with _WAKERS_LOCK:
             waker = _WAKERS.get(ctx.redis) or _WAKERS.setdefault(ctx.redis, _Waker())
-    return waker.wake(ctx, committed_by)
+    return waker.wake(ctx, committed_by, background)
 
 
 def _ask_redis(ctx: Context) -> bool:

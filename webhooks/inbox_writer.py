@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from runtime.context import Context
 from webhooks import intake
 from webhooks.group_commit import MAX_BATCH, Outcome, write_batch
-from webhooks.inbox import WAKE_INTERVAL_SECONDS, ShopDirectory, wake_worker
+from webhooks.inbox import ShopDirectory, wake_worker
 from webhooks.intake import Answer, Delivery
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,8 @@ MAX_FIELD = 1024
 
 class InboxWriter:
     """The writer's loop: accept web processes' connections, read their deliveries, decide and commit
-    what arrived together, answer each. Single-threaded (but for the worker wake-ups); `serve_forever`
-    until `stop()`."""
+    what arrived together, answer each. Single-threaded (the worker wake-ups go out from a timer thread);
+    `serve_forever` until `stop()`."""
 
     def __init__(self, path: Path, ctx: Context):
         self.path, self.ctx = Path(path), ctx
@@ -69,7 +69,6 @@ class InboxWriter:
         self._buffers: dict[socket.socket, bytearray] = {}
         self._stopping = False
         self._more = False
-        self._waker = _Waker(ctx)
         self._listener = _listen(self.path)
         self._selector.register(self._listener, selectors.EVENT_READ, None)
 
@@ -117,8 +116,9 @@ class InboxWriter:
         answers: dict[socket.socket, bytearray] = {}
         for (conn, delivery), outcome in zip(frames, decided):  # in each connection's order, one write each
             answers.setdefault(conn, bytearray()).extend(_encode(self._settle(delivery, outcome)))
-        if any(outcome.recorded for outcome in batch):
-            self._waker.poke()
+        committed = [outcome.committed_at for outcome in batch if outcome.recorded]
+        if committed:  # from a timer thread: a slow or absent Redis never holds up the answers
+            wake_worker(self.ctx, committed_by=max(committed), background=True)
         for conn, answer in answers.items():
             try:
                 conn.sendall(answer)  # a few bytes a webhook into the socket's buffer: never blocks in practice
@@ -201,27 +201,6 @@ class InboxWriter:
         if self._buffers.pop(conn, None) is not None:
             self._selector.unregister(conn)
         conn.close()
-
-
-class _Waker:
-    """Worker wake-ups from a thread of their own, so a slow or absent Redis never holds up the answers:
-    `poke()` after a commit; the thread asks Redis once for all the pokes since its last ask (a wake-up
-    asked for after a row's commit is enough, see webhooks.inbox), at most once per WAKE_INTERVAL_SECONDS."""
-
-    def __init__(self, ctx: Context):
-        self._ctx = ctx
-        self._poked = threading.Event()
-        threading.Thread(target=self._run, name="inbox-writer-wake-ups", daemon=True).start()
-
-    def poke(self) -> None:
-        self._poked.set()
-
-    def _run(self) -> None:
-        while True:
-            self._poked.wait()
-            self._poked.clear()
-            wake_worker(self._ctx)
-            time.sleep(WAKE_INTERVAL_SECONDS)
 
 
 def _encode(answer: Answer) -> bytes:

@@ -14,6 +14,7 @@ from typing import Callable
 
 from flask import Blueprint, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
 from webhooks import inbox, intake
@@ -73,10 +74,6 @@ def receive():
     return current_app.response_class(b"", status=answered.status, headers=_headers(answered))
 
 
-_REASONS = {200: "OK", 400: "BAD REQUEST", 401: "UNAUTHORIZED", 404: "NOT FOUND", 413: "REQUEST ENTITY TOO LARGE",
-            503: "SERVICE UNAVAILABLE"}
-
-
 class FastPath:
     """WSGI middleware answering POST /webhooks without Flask's per-request machinery; every other request
     goes to the Flask app unchanged, but /bare: an endpoint that answers 200 and does nothing, at the very
@@ -107,7 +104,7 @@ class FastPath:
         if answered is intake.RECORDED:  # the common case, answered with headers made once
             start_response("200 OK", _RECORDED_HEADERS)
         else:
-            start_response(f"{answered.status} {_REASONS.get(answered.status, '')}".rstrip(), _headers(answered))
+            start_response(f"{answered.status} {HTTP_STATUS_CODES[answered.status].upper()}", _headers(answered))
         return [b""]
 
 
