@@ -145,7 +145,7 @@ def test_database_down_fails_every_waiting_request_quickly(redis_url):
     for t in threads:
         t.join(timeout=30)
     assert all(isinstance(o, OperationalError) for o in outcomes)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # row by row would be 20 x 0.8 s; margin for a loaded machine
     assert not committer._writing and not committer._queue  # nothing is left stuck for the next request
     dead.dispose()
 

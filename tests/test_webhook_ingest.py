@@ -11,6 +11,10 @@ from db.tables import webhook_inbox
 from tests.conftest import SECRET, SHOP, Sender, build_context, make_config
 from tests.factories import order
 
+WELL_INSIDE_SHOPIFYS_5_S = 2.5
+"""The bound on a refusal's answer time: Shopify gives up after 5 s. The web's own timeouts are 0.8 s
+(database) and 0.3 s (Redis); the rest is margin for a loaded CI machine (a 1 s bound failed there now and then)."""
+
 
 def inbox_rows(ctx):
     with ctx.engine.connect() as conn:
@@ -132,7 +136,7 @@ def test_redis_down_at_ingest_still_records_and_the_sweeper_recovers(ctx, shop, 
     started = time.monotonic()
     response = Sender(client)("orders/paid", order(email="redis-down@example.com"))
     assert response.status_code == 200 and response.headers["X-Loyalty-Webhook"] == "recorded"
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < WELL_INSIDE_SHOPIFYS_5_S
     assert len(inbox_rows(ctx)) == 1
     # Redis is back: the sweeper finds the waiting row and queues its processing.
     from datetime import datetime, timedelta, timezone
@@ -141,8 +145,8 @@ def test_redis_down_at_ingest_still_records_and_the_sweeper_recovers(ctx, shop, 
     assert process_inbox(ctx=ctx) == 1
 
 
-def test_database_down_at_ingest_is_503_within_a_second(ctx, shop, tmp_path, redis_url):
-    """No database: 503 with Retry-After in under a second (Shopify gives up after 5 s)."""
+def test_database_down_at_ingest_is_503_at_once(ctx, shop, tmp_path, redis_url):
+    """No database: 503 with Retry-After well inside Shopify's 5 s (the connection is refused at once)."""
     from runtime.web import create_app
     from tests.services import free_port
 
@@ -153,10 +157,10 @@ def test_database_down_at_ingest_is_503_within_a_second(ctx, shop, tmp_path, red
     response = Sender(app.test_client())("orders/paid", order())
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < WELL_INSIDE_SHOPIFYS_5_S
 
 
-def test_locked_sqlite_database_is_503_within_a_second(ctx, shop, tmp_path):
+def test_locked_sqlite_database_is_503_after_the_lock_timeout(ctx, shop, tmp_path):
     """A SQLite database held by another writer answers 503 fast instead of hanging."""
     import sqlite3
 
@@ -174,7 +178,7 @@ def test_locked_sqlite_database_is_503_within_a_second(ctx, shop, tmp_path):
         started = time.monotonic()
         response = Sender(client)("orders/paid", order())
         assert response.status_code == 503
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < WELL_INSIDE_SHOPIFYS_5_S
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
