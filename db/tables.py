@@ -323,3 +323,4 @@ bulk_write_lines = Table(
     Column("changed_at", UtcDateTime, nullable=False, doc="customer_sync.changed_at when the line was made"),
     Column("variables", Text, nullable=False, doc="the JSONL line: the mutation's variables"),
 )
+Index("uq_bulk_write_lines_customer", bulk_write_lines.c.write_id, bulk_write_lines.c.customer_id, unique=True)

@@ -59,9 +59,12 @@ def upgrade() -> None:
                                 name=op.f('fk_bulk_write_lines_customer_id_customers'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('write_id', 'line', name=op.f('pk_bulk_write_lines')),
     )
+    # one line per customer and operation: two lines of one customer could run in either order
+    op.create_index('uq_bulk_write_lines_customer', 'bulk_write_lines', ['write_id', 'customer_id'], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index('uq_bulk_write_lines_customer', table_name='bulk_write_lines')
     op.drop_table('bulk_write_lines')
     op.drop_index('uq_bulk_writes_one_active', table_name='bulk_writes')
     op.drop_index('ix_bulk_writes_shop', table_name='bulk_writes')
