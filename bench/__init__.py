@@ -11,5 +11,6 @@ BENCHMARKS = {
     "shopify": "bench.shopify_budget",     # 10,000 metafield syncs against the emulator's leaky bucket
     "notifications": "bench.notifications",  # maturing with customer emails; sending (capture, SMTP)
     "import": "bench.history_import",      # bulk-operation JSONL history into the ledger (SQLite, PostgreSQL)
+    "writeback": "bench.writeback",        # 1,000,000 balances written back: calls vs a bulk mutation
 }
 """Name -> module. Run order is this order; `--only` picks some."""

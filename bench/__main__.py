@@ -25,6 +25,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--syncs", type=int, default=10_000, help="balance changes in the Shopify burst")
     parser.add_argument("--import-orders", type=int, default=100_000,
                         help="orders in the history import (default 100,000; the target is judged at 1,000,000)")
+    parser.add_argument("--writeback-customers", type=int, default=5_000,
+                        help="customers written back each way (default 5,000; figures stated for 1,000,000)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/results.md alone")
     return parser.parse_args(argv)
 

@@ -287,3 +287,40 @@ import_runs = Table(
 Index("ix_import_runs_shop", import_runs.c.shop_id, import_runs.c.kind, import_runs.c.id)
 Index("uq_import_runs_one_running", import_runs.c.shop_id, import_runs.c.kind, unique=True,
       sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'"))
+
+BULK_WRITE_STATUSES = ("preparing", "starting", "running", "done")
+"""`preparing`: lines being added; `starting`: the JSONL is being staged and the bulk mutation started (a
+crash here is resolved by asking Shopify for the app's current bulk mutation); `running`: Shopify runs it
+(`bulk_operation_id`); `done`: its results applied (or it was given up, with `error`)."""
+
+bulk_writes = Table(
+    "bulk_writes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("bulk_operation_id", String(255), nullable=True),
+    Column("lines", Integer, nullable=False, server_default=text("0"), doc="customers in the JSONL"),
+    Column("bytes", BigInteger, nullable=False, server_default=text("0"), doc="size of the JSONL"),
+    Column("written", Integer, nullable=False, server_default=text("0")),
+    Column("rejected", Integer, nullable=False, server_default=text("0"), doc="lines Shopify refused (userErrors)"),
+    Column("error", Text, nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True, doc="a worker is on it until then"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("starting_at", UtcDateTime, nullable=True, doc="when the start was first attempted"),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in BULK_WRITE_STATUSES), name="status_known"),
+)
+Index("ix_bulk_writes_shop", bulk_writes.c.shop_id, bulk_writes.c.id)
+Index("uq_bulk_writes_one_active", bulk_writes.c.shop_id, unique=True,
+      sqlite_where=text("status <> 'done'"), postgresql_where=text("status <> 'done'"))
+
+bulk_write_lines = Table(
+    "bulk_write_lines", metadata,
+    Column("write_id", ForeignKey("bulk_writes.id", ondelete="CASCADE"), primary_key=True),
+    Column("line", Integer, primary_key=True, autoincrement=False, doc="__lineNumber in Shopify's results"),
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False, doc="customer_sync.changed_at when the line was made"),
+    Column("variables", Text, nullable=False, doc="the JSONL line: the mutation's variables"),
+)
+Index("uq_bulk_write_lines_customer", bulk_write_lines.c.write_id, bulk_write_lines.c.customer_id, unique=True)

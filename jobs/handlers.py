@@ -162,6 +162,11 @@ class RefreshOn401:
     def __init__(self, ctx: Context, client):
         self.ctx, self.client, self.shop = ctx, client, client.shop
 
+    @property
+    def session(self):
+        """The client's HTTP session (bulk operations upload and download files with it)."""
+        return self.client.session
+
     def execute(self, document, variables=None):
         """As AdminClient.execute, with one token refresh on 401."""
         from integrations.shopify.errors import ShopifyUnauthorized

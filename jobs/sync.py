@@ -13,6 +13,7 @@ from db.engine import reading
 from db.tables import customer_sync, customers, shops
 from integrations.shopify.metafields import integer_metafield, set_metafields
 from integrations.shopify.tags import add_customer_tags, remove_customer_tags
+from jobs import bulk_sync
 from jobs.handlers import ShopGone, shopify_client
 from loyalty import ledger, perks
 from loyalty.shops import UnknownShop, get_shop, programme
@@ -59,7 +60,9 @@ def sync_balances(ctx: Context | None = None, client_factory=shopify_client,
 
 
 def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | None = None) -> int:
-    written = 0
+    written, in_bulk = bulk_sync.write_in_bulk(ctx, shop_id, client_factory, deadline)
+    if in_bulk:
+        return written  # a bulk mutation writes the shop's waiting balances: calls would race it
     for passes in range(MAX_PASSES):
         if passes and deadline and time.monotonic() > deadline:
             return written  # more may wait: sync_balances queues the next slice

@@ -40,6 +40,11 @@ class BulkOperation:
     url: str | None = None
     error_code: str | None = None
     object_count: int = 0
+    partial_url: str | None = None
+    """A FAILED operation's partial results (a bulk mutation's lines done before it failed)."""
+    created_at: str | None = None
+    query: str | None = None
+    """The query (or, for a bulk mutation, the mutation) it runs."""
 
 
 @dataclass
@@ -69,8 +74,15 @@ def bulk_status(client, operation_id: str) -> BulkOperation:
     if not node:
         raise BulkOperationFailed(f"bulk operation {operation_id} not found", shop=client.shop,
                                   operation="BulkOperationStatus")
+    return operation_of(node)
+
+
+def operation_of(node: dict) -> BulkOperation:
+    """A BulkOperation from the fields of Shopify's object (those the document selected)."""
     return BulkOperation(id=node["id"], status=node["status"], url=node.get("url"),
-                         error_code=node.get("errorCode"), object_count=int(node.get("objectCount") or 0))
+                         error_code=node.get("errorCode"), object_count=int(node.get("objectCount") or 0),
+                         partial_url=node.get("partialDataUrl"), created_at=node.get("createdAt"),
+                         query=node.get("query"))
 
 
 def wait_for(client, operation_id: str, sleep=time.sleep, poll: float = POLL_SECONDS,

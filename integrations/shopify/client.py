@@ -76,6 +76,11 @@ class AdminClient:
         # one Shopify reported is the best estimate to reserve before the next call.
         self._known_costs = {}
 
+    @property
+    def session(self):
+        """The HTTP session, also for the files of bulk operations (staged uploads, result JSONL)."""
+        return self._session
+
     def execute(self, document, variables=None):
         """POST the document and return `data`; raise a ShopifyError subclass on failure."""
         operation = operation_name(document)

@@ -256,6 +256,61 @@ query BulkOperationStatus($id: ID!) {
 }
 """
 
+STAGED_UPLOADS_CREATE = """
+mutation StagedUploadsCreate($input: [StagedUploadInput!]!) {
+  stagedUploadsCreate(input: $input) {
+    stagedTargets {
+      url
+      resourceUrl
+      parameters {
+        name
+        value
+      }
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+"""A place to upload a bulk mutation's variables (resource BULK_MUTATION_VARIABLES, method POST): a URL and
+the form fields to send with the file; the field `key` is the `stagedUploadPath` of the bulk mutation."""
+
+BULK_OPERATION_RUN_MUTATION = """
+mutation BulkOperationRunMutation($mutation: String!, $stagedUploadPath: String!) {
+  bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $stagedUploadPath) {
+    bulkOperation {
+      id
+      status
+      createdAt
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+"""Run `mutation` once per line of the staged JSONL (each line its variables); one at a time per shop."""
+
+CURRENT_BULK_MUTATION = """
+query CurrentBulkMutation {
+  currentBulkOperation(type: MUTATION) {
+    id
+    status
+    errorCode
+    createdAt
+    objectCount
+    query
+    url
+    partialDataUrl
+  }
+}
+"""
+"""The app's latest bulk mutation in the shop: after a crash, tells whether a start reached Shopify."""
+
 REFUND_LINE_ITEMS = """
 query RefundLineItems($id: ID!, $after: String) {
   refund(id: $id) {

@@ -86,6 +86,13 @@ def create_app(emulator):
         return send_file(io.BytesIO(data), mimetype="application/jsonl", conditional=True,
                          download_name=f"{operation_id}.jsonl")
 
+    @app.post("/_emulator/<shop>/staged-uploads")
+    def staged_upload(shop):
+        """A staged upload target (as Shopify's storage): the multipart POST of a bulk mutation's variables."""
+        upload = request.files.get("file")
+        status, body = emulator.receive_upload(shop, request.form, upload.read() if upload else None)
+        return body, status, {"Content-Type": "application/xml"}
+
     @app.get("/_emulator/<shop>/state")
     def shop_state(shop):
         """Demo control: everything the shop holds, plus its traffic figures."""

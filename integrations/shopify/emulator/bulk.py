@@ -1,12 +1,13 @@
 """Orders in bulk and by search: `orders(query:, sortKey:, first:, after:)`, `refund(id:)`, and bulk
-operations (`bulkOperationRunQuery`, `node(id:)`, `currentBulkOperation`) whose JSONL the emulator serves
-itself, children on their own lines after their parent with a `__parentId`, as Shopify writes them."""
+operations (`bulkOperationRunQuery`, `node(id:)`, `currentBulkOperation`; bulk mutations in bulk_mutation.py)
+whose JSONL the emulator serves itself, children on their own lines after their parent with a `__parentId`, as Shopify writes them."""
 import json
 import re
 from datetime import datetime
 
 import graphql
 
+from integrations.shopify.emulator import bulk_mutation
 from integrations.shopify.emulator.store import BulkOperation, gid, iso, parse_id
 from integrations.shopify.emulator.views import connection, order_view, refund_view
 
@@ -39,15 +40,15 @@ def refund(info, id):
 
 
 def node(info, id):
-    """QueryRoot.node(id:), for bulk operations."""
+    """QueryRoot.node(id:), for bulk operations (a bulk mutation brought up to date first)."""
     found = info.context.shop.bulk_operations.get(parse_id(id, "BulkOperation"))
-    return bulk_view(info, found) if found else None
+    return bulk_view(info, bulk_mutation.advance(info, found)) if found else None
 
 
 def current_bulk_operation(info, type="QUERY"):
-    """QueryRoot.currentBulkOperation: the latest bulk query."""
-    operations = info.context.shop.bulk_operations
-    return bulk_view(info, operations[max(operations)]) if operations else None
+    """QueryRoot.currentBulkOperation(type:): the latest bulk query, or bulk mutation."""
+    found = bulk_mutation.current(info, type)
+    return bulk_view(info, found) if found else None
 
 
 def bulk_operation_run_query(info, query, groupObjects=True):
@@ -86,12 +87,12 @@ def bulk_view(info, operation):
         "status": operation.status,
         "errorCode": None,
         "createdAt": iso(operation.created_at),
-        "completedAt": iso(operation.created_at),
+        "completedAt": iso(operation.completed_at or operation.created_at) if operation.status == "COMPLETED" else None,
         "objectCount": str(operation.object_count),
         "rootObjectCount": str(operation.root_object_count),
-        "fileSize": str(len(operation.data)),
+        "fileSize": str(len(operation.data)) if operation.data else None,
         "query": operation.query,
-        "type": "QUERY",
+        "type": operation.type,
         "url": url if operation.data else None,
         "partialDataUrl": None,
     }

@@ -43,17 +43,20 @@ class Emulator:
         maximum_available=DEFAULT_MAXIMUM_AVAILABLE,
         restore_rate=DEFAULT_RESTORE_RATE,
         max_query_cost=DEFAULT_MAX_QUERY_COST,
+        bulk_seconds_per_line=0.0,
         schema=None,
         schema_path=None,
         client_credentials=None,
         scopes=DEFAULT_SCOPES,
     ):
         """`clock` (epoch seconds) drives buckets, token expiry and timestamps; `schema` (a LoadedSchema)
-        overrides loading; `client_credentials` (api key, secret), when given, are checked by OAuth."""
+        overrides loading; `client_credentials` (api key, secret), when given, are checked by OAuth;
+        `bulk_seconds_per_line`: how long a bulk mutation runs per line on `clock` (0: done when first polled)."""
         self.clock = clock
         self.maximum_available = maximum_available
         self.restore_rate = restore_rate
         self.max_query_cost = max_query_cost
+        self.bulk_seconds_per_line = bulk_seconds_per_line
         self._schema = schema
         self._schema_path = schema_path
         self.client_credentials = client_credentials
@@ -84,6 +87,7 @@ class Emulator:
             else:
                 bucket = LeakyBucket(self.clock, maximum=self.maximum_available, restore_rate=self.restore_rate)
                 self._shops[domain] = ShopState(domain, token, bucket, currency)
+                self._shops[domain].bulk_seconds_per_line = self.bulk_seconds_per_line
         return token
 
     def add_customer(self, shop, id, email=None, tags=()):
@@ -202,6 +206,23 @@ class Emulator:
         with state.lock:
             found = state.bulk_operations.get(int(operation_id))
             return found.data if found else None
+
+    def receive_upload(self, shop, form, file_bytes):
+        """A staged upload's POST: (HTTP status, body); 404 for a shop never added."""
+        from integrations.shopify.emulator.bulk_mutation import receive_upload
+
+        state = self.find_shop(shop)
+        if state is None:
+            return 404, "<Error><Code>NoSuchBucket</Code></Error>"
+        with state.lock:
+            return receive_upload(state, form, file_bytes)
+
+    def bulk_operations(self, shop, type=None):
+        """(id, type, status) of the shop's bulk operations, oldest first (for tests and benchmarks)."""
+        state = self.shop(shop)
+        with state.lock:
+            return [(op.id, op.type, op.status) for op in sorted(state.bulk_operations.values(), key=lambda o: o.id)
+                    if type is None or op.type == type]
 
     def authenticate(self, shop, token):
         """Whether `token` may call the Admin API of `shop` right now."""

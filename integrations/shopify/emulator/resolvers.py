@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from integrations.shopify.emulator import bulk, discounts
+from integrations.shopify.emulator import bulk, bulk_mutation, discounts
 from integrations.shopify.emulator.discounts import user_error
 from integrations.shopify.emulator.store import GiftCard, Metafield, decimal_string, parse_id
 from integrations.shopify.emulator.views import (
@@ -196,5 +196,7 @@ MUTATION_ROOT = {
     "tagsRemove": tags_remove,
     "giftCardCreate": gift_card_create,
     "bulkOperationRunQuery": bulk.bulk_operation_run_query,
+    "bulkOperationRunMutation": bulk_mutation.bulk_operation_run_mutation,
+    "stagedUploadsCreate": bulk_mutation.staged_uploads_create,
 }
 """Mutation fields the emulator performs."""

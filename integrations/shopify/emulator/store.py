@@ -113,7 +113,8 @@ class Refund:
 
 @dataclass
 class BulkOperation:
-    """A bulk query: finished at once here, its JSONL kept in memory and served by the emulator."""
+    """A bulk query (finished at once here) or a bulk mutation (finished at `finishes_at`); its result JSONL
+    kept in memory and served by the emulator."""
 
     id: int
     query: str
@@ -122,6 +123,19 @@ class BulkOperation:
     data: bytes = b""
     object_count: int = 0
     root_object_count: int = 0
+    type: str = "QUERY"
+    completed_at: datetime | None = None
+    variables: list = field(default_factory=list)
+    """A bulk mutation's input: the variables of each line, dropped once run."""
+    finishes_at: datetime | None = None
+
+
+@dataclass
+class StagedUpload:
+    """A staged upload target: the policy its POST must carry, then the file it received."""
+
+    policy: str
+    data: bytes | None = None
 
 
 @dataclass
@@ -250,6 +264,8 @@ class ShopState:
         self.discounts = {}
         self.gift_cards = {}
         self.bulk_operations = {}
+        self.staged_uploads = {}  # staged path (the `key` parameter) -> StagedUpload
+        self.bulk_seconds_per_line = 0.0  # how long a bulk mutation takes per line, on the emulator's clock
         self._ids = itertools.count(1001)
 
     def next_id(self):
