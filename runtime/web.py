@@ -25,7 +25,6 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
 
     from webhooks.views import FastPath, bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
-    app.wsgi_app = FastPath(app, app.wsgi_app)  # POST /webhooks without Flask's per-request machinery
     from admin.auth import bp as auth_bp; app.register_blueprint(auth_bp)
     from storefront.proxy import bp as storefront_bp
     app.register_blueprint(storefront_bp)
@@ -54,9 +53,13 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
         ok = all(v == "ok" for v in checks.values())
         return jsonify(status="ok" if ok else "degraded", **checks), 200 if ok else 503
 
+    from runtime.rate_limits import install_rate_limits
+    install_rate_limits(app, ctx)
+
     @app.route("/bare/flask", methods=["GET", "POST"])
     def bare():
         """An empty Flask route: context for the ingest benchmark (what any routed request costs)."""
         return "", 200
 
+    app.wsgi_app = FastPath(app, app.wsgi_app)  # POST /webhooks without Flask's per-request machinery
     return app
