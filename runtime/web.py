@@ -21,7 +21,9 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = Flask(__name__)
     app.extensions["loyalty"] = ctx
-    app.config["MAX_CONTENT_LENGTH"] = None  # the webhook view enforces its own limit with a clear 413
+    # Every body is at most the webhook limit: BodyDeadline reads no more (the webhook view answers its own
+    # 413 by the declared length, before Flask would).
+    app.config["MAX_CONTENT_LENGTH"] = ctx.config.webhook_max_bytes
 
     from webhooks.views import FastPath, bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
@@ -62,4 +64,7 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
         return "", 200
 
     app.wsgi_app = FastPath(app, app.wsgi_app)  # POST /webhooks without Flask's per-request machinery
+    from runtime.body_deadline import BodyDeadline
+    # Outermost: no layer reads a body except within the deadline.
+    app.wsgi_app = BodyDeadline(app.wsgi_app, ctx.config.body_timeout_seconds, ctx.config.webhook_max_bytes)
     return app
