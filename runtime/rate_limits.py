@@ -3,7 +3,7 @@ fast enough to starve the webhooks (Flask-Limiter, counting in Redis).
 
     /auth/install, /auth/callback   every request counts        LOYALTY_RATE_LIMIT_AUTH
     /admin pages (and static), /healthz  every request counts   LOYALTY_RATE_LIMIT_PAGES
-    /admin/api, /proxy              only requests refused 401   LOYALTY_RATE_LIMIT_REFUSED
+    /admin/api, /proxy, /auth/session  only requests refused 401  LOYALTY_RATE_LIMIT_REFUSED
                                     (no or bad session token, bad app-proxy signature); past the limit
                                     the client gets 429 there until the window has passed
 
@@ -56,8 +56,10 @@ def install_rate_limits(app: Flask, ctx: Context) -> Limiter:
         app.view_functions[endpoint] = every(app.view_functions[endpoint])
     limiter.limit(lambda: config.rate_limit_pages)(app.blueprints["admin_pages"])
     app.view_functions["health"] = limiter.limit(lambda: config.rate_limit_pages)(app.view_functions["health"])
+    refused = limiter.limit(lambda: config.rate_limit_refused, deduct_when=_refused)
     for blueprint in ("admin_api", "storefront"):
-        limiter.limit(lambda: config.rate_limit_refused, deduct_when=_refused)(app.blueprints[blueprint])
+        refused(app.blueprints[blueprint])
+    app.view_functions["auth.session"] = refused(app.view_functions["auth.session"])
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(exc: RateLimitExceeded):
