@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, redirect, request
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete
 from sqlalchemy.engine import Connection
 
+from admin import install_state
+from admin.install_state import NONCE_COOKIE, STATE_LIFETIME
 from db.tables import oauth_states
 from integrations.shopify import oauth
 from integrations.shopify.session_token import InvalidSessionToken, verify_session_token
@@ -23,10 +24,6 @@ bp = Blueprint("auth", __name__)
 
 DEFAULT_SCOPES = "read_orders,read_all_orders,read_customers,write_customers,write_discounts,write_gift_cards"
 """What the app asks for when SHOPIFY_SCOPES is not set (the same list as shopify.app.toml)."""
-
-STATE_LIFETIME = timedelta(minutes=10)
-"""An OAuth `state` nonce older than this is refused: the install has to start again."""
-
 
 def _ctx():
     """The runtime.context.Context the app was built with."""
@@ -52,15 +49,21 @@ def _redirect_uri() -> str:
 
 @bp.get("/auth/install")
 def install():
-    """Start the authorization code flow: remember a single-use state, send the merchant to Shopify."""
+    """Start the authorization code flow: send the merchant to Shopify with a signed state, its nonce in a
+    cookie of this browser. Nothing is stored: a flood of installs costs no database write."""
     shop = request.args.get("shop", "")
     if not valid_shop_domain(shop):
         return _refuse(400, "shop must be a name.myshopify.com domain")
     ctx = _ctx()
-    with ctx.engine.begin() as conn:
-        state = issue_oauth_state(conn, shop, _now())
+    issued = install_state.issue(ctx.config.api_secrets[0], shop, _now())
     scopes = os.environ.get("SHOPIFY_SCOPES") or DEFAULT_SCOPES
-    return redirect(oauth.authorize_url(shop, ctx.config.api_key, scopes, _redirect_uri(), state))
+    redirect_uri = _redirect_uri()
+    response = redirect(oauth.authorize_url(shop, ctx.config.api_key, scopes, redirect_uri, issued.state))
+    # Lax: the cookie comes back with Shopify's top-level redirect to the callback, not with a cross-site POST.
+    response.set_cookie(NONCE_COOKIE, issued.nonce, max_age=int(STATE_LIFETIME.total_seconds()),
+                        path="/auth/callback", httponly=True, samesite="Lax",
+                        secure=redirect_uri.startswith("https://"))
+    return response
 
 
 @bp.get("/auth/callback")
@@ -77,10 +80,16 @@ def callback():
     if not oauth.verify_query_hmac(params, ctx.config.api_secrets):
         return _refuse(403, "hmac does not match: this request did not come from Shopify")
     now = _now()
+    try:
+        nonce, expires = install_state.verify(ctx.config.api_secrets, params.get("state"), shop,
+                                              request.cookies.get(NONCE_COOKIE), now)
+    except install_state.BadState as exc:
+        return _refuse(403, f"state refused ({exc}): install again")
+    # Shopify's HMAC has authenticated this request, so only Shopify's redirects reach this write.
     with ctx.engine.begin() as conn:
-        state_ok = consume_oauth_state(conn, params.get("state", ""), shop, now)
-    if not state_ok:
-        return _refuse(403, "state is unknown, expired, already used or for another shop: install again")
+        first_use = use_nonce(conn, nonce, shop, expires, now)
+    if not first_use:
+        return _refuse(403, "state already used: install again")
     if not params.get("code"):
         return _refuse(400, "code is missing")
     try:
@@ -127,26 +136,17 @@ def _queue_history_import(ctx, domain: str) -> None:
     queue_history_import(ctx, domain)
 
 
-def issue_oauth_state(conn: Connection, domain: str, now: datetime) -> str:
-    """A new single-use `state` nonce for an install of `domain`."""
-    nonce = secrets.token_urlsafe(32)
-    conn.execute(insert(oauth_states).values(nonce=nonce, shop_domain=domain, created_at=now))
-    # Abandoned installs leave their nonce behind; sweep the stale ones while we are here.
+def use_nonce(conn: Connection, nonce: str, domain: str, expires: datetime, now: datetime) -> bool:
+    """True the first time a state's nonce is used: it is kept (until its state would have expired
+    anyway) so a replayed callback is refused. The INSERT decides, so two callbacks racing with one state
+    cannot both succeed. The nonces whose state expired are swept here."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     conn.execute(delete(oauth_states).where(oauth_states.c.created_at < now - STATE_LIFETIME))
-    return nonce
-
-
-def consume_oauth_state(conn: Connection, nonce: str, domain: str, now: datetime) -> bool:
-    """True once for a nonce issued for `domain` less than STATE_LIFETIME ago; used up either way. The
-    DELETE's row count decides, so two callbacks racing with one nonce cannot both succeed."""
-    if not nonce:
-        return False
-    row = conn.execute(select(oauth_states.c.shop_domain, oauth_states.c.created_at)
-                       .where(oauth_states.c.nonce == nonce)).first()
-    used = conn.execute(delete(oauth_states).where(oauth_states.c.nonce == nonce)).rowcount
-    if used != 1 or row is None or row.shop_domain != domain:
-        return False
-    created = row.created_at
-    if created.tzinfo is None:  # SQLite hands back naive datetimes; they are UTC
-        created = created.replace(tzinfo=timezone.utc)
-    return now - created <= STATE_LIFETIME
+    # created_at: when the state was issued, so the sweep above removes it once it could no longer verify
+    return conn.execute(insert(oauth_states).values(
+        nonce=nonce, shop_domain=domain, created_at=expires - STATE_LIFETIME,
+    ).on_conflict_do_nothing(index_elements=[oauth_states.c.nonce]).returning(oauth_states.c.nonce)).first() \
+        is not None

@@ -153,9 +153,11 @@ Index("ix_ledger_entries_order", ledger_entries.c.order_id)
 
 oauth_states = Table(
     "oauth_states", metadata,
-    Column("nonce", String(64), primary_key=True, doc="the OAuth `state`: single use, ten minutes of life"),
+    Column("nonce", String(64), primary_key=True,
+           doc="the nonce of a signed OAuth `state` already used at the callback (admin.install_state): "
+               "kept until that state expires, so it works once"),
     Column("shop_domain", String(255), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, doc="when the state was issued"),
 )
 
 data_exports = Table(

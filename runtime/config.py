@@ -54,6 +54,17 @@ class Config:
     inbox_socket: str | None = None
     """LOYALTY_INBOX_SOCKET: the inbox writer's Unix socket (webhooks.inbox_writer); `make run` starts one
     on SQLite. Unset: each web process commits its own webhooks."""
+    trusted_proxies: int = 0
+    """LOYALTY_TRUSTED_PROXIES: proxies in front of the web that append to X-Forwarded-For (1 on Heroku);
+    0: the client is the socket's peer."""
+    rate_limit_auth: str = "20 per minute"
+    """Per client: /auth/install and /auth/callback (runtime.rate_limits)."""
+    rate_limit_pages: str = "120 per minute"
+    """Per client: the admin's pages and static files, /healthz."""
+    rate_limit_refused: str = "30 per minute"
+    """Per client: admin API and app proxy requests refused 401; past it, 429 there."""
+    body_timeout_seconds: float = 10.0
+    """LOYALTY_BODY_TIMEOUT: a request body must arrive within this (408 and closed otherwise)."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -95,6 +106,11 @@ def load_config(env_file: bool = True) -> Config:
         inbox_socket=os.environ.get("LOYALTY_INBOX_SOCKET") or None,
         smtp_url=os.environ.get("SMTP_URL") or None,
         smtp_from=os.environ.get("SMTP_FROM") or "loyalty@localhost",
+        trusted_proxies=int(os.environ.get("LOYALTY_TRUSTED_PROXIES") or 0),
+        rate_limit_auth=os.environ.get("LOYALTY_RATE_LIMIT_AUTH") or Config.rate_limit_auth,
+        rate_limit_pages=os.environ.get("LOYALTY_RATE_LIMIT_PAGES") or Config.rate_limit_pages,
+        rate_limit_refused=os.environ.get("LOYALTY_RATE_LIMIT_REFUSED") or Config.rate_limit_refused,
+        body_timeout_seconds=float(os.environ.get("LOYALTY_BODY_TIMEOUT") or Config.body_timeout_seconds),
     )
 
 

@@ -68,12 +68,14 @@ def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str) -> dic
     On SQLite (one writer) a single gevent web process hands webhooks to the inbox writer, a process of
     its own that checks them and commits every webhook arriving together in one transaction on the other
     core (webhooks.inbox_writer; its socket is set in `env` as LOYALTY_INBOX_SOCKET unless given, and
-    LOYALTY_INBOX_WRITER=off leaves it out). On PostgreSQL two web processes of 16 threads add capacity,
-    each checking and committing its own webhooks together (webhooks.group_commit). WEB_CONCURRENCY / WEB_THREADS
+    LOYALTY_INBOX_WRITER=off leaves it out). On PostgreSQL two gevent web processes add capacity, each
+    checking and committing its own webhooks together (webhooks.group_commit; psycopg 3 waits
+    cooperatively once gevent has patched `select`). WEB_CONCURRENCY / WEB_THREADS
     override either.
     """
     sqlite = not env.get("DATABASE_URL", "").startswith("postgres")
-    workers, worker_class = ("1", "gevent") if sqlite else ("2", "gthread")
+    # gevent on both: a slow client holds a greenlet, not one of a few threads (runtime.body_deadline).
+    workers, worker_class = ("1", "gevent") if sqlite else ("2", "gevent")
     commands = {}
     if sqlite and env.get("LOYALTY_INBOX_WRITER", "on") != "off":
         env.setdefault("LOYALTY_INBOX_SOCKET", str(Path(env.get("LOYALTY_VAR_DIR", "var")).resolve() / "inbox.sock"))

@@ -21,11 +21,12 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = Flask(__name__)
     app.extensions["loyalty"] = ctx
-    app.config["MAX_CONTENT_LENGTH"] = None  # the webhook view enforces its own limit with a clear 413
+    # Every body is at most the webhook limit: BodyDeadline reads no more (the webhook view answers its own
+    # 413 by the declared length, before Flask would).
+    app.config["MAX_CONTENT_LENGTH"] = ctx.config.webhook_max_bytes
 
     from webhooks.views import FastPath, bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
-    app.wsgi_app = FastPath(app, app.wsgi_app)  # POST /webhooks without Flask's per-request machinery
     from admin.auth import bp as auth_bp; app.register_blueprint(auth_bp)
     from storefront.proxy import bp as storefront_bp
     app.register_blueprint(storefront_bp)
@@ -54,9 +55,16 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
         ok = all(v == "ok" for v in checks.values())
         return jsonify(status="ok" if ok else "degraded", **checks), 200 if ok else 503
 
+    from runtime.rate_limits import install_rate_limits
+    install_rate_limits(app, ctx)
+
     @app.route("/bare/flask", methods=["GET", "POST"])
     def bare():
         """An empty Flask route: context for the ingest benchmark (what any routed request costs)."""
         return "", 200
 
+    app.wsgi_app = FastPath(app, app.wsgi_app)  # POST /webhooks without Flask's per-request machinery
+    from runtime.body_deadline import BodyDeadline
+    # Outermost: no layer reads a body except within the deadline.
+    app.wsgi_app = BodyDeadline(app.wsgi_app, ctx.config.body_timeout_seconds, ctx.config.webhook_max_bytes)
     return app

@@ -15,9 +15,14 @@ from loyalty.customers import BirthdayRefused, find_customer, resolve_customer, 
 from loyalty.shops import ShopRef
 from loyalty.vouchers import VoucherRefused
 from runtime.context import Context
+from runtime.single_flight import one_at_a_time
 from storefront import forms
 
 log = logging.getLogger(__name__)
+
+REDEEM_LOCK_SECONDS = 30
+"""The most a customer's redemption holds their lock (it is released as soon as it ends): longer than the
+in-request Shopify call can last (storefront.proxy: 2 tries of 2 + 5 s)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,18 @@ def redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, now: datet
     except forms.BadToken as exc:
         log.info("storefront redeem refused for %s: %s", shop.domain, exc)
         return Outcome(error="error.token")
+    # One redemption per customer at a time (whatever its token): while one waits on Shopify, a replayed or
+    # second form is answered at once instead of holding a worker for as long as Shopify is slow.
+    with one_at_a_time(ctx.redis, f"loyalty:redeem:{shop.domain}:{customer_id}", REDEEM_LOCK_SECONDS) as mine:
+        if not mine:
+            log.info("storefront redeem for %s customer %s: another one is in progress", shop.domain, customer_id)
+            return Outcome(error="error.in_progress", retry={k: form.get(k) for k in ("token", "reward", "points")})
+        return _redeem(ctx, shop, customer_id, form, nonce, now, client_factory)
+
+
+def _redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, nonce: str, now: datetime,
+            client_factory) -> Outcome:
+    """The redemption itself, once the customer's lock is held."""
     reward = (form.get("reward") or "").strip()
     try:
         if reward:

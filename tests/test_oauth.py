@@ -12,8 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 import responses
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from admin import install_state
 from db.tables import oauth_states, programme_settings, shops
 from integrations.shopify import oauth
 from runtime.crypto import decrypt_token
@@ -56,14 +57,15 @@ def shop_row(ctx, domain: str = NEW_SHOP):
 
 
 def state_count(ctx) -> int:
-    """How many state nonces are waiting."""
+    """How many state nonces are stored (used ones, kept until their state expires)."""
     with ctx.engine.connect() as conn:
         return len(conn.execute(select(oauth_states.c.nonce)).all())
 
 
-def test_install_redirects_to_shopify_with_a_stored_state(client, ctx, monkeypatch):
+def test_install_redirects_to_shopify_with_a_signed_state(client, ctx, monkeypatch):
     """/auth/install sends the merchant to the shop's authorize page with the app's key, scopes, callback
-    URL and a fresh state nonce remembered for that shop."""
+    URL and a fresh state signed for that shop, its nonce in an HttpOnly cookie of this browser (Secure on
+    an https app URL, sent back only to the callback); nothing is written to the database."""
     monkeypatch.setenv("SHOPIFY_APP_URL", "https://loyalty.example.com/")
     response = client.get("/auth/install", query_string={"shop": NEW_SHOP})
     assert response.status_code == 302
@@ -74,9 +76,15 @@ def test_install_redirects_to_shopify_with_a_stored_state(client, ctx, monkeypat
     assert query["scope"] == ("read_orders,read_all_orders,read_customers,write_customers,"
                               "write_discounts,write_gift_cards")
     assert query["redirect_uri"] == "https://loyalty.example.com/auth/callback"
-    with ctx.engine.connect() as conn:
-        assert conn.execute(select(oauth_states.c.shop_domain).where(
-            oauth_states.c.nonce == query["state"])).scalar() == NEW_SHOP
+    [cookie] = response.headers.getlist("Set-Cookie")
+    nonce = cookie.split(";")[0].removeprefix(f"{install_state.NONCE_COOKIE}=")
+    assert all(part in cookie for part in ("HttpOnly", "SameSite=Lax", "Path=/auth/callback", "Secure",
+                                           "Max-Age=600"))
+    now = datetime.now(timezone.utc)
+    assert install_state.verify((SECRET,), query["state"], NEW_SHOP, nonce, now)[0] == nonce
+    with pytest.raises(install_state.BadState):
+        install_state.verify((SECRET,), query["state"], "other-shop.myshopify.com", nonce, now)
+    assert state_count(ctx) == 0
 
 
 def test_install_uses_the_configured_scopes(client, monkeypatch):
@@ -158,28 +166,82 @@ def test_callback_with_an_unknown_state_is_403(client, ctx):
     assert shop_row(ctx) is None
 
 
-def test_callback_with_an_expired_state_is_403(client, ctx):
-    """A state more than ten minutes old is refused: the install has to start again."""
-    with ctx.engine.begin() as conn:
-        conn.execute(insert(oauth_states).values(
-            nonce="old-nonce", shop_domain=NEW_SHOP, created_at=datetime.now(timezone.utc) - timedelta(minutes=11)))
+def test_callback_with_an_expired_state_is_403(client, ctx, monkeypatch):
+    """A state issued more than ten minutes ago is refused: the install has to start again."""
+    import admin.auth
+
+    monkeypatch.setattr(admin.auth, "_now", lambda: datetime.now(timezone.utc) - timedelta(minutes=11))
+    state = start_install(client)
+    monkeypatch.undo()
     with responses.RequestsMock() as rsps:
-        response = client.get("/auth/callback", query_string=callback_params("old-nonce"))
+        response = client.get("/auth/callback", query_string=callback_params(state))
         assert len(rsps.calls) == 0
-    assert response.status_code == 403
+    assert response.status_code == 403 and "expired" in response.json["error"]
+    assert shop_row(ctx) is None
+
+
+@pytest.mark.parametrize("tamper", ["later expiry", "other nonce", "truncated mac"])
+def test_callback_with_a_tampered_state_is_403(client, ctx, tamper):
+    """The state's parts are covered by its MAC: a later expiry, another nonce (with the cookie to match)
+    or a cut MAC is refused before any code exchange."""
+    nonce, expires, mac = start_install(client).split(".")
+    if tamper == "later expiry":
+        state = f"{nonce}.{int(expires) + 3600}.{mac}"
+    elif tamper == "other nonce":
+        state = f"forged.{expires}.{mac}"
+        client.set_cookie(install_state.NONCE_COOKIE, "forged", path="/auth/callback")
+    else:
+        state = f"{nonce}.{expires}.{mac[:-2]}"
+    with responses.RequestsMock() as rsps:
+        response = client.get("/auth/callback", query_string=callback_params(state))
+        assert len(rsps.calls) == 0
+    assert response.status_code == 403 and "state" in response.json["error"]
+    assert shop_row(ctx) is None
+
+
+def test_a_state_used_in_another_browser_is_403(app, client, ctx):
+    """A state carried into a browser that did not start the install (no nonce cookie there, or another
+    install's cookie) is refused: a login CSRF cannot hand a victim the attacker's install."""
+    state = start_install(client)
+    other_browser = app.test_client()
+    start_install(other_browser)  # it holds a cookie, but for its own state
+    with responses.RequestsMock() as rsps:
+        for browser in (other_browser, app.test_client()):
+            response = browser.get("/auth/callback", query_string=callback_params(state))
+            assert response.status_code == 403 and "another browser" in response.json["error"]
+        assert len(rsps.calls) == 0
     assert shop_row(ctx) is None
 
 
 def test_a_state_works_once(client, ctx):
-    """Replaying a successful callback is refused: the state was used up, and no second code exchange."""
+    """Replaying a successful callback (same browser, same signed query) is refused: the state's nonce is
+    remembered as used, and there is no second code exchange."""
     params = callback_params(start_install(client))
     with responses.RequestsMock() as rsps:
         rsps.post(TOKEN_URL, json=GRANT)
         assert client.get("/auth/callback", query_string=params).status_code == 302
         replay = client.get("/auth/callback", query_string=params)
         assert len(rsps.calls) == 1
-    assert replay.status_code == 403
-    assert state_count(ctx) == 0
+    assert replay.status_code == 403 and "already used" in replay.json["error"]
+    assert state_count(ctx) == 1
+
+
+def test_used_nonces_are_swept_once_their_state_has_expired(client, ctx, monkeypatch):
+    """A used nonce is kept only while its state could still verify: a later callback sweeps it."""
+    import admin.auth
+
+    monkeypatch.setattr(admin.auth, "_now", lambda: datetime.now(timezone.utc) - timedelta(minutes=9))
+    with responses.RequestsMock() as rsps:
+        rsps.post(TOKEN_URL, json=GRANT)
+        rsps.post("https://second-shop.myshopify.com/admin/oauth/access_token", json=GRANT)
+        assert client.get("/auth/callback", query_string=callback_params(start_install(client))).status_code == 302
+        monkeypatch.undo()
+        assert state_count(ctx) == 1
+        later = callback_params(start_install(client, "second-shop.myshopify.com"), shop="second-shop.myshopify.com")
+        monkeypatch.setattr(admin.auth, "_now", lambda: datetime.now(timezone.utc) + timedelta(minutes=2))
+        assert client.get("/auth/callback", query_string=later).status_code == 302
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(oauth_states.c.shop_domain)).scalars().all() == ["second-shop.myshopify.com"]
 
 
 def test_a_state_issued_for_another_shop_is_403(client, ctx):
@@ -195,10 +257,11 @@ def test_a_state_issued_for_another_shop_is_403(client, ctx):
 @pytest.mark.parametrize("domain", ["evil.com", "x.myshopify.com.evil.com"])
 def test_callback_for_a_domain_that_is_not_a_shop_makes_no_request(client, ctx, domain):
     """Even correctly signed, a shop outside *.myshopify.com is refused (400) with no HTTP request to it."""
-    with ctx.engine.begin() as conn:  # a state for that exact domain, so only the domain check can refuse
-        conn.execute(insert(oauth_states).values(nonce="n", shop_domain=domain, created_at=datetime.now(timezone.utc)))
+    # a state signed for that exact domain, with its cookie, so only the domain check can refuse
+    issued = install_state.issue(SECRET, domain, datetime.now(timezone.utc))
+    client.set_cookie(install_state.NONCE_COOKIE, issued.nonce, path="/auth/callback")
     with responses.RequestsMock() as rsps:
-        response = client.get("/auth/callback", query_string=callback_params("n", shop=domain))
+        response = client.get("/auth/callback", query_string=callback_params(issued.state, shop=domain))
         assert len(rsps.calls) == 0
     assert response.status_code == 400
     assert shop_row(ctx, domain) is None
