@@ -35,7 +35,7 @@ NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parent.parent
 
 
-def delivery(webhook_id, body=b'{"id": 1}', topic="orders/paid", shop=SHOP, secret=SECRET, hmac=None):
+def delivery(webhook_id, body=b'{"id": 1, "line_items": []}', topic="orders/paid", shop=SHOP, secret=SECRET, hmac=None):
     """A delivery signed as Shopify signs it (or with the given signature header)."""
     return Delivery(hmac if hmac is not None else sign(secret, body), topic, shop, webhook_id, body, NOW)
 
@@ -90,7 +90,8 @@ def test_deliveries_from_many_threads_are_committed_once_in_shared_transactions(
             for j in range(40):
                 webhook_id = ids[(k * 40 + j) % 160]
                 try:
-                    outcome = client.deliver(delivery(webhook_id, body=f'{{"id": "{webhook_id}"}}'.encode()))
+                    body = f'{{"id": 1, "name": "{webhook_id}", "line_items": []}}'.encode()
+                    outcome = client.deliver(delivery(webhook_id, body=body))
                 except Exception as exc:  # noqa: BLE001 - the outcome under test
                     outcome = exc
                 with lock:
@@ -110,7 +111,7 @@ def test_deliveries_from_many_threads_are_committed_once_in_shared_transactions(
     with writer_ctx.engine.connect() as conn:
         got = conn.execute(select(webhook_inbox.c.body, webhook_inbox.c.received_at, webhook_inbox.c.topic)
                            .where(webhook_inbox.c.webhook_id == "t7")).one()
-    assert bytes(got.body) == b'{"id": "t7"}' and got.topic == "orders/paid"
+    assert bytes(got.body) == b'{"id": 1, "name": "t7", "line_items": []}' and got.topic == "orders/paid"
     assert got.received_at.replace(tzinfo=timezone.utc) == NOW
     assert batches < 320
 
@@ -126,7 +127,8 @@ def test_the_writer_refuses_what_the_web_refuses_with_the_same_answers(socket_pa
         "topic": delivery("topic", topic="products/update"),
         "not JSON": delivery("not-json", body=b"{oops"),
         "unknown shop": delivery("unknown-shop", shop="nobody.myshopify.com"),
-        "privacy, unknown shop": delivery("redact-unknown", topic="shop/redact", shop="nobody.myshopify.com"),
+        "privacy, unknown shop": delivery("redact-unknown", topic="shop/redact", shop="nobody.myshopify.com",
+                                          body=b'{"shop_id": 9, "shop_domain": "nobody.myshopify.com"}'),
     }
     from webhooks.inbox import ShopDirectory
     from webhooks.views import receive_here
@@ -168,11 +170,13 @@ def test_app_uninstalled_through_the_writer_stops_the_shop_at_once(socket_path, 
     order of that shop is ignored, a privacy webhook still recorded."""
     with running_writer(socket_path, writer_ctx) as writer:
         client = WriterClient(str(socket_path))
-        assert client.deliver(delivery("bye", topic="app/uninstalled", body=b'{"id": 1}')) is intake.RECORDED
+        bye = json.dumps({"id": 1, "myshopify_domain": SHOP}).encode()
+        assert client.deliver(delivery("bye", topic="app/uninstalled", body=bye)) is intake.RECORDED
         with writer_ctx.engine.connect() as conn:
             assert conn.execute(select(shops.c.uninstalled_at).where(shops.c.domain == SHOP)).scalar() is not None
         late = client.deliver(delivery("late-order"))
-        redact = client.deliver(delivery("redact", topic="customers/redact"))
+        redact = client.deliver(delivery("redact", topic="customers/redact", body=json.dumps(
+            {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 2}, "orders_to_redact": []}).encode()))
         assert writer.directory.status(writer_ctx, SHOP) == "uninstalled"
     assert (late.status, late.message) == (200, "ignored: shop uninstalled")
     assert redact is intake.RECORDED
@@ -342,7 +346,7 @@ path, secret, shop = sys.argv[1:4]
 now = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 def deliver(i):
-    body = json.dumps({"id": i % 150}).encode()
+    body = json.dumps({"id": i % 150, "line_items": []}).encode()
     signature = sign(secret, body) if i % 7 else "forged"
     answer = client_for(path).deliver(Delivery(signature, "orders/paid", shop, f"g{i % 150}", body, now))
     return None if answer is None else [answer.status, answer.message]
