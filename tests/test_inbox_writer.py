@@ -116,10 +116,34 @@ def test_deliveries_from_many_threads_are_committed_once_in_shared_transactions(
     assert batches < 320
 
 
+OTHER = "store-b.myshopify.com"
+OTHERS_ORDER = {"id": 3, "line_items": [], "order_status_url": f"https://{OTHER}/2/orders/abc/authenticate?key=k"}
+"""An order of store B (Shopify id 2): its status URL names B's domain and id."""
+
+
+def body(value: dict) -> bytes:
+    return json.dumps(value).encode()
+
+
 def test_the_writer_refuses_what_the_web_refuses_with_the_same_answers(socket_path, writer_ctx):
     """Each kind of bad delivery through the writer gets the answer the web gives when it decides itself
-    (status and body), and nothing of them is stored; a good one sent beside them is recorded."""
+    (status and body), and nothing of them is stored; a good one sent beside them is recorded. Among them,
+    bodies of another shop sent for store A (Shopify signs bodies with one secret for every shop, and not
+    the shop header) and bodies of another topic's shape."""
+    with writer_ctx.engine.begin() as conn:  # store A's Shopify id, as its install read it
+        conn.execute(shops.update().where(shops.c.domain == SHOP).values(shopify_shop_id=1))
     cases = {
+        "B's shop/redact": delivery("r1", topic="shop/redact", body=body({"shop_id": 2, "shop_domain": OTHER})),
+        "B's customers/redact": delivery("r2", topic="customers/redact", body=body(
+            {"shop_id": 2, "shop_domain": OTHER, "customer": {"id": 5}, "orders_to_redact": []})),
+        "B's app/uninstalled": delivery("r3", topic="app/uninstalled", body=body({"id": 2, "myshopify_domain": OTHER})),
+        "B's orders/paid": delivery("r4", body=body(OTHERS_ORDER)),
+        "B's orders/cancelled": delivery("r5", topic="orders/cancelled", body=body(
+            {**OTHERS_ORDER, "cancelled_at": "2025-01-01T00:00:00Z"})),
+        "another shop's id": delivery("r6", topic="shop/redact", body=body({"shop_id": 2, "shop_domain": SHOP})),
+        "customers/redact as shop/redact": delivery("s1", topic="shop/redact", body=body(
+            {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 5}, "orders_to_redact": []})),
+        "an order as app/uninstalled": delivery("s2", topic="app/uninstalled"),
         "forged": delivery("forged", hmac="bm9wZQ=="),
         "unsigned": delivery("unsigned", hmac=""),
         "other secret": delivery("other-secret", secret="not-the-app-secret"),
@@ -140,6 +164,9 @@ def test_the_writer_refuses_what_the_web_refuses_with_the_same_answers(socket_pa
     here = {name: receive_here(writer_ctx, ShopDirectory(), d) for name, d in cases.items()}
     assert through_writer == here
     assert {name: a.status for name, a in here.items()} == {
+        "B's shop/redact": 403, "B's customers/redact": 403, "B's app/uninstalled": 403, "B's orders/paid": 403,
+        "B's orders/cancelled": 403, "another shop's id": 403, "customers/redact as shop/redact": 400,
+        "an order as app/uninstalled": 400,
         "forged": 401, "unsigned": 401, "other secret": 401, "no id": 400, "topic": 200, "not JSON": 400,
         "unknown shop": 404, "privacy, unknown shop": 200}
     assert through_writer["topic"].message == "ignored: topic not handled"

@@ -5,7 +5,9 @@ signed. A body captured from shop A and replayed with `X-Shopify-Shop-Domain: B`
 used to be accepted: as shop/redact it erased B, as app/uninstalled it dropped B's token, as orders/paid it
 credited A's order to a new customer of B. Now every body must have its topic's shape and name no other shop
 than the header's (by domain, and by Shopify's numeric shop id once the app has read it at install); the
-worker checks destructive bodies again before acting (rows recorded before the check existed).
+worker checks destructive bodies again before acting (rows recorded before the check existed). The same
+deliveries through the inbox writer: tests/test_inbox_writer.py
+(test_the_writer_refuses_what_the_web_refuses_with_the_same_answers).
 """
 from __future__ import annotations
 
@@ -29,7 +31,6 @@ from runtime.crypto import decrypt_token, encrypt_token
 from tests.conftest import KEY, SECRET, SHOP
 from tests.factories import cancelled, order
 from tests.samples import for_shop, sample
-from tests.test_inbox_writer import socket_path  # noqa: F401 - a short path for the writer's Unix socket
 
 B = "store-b.myshopify.com"
 A_ID, B_ID = 548380009, 87296377148
@@ -199,35 +200,6 @@ def test_genuine_bodies_are_recorded_and_applied(two_shops, ctx, send, process):
     assert [(r.topic, r.shop_domain, r.failed_at) for r in inbox_rows(ctx)] == [
         ("orders/paid", B, None), ("shop/redact", SHOP, None)]
     assert state_of(ctx, B) == b_before
-
-
-# -- through the inbox writer ---------------------------------------------------------------------------
-
-def test_the_writer_refuses_replayed_and_misshapen_bodies_as_the_web_does(ctx, two_shops, socket_path):
-    """The same deliveries decided by the inbox writer and by the web itself: the same answers (403 for
-    A's bodies sent for B, 400 for a body of the wrong shape), nothing recorded either way."""
-    from tests.test_inbox_writer import running_writer
-    from webhooks.inbox import ShopDirectory
-    from webhooks.inbox_writer import WriterClient
-    from webhooks.intake import Delivery
-    from webhooks.signature import sign
-    from webhooks.views import receive_here
-
-    def delivery(topic, body, shop=B):
-        raw = json.dumps(body).encode()
-        return Delivery(sign(SECRET, raw), topic, shop, str(uuid.uuid4()), raw, NOW)
-
-    a = bodies_of_a()
-    cases = {f"replayed {topic}": delivery(topic, a[topic]) for topic in REPLAYED}
-    cases.update({name: delivery(topic, body, SHOP) for name, (topic, body) in wrong_shapes().items()})
-    with running_writer(socket_path, ctx):
-        client = WriterClient(str(socket_path))
-        through_writer = {name: client.deliver(d) for name, d in cases.items()}
-    here = {name: receive_here(ctx, ShopDirectory(), d) for name, d in cases.items()}
-    assert through_writer == here
-    assert {name: a.status for name, a in here.items()} == {
-        name: 403 if name.startswith("replayed") else 400 for name in cases}
-    assert [row.topic for row in inbox_rows(ctx)] == ["orders/paid"]
 
 
 # -- the worker checks again -----------------------------------------------------------------------------
