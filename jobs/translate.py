@@ -1,4 +1,6 @@
-"""Shopify webhook bodies -> domain commands. Only this module knows the shape of Shopify's JSON."""
+"""Shopify webhook bodies -> domain commands. Only this module knows the shape of Shopify's JSON (but the
+few fields integrations.shopify.webhook_bodies checks at the door: a topic's required fields, the shop a
+body names)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
