@@ -100,6 +100,7 @@ def callback():
         return _refuse(502, "Shopify refused the authorization code: install again")
     install_with_grant(ctx, shop, grant, now=now)
     log.info("installed %s (scopes %s)", shop, grant.scope)
+    _learn_shop_id(ctx, shop)
     _queue_history_import(ctx, shop)
     return redirect(f"https://{shop}/admin/apps/{ctx.config.api_key}")
 
@@ -122,11 +123,19 @@ def session():
     try:
         if install_by_token_exchange(ctx, verified.shop, token, now=_now()):
             log.info("token exchange stored a token for %s", verified.shop)
+            _learn_shop_id(ctx, verified.shop)
             _queue_history_import(ctx, verified.shop)
     except oauth.OAuthError as exc:
         log.error("token exchange for %s failed: %s", verified.shop, exc)
         return _refuse(502, "Shopify refused the token exchange")
     return jsonify(shop=verified.shop)
+
+
+def _learn_shop_id(ctx, domain: str) -> None:
+    """Read and store Shopify's id of the shop just installed (best effort: see jobs.shop_identity)."""
+    from jobs.shop_identity import learn_shop_id
+
+    learn_shop_id(ctx, domain)
 
 
 def _queue_history_import(ctx, domain: str) -> None:

@@ -31,6 +31,12 @@ def add(shop: str, token: str, queue_import: bool) -> None:
         ref = install_shop(conn, shop, encrypt_token(ctx.config.encryption_keys, token),
                            datetime.now(timezone.utc))
     click.echo(f"shop {ref.domain} installed (programme version {ref.settings_version})")
+    from jobs.shop_identity import learn_shop_id
+
+    shop_id = learn_shop_id(ctx, ref.domain)
+    click.echo(f"Shopify shop id {shop_id}" if shop_id is not None else
+               "Shopify shop id not read (see the warning): webhooks are checked by shop domain until the "
+               "daily reconciliation reads it")
     if queue_import:
         from jobs.history import queue_history_import
 

@@ -33,6 +33,8 @@ shops = Table(
     Column("refresh_token", LargeBinary, nullable=True, doc="Fernet-encrypted; rotates on every refresh"),
     Column("access_token_expires_at", UtcDateTime, nullable=True, doc="NULL: the token does not expire"),
     Column("refresh_token_expires_at", UtcDateTime, nullable=True),
+    Column("shopify_shop_id", BigInteger, nullable=True,
+           doc="Shopify's numeric id of the shop (read at install); webhook bodies naming another are refused"),
 )
 
 programme_settings = Table(

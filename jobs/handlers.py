@@ -44,6 +44,8 @@ class ShopCache:
 
 PRIVACY_COMMANDS = (ExportCustomerData, RedactCustomer, RedactShop, UninstallShop)
 """Commands that apply to uninstalled shops too (Shopify sends them after the uninstall)."""
+DESTRUCTIVE_COMMANDS = (RedactCustomer, RedactShop, UninstallShop)
+"""Commands that erase or disconnect: done only when their body names the row's shop."""
 
 
 def batch_hints(shops: ShopCache, rows: list, commands: dict) -> order_service.BatchHints:
@@ -63,7 +65,10 @@ def batch_hints(shops: ShopCache, rows: list, commands: dict) -> order_service.B
 
 def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now,
                hints: order_service.BatchHints | None = None) -> None:
-    """Apply one recorded webhook's command for its shop."""
+    """Apply one recorded webhook's command for its shop. Destructive commands first check that their body
+    names that shop (privacy.ShopMismatch, a refusal, when it does not)."""
+    if isinstance(cmd, DESTRUCTIVE_COMMANDS):
+        privacy.check_claim(conn, domain, cmd.shop)
     if isinstance(cmd, RedactShop):
         privacy.redact_shop(conn, domain)
         return

@@ -15,6 +15,7 @@ from integrations.shopify.documents import ORDERS_UPDATED_SINCE
 from jobs import runs
 from jobs.handlers import shopify_client
 from jobs.history import Source
+from jobs.shop_identity import learn_shop_id_if_unknown
 from jobs.translate import BadPayload, _time
 from jobs.translate_graphql import import_order
 from loyalty.history import apply_orders
@@ -83,6 +84,7 @@ def reconcile(shop_domain: str, since: datetime | None = None, ctx: Context | No
             after = page["pageInfo"]["endCursor"]
         with ctx.engine.begin() as conn:
             runs.finish(conn, run_id, now)
+    learn_shop_id_if_unknown(ctx, shop_domain, source.admin())  # one cheap query, once, if the install missed it
     return runs.completed(ctx, run_id)
 
 

@@ -1,11 +1,13 @@
-"""Shopify webhook bodies -> domain commands. Only this module knows the shape of Shopify's JSON."""
+"""Shopify webhook bodies -> domain commands. Only this module knows the shape of Shopify's JSON (but the
+few fields integrations.shopify.webhook_bodies checks at the door: a topic's required fields, the shop a
+body names)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from loyalty.commands import (ExportCustomerData, LinkCustomer, OrderFacts, RecordOrderCancelled, RecordOrderPaid,
-                              RecordRefund, RedactCustomer, RedactShop, UninstallShop)
+                              RecordRefund, RedactCustomer, RedactShop, ShopClaim, UninstallShop)
 from loyalty.points import line_earning_amount
 
 
@@ -39,16 +41,17 @@ def to_command(topic: str, body: dict):
                             birthday=_birthday(body), accepts_loyalty_emails=_email_consent(body),
                             updated_at=_time(body, "updated_at") if body.get("updated_at") else None)
     if topic == "app/uninstalled":
-        return UninstallShop()
+        return UninstallShop(_claim(body, "myshopify_domain", "id"))
     if topic == "shop/redact":
-        return RedactShop()
+        return RedactShop(_claim(body, "shop_domain", "shop_id"))
     if topic in ("customers/redact", "customers/data_request"):
         person = body.get("customer") or {}
         if not isinstance(person, dict):
             raise BadPayload("customer: expected an object")
         customer_id = _int(person, "id") if person.get("id") is not None else None
         if topic == "customers/redact":
-            return RedactCustomer(customer_id, _text(person, "email", EMAIL_SIZE))
+            return RedactCustomer(customer_id, _text(person, "email", EMAIL_SIZE),
+                                  _claim(body, "shop_domain", "shop_id"))
         request = body.get("data_request") or {}
         request_id = _int(request, "id") if isinstance(request, dict) and request.get("id") is not None else None
         return ExportCustomerData(customer_id, _text(person, "email", EMAIL_SIZE), request_id)
@@ -96,6 +99,11 @@ def order_facts(body: dict) -> OrderFacts:
         shipping=_total(_shipping_line(line) for line in _list(body, "shipping_lines")),
         tax=tax, taxes_included=body.get("taxes_included") is not False,
     )
+
+
+def _claim(body: dict, domain_key: str, id_key: str) -> ShopClaim:
+    """The shop the body names (destructive commands check it against the row's shop before acting)."""
+    return ShopClaim(_text(body, domain_key, 255), _int(body, id_key) if body.get(id_key) is not None else None)
 
 
 BIRTHDAY_METAFIELDS = (("loyalty", "birthday"), ("facts", "birth_date"))

@@ -97,8 +97,21 @@ class LinkCustomer:
 
 
 @dataclass(frozen=True)
+class ShopClaim:
+    """The shop a webhook body says it is about. The body is signed, the header naming the shop is not (and
+    the signing secret is the same for every shop), so destructive work checks the one against the other."""
+
+    domain: str | None
+    shopify_id: int | None = None
+    """Shopify's numeric id of the shop, when the body carries it."""
+
+
+@dataclass(frozen=True)
 class UninstallShop:
     """app/uninstalled: stop work for the shop, drop its tokens."""
+
+    shop: ShopClaim = ShopClaim(None)
+    """The Shop object of the body (`myshopify_domain`, `id`)."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +129,13 @@ class RedactCustomer:
 
     customer_id: int | None
     email: str | None
+    shop: ShopClaim = ShopClaim(None)
+    """The body's `shop_domain` and `shop_id`."""
 
 
 @dataclass(frozen=True)
 class RedactShop:
     """shop/redact: erase the shop's data."""
+
+    shop: ShopClaim = ShopClaim(None)
+    """The body's `shop_domain` and `shop_id`."""

@@ -22,6 +22,22 @@ from loyalty.perks import grants_of
 from loyalty.views import customer_summary
 
 
+class ShopMismatch(ValueError):
+    """A webhook body names another shop than the one it was recorded for (or names none): its destructive
+    work is refused. The web refuses such deliveries at the door; this catches rows recorded before that."""
+
+
+def check_claim(conn: Connection, domain: str, claim) -> None:
+    """ShopMismatch unless `claim` (a loyalty.commands.ShopClaim from the body) names the shop `domain`: the
+    same domain, and the same Shopify id as the one stored for it when both are known."""
+    if claim.domain is None or claim.domain.lower() != domain.lower():
+        raise ShopMismatch(f"the body names shop {claim.domain!r}, not {domain}: nothing done")
+    if claim.shopify_id is not None:
+        stored = conn.execute(select(shops.c.shopify_shop_id).where(shops.c.domain == domain)).scalar()
+        if stored is not None and stored != claim.shopify_id:
+            raise ShopMismatch(f"the body names shop id {claim.shopify_id}, not {domain}'s {stored}: nothing done")
+
+
 def _matching_customers(conn: Connection, shop_id: int, shopify_id: int | None, email: str | None) -> list:
     """Every record of the person: by Shopify id and by email (a guest record may exist beside the account)."""
     found = []

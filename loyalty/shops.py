@@ -62,6 +62,16 @@ def install_shop(conn: Connection, domain: str, encrypted_token: bytes, now: dat
     return get_shop(conn, domain)
 
 
+def shopify_shop_id(conn: Connection, domain: str) -> int | None:
+    """Shopify's numeric id of the shop, when known."""
+    return conn.execute(select(shops.c.shopify_shop_id).where(shops.c.domain == domain)).scalar()
+
+
+def set_shopify_shop_id(conn: Connection, domain: str, shop_id: int) -> None:
+    """Remember Shopify's numeric id of the shop (read from the Admin API with the shop's own token)."""
+    conn.execute(update(shops).where(shops.c.domain == domain).values(shopify_shop_id=shop_id))
+
+
 _PROGRAMMES: dict[tuple[str, int, int], Programme] = {}
 
 

@@ -117,7 +117,7 @@ def test_liability_report_draws_the_chart_and_exports_csv(browser_page, live_app
 
 def test_failed_jobs_page_retries(browser_page, live_app):
     """A webhook that cannot be read fails for good; the page lists it and retries it."""
-    live_app.send("orders/paid", {"id": "not-a-number"}, webhook_id="broken-1")
+    live_app.send("orders/paid", {"id": 1, "line_items": [{"price": "not-a-number"}]}, webhook_id="broken-1")
     live_app.process()
     page = browser_page
     page.goto("/admin/jobs" + QUERY)

@@ -85,7 +85,8 @@ def test_privacy_export_prints_the_stored_export(run, send, process, shop):
     from tests.factories import order
 
     send("orders/paid", order(lines=((5, 1),), email="ex@example.com", customer_id=42))
-    send("customers/data_request", {"shop_domain": shop.domain, "customer": {"id": 42, "email": "ex@example.com"},
+    send("customers/data_request", {"shop_id": 1, "shop_domain": shop.domain,
+                                    "customer": {"id": 42, "email": "ex@example.com"},
                                     "data_request": {"id": 77}, "orders_requested": []})
     process()
     out = json.loads(run("privacy", "export", shop.domain, "--request-id", "77").stdout)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import responses
 
 from tests.factories import order
+from tests.conftest import SHOP
 from tests.samples import sample
 
 GRAPHQL = "https://store-a.myshopify.com/admin/api/2025-10/graphql.json"
@@ -23,7 +24,7 @@ def transactions_response(order_id, *transactions):
 
 def test_sample_order_earns_on_merchandise_net_of_discounts(send, process, summary):
     """The richest sample: 3 x 199.00 - 10.00 of discounts = 587 points; shipping and tax lines do not earn."""
-    body = sample("order_single_richest.json")
+    body = sample("order_single_richest.json", SHOP)
     body["payment_gateway_names"] = ["bogus"]
     assert send("orders/paid", body).status_code == 200
     assert process() == 1
@@ -36,7 +37,7 @@ def test_sample_order_earns_on_merchandise_net_of_discounts(send, process, summa
 def test_gift_card_paid_amount_earns_nothing(send, process, summary):
     """Sample order paid partly by gift card: the gift-card amount, read from the order's transactions,
     is subtracted from the earning base (587 - 100 = 487 points)."""
-    body = sample("order_with_gift_card_payment.json")
+    body = sample("order_with_gift_card_payment.json", SHOP)
     assert "gift_card" in body["payment_gateway_names"]
     responses.post(GRAPHQL, json=transactions_response(
         body["id"], ("gift_card", "SALE", "SUCCESS", "100.00"), ("bogus", "SALE", "SUCCESS", "498.94"),
@@ -103,7 +104,7 @@ def test_shopify_test_notification_earns_nothing(send, process, ctx):
 
     from db.tables import ledger_entries, orders
 
-    body = sample("webhook_orders_create_shopify_test_notification_2024-06-26.json")
+    body = sample("webhook_orders_create_shopify_test_notification_2024-06-26.json", SHOP)
     assert body["test"] is True
     assert send("orders/paid", body).status_code == 200
     assert process() == 1

@@ -298,9 +298,25 @@ def test_invalid_document_is_refused_like_shopify(emulator, client, session):
 def test_unsupported_root_field_says_the_emulator_lacks_it(emulator, client):
     """A valid operation the emulator does not implement fails with a message naming the field."""
     if not emulator.schema.validates:
-        pytest.skip("the fallback schema lacks `shop`, and unvalidated execution skips unknown fields")
-    with pytest.raises(ShopifyGraphQLError, match="emulator does not implement QueryRoot.shop"):
-        client.execute("query ShopName { shop { name } }")
+        pytest.skip("the fallback schema lacks `locations`, and unvalidated execution skips unknown fields")
+    with pytest.raises(ShopifyGraphQLError, match="emulator does not implement QueryRoot.locations"):
+        client.execute("query Locations { locations(first: 1) { nodes { id } } }")
+
+
+def test_the_shop_query_answers_the_shops_numeric_id(emulator, client):
+    """`shop { id }` answers the shop's global id; each shop has its own number, stable for its domain
+    (a real shop keeps its id), or the one it was added with."""
+    from integrations.shopify.shop import fetch_shop_id
+
+    shop_id = emulator.shop(SHOP).id
+    assert client.execute("query ShopIdentity { shop { id } }") == {"shop": {"id": f"gid://shopify/Shop/{shop_id}"}}
+    assert fetch_shop_id(client) == shop_id
+    again, other = Emulator(), Emulator()
+    again.add_shop(SHOP)
+    other.add_shop("other.myshopify.com")
+    other.add_shop("chosen.myshopify.com", shop_id=548380009)
+    assert again.shop(SHOP).id == shop_id != other.shop("other.myshopify.com").id
+    assert other.shop("chosen.myshopify.com").id == 548380009
 
 
 def test_burst_beyond_the_bucket_is_throttled_and_recovers_at_the_restore_rate(emulator, session, clock):

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from jobs.translate import BadPayload, to_command
 from loyalty.commands import LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund
+from tests.conftest import SHOP
 from tests.factories import customer, order, refund
 
 TOPICS = ("orders/paid", "orders/cancelled", "refunds/create", "customers/create", "customers/update",
@@ -37,15 +38,18 @@ def paths(value, prefix=()):
 
 
 def valid_bodies():
+    """A body of each topic with the fields Shopify's have (compliance bodies naming the suite's shop)."""
+    shop = {"shop_id": 1, "shop_domain": SHOP}
     body = order(lines=((19.99, 2), (5, 1)), customer_id=42, discounts={0: 3})
     body["discount_codes"] = [{"code": "LOY-1", "amount": "1.00"}]
     return {"orders/paid": body, "orders/cancelled": {**body, "cancelled_at": "2025-03-02T10:00:00Z"},
             "refunds/create": refund(body, lines={0: (1, 19.99)}), "customers/create": customer(42, "a@b.co"),
             "customers/update": {**customer(42, "a@b.co"), "email_marketing_consent": {"state": "subscribed"},
                                  "metafields": [{"namespace": "loyalty", "key": "birthday", "value": "1990-05-04"}]},
-            "customers/redact": {"customer": {"id": 42, "email": "a@b.co"}, "orders_to_redact": []},
-            "customers/data_request": {"customer": {"id": 42, "email": "a@b.co"}, "data_request": {"id": 9}},
-            "shop/redact": {"shop_id": 1}, "app/uninstalled": {"id": 1}}
+            "customers/redact": {**shop, "customer": {"id": 42, "email": "a@b.co"}, "orders_to_redact": [7]},
+            "customers/data_request": {**shop, "customer": {"id": 42, "email": "a@b.co"}, "orders_requested": [7],
+                                       "data_request": {"id": 9}},
+            "shop/redact": shop, "app/uninstalled": {"id": 1, "myshopify_domain": SHOP, "domain": "shop.example"}}
 
 
 @st.composite
@@ -120,8 +124,11 @@ def test_any_json_value_gives_a_command_or_bad_payload(topic, body):
 
 
 def test_valid_bodies_still_translate():
-    """The fuzzing's starting points are accepted as they are."""
+    """The fuzzing's starting points are accepted as they are, at the door too (their topic's shape)."""
+    from integrations.shopify.webhook_bodies import shape_problem
+
     bodies = valid_bodies()
+    assert {topic: shape_problem(topic, body) for topic, body in bodies.items()} == dict.fromkeys(TOPICS)
     assert isinstance(to_command("orders/paid", bodies["orders/paid"]), RecordOrderPaid)
     assert isinstance(to_command("orders/cancelled", bodies["orders/cancelled"]), RecordOrderCancelled)
     assert to_command("refunds/create", bodies["refunds/create"]).merchandise == Decimal("19.99")

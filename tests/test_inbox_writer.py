@@ -35,7 +35,7 @@ NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parent.parent
 
 
-def delivery(webhook_id, body=b'{"id": 1}', topic="orders/paid", shop=SHOP, secret=SECRET, hmac=None):
+def delivery(webhook_id, body=b'{"id": 1, "line_items": []}', topic="orders/paid", shop=SHOP, secret=SECRET, hmac=None):
     """A delivery signed as Shopify signs it (or with the given signature header)."""
     return Delivery(hmac if hmac is not None else sign(secret, body), topic, shop, webhook_id, body, NOW)
 
@@ -90,7 +90,8 @@ def test_deliveries_from_many_threads_are_committed_once_in_shared_transactions(
             for j in range(40):
                 webhook_id = ids[(k * 40 + j) % 160]
                 try:
-                    outcome = client.deliver(delivery(webhook_id, body=f'{{"id": "{webhook_id}"}}'.encode()))
+                    body = f'{{"id": 1, "name": "{webhook_id}", "line_items": []}}'.encode()
+                    outcome = client.deliver(delivery(webhook_id, body=body))
                 except Exception as exc:  # noqa: BLE001 - the outcome under test
                     outcome = exc
                 with lock:
@@ -110,15 +111,39 @@ def test_deliveries_from_many_threads_are_committed_once_in_shared_transactions(
     with writer_ctx.engine.connect() as conn:
         got = conn.execute(select(webhook_inbox.c.body, webhook_inbox.c.received_at, webhook_inbox.c.topic)
                            .where(webhook_inbox.c.webhook_id == "t7")).one()
-    assert bytes(got.body) == b'{"id": "t7"}' and got.topic == "orders/paid"
+    assert bytes(got.body) == b'{"id": 1, "name": "t7", "line_items": []}' and got.topic == "orders/paid"
     assert got.received_at.replace(tzinfo=timezone.utc) == NOW
     assert batches < 320
 
 
+OTHER = "store-b.myshopify.com"
+OTHERS_ORDER = {"id": 3, "line_items": [], "order_status_url": f"https://{OTHER}/2/orders/abc/authenticate?key=k"}
+"""An order of store B (Shopify id 2): its status URL names B's domain and id."""
+
+
+def body(value: dict) -> bytes:
+    return json.dumps(value).encode()
+
+
 def test_the_writer_refuses_what_the_web_refuses_with_the_same_answers(socket_path, writer_ctx):
     """Each kind of bad delivery through the writer gets the answer the web gives when it decides itself
-    (status and body), and nothing of them is stored; a good one sent beside them is recorded."""
+    (status and body), and nothing of them is stored; a good one sent beside them is recorded. Among them,
+    bodies of another shop sent for store A (Shopify signs bodies with one secret for every shop, and not
+    the shop header) and bodies of another topic's shape."""
+    with writer_ctx.engine.begin() as conn:  # store A's Shopify id, as its install read it
+        conn.execute(shops.update().where(shops.c.domain == SHOP).values(shopify_shop_id=1))
     cases = {
+        "B's shop/redact": delivery("r1", topic="shop/redact", body=body({"shop_id": 2, "shop_domain": OTHER})),
+        "B's customers/redact": delivery("r2", topic="customers/redact", body=body(
+            {"shop_id": 2, "shop_domain": OTHER, "customer": {"id": 5}, "orders_to_redact": []})),
+        "B's app/uninstalled": delivery("r3", topic="app/uninstalled", body=body({"id": 2, "myshopify_domain": OTHER})),
+        "B's orders/paid": delivery("r4", body=body(OTHERS_ORDER)),
+        "B's orders/cancelled": delivery("r5", topic="orders/cancelled", body=body(
+            {**OTHERS_ORDER, "cancelled_at": "2025-01-01T00:00:00Z"})),
+        "another shop's id": delivery("r6", topic="shop/redact", body=body({"shop_id": 2, "shop_domain": SHOP})),
+        "customers/redact as shop/redact": delivery("s1", topic="shop/redact", body=body(
+            {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 5}, "orders_to_redact": []})),
+        "an order as app/uninstalled": delivery("s2", topic="app/uninstalled"),
         "forged": delivery("forged", hmac="bm9wZQ=="),
         "unsigned": delivery("unsigned", hmac=""),
         "other secret": delivery("other-secret", secret="not-the-app-secret"),
@@ -126,7 +151,8 @@ def test_the_writer_refuses_what_the_web_refuses_with_the_same_answers(socket_pa
         "topic": delivery("topic", topic="products/update"),
         "not JSON": delivery("not-json", body=b"{oops"),
         "unknown shop": delivery("unknown-shop", shop="nobody.myshopify.com"),
-        "privacy, unknown shop": delivery("redact-unknown", topic="shop/redact", shop="nobody.myshopify.com"),
+        "privacy, unknown shop": delivery("redact-unknown", topic="shop/redact", shop="nobody.myshopify.com",
+                                          body=b'{"shop_id": 9, "shop_domain": "nobody.myshopify.com"}'),
     }
     from webhooks.inbox import ShopDirectory
     from webhooks.views import receive_here
@@ -138,6 +164,9 @@ def test_the_writer_refuses_what_the_web_refuses_with_the_same_answers(socket_pa
     here = {name: receive_here(writer_ctx, ShopDirectory(), d) for name, d in cases.items()}
     assert through_writer == here
     assert {name: a.status for name, a in here.items()} == {
+        "B's shop/redact": 403, "B's customers/redact": 403, "B's app/uninstalled": 403, "B's orders/paid": 403,
+        "B's orders/cancelled": 403, "another shop's id": 403, "customers/redact as shop/redact": 400,
+        "an order as app/uninstalled": 400,
         "forged": 401, "unsigned": 401, "other secret": 401, "no id": 400, "topic": 200, "not JSON": 400,
         "unknown shop": 404, "privacy, unknown shop": 200}
     assert through_writer["topic"].message == "ignored: topic not handled"
@@ -168,11 +197,13 @@ def test_app_uninstalled_through_the_writer_stops_the_shop_at_once(socket_path, 
     order of that shop is ignored, a privacy webhook still recorded."""
     with running_writer(socket_path, writer_ctx) as writer:
         client = WriterClient(str(socket_path))
-        assert client.deliver(delivery("bye", topic="app/uninstalled", body=b'{"id": 1}')) is intake.RECORDED
+        bye = json.dumps({"id": 1, "myshopify_domain": SHOP}).encode()
+        assert client.deliver(delivery("bye", topic="app/uninstalled", body=bye)) is intake.RECORDED
         with writer_ctx.engine.connect() as conn:
             assert conn.execute(select(shops.c.uninstalled_at).where(shops.c.domain == SHOP)).scalar() is not None
         late = client.deliver(delivery("late-order"))
-        redact = client.deliver(delivery("redact", topic="customers/redact"))
+        redact = client.deliver(delivery("redact", topic="customers/redact", body=json.dumps(
+            {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 2}, "orders_to_redact": []}).encode()))
         assert writer.directory.status(writer_ctx, SHOP) == "uninstalled"
     assert (late.status, late.message) == (200, "ignored: shop uninstalled")
     assert redact is intake.RECORDED
@@ -342,7 +373,7 @@ path, secret, shop = sys.argv[1:4]
 now = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 def deliver(i):
-    body = json.dumps({"id": i % 150}).encode()
+    body = json.dumps({"id": i % 150, "line_items": []}).encode()
     signature = sign(secret, body) if i % 7 else "forged"
     answer = client_for(path).deliver(Delivery(signature, "orders/paid", shop, f"g{i % 150}", body, now))
     return None if answer is None else [answer.status, answer.message]

@@ -188,7 +188,8 @@ def test_a_redacted_customer_never_receives_and_their_emails_are_erased(send, pr
     with ctx.engine.connect() as conn:
         gina = find_customer(conn, shop.id, "81").id
     assert len(emails(ctx)) == 1
-    send("customers/redact", {"shop_domain": shop.domain, "customer": {"id": 81, "email": "gina@example.com"}})
+    send("customers/redact", {"shop_id": 1, "shop_domain": shop.domain,
+                              "customer": {"id": 81, "email": "gina@example.com"}, "orders_to_redact": []})
     process()
     assert emails(ctx) == []
     prog = template("store-a")

@@ -72,7 +72,7 @@ def test_uninstall_stops_work_at_once_and_shop_redact_erases_the_shop(send, proc
     (48 h later, shop already uninstalled) erases everything about the shop."""
     send("orders/paid", order(lines=((20, 1),)))
     process()
-    assert send("app/uninstalled", sample("shop_single.json")).status_code == 200
+    assert send("app/uninstalled", {**sample("shop_single.json"), "myshopify_domain": shop.domain}).status_code == 200
     with ctx.engine.connect() as conn:
         row = conn.execute(select(shops.c.uninstalled_at, shops.c.access_token)).one()
     assert row.uninstalled_at is not None and row.access_token is None

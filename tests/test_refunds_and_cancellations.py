@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tests.factories import cancelled, order, refund
+from tests.conftest import SHOP
 from tests.samples import sample
 
 
@@ -14,7 +15,7 @@ def test_sample_refund_with_line_items_claws_back_by_subtotal(send, process, sum
     """The sample refund returns one line item; the merchandise refunded is its `subtotal_set`.
     Shopify's sample says 0.00 there (nothing refunded for that line: no points taken); with the line's
     real value (199.00 - 3.33 discount = 195.67) the order keeps floor(587 x 391.33 / 587) = 391."""
-    body = sample("order_single_richest.json")
+    body = sample("order_single_richest.json", SHOP)
     body["payment_gateway_names"] = ["bogus"]
     ref = sample("refund_single_line_items.json")
     ref["order_id"] = body["id"]

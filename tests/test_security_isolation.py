@@ -70,7 +70,8 @@ def test_the_same_customer_id_and_email_in_two_shops_are_two_people(two_shops, c
          shop=OTHER)
     a_order = order(order_id=9001, lines=((100, 1),))
     send("refunds/create", refund(a_order, lines={0: (1, 100)}), shop=OTHER)  # B naming A's order id
-    send("customers/redact", {"customer": {"id": 555, "email": "same@example.com"}}, shop=OTHER)
+    send("customers/redact", {"shop_id": 2, "shop_domain": OTHER, "customer": {"id": 555, "email": "same@example.com"},
+                              "orders_to_redact": []}, shop=OTHER)
     process()
     assert balance(ctx, SHOP, "555") == 100
     assert balance(ctx, OTHER, "same@example.com") is None, "redacted in B only"
@@ -87,8 +88,8 @@ def test_one_shop_cannot_cancel_or_export_anothers(two_shops, ctx, send, process
     """Store A's voucher code is unknown to store B (no cancel, no credit); B's privacy export lists
     nothing of A's data request."""
     send("orders/paid", order(lines=((100, 1),), email="v@example.com", customer_id=777))
-    send("customers/data_request", {"customer": {"id": 777, "email": "v@example.com"},
-                                    "data_request": {"id": 31}})
+    send("customers/data_request", {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 777, "email": "v@example.com"},
+                                    "orders_requested": [], "data_request": {"id": 31}})
     process()
     mature_points(datetime(2030, 1, 1, tzinfo=timezone.utc), ctx)
     with ctx.engine.begin() as conn:  # the ledger half of a redemption in store A

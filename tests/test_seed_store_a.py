@@ -10,6 +10,7 @@ import responses
 from jobs.scheduled import expire_points, mature_points
 from loyalty.programme import template
 from tests.factories import customer, order
+from tests.conftest import SHOP
 from tests.samples import sample
 from tests.test_earning import GRAPHQL, transactions_response
 
@@ -57,7 +58,7 @@ def test_il_faut_renseigner_l_adresse_mail_du_compte(send, process, ctx):
 def test_les_achats_avec_une_carte_cadeau_ne_rapportent_pas_de_points(send, process, summary):
     """« les achats réalisés avec une carte cadeau ne rapportent pas de points »: the amount paid by gift
     card is taken out of the earning base (the shared sample: 587 - 100 = 487)."""
-    body = sample("order_with_gift_card_payment.json")
+    body = sample("order_with_gift_card_payment.json", SHOP)
     responses.post(GRAPHQL, json=transactions_response(
         body["id"], ("gift_card", "SALE", "SUCCESS", "100.00"), ("bogus", "SALE", "SUCCESS", "498.94")))
     send("orders/paid", body)

@@ -25,23 +25,29 @@ exist cost at most two reads a second."""
 
 
 class ShopDirectory:
-    """Which shop domains are installed, cached briefly so the hot path does not ask each time."""
+    """Which shop domains are installed, and Shopify's numeric id of each when known, cached briefly so the
+    hot path does not ask each time."""
 
     def __init__(self) -> None:
-        self._installed: dict[str, bool] = {}
+        self._shops: dict[str, tuple[bool, int | None]] = {}
         self._loaded_at = 0.0
+
+    def lookup(self, ctx: Context, domain: str) -> tuple[str, int | None]:
+        """('installed', 'uninstalled' or 'unknown'; the shop's Shopify id, None when not known)."""
+        age = time.monotonic() - self._loaded_at
+        if age > SHOP_CACHE_SECONDS or (domain not in self._shops and age > UNKNOWN_SHOP_SECONDS):
+            with reading(ctx.engine) as conn:
+                rows = conn.execute(select(shops.c.domain, shops.c.uninstalled_at, shops.c.shopify_shop_id)).all()
+            self._shops = {r.domain: (r.uninstalled_at is None, r.shopify_shop_id) for r in rows}
+            self._loaded_at = time.monotonic()
+        found = self._shops.get(domain)
+        if found is None:
+            return "unknown", None
+        return ("installed" if found[0] else "uninstalled"), found[1]
 
     def status(self, ctx: Context, domain: str) -> str:
         """'installed', 'uninstalled' or 'unknown'."""
-        age = time.monotonic() - self._loaded_at
-        if age > SHOP_CACHE_SECONDS or (domain not in self._installed and age > UNKNOWN_SHOP_SECONDS):
-            with reading(ctx.engine) as conn:
-                rows = conn.execute(select(shops.c.domain, shops.c.uninstalled_at)).all()
-            self._installed = {r.domain: r.uninstalled_at is None for r in rows}
-            self._loaded_at = time.monotonic()
-        if domain not in self._installed:
-            return "unknown"
-        return "installed" if self._installed[domain] else "uninstalled"
+        return self.lookup(ctx, domain)[0]
 
     def forget(self) -> None:
         """Re-read the shops on the next request (after an install or uninstall in this process)."""

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from integrations.shopify import webhook_bodies
 from runtime.context import Context
 from webhooks import signature
 
@@ -57,12 +58,12 @@ class Answer:
     message: str
 
 
-def answer(status: int, message: str, webhook_id: str | None = None) -> Answer:
+def answer(status: int, message: str, webhook_id: str | None = None, detail: str = "") -> Answer:
     """The answer, logged: a 200 at DEBUG only (a line per webhook costs as much CPU as recording it),
-    every refusal at INFO or WARNING."""
+    every refusal at INFO or WARNING. `detail` goes to the log only, not to the sender."""
     level = logging.DEBUG if status == 200 else logging.INFO if status < 400 else logging.WARNING
     if log.isEnabledFor(level):
-        log.log(level, "webhook %s: %s %s", webhook_id or "-", status, message)
+        log.log(level, "webhook %s: %s %s%s", webhook_id or "-", status, message, detail and f" ({detail})")
     return Answer(status, message)
 
 
@@ -78,9 +79,14 @@ def unavailable(webhook_id: str | None, reason: BaseException) -> Answer:
 
 def screen(ctx: Context, directory, delivery: Delivery) -> Answer | None:
     """The answer for a delivery that is not to be recorded (bad signature, missing headers, a topic the
-    app does not handle, a body that is not JSON, a shop not installed); None when it is to be recorded.
-    The signature is checked first, on the raw body, before anything is parsed or looked up. Raises
-    SQLAlchemyError when the shops cannot be read."""
+    app does not handle, a body that is not JSON or not of its topic's shape, a shop not installed, a body
+    naming another shop than the header); None when it is to be recorded. The signature is checked first,
+    on the raw body, before anything is parsed or looked up. Raises SQLAlchemyError when the shops cannot
+    be read.
+
+    The signature covers the body only, with one secret for every shop: the topic and shop headers could
+    come from anyone holding a body Shopify once sent, so the body must be of the topic's shape and name
+    no other shop (integrations.shopify.webhook_bodies)."""
     if not signature.verify(ctx.config.api_secrets, delivery.body, delivery.hmac):
         return answer(401, "invalid signature", delivery.webhook_id)
     topic = delivery.topic
@@ -90,16 +96,25 @@ def screen(ctx: Context, directory, delivery: Delivery) -> Answer | None:
     if topic not in HANDLED_TOPICS:
         return answer(200, "ignored: topic not handled", delivery.webhook_id)
     try:
-        json.loads(delivery.body)
+        body = json.loads(delivery.body)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         return answer(400, "body is not JSON", delivery.webhook_id)
-    status = directory.status(ctx, delivery.shop_domain)
+    problem = webhook_bodies.shape_problem(topic, body)
+    if problem is not None:
+        return answer(400, f"body is not of the shape of {topic}: {problem}", delivery.webhook_id,
+                      f"shop {delivery.shop_domain}")
+    status, shop_id = directory.lookup(ctx, delivery.shop_domain)
     if status == "uninstalled" and topic not in PRIVACY_TOPICS:
         return answer(200, "ignored: shop uninstalled", delivery.webhook_id)
     if status == "unknown":
         if topic in PRIVACY_TOPICS or topic == "app/uninstalled":
             return answer(200, "ignored: nothing stored for this shop", delivery.webhook_id)
         return answer(404, "unknown shop", delivery.webhook_id)
+    other = webhook_bodies.foreign_shop(topic, body, delivery.shop_domain, shop_id)
+    if other is not None:
+        return answer(403, f"body names another shop than X-Shopify-Shop-Domain ({other.field})",
+                      delivery.webhook_id, f"{topic} for {delivery.shop_domain} (id {shop_id}) names "
+                                           f"{other.field}: domain {other.domain}, id {other.shop_id}")
     return None
 
 

@@ -3,7 +3,8 @@
 The endpoint is the busiest of the app, so it is served by `FastPath`, a thin WSGI layer in front of Flask
 (no routing, request object or response object per webhook); the Flask route below runs the very same
 checks for anything that reaches Flask without it. Either way: the size limit here, then the decision of
-webhooks.intake (HMAC on the raw body, the headers, the topic, JSON validity, the shop directory), the
+webhooks.intake (HMAC on the raw body, the headers, the topic, JSON validity, the body's shape for its
+topic, the shop directory, the shop the body names), the
 inbox commit and the worker's wake-up: by the inbox writer on SQLite (webhooks.inbox_writer), else in this
 process.
 """

@@ -360,6 +360,15 @@ query OrdersUpdatedSince($query: String!, $after: String) {
 """Reconciliation: orders changed since the watermark, oldest change first, three per page (what fits under
 Shopify's 1,000-point cost ceiling with their lines, payments and refunds)."""
 
+SHOP_IDENTITY = """
+query ShopIdentity {
+  shop {
+    id
+  }
+}
+"""
+"""The shop's global id (`gid://shopify/Shop/548380009`): the number webhook bodies name the shop by."""
+
 
 def _collect_documents(namespace):
     """Every UPPER_CASE string constant of this module, by constant name."""

@@ -78,15 +78,16 @@ class Emulator:
 
     # -- seeding ---------------------------------------------------------------------------------
 
-    def add_shop(self, domain, token=None, *, currency="USD"):
-        """Register a shop answering to `token` (a random one if None); an existing shop only gets the new token."""
+    def add_shop(self, domain, token=None, *, currency="USD", shop_id=None):
+        """Register a shop answering to `token` (a random one if None), with its numeric id `shop_id` (by
+        default derived from the domain: `shop(domain).id`); an existing shop only gets the new token."""
         token = token or "shpat_emulator_" + secrets.token_hex(12)
         with self._lock:
             if domain in self._shops:
                 self._shops[domain].token = token
             else:
                 bucket = LeakyBucket(self.clock, maximum=self.maximum_available, restore_rate=self.restore_rate)
-                self._shops[domain] = ShopState(domain, token, bucket, currency)
+                self._shops[domain] = ShopState(domain, token, bucket, currency, shop_id)
                 self._shops[domain].bulk_seconds_per_line = self.bulk_seconds_per_line
         return token
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from integrations.shopify.emulator import bulk, bulk_mutation, discounts
 from integrations.shopify.emulator.discounts import user_error
-from integrations.shopify.emulator.store import GiftCard, Metafield, decimal_string, parse_id
+from integrations.shopify.emulator.store import GiftCard, Metafield, decimal_string, gid, parse_id
 from integrations.shopify.emulator.views import (
     APP_NAMESPACE,
     customer_view,
@@ -36,6 +36,13 @@ class Context(NamedTuple):
     """Where the emulator is reached (bulk operation URLs point back at it)."""
     bulk: bool = False
     """True inside a bulk operation: connections return every object."""
+
+
+def shop(info):
+    """shop: the shop the token belongs to."""
+    state = info.context.shop
+    return {"__typename": "Shop", "id": gid("Shop", state.id), "myshopifyDomain": state.domain,
+            "name": state.domain, "currencyCode": state.currency}
 
 
 def order(info, id):
@@ -178,6 +185,7 @@ def _gift_card_code(shop, code, errors):
 
 
 QUERY_ROOT = {
+    "shop": shop,
     "order": order,
     "orders": bulk.orders,
     "refund": bulk.refund,

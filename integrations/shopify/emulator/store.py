@@ -2,6 +2,7 @@
 import hashlib
 import itertools
 import threading
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -249,9 +250,11 @@ class GiftCard:
 class ShopState:
     """Everything one emulated shop holds; callers hold `lock` while reading or changing it."""
 
-    def __init__(self, domain, token, bucket, currency="USD"):
-        """An empty shop answering to `token`."""
+    def __init__(self, domain, token, bucket, currency="USD", shop_id=None):
+        """An empty shop answering to `token`; `shop_id` is its numeric id (by default one derived from the
+        domain, so a shop keeps its id across emulator restarts, as a real shop does)."""
         self.domain = domain
+        self.id = shop_id if shop_id is not None else 10_000_000_000 + zlib.crc32(domain.encode())
         self.token = token
         self.bucket = bucket
         self.currency = currency
