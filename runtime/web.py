@@ -8,14 +8,17 @@ from sqlalchemy import text
 
 from db.engine import reading
 from db.migrate import check_at_head
+from runtime import demo
 from runtime.context import Context, get_context
 
 
 def create_app(context: Context | None = None, *, check_migrations: bool = True) -> Flask:
-    """Build the web app; refuses to start on a database that is not migrated."""
+    """Build the web app; refuses to start on a database that is not migrated, and in demo mode beside a
+    real configuration (runtime.demo.check)."""
     ctx = context or get_context("web")
     if not ctx.config.api_secrets:
         raise RuntimeError("SHOPIFY_API_SECRET is not set: webhooks cannot be verified")
+    demo.check(ctx.config)
     if check_migrations:
         check_at_head(ctx.engine)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -29,12 +32,13 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     from admin.auth import bp as auth_bp; app.register_blueprint(auth_bp)
     from storefront.proxy import bp as storefront_bp
     app.register_blueprint(storefront_bp)
-    from admin import dev_mail
-    if dev_mail.enabled(ctx.config):
-        app.register_blueprint(dev_mail.bp)
-    from admin import api, pages, session
-    for blueprint in (api.bp, pages.bp, session.dev_bp):
+    from admin import api, dev_mail, pages, session
+    for blueprint in (api.bp, pages.bp):
         app.register_blueprint(blueprint)
+    if ctx.config.demo:  # never inferred: LOYALTY_DEMO=1, checked above (runtime.demo)
+        app.register_blueprint(session.dev_bp)
+        if dev_mail.enabled(ctx.config):
+            app.register_blueprint(dev_mail.bp)
 
     @app.get("/healthz")
     def health():
@@ -53,10 +57,5 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
             checks["redis"] = f"error: {type(exc).__name__}"
         ok = all(v == "ok" for v in checks.values())
         return jsonify(status="ok" if ok else "degraded", **checks), 200 if ok else 503
-
-    @app.route("/bare/flask", methods=["GET", "POST"])
-    def bare():
-        """An empty Flask route: context for the ingest benchmark (what any routed request costs)."""
-        return "", 200
 
     return app
