@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
 
 from db.engine import reading
 from db.migrate import check_at_head
+from loyalty.numbers import MAX_ROW_ID
 from runtime import demo
 from runtime.context import Context, get_context
 
@@ -25,6 +27,8 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     app = Flask(__name__)
     app.extensions["loyalty"] = ctx
     app.config["MAX_CONTENT_LENGTH"] = None  # the webhook view enforces its own limit with a clear 413
+    app.url_map.converters["int"] = RowId  # before any route is added
+    app.before_request(refuse_nul)
 
     from webhooks.views import FastPath, bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
@@ -59,3 +63,25 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
         return jsonify(status="ok" if ok else "degraded", **checks), 200 if ok else 503
 
     return app
+
+
+class RowId(IntegerConverter):
+    """Every `<int:...>` of the app's routes is one of its row ids: ASCII digits up to MAX_ROW_ID, else the
+    route does not match (404). Werkzeug's own takes any Unicode digit and any size, which the database
+    then refused (a 500)."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, **options):
+        options.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, **options)
+
+
+def refuse_nul():
+    """400 for a NUL character in the path, the query or a form (the webhook endpoint reads its raw body
+    itself): PostgreSQL text cannot hold one, and deep in a query it was a 500."""
+    form = request.form.items(multi=True) if request.path != "/webhooks" else ()
+    pairs = [("", request.path), *request.args.items(multi=True), *form]
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        return jsonify(error="a NUL character is not allowed in the path, the query or a form"), 400
+    return None
