@@ -24,6 +24,7 @@ from runtime.config import load_config, write_local_env
 from runtime.context import build_context, get_context
 from runtime.demo import DEMO_SHOP, DemoRefused, launcher_wants_demo
 from tests.conftest import SHOP, demo_config
+from tests.services import kill_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_SECRET = "shpss_0123456789abcdef0123456789abcdef"
@@ -107,10 +108,14 @@ def test_make_run_beside_a_real_secret_refuses_to_start_the_demo(tmp_path):
     write_local_env(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(APP_VARIABLES)}
     env.update(LOYALTY_VAR_DIR=str(tmp_path), LOYALTY_DEMO="1", SHOPIFY_API_SECRET=REAL_SECRET)
-    done = subprocess.run([sys.executable, "-m", "runtime.launcher"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "LOYALTY_DEMO=1 is refused beside a real configuration: SHOPIFY_API_SECRET" in done.stderr
+    launcher = subprocess.Popen([sys.executable, "-m", "runtime.launcher"], cwd=ROOT, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = launcher.communicate(timeout=60)
+    finally:  # had it started (the bug), its web, worker and emulator must not outlive the test
+        kill_tree(launcher)
+    assert launcher.returncode == 2, out + err
+    assert "LOYALTY_DEMO=1 is refused beside a real configuration: SHOPIFY_API_SECRET" in err
     assert not (tmp_path / "redis").exists() and not (tmp_path / "loyalty.db").exists()
 
 
