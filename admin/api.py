@@ -7,6 +7,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from admin.params import BadInput, int_arg, json_object, page_arg
 from admin.session import ctx, error, now, require_session
 from db.engine import reading
 from integrations.shopify.errors import ShopifyError
@@ -29,16 +30,10 @@ def openapi():
     return Response(OPENAPI.read_bytes(), mimetype="application/json")
 
 
-def _body() -> dict | None:
-    """The request's JSON object, or None when it is not one."""
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else None
-
-
-def _page() -> int:
-    """The `page` query parameter (1 when absent or not a positive number)."""
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+@bp.errorhandler(BadInput)
+def bad_input(exc: BadInput):
+    """A parameter or body that cannot be used: 400 saying which (admin.params)."""
+    return error(400, str(exc), field=exc.field)
 
 
 def _field_of(exc: ProgrammeError) -> str:
@@ -71,9 +66,7 @@ def _save(new: Programme):
 @require_session
 def put_programme():
     """Replace the programme with the one sent (all of it validated first: nothing is half-saved)."""
-    data = _body()
-    if data is None:
-        return error(400, "send the programme as a JSON object")
+    data = json_object("the programme")
     try:
         new = Programme.from_dict(data)
     except ProgrammeError as exc:
@@ -86,7 +79,7 @@ def put_programme():
 def apply_template():
     """Replace the programme with a ready one (`store-a`, `store-b`); the merchant edits from there."""
     try:
-        new = template(str((_body() or {}).get("template", "")))
+        new = template(str(json_object("{template}", optional=True).get("template", "")))
     except ProgrammeError as exc:
         return error(422, str(exc), field="template")
     return _save(new)
@@ -98,9 +91,10 @@ def apply_template():
 @require_session
 def search_customers():
     """Customers by Shopify id or email prefix (`q`), with balances, a page at a time."""
+    page = page_arg()
     with reading(ctx().engine) as conn:
-        found, more = support.search_customers(conn, g.shop, request.args.get("q", ""), page=_page())
-    return jsonify(customers=found, page=_page(), has_more=more)
+        found, more = support.search_customers(conn, g.shop, request.args.get("q", ""), page=page)
+    return jsonify(customers=found, page=page, has_more=more)
 
 
 @bp.get("/customers/<int:customer_id>")
@@ -118,9 +112,7 @@ def customer_detail(customer_id: int):
 @require_session
 def adjust_points(customer_id: int):
     """Add or take points with a required reason; the staff member is recorded. Idempotent per client_token."""
-    data = _body()
-    if data is None:
-        return error(400, "send {points, reason, client_token} as a JSON object")
+    data = json_object("{points, reason, client_token}")
     request_ = Adjustment(customer_id=customer_id, points=data.get("points"), reason=data.get("reason"),
                           actor=g.staff, client_token=data.get("client_token"))
     try:
@@ -143,7 +135,7 @@ def _adjustment_dict(row, points: int) -> dict:
 @require_session
 def list_adjustments():
     """The audit trail of manual adjustments: who, when, how much, why; newest first."""
-    page, size = _page(), support.PAGE_SIZE
+    page, size = page_arg(), support.PAGE_SIZE
     with reading(ctx().engine) as conn:
         rows = adjustments(conn, g.shop, limit=size + 1, offset=(page - 1) * size)
     return jsonify(adjustments=[{**_adjustment_dict(r, r.points), "email": r.email} for r in rows[:size]],
@@ -156,19 +148,18 @@ def list_adjustments():
 @require_session
 def list_vouchers():
     """The shop's vouchers, newest first; `status` and `customer_id` filter."""
-    customer = request.args.get("customer_id", "")
+    customer, page = int_arg("customer_id"), page_arg()
     with reading(ctx().engine) as conn:
         found, more = support.list_vouchers(conn, g.shop, status=request.args.get("status") or None,
-                                            customer_id=int(customer) if customer.isdigit() else None,
-                                            page=_page())
-    return jsonify(vouchers=found, page=_page(), has_more=more)
+                                            customer_id=customer, page=page)
+    return jsonify(vouchers=found, page=page, has_more=more)
 
 
 @bp.post("/vouchers/<code>/cancel")
 @require_session
 def cancel_voucher(code: str):
     """Deactivate the code in Shopify and credit its points back (once); the staff member is recorded."""
-    given = str((_body() or {}).get("reason") or "").strip()[:200] or "cancelled in the admin"
+    given = str(json_object("{reason}", optional=True).get("reason") or "").strip()[:200] or "cancelled in the admin"
     try:
         voucher = voucher_jobs.cancel(ctx(), g.shop.domain, code, f"{given} (staff {g.staff})", now=now())
     except VoucherRefused as exc:

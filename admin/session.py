@@ -1,8 +1,9 @@
 """Who is calling the admin API: the App Bridge session token in `Authorization: Bearer ...`.
 
 The shop is the token's `dest` host and nothing else (never a parameter), so a merchant can only ever
-reach their own shop's data; `sub` (the staff member) is recorded on what they change. A local run (the
-generated SHOPIFY_API_KEY) can mint tokens for the demo shop, so the admin works with no Shopify account.
+reach their own shop's data; `sub` (the staff member) is recorded on what they change. In demo mode
+(LOYALTY_DEMO=1, runtime.demo) the app mints tokens for the demo shop, so the admin works with no Shopify
+account.
 """
 from __future__ import annotations
 
@@ -17,12 +18,10 @@ from flask import Blueprint, current_app, g, jsonify, request
 from db.engine import reading
 from integrations.shopify.session_token import InvalidSessionToken, verify_session_token
 from loyalty.shops import UnknownShop, get_shop
-from runtime.config import LOCAL_DEV_API_KEY
+from runtime.demo import DEMO_SHOP
 
 log = logging.getLogger(__name__)
 
-DEMO_SHOP = "demo.myshopify.com"
-"""The only shop a local run mints session tokens for (`make run` installs it in demo mode)."""
 DEV_TOKEN_LIFETIME = timedelta(minutes=1)
 """As long as Shopify's own session tokens live: pages fetch a new one as they need."""
 
@@ -70,11 +69,12 @@ def require_session(view):
 
 
 dev_bp = Blueprint("admin_dev", __name__)
+"""Registered in demo mode only (runtime.web)."""
 
 
 def dev_tokens_enabled() -> bool:
-    """Only a local run, whose API key no real Shopify app has, can mint its own session tokens."""
-    return ctx().config.api_key == LOCAL_DEV_API_KEY
+    """Only demo mode (LOYALTY_DEMO=1 on the generated local set-up) mints its own session tokens."""
+    return ctx().config.demo
 
 
 def mint_dev_token(api_key: str, secret: str, shop: str, at: datetime, staff: str = "demo-staff") -> str:
@@ -89,9 +89,9 @@ def mint_dev_token(api_key: str, secret: str, shop: str, at: datetime, staff: st
 
 @dev_bp.get("/admin/dev/session-token")
 def dev_session_token():
-    """Demo mode's stand-in for App Bridge's `shopify.idToken()`: a token for the demo shop; 404 unless
-    SHOPIFY_API_KEY is the generated local key."""
-    if not dev_tokens_enabled():
+    """Demo mode's stand-in for App Bridge's `shopify.idToken()`: a token for the demo shop, and only for it
+    (whatever is asked); 404 outside demo mode."""
+    if not dev_tokens_enabled():  # the blueprint is registered in demo mode only; this is the second lock
         return error(404, "not found")
     config = ctx().config
     return jsonify(token=mint_dev_token(config.api_key, config.api_secrets[0], DEMO_SHOP, now()), shop=DEMO_SHOP)

@@ -3,7 +3,8 @@ writer beside it).
 
 - throughput: signed orders/paid webhooks answered 200 per second (verify, durable group-committed INSERT,
   wake), against `/bare`: the very same signed requests sent to an endpoint that answers 200 and does
-  nothing, at the same layer of the same server (webhooks.views.FastPath), from the same load generator,
+  nothing, at the same layer of the same server (in front of webhooks.views.FastPath: bench/wsgi.py, which
+  the production app does not include), from the same load generator,
   both at saturation (closed loop), alternating in rounds so both meet the same load;
 - latency: p99 at 1,000 webhooks per second offered on a fixed timetable (open loop);
 - peak RSS of the web processes (master and workers) during all of it.

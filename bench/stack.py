@@ -17,6 +17,8 @@ import psutil
 
 from runtime.launcher import process_commands
 
+BENCH_APP = "bench.wsgi:app"
+"""The production app plus the ingest benchmark's baselines (/bare, /bare/flask), which it does not serve."""
 SHOP = "bench.myshopify.com"
 SECRET = "bench-webhook-secret"
 REPO = Path(__file__).resolve().parent.parent
@@ -70,7 +72,7 @@ class Stack:
             shutil.rmtree(self.work, ignore_errors=True)
 
     def _commands(self, port: int = 0) -> dict[str, list[str]]:
-        return process_commands(Path(sys.executable).parent, self.env, self.redis_url, str(port))
+        return process_commands(Path(sys.executable).parent, self.env, self.redis_url, str(port), BENCH_APP)
 
     def start_web(self) -> int:
         """gunicorn with the Procfile's settings on a free port (and on SQLite the inbox writer beside it);

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from db.tables import customer_sync, customers, ledger_entries, notifications, orders
 from loyalty.ledger import mark_for_sync
+from loyalty.numbers import MAX_SHOPIFY_ID, parse_int
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -99,12 +100,23 @@ def _merge(conn: Connection, *, keep: int, drop: int) -> None:
     conn.execute(delete(customers).where(customers.c.id == drop))
 
 
-def find_customer(conn: Connection, shop_id: int, email_or_id: str):
-    """Look a customer up by Shopify id (digits or gid) or by email; None when unknown."""
+def reference(email_or_id: str) -> tuple[int | None, str]:
+    """What a search names: (Shopify id, "") for digits or a gid, else (None, the text stripped); digits
+    that are no Shopify id (`²`, beyond 2**63 - 1) give (None, "") and so match no one."""
     text = email_or_id.strip()
     if text.startswith("gid://shopify/Customer/"):
         text = text.rsplit("/", 1)[1]
-    column, value = ((customers.c.shopify_customer_id, int(text)) if text.isdigit()
+    if text.isdigit():
+        return parse_int(text, 0, MAX_SHOPIFY_ID), ""
+    return None, text
+
+
+def find_customer(conn: Connection, shop_id: int, email_or_id: str):
+    """Look a customer up by Shopify id (digits or gid) or by email; None when unknown."""
+    shopify_id, text = reference(email_or_id)
+    if shopify_id is None and not text:
+        return None
+    column, value = ((customers.c.shopify_customer_id, shopify_id) if shopify_id is not None
                      else (customers.c.email, normalise_email(text)))
     return conn.execute(select(customers).where(customers.c.shop_id == shop_id, column == value)).first()
 

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 from db.tables import programme_settings, shops
 from loyalty.programme import Programme
 
-SHOP_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+"""Matched whole (fullmatch): `$` would also match before a trailing newline, which then reached a header."""
 
 
 class UnknownShop(LookupError):
@@ -30,7 +31,7 @@ class ShopRef:
 
 def valid_shop_domain(domain: str) -> bool:
     """Only `*.myshopify.com` names are shops: never a request to an arbitrary host."""
-    return bool(SHOP_DOMAIN.match(domain or ""))
+    return isinstance(domain, str) and SHOP_DOMAIN.fullmatch(domain) is not None
 
 
 def get_shop(conn: Connection, domain: str, *, installed_only: bool = True) -> ShopRef:

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries as le, orders, vouchers
 from loyalty.adjustments import adjustments
-from loyalty.customers import normalise_email
+from loyalty.customers import normalise_email, reference
 from loyalty.shops import ShopRef
 from loyalty.views import customer_summary, iso
 
@@ -26,12 +26,12 @@ def search_customers(conn: Connection, shop: ShopRef, query: str, *, page: int =
                      per_page: int = PAGE_SIZE) -> tuple[list[dict], bool]:
     """Customers whose Shopify id is `query` (digits or gid) or whose email starts with it, with their
     balances; ('', page) lists everyone. Returns (one page, whether there is a next page)."""
-    text = (query or "").strip()
-    if text.startswith("gid://shopify/Customer/"):
-        text = text.rsplit("/", 1)[1]
+    shopify_id, text = reference(query or "")
     where = [customers.c.shop_id == shop.id]
-    if text.isdigit():
-        where.append(customers.c.shopify_customer_id == int(text))
+    if shopify_id is not None:
+        where.append(customers.c.shopify_customer_id == shopify_id)
+    elif not text and (query or "").strip():  # digits that are no Shopify id: nobody has it
+        return [], False
     elif text:
         where.append(customers.c.email.like(_like_prefix(normalise_email(text)), escape="\\"))
     rows = conn.execute(select(customers.c.id, customers.c.shopify_customer_id, customers.c.email)

@@ -10,12 +10,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values
 
 API_VERSION = "2025-10"
 """The Admin API version every call is pinned to (and the webhook subscriptions declare)."""
 LOCAL_DEV_API_KEY = "local-dev-app"
 """The API key `make` writes to var/local.env: no Shopify app has it, so it marks a local (demo) run."""
+DEFAULT_ADMIN_URL = "https://{shop}"
+DEMO_SWITCH = "LOYALTY_DEMO"
+"""`1` turns demo mode on (runtime.demo). Read from the process's own environment only, never from a file
+under var/: a production host cannot inherit it from a leftover `var/local.env`."""
 
 
 def _var_dir() -> Path:
@@ -36,7 +40,7 @@ class Config:
     api_key: str
     api_secrets: tuple[str, ...]
     encryption_keys: tuple[str, ...]
-    admin_url_template: str = "https://{shop}"
+    admin_url_template: str = DEFAULT_ADMIN_URL
     api_version: str = API_VERSION
     webhook_max_bytes: int = 1024 * 1024
     db_timeout_seconds: float = 0.8
@@ -65,6 +69,11 @@ class Config:
     """Per client: admin API and app proxy requests refused 401; past it, 429 there."""
     body_timeout_seconds: float = 10.0
     """LOYALTY_BODY_TIMEOUT: a request body must arrive within this (408 and closed otherwise)."""
+    demo: bool = False
+    """LOYALTY_DEMO=1: the demo shop's captured mail and self-minted session tokens (runtime.demo)."""
+    local_secret: str | None = None
+    """The SHOPIFY_API_SECRET that `make` generated in var/local.env, when that file exists: demo mode runs
+    on that secret only."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -78,12 +87,33 @@ class Config:
         return self.redis_url or f"unix://{self.var_dir / 'redis' / 'redis.sock'}"
 
 
+def _demo_switch() -> bool:
+    """LOYALTY_DEMO from the environment: `1` on, `0` or unset off; anything else is refused."""
+    value = os.environ.get(DEMO_SWITCH, "").strip()
+    if value not in ("", "0", "1"):
+        raise ValueError(f"{DEMO_SWITCH} must be 1 (demo mode) or 0, not {value!r}")
+    return value == "1"
+
+
+def _fill_from(path: Path) -> dict:
+    """Set the variables of a dotenv file that the environment lacks (never LOYALTY_DEMO: demo mode is asked
+    for, not inherited from a file); returns the file's values."""
+    values = dotenv_values(path)
+    for key, value in values.items():
+        if key != DEMO_SWITCH and value is not None:
+            os.environ.setdefault(key, value)
+    return values
+
+
 def load_config(env_file: bool = True) -> Config:
     """Read the environment (and `var/local.env` when present) into a Config."""
     var_dir = _var_dir()
+    demo = _demo_switch()  # read before any file fills the environment
+    local: dict = {}
     for name in ("local.env", "demo.env"):  # demo.env: written by `make run` in demo mode
         if env_file and (var_dir / name).exists():
-            load_dotenv(var_dir / name, override=False)
+            values = _fill_from(var_dir / name)
+            local = values if name == "local.env" else local
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'loyalty.db'}"
     if database_url.startswith("postgres://"):  # Heroku-style URLs name the dialect differently
         database_url = "postgresql://" + database_url[len("postgres://"):]
@@ -97,7 +127,7 @@ def load_config(env_file: bool = True) -> Config:
         api_key=os.environ.get("SHOPIFY_API_KEY", ""),
         api_secrets=_secrets("SHOPIFY_API_SECRET"),
         encryption_keys=keys,
-        admin_url_template=os.environ.get("SHOPIFY_ADMIN_URL", "https://{shop}"),
+        admin_url_template=os.environ.get("SHOPIFY_ADMIN_URL", DEFAULT_ADMIN_URL),
         batch_size=int(os.environ.get("LOYALTY_BATCH_SIZE", "500")),
         db_timeout_seconds=float(os.environ.get("LOYALTY_DB_TIMEOUT", "0.8")),
         worker_db_timeout_seconds=float(os.environ.get("LOYALTY_WORKER_DB_TIMEOUT", "30")),
@@ -111,6 +141,8 @@ def load_config(env_file: bool = True) -> Config:
         rate_limit_pages=os.environ.get("LOYALTY_RATE_LIMIT_PAGES") or Config.rate_limit_pages,
         rate_limit_refused=os.environ.get("LOYALTY_RATE_LIMIT_REFUSED") or Config.rate_limit_refused,
         body_timeout_seconds=float(os.environ.get("LOYALTY_BODY_TIMEOUT") or Config.body_timeout_seconds),
+        demo=demo,
+        local_secret=local.get("SHOPIFY_API_SECRET") or None,
     )
 
 

@@ -1,7 +1,9 @@
 """`make run`: migrate, then run the Procfile's processes (web, worker, scheduler) in the foreground.
 
 With no REDIS_URL a real redis-server is started under var/ first; with no DATABASE_URL the database is
-SQLite under var/. Ctrl-C stops everything.
+SQLite under var/. With nothing but the generated var/local.env (or LOYALTY_DEMO=1) it starts the demo: the
+Shopify emulator, its shop, and LOYALTY_DEMO=1 for the processes it starts (runtime.demo). Ctrl-C stops
+everything.
 """
 from __future__ import annotations
 
@@ -13,15 +15,24 @@ import time
 from pathlib import Path
 
 from db.migrate import upgrade
-from runtime.config import load_config
+from runtime.config import DEMO_SWITCH, load_config
+from runtime.demo import DEMO_SHOP, DemoRefused, launcher_wants_demo
 from runtime.embedded_redis import start_redis
+
+DEMO_TOKEN = "demo-token"
 
 
 def main() -> int:
     """Start every process and wait; exit when one dies or on Ctrl-C."""
     config = load_config()
-    children: list[subprocess.Popen] = []
     env = dict(os.environ)
+    emulator_url = f"http://127.0.0.1:{int(env.get('EMULATOR_PORT', '9000'))}/{{shop}}"
+    try:
+        demo = launcher_wants_demo(config, env, emulator_url)
+    except DemoRefused as exc:
+        print(f"make run: {exc}", file=sys.stderr, flush=True)
+        return 2
+    children: list[subprocess.Popen] = []
     if config.embedded_redis:
         redis_process, url = start_redis(config.var_dir / "redis")
         children.append(redis_process)
@@ -30,7 +41,7 @@ def main() -> int:
     upgrade(config.database_url)
     print(f"database {config.database_url.split('@')[-1]} migrated", flush=True)
     bin_dir = Path(sys.executable).parent
-    if demo_mode(config):
+    if demo:
         children.append(start_demo(config, env))
     port = env.get("PORT", "8000")
     commands = process_commands(bin_dir, env, env.get("REDIS_URL", config.effective_redis_url), port)
@@ -61,9 +72,10 @@ def main() -> int:
     return 0 if stopping else 1
 
 
-def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str) -> dict[str, list[str]]:
-    """The Procfile's web, worker and scheduler commands for this machine (the benchmarks run these too),
-    and on SQLite the inbox writer.
+def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str,
+                     wsgi_app: str = "wsgi:app") -> dict[str, list[str]]:
+    """The Procfile's web, worker and scheduler commands for this machine (the benchmarks run these too,
+    serving their own `wsgi_app`), and on SQLite the inbox writer.
 
     On SQLite (one writer) a single gevent web process hands webhooks to the inbox writer, a process of
     its own that checks them and commits every webhook arriving together in one transaction on the other
@@ -81,7 +93,7 @@ def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str) -> dic
         env.setdefault("LOYALTY_INBOX_SOCKET", str(Path(env.get("LOYALTY_VAR_DIR", "var")).resolve() / "inbox.sock"))
         commands["inbox"] = [str(bin_dir / "python"), "-m", "webhooks.inbox_writer"]
     return commands | {
-        "web": [str(bin_dir / "gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers",
+        "web": [str(bin_dir / "gunicorn"), wsgi_app, "--bind", f"127.0.0.1:{port}", "--workers",
                 env.get("WEB_CONCURRENCY", workers), "--worker-class", env.get("WEB_WORKER_CLASS", worker_class),
                 "--threads", env.get("WEB_THREADS", "16"), "--timeout", "30"],
         "worker": [str(bin_dir / "rq"), "worker", "loyalty", "--url", redis_url, "--with-scheduler"],
@@ -89,17 +101,9 @@ def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str) -> dic
     }
 
 
-def demo_mode(config) -> bool:
-    """No real Shopify app configured (the generated local key, Admin API not pointed elsewhere): demo."""
-    return config.api_key == "local-dev-app" and (
-        config.admin_url_template == "https://{shop}" or config.admin_url_template.startswith("http://127.0.0.1:"))
-
-
-DEMO_SHOP, DEMO_TOKEN = "demo.myshopify.com", "demo-token"
-
-
 def start_demo(config, env: dict) -> subprocess.Popen:
-    """Start the local Admin API emulator and install its demo shop; the app's processes talk to it."""
+    """Start the local Admin API emulator and install its demo shop; the app's processes talk to it, in
+    demo mode (LOYALTY_DEMO=1 in their environment: never in a file, so nothing else inherits it)."""
     import socket
     from datetime import datetime, timezone
 
@@ -121,6 +125,7 @@ def start_demo(config, env: dict) -> subprocess.Popen:
                 raise RuntimeError("the Shopify emulator did not start") from None
             time.sleep(0.2)
     env["SHOPIFY_ADMIN_URL"] = f"http://127.0.0.1:{port}/{{shop}}"
+    env[DEMO_SWITCH] = "1"
     # The CLI, run beside `make run`, reads this too and so talks to the emulator.
     (config.var_dir / "demo.env").write_text(f"SHOPIFY_ADMIN_URL={env['SHOPIFY_ADMIN_URL']}\n")
     engine = make_engine(config.database_url)

@@ -3,19 +3,24 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
 
 from db.engine import reading
 from db.migrate import check_at_head
+from loyalty.numbers import MAX_ROW_ID
+from runtime import demo
 from runtime.context import Context, get_context
 
 
 def create_app(context: Context | None = None, *, check_migrations: bool = True) -> Flask:
-    """Build the web app; refuses to start on a database that is not migrated."""
+    """Build the web app; refuses to start on a database that is not migrated, and in demo mode beside a
+    real configuration (runtime.demo.check)."""
     ctx = context or get_context("web")
     if not ctx.config.api_secrets:
         raise RuntimeError("SHOPIFY_API_SECRET is not set: webhooks cannot be verified")
+    demo.check(ctx.config)
     if check_migrations:
         check_at_head(ctx.engine)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -24,18 +29,21 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     # Every body is at most the webhook limit: BodyDeadline reads no more (the webhook view answers its own
     # 413 by the declared length, before Flask would).
     app.config["MAX_CONTENT_LENGTH"] = ctx.config.webhook_max_bytes
+    app.url_map.converters["int"] = RowId  # before any route is added
+    app.before_request(refuse_nul)
 
     from webhooks.views import FastPath, bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
     from admin.auth import bp as auth_bp; app.register_blueprint(auth_bp)
     from storefront.proxy import bp as storefront_bp
     app.register_blueprint(storefront_bp)
-    from admin import dev_mail
-    if dev_mail.enabled(ctx.config):
-        app.register_blueprint(dev_mail.bp)
-    from admin import api, pages, session
-    for blueprint in (api.bp, pages.bp, session.dev_bp):
+    from admin import api, dev_mail, pages, session
+    for blueprint in (api.bp, pages.bp):
         app.register_blueprint(blueprint)
+    if ctx.config.demo:  # never inferred: LOYALTY_DEMO=1, checked above (runtime.demo)
+        app.register_blueprint(session.dev_bp)
+        if dev_mail.enabled(ctx.config):
+            app.register_blueprint(dev_mail.bp)
 
     @app.get("/healthz")
     def health():
@@ -58,13 +66,30 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     from runtime.rate_limits import install_rate_limits
     install_rate_limits(app, ctx)
 
-    @app.route("/bare/flask", methods=["GET", "POST"])
-    def bare():
-        """An empty Flask route: context for the ingest benchmark (what any routed request costs)."""
-        return "", 200
-
     app.wsgi_app = FastPath(app, app.wsgi_app)  # POST /webhooks without Flask's per-request machinery
     from runtime.body_deadline import BodyDeadline
     # Outermost: no layer reads a body except within the deadline.
     app.wsgi_app = BodyDeadline(app.wsgi_app, ctx.config.body_timeout_seconds, ctx.config.webhook_max_bytes)
     return app
+
+
+class RowId(IntegerConverter):
+    """Every `<int:...>` of the app's routes is one of its row ids: ASCII digits up to MAX_ROW_ID, else the
+    route does not match (404). Werkzeug's own takes any Unicode digit and any size, which the database
+    then refused (a 500)."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, **options):
+        options.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, **options)
+
+
+def refuse_nul():
+    """400 for a NUL character in the path, the query or a form (the webhook endpoint reads its raw body
+    itself): PostgreSQL text cannot hold one, and deep in a query it was a 500."""
+    form = request.form.items(multi=True) if request.path != "/webhooks" else ()
+    pairs = [("", request.path), *request.args.items(multi=True), *form]
+    if any("\x00" in key or "\x00" in value for key, value in pairs):
+        return jsonify(error="a NUL character is not allowed in the path, the query or a form"), 400
+    return None

@@ -12,6 +12,7 @@ from integrations.shopify.errors import ShopifyError
 from jobs import vouchers as voucher_jobs
 from jobs.handlers import ShopGone
 from loyalty.customers import BirthdayRefused, find_customer, resolve_customer, set_birthday
+from loyalty.numbers import parse_int
 from loyalty.shops import ShopRef
 from loyalty.vouchers import VoucherRefused
 from runtime.context import Context
@@ -84,9 +85,11 @@ def birthday(ctx: Context, shop: ShopRef, customer_id: int, form: dict, now: dat
         forms.check(ctx.config.api_secrets, form.get("token"), shop.domain, customer_id, now)
     except forms.BadToken:
         return Outcome(error="error.token")
+    month = parse_int((form.get("month") or "").strip(), 1, 12)
+    day_of_month = parse_int((form.get("day") or "").strip(), 1, 31)
     try:
-        day = date(2000, int(form.get("month") or 0), int(form.get("day") or 0))
-    except ValueError:
+        day = date(2000, month or 0, day_of_month or 0)
+    except ValueError:  # 31 April, or a field that is no number (0): a huge one was an OverflowError, a 500
         return Outcome(error="error.birthday")
     try:
         with ctx.engine.begin() as conn:

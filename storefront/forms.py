@@ -12,6 +12,8 @@ import hmac
 import secrets
 from datetime import datetime
 
+from loyalty.numbers import parse_int
+
 TOKEN_TTL_SECONDS = 24 * 3600
 """A page left open longer than this must be reloaded before it can redeem."""
 
@@ -35,9 +37,9 @@ def check(secrets_: tuple[str, ...], token: str | None, shop: str, customer_id: 
     """The token's nonce, or BadToken. Every secret is tried (rotation), in constant time."""
     nonce, _, rest = (token or "").partition(".")
     issued_text, _, mac = rest.partition(".")
-    if not nonce or not issued_text.isdigit() or not mac:
+    issued = parse_int(issued_text, 0, 2**40)  # ASCII digits only: `²` passes isdigit() but not int()
+    if not nonce or issued is None or not mac:
         raise BadToken("malformed token")
-    issued = int(issued_text)
     ok = False
     for secret in secrets_:
         ok |= hmac.compare_digest(_mac(secret, shop, customer_id, nonce, issued).encode(), mac.encode())

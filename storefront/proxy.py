@@ -29,6 +29,8 @@ SHOPIFY_TIMEOUT = (2, 5)
 SHOPIFY_ATTEMPTS = 2
 """Tries of that call before the page says the code is on its way (the same token finishes it later)."""
 bp = Blueprint("storefront", __name__, url_prefix=PROXY_PATH)
+NO_STORE = {"Cache-Control": "private, no-store"}
+"""On every answer, HTML or JSON: it shows a customer's balance, never to be cached."""
 
 
 def storefront_client(ctx, shop, conn):
@@ -76,7 +78,7 @@ def _answer(ctx, proxy, shop, notice: dict | None = None, status: int = 200):
         if notice and notice.get("error"):
             error = notice["error"]
             body["result"] = {**notice, "message": texts.TEXTS[page["programme"]["language"]].get(error, error)}
-        return jsonify(body), status
+        return jsonify(body), status, NO_STORE
     token = (forms.issue(ctx.config.api_secrets[0], shop.domain, proxy.customer_id, _now())
              if proxy.customer_id is not None else None)
     standalone = request.args.get("format") == "html"
@@ -84,9 +86,7 @@ def _answer(ctx, proxy, shop, notice: dict | None = None, status: int = 200):
                   faq=faq)
     mimetype = "text/html" if standalone else "application/liquid"
     # HTML answers 200 even for a refused form: Shopify puts it in the theme, and the page says why.
-    response = Response(html, status=200, mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, no-store"  # a customer's balance, never cached
-    return response
+    return Response(html, status=200, mimetype=mimetype, headers=NO_STORE)
 
 
 @bp.get("", strict_slashes=False)

@@ -12,6 +12,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from loyalty.numbers import MAX_SHOPIFY_ID, parse_int
+
 MAX_AGE_SECONDS = 300
 """A signed URL is refused once its `timestamp` is older than this (or this far in the future)."""
 
@@ -64,15 +66,15 @@ def verify(secrets: tuple[str, ...], params: list[tuple[str, str]], now: datetim
         if len(found) > 1:
             raise ProxyRefused(f"{key} given twice")
         fields[key] = found[0] if found else ""
-    try:
-        timestamp = int(fields["timestamp"])
-    except ValueError:
-        raise ProxyRefused("missing timestamp") from None
+    timestamp = parse_int(fields["timestamp"].strip(), 0, 2**40)  # seconds: far past any real date
+    if timestamp is None:
+        raise ProxyRefused("missing timestamp")
     age = now.astimezone(timezone.utc).timestamp() - timestamp
     if not -max_age <= age <= max_age:
         raise ProxyRefused(f"stale request: signed {int(age)} s ago")
     customer = fields["logged_in_customer_id"].strip()
-    if customer and not customer.isdigit():
+    customer_id = parse_int(customer, 0, MAX_SHOPIFY_ID) if customer else None
+    if customer and customer_id is None:
         raise ProxyRefused("logged_in_customer_id is not a customer id")
-    return ProxyRequest(shop=fields["shop"], customer_id=int(customer) if customer else None,
+    return ProxyRequest(shop=fields["shop"], customer_id=customer_id,
                         path_prefix=fields["path_prefix"] or "/apps/loyalty", timestamp=timestamp)

@@ -6,8 +6,9 @@ and Debian's Chromium driven by Playwright. Reusable by any page test:
         browser_page.goto("/admin?shop=demo.myshopify.com")
         screenshot(browser_page, "my-page")          # test-output/screenshots/my-page.png
 
-The app runs in demo mode (the generated local API key), so its pages get session tokens for
-demo.myshopify.com from the app itself, exactly where App Bridge would give them in Shopify's admin.
+The app runs in demo mode, configured as `make run` configures its web process on a fresh clone (the
+generated var/local.env, LOYALTY_DEMO=1, the Admin API on the loopback), so its pages get session tokens
+for demo.myshopify.com from the app itself, exactly where App Bridge would give them in Shopify's admin.
 Without Chromium or Playwright the tests skip, saying why; with LOYALTY_REQUIRE_BROWSER=1 (CI) they fail.
 """
 from __future__ import annotations
@@ -66,11 +67,16 @@ class LiveApp:
     shop: object
     client: object
 
+    @property
+    def secret(self) -> str:
+        """The app secret (generated in var/local.env): what Shopify would sign webhooks and proxy URLs with."""
+        return self.ctx.config.api_secrets[0]
+
     def send(self, topic: str, payload, **kw):
         """Post a signed webhook (as Shopify would) and assert it was recorded."""
         from tests.conftest import Sender
 
-        answer = Sender(self.client, DEMO_SHOP)(topic, payload, **kw)
+        answer = Sender(self.client, DEMO_SHOP, self.secret)(topic, payload, **kw)
         assert answer.status_code == 200, answer.get_data(as_text=True)
         return answer
 
@@ -89,12 +95,10 @@ def live_app(request, sqlite_template, redis_url, redis_client, tmp_path):
     from loyalty.shops import install_shop
     from runtime.context import build_context
     from runtime.crypto import encrypt_token
-    from runtime.config import LOCAL_DEV_API_KEY
     from runtime.web import create_app
-    from tests.conftest import _new_database, make_config
+    from tests.conftest import _new_database, demo_config
 
-    ctx = build_context(make_config(_new_database("sqlite", request, sqlite_template), redis_url, tmp_path,
-                                    api_key=LOCAL_DEV_API_KEY))
+    ctx = build_context(demo_config(_new_database("sqlite", request, sqlite_template), redis_url, tmp_path))
     with ctx.engine.begin() as conn:
         shop = install_shop(conn, DEMO_SHOP, encrypt_token(ctx.config.encryption_keys, "demo-token"),
                             datetime(2024, 1, 1, tzinfo=timezone.utc))

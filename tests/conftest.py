@@ -135,6 +135,24 @@ def make_config(database_url: str, redis_url: str | None, tmp_path: Path, **over
     return Config(**values)
 
 
+DEMO_ADMIN_URL = "http://127.0.0.1:9/{shop}"
+"""The demo's Admin API in tests: on the loopback, as `make run`'s emulator, but a closed port."""
+
+
+def demo_config(database_url: str, redis_url: str | None, var_dir: Path, **overrides) -> Config:
+    """What `make run` gives its web process on a fresh clone: the key, secret and encryption key `make`
+    generates in var/local.env, LOYALTY_DEMO=1, and the Admin API on the loopback (runtime.demo)."""
+    from dotenv import dotenv_values
+
+    from runtime.config import write_local_env
+
+    local = dotenv_values(write_local_env(var_dir))
+    values = dict(api_key=local["SHOPIFY_API_KEY"], api_secrets=(local["SHOPIFY_API_SECRET"],),
+                  local_secret=local["SHOPIFY_API_SECRET"], encryption_keys=(local["LOYALTY_ENCRYPTION_KEYS"],),
+                  admin_url_template=DEMO_ADMIN_URL, demo=True)
+    return make_config(database_url, redis_url, var_dir, **{**values, **overrides})
+
+
 @pytest.fixture
 def ctx(database_url, redis_url, redis_client, tmp_path):
     """The app's context on the test database and Redis."""

@@ -148,12 +148,13 @@ def test_pages_may_only_be_framed_by_the_shops_admin(client, shop):
 
 
 def test_demo_mode_mints_tokens_for_the_demo_shop_only(ctx, tmp_path):
-    """With the generated local key, the endpoint gives a token that the API accepts for demo.myshopify.com."""
+    """In demo mode the endpoint gives a token that the API accepts for demo.myshopify.com, whatever shop is
+    asked for."""
     from runtime.context import build_context
     from runtime.web import create_app
-    from tests.conftest import make_config
+    from tests.conftest import demo_config
 
-    local = build_context(make_config(ctx.config.database_url, ctx.config.redis_url, tmp_path, api_key="local-dev-app"))
+    local = build_context(demo_config(ctx.config.database_url, ctx.config.redis_url, tmp_path))
     with local.engine.begin() as conn:
         install_shop(conn, "demo.myshopify.com", encrypt_token(local.config.encryption_keys, "t"), NOW)
     client = create_app(local).test_client()

@@ -149,12 +149,19 @@ def test_without_smtp_url_emails_are_captured_and_viewable(ctx, shop, tmp_path, 
     assert "To: c0@example.com" in shown.output and "Comment en bénéficier" in shown.output
 
 
-def test_the_demo_mailbox_page_exists_only_in_demo_mode_without_smtp(ctx, shop):
-    """GET /dev/mail lists captured emails in demo mode; with SMTP_URL, or a real app key, it does not exist."""
+def test_the_demo_mailbox_page_exists_only_in_demo_mode_without_smtp(ctx, tmp_path):
+    """GET /dev/mail lists the demo shop's captured emails in demo mode; with SMTP_URL, or outside demo mode,
+    it does not exist."""
+    from loyalty.shops import install_shop
+    from runtime.context import build_context
+    from runtime.demo import DEMO_SHOP
     from runtime.web import create_app
+    from tests.conftest import demo_config
 
-    record(ctx, shop, 1)
-    demo = replace(ctx, config=replace(ctx.config, api_key="local-dev-app"))
+    demo = build_context(demo_config(ctx.config.database_url, ctx.config.redis_url, tmp_path))
+    with demo.engine.begin() as conn:
+        demo_shop = install_shop(conn, DEMO_SHOP, b"t", T0)
+    record(demo, demo_shop, 1)
     page = create_app(demo).test_client().get("/dev/mail")
     assert page.status_code == 200 and "Nouvel avantage fidélité" in page.get_data(as_text=True)
     [row] = rows(ctx)
@@ -162,6 +169,7 @@ def test_the_demo_mailbox_page_exists_only_in_demo_mode_without_smtp(ctx, shop):
     assert one.status_code == 200 and "Comment en bénéficier" in one.get_data(as_text=True)
     assert create_app(with_smtp(demo, "smtp://mail.example:587")).test_client().get("/dev/mail").status_code == 404
     assert create_app(ctx).test_client().get("/dev/mail").status_code == 404
+    demo.engine.dispose()
 
 
 def test_an_email_is_not_sent_to_a_customer_who_opted_out_since(ctx, shop, mail_server):

@@ -12,14 +12,13 @@ from loyalty.programme import template
 from storefront.proxy import PROXY_PATH
 from storefront.signature import sign
 from tests.browser import DEMO_SHOP, screenshot
-from tests.conftest import SECRET
 from tests.factories import order
 
 
-def signed_path(customer_id: int | None) -> str:
+def signed_path(secret: str, customer_id: int | None) -> str:
     pairs = [("shop", DEMO_SHOP), ("logged_in_customer_id", "" if customer_id is None else str(customer_id)),
              ("path_prefix", "/apps/loyalty"), ("timestamp", str(int(time.time()))), ("format", "html")]
-    return f"{PROXY_PATH}?" + urlencode(pairs + [("signature", sign(SECRET, pairs))])
+    return f"{PROXY_PATH}?" + urlencode(pairs + [("signature", sign(secret, pairs))])
 
 
 def test_the_loyalty_page_shows_points_and_the_ladder(live_app, browser_page):
@@ -37,16 +36,16 @@ def test_the_loyalty_page_shows_points_and_the_ladder(live_app, browser_page):
     mature_points(datetime.now(timezone.utc), live_app.ctx)
 
     page = browser_page
-    page.goto(signed_path(7101))
+    page.goto(signed_path(live_app.secret, 7101))
     text = page.inner_text("body")
     assert "320" in text and "40" in text  # available, and pending for 14 days
     assert "Dès 150 points" in text and "Encore 180 points pour atteindre le prochain palier" in text
     assert "10 € en carte cadeau" in text
     screenshot(page, "storefront-store-a-logged-in")
 
-    page.goto(signed_path(None))
+    page.goto(signed_path(live_app.secret, None))
     assert "Connecte-toi" in page.inner_text("body")
     screenshot(page, "storefront-store-a-anonymous")
 
-    page.goto(signed_path(7101).replace("timestamp=", "timestamp=1"))  # tampered: the signature no longer holds
+    page.goto(signed_path(live_app.secret, 7101).replace("timestamp=", "timestamp=1"))  # tampered: the signature no longer holds
     assert "320" not in page.inner_text("body")

@@ -77,18 +77,13 @@ def receive():
 
 class FastPath:
     """WSGI middleware answering POST /webhooks without Flask's per-request machinery; every other request
-    goes to the Flask app unchanged, but /bare: an endpoint that answers 200 and does nothing, at the very
-    same layer, which the ingest benchmark compares webhooks against."""
+    goes to the Flask app unchanged."""
 
     def __init__(self, app, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
 
     def __call__(self, environ, start_response):
-        path = environ.get("PATH_INFO")
-        if path == "/bare":  # the ingest benchmark's baseline: the same requests, answered with nothing done
-            start_response("200 OK", [("Content-Length", "0"), (intake.OUTCOME_HEADER, "bare")])
-            return [b""]
-        if path != "/webhooks" or environ.get("REQUEST_METHOD") != "POST":
+        if environ.get("PATH_INFO") != "/webhooks" or environ.get("REQUEST_METHOD") != "POST":
             return self.wsgi_app(environ, start_response)
         extensions = self.app.extensions
         ctx = extensions["loyalty"]
