@@ -110,10 +110,13 @@ def load_config(env_file: bool = True) -> Config:
     var_dir = _var_dir()
     demo = _demo_switch()  # read before any file fills the environment
     local: dict = {}
-    for name in ("local.env", "demo.env"):  # demo.env: written by `make run` in demo mode
-        if env_file and (var_dir / name).exists():
-            values = _fill_from(var_dir / name)
-            local = values if name == "local.env" else local
+    if env_file and (var_dir / "local.env").exists():
+        local = _fill_from(var_dir / "local.env")
+    # demo.env (written by `make run` in demo mode: the emulator's Admin URL, for the CLI beside it) counts
+    # only on the generated set-up: a leftover file never points a host with a real secret at the loopback.
+    generated = bool(local.get("SHOPIFY_API_SECRET")) and os.environ.get("SHOPIFY_API_SECRET") == local["SHOPIFY_API_SECRET"]
+    if env_file and generated and (var_dir / "demo.env").exists():
+        _fill_from(var_dir / "demo.env")
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'loyalty.db'}"
     if database_url.startswith("postgres://"):  # Heroku-style URLs name the dialect differently
         database_url = "postgresql://" + database_url[len("postgres://"):]

@@ -81,6 +81,18 @@ def test_the_switch_is_never_read_from_var_files(host):
     assert host.app().test_client().get("/dev/mail").status_code == 404
 
 
+def test_a_leftover_demo_env_does_not_point_a_real_host_at_the_emulator(host):
+    """`make run` writes var/demo.env (the emulator's Admin URL, for the CLI beside it). Left on a host with
+    a real secret, it is not read: the Admin API stays Shopify's. On the generated set-up the CLI reads it."""
+    var = Path(os.environ["LOYALTY_VAR_DIR"])
+    (var / "demo.env").write_text("SHOPIFY_ADMIN_URL=http://127.0.0.1:9000/{shop}\n")
+    os.environ["SHOPIFY_API_SECRET"] = REAL_SECRET
+    assert load_config().admin_url_template == "https://{shop}"
+    del os.environ["SHOPIFY_API_SECRET"]
+    os.environ.pop("SHOPIFY_ADMIN_URL", None)
+    assert load_config().admin_url_template == "http://127.0.0.1:9000/{shop}"
+
+
 @pytest.mark.parametrize("real", [
     {"SHOPIFY_API_SECRET": REAL_SECRET},
     {"SHOPIFY_API_SECRET_PREVIOUS": REAL_SECRET},
