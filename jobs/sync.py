@@ -116,6 +116,7 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
         return written  # more is waiting: the next job (scheduler, or the next wake-up) goes on
     with ctx.engine.begin() as conn:  # uninstalled or unknown shop: nothing can be written
         conn.execute(delete(customer_sync).where(customer_sync.c.shop_id == shop_id))
+        sync_failures.forget_shop(conn, shop_id)
     return written
 
 

@@ -62,3 +62,8 @@ def clear(conn: Connection, customer_ids) -> None:
     if ids:
         conn.execute(delete(sync_failures).where(sync_failures.c.customer_id.in_(ids)))
 
+
+
+def forget_shop(conn: Connection, shop_id: int) -> None:
+    """The shop is gone (uninstalled): nothing of it will be written, so nothing of it is set aside."""
+    conn.execute(delete(sync_failures).where(sync_failures.c.shop_id == shop_id))
