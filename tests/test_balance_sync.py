@@ -263,3 +263,29 @@ def test_a_tag_refused_for_a_missing_customer_sets_it_aside_and_others_get_their
     assert emulator.metafields(shop.domain, 5)["loyalty.tier"]["value"] == "150"
     [aside] = set_aside_rows(ctx)
     assert aside.reason == "TagsAdd: Customer does not exist"
+
+
+def test_a_refusal_that_names_no_entry_is_narrowed_owner_by_owner(ctx, shop):
+    """If Shopify's userErrors do not say which entry they concern (field null), the owners of the call are
+    written one by one: only the refused one is set aside (Shopify answered here by `responses`)."""
+    import json
+
+    import responses
+
+    from integrations.shopify.client import AdminClient
+    from integrations.shopify.metafields import integer_metafield, set_metafields_by_owner
+
+    def shopify(request):
+        owners = {m["ownerId"] for m in json.loads(request.body)["variables"]["metafields"]}
+        refused = "gid://shopify/Customer/3" in owners
+        return 200, {}, json.dumps({"data": {"metafieldsSet": {
+            "metafields": None if refused else [], "userErrors": [
+                {"field": None, "message": "Something is wrong", "code": "INVALID"}] if refused else []}}})
+    client = AdminClient(shop.domain, "shpat_store_a", admin_url_template="https://{shop}", sleep=lambda s: None)
+    by_owner = {n: [integer_metafield(n, "loyalty", "available", n)] for n in (1, 2, 3, 4)}
+    with responses.RequestsMock() as mock:
+        mock.add_callback(responses.POST, f"https://{shop.domain}/admin/api/2025-10/graphql.json", callback=shopify)
+        assert set_metafields_by_owner(client, by_owner) == {3: "MetafieldsSet: Something is wrong"}
+        written = [json.loads(c.request.body)["variables"]["metafields"] for c in mock.calls]
+    assert [[m["ownerId"][-1] for m in call] for call in written] == [["1", "2", "3", "4"], ["1"], ["2"], ["3"],
+                                                                      ["4"]]
