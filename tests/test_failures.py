@@ -20,7 +20,6 @@ import responses
 from sqlalchemy import insert
 
 from db.tables import notifications
-from integrations.shopify.errors import ShopifyUnavailable
 from jobs import vouchers as voucher_jobs
 from jobs.history import import_history
 from jobs.inbox import process_inbox
@@ -30,6 +29,7 @@ from jobs.sync import sync_balances
 from loyalty.customers import find_customer
 from loyalty.failures import KINDS, count_failures, list_failures
 from loyalty.shops import install_shop
+from loyalty.tokens import TokenUnavailable
 from runtime.crypto import encrypt_token
 from tests.conftest import KEY, SECRET
 from tests.factories import order
@@ -70,16 +70,9 @@ def every_kind(ctx, shop, send, emulator, factory, tmp_path):
     sync_balances(ctx, client_factory=factory)  # the ghost is not a customer of the emulated shop
     mature_points(NOW, ctx)
 
-    def unreachable(ctx_, shop_, conn_):
-        client = factory(ctx_, shop_, conn_)
-
-        def execute(document, variables=None):
-            raise ShopifyUnavailable("HTTP 503", shop=shop_.domain, operation="DiscountCodeBasicCreate", attempts=5)
-        client.execute = execute
-        return client
-    with pytest.raises(ShopifyUnavailable):
-        voucher_jobs.redeem_reward(ctx, shop.domain, "vera@example.com", "bon-5", "req-1", now=NOW,
-                                   client_factory=unreachable)
+    with responses.RequestsMock() as mock, pytest.raises(TokenUnavailable):  # the token is refused again
+        mock.post(GRAPHQL, status=401, json={"errors": "[API] Invalid API key or access token"})
+        voucher_jobs.redeem_reward(ctx, shop.domain, "vera@example.com", "bon-5", "req-1", now=NOW)
     with ctx.engine.begin() as conn:
         vera = find_customer(conn, shop.id, "vera@example.com").id
         _email(conn, shop.id, vera, "failed", 6, "SMTPRecipientsRefused: 550 no such user", "e-1")
@@ -118,8 +111,8 @@ def test_every_kind_is_listed_with_its_reason(ctx, shop, every_kind):
     assert "gid://shopify/Customer/777" in found["balance_sync"].subject
     assert found["email_failed"].reason.startswith("SMTPRecipientsRefused")
     assert found["email_retrying"].next_attempt_at is not None
-    assert found["voucher_waiting"].reason == (
-        "waiting on Shopify: ShopifyUnavailable: Shopify DiscountCodeBasicCreate for store-a.myshopify.com: HTTP 503")
+    assert found["voucher_waiting"].reason.startswith(
+        "waiting on Shopify: TokenUnavailable: Shopify refused the Admin API token registered for store-a")
 
 
 def test_a_completed_run_clears_an_earlier_failed_one(ctx, shop, tmp_path):
