@@ -58,6 +58,7 @@ class Failure:
 
 
 def _iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite hands back naive datetimes, all UTC)."""
     if moment is None:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
@@ -118,7 +119,8 @@ def _vouchers_waiting(now: datetime) -> Select:
 
 
 def _customer(row) -> str:
-    return f"customer {row.email or ''} (gid://shopify/Customer/{row.shopify_customer_id})".replace("  ", " ")
+    """`customer a@b.c (gid://shopify/Customer/7)`; the email is left out when there is none."""
+    return " ".join(filter(None, ("customer", row.email, f"(gid://shopify/Customer/{row.shopify_customer_id})")))
 
 
 KINDS = {
