@@ -12,7 +12,7 @@ from admin.session import ctx, error, now, require_session
 from db.engine import reading
 from integrations.shopify.errors import ShopifyError
 from jobs import failures, vouchers as voucher_jobs
-from loyalty import ledger, reports, support
+from loyalty import failures as failure_model, ledger, reports, support
 from loyalty.adjustments import Adjustment, AdjustmentRefused, adjust, adjustments
 from loyalty.programme import TEMPLATES, Programme, ProgrammeError, template
 from loyalty.shops import get_shop, programme, save_programme
@@ -174,12 +174,16 @@ def cancel_voucher(code: str):
 @bp.get("/failed-jobs")
 @require_session
 def failed_jobs():
-    """Webhooks of this shop that failed for good, with their reason."""
+    """Webhooks of this shop that failed for good, with their reason (retryable here), and every background
+    failure of the shop with its reason (loyalty.failures: the same list `loyalty failures` prints)."""
     with reading(ctx().engine) as conn:
         rows = failures.failed_webhooks(conn, g.shop.domain)
+        counts = failure_model.count_failures(conn, g.shop.domain)
+        listed = failure_model.list_failures(conn, g.shop.domain)
     return jsonify(failed_jobs=[{"id": r.id, "webhook_id": r.webhook_id, "topic": r.topic,
                                  "attempts": r.attempts, "last_error": r.last_error,
-                                 "received_at": iso(r.received_at), "failed_at": iso(r.failed_at)} for r in rows])
+                                 "received_at": iso(r.received_at), "failed_at": iso(r.failed_at)} for r in rows],
+                   failures=[f.as_dict() for f in listed], counts=counts)
 
 
 def _retry(job_id: int | None):

@@ -1,4 +1,5 @@
 """`loyalty demo traffic`: realistic signed webhook traffic for a running demo (`make run`).
+`loyalty demo order`: one paid order to post by hand (the README's first example).
 
 Orders online and in store (POS), some paid partly by gift card (their transactions are seeded in the
 local emulator first, as Shopify would hold them), refunds and cancellations, from a handful of customers.
@@ -36,6 +37,67 @@ def _order(rng: random.Random, order_id: int, customer: tuple[int, str], when: d
 @click.group()
 def demo() -> None:
     """The local demo (make run with no Shopify credentials)."""
+
+
+def _emulator_url(given: str | None) -> str:
+    """The demo's emulator: --emulator, else where `make run` pointed the Admin API (var/demo.env)."""
+    if given:
+        return given.rstrip("/")
+    from runtime.config import load_config
+
+    template = load_config().admin_url_template
+    if template.startswith("http://127.0.0.1:") and template.endswith("/{shop}"):
+        return template[:-len("/{shop}")]
+    return "http://127.0.0.1:9000"
+
+
+def _seed_emulator(emulator: str, body: dict, transactions: list[dict]) -> None:
+    """Give the emulated shop the order, its transactions and its customer, as Shopify would hold them."""
+    import requests
+
+    customer = body["customer"]
+    requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/customers", json={"id": customer["id"],
+                                                                       "email": customer["email"]}, timeout=10)
+    requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/orders", json={"order": body, "transactions": transactions},
+                  timeout=10).raise_for_status()
+
+
+SAMPLE_ORDER_ID = 4_100_000_001
+"""The sample order's id: the same every time, so posting it twice credits it once."""
+
+
+@demo.command("order")
+@click.option("--emulator", default=None, help="The demo's emulator (default: the one `make run` started).")
+def sample_order(emulator: str | None) -> None:
+    """Print a paid order (orders/paid JSON) of the demo customer shopper1@example.com: 300.00 of goods,
+    50.00 of it paid by gift card (which earns nothing). The demo's emulated shop is given the order, its
+    transactions and the customer first, so the worker's questions to "Shopify" get answers.
+
+        loyalty demo order > order.json
+        loyalty webhook send demo.myshopify.com orders/paid order.json"""
+    import requests
+
+    when = datetime.now(timezone.utc).replace(microsecond=0)
+    body = {"id": SAMPLE_ORDER_ID, "name": "#D1001", "email": "shopper1@example.com", "test": False,
+            "currency": "EUR", "source_name": "web", "processed_at": when.isoformat(),
+            "created_at": when.isoformat(), "customer": {"id": 900001, "email": "shopper1@example.com", "tags": ""},
+            "payment_gateway_names": ["gift_card", "shopify_payments"], "taxes_included": True,
+            "line_items": [
+                {"id": SAMPLE_ORDER_ID * 10, "title": "Linen shirt", "price": "120.00", "price_set": _money("120.00"),
+                 "quantity": 2, "gift_card": False, "discount_allocations": []},
+                {"id": SAMPLE_ORDER_ID * 10 + 1, "title": "Canvas tote", "price": "60.00",
+                 "price_set": _money("60.00"), "quantity": 1, "gift_card": False, "discount_allocations": []}],
+            "discount_codes": [], "cancelled_at": None}
+    transactions = [{"gateway": "shopify_payments", "kind": "SALE", "status": "SUCCESS", "amount": "250.00"},
+                    {"gateway": "gift_card", "kind": "SALE", "status": "SUCCESS", "amount": "50.00"}]
+    url = _emulator_url(emulator)
+    try:
+        _seed_emulator(url, body, transactions)
+    except requests.RequestException as exc:
+        click.echo(f"the demo's emulator at {url} did not take the order ({exc}): is `make run` running in demo "
+                   "mode? Posted anyway, the order waits for its gift-card transactions (loyalty inbox status)",
+                   err=True)
+    click.echo(json.dumps(body, indent=2))
 
 
 @demo.command("traffic")
@@ -82,8 +144,7 @@ def traffic(orders: int, url: str, emulator: str, seed: int, days_ago: int) -> N
             transactions.append({"gateway": "gift_card", "kind": "SALE", "status": "SUCCESS",
                                  "amount": f"{paid_by_card:.2f}"})
         # The emulated shop holds what the webhooks say, so reconciliation and history imports agree with them.
-        requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/orders", timeout=10,
-                      json={"order": body, "transactions": transactions})
+        _seed_emulator(emulator, body, transactions)
         post("orders/paid", body)
         roll = rng.random()
         if roll < 0.1:

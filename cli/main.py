@@ -11,6 +11,7 @@ from cli.common import Iso8601, context
 from cli.customers import customer
 from cli.demo import demo
 from cli.dev import webhook
+from cli.failures import failures
 from cli.notifications import birthdays, notifications
 from cli.imports import import_, reconcile
 from cli.privacy import privacy
@@ -64,10 +65,21 @@ def inbox() -> None:
 
 @inbox.command("status")
 def inbox_status() -> None:
-    """Counts of processed, waiting and failed webhooks."""
+    """Counts of processed, waiting and failed webhooks; of the waiting ones, how many wait for another
+    attempt after a failure (`retrying`), and why (`retrying_reasons`, the commonest first)."""
+    from collections import Counter
+
+    from jobs.failures import retrying_webhooks
     from jobs.scheduled import inbox_counts
 
-    click.echo(json.dumps(inbox_counts(context())))
+    ctx = context()
+    counts = inbox_counts(ctx)
+    with reading(ctx.engine) as conn:
+        reasons = Counter(row.last_error or "" for row in retrying_webhooks(conn, limit=10_000))
+    counts["retrying"] = sum(reasons.values())
+    if reasons:
+        counts["retrying_reasons"] = dict(reasons.most_common(5))
+    click.echo(json.dumps(counts))
 
 
 @inbox.command("process")
@@ -81,12 +93,18 @@ def inbox_process() -> None:
 @inbox.command("failed")
 @click.option("--shop", default=None, help="Only this shop's webhooks.")
 def inbox_failed(shop: str | None) -> None:
-    """List webhooks that failed for good, with their reason."""
-    from jobs.failures import failed_webhooks
+    """List webhooks that failed for good (`"state": "failed"`, `loyalty inbox retry`) and those waiting
+    for another attempt after a failure (`"state": "retrying"`), each with its reason."""
+    from jobs.failures import failed_webhooks, retrying_webhooks
 
     with reading(context().engine) as conn:
-        for row in failed_webhooks(conn, shop):
-            click.echo(json.dumps({k: v for k, v in row._mapping.items() if k not in ("received_at", "failed_at")}))
+        listed = [("failed", row) for row in failed_webhooks(conn, shop)]
+        listed += [("retrying", row) for row in retrying_webhooks(conn, shop)]
+    for state, row in listed:
+        next_attempt = getattr(row, "lease_until", None)
+        click.echo(json.dumps({"id": row.id, "state": state, "webhook_id": row.webhook_id, "shop_domain": row.shop,
+                               "topic": row.topic, "attempts": row.attempts, "last_error": row.last_error,
+                               "next_attempt_at": next_attempt.isoformat() if next_attempt else None}))
 
 
 @inbox.command("retry")
@@ -118,3 +136,4 @@ main.add_command(notifications)
 main.add_command(birthdays)
 main.add_command(import_)
 main.add_command(reconcile)
+main.add_command(failures)

@@ -17,19 +17,30 @@ def shops() -> None:
 @shops.command("add")
 @click.argument("shop")
 @click.option("--token", required=True, help="The shop's Admin API access token (stored encrypted).")
+@click.option("--replace", is_flag=True, help="Replace the token of a shop that is installed already.")
 @click.option("--import-history/--no-import-history", "queue_import", default=True, show_default=True,
               help="Queue the import of the shop's past orders.")
-def add(shop: str, token: str, queue_import: bool) -> None:
-    """Register SHOP (name.myshopify.com) with its Admin API access token."""
-    from loyalty.shops import install_shop, valid_shop_domain
+def add(shop: str, token: str, replace: bool, queue_import: bool) -> None:
+    """Register SHOP (name.myshopify.com) with its Admin API access token (a custom app's `shpat_...`).
+    A shop installed already keeps its token unless --replace is given: a pasted token must not silently
+    take the place of one that works (the demo's, or an OAuth install's)."""
+    from integrations.shopify.oauth import TokenGrant
+    from loyalty.shops import has_token, install_shop, valid_shop_domain
+    from loyalty.tokens import store_grant
     from runtime.crypto import encrypt_token
 
     if not valid_shop_domain(shop):
         raise click.BadParameter(f"{shop!r} is not a shop domain (expected name.myshopify.com)", param_hint="SHOP")
     ctx = context()
+    now = datetime.now(timezone.utc)
     with ctx.engine.begin() as conn:
-        ref = install_shop(conn, shop, encrypt_token(ctx.config.encryption_keys, token),
-                           datetime.now(timezone.utc))
+        if has_token(conn, shop) and not replace:
+            raise click.ClickException(
+                f"{shop} is installed already, with a token: nothing changed. Pass --replace to replace that "
+                "token (the new one is used from then on; the current one, and any refresh token, are dropped)")
+        ref = install_shop(conn, shop, encrypt_token(ctx.config.encryption_keys, token), now)
+        # a custom app's token neither expires nor refreshes: whatever an OAuth install stored goes
+        store_grant(conn, shop, TokenGrant(token), ctx.config.encryption_keys, now)
     click.echo(f"shop {ref.domain} installed (programme version {ref.settings_version})")
     from jobs.shop_identity import learn_shop_id
 

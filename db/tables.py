@@ -66,6 +66,8 @@ webhook_inbox = Table(
 Index("ix_webhook_inbox_unprocessed", webhook_inbox.c.id,
       sqlite_where=text("processed_at IS NULL AND failed_at IS NULL"),
       postgresql_where=text("processed_at IS NULL AND failed_at IS NULL"))
+Index("ix_webhook_inbox_failed", webhook_inbox.c.failed_at,
+      sqlite_where=text("failed_at IS NOT NULL"), postgresql_where=text("failed_at IS NOT NULL"))
 
 customers = Table(
     "customers", metadata,
@@ -201,6 +203,8 @@ vouchers = Table(
     CheckConstraint("kind IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_KINDS), name="kind_known"),
     CheckConstraint("status != 'donated' OR kind = 'donation'", name="donated_is_donation"),
 )
+Index("ix_vouchers_creating", vouchers.c.shop_id, vouchers.c.created_at,
+      sqlite_where=text("status = 'creating'"), postgresql_where=text("status = 'creating'"))
 
 perk_grants = Table(
     "perk_grants", metadata,
@@ -226,6 +230,21 @@ customer_sync = Table(
     Column("changed_at", UtcDateTime, nullable=False, doc="last balance change not yet written to Shopify"),
 )
 Index("ix_customer_sync_shop", customer_sync.c.shop_id, customer_sync.c.changed_at)
+
+sync_failures = Table(
+    "sync_failures", metadata,
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False, doc="what Shopify answered, e.g. 'Owner does not exist.'"),
+    Column("attempts", Integer, nullable=False, server_default=text("1")),
+    Column("first_failed_at", UtcDateTime, nullable=False),
+    Column("failed_at", UtcDateTime, nullable=False, doc="the last refusal"),
+    Column("next_attempt_at", UtcDateTime, nullable=False, doc="backoff; a balance change after failed_at is sooner"),
+    CheckConstraint("attempts >= 1", name="attempts_positive"),
+)
+"""Customers the balance write-back set aside because Shopify refused their write (jobs.sync); their
+customer_sync row stays, so nothing is lost; the row goes once a write of theirs succeeds."""
+Index("ix_sync_failures_shop", sync_failures.c.shop_id, sync_failures.c.next_attempt_at)
 
 NOTIFICATION_KINDS = ("points_available", "threshold_reached", "voucher_created", "points_expiring", "birthday")
 NOTIFICATION_STATUSES = ("pending", "sent", "failed", "skipped")

@@ -33,7 +33,7 @@ from integrations.shopify import bulk, bulk_mutation
 from integrations.shopify.documents import METAFIELDS_SET
 from jobs import sync
 from jobs.handlers import ShopGone
-from loyalty import ledger, perks
+from loyalty import ledger, perks, sync_failures
 from loyalty.shops import ShopRef, UnknownShop, get_shop, programme
 from runtime.context import Context
 
@@ -91,7 +91,8 @@ def write_in_bulk(ctx: Context, shop_id: int, client_factory, deadline: float | 
 
 def enough_waiting(conn, shop_id: int) -> bool:
     """Whether THRESHOLD customers of the shop wait (counting no further than that)."""
-    waiting = select(customer_sync.c.customer_id).where(customer_sync.c.shop_id == shop_id).limit(THRESHOLD)
+    waiting = sync_failures.join_set_asides(select(customer_sync.c.customer_id)).where(
+        customer_sync.c.shop_id == shop_id, sync_failures.due(datetime.now(timezone.utc))).limit(THRESHOLD)
     return conn.execute(select(func.count()).select_from(waiting.subquery())).scalar() >= THRESHOLD
 
 
@@ -130,13 +131,14 @@ def _prepare(ctx: Context, shop: ShopRef, client, row, deadline: float) -> bool:
         with reading(ctx.engine) as conn:
             last = conn.execute(select(lines_t.c.changed_at, lines_t.c.customer_id).where(
                 lines_t.c.write_id == row.id).order_by(lines_t.c.line.desc()).limit(1)).first()
-        query = (select(customer_sync.c.customer_id, customer_sync.c.changed_at, customers.c.shopify_customer_id)
-                 .join(customers, customers.c.id == customer_sync.c.customer_id)
-                 .where(customer_sync.c.shop_id == shop.id)
+        now = datetime.now(timezone.utc)
+        query = (sync_failures.join_set_asides(
+                     select(customer_sync.c.customer_id, customer_sync.c.changed_at, customers.c.shopify_customer_id)
+                     .join(customers, customers.c.id == customer_sync.c.customer_id))
+                 .where(customer_sync.c.shop_id == shop.id, sync_failures.due(now))
                  .order_by(customer_sync.c.changed_at, customer_sync.c.customer_id).limit(PREPARE_CHUNK))
         if last is not None:  # after the last line added: a customer changed since sorts later, and is checked
             query = query.where(tuple_(customer_sync.c.changed_at, customer_sync.c.customer_id) > tuple(last))
-        now = datetime.now(timezone.utc)
         with ctx.engine.begin() as conn:
             rows = conn.execute(query).all()
             taken = set(conn.execute(select(lines_t.c.customer_id).where(
@@ -145,10 +147,12 @@ def _prepare(ctx: Context, shop: ShopRef, client, row, deadline: float) -> bool:
             new_lines, guests, full = _lines_for(conn, shop, row.id, rows, now, count, size)
             shopify_ids = {line["customer_id"]: line.pop("shopify_customer_id") for line in new_lines}
             tag_changes = perks.unsynced_tags(conn, list(shopify_ids))
-        sync._write_tags(client, shopify_ids, tag_changes)
+        refused, tags_written = sync._write_tags(client, shopify_ids, tag_changes)
+        new_lines = [line for line in new_lines if line["customer_id"] not in refused]
         with ctx.engine.begin() as conn:
             # Lines are committed with their tags marked written: a crash before leaves them to be made again.
-            perks.mark_tags_synced(conn, tag_changes)
+            perks.mark_tags_synced(conn, tags_written)
+            sync_failures.set_aside(conn, shop.id, refused, now)  # Shopify refused their tags: no line for them
             if new_lines:
                 conn.execute(insert(lines_t), new_lines)
             if guests:  # nothing to write to Shopify for an email without an account
@@ -265,8 +269,9 @@ def _apply_results(ctx: Context, shop: ShopRef, client, row, operation) -> int:
                     lines_t.c.write_id == row.id, lines_t.c.line.in_(
                         [f.line for f in found if problems[f.line] is None]))).scalar()
                 conn.execute(sync._DELETE_UNCHANGED, done)
+                sync_failures.clear(conn, [d["cid"] for d in done])
             refused = [(f.customer_id, f.shopify_customer_id, problems[f.line]) for f in found if problems[f.line]]
-            rejected_by_shopify(conn, shop, refused)
+            rejected_by_shopify(conn, shop, refused, now)
             conn.execute(update(bulk_writes).where(bulk_writes.c.id == row.id).values(
                 updated_at=now, lease_until=_lease(now)))
         written, rejected = written + (unchanged if done else 0), rejected + len(refused)
@@ -285,12 +290,13 @@ def _apply_results(ctx: Context, shop: ShopRef, client, row, operation) -> int:
     return written
 
 
-def rejected_by_shopify(conn, shop: ShopRef, refused: list[tuple[int, int, str]]) -> None:
-    """Customers whose line Shopify refused (customer id, Shopify id, reason): they stay waiting in
-    customer_sync, logged with the reason (the place to set them aside)."""
+def rejected_by_shopify(conn, shop: ShopRef, refused: list[tuple[int, int, str]], now: datetime) -> None:
+    """Customers whose line Shopify refused (customer id, Shopify id, reason): set aside with the reason, as a
+    refused call sets them aside (loyalty.sync_failures); they stay waiting in customer_sync."""
     for customer_id, shopify_id, reason in refused:
         log.warning("balance of customer %s (Shopify customer %s) of %s not written by bulk mutation: %s",
                     customer_id, shopify_id, shop.domain, reason)
+    sync_failures.set_aside(conn, shop.id, {customer_id: reason for customer_id, _, reason in refused}, now)
 
 
 def _create(ctx: Context, shop_id: int) -> int | None:

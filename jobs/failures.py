@@ -3,22 +3,25 @@ and giving them another round of attempts. Used by `loyalty inbox failed|retry` 
 which passes its shop so a merchant only ever sees and retries their own."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from db.tables import webhook_inbox as inbox
+from loyalty.failures import kind_rows
 
 _FAILED = inbox.c.failed_at.is_not(None)
 
 
 def failed_webhooks(conn: Connection, shop_domain: str | None = None, limit: int = 500) -> list:
-    """Failed webhooks, newest failure first: id, webhook id, shop, topic, attempts, reason, times."""
-    query = (select(inbox.c.id, inbox.c.webhook_id, inbox.c.shop_domain, inbox.c.topic, inbox.c.attempts,
-                    inbox.c.last_error, inbox.c.received_at, inbox.c.failed_at)
-             .where(_FAILED).order_by(inbox.c.failed_at.desc(), inbox.c.id.desc()).limit(limit))
-    if shop_domain is not None:
-        query = query.where(inbox.c.shop_domain == shop_domain)
-    return conn.execute(query).all()
+    """Failed webhooks, newest first: id, webhook id, shop, topic, attempts, reason, times (the read model's
+    `webhook_failed` rows: loyalty.failures)."""
+    return kind_rows(conn, "webhook_failed", shop_domain, limit=limit)
+
+
+def retrying_webhooks(conn: Connection, shop_domain: str | None = None, limit: int = 500) -> list:
+    """Webhooks not failed yet but waiting for another attempt after one failed (Shopify unreachable,
+    a token it refused...): with the reason and when the next attempt may run (`lease_until`)."""
+    return kind_rows(conn, "webhook_retrying", shop_domain, limit=limit)
 
 
 def retry(conn: Connection, inbox_id: int | None = None, shop_domain: str | None = None) -> int:

@@ -28,6 +28,7 @@ from jobs.translate_graphql import refund_merchandise
 from loyalty.commands import RecordRefund
 from loyalty.history import ImportTotals, apply_orders, expire_gaps, plan_fresh
 from loyalty.shops import ShopRef, get_shop, programme
+from loyalty.tokens import lacks_scope
 from runtime.context import Context, get_context
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,9 @@ def import_history(shop_domain: str, file: str | None = None, dry_run: bool = Fa
     if dry_run:
         return _dry_run(ctx, source, file, chunk, now)
     run_id, position, origin = _start_or_resume(ctx, source.shop, file, now)
-    with runs.failing_with_reason(ctx, run_id), rare_collections():
+    with runs.failing_with_reason(ctx, run_id, shop_domain), rare_collections():
         if origin is None:
+            source.check_scopes()
             origin = source.bulk_export(run_id, now)
         with ctx.engine.connect() as conn, fewer_checkpoints(conn, CHECKPOINT_PAGES):
             for orders, end_line, end_byte, plans in source.chunks(origin, position, chunk, now):
@@ -100,6 +102,14 @@ class Source:
             with reading(self.ctx.engine) as conn:
                 self.client = self.client_factory(self.ctx, self.shop, conn)
         return self.client
+
+    def check_scopes(self) -> None:
+        """MissingScope when the shop's grant is known to lack read_all_orders: Shopify would then return only
+        the last 60 days of orders, and the import would miss the older ones without a word."""
+        with reading(self.ctx.engine) as conn:
+            if lacks_scope(conn, self.shop.domain, "read_all_orders"):
+                raise runs.MissingScope("read_all_orders", f"{self.shop.domain} did not grant read_all_orders: "
+                                        "Shopify would return only the last 60 days of orders")
 
     def bulk_export(self, run_id: int | None, now: datetime) -> str:
         """Run the bulk query of orders created before the install; the URL of its JSONL ("" when none)."""

@@ -58,7 +58,7 @@ def reconcile(shop_domain: str, since: datetime | None = None, ctx: Context | No
         start = since or start - OVERLAP
         run_id = runs.start(conn, source.shop.id, "reconcile", now, source=f"orders updated since {start:%Y-%m-%dT%H:%M:%SZ}",
                             watermark=start)
-    with runs.failing_with_reason(ctx, run_id):
+    with runs.failing_with_reason(ctx, run_id, shop_domain):
         watermark, after = start, None
         search = f"updated_at:>='{start.astimezone(timezone.utc):%Y-%m-%dT%H:%M:%SZ}'"
         while True:

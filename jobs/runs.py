@@ -1,6 +1,7 @@
 """Bookkeeping of history imports and reconciliations (`import_runs`): start or resume, progress, end."""
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -64,15 +65,55 @@ def as_dict(row) -> dict:
 
 
 @contextmanager
-def failing_with_reason(ctx, run_id: int):
+def failing_with_reason(ctx, run_id: int, shop_domain: str | None = None):
     """Around a run's work: anything raised marks the run failed with its reason (the next run resumes it),
-    then goes on up."""
+    then goes on up. With the shop's domain, a token Shopify will not take is explained: what the merchant
+    or operator must do (token_trouble)."""
     try:
         yield
     except BaseException as exc:
+        reason = (token_trouble(ctx, shop_domain, exc) if shop_domain else None) or f"{type(exc).__name__}: {exc}"
         with ctx.engine.begin() as conn:
-            finish(conn, run_id, datetime.now(timezone.utc), error=f"{type(exc).__name__}: {exc}")
+            finish(conn, run_id, datetime.now(timezone.utc), error=reason)
         raise
+
+
+class MissingScope(RuntimeError):
+    """The shop's granted scopes lack one the run needs (checked before asking Shopify)."""
+
+    def __init__(self, scope: str, why: str):
+        self.scope = scope
+        super().__init__(why)
+
+
+def token_trouble(ctx, shop_domain: str, exc: BaseException) -> str | None:
+    """When `exc` says the shop's token cannot be used (refused, expired past refreshing, a scope missing),
+    what to do about it for the kind of token the shop holds, then the error itself; None for anything else."""
+    from integrations.shopify.errors import ShopifyUnauthorized
+    from jobs.handlers import ShopGone
+    from loyalty.tokens import TokenUnavailable, what_to_do
+
+    scope = exc.scope if isinstance(exc, MissingScope) else _access_denied_scope(exc)
+    if scope is None and not isinstance(exc, (ShopGone, TokenUnavailable, ShopifyUnauthorized)):
+        return None
+    if isinstance(exc, TokenUnavailable):
+        return str(exc)  # it says what to do already (loyalty.tokens.what_to_do)
+    with reading(ctx.engine) as conn:
+        advice = what_to_do(conn, shop_domain, scope)
+    return f"{advice} ({type(exc).__name__}: {exc})"
+
+
+def _access_denied_scope(exc: BaseException) -> str | None:
+    """The scope named by a GraphQL ACCESS_DENIED error ("Required access: `read_orders` access scope")."""
+    from integrations.shopify.errors import ShopifyGraphQLError
+
+    if not isinstance(exc, ShopifyGraphQLError):
+        return None
+    for error in exc.errors:
+        if isinstance(error, dict) and (error.get("extensions") or {}).get("code") == "ACCESS_DENIED":
+            named = re.search(r"`(\w+)` access scope", str(error.get("message", "")))
+            return named.group(1) if named else "read_orders"
+    return None
 
 
 def completed(ctx, run_id: int) -> dict:

@@ -1,6 +1,8 @@
 """After balance changes: perks granted or revoked (loyalty.perks), then the balances and standing written
 back to Shopify as customer metafields (namespace `loyalty`) and perk tags, so themes, customer account
-extensions and Flow can read them. Drains `customer_sync`, coalesced, 25 metafields per call."""
+extensions and Flow can read them. Drains `customer_sync`, coalesced, 25 metafields per call. A customer
+Shopify refuses (deleted there) is set aside with the reason and retried later (loyalty.sync_failures);
+the others' writes go through in the same pass."""
 from __future__ import annotations
 
 import logging
@@ -11,11 +13,12 @@ from sqlalchemy import and_, bindparam, delete, select
 
 from db.engine import reading
 from db.tables import customer_sync, customers, shops
-from integrations.shopify.metafields import integer_metafield, set_metafields
+from integrations.shopify.errors import ShopifyUserErrors, user_errors_reason
+from integrations.shopify.metafields import integer_metafield, set_metafields_by_owner
 from integrations.shopify.tags import add_customer_tags, remove_customer_tags
 from jobs import bulk_sync
 from jobs.handlers import ShopGone, shopify_client
-from loyalty import ledger, perks
+from loyalty import ledger, perks, sync_failures
 from loyalty.shops import UnknownShop, get_shop, programme
 from runtime.context import Context, get_context
 
@@ -38,9 +41,10 @@ _DELETE_UNCHANGED = delete(customer_sync).where(and_(customer_sync.c.customer_id
 
 
 def sync_balances(ctx: Context | None = None, client_factory=shopify_client,
-                  slice_seconds: float | None = None) -> int:
+                  slice_seconds: float | None = None, now: datetime | None = None) -> int:
     """RQ job (also on the scheduler): write every waiting customer's balance; returns customers written.
-    With `slice_seconds` (the queued jobs), it stops after that long and queues its own continuation."""
+    With `slice_seconds` (the queued jobs), it stops after that long and queues its own continuation.
+    `now` (default: the clock) decides which set-aside customers are due again (loyalty.sync_failures)."""
     ctx = ctx or get_context()
     deadline = time.monotonic() + slice_seconds if slice_seconds else None
     if deadline:
@@ -52,25 +56,28 @@ def sync_balances(ctx: Context | None = None, client_factory=shopify_client,
     with reading(ctx.engine) as conn:
         shop_ids = conn.execute(select(customer_sync.c.shop_id).distinct()).scalars().all()
     for shop_id in shop_ids:
-        written += _sync_shop(ctx, shop_id, client_factory, deadline)
+        written += _sync_shop(ctx, shop_id, client_factory, deadline, now)
         if deadline and time.monotonic() > deadline:
             wake_sync(ctx)  # the rest (if any) after whatever was queued meanwhile
             break
     return written
 
 
-def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | None = None) -> int:
+def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | None = None,
+               now: datetime | None = None) -> int:
     written, in_bulk = bulk_sync.write_in_bulk(ctx, shop_id, client_factory, deadline)
     if in_bulk:
         return written  # a bulk mutation writes the shop's waiting balances: calls would race it
     for passes in range(MAX_PASSES):
         if passes and deadline and time.monotonic() > deadline:
             return written  # more may wait: sync_balances queues the next slice
+        moment = now or datetime.now(timezone.utc)
         with reading(ctx.engine) as conn:
-            rows = conn.execute(
+            rows = conn.execute(sync_failures.join_set_asides(
                 select(customer_sync.c.customer_id, customer_sync.c.changed_at, customers.c.shopify_customer_id)
-                .join(customers, customers.c.id == customer_sync.c.customer_id)
-                .where(customer_sync.c.shop_id == shop_id).order_by(customer_sync.c.changed_at).limit(BATCH)).all()
+                .join(customers, customers.c.id == customer_sync.c.customer_id))
+                .where(customer_sync.c.shop_id == shop_id, sync_failures.due(moment))
+                .order_by(customer_sync.c.changed_at).limit(BATCH)).all()
             if not rows:
                 return written
             domain = conn.execute(select(shops.c.domain).where(shops.c.id == shop_id)).scalar()
@@ -79,33 +86,40 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
                 client = client_factory(ctx, shop, conn)
             except (UnknownShop, ShopGone):
                 break
-        now = datetime.now(timezone.utc)
         with ctx.engine.begin() as conn:
             prog = programme(conn, shop.id, shop.settings_version)
-            metafields = []
+            metafields = {}
             ids = [row.customer_id for row in rows]
             balances, held = ledger.balances(conn, ids), perks.status_grants(conn, ids)  # two queries a pass
             for row in rows:
                 bal = balances[row.customer_id]
-                perks.refresh_perks(conn, shop, prog, row.customer_id, perks.confirmed_lifetime(bal), now,
+                perks.refresh_perks(conn, shop, prog, row.customer_id, perks.confirmed_lifetime(bal), moment,
                                     held=held.get(row.customer_id, {}))
                 if row.shopify_customer_id is None:
                     continue  # a guest email: nothing to write until it becomes an account
-                metafields += balance_metafields(row.shopify_customer_id, bal, perks.standing(prog, bal))
+                metafields[row.customer_id] = balance_metafields(row.shopify_customer_id, bal,
+                                                                 perks.standing(prog, bal))
             shopify_ids = {r.customer_id: r.shopify_customer_id for r in rows if r.shopify_customer_id}
             tag_changes = perks.unsynced_tags(conn, list(shopify_ids))
-        _write_tags(client, shopify_ids, tag_changes)
-        if metafields:
-            set_metafields(client, metafields)
+        # One customer Shopify refuses (deleted there) is set aside; everyone else is written all the same.
+        refused, tags_written = _write_tags(client, shopify_ids, tag_changes)
+        refused.update(set_metafields_by_owner(client, {c: m for c, m in metafields.items() if c not in refused}))
         with ctx.engine.begin() as conn:
-            perks.mark_tags_synced(conn, tag_changes)
+            perks.mark_tags_synced(conn, tags_written)
             # Only rows unchanged since they were read: a change made meanwhile is written next pass.
-            conn.execute(_DELETE_UNCHANGED, [{"cid": row.customer_id, "seen": row.changed_at} for row in rows])
-        written += len(rows)
+            done = [row for row in rows if row.customer_id not in refused]
+            if done:
+                conn.execute(_DELETE_UNCHANGED, [{"cid": row.customer_id, "seen": row.changed_at} for row in done])
+            sync_failures.clear(conn, [row.customer_id for row in done])
+            sync_failures.set_aside(conn, shop_id, refused, moment)
+        for customer_id, reason in refused.items():
+            log.warning("balance write-back of customer %s of %s set aside: %s", customer_id, domain, reason)
+        written += len(done)
     else:
         return written  # more is waiting: the next job (scheduler, or the next wake-up) goes on
     with ctx.engine.begin() as conn:  # uninstalled or unknown shop: nothing can be written
         conn.execute(delete(customer_sync).where(customer_sync.c.shop_id == shop_id))
+        sync_failures.forget_shop(conn, shop_id)
     return written
 
 
@@ -116,13 +130,25 @@ def balance_metafields(shopify_customer_id: int, bal: ledger.Balance, standing: 
     return [integer_metafield(shopify_customer_id, NAMESPACE, name, value) for name, value in values]
 
 
-def _write_tags(client, shopify_ids: dict[int, int], changes: list[perks.TagChange]) -> None:
-    """One tagsAdd and at most one tagsRemove per customer with perk tags to change."""
-    by_customer: dict[tuple[int, bool], list[str]] = {}
+def _write_tags(client, shopify_ids: dict[int, int],
+               changes: list[perks.TagChange]) -> tuple[dict[int, str], list[perks.TagChange]]:
+    """One tagsAdd and at most one tagsRemove per customer with perk tags to change. Returns the customers
+    Shopify refused (id -> reason; their other writes are skipped) and the changes written."""
+    by_customer: dict[tuple[int, bool], list[perks.TagChange]] = {}
     for change in changes:
-        by_customer.setdefault((change.customer_id, change.add), []).append(change.tag)
-    for (customer_id, add), tags in sorted(by_customer.items()):
-        (add_customer_tags if add else remove_customer_tags)(client, shopify_ids[customer_id], sorted(tags))
+        by_customer.setdefault((change.customer_id, change.add), []).append(change)
+    refused, written = {}, []
+    for (customer_id, add), group in sorted(by_customer.items(), key=lambda item: item[0]):
+        if customer_id in refused:
+            continue
+        try:
+            (add_customer_tags if add else remove_customer_tags)(client, shopify_ids[customer_id],
+                                                                 sorted(c.tag for c in group))
+        except ShopifyUserErrors as exc:
+            refused[customer_id] = user_errors_reason(exc)
+            continue
+        written += group
+    return refused, written
 
 
 def wake_sync(ctx: Context) -> None:

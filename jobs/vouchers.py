@@ -64,6 +64,10 @@ def _redeem(ctx: Context, shop_domain: str, customer: str, make_offer, request_k
         with ctx.engine.begin() as conn:
             vouchers.give_back(conn, shop, voucher, "refused", f"Shopify refused it: {exc}", now)
             return vouchers.find(conn, shop, voucher.code)
+    except Exception as exc:  # Shopify unreachable, token refused...: the points stay held, the reason shown
+        with ctx.engine.begin() as conn:  # among the failures (loyalty.failures) until the redemption is sent again
+            vouchers.note_waiting(conn, voucher.id, f"{type(exc).__name__}: {exc}")
+        raise
     with ctx.engine.begin() as conn:
         vouchers.activate(conn, voucher.id, made_id, now)
         return vouchers.find(conn, shop, voucher.code)

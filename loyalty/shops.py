@@ -45,6 +45,12 @@ def get_shop(conn: Connection, domain: str, *, installed_only: bool = True) -> S
     return ShopRef(row.id, row.domain, row.settings_version)
 
 
+def has_token(conn: Connection, domain: str) -> bool:
+    """True when the shop is installed with an Admin API token (replacing it is a decision, not a default)."""
+    return conn.execute(select(shops.c.id).where(shops.c.domain == domain, shops.c.uninstalled_at.is_(None),
+                                                 shops.c.access_token.is_not(None))).first() is not None
+
+
 def install_shop(conn: Connection, domain: str, encrypted_token: bytes, now: datetime,
                  scopes: str | None = None) -> ShopRef:
     """Register (or re-install) a shop with its encrypted Admin API token; version 1 of the programme."""

@@ -29,8 +29,8 @@ LOCK_WAIT_SECONDS = 10
 
 
 class TokenUnavailable(RuntimeError):
-    """The shop has no usable token (never installed, uninstalled, refresh token expired or revoked):
-    the merchant has to open the app again so it can get a new one."""
+    """The shop has no usable token (never installed, uninstalled, a custom app's token revoked, refresh token
+    expired or revoked); the message says what to do for that kind of token (what_to_do)."""
 
 
 class TokenRefreshBusy(RuntimeError):
@@ -165,7 +165,7 @@ def access_token_for(ctx, shop: str, *, now: datetime | None = None) -> str:
     with reading(ctx.engine) as conn:
         token = stored_token(conn, shop, ctx.config.encryption_keys)
     if token is None:
-        raise TokenUnavailable(f"{shop} has no Admin API token: the merchant must open the app")
+        raise _unavailable(ctx, shop)
     if token.fresh(now):
         return token.access_token
     return _refresh_locked(ctx, shop, now, still_needed=lambda current: not current.fresh(now))
@@ -186,20 +186,63 @@ def _refresh_locked(ctx, shop: str, now: datetime, still_needed) -> str:
         with reading(ctx.engine) as conn:
             current = stored_token(conn, shop, keys)
         if current is None:
-            raise TokenUnavailable(f"{shop} has no Admin API token: the merchant must open the app")
+            raise _unavailable(ctx, shop)
         if not still_needed(current):
             return current.access_token
         if not _refreshable(current, now):
-            raise TokenUnavailable(f"the token of {shop} cannot be refreshed: the merchant must open the app")
+            raise _unavailable(ctx, shop)
         try:
             grant = oauth.refresh(shop, current.refresh_token, ctx.config.api_key, ctx.config.api_secrets[0],
                                   admin_url_template=ctx.config.admin_url_template)
         except oauth.OAuthError as exc:
             # 400/401: the refresh token is revoked, reused or expired; only the merchant can fix that
             if exc.status in (400, 401):
-                raise TokenUnavailable(f"Shopify refused to refresh the token of {shop}: {exc}") from exc
+                raise _unavailable(ctx, shop, f" (Shopify refused the refresh: {exc})") from exc
             raise
         # Stored before the lock is released: the next holder must see the rotated refresh token.
         with ctx.engine.begin() as conn:
             store_grant(conn, shop, grant, keys, now)
         return grant.access_token
+
+
+def _unavailable(ctx, shop: str, detail: str = "") -> TokenUnavailable:
+    """TokenUnavailable saying what to do, for the kind of token the shop holds (what_to_do)."""
+    with reading(ctx.engine) as conn:
+        return TokenUnavailable(what_to_do(conn, shop) + detail)
+
+
+def lacks_scope(conn: Connection, domain: str, scope: str) -> bool:
+    """True when the shop's granted scopes are known (an OAuth grant) and `scope` is not among them. A token
+    registered with `loyalty shops add` has no recorded scopes: Shopify's answers tell."""
+    granted = conn.execute(select(shops.c.scopes).where(shops.c.domain == domain)).scalar()
+    return granted is not None and scope not in {s.strip() for s in granted.split(",")}
+
+
+def what_to_do(conn: Connection, domain: str, missing_scope: str | None = None) -> str:
+    """What the merchant or operator must do so the app can reach the shop's Admin API again, told for the
+    kind of token the shop holds: a custom app's token registered with `loyalty shops add` (no expiry, no
+    refresh token: only a new token helps), or an OAuth token (expiring, refreshed by the app: the merchant
+    opening the app gets a new one). With `missing_scope`, what grants that scope."""
+    row = conn.execute(select(shops.c.access_token, shops.c.refresh_token, shops.c.access_token_expires_at,
+                              shops.c.uninstalled_at, shops.c.scopes).where(shops.c.domain == domain)).first()
+    register = f"`loyalty shops add {domain} --token shpat_... --replace`"
+    if row is None or row.uninstalled_at is not None or row.access_token is None:
+        return (f"{domain} has no installed app (uninstalled, or never installed): the merchant installs it again "
+                f"(public app: /auth/install?shop={domain}; custom app: register its token with {register})")
+    custom_app = row.refresh_token is None and row.access_token_expires_at is None
+    if missing_scope and custom_app:
+        return (f"the custom app's Admin API token for {domain} lacks the {missing_scope} scope: in the shop's "
+                f"admin (Settings > Apps and sales channels > Develop apps) add {missing_scope} to the app's Admin "
+                f"API scopes, install the app again there, and register the new token with {register}")
+    if missing_scope:
+        return (f"the app's access to {domain} lacks the {missing_scope} scope (granted: {row.scopes}): the app "
+                f"must request it (SHOPIFY_SCOPES or shopify.app.toml; read_all_orders also needs Shopify's "
+                f"approval in the Partner Dashboard), then the merchant approves it by opening the app from the "
+                f"shop's admin")
+    if custom_app:
+        return (f"Shopify refused the Admin API token registered for {domain} with `loyalty shops add` (revoked, "
+                f"or the custom app was uninstalled): reveal or create the token of the shop's custom app and "
+                f"register it with {register}")
+    return (f"the app's OAuth token for {domain} expired and could not be refreshed (its refresh token expired "
+            f"or was revoked): the merchant opens the app from the shop's admin (Apps), which gets a new token; "
+            f"if the app was removed, the merchant installs it again from /auth/install?shop={domain}")

@@ -130,8 +130,16 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
 def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: datetime | None = None) -> None:
     """Shopify made the code (or the gift card): the voucher is usable, and its customer gets it by email."""
     if conn.execute(update(vouchers).where(vouchers.c.id == voucher_id, vouchers.c.status == "creating").values(
-            status="active", shopify_discount_id=discount_id)).rowcount:
+            status="active", shopify_discount_id=discount_id, reason=None)).rowcount:
         notify.voucher_created(conn, voucher_id, now or datetime.now(timezone.utc))
+
+
+def note_waiting(conn: Connection, voucher_id: int, reason: str) -> None:
+    """Shopify could not be asked to make the code (unreachable, throttled, token refused): the voucher stays
+    `creating`, its points held, with the reason shown among the failures until the redemption is sent
+    again or cancelled."""
+    conn.execute(update(vouchers).where(vouchers.c.id == voucher_id, vouchers.c.status == "creating").values(
+        reason=f"waiting on Shopify: {reason}"[:2000]))
 
 
 def give_back(conn: Connection, shop: ShopRef, voucher, status: str, reason: str, now: datetime) -> None:

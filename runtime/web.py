@@ -11,6 +11,7 @@ from db.engine import reading
 from db.migrate import check_at_head
 from loyalty.numbers import MAX_ROW_ID
 from runtime import demo
+from loyalty.failures import count_failures
 from runtime.context import Context, get_context
 
 
@@ -47,21 +48,29 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
 
     @app.get("/healthz")
     def health():
-        """Liveness and readiness: the database and Redis answer."""
-        checks = {}
+        """Liveness and readiness: the database and Redis answer (503 when either does not: only then may a
+        load balancer take the web out). Background failures (loyalty.failures) make it `degraded`, still
+        200, with a count per kind: no shop, customer or reason, since this is unauthenticated."""
+        checks, failures = {}, {}
         try:
             with reading(ctx.engine) as conn:
                 conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
+                checks["database"] = "ok"
+                failures = count_failures(conn)
         except Exception as exc:  # noqa: BLE001
-            checks["database"] = f"error: {type(exc).__name__}"
+            checks.setdefault("database", f"error: {type(exc).__name__}")
+            if checks["database"] == "ok":  # the database answers, the counting failed: say so, stay up
+                failures = {"unknown": 1}
         try:
             ctx.redis.ping()
             checks["redis"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = f"error: {type(exc).__name__}"
-        ok = all(v == "ok" for v in checks.values())
-        return jsonify(status="ok" if ok else "degraded", **checks), 200 if ok else 503
+        if not all(v == "ok" for v in checks.values()):
+            return jsonify(status="unavailable", **checks), 503
+        if failures:
+            return jsonify(status="degraded", **checks, failures=failures), 200
+        return jsonify(status="ok", **checks), 200
 
     from runtime.rate_limits import install_rate_limits
     install_rate_limits(app, ctx)

@@ -122,6 +122,7 @@ def test_failed_jobs_page_retries(browser_page, live_app):
     page = browser_page
     page.goto("/admin/jobs" + QUERY)
     page.wait_for_selector("#jobs tbody tr:has-text('broken-1')")
+    page.wait_for_selector("#failures tbody tr:has-text('Nothing else failed')")  # the other kinds' table
     page.click("#jobs tbody tr button")
     page.wait_for_selector("#banner:has-text('1 queued')")
     page.wait_for_selector("#jobs tbody tr:has-text('Nothing failed')")

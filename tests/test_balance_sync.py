@@ -177,3 +177,115 @@ def test_a_queued_sync_works_in_slices_and_one_continuation_waits_at_a_time(send
     assert len(ctx.queue.jobs) == 1
     assert sync_balances(ctx, client_factory=factory, slice_seconds=60) == 20
     assert waiting(ctx) == 0
+
+
+def set_aside_rows(ctx):
+    from db.tables import sync_failures
+
+    with ctx.engine.connect() as conn:
+        return conn.execute(select(sync_failures)).all()
+
+
+def test_one_customer_unknown_to_shopify_is_set_aside_and_the_others_are_written(send, process, ctx, shop,
+                                                                               emulator, factory, calls):
+    """11 customers, one of them deleted in Shopify (not in the emulated shop): metafieldsSet is atomic, so
+    before, every call holding the ghost failed and the whole sync failed for good. Now one pass writes the
+    10, sets the ghost aside with Shopify's reason, leaves it alone during its backoff, and writes it once
+    it exists in Shopify and is due again."""
+    from datetime import datetime, timedelta, timezone
+
+    ghost = 777
+    for i in range(1, 12):
+        who = ghost if i == 6 else i  # in the middle: its call of 25 metafields holds four other customers
+        send("orders/paid", order(lines=((i, 1),), email=f"c{who}@example.com", customer_id=who))
+    process()
+    now = datetime.now(timezone.utc)
+    assert sync_balances(ctx, client_factory=factory, now=now) == 10
+    written = [i for i in range(1, 12) if i != 6 and emulator.metafields(shop.domain, i).get("loyalty.lifetime")]
+    assert len(written) == 10
+    [aside] = set_aside_rows(ctx)
+    assert aside.reason == "MetafieldsSet: Owner does not exist." and aside.attempts == 1
+    assert aside.next_attempt_at.replace(tzinfo=timezone.utc) - now == timedelta(minutes=1)
+    assert waiting(ctx) == 1, "the ghost's balance still waits to be written"
+
+    before = len(calls)
+    assert sync_balances(ctx, client_factory=factory, now=now + timedelta(seconds=30)) == 0
+    assert len(calls) == before, "not due yet: no call is spent on it"
+    assert sync_balances(ctx, client_factory=factory, now=now + timedelta(seconds=61)) == 0
+    [aside] = set_aside_rows(ctx)
+    assert aside.attempts == 2 and aside.next_attempt_at.replace(tzinfo=timezone.utc) - (
+        now + timedelta(seconds=61)) == timedelta(minutes=2), "the backoff doubles"
+
+    emulator.add_customer(shop.domain, ghost, f"c{ghost}@example.com")  # the merchant re-creates it
+    assert sync_balances(ctx, client_factory=factory, now=now + timedelta(minutes=4)) == 1
+    assert emulator.metafields(shop.domain, ghost)["loyalty.lifetime"]["value"] == "6"
+    assert set_aside_rows(ctx) == [] and waiting(ctx) == 0
+
+
+def test_a_balance_change_retries_a_set_aside_customer_before_its_backoff(send, process, ctx, shop, emulator,
+                                                                        factory):
+    """A set-aside customer whose balance changes again is tried at the next pass (the merchant may have
+    fixed it in Shopify meanwhile), not after the backoff."""
+    from datetime import datetime, timezone
+
+    body = order(lines=((5, 1),), email="c555@example.com", customer_id=555)
+    send("orders/paid", body)
+    process()
+    sync_balances(ctx, client_factory=factory)
+    assert len(set_aside_rows(ctx)) == 1
+    emulator.add_customer(shop.domain, 555, "c555@example.com")
+    send("refunds/create", refund(body, lines={0: (1, 5)}, created_at=datetime.now(timezone.utc).isoformat()))
+    process()
+    assert sync_balances(ctx, client_factory=factory) == 1
+    assert emulator.metafields(shop.domain, 555)["loyalty.lifetime"]["value"] == "0"
+    assert set_aside_rows(ctx) == []
+
+
+def test_a_tag_refused_for_a_missing_customer_sets_it_aside_and_others_get_their_tags(send, process, ctx, shop,
+                                                                                   emulator, factory):
+    """tagsAdd on a customer deleted in Shopify answers `Customer does not exist`: that customer is set
+    aside, its perk stays unsynced, and another customer's tags and metafields are written."""
+    from datetime import datetime, timezone
+
+    from jobs.scheduled import mature_points
+    from loyalty.programme import template
+    from loyalty.shops import save_programme
+
+    with ctx.engine.begin() as conn:
+        save_programme(conn, shop, template("store-a"), datetime(2025, 1, 1, tzinfo=timezone.utc))
+    for who in (888, 5):
+        send("orders/paid", order(lines=((200, 1),), email=f"c{who}@example.com", customer_id=who,
+                                  processed_at="2025-03-01T10:00:00Z"))
+    process()
+    mature_points(datetime(2025, 3, 16, tzinfo=timezone.utc), ctx)
+    assert sync_balances(ctx, client_factory=factory) == 1
+    assert "fidelite-anniversaire" in emulator.tags(shop.domain, 5)
+    assert emulator.metafields(shop.domain, 5)["loyalty.tier"]["value"] == "150"
+    [aside] = set_aside_rows(ctx)
+    assert aside.reason == "TagsAdd: Customer does not exist"
+
+
+def test_a_refusal_that_names_no_entry_is_narrowed_owner_by_owner(ctx, shop):
+    """If Shopify's userErrors do not say which entry they concern (field null), the owners of the call are
+    written one by one: only the refused one is set aside (Shopify answered here by `responses`)."""
+    import json
+
+    import responses
+
+    from integrations.shopify.client import AdminClient
+    from integrations.shopify.metafields import integer_metafield, set_metafields_by_owner
+
+    def shopify(request):
+        owners = {m["ownerId"] for m in json.loads(request.body)["variables"]["metafields"]}
+        refused = "gid://shopify/Customer/3" in owners
+        return 200, {}, json.dumps({"data": {"metafieldsSet": {
+            "metafields": None if refused else [], "userErrors": [
+                {"field": None, "message": "Something is wrong", "code": "INVALID"}] if refused else []}}})
+    client = AdminClient(shop.domain, "shpat_store_a", admin_url_template="https://{shop}", sleep=lambda s: None)
+    by_owner = {n: [integer_metafield(n, "loyalty", "available", n)] for n in (1, 2, 3, 4)}
+    with responses.RequestsMock() as mock:
+        mock.add_callback(responses.POST, f"https://{shop.domain}/admin/api/2025-10/graphql.json", callback=shopify)
+        assert set_metafields_by_owner(client, by_owner) == {3: "MetafieldsSet: Something is wrong"}
+        written = [json.loads(c.request.body)["variables"]["metafields"] for c in mock.calls]
+    assert [[m["ownerId"][-1] for m in call] for call in written] == [["1", "2", "3", "4"], ["1"], ["2"], ["3"],
+                                                                      ["4"]]

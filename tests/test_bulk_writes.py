@@ -102,7 +102,7 @@ def test_few_waiting_customers_are_written_by_calls(send, process, ctx, shop, em
 def test_a_line_shopify_rejects_leaves_its_customer_waiting(send, process, ctx, shop, emulator, factory, clock,
                                                             caplog):
     """Customer 99 does not exist in Shopify: its line fails (Owner does not exist), every other line is
-    written, and 99 still waits, logged with the reason."""
+    written, and 99 still waits, set aside with the reason (listed as a failure, retried after its backoff)."""
     earn(send, process, [*range(1, CUSTOMERS + 1), 99])
     assert bulk_sync.write_in_bulk(ctx, shop.id, factory) == (0, True)
     clock.advance(CUSTOMERS + 1)
@@ -114,6 +114,12 @@ def test_a_line_shopify_rejects_leaves_its_customer_waiting(send, process, ctx, 
         row = conn.execute(select(bulk_writes)).one()
     assert len(still) == 1 and (row.status, row.written, row.rejected) == ("done", CUSTOMERS, 1)
     assert any("Shopify customer 99" in r.message and "Owner does not exist" in r.message for r in caplog.records)
+    # Set aside like a refused call, visible with its reason, and not made into a line again before its backoff.
+    from loyalty.failures import list_failures
+    with ctx.engine.connect() as conn:
+        listed = [f for f in list_failures(conn, shop.domain) if f.kind == "balance_sync"]
+        assert len(listed) == 1 and "Owner does not exist" in listed[0].reason
+        assert not bulk_sync.enough_waiting(conn, shop.id)
 
 
 def test_a_crash_after_the_start_resumes_the_operation_instead_of_starting_another(

@@ -251,6 +251,18 @@ def test_metafields_set_refuses_more_than_25_and_sets_none(client, emulator):
     assert emulator.metafields(SHOP, 7) == {}
 
 
+def test_metafields_set_with_a_missing_owner_writes_nothing_and_names_its_entry(client, emulator):
+    """As Shopify: one owner that does not exist fails the whole call (atomic), and the userError's field
+    points at that entry (`metafields.1.ownerId`), which is what lets the write-back set only it aside."""
+    good = {"ownerId": CUSTOMER, "namespace": "loyalty", "key": "available", "type": "number_integer", "value": "5"}
+    ghost = {**good, "ownerId": "gid://shopify/Customer/404"}
+    payload = client.execute(METAFIELDS_SET, {"metafields": [good, ghost]})["metafieldsSet"]
+    assert payload["metafields"] is None
+    assert [(e["field"], e["message"]) for e in payload["userErrors"]] == [
+        (["metafields", "1", "ownerId"], "Owner does not exist.")]
+    assert emulator.metafields(SHOP, 7) == {}
+
+
 def test_tags_add_and_remove(client, emulator):
     """tagsAdd accepts lists and comma-separated strings; tagsRemove takes tags away."""
     client.execute(TAGS_ADD, {"id": CUSTOMER, "tags": ["loyalty-gold", "beta, early"]})

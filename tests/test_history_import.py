@@ -3,9 +3,10 @@ resumable, idempotent with webhooks in either order; dry run; the emulator's bul
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import responses
 from sqlalchemy import func, select
 
 from db.tables import customers, import_runs, ledger_entries, orders as orders_table
@@ -310,3 +311,80 @@ def test_a_bulk_file_is_read_again_from_a_byte_offset(emulator, http):
     assert rest[-1].end_byte == len(data)
     answer = http.get(url, headers={"Range": f"bytes={first.end_byte}-"})
     assert answer.status_code == 206 and answer.content == data[first.end_byte:]
+
+
+# -- a token Shopify will not take: what to do, for each kind of token ---------------------------------
+
+GRAPHQL = f"https://{SHOP}/admin/api/2025-10/graphql.json"
+
+
+def failed_run(ctx):
+    with ctx.engine.connect() as conn:
+        return conn.execute(select(import_runs)).one()
+
+
+def oauth_grant(ctx, scope: str, issued: datetime) -> None:
+    """Store A installed through OAuth: an expiring token (1 h) and its refresh token (90 days)."""
+    from integrations.shopify.oauth import TokenGrant
+    from loyalty.tokens import store_grant
+
+    with ctx.engine.begin() as conn:
+        store_grant(conn, SHOP, TokenGrant("shpat_oauth", scope, 3600, "shprt_1", 90 * 86400),
+                    ctx.config.encryption_keys, issued)
+
+
+def test_a_revoked_custom_app_token_says_to_register_a_new_one(ctx, shop):
+    """Store A's token was registered with `loyalty shops add` (no expiry, no refresh token). Shopify
+    refusing it used to be reported as "the merchant must open the app", which cannot help a custom app:
+    the run now says to register a new token with that command."""
+    with responses.RequestsMock() as mock:
+        mock.post(GRAPHQL, status=401, json={"errors": "[API] Invalid API key or access token"})
+        with pytest.raises(Exception):
+            import_history(SHOP, ctx=ctx, now=NOW)
+    run = failed_run(ctx)
+    assert run.status == "failed"
+    assert run.error.startswith(f"Shopify refused the Admin API token registered for {SHOP} with `loyalty shops add`")
+    assert f"register it with `loyalty shops add {SHOP} --token shpat_... --replace`" in run.error
+    assert "opens the app" not in run.error
+
+
+def test_an_oauth_token_past_refreshing_says_to_open_the_app(ctx, shop):
+    """An OAuth token that expired, with a refresh token past its 90 days: the merchant opening the app
+    gets a new one (or installs it again); nothing is asked of Shopify."""
+    oauth_grant(ctx, "read_orders,read_all_orders", datetime.now(timezone.utc) - timedelta(days=91))
+    with responses.RequestsMock() as mock:
+        with pytest.raises(Exception):
+            import_history(SHOP, ctx=ctx, now=NOW)
+        assert len(mock.calls) == 0
+    error = failed_run(ctx).error
+    assert error.startswith(f"the app's OAuth token for {SHOP} expired and could not be refreshed")
+    assert "the merchant opens the app from the shop's admin" in error and f"/auth/install?shop={SHOP}" in error
+    assert "loyalty shops add" not in error
+
+
+def test_a_grant_without_read_all_orders_is_refused_before_a_partial_import(ctx, shop):
+    """Without read_all_orders Shopify returns only the last 60 days of orders: the import would miss the
+    older ones without a word. It stops first and says how the scope is granted (OAuth: request it, the
+    merchant approves it by opening the app)."""
+    oauth_grant(ctx, "read_orders,read_customers", datetime.now(timezone.utc))
+    with responses.RequestsMock() as mock:
+        with pytest.raises(Exception, match="60 days"):
+            import_history(SHOP, ctx=ctx, now=NOW)
+        assert len(mock.calls) == 0
+    error = failed_run(ctx).error
+    assert error.startswith(f"the app's access to {SHOP} lacks the read_all_orders scope (granted: read_orders,")
+    assert "the merchant approves it by opening the app" in error and "60 days" in error
+
+
+def test_a_custom_app_token_without_read_orders_says_which_scope_to_add(ctx, shop):
+    """Shopify answers ACCESS_DENIED naming the scope: for a custom app, add it to the app's scopes and
+    register the new token."""
+    denied = {"errors": [{"message": "Access denied for bulkOperationRunQuery field. Required access: "
+                                     "`read_orders` access scope.", "extensions": {"code": "ACCESS_DENIED"}}]}
+    with responses.RequestsMock() as mock:
+        mock.post(GRAPHQL, json=denied)
+        with pytest.raises(Exception):
+            import_history(SHOP, ctx=ctx, now=NOW)
+    error = failed_run(ctx).error
+    assert error.startswith(f"the custom app's Admin API token for {SHOP} lacks the read_orders scope")
+    assert "Develop apps" in error and "--replace" in error

@@ -126,9 +126,10 @@ def test_a_401_for_a_token_already_replaced_does_not_refresh_again(ctx, expiring
 
 
 def test_a_401_on_a_token_that_cannot_be_refreshed_needs_the_merchant(ctx, shop):
-    """A non-expiring token refused by Shopify (app uninstalled or token revoked) cannot be repaired here."""
+    """A non-expiring token refused by Shopify (app uninstalled or token revoked) cannot be repaired here:
+    it is a custom app's token, so a new one must be registered (not "the merchant must open the app")."""
     with responses.RequestsMock() as rsps:
-        with pytest.raises(TokenUnavailable, match="merchant"):
+        with pytest.raises(TokenUnavailable, match="register it with `loyalty shops add store-a.myshopify.com"):
             force_refresh_after_401(ctx, SHOP, "shpat_store_a")
         assert len(rsps.calls) == 0
 

@@ -101,6 +101,12 @@ def raise_for_user_errors(data_root, shop, operation, key="userErrors"):
     return data_root
 
 
+def user_errors_reason(exc: ShopifyUserErrors) -> str:
+    """What Shopify refused, short enough to show beside the thing it concerns: `TagsAdd: Customer does
+    not exist` (the shop is known from where it is shown)."""
+    return f"{exc.operation}: " + "; ".join(e.message for e in exc.user_errors)
+
+
 def _error_message(error):
     """Shopify sometimes sends errors as strings, not objects; accept both."""
     if isinstance(error, dict):

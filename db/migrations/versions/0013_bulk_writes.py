@@ -1,7 +1,7 @@
 """bulk_writes: balance write-backs by bulk mutation, with the state a crashed job resumes from
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-05
 
 Above a threshold of waiting customers, a shop's balances are written by one bulk mutation (Shopify runs one
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
