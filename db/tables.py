@@ -35,6 +35,9 @@ shops = Table(
     Column("refresh_token_expires_at", UtcDateTime, nullable=True),
     Column("shopify_shop_id", BigInteger, nullable=True,
            doc="Shopify's numeric id of the shop (read at install); webhook bodies naming another are refused"),
+    Column("write_back_error", Text, nullable=True,
+           doc="why no balance of this installed shop can be written back (its token is not usable); NULL: none"),
+    Column("write_back_error_at", UtcDateTime, nullable=True),
 )
 
 programme_settings = Table(

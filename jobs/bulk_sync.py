@@ -71,9 +71,12 @@ def write_in_bulk(ctx: Context, shop_id: int, client_factory, deadline: float | 
         domain = conn.execute(select(shops.c.domain).where(shops.c.id == shop_id)).scalar()
         try:
             shop = get_shop(conn, domain)
-            client = client_factory(ctx, shop, conn)
-        except (UnknownShop, ShopGone):
-            shop = client = None
+        except UnknownShop:
+            shop = None
+        try:
+            client = shop and client_factory(ctx, shop, conn)
+        except ShopGone:  # installed, its token not usable: jobs.sync keeps what waits and says why
+            return 0, False
     if client is None:
         if active is not None:
             _finish(ctx, active, error="the shop is uninstalled")

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class ShopGone(Exception):
-    """The shop uninstalled the app (or was never installed): its events are dropped."""
+    """The shop uninstalled the app (or was never installed), or its token is not usable (then the
+    TokenUnavailable it comes from is its __cause__, saying what to do)."""
 
 
 class ShopCache:
@@ -152,8 +153,8 @@ def shopify_client(ctx: Context, shop: ShopRef, conn: Connection, *, timeout=(2,
 
     try:
         token = access_token_for(ctx, shop.domain)
-    except TokenUnavailable:
-        raise ShopGone(shop.domain) from None
+    except TokenUnavailable as exc:
+        raise ShopGone(shop.domain) from exc  # the cause says what to do (loyalty.tokens.what_to_do)
     client = AdminClient(shop.domain, token, admin_url_template=ctx.config.admin_url_template,
                          api_version=ctx.config.api_version, throttle=RedisThrottle(ctx.redis),
                          timeout=timeout, max_attempts=max_attempts)

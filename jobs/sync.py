@@ -9,17 +9,18 @@ import logging
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, select, update
 
 from db.engine import reading
 from db.tables import customer_sync, customers, shops
-from integrations.shopify.errors import ShopifyUserErrors, user_errors_reason
+from integrations.shopify.errors import ShopifyUnauthorized, ShopifyUserErrors, user_errors_reason
 from integrations.shopify.metafields import integer_metafield, set_metafields_by_owner
 from integrations.shopify.tags import add_customer_tags, remove_customer_tags
 from jobs import bulk_sync
 from jobs.handlers import ShopGone, shopify_client
 from loyalty import ledger, perks, sync_failures
 from loyalty.shops import UnknownShop, get_shop, programme
+from loyalty.tokens import TokenUnavailable
 from runtime.context import Context, get_context
 
 log = logging.getLogger(__name__)
@@ -80,12 +81,17 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
                 .order_by(customer_sync.c.changed_at).limit(BATCH)).all()
             if not rows:
                 return written
-            domain = conn.execute(select(shops.c.domain).where(shops.c.id == shop_id)).scalar()
+            domain, blocked = conn.execute(select(shops.c.domain, shops.c.write_back_error)
+                                           .where(shops.c.id == shop_id)).one()
             try:
                 shop = get_shop(conn, domain)
-                client = client_factory(ctx, shop, conn)
-            except (UnknownShop, ShopGone):
+            except UnknownShop:
                 break
+            try:
+                client = client_factory(ctx, shop, conn)
+            except ShopGone as exc:  # installed, but its token is not usable: keep what waits, say why
+                _block(ctx, shop_id, exc.__cause__ or exc, moment)
+                return written
         with ctx.engine.begin() as conn:
             prog = programme(conn, shop.id, shop.settings_version)
             metafields = {}
@@ -102,9 +108,16 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
             shopify_ids = {r.customer_id: r.shopify_customer_id for r in rows if r.shopify_customer_id}
             tag_changes = perks.unsynced_tags(conn, list(shopify_ids))
         # One customer Shopify refuses (deleted there) is set aside; everyone else is written all the same.
-        refused, tags_written = _write_tags(client, shopify_ids, tag_changes)
-        refused.update(set_metafields_by_owner(client, {c: m for c, m in metafields.items() if c not in refused}))
+        try:
+            refused, tags_written = _write_tags(client, shopify_ids, tag_changes)
+            refused.update(set_metafields_by_owner(client, {c: m for c, m in metafields.items() if c not in refused}))
+        except (TokenUnavailable, ShopifyUnauthorized) as exc:  # Shopify refuses the token: nobody can be written
+            _block(ctx, shop_id, exc, moment)
+            return written
         with ctx.engine.begin() as conn:
+            if blocked is not None:  # the token works again
+                conn.execute(update(shops).where(shops.c.id == shop_id).values(
+                    write_back_error=None, write_back_error_at=None))
             perks.mark_tags_synced(conn, tags_written)
             # Only rows unchanged since they were read: a change made meanwhile is written next pass.
             done = [row for row in rows if row.customer_id not in refused]
@@ -121,6 +134,15 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
         conn.execute(delete(customer_sync).where(customer_sync.c.shop_id == shop_id))
         sync_failures.forget_shop(conn, shop_id)
     return written
+
+
+def _block(ctx: Context, shop_id: int, reason: BaseException, now: datetime) -> None:
+    """No balance of this installed shop can be written (its token is not usable): what waits is kept, and
+    the reason recorded (listed by loyalty.failures) until a write-back goes through again."""
+    log.error("balance write-back of shop %s blocked: %s", shop_id, reason)
+    with ctx.engine.begin() as conn:
+        conn.execute(update(shops).where(shops.c.id == shop_id).values(
+            write_back_error=str(reason)[:2000] or type(reason).__name__, write_back_error_at=now))
 
 
 def balance_metafields(shopify_customer_id: int, bal: ledger.Balance, standing: perks.Standing) -> list[dict]:

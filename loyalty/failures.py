@@ -118,6 +118,12 @@ def _vouchers_waiting(now: datetime) -> Select:
                    (vouchers.c.reason.is_not(None)) | (vouchers.c.created_at < now - VOUCHER_GRACE)))
 
 
+def _write_back_blocked(now: datetime) -> Select:
+    return (select(shops.c.id, shops.c.domain.label("shop"), shops.c.write_back_error,
+                   shops.c.write_back_error_at)
+            .where(shops.c.write_back_error.is_not(None), shops.c.uninstalled_at.is_(None)))
+
+
 def _customer(row) -> str:
     """`customer a@b.c (gid://shopify/Customer/7)`; the email is left out when there is none."""
     return " ".join(filter(None, ("customer", row.email, f"(gid://shopify/Customer/{row.shopify_customer_id})")))
@@ -137,6 +143,9 @@ KINDS = {
         r.updated_at, None)),
     "balance_sync": (_balance_sync, shops.c.domain, lambda r: Failure(
         "balance_sync", r.shop, r.id, _customer(r), r.reason, r.attempts, r.failed_at, r.next_attempt_at)),
+    "write_back_blocked": (_write_back_blocked, shops.c.domain, lambda r: Failure(
+        "write_back_blocked", r.shop, r.id, "every balance write-back of the shop", r.write_back_error, None,
+        r.write_back_error_at, None)),
     "email_failed": (_emails("failed"), shops.c.domain, lambda r: Failure(
         "email_failed", r.shop, r.id, f"{r.kind} email to {r.to_address}", r.last_error or "", r.attempts,
         r.created_at, None)),

@@ -289,3 +289,42 @@ def test_a_refusal_that_names_no_entry_is_narrowed_owner_by_owner(ctx, shop):
         written = [json.loads(c.request.body)["variables"]["metafields"] for c in mock.calls]
     assert [[m["ownerId"][-1] for m in call] for call in written] == [["1", "2", "3", "4"], ["1"], ["2"], ["3"],
                                                                       ["4"]]
+
+
+def test_a_token_shopify_refuses_keeps_every_write_back_and_says_why(send, process, ctx, shop, emulator):
+    """A custom app's token revoked in Shopify: no balance of the shop can be written. What waits is kept (it
+    was dropped as if the shop had uninstalled, so those balances were never written), the reason is listed
+    as a failure with what to do, and once a working token is registered the balances go and it is gone."""
+    from datetime import datetime, timezone
+
+    from integrations.shopify.client import AdminClient
+    from jobs.handlers import RefreshOn401
+    from loyalty.failures import count_failures, list_failures
+    from loyalty.shops import install_shop
+    from loyalty.tokens import access_token_for
+    from runtime.crypto import encrypt_token
+    from tests.wsgi_adapter import wsgi_session
+
+    session = wsgi_session(emulator.app)
+
+    def factory(ctx, shop, conn):
+        """The worker's client (stored token, one refresh on 401), talking to the emulator."""
+        return RefreshOn401(ctx, AdminClient(shop.domain, access_token_for(ctx, shop.domain), session=session,
+                                             admin_url_template="http://shopify.test/{shop}", sleep=lambda s: None))
+
+    send("orders/paid", order(lines=((12, 1),), email="c1@example.com", customer_id=1))
+    process()
+    emulator.add_shop(shop.domain, "shpat_new")  # the merchant revoked the old token
+    assert sync_balances(ctx, client_factory=factory) == 0
+    assert waiting(ctx) == 1
+    with ctx.engine.connect() as conn:
+        blocked = [f for f in list_failures(conn, shop.domain) if f.kind == "write_back_blocked"]
+        assert len(blocked) == 1 and "loyalty shops add" in blocked[0].reason
+        assert count_failures(conn)["write_back_blocked"] == 1
+    with ctx.engine.begin() as conn:
+        install_shop(conn, shop.domain, encrypt_token(ctx.config.encryption_keys, "shpat_new"),
+                     datetime.now(timezone.utc))
+    assert sync_balances(ctx, client_factory=factory) == 1
+    assert emulator.metafields(shop.domain, 1)["loyalty.lifetime"]["value"] == "12"
+    with ctx.engine.connect() as conn:
+        assert "write_back_blocked" not in count_failures(conn)

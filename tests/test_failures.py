@@ -3,8 +3,8 @@ ways: the admin's Failed jobs (one shop), `loyalty failures` (every shop) and /h
 
 Found: with a customer deleted in Shopify every balance sync failed while /healthz said ok, the admin said
 "Nothing failed" and `loyalty inbox status` was clean. Each kind below is made by the app's own code path
-(a poison webhook, Shopify refusing a token, a missing import file, a refused customer, a redemption that
-could not reach Shopify), except the emails, whose sender's failures are written as the sender writes them.
+(a poison webhook, Shopify refusing a token to the worker and to the write-back, a missing import file, a
+refused customer, a redemption that could not reach Shopify), except the emails, whose sender's failures are written as the sender writes them.
 """
 from __future__ import annotations
 
@@ -69,6 +69,9 @@ def every_kind(ctx, shop, send, emulator, factory, tmp_path):
         import_history(shop.domain, file=str(tmp_path / "missing.jsonl"), ctx=ctx, now=NOW)
     sync_balances(ctx, client_factory=factory)  # the ghost is not a customer of the emulated shop
     mature_points(NOW, ctx)
+    with responses.RequestsMock() as mock:  # ...and by the balance write-back: every balance of A waits
+        mock.post(GRAPHQL, status=401, json={"errors": "[API] Invalid API key or access token"})
+        sync_balances(ctx)
 
     with responses.RequestsMock() as mock, pytest.raises(TokenUnavailable):  # the token is refused again
         mock.post(GRAPHQL, status=401, json={"errors": "[API] Invalid API key or access token"})
@@ -109,6 +112,7 @@ def test_every_kind_is_listed_with_its_reason(ctx, shop, every_kind):
     assert found["reconciliation"].reason
     assert found["balance_sync"].reason == "MetafieldsSet: Owner does not exist."
     assert "gid://shopify/Customer/777" in found["balance_sync"].subject
+    assert "loyalty shops add" in found["write_back_blocked"].reason
     assert found["email_failed"].reason.startswith("SMTPRecipientsRefused")
     assert found["email_retrying"].next_attempt_at is not None
     assert found["voucher_waiting"].reason.startswith(

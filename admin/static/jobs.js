@@ -9,6 +9,7 @@
     history_import: "History import",
     reconciliation: "Reconciliation",
     balance_sync: "Balance write-back set aside",
+    write_back_blocked: "No balance can be written back",
     email_failed: "Email failed",
     email_retrying: "Email waiting for another attempt",
     voucher_waiting: "Voucher waiting on Shopify",
