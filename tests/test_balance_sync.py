@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from db.tables import customer_sync
 from jobs.sync import sync_balances
 from tests.factories import order, refund
+from tests.wakeups import settle_wakeups
 
 
 @pytest.fixture
@@ -166,6 +167,7 @@ def test_a_queued_sync_works_in_slices_and_one_continuation_waits_at_a_time(send
     for i in range(1, 31):
         send("orders/paid", order(lines=((i, 1),), email=f"c{i}@example.com", customer_id=i))
     process()
+    settle_wakeups()  # the sends' deferred wake-ups have run: nothing is queued after the emptying
     ctx.queue.empty()
     monkeypatch.setattr(sync, "BATCH", 10)
     assert sync_balances(ctx, client_factory=factory, slice_seconds=1e-6) == 10  # one pass, then the slice is over

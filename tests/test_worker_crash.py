@@ -24,6 +24,7 @@ from jobs.scheduled import sweep
 from tests.conftest import KEY, SECRET
 from tests.factories import order
 from tests.services import kill_tree
+from tests.wakeups import settle_wakeups
 
 ROOT = Path(__file__).resolve().parent.parent
 RQ = Path(sys.executable).parent / "rq"
@@ -167,12 +168,11 @@ def test_job_lost_in_redis_is_recovered_by_the_sweeper(ctx, shop, send, summary,
     """Redis loses the wake-up job after the webhooks were recorded: a worker alone finds nothing to do,
     the sweeper (once the rows are older than SWEEP_AFTER) enqueues processing, a burst worker applies
     every order once, and RQ's failed registry stays empty."""
-    from webhooks.inbox import WAKE_INTERVAL_SECONDS
 
     total = 8
     expected = send_orders(send, total)
     sent_at = datetime.now(timezone.utc)
-    time.sleep(WAKE_INTERVAL_SECONDS * 5)  # a wake-up the web deferred to the end of its interval is sent
+    settle_wakeups()  # a wake-up the web deferred to the end of its interval is sent before Redis is emptied
     redis_client.flushall()
     assert ctx.queue.count == 0
     run_burst(ctx, tmp_path, "idle-worker.log")
@@ -224,6 +224,7 @@ def test_a_job_that_stops_before_the_inbox_is_empty_queues_its_continuation(ctx,
     from jobs import inbox as inbox_job
 
     send_orders(send, 60)
+    settle_wakeups()  # a wake-up deferred to the end of the web's interval would queue a job after the emptying
     ctx.queue.empty()
     redis_client.delete(inbox_job.WAKE_KEY)
     assert inbox_job.process_inbox(max_batches=1, ctx=ctx) == 50  # the first batch of a job is 50 at most
