@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from db.engine import make_engine
 from jobs.translate import to_command
 from loyalty import orders as order_service
 from loyalty.shops import get_shop
@@ -26,26 +27,33 @@ NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 def race(ctx, shop, first, second, then=None) -> dict:
     """Record `first` in a transaction that stays open while `second` is recorded in another thread's
     transaction (on SQLite the second waits at BEGIN); `then`, when given, is recorded in the first
-    transaction after that, just before it commits. Returns how the second one ended."""
+    transaction after that, just before it commits. Returns how the second one ended.
+
+    Both run as workers do, with the workers' database timeout (LOYALTY_WORKER_DB_TIMEOUT): with the web's
+    0.8 s, the second's wait for SQLite's lock failed ("database is locked") on a loaded machine."""
     outcome = {}
+    engine = make_engine(ctx.engine.url.render_as_string(hide_password=False), ctx.config.worker_db_timeout_seconds)
 
     def apply_second():
         try:
-            with ctx.engine.begin() as conn:
+            with engine.begin() as conn:
                 second(conn, get_shop(conn, shop.domain), NOW)
             outcome["second"] = "committed"
         except Exception as exc:  # noqa: BLE001 - reported to the test
             outcome["second"] = repr(exc)
 
-    with ctx.engine.begin() as conn:
-        shop_ref = get_shop(conn, shop.domain)
-        first(conn, shop_ref, NOW)
-        other = threading.Thread(target=apply_second)
-        other.start()
-        time.sleep(0.3)  # the second runs while the first is uncommitted
-        if then is not None:
-            then(conn, shop_ref, NOW)
-    other.join(30)
+    try:
+        with engine.begin() as conn:
+            shop_ref = get_shop(conn, shop.domain)
+            first(conn, shop_ref, NOW)
+            other = threading.Thread(target=apply_second)
+            other.start()
+            time.sleep(0.3)  # the second runs while the first is uncommitted
+            if then is not None:
+                then(conn, shop_ref, NOW)
+        other.join(60)
+    finally:
+        engine.dispose()
     return outcome
 
 
