@@ -67,8 +67,12 @@ class _Watchdog:
             if self.pid != os.getpid():
                 self.pid, self.heap = os.getpid(), []
                 threading.Thread(target=self._run, name="body-deadline", daemon=True).start()
-            heapq.heappush(self.heap, (time.monotonic() + seconds, next(self.order), alarm))
-            self.cond.notify()
+            while self.heap and self.heap[0][2].done:  # reads finish in order, mostly: keep the heap short
+                heapq.heappop(self.heap)
+            entry = (time.monotonic() + seconds, next(self.order), alarm)
+            heapq.heappush(self.heap, entry)
+            if self.heap[0] is entry:  # the earliest deadline now: the watchdog must wake sooner. Otherwise
+                self.cond.notify()      # it is already asleep until an earlier one (no switch per request)
         return alarm
 
     def _run(self) -> None:
