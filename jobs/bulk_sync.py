@@ -33,8 +33,8 @@ from integrations.shopify import bulk, bulk_mutation
 from integrations.shopify.documents import METAFIELDS_SET
 from jobs import sync
 from jobs.handlers import ShopGone
-from loyalty import ledger, perks, sync_failures
-from loyalty.shops import ShopRef, UnknownShop, get_shop, programme
+from loyalty import perks, sync_failures
+from loyalty.shops import ShopRef, UnknownShop, get_shop
 from runtime.context import Context
 
 log = logging.getLogger(__name__)
@@ -174,25 +174,17 @@ def _prepare(ctx: Context, shop: ShopRef, client, row, deadline: float) -> bool:
 
 
 def _lines_for(conn, shop: ShopRef, write_id: int, rows, now: datetime, count: int, size: int):
-    """(new lines, guests, whether the file is full): each customer's perks refreshed as a sync pass does,
-    and its metafields as one line of variables."""
-    prog = programme(conn, shop.id, shop.settings_version)
-    ids = [r.customer_id for r in rows]
-    balances, held = ledger.balances(conn, ids), perks.status_grants(conn, ids)
+    """(new lines, guests, whether the file is full): each customer's perks refreshed and its metafields
+    made as a sync pass makes them (sync.refreshed_metafields), as one line of variables. A customer whose
+    line does not fit waits for the next file (its perks, refreshed once more then, are idempotent)."""
     new_lines, guests = [], []
-    for r in rows:
-        bal = balances[r.customer_id]
-        if r.shopify_customer_id is None:
-            perks.refresh_perks(conn, shop, prog, r.customer_id, perks.confirmed_lifetime(bal), now,
-                                held=held.get(r.customer_id, {}))
+    for r, fields in sync.refreshed_metafields(conn, shop, rows, now):
+        if fields is None:
             guests.append(r)
             continue
-        variables = orjson.dumps({"metafields": sync.balance_metafields(
-            r.shopify_customer_id, bal, perks.standing(prog, bal))}).decode()
+        variables = orjson.dumps({"metafields": fields}).decode()
         if size + len(variables) + 1 > MAX_BYTES:
             return new_lines, guests, True
-        perks.refresh_perks(conn, shop, prog, r.customer_id, perks.confirmed_lifetime(bal), now,
-                            held=held.get(r.customer_id, {}))
         new_lines.append({"write_id": write_id, "line": count, "customer_id": r.customer_id, "changed_at": r.changed_at,
                           "variables": variables, "shopify_customer_id": r.shopify_customer_id})
         count, size = count + 1, size + len(variables) + 1

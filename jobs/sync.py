@@ -93,18 +93,8 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
                 _block(ctx, shop_id, exc.__cause__ or exc, moment)
                 return written
         with ctx.engine.begin() as conn:
-            prog = programme(conn, shop.id, shop.settings_version)
-            metafields = {}
-            ids = [row.customer_id for row in rows]
-            balances, held = ledger.balances(conn, ids), perks.status_grants(conn, ids)  # two queries a pass
-            for row in rows:
-                bal = balances[row.customer_id]
-                perks.refresh_perks(conn, shop, prog, row.customer_id, perks.confirmed_lifetime(bal), moment,
-                                    held=held.get(row.customer_id, {}))
-                if row.shopify_customer_id is None:
-                    continue  # a guest email: nothing to write until it becomes an account
-                metafields[row.customer_id] = balance_metafields(row.shopify_customer_id, bal,
-                                                                 perks.standing(prog, bal))
+            metafields = {row.customer_id: fields for row, fields in refreshed_metafields(conn, shop, rows, moment)
+                          if fields is not None}  # None: a guest email, nothing to write until it is an account
             shopify_ids = {r.customer_id: r.shopify_customer_id for r in rows if r.shopify_customer_id}
             tag_changes = perks.unsynced_tags(conn, list(shopify_ids))
         # One customer Shopify refuses (deleted there) is set aside; everyone else is written all the same.
@@ -134,6 +124,22 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
         conn.execute(delete(customer_sync).where(customer_sync.c.shop_id == shop_id))
         sync_failures.forget_shop(conn, shop_id)
     return written
+
+
+def refreshed_metafields(conn, shop, rows, now: datetime):
+    """For each waiting customer (rows with customer_id and shopify_customer_id): its perks refreshed (granted
+    or revoked by its confirmed lifetime points), then (row, its loyalty.* metafields), None for a guest
+    email. Two queries for all the rows; a generator, so a caller may stop early (bulk_sync: a full file)."""
+    prog = programme(conn, shop.id, shop.settings_version)
+    ids = [row.customer_id for row in rows]
+    balances, held = ledger.balances(conn, ids), perks.status_grants(conn, ids)
+    for row in rows:
+        bal = balances[row.customer_id]
+        perks.refresh_perks(conn, shop, prog, row.customer_id, perks.confirmed_lifetime(bal), now,
+                            held=held.get(row.customer_id, {}))
+        fields = None if row.shopify_customer_id is None else balance_metafields(
+            row.shopify_customer_id, bal, perks.standing(prog, bal))
+        yield row, fields
 
 
 def _block(ctx: Context, shop_id: int, reason: BaseException, now: datetime) -> None:
