@@ -15,13 +15,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)  ## create the virtualenv and install the app with its test tools
 
 var/local.env: | $(STAMP)
-	$(BIN)/python -c 'from runtime.config import write_local_env; write_local_env()'
+	$(BIN)/python -c 'from tools.local_env import write_local_env; write_local_env()'
 
 migrate: $(STAMP) var/local.env  ## bring DATABASE_URL (default: SQLite under var/) to the latest schema
 	$(BIN)/loyalty db upgrade
 
 run: $(STAMP) var/local.env  ## web + worker + scheduler (+ embedded Redis when REDIS_URL is unset)
-	$(BIN)/python -m runtime.launcher
+	$(BIN)/python -m tools.launcher
 
 test: $(STAMP)  ## the whole suite: starts its own Redis and PostgreSQL
 	$(BIN)/python -m pytest
@@ -29,8 +29,8 @@ test: $(STAMP)  ## the whole suite: starts its own Redis and PostgreSQL
 soak: $(STAMP)  ## long fault and load runs (10,000-event stream, killed workers, Redis and database outages)
 	$(BIN)/python -m pytest -m soak -v -s
 
-bench: $(STAMP) var/local.env  ## benchmarks; figures written to bench/results.md
-	$(BIN)/python -m bench
+bench: $(STAMP) var/local.env  ## benchmarks; figures written to tools/bench/results.md
+	$(BIN)/python -m tools.bench
 
 clean:
 	rm -rf $(VENV) var

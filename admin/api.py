@@ -11,14 +11,15 @@ from admin.params import BadInput, int_arg, json_object, page_arg
 from admin.session import ctx, error, now, require_session
 from db.engine import reading
 from integrations.shopify.errors import ShopifyError
-from jobs import failures, vouchers as voucher_jobs
-from loyalty import failures as failure_model, ledger, reports, support
-from loyalty.adjustments import Adjustment, AdjustmentRefused, adjust, adjustments
-from loyalty.programme import TEMPLATES, Programme, ProgrammeError, template
-from loyalty.shops import get_shop, programme, save_programme
-from loyalty.views import iso
-from loyalty.vouchers import VoucherRefused
-from webhooks.inbox import wake_worker
+from loyalty.services import webhook_failures as failures, redemptions as voucher_jobs
+from loyalty.services import failures as failure_model, ledger
+from loyalty.services.read import reports, support
+from loyalty.services.adjustments import Adjustment, AdjustmentRefused, adjust, adjustments
+from loyalty.domain.programme import TEMPLATES, Programme, ProgrammeError, template
+from loyalty.services.shops import get_shop, programme, save_programme
+from loyalty.services.read.views import iso
+from loyalty.services.vouchers import VoucherRefused
+from loyalty.services.wakeups import wake_worker
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 OPENAPI = Path(__file__).with_name("openapi.json")
@@ -175,7 +176,7 @@ def cancel_voucher(code: str):
 @require_session
 def failed_jobs():
     """Webhooks of this shop that failed for good, with their reason (retryable here), and every background
-    failure of the shop with its reason (loyalty.failures: the same list `loyalty failures` prints)."""
+    failure of the shop with its reason (loyalty.services.failures: the same list `loyalty failures` prints)."""
     with reading(ctx().engine) as conn:
         rows = failures.failed_webhooks(conn, g.shop.domain)
         counts = failure_model.count_failures(conn, g.shop.domain)

@@ -16,8 +16,8 @@ from admin.install_state import NONCE_COOKIE, STATE_LIFETIME
 from db.tables import oauth_states
 from integrations.shopify import oauth
 from integrations.shopify.session_token import InvalidSessionToken, verify_session_token
-from loyalty.shops import valid_shop_domain
-from loyalty.tokens import install_by_token_exchange, install_with_grant
+from loyalty.domain.shops import valid_shop_domain
+from loyalty.services.tokens import install_by_token_exchange, install_with_grant
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -26,7 +26,7 @@ DEFAULT_SCOPES = "read_orders,read_all_orders,read_customers,write_customers,wri
 """What the app asks for when SHOPIFY_SCOPES is not set (the same list as shopify.app.toml)."""
 
 def _ctx():
-    """The runtime.context.Context the app was built with."""
+    """The loyalty.services.context.Context the app was built with."""
     return current_app.extensions["loyalty"]
 
 
@@ -132,8 +132,8 @@ def session():
 
 
 def _learn_shop_id(ctx, domain: str) -> None:
-    """Read and store Shopify's id of the shop just installed (best effort: see jobs.shop_identity)."""
-    from jobs.shop_identity import learn_shop_id
+    """Read and store Shopify's id of the shop just installed (best effort: see loyalty.services.shop_identity)."""
+    from loyalty.services.shop_identity import learn_shop_id
 
     learn_shop_id(ctx, domain)
 

@@ -1,6 +1,6 @@
 """GET /dev/mail: the demo shop's emails captured in demo mode (no SMTP_URL), for a person trying the app.
 
-Registered only in demo mode (LOYALTY_DEMO=1, runtime.demo) without SMTP_URL (see `enabled`): a production
+Registered only in demo mode (LOYALTY_DEMO=1, loyalty.demo) without SMTP_URL (see `enabled`): a production
 app never has this page. It is unauthenticated, so it shows the demo shop's emails and no other shop's.
 """
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template
 
 from db.engine import reading
-from loyalty.notifications import find, listing
-from loyalty.shops import UnknownShop, get_shop
-from runtime.demo import DEMO_SHOP
+from loyalty.services.notifications import find, listing
+from loyalty.services.shops import UnknownShop, get_shop
+from loyalty.demo import DEMO_SHOP
 
 bp = Blueprint("dev_mail", __name__, template_folder="templates")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from admin.session import ctx, dev_tokens_enabled
-from loyalty.shops import valid_shop_domain
+from loyalty.domain.shops import valid_shop_domain
 
 bp = Blueprint("admin_pages", __name__, url_prefix="/admin", template_folder="templates",
                static_folder="static", static_url_path="/static")

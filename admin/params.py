@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import request
 
-from loyalty.numbers import MAX_ROW_ID, parse_int
+from loyalty.domain.numbers import MAX_ROW_ID, parse_int
 
 MAX_PAGE = 1_000_000
 """The last page a list may be asked for (25 million rows in)."""

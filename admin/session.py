@@ -2,7 +2,7 @@
 
 The shop is the token's `dest` host and nothing else (never a parameter), so a merchant can only ever
 reach their own shop's data; `sub` (the staff member) is recorded on what they change. In demo mode
-(LOYALTY_DEMO=1, runtime.demo) the app mints tokens for the demo shop, so the admin works with no Shopify
+(LOYALTY_DEMO=1, loyalty.demo) the app mints tokens for the demo shop, so the admin works with no Shopify
 account.
 """
 from __future__ import annotations
@@ -17,8 +17,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from db.engine import reading
 from integrations.shopify.session_token import InvalidSessionToken, verify_session_token
-from loyalty.shops import UnknownShop, get_shop
-from runtime.demo import DEMO_SHOP
+from loyalty.services.shops import UnknownShop, get_shop
+from loyalty.demo import DEMO_SHOP
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ DEV_TOKEN_LIFETIME = timedelta(minutes=1)
 
 
 def ctx():
-    """The runtime.context.Context the app was built with."""
+    """The loyalty.services.context.Context the app was built with."""
     return current_app.extensions["loyalty"]
 
 

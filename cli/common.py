@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import click
 
-from runtime.context import Context, get_context
+from loyalty.services.context import Context, get_context
 
 
 def context() -> Context:
@@ -37,7 +37,7 @@ class Iso8601(click.ParamType):
 
 def shop_or_fail(conn, domain: str):
     """The installed shop, or a clear error naming it."""
-    from loyalty.shops import UnknownShop, get_shop
+    from loyalty.services.shops import UnknownShop, get_shop
 
     try:
         return get_shop(conn, domain)

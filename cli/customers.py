@@ -15,8 +15,8 @@ from cli.common import context, shop_or_fail
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (balances and every ledger entry).")
 def customer(shop: str, email_or_id: str, as_json: bool) -> None:
     """Show a customer's points by email or Shopify customer id."""
-    from loyalty.customers import find_customer
-    from loyalty.views import customer_summary
+    from loyalty.services.customers import find_customer
+    from loyalty.services.read.views import customer_summary
 
     with reading(context().engine) as conn:
         shop_ref = shop_or_fail(conn, shop)

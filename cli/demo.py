@@ -43,7 +43,7 @@ def _emulator_url(given: str | None) -> str:
     """The demo's emulator: --emulator, else where `make run` pointed the Admin API (var/demo.env)."""
     if given:
         return given.rstrip("/")
-    from runtime.config import load_config
+    from loyalty.config import load_config
 
     template = load_config().admin_url_template
     if template.startswith("http://127.0.0.1:") and template.endswith("/{shop}"):
@@ -110,8 +110,8 @@ def traffic(orders: int, url: str, emulator: str, seed: int, days_ago: int) -> N
     """Send signed orders/paid, refunds/create, orders/cancelled and customers/create webhooks."""
     import requests
 
-    from runtime.config import load_config
-    from webhooks.signature import sign
+    from loyalty.config import load_config
+    from integrations.shopify.webhook_signature import sign
 
     secret = load_config().api_secrets[0]
     rng = random.Random(seed)

@@ -22,9 +22,9 @@ def send(shop: str, topic: str, payload, url: str, webhook_id: str | None) -> No
     """Sign PAYLOAD (a JSON file; {"order": {...}} wrappers are unwrapped) with SHOPIFY_API_SECRET and POST it."""
     import requests
 
-    from runtime.config import load_config
-    from webhooks.intake import OUTCOME_HEADER
-    from webhooks.signature import sign
+    from loyalty.config import load_config
+    from loyalty.defaults import WEBHOOK_OUTCOME_HEADER as OUTCOME_HEADER
+    from integrations.shopify.webhook_signature import sign
 
     data = json.load(payload)
     if isinstance(data, dict) and len(data) == 1 and isinstance(next(iter(data.values())), dict):

@@ -17,7 +17,7 @@ def failures(shop: str | None, as_json: bool, limit: int) -> None:
     """List what failed in the background, with the reason: webhooks (failed, or waiting for another
     attempt), history imports, reconciliations, balance write-backs set aside, emails, vouchers waiting
     on Shopify. Kinds with a next attempt are retried by the app itself."""
-    from loyalty.failures import count_failures, list_failures
+    from loyalty.services.failures import count_failures, list_failures
 
     with reading(context().engine) as conn:
         counts = count_failures(conn, shop)

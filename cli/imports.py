@@ -41,7 +41,7 @@ def history(shop: str, file: str | None, dry_run: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(shop: str, as_json: bool) -> None:
     """The latest history import of SHOP: status, progress, figures."""
-    from jobs import runs
+    from loyalty.services import import_runs as runs
 
     with reading(context().engine) as conn:
         ref = shop_or_fail(conn, shop)

@@ -69,7 +69,7 @@ def inbox_status() -> None:
     attempt after a failure (`retrying`), and why (`retrying_reasons`, the commonest first)."""
     from collections import Counter
 
-    from jobs.failures import retrying_webhooks
+    from loyalty.services.webhook_failures import retrying_webhooks
     from jobs.scheduled import inbox_counts
 
     ctx = context()
@@ -95,7 +95,7 @@ def inbox_process() -> None:
 def inbox_failed(shop: str | None) -> None:
     """List webhooks that failed for good (`"state": "failed"`, `loyalty inbox retry`) and those waiting
     for another attempt after a failure (`"state": "retrying"`), each with its reason."""
-    from jobs.failures import failed_webhooks, retrying_webhooks
+    from loyalty.services.webhook_failures import failed_webhooks, retrying_webhooks
 
     with reading(context().engine) as conn:
         listed = [("failed", row) for row in failed_webhooks(conn, shop)]
@@ -113,7 +113,7 @@ def inbox_failed(shop: str | None) -> None:
 @click.option("--shop", default=None, help="With --all: only this shop's webhooks.")
 def inbox_retry(inbox_id: int | None, every: bool, shop: str | None) -> None:
     """Give a failed webhook (or --all of them) another round of attempts."""
-    from jobs.failures import retry
+    from loyalty.services.webhook_failures import retry
 
     if (inbox_id is None) == (not every):
         raise click.UsageError("give either INBOX_ID or --all")

@@ -18,7 +18,7 @@ def notifications() -> None:
 @notifications.command("status")
 def status() -> None:
     """Counts of pending, sent, failed and skipped emails."""
-    from loyalty.notifications import counts
+    from loyalty.services.notifications import counts
 
     with reading(context().engine) as conn:
         click.echo(json.dumps(counts(conn)))
@@ -30,7 +30,7 @@ def status() -> None:
 @click.option("--limit", type=int, default=20, show_default=True)
 def list_(shop: str, only: str | None, limit: int) -> None:
     """The shop's latest emails, newest first (one JSON object a line); `show ID` prints one."""
-    from loyalty.notifications import listing
+    from loyalty.services.notifications import listing
 
     with reading(context().engine) as conn:
         for item in listing(conn, shop_or_fail(conn, shop).id, only, limit):
@@ -42,7 +42,7 @@ def list_(shop: str, only: str | None, limit: int) -> None:
 @click.option("--html", is_flag=True, help="Print the HTML version instead of the text.")
 def show(notification_id: int, html: bool) -> None:
     """Print one email: headers and body."""
-    from loyalty.notifications import find
+    from loyalty.services.notifications import find
 
     with reading(context().engine) as conn:
         row = find(conn, notification_id)
@@ -56,7 +56,7 @@ def show(notification_id: int, html: bool) -> None:
 @notifications.command("failed")
 def failed() -> None:
     """Emails given up on, with their last error."""
-    from loyalty.notifications import listing
+    from loyalty.services.notifications import listing
 
     with reading(context().engine) as conn:
         for item in listing(conn, status="failed", limit=1000):
@@ -101,8 +101,8 @@ def expiring(as_of: datetime | None) -> None:
 @click.option("--in", "opt_in", is_flag=True, help="Opt back in instead.")
 def opt_out(shop: str, customer: str, opt_in: bool) -> None:
     """Stop (or, with --in, resume) loyalty emails to CUSTOMER (email or Shopify id)."""
-    from loyalty.customers import find_customer
-    from loyalty.notifications import set_accepts_emails
+    from loyalty.services.customers import find_customer
+    from loyalty.services.notifications import set_accepts_emails
 
     with context().engine.begin() as conn:
         ref = shop_or_fail(conn, shop)
@@ -124,7 +124,7 @@ def birthdays() -> None:
 @click.argument("birthday", type=click.DateTime(formats=["%Y-%m-%d"]))
 def set_(shop: str, customer: str, birthday: datetime) -> None:
     """Record CUSTOMER's BIRTHDAY (YYYY-MM-DD; the day and month are kept, once)."""
-    from loyalty.customers import BirthdayRefused, find_customer, set_birthday
+    from loyalty.services.customers import BirthdayRefused, find_customer, set_birthday
 
     with context().engine.begin() as conn:
         ref = shop_or_fail(conn, shop)

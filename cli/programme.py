@@ -20,7 +20,7 @@ def programme() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show(shop: str, as_json: bool) -> None:
     """Print the settings in force."""
-    from loyalty.shops import programme as load
+    from loyalty.services.shops import programme as load
 
     with reading(context().engine) as conn:
         ref = shop_or_fail(conn, shop)
@@ -33,8 +33,8 @@ def show(shop: str, as_json: bool) -> None:
 @click.argument("changes", nargs=-1, required=True, metavar="FIELD=VALUE...")
 def set_(shop: str, changes: tuple[str, ...]) -> None:
     """Change settings, e.g. `earn_rate=1 pending_days=14 expiry=after_last_purchase`."""
-    from loyalty.programme import ProgrammeError
-    from loyalty.shops import programme as load, save_programme
+    from loyalty.domain.programme import ProgrammeError
+    from loyalty.services.shops import programme as load, save_programme
 
     pairs = {}
     for change in changes:
@@ -57,8 +57,8 @@ def set_(shop: str, changes: tuple[str, ...]) -> None:
 @click.argument("template_name", metavar="TEMPLATE")
 def apply(shop: str, template_name: str) -> None:
     """Replace the settings with a ready programme: `store-a` (perk ladder) or `store-b` (conversion)."""
-    from loyalty.programme import ProgrammeError, template
-    from loyalty.shops import save_programme
+    from loyalty.domain.programme import ProgrammeError, template
+    from loyalty.services.shops import save_programme
 
     try:
         new = template(template_name)

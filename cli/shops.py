@@ -25,9 +25,10 @@ def add(shop: str, token: str, replace: bool, queue_import: bool) -> None:
     A shop installed already keeps its token unless --replace is given: a pasted token must not silently
     take the place of one that works (the demo's, or an OAuth install's)."""
     from integrations.shopify.oauth import TokenGrant
-    from loyalty.shops import has_token, install_shop, valid_shop_domain
-    from loyalty.tokens import store_grant
-    from runtime.crypto import encrypt_token
+    from loyalty.domain.shops import valid_shop_domain
+    from loyalty.services.shops import has_token, install_shop
+    from loyalty.services.tokens import store_grant
+    from integrations.crypto import encrypt_token
 
     if not valid_shop_domain(shop):
         raise click.BadParameter(f"{shop!r} is not a shop domain (expected name.myshopify.com)", param_hint="SHOP")
@@ -42,7 +43,7 @@ def add(shop: str, token: str, replace: bool, queue_import: bool) -> None:
         # a custom app's token neither expires nor refreshes: whatever an OAuth install stored goes
         store_grant(conn, shop, TokenGrant(token), ctx.config.encryption_keys, now)
     click.echo(f"shop {ref.domain} installed (programme version {ref.settings_version})")
-    from jobs.shop_identity import learn_shop_id
+    from loyalty.services.shop_identity import learn_shop_id
 
     shop_id = learn_shop_id(ctx, ref.domain)
     click.echo(f"Shopify shop id {shop_id}" if shop_id is not None else

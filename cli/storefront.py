@@ -20,9 +20,9 @@ def storefront() -> None:
 @click.option("--base", default="http://127.0.0.1:8000", show_default=True, help="Where the app runs.")
 def url(shop: str, customer: int | None, fmt: str, base: str) -> None:
     """Print a signed /proxy URL for SHOP (valid 5 minutes), as Shopify forwards /apps/loyalty."""
-    from runtime.config import load_config
-    from storefront.proxy import PROXY_PATH
-    from storefront.signature import sign
+    from loyalty.config import load_config
+    from integrations.shopify.app_proxy import PROXY_PATH
+    from integrations.shopify.app_proxy import sign
 
     secrets = load_config().api_secrets
     if not secrets:

@@ -10,7 +10,7 @@ from cli.common import context
 
 
 def _describe(row) -> dict:
-    from loyalty.views import voucher_view
+    from loyalty.services.read.views import voucher_view
 
     return {**voucher_view(row), "shopify_id": row.shopify_discount_id}
 
@@ -32,8 +32,8 @@ def create(shop: str, customer: str, points: int | None, reward: str | None, key
     """Redeem points of CUSTOMER (email or Shopify id): --points N converts them into a discount code,
     --reward KEY spends them on a reward of the catalogue."""
     from integrations.shopify.errors import ShopifyError
-    from jobs.vouchers import redeem, redeem_reward
-    from loyalty.vouchers import VoucherRefused
+    from loyalty.services.redemptions import redeem, redeem_reward
+    from loyalty.services.vouchers import VoucherRefused
 
     if (points is None) == (reward is None):
         raise click.UsageError("give either --points N or --reward KEY")
@@ -60,8 +60,8 @@ def create(shop: str, customer: str, points: int | None, reward: str | None, key
 def cancel_(shop: str, code: str) -> None:
     """Deactivate CODE in Shopify and credit its points back."""
     from integrations.shopify.errors import ShopifyError
-    from jobs.vouchers import cancel
-    from loyalty.vouchers import VoucherRefused
+    from loyalty.services.redemptions import cancel
+    from loyalty.services.vouchers import VoucherRefused
 
     try:
         row = cancel(context(), shop, code)

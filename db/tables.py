@@ -45,7 +45,7 @@ programme_settings = Table(
     Column("id", Integer, primary_key=True),
     Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("data", Text, nullable=False, doc="JSON of loyalty.programme.Programme"),
+    Column("data", Text, nullable=False, doc="JSON of loyalty.domain.programme.Programme"),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("shop_id", "version", name="uq_programme_settings_shop_version"),
     CheckConstraint("version >= 1", name="version_positive"),
@@ -123,7 +123,7 @@ refunds = Table(
     Column("merchandise", Money, nullable=False, doc="sum of refund_line_items subtotal, shop money"),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("shop_id", "shopify_refund_id", name="uq_refunds_shop_refund"),
-    # A worker creating an order's row knows that no refund of it is committed (loyalty.orders.BatchHints).
+    # A worker creating an order's row knows that no refund of it is committed (loyalty.services.orders.BatchHints).
     ForeignKeyConstraint(["shop_id", "shopify_order_id"], ["orders.shop_id", "orders.shopify_order_id"]),
     CheckConstraint("merchandise >= 0", name="merchandise_not_negative"),
 )

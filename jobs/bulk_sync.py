@@ -32,10 +32,10 @@ from db.tables import bulk_write_lines as lines_t, bulk_writes, customer_sync, c
 from integrations.shopify import bulk, bulk_mutation
 from integrations.shopify.documents import METAFIELDS_SET
 from jobs import sync
-from jobs.handlers import ShopGone
-from loyalty import perks, sync_failures
-from loyalty.shops import ShopRef, UnknownShop, get_shop
-from runtime.context import Context
+from loyalty.services.events import ShopGone
+from loyalty.services import perks, sync_failures
+from loyalty.services.shops import ShopRef, UnknownShop, get_shop
+from loyalty.services.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def _apply_results(ctx: Context, shop: ShopRef, client, row, operation) -> int:
 
 def rejected_by_shopify(conn, shop: ShopRef, refused: list[tuple[int, int, str]], now: datetime) -> None:
     """Customers whose line Shopify refused (customer id, Shopify id, reason): set aside with the reason, as a
-    refused call sets them aside (loyalty.sync_failures); they stay waiting in customer_sync."""
+    refused call sets them aside (loyalty.services.sync_failures); they stay waiting in customer_sync."""
     for customer_id, shopify_id, reason in refused:
         log.warning("balance of customer %s (Shopify customer %s) of %s not written by bulk mutation: %s",
                     customer_id, shopify_id, shop.domain, reason)

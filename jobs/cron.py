@@ -6,7 +6,7 @@ from jobs.notify import send_notifications
 from jobs.reconcile import reconcile_all
 from jobs.scheduled import expire_points, expire_vouchers, mature_points, purge_inbox, sweep
 from jobs.sync import sync_balances
-from runtime.context import QUEUE_NAME
+from loyalty.services.context import QUEUE_NAME
 
 cron.register(sweep, queue_name=QUEUE_NAME, interval=10, result_ttl=0)
 cron.register(mature_points, queue_name=QUEUE_NAME, interval=600, result_ttl=3600)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from loyalty import birthdays, notify
-from runtime.context import Context, get_context
+from loyalty.services import birthdays, schedule
+from loyalty.services.context import Context, get_context
 
 
 def give_birthday_perks(as_of: datetime | None = None, ctx: Context | None = None) -> int:
@@ -25,4 +25,4 @@ def warn_expiring_points(as_of: datetime | None = None, ctx: Context | None = No
     ctx = ctx or get_context()
     now = datetime.now(timezone.utc)
     with ctx.engine.begin() as conn:
-        return notify.points_expiring(conn, as_of or now, now)
+        return schedule.points_expiring(conn, as_of or now, now)

@@ -21,15 +21,15 @@ from db.rows import fewer_checkpoints
 from db.tables import customers, ledger_entries as le, refunds, shops
 from integrations.shopify import bulk
 from integrations.shopify.documents import HISTORY_ORDERS_BULK_QUERY
-from jobs import runs
-from jobs.handlers import shopify_client
-from jobs.read_ahead import translated_chunks
-from jobs.translate_graphql import refund_merchandise
-from loyalty.commands import RecordRefund
-from loyalty.history import ImportTotals, apply_orders, expire_gaps, plan_fresh
-from loyalty.shops import ShopRef, get_shop, programme
-from loyalty.tokens import lacks_scope
-from runtime.context import Context, get_context
+from loyalty.services import import_runs as runs
+from loyalty.services.events import shopify_client
+from integrations.shopify.read_ahead import translated_chunks
+from integrations.shopify.translate_graphql import refund_merchandise
+from loyalty.domain.commands import RecordRefund
+from loyalty.services.history import ImportTotals, apply_orders, expire_gaps, plan_fresh
+from loyalty.services.shops import ShopRef, get_shop, programme
+from loyalty.services.tokens import lacks_scope
+from loyalty.services.context import Context, get_context
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,10 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import DataError
 
 from db.tables import webhook_inbox as inbox
-from jobs import handlers
-from jobs.translate import BadPayload, to_command
-from runtime.context import Context, get_context
+from loyalty.services import events as handlers
+from integrations.shopify.translate import BadPayload, to_command
+from loyalty.services.context import Context, get_context
+from loyalty.services.wakeups import INBOX_WAKE_KEY as WAKE_KEY, wake_sync, wake_worker
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ LEASE = timedelta(seconds=120)
 """How long a claimed row is reserved for one worker; longer than any batch takes."""
 MAX_ATTEMPTS = 8
 """After this many failures a row is marked failed (visible with `loyalty inbox failed`) and left alone."""
-WAKE_KEY = "loyalty:inbox:wake"
 MAX_BATCHES_PER_JOB = 10_000
 JOB_SECONDS = 10.0
 """A job stops after this long even if rows keep arriving, and queues its continuation: the jobs queued
@@ -68,10 +68,8 @@ def process_inbox(max_batches: int = MAX_BATCHES_PER_JOB, ctx: Context | None = 
             raise
         size = next_batch_size(len(batch), time.monotonic() - started, ctx.config.batch_size)
     if more:  # stopped with rows perhaps waiting: queue the next job (behind what waits meanwhile)
-        from webhooks.inbox import wake_worker
         wake_worker(ctx)
     if done:
-        from jobs.sync import wake_sync
         wake_sync(ctx)
     return done
 

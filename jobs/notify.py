@@ -17,7 +17,7 @@ from sqlalchemy import and_, or_, select, update
 
 from db.tables import customers, notifications as nt, shops
 from integrations.mail import PermanentFailure, build_message, transport_for
-from runtime.context import Context, get_context
+from loyalty.services.context import Context, get_context
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from db.engine import reading
 from db.tables import shops
 from integrations.shopify.documents import ORDERS_UPDATED_SINCE
-from jobs import runs
-from jobs.handlers import shopify_client
+from loyalty.services import import_runs as runs
+from loyalty.services.events import shopify_client
 from jobs.history import Source
-from jobs.shop_identity import learn_shop_id_if_unknown
-from jobs.translate import BadPayload, _time
-from jobs.translate_graphql import import_order
-from loyalty.history import apply_orders
-from runtime.context import Context, get_context
+from loyalty.services.shop_identity import learn_shop_id_if_unknown
+from integrations.shopify.translate import BadPayload, _time
+from integrations.shopify.translate_graphql import import_order
+from loyalty.services.history import apply_orders
+from loyalty.services.context import Context, get_context
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from db.engine import reading
 from db.tables import webhook_inbox as inbox
-from loyalty import schedule
-from runtime.context import Context, get_context
+from loyalty.services import schedule
+from loyalty.services.context import Context, get_context
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def expire_points(as_of: datetime | None = None, ctx: Context | None = None) -> 
 
 def expire_vouchers(as_of: datetime | None = None, ctx: Context | None = None) -> int:
     """Expire unused vouchers past their end date (points back or lost, per the shop's setting)."""
-    from loyalty.vouchers import expire_unused
+    from loyalty.services.vouchers import expire_unused
 
     ctx = ctx or get_context()
     now = datetime.now(timezone.utc)

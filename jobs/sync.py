@@ -1,7 +1,7 @@
-"""After balance changes: perks granted or revoked (loyalty.perks), then the balances and standing written
+"""After balance changes: perks granted or revoked (loyalty.services.perks), then the balances and standing written
 back to Shopify as customer metafields (namespace `loyalty`) and perk tags, so themes, customer account
 extensions and Flow can read them. Drains `customer_sync`, coalesced, 25 metafields per call. A customer
-Shopify refuses (deleted there) is set aside with the reason and retried later (loyalty.sync_failures);
+Shopify refuses (deleted there) is set aside with the reason and retried later (loyalty.services.sync_failures);
 the others' writes go through in the same pass."""
 from __future__ import annotations
 
@@ -17,24 +17,20 @@ from integrations.shopify.errors import ShopifyUnauthorized, ShopifyUserErrors, 
 from integrations.shopify.metafields import integer_metafield, set_metafields_by_owner
 from integrations.shopify.tags import add_customer_tags, remove_customer_tags
 from jobs import bulk_sync
-from jobs.handlers import ShopGone, shopify_client
-from loyalty import ledger, perks, sync_failures
-from loyalty.shops import UnknownShop, get_shop, programme
-from loyalty.tokens import TokenUnavailable
-from runtime.context import Context, get_context
+from loyalty.services.events import ShopGone, shopify_client
+from loyalty.services import ledger, perks, sync_failures
+from loyalty.services.shops import UnknownShop, get_shop, programme
+from loyalty.services.tokens import TokenUnavailable
+from loyalty.services.context import Context, get_context
+from loyalty.services.wakeups import SYNC_SLICE_SECONDS as SLICE_SECONDS, SYNC_WAKE_KEY as WAKE_KEY, wake_sync
 
 log = logging.getLogger(__name__)
 NAMESPACE = "loyalty"
-WAKE_KEY = "loyalty:sync:wake"
 BATCH = 50
 """Customers per pass; 5 metafields each, so 10 calls of 25 at most. A pass's transaction holds SQLite's
 write lock (perks are granted in it), so it is kept short: webhooks wait for that lock at ingest."""
 MAX_PASSES = 50
 """Passes per shop and job, so a shop whose balances never stop changing cannot hold a worker forever."""
-SLICE_SECONDS = 1.0
-"""A queued sync job (wake-up or scheduler) stops after the pass that goes past this and queues its
-continuation behind the jobs waiting meanwhile: webhooks are not held up by a long write-back on a worker.
-One sync job at most waits in the queue (WAKE_KEY is set while it waits; the job clears it as it starts)."""
 
 
 _DELETE_UNCHANGED = delete(customer_sync).where(and_(customer_sync.c.customer_id == bindparam("cid"),
@@ -45,7 +41,7 @@ def sync_balances(ctx: Context | None = None, client_factory=shopify_client,
                   slice_seconds: float | None = None, now: datetime | None = None) -> int:
     """RQ job (also on the scheduler): write every waiting customer's balance; returns customers written.
     With `slice_seconds` (the queued jobs), it stops after that long and queues its own continuation.
-    `now` (default: the clock) decides which set-aside customers are due again (loyalty.sync_failures)."""
+    `now` (default: the clock) decides which set-aside customers are due again (loyalty.services.sync_failures)."""
     ctx = ctx or get_context()
     deadline = time.monotonic() + slice_seconds if slice_seconds else None
     if deadline:
@@ -144,7 +140,7 @@ def refreshed_metafields(conn, shop, rows, now: datetime):
 
 def _block(ctx: Context, shop_id: int, reason: BaseException, now: datetime) -> None:
     """No balance of this installed shop can be written (its token is not usable): what waits is kept, and
-    the reason recorded (listed by loyalty.failures) until a write-back goes through again."""
+    the reason recorded (listed by loyalty.services.failures) until a write-back goes through again."""
     log.error("balance write-back of shop %s blocked: %s", shop_id, reason)
     with ctx.engine.begin() as conn:
         conn.execute(update(shops).where(shops.c.id == shop_id).values(
@@ -177,13 +173,3 @@ def _write_tags(client, shopify_ids: dict[int, int],
             continue
         written += group
     return refused, written
-
-
-def wake_sync(ctx: Context) -> None:
-    """Queue a sync job unless one is already waiting (the flag coalesces a burst of balance changes)."""
-    try:
-        if ctx.redis.set(WAKE_KEY, b"1", nx=True, ex=120):
-            ctx.queue.enqueue("jobs.sync.sync_balances", kwargs={"slice_seconds": SLICE_SECONDS}, result_ttl=0,
-                              failure_ttl=86400, job_timeout=600)
-    except Exception:  # noqa: BLE001 - the scheduler's periodic sync catches up
-        log.warning("could not queue the balance sync", exc_info=True)

@@ -24,7 +24,7 @@ from flask import Flask, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from runtime.context import Context
+from loyalty.services.context import Context
 
 REFUSED = (401,)
 """The statuses counted by LOYALTY_RATE_LIMIT_REFUSED: a request that did not authenticate."""

@@ -9,15 +9,15 @@ from werkzeug.routing import IntegerConverter
 
 from db.engine import reading
 from db.migrate import check_at_head
-from loyalty.numbers import MAX_ROW_ID
-from runtime import demo
-from loyalty.failures import count_failures
-from runtime.context import Context, get_context
+from loyalty.domain.numbers import MAX_ROW_ID
+from loyalty import demo
+from loyalty.services.failures import count_failures
+from loyalty.services.context import Context, get_context
 
 
 def create_app(context: Context | None = None, *, check_migrations: bool = True) -> Flask:
     """Build the web app; refuses to start on a database that is not migrated, and in demo mode beside a
-    real configuration (runtime.demo.check)."""
+    real configuration (loyalty.demo.check)."""
     ctx = context or get_context("web")
     if not ctx.config.api_secrets:
         raise RuntimeError("SHOPIFY_API_SECRET is not set: webhooks cannot be verified")
@@ -41,7 +41,7 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     from admin import api, dev_mail, pages, session
     for blueprint in (api.bp, pages.bp):
         app.register_blueprint(blueprint)
-    if ctx.config.demo:  # never inferred: LOYALTY_DEMO=1, checked above (runtime.demo)
+    if ctx.config.demo:  # never inferred: LOYALTY_DEMO=1, checked above (loyalty.demo)
         app.register_blueprint(session.dev_bp)
         if dev_mail.enabled(ctx.config):
             app.register_blueprint(dev_mail.bp)
@@ -49,7 +49,7 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     @app.get("/healthz")
     def health():
         """Liveness and readiness: the database and Redis answer (503 when either does not: only then may a
-        load balancer take the web out). Background failures (loyalty.failures) make it `degraded`, still
+        load balancer take the web out). Background failures (loyalty.services.failures) make it `degraded`, still
         200, with a count per kind: no shop, customer or reason, since this is unauthenticated."""
         checks, failures = {}, {}
         try:

@@ -9,14 +9,14 @@ from datetime import date, datetime
 from sqlalchemy.exc import OperationalError
 
 from integrations.shopify.errors import ShopifyError
-from jobs import vouchers as voucher_jobs
-from jobs.handlers import ShopGone
-from loyalty.customers import BirthdayRefused, find_customer, resolve_customer, set_birthday
-from loyalty.numbers import parse_int
-from loyalty.shops import ShopRef
-from loyalty.vouchers import VoucherRefused
-from runtime.context import Context
-from runtime.single_flight import one_at_a_time
+from loyalty.services import redemptions as voucher_jobs
+from loyalty.services.events import ShopGone
+from loyalty.services.customers import BirthdayRefused, find_customer, resolve_customer, set_birthday
+from loyalty.domain.numbers import parse_int
+from loyalty.services.shops import ShopRef
+from loyalty.services.vouchers import VoucherRefused
+from loyalty.services.context import Context
+from integrations.single_flight import one_at_a_time
 from storefront import forms
 
 log = logging.getLogger(__name__)

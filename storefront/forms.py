@@ -12,7 +12,7 @@ import hmac
 import secrets
 from datetime import datetime
 
-from loyalty.numbers import parse_int
+from loyalty.domain.numbers import parse_int
 
 TOKEN_TTL_SECONDS = 24 * 3600
 """A page left open longer than this must be reloaded before it can redeem."""

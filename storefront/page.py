@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from db.tables import orders, vouchers
-from loyalty import ledger, perks
-from loyalty.customers import find_customer
-from loyalty.programme import Programme, Reward
-from loyalty.shops import ShopRef, programme
-from loyalty import views
-from loyalty.views import iso
+from loyalty.services import ledger, perks
+from loyalty.services.customers import find_customer
+from loyalty.domain.programme import Programme, Reward
+from loyalty.services.shops import ShopRef, programme
+from loyalty.services.read import views
+from loyalty.services.read.views import iso
 
 DEFAULT_CURRENCY = "EUR"
 HISTORY_LIMIT = 50

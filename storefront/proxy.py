@@ -14,16 +14,15 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from db.engine import reading
-from jobs.handlers import shopify_client
-from loyalty.shops import UnknownShop, get_shop, programme, valid_shop_domain
+from loyalty.services.events import shopify_client
+from loyalty.domain.shops import valid_shop_domain
+from loyalty.services.shops import UnknownShop, get_shop, programme
 from storefront import actions, forms, texts
 from storefront.page import loyalty_page, voucher_view
 from storefront.render import render
-from storefront.signature import ProxyRefused, verify
+from integrations.shopify.app_proxy import PROXY_PATH, ProxyRefused, verify
 
 log = logging.getLogger(__name__)
-PROXY_PATH = "/proxy"
-"""Must match `url` of [app_proxy] in shopify.app.toml (a test checks it)."""
 SHOPIFY_TIMEOUT = (2, 5)
 """Connect and read timeouts (s) of the in-request Shopify call that makes a code: the shopper waits."""
 SHOPIFY_ATTEMPTS = 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from loyalty.programme import Programme
+from loyalty.domain.programme import Programme
 
 TEXTS = {
     "fr": {

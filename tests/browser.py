@@ -92,9 +92,9 @@ def live_app(request, sqlite_template, redis_url, redis_client, tmp_path):
     """The whole app on http://127.0.0.1:<free port>, demo mode, demo.myshopify.com installed."""
     from werkzeug.serving import make_server
 
-    from loyalty.shops import install_shop
-    from runtime.context import build_context
-    from runtime.crypto import encrypt_token
+    from loyalty.services.shops import install_shop
+    from loyalty.services.context import build_context
+    from integrations.crypto import encrypt_token
     from runtime.web import create_app
     from tests.conftest import _new_database, demo_config
 

@@ -15,11 +15,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from db.migrate import upgrade
-from runtime.config import Config
-from runtime.context import build_context
-from runtime.embedded_redis import start_redis
+from loyalty.config import Config
+from loyalty.services.context import build_context
+from tools.embedded_redis import start_redis
 from tests.services import PostgresCluster
-from webhooks.signature import sign
+from integrations.shopify.webhook_signature import sign
 
 SECRET = "test-webhook-secret"
 SHOP = "store-a.myshopify.com"
@@ -97,10 +97,10 @@ def ctx_factory(request, database_url, redis_url, redis_client, sqlite_template,
     @contextmanager
     def fresh():
         from jobs.inbox import process_inbox
-        from loyalty.customers import find_customer
-        from loyalty.shops import install_shop
-        from loyalty.views import customer_summary
-        from runtime.crypto import encrypt_token
+        from loyalty.services.customers import find_customer
+        from loyalty.services.shops import install_shop
+        from loyalty.services.read.views import customer_summary
+        from integrations.crypto import encrypt_token
         from runtime.web import create_app
 
         context = build_context(make_config(_new_database(backend, request, sqlite_template), redis_url, tmp_path))
@@ -120,7 +120,7 @@ def ctx_factory(request, database_url, redis_url, redis_client, sqlite_template,
 @pytest.fixture
 def redis_client(redis_url):
     """The session's Redis, emptied for this test."""
-    from runtime.context import make_redis
+    from loyalty.services.context import make_redis
 
     client = make_redis(redis_url, 2.0)
     client.flushall()
@@ -141,10 +141,10 @@ DEMO_ADMIN_URL = "http://127.0.0.1:9/{shop}"
 
 def demo_config(database_url: str, redis_url: str | None, var_dir: Path, **overrides) -> Config:
     """What `make run` gives its web process on a fresh clone: the key, secret and encryption key `make`
-    generates in var/local.env, LOYALTY_DEMO=1, and the Admin API on the loopback (runtime.demo)."""
+    generates in var/local.env, LOYALTY_DEMO=1, and the Admin API on the loopback (loyalty.demo)."""
     from dotenv import dotenv_values
 
-    from runtime.config import write_local_env
+    from tools.local_env import write_local_env
 
     local = dotenv_values(write_local_env(var_dir))
     values = dict(api_key=local["SHOPIFY_API_KEY"], api_secrets=(local["SHOPIFY_API_SECRET"],),
@@ -164,8 +164,8 @@ def ctx(database_url, redis_url, redis_client, tmp_path):
 @pytest.fixture
 def shop(ctx):
     """Store A installed with a token (encrypted at rest) and the default programme."""
-    from loyalty.shops import install_shop
-    from runtime.crypto import encrypt_token
+    from loyalty.services.shops import install_shop
+    from integrations.crypto import encrypt_token
 
     with ctx.engine.begin() as conn:
         return install_shop(conn, SHOP, encrypt_token(ctx.config.encryption_keys, "shpat_store_a"),
@@ -223,9 +223,9 @@ def process(ctx):
 @pytest.fixture
 def summary(ctx, shop):
     """`summary(email_or_id)`: the customer's balances and entries, as the CLI prints them."""
-    from loyalty.customers import find_customer
-    from loyalty.shops import get_shop
-    from loyalty.views import customer_summary
+    from loyalty.services.customers import find_customer
+    from loyalty.services.shops import get_shop
+    from loyalty.services.read.views import customer_summary
 
     def get(email_or_id):
         with ctx.engine.connect() as conn:
@@ -238,7 +238,7 @@ def summary(ctx, shop):
 @pytest.fixture
 def emulator(shop):
     """The local Admin API emulator holding store A (token shpat_store_a); tests add their customers."""
-    from integrations.shopify.emulator import Emulator
+    from tools.shopify_emulator import Emulator
 
     em = Emulator()
     em.add_shop(shop.domain, "shpat_store_a")

@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from runtime.embedded_redis import start_redis
+from tools.embedded_redis import start_redis
 from tests.conftest import KEY, SECRET
 from tests.services import kill_tree
 

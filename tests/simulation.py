@@ -27,7 +27,7 @@ from fractions import Fraction
 from sqlalchemy import func, select
 
 from db.tables import customers, ledger_entries as le, orders, shops
-from loyalty.ledger import NOT_LIFETIME
+from loyalty.services.ledger import NOT_LIFETIME
 from tests.factories import cancelled, money
 
 STORE_A = "store-a.myshopify.com"
@@ -262,7 +262,7 @@ def check_invariants(conn, floor_shops=(STORE_B,)) -> None:
         assert 0 <= held <= (award or 0), f"order {order_id} holds {held} of an award of {award}"
         assert pending >= 0, f"order {order_id} has {pending} pending points"
     # A customer's balance (ledger.balance) is the sum of their orders' holdings and their other entries.
-    from loyalty.ledger import balance
+    from loyalty.services.ledger import balance
     by_customer = dict(conn.execute(select(le.c.customer_id, func.sum(le.c.pending + le.c.available))
                                     .where(le.c.customer_id.is_not(None)).group_by(le.c.customer_id)).all())
     per_orders = dict(conn.execute(select(orders.c.customer_id, func.sum(le.c.pending + le.c.available))
@@ -298,7 +298,7 @@ def emulator_server():
     `admin_url_template` for the app's config. Worker processes can reach it too."""
     from werkzeug.serving import make_server
 
-    from integrations.shopify.emulator import Emulator
+    from tools.shopify_emulator import Emulator
 
     emulator = Emulator()
     for shop in SHOPS:
@@ -316,8 +316,8 @@ def emulator_server():
 def install(ctx, emulator, story_: Story) -> None:
     """Both shops installed with the emulator's token, store B on the floor policy; the gift-card orders'
     transactions put in the emulator as Shopify would hold them."""
-    from loyalty.shops import install_shop, programme, save_programme
-    from runtime.crypto import encrypt_token
+    from loyalty.services.shops import install_shop, programme, save_programme
+    from integrations.crypto import encrypt_token
 
     with ctx.engine.begin() as conn:
         for shop in SHOPS:
@@ -335,8 +335,8 @@ def install(ctx, emulator, story_: Story) -> None:
 def redeem_some(ctx, rng: random.Random, now: datetime) -> int:
     """Store B's customers spend points as the stream runs (the ledger half of a redemption), so refunds
     arriving later meet balances already spent. Returns the points spent."""
-    from loyalty.shops import get_shop
-    from loyalty.vouchers import VoucherRefused, reserve
+    from loyalty.services.shops import get_shop
+    from loyalty.services.vouchers import VoucherRefused, reserve
 
     with ctx.engine.begin() as conn:
         shop = get_shop(conn, STORE_B)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from jobs.scheduled import mature_points
-from storefront.signature import sign
+from integrations.shopify.app_proxy import sign
 from tests.conftest import SECRET
 from tests.factories import order
 
@@ -50,8 +50,8 @@ def proxy(app, shop, emulator, factory):
 
 def apply_template(ctx, shop, name: str, **changes):
     """Run the shop on a ready programme (store-a / store-b), as `loyalty programme apply` does."""
-    from loyalty.programme import template
-    from loyalty.shops import get_shop, save_programme
+    from loyalty.domain.programme import template
+    from loyalty.services.shops import get_shop, save_programme
 
     with ctx.engine.begin() as conn:
         prog = template(name).with_changes(**changes) if changes else template(name)

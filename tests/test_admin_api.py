@@ -11,9 +11,9 @@ import responses
 from sqlalchemy import insert, select
 
 from db.tables import ledger_entries, webhook_inbox
-from jobs import vouchers as voucher_jobs
+from loyalty.services import redemptions as voucher_jobs
 from jobs.scheduled import mature_points
-from loyalty.customers import resolve_customer
+from loyalty.services.customers import resolve_customer
 from tests.factories import order
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the suite's short secret

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from db.tables import ledger_entries, programme_settings, vouchers, webhook_inbox
-from loyalty.customers import resolve_customer
-from loyalty.shops import install_shop
-from runtime.crypto import encrypt_token
+from loyalty.services.customers import resolve_customer
+from loyalty.services.shops import install_shop
+from integrations.crypto import encrypt_token
 from tests.admin_client import OPENAPI, AdminApi, check_against_openapi, session_token
 from tests.conftest import SECRET
 
@@ -150,7 +150,7 @@ def test_pages_may_only_be_framed_by_the_shops_admin(client, shop):
 def test_demo_mode_mints_tokens_for_the_demo_shop_only(ctx, tmp_path):
     """In demo mode the endpoint gives a token that the API accepts for demo.myshopify.com, whatever shop is
     asked for."""
-    from runtime.context import build_context
+    from loyalty.services.context import build_context
     from runtime.web import create_app
     from tests.conftest import demo_config
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from loyalty.shops import valid_shop_domain
+from loyalty.domain.shops import valid_shop_domain
 from tests.admin_client import session_token
 from tests.conftest import SECRET, SHOP
 from tests.storefront_support import proxy  # noqa: F401 - fixture
@@ -110,13 +110,13 @@ def test_json_answers_of_the_app_proxy_are_never_cached(proxy):  # noqa: F811
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("path", ["/bare", "/bare/flask"])
 def test_the_benchmark_endpoints_are_not_served_by_the_production_app(client, method, path):
-    """They answered 200 to anyone; bench/wsgi.py adds them for the ingest benchmark only."""
+    """They answered 200 to anyone; tools/bench/wsgi.py adds them for the ingest benchmark only."""
     assert client.open(path, method=method).status_code == 404
 
 
 def test_the_benchmark_app_serves_them_beside_the_app(app):
-    """bench/wsgi.py's baselines on the test app: /bare and /bare/flask answer 200, the rest is unchanged."""
-    from bench.baselines import with_baselines
+    """tools/bench/wsgi.py's baselines on the test app: /bare and /bare/flask answer 200, the rest is unchanged."""
+    from tools.bench.baselines import with_baselines
 
     client = with_baselines(app).test_client()
     answer = client.post("/bare")

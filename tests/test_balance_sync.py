@@ -54,7 +54,7 @@ def test_a_change_during_the_sync_is_written_next_time(send, process, ctx, shop,
     """A row changed after it was read is not dropped: the next sync writes it."""
     from datetime import datetime, timedelta, timezone
 
-    from loyalty.ledger import mark_for_sync
+    from loyalty.services.ledger import mark_for_sync
 
     send("orders/paid", order(lines=((7, 1),), email="c2@example.com", customer_id=2))
     process()
@@ -94,8 +94,8 @@ def test_perks_become_tags_and_the_ladder_becomes_metafields(send, process, ctx,
     from datetime import datetime, timezone
 
     from jobs.scheduled import mature_points
-    from loyalty.programme import template
-    from loyalty.shops import get_shop, save_programme
+    from loyalty.domain.programme import template
+    from loyalty.services.shops import get_shop, save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, template("store-a"), datetime(2025, 1, 1, tzinfo=timezone.utc))
@@ -118,8 +118,8 @@ def test_perks_become_tags_and_the_ladder_becomes_metafields(send, process, ctx,
     assert set(emulator.tags(shop.domain, 3)) == set()
     assert emulator.metafields(shop.domain, 3)["loyalty.tier"]["value"] == "0"
     with ctx.engine.connect() as conn:
-        from loyalty.customers import find_customer
-        from loyalty.perks import grants_of
+        from loyalty.services.customers import find_customer
+        from loyalty.services.perks import grants_of
         grants = grants_of(conn, find_customer(conn, get_shop(conn, shop.domain).id, "3").id)
     assert sorted((g.reward_key, g.revoked_at is not None, g.tag_synced) for g in grants) == [
         ("anniversaire", True, True), ("avant-premiere", True, True)]
@@ -131,8 +131,8 @@ def test_a_tag_write_that_fails_is_written_by_the_next_sync(send, process, ctx, 
 
     from integrations.shopify.errors import ShopifyUnavailable
     from jobs.scheduled import mature_points
-    from loyalty.programme import template
-    from loyalty.shops import save_programme
+    from loyalty.domain.programme import template
+    from loyalty.services.shops import save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, template("store-a"), datetime(2025, 1, 1, tzinfo=timezone.utc))
@@ -250,8 +250,8 @@ def test_a_tag_refused_for_a_missing_customer_sets_it_aside_and_others_get_their
     from datetime import datetime, timezone
 
     from jobs.scheduled import mature_points
-    from loyalty.programme import template
-    from loyalty.shops import save_programme
+    from loyalty.domain.programme import template
+    from loyalty.services.shops import save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, template("store-a"), datetime(2025, 1, 1, tzinfo=timezone.utc))
@@ -300,11 +300,11 @@ def test_a_token_shopify_refuses_keeps_every_write_back_and_says_why(send, proce
     from datetime import datetime, timezone
 
     from integrations.shopify.client import AdminClient
-    from jobs.handlers import RefreshOn401
-    from loyalty.failures import count_failures, list_failures
-    from loyalty.shops import install_shop
-    from loyalty.tokens import access_token_for
-    from runtime.crypto import encrypt_token
+    from loyalty.services.events import RefreshOn401
+    from loyalty.services.failures import count_failures, list_failures
+    from loyalty.services.shops import install_shop
+    from loyalty.services.tokens import access_token_for
+    from integrations.crypto import encrypt_token
     from tests.wsgi_adapter import wsgi_session
 
     session = wsgi_session(emulator.app)

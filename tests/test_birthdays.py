@@ -11,10 +11,10 @@ from sqlalchemy import select
 from db.tables import notifications, perk_grants
 from jobs.daily import give_birthday_perks
 from jobs.scheduled import mature_points
-from loyalty import birthdays
-from loyalty.customers import find_customer, set_birthday
-from loyalty.programme import template
-from loyalty.shops import save_programme
+from loyalty.services import birthdays
+from loyalty.services.customers import find_customer, set_birthday
+from loyalty.domain.programme import template
+from loyalty.services.shops import save_programme
 from tests.factories import customer, order
 
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from db.tables import bulk_writes, customer_sync
-from integrations.shopify.emulator import Emulator
+from tools.shopify_emulator import Emulator
 from jobs import bulk_sync
 from jobs.sync import balance_metafields, sync_balances
-from loyalty.ledger import Balance
-from loyalty.perks import Standing
+from loyalty.services.ledger import Balance
+from loyalty.services.perks import Standing
 from tests.factories import order
 from tests.test_emulator import FakeClock
 
@@ -115,7 +115,7 @@ def test_a_line_shopify_rejects_leaves_its_customer_waiting(send, process, ctx, 
     assert len(still) == 1 and (row.status, row.written, row.rejected) == ("done", CUSTOMERS, 1)
     assert any("Shopify customer 99" in r.message and "Owner does not exist" in r.message for r in caplog.records)
     # Set aside like a refused call, visible with its reason, and not made into a line again before its backoff.
-    from loyalty.failures import list_failures
+    from loyalty.services.failures import list_failures
     with ctx.engine.connect() as conn:
         listed = [f for f in list_failures(conn, shop.domain) if f.kind == "balance_sync"]
         assert len(listed) == 1 and "Owner does not exist" in listed[0].reason

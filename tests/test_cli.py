@@ -36,7 +36,7 @@ def test_shops_add_stores_the_token_encrypted(run, ctx):
     with ctx.engine.connect() as conn:
         stored = conn.execute(select(shops.c.access_token).where(shops.c.domain == "new-shop.myshopify.com")).scalar()
     assert b"shpat_secret123" not in bytes(stored)
-    from runtime.crypto import decrypt_token
+    from integrations.crypto import decrypt_token
     assert decrypt_token((KEY,), stored) == "shpat_secret123"
 
 
@@ -108,7 +108,7 @@ def test_import_history_dry_run_then_import_then_status(run, shop, tmp_path):
     """`loyalty import history SHOP --file F --dry-run --json` shows per-customer credits and writes nothing;
     without --dry-run it imports; `loyalty import status` shows the run."""
     from integrations.shopify.documents import BULK_OPERATION_RUN_QUERY, HISTORY_ORDERS_BULK_QUERY
-    from integrations.shopify.emulator import Emulator
+    from tools.shopify_emulator import Emulator
     from tests.factories import order
 
     emulator = Emulator()

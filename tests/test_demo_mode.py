@@ -16,13 +16,14 @@ import pytest
 from sqlalchemy import select
 
 from db.tables import notifications
-from loyalty import notify
-from loyalty.customers import resolve_customer
-from loyalty.programme import template
-from loyalty.shops import install_shop
-from runtime.config import load_config, write_local_env
-from runtime.context import build_context, get_context
-from runtime.demo import DEMO_SHOP, DemoRefused, launcher_wants_demo
+from loyalty.services import notifications as outbox
+from loyalty.services.customers import resolve_customer
+from loyalty.domain.programme import template
+from loyalty.services.shops import install_shop
+from loyalty.config import load_config
+from tools.local_env import write_local_env
+from loyalty.services.context import build_context, get_context
+from loyalty.demo import DEMO_SHOP, DemoRefused, launcher_wants_demo
 from tests.conftest import SHOP, demo_config
 from tests.services import kill_tree
 
@@ -120,7 +121,7 @@ def test_make_run_beside_a_real_secret_refuses_to_start_the_demo(tmp_path):
     write_local_env(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(APP_VARIABLES)}
     env.update(LOYALTY_VAR_DIR=str(tmp_path), LOYALTY_DEMO="1", SHOPIFY_API_SECRET=REAL_SECRET)
-    launcher = subprocess.Popen([sys.executable, "-m", "runtime.launcher"], cwd=ROOT, env=env, text=True,
+    launcher = subprocess.Popen([sys.executable, "-m", "tools.launcher"], cwd=ROOT, env=env, text=True,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
         out, err = launcher.communicate(timeout=60)
@@ -154,7 +155,7 @@ def test_demo_mail_shows_the_demo_shop_only(ctx, shop, tmp_path):
         for who, customer_id, email in ((demo_shop, 1, "demo-shopper@example.com"),
                                         (shop, 2, "store-a-private@example.com")):
             record = resolve_customer(conn, who.id, customer_id, email, NOW)
-            notify.notify_perks_granted(conn, who, prog, record, prog.perks[:1], NOW)
+            outbox.notify_perks_granted(conn, who, prog, record, prog.perks[:1], NOW)
         other = conn.execute(select(notifications.c.id).where(notifications.c.shop_id == shop.id)).scalar_one()
     client = create_app(demo).test_client()
     listed = client.get("/dev/mail").get_data(as_text=True)

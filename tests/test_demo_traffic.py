@@ -6,7 +6,7 @@ import json
 import responses
 from click.testing import CliRunner
 
-from webhooks.signature import verify
+from integrations.shopify.webhook_signature import verify
 
 
 @responses.activate

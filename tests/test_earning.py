@@ -125,7 +125,7 @@ def test_partner_reseller_orders_earn_nothing(send, process, summary, ctx, shop)
     """Orders from excluded channels, customer tags or B2B companies earn nothing (configurable)."""
     from datetime import datetime, timezone
 
-    from loyalty.shops import programme, save_programme
+    from loyalty.services.shops import programme, save_programme
 
     with ctx.engine.begin() as conn:
         prog = programme(conn, shop.id, shop.settings_version).with_changes(
@@ -158,7 +158,7 @@ def test_points_are_floored_and_rate_is_a_setting(send, process, summary, ctx, s
     """floor(base x rate): 33.99 EUR at 1.5 points per euro gives 50 points."""
     from datetime import datetime, timezone
 
-    from loyalty.shops import programme, save_programme
+    from loyalty.services.shops import programme, save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, programme(conn, shop.id, 1).with_changes(earn_rate="1.5"),
@@ -184,7 +184,7 @@ def test_a_refused_token_is_refreshed_once_and_the_call_repeated(send, process, 
     from datetime import datetime, timezone
 
     from integrations.shopify.oauth import TokenGrant
-    from loyalty.tokens import store_grant
+    from loyalty.services.tokens import store_grant
 
     with ctx.engine.begin() as conn:
         store_grant(conn, shop.domain, TokenGrant("shpat_old", expires_in=3600, refresh_token="shprt_1",

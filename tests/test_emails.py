@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.emails import format_day, format_money, format_points, render
+from loyalty.domain.emails import format_day, format_money, format_points, render
 
 COMMON = {"shop_name": "Maison Lune", "to_address": "alice@example.com", "currency": "EUR"}
 

@@ -6,10 +6,10 @@ import pytest
 
 from integrations.shopify.client import AdminClient
 from integrations.shopify.documents import ORDER_TRANSACTIONS
-from integrations.shopify.emulator import Emulator
-from integrations.shopify.emulator.bucket import LeakyBucket
-from integrations.shopify.emulator.cost import requested_cost
-from integrations.shopify.emulator.schema import FALLBACK_SDL, fallback_schema
+from tools.shopify_emulator import Emulator
+from tools.shopify_emulator.bucket import LeakyBucket
+from tools.shopify_emulator.cost import requested_cost
+from tools.shopify_emulator.schema import FALLBACK_SDL, fallback_schema
 from integrations.shopify.errors import ShopifyGraphQLError, ShopifyThrottled, ShopifyUnauthorized
 from tests.shopify_schema import load_admin_schema
 from tests.wsgi_adapter import wsgi_session
@@ -454,7 +454,7 @@ def test_the_fallback_schema_serves_the_same_operations(clock):
 
 def test_every_document_of_the_app_validates_against_the_fallback_schema():
     """A bare checkout (no ../shared) runs the emulator on the fallback: it must know every field and
-    input the app sends (regenerate with `python -m integrations.shopify.emulator.make_fallback`)."""
+    input the app sends (regenerate with `python -m tools.shopify_emulator.make_fallback`)."""
     import graphql
 
     from integrations.shopify.documents import ALL_DOCUMENTS

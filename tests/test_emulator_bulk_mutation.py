@@ -7,8 +7,8 @@ import pytest
 from integrations.shopify import bulk, bulk_mutation
 from integrations.shopify.bulk import BulkOperationFailed
 from integrations.shopify.documents import METAFIELDS_SET
-from integrations.shopify.emulator import Emulator
-from integrations.shopify.emulator.schema import fallback_schema
+from tools.shopify_emulator import Emulator
+from tools.shopify_emulator.schema import fallback_schema
 from integrations.shopify.metafields import integer_metafield
 from tests.test_emulator import BASE, SHOP, TOKEN, FakeClock, admin_client
 from tests.wsgi_adapter import wsgi_session
@@ -101,7 +101,7 @@ def test_bad_starts_are_refused_with_shopifys_codes(client):
 def test_the_upload_needs_the_targets_policy_and_fits_the_size_limit(client, session, monkeypatch):
     """The staged target takes the multipart POST only with its own fields, and refuses a file too large."""
     from integrations.shopify.documents import STAGED_UPLOADS_CREATE
-    from integrations.shopify.emulator import bulk_mutation as emulated
+    from tools.shopify_emulator import bulk_mutation as emulated
 
     target = client.execute(STAGED_UPLOADS_CREATE, {"input": [{
         "resource": "BULK_MUTATION_VARIABLES", "filename": "v.jsonl", "mimeType": "text/jsonl",

@@ -1,4 +1,4 @@
-"""Every background failure is visible, with its reason, in one read model (loyalty.failures) shown three
+"""Every background failure is visible, with its reason, in one read model (loyalty.services.failures) shown three
 ways: the admin's Failed jobs (one shop), `loyalty failures` (every shop) and /healthz (counts only).
 
 Found: with a customer deleted in Shopify every balance sync failed while /healthz said ok, the admin said
@@ -20,17 +20,17 @@ import responses
 from sqlalchemy import insert
 
 from db.tables import notifications
-from jobs import vouchers as voucher_jobs
+from loyalty.services import redemptions as voucher_jobs
 from jobs.history import import_history
 from jobs.inbox import process_inbox
 from jobs.reconcile import reconcile
 from jobs.scheduled import mature_points
 from jobs.sync import sync_balances
-from loyalty.customers import find_customer
-from loyalty.failures import KINDS, count_failures, list_failures
-from loyalty.shops import install_shop
-from loyalty.tokens import TokenUnavailable
-from runtime.crypto import encrypt_token
+from loyalty.services.customers import find_customer
+from loyalty.services.failures import KINDS, count_failures, list_failures
+from loyalty.services.shops import install_shop
+from loyalty.services.tokens import TokenUnavailable
+from integrations.crypto import encrypt_token
 from tests.conftest import KEY, SECRET
 from tests.factories import order
 
@@ -85,8 +85,8 @@ def every_kind(ctx, shop, send, emulator, factory, tmp_path):
 @pytest.fixture
 def shop(shop, ctx):
     """Store A with a catalogue reward to redeem (a 5 EUR code for 100 points)."""
-    from loyalty.programme import Reward
-    from loyalty.shops import programme, save_programme
+    from loyalty.domain.programme import Reward
+    from loyalty.services.shops import programme, save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, programme(conn, shop.id, 1).with_changes(rewards=(
@@ -122,7 +122,7 @@ def test_every_kind_is_listed_with_its_reason(ctx, shop, every_kind):
 def test_a_completed_run_clears_an_earlier_failed_one(ctx, shop, tmp_path):
     """Only the shop's latest run of a kind counts: a reconciliation that failed yesterday and succeeded
     today is not a failure any more."""
-    from jobs import runs
+    from loyalty.services import import_runs as runs
 
     with ctx.engine.begin() as conn:
         failed = runs.start(conn, shop.id, "reconcile", NOW)
@@ -158,7 +158,7 @@ def test_healthz_is_degraded_with_counts_and_names_nothing(client, every_kind):
 
 
 def test_healthz_is_ok_when_nothing_failed_and_503_only_when_redis_is_down(client, ctx, shop, tmp_path):
-    from runtime.context import build_context
+    from loyalty.services.context import build_context
     from runtime.web import create_app
     from tests.conftest import make_config
 

@@ -16,9 +16,9 @@ from datetime import datetime, timezone
 import pytest
 
 from db.engine import make_engine
-from jobs.translate import to_command
-from loyalty import orders as order_service
-from loyalty.shops import get_shop
+from integrations.shopify.translate import to_command
+from loyalty.services import orders as order_service
+from loyalty.services.shops import get_shop
 from tests.factories import cancelled, order, refund
 
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)

@@ -18,8 +18,8 @@ from sqlalchemy.exc import OperationalError
 
 from jobs.inbox import process_inbox
 from jobs.scheduled import inbox_counts, sweep
-from runtime.context import build_context
-from runtime.embedded_redis import start_redis
+from loyalty.services.context import build_context
+from tools.embedded_redis import start_redis
 from runtime.web import create_app
 from tests import simulation as sim
 from tests.conftest import Sender, make_config

@@ -19,9 +19,9 @@ RACERS = 3
 
 def redeem_in_a_process(config, barrier, results, key: str) -> None:
     """Child process: build the app's context from scratch, wait for the others, redeem 150 points."""
-    from jobs import vouchers as voucher_jobs
-    from loyalty.vouchers import VoucherRefused
-    from runtime.context import build_context
+    from loyalty.services import redemptions as voucher_jobs
+    from loyalty.services.vouchers import VoucherRefused
+    from loyalty.services.context import build_context
 
     ctx = build_context(config)
     try:

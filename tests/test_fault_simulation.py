@@ -13,7 +13,7 @@ import pytest
 
 from jobs.inbox import process_inbox
 from jobs.scheduled import inbox_counts, mature_points
-from runtime.context import build_context
+from loyalty.services.context import build_context
 from runtime.web import create_app
 from tests import simulation as sim
 from tests.conftest import Sender, _new_database, make_config

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, select, text
 from db.migrate import upgrade
 from db.tables import webhook_inbox as inbox
 from jobs.scheduled import inbox_counts, mature_points
-from runtime.context import build_context
+from loyalty.services.context import build_context
 from runtime.web import create_app
 from tests import simulation as sim
 from tests.conftest import Sender, make_config

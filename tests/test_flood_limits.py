@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from db.tables import oauth_states, webhook_inbox
-from runtime.context import build_context
+from loyalty.services.context import build_context
 from tests.conftest import SECRET, SHOP, Sender, make_config
 from tests.factories import order
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from integrations.shopify.oauth import query_signature
 from storefront import forms
-from storefront.signature import sign
+from integrations.shopify.app_proxy import sign
 from tests.admin_client import OPENAPI, session_token
 from tests.conftest import SECRET, SHOP, Sender
 from tests.storefront_support import NOW, VERA, proxy  # noqa: F401 - fixture

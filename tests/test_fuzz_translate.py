@@ -1,4 +1,4 @@
-"""jobs/translate.py under fuzzing: whatever JSON a webhook carries, the parser returns a command whose
+"""integrations/shopify/translate.py under fuzzing: whatever JSON a webhook carries, the parser returns a command whose
 fields the database can store, or raises BadPayload naming the field; never another exception."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from jobs.translate import BadPayload, to_command
-from loyalty.commands import LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund
+from integrations.shopify.translate import BadPayload, to_command
+from loyalty.domain.commands import LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from tests.conftest import SHOP
 from tests.factories import customer, order, refund
 

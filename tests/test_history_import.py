@@ -14,8 +14,8 @@ from integrations.shopify import bulk
 from integrations.shopify.documents import BULK_OPERATION_RUN_QUERY, HISTORY_ORDERS_BULK_QUERY
 from jobs.history import import_history
 from jobs.scheduled import mature_points
-from loyalty.programme import Programme
-from loyalty.shops import save_programme
+from loyalty.domain.programme import Programme
+from loyalty.services.shops import save_programme
 from tests.conftest import SHOP
 from tests.factories import cancelled, order, refund
 from tests.samples import sample
@@ -61,7 +61,7 @@ def scenario():
 
 def balances(ctx, shop):
     """Each customer's (available, pending, lifetime), by email."""
-    from loyalty.ledger import balance
+    from loyalty.services.ledger import balance
     with ctx.engine.connect() as conn:
         rows = conn.execute(select(customers.c.id, customers.c.email).where(customers.c.shop_id == shop.id)).all()
         return {r.email: tuple(vars(balance(conn, r.id)).values()) for r in rows}
@@ -101,9 +101,9 @@ def test_records_regroup_child_lines_under_their_parent():
 @pytest.fixture
 def fresh(request, database_url, redis_url, redis_client, sqlite_template, tmp_path):
     """Another installation (empty database of the same backend, store A installed), to compare with."""
-    from loyalty.shops import install_shop
-    from runtime.context import build_context
-    from runtime.crypto import encrypt_token
+    from loyalty.services.shops import install_shop
+    from loyalty.services.context import build_context
+    from integrations.crypto import encrypt_token
     from tests.conftest import KEY, _new_database, make_config
 
     backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
@@ -189,11 +189,11 @@ def test_an_order_imported_and_delivered_by_webhook_counts_once(ctx, shop, send,
 def test_a_crashed_import_resumes_after_its_last_chunk(ctx, shop, emulator, factory, tmp_path, monkeypatch):
     """A run that dies mid-file keeps its committed chunks; the next run starts after them, and ends with
     what one clean run gives."""
-    import loyalty.history
+    import loyalty.services.history
     bodies = [order(lines=((10, 1),), email=f"r{i}@example.com", customer_id=100 + i) for i in range(7)]
     path = tmp_path / "orders.jsonl"
     path.write_bytes(history(bodies, emulator))
-    real, calls = loyalty.history.apply_orders, []
+    real, calls = loyalty.services.history.apply_orders, []
 
     def dying(conn, shop_ref, batch, now, plans=None):
         calls.append([o.facts.order_id for o in batch])
@@ -284,7 +284,7 @@ def test_a_running_import_is_not_run_twice_but_a_stale_one_is_resumed(ctx, shop,
     from sqlalchemy import update
 
     from jobs.history import STALE_SECONDS, ImportBusy
-    from jobs.runs import start
+    from loyalty.services.import_runs import start
     path = tmp_path / "orders.jsonl"
     path.write_bytes(history([order(lines=((10, 1),), email="s@example.com", customer_id=51)], emulator))
     with ctx.engine.begin() as conn:
@@ -326,7 +326,7 @@ def failed_run(ctx):
 def oauth_grant(ctx, scope: str, issued: datetime) -> None:
     """Store A installed through OAuth: an expiring token (1 h) and its refresh token (90 days)."""
     from integrations.shopify.oauth import TokenGrant
-    from loyalty.tokens import store_grant
+    from loyalty.services.tokens import store_grant
 
     with ctx.engine.begin() as conn:
         store_grant(conn, SHOP, TokenGrant("shpat_oauth", scope, 3600, "shprt_1", 90 * 86400),

@@ -23,13 +23,13 @@ from sqlalchemy import func, select, text
 
 from db.engine import make_engine
 from db.tables import shops, webhook_inbox
-from runtime.context import build_context
+from loyalty.services.context import build_context
 from tests.conftest import SECRET, SHOP, Sender, make_config
 from tests.factories import order
 from webhooks import inbox_writer, intake
 from webhooks.inbox_writer import HEADER, InboxWriter, WriterClient
 from webhooks.intake import Delivery
-from webhooks.signature import sign
+from integrations.shopify.webhook_signature import sign
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parent.parent
@@ -367,7 +367,7 @@ from datetime import datetime, timezone
 import gevent
 from webhooks.inbox_writer import client_for
 from webhooks.intake import Delivery
-from webhooks.signature import sign
+from integrations.shopify.webhook_signature import sign
 
 path, secret, shop = sys.argv[1:4]
 now = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -410,7 +410,7 @@ def test_under_gevent_each_greenlet_hears_its_own_answer(socket_path, writer_ctx
 def test_make_run_starts_the_writer_on_sqlite_only():
     """The launcher's process list: the inbox writer (and its socket under var/) on SQLite, not on
     PostgreSQL, and not when LOYALTY_INBOX_WRITER=off."""
-    from runtime.launcher import process_commands
+    from tools.launcher import process_commands
 
     env = {"LOYALTY_VAR_DIR": "/srv/loyalty/var"}
     commands = process_commands(Path("/venv/bin"), env, "redis://x", "8000")

@@ -10,10 +10,11 @@ from datetime import date, datetime, timezone
 import pytest
 
 from jobs.scheduled import mature_points
-from loyalty import reports, vouchers
-from loyalty.adjustments import Adjustment, adjust
-from loyalty.customers import find_customer
-from loyalty.ledger import balance
+from loyalty.services.read import reports
+from loyalty.services import vouchers
+from loyalty.services.adjustments import Adjustment, adjust
+from loyalty.services.customers import find_customer
+from loyalty.services.ledger import balance
 from tests.factories import order, refund
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")

@@ -1,4 +1,4 @@
-"""What `make run` starts (python -m runtime.launcher), end to end: embedded Redis and SQLite under var/,
+"""What `make run` starts (python -m tools.launcher), end to end: embedded Redis and SQLite under var/,
 gunicorn, an RQ worker and the scheduler; a signed webhook becomes points; SIGTERM stops everything."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import requests
 from tests.conftest import KEY, SECRET
 from tests.factories import order
 from tests.services import free_port, kill_tree
-from webhooks.signature import sign
+from integrations.shopify.webhook_signature import sign
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "demo.myshopify.com"
@@ -48,7 +48,7 @@ def test_launcher_serves_and_stops(tmp_path):
                LOYALTY_ENCRYPTION_KEYS=KEY, WEB_CONCURRENCY="1")
     log = tmp_path / "launcher.log"
     out = open(log, "wb")
-    launcher = subprocess.Popen([sys.executable, "-m", "runtime.launcher"], cwd=ROOT, env=env, stdout=out,
+    launcher = subprocess.Popen([sys.executable, "-m", "tools.launcher"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     family: list[psutil.Process] = []
 

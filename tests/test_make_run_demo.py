@@ -42,11 +42,11 @@ def test_demo_mode_from_traffic_to_a_redeemed_code(tmp_path):
            if not k.startswith(("SHOPIFY_", "LOYALTY_", "SMTP_")) and k not in ("REDIS_URL", "DATABASE_URL")}
     env.update(LOYALTY_VAR_DIR=str(tmp_path), PORT=str(port), EMULATOR_PORT=str(emulator_port),
                WEB_CONCURRENCY="1")
-    subprocess.run([sys.executable, "-c", "from runtime.config import write_local_env; write_local_env()"],
+    subprocess.run([sys.executable, "-c", "from tools.local_env import write_local_env; write_local_env()"],
                    cwd=ROOT, env=env, check=True)  # what `make run` does first
     log = tmp_path / "launcher.log"
     out = open(log, "wb")
-    launcher = subprocess.Popen([sys.executable, "-m", "runtime.launcher"], cwd=ROOT, env=env, stdout=out,
+    launcher = subprocess.Popen([sys.executable, "-m", "tools.launcher"], cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def output() -> str:

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from db.tables import notifications
 from jobs import notify as sender
-from loyalty import notify
-from loyalty.customers import resolve_customer
-from loyalty.programme import template
+from loyalty.services import notifications as outbox
+from loyalty.services.customers import resolve_customer
+from loyalty.domain.programme import template
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
 
@@ -33,7 +33,7 @@ def record(ctx, shop, count, prog=None):
     with ctx.engine.begin() as conn:
         for i, address in enumerate(addresses):
             customer_id = resolve_customer(conn, shop.id, 1000 + i, address, T0)
-            notify.notify_perks_granted(conn, shop, prog, customer_id, prog.perks[:1], T0)
+            outbox.notify_perks_granted(conn, shop, prog, customer_id, prog.perks[:1], T0)
     return addresses
 
 
@@ -152,9 +152,9 @@ def test_without_smtp_url_emails_are_captured_and_viewable(ctx, shop, tmp_path, 
 def test_the_demo_mailbox_page_exists_only_in_demo_mode_without_smtp(ctx, tmp_path):
     """GET /dev/mail lists the demo shop's captured emails in demo mode; with SMTP_URL, or outside demo mode,
     it does not exist."""
-    from loyalty.shops import install_shop
-    from runtime.context import build_context
-    from runtime.demo import DEMO_SHOP
+    from loyalty.services.shops import install_shop
+    from loyalty.services.context import build_context
+    from loyalty.demo import DEMO_SHOP
     from runtime.web import create_app
     from tests.conftest import demo_config
 
@@ -174,8 +174,8 @@ def test_the_demo_mailbox_page_exists_only_in_demo_mode_without_smtp(ctx, tmp_pa
 
 def test_an_email_is_not_sent_to_a_customer_who_opted_out_since(ctx, shop, mail_server):
     """Recorded while the customer accepted emails, then they opted out: the sender skips it, with why."""
-    from loyalty.customers import find_customer
-    from loyalty.notifications import set_accepts_emails
+    from loyalty.services.customers import find_customer
+    from loyalty.services.notifications import set_accepts_emails
 
     record(ctx, shop, 2)
     with ctx.engine.begin() as conn:

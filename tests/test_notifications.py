@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from db.tables import notifications
-from loyalty import notify, schedule
-from loyalty.customers import find_customer, resolve_customer
-from loyalty.programme import template
-from loyalty.shops import programme, save_programme
+from loyalty.services import notifications as outbox, schedule
+from loyalty.services.customers import find_customer, resolve_customer
+from loyalty.domain.programme import template
+from loyalty.services.shops import programme, save_programme
 from tests.factories import customer, order
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
@@ -80,7 +80,7 @@ def test_points_that_matured_long_ago_are_not_announced(send, process, ctx, shop
 def test_store_a_threshold_email_when_crossing_150_points(send, process, ctx, shop):
     """Crossing 150 confirmed lifetime points unlocks two perks: one email names both and says how to enjoy
     each ("Tu seras prévenu·e par mail. Nous te préciserons alors comment bénéficier de l'avantage.")."""
-    from loyalty import ledger, perks
+    from loyalty.services import ledger, perks
 
     use(ctx, shop, "store-a")
     send("orders/paid", order(lines=((100, 1),), email="claire@example.com", processed_at=T0.isoformat()))
@@ -116,7 +116,7 @@ def test_expiry_notices_30_and_7_days_before_for_store_b(send, process, ctx, sho
 
     def warn(at):
         with ctx.engine.begin() as conn:
-            return notify.points_expiring(conn, at, at)
+            return schedule.points_expiring(conn, at, at)
     assert warn(expires - timedelta(days=31)) == 0
     assert warn(expires - timedelta(days=30)) == 1
     assert warn(expires - timedelta(days=29)) == 0
@@ -140,7 +140,7 @@ def test_a_late_run_sends_only_the_most_urgent_notice(send, process, ctx, shop):
     mature(ctx, datetime(2025, 1, 24, tzinfo=timezone.utc))
     at = datetime(2026, 1, 5, tzinfo=timezone.utc)
     with ctx.engine.begin() as conn:
-        assert notify.points_expiring(conn, at, at) == 1
+        assert schedule.points_expiring(conn, at, at) == 1
     [email] = emails(ctx, kind="points_expiring")
     assert email.subject == "Your 50 points expire in 5 days"
 
@@ -151,15 +151,15 @@ def test_who_may_not_receive_loyalty_emails_is_skipped_with_the_reason(send, pro
     prog = template("store-a")
     with ctx.engine.begin() as conn:
         no_address = resolve_customer(conn, shop.id, 77, None, T0)
-        notify.notify_perks_granted(conn, shop, prog, no_address, prog.perks[:1], T0)
+        outbox.notify_perks_granted(conn, shop, prog, no_address, prog.perks[:1], T0)
     send("customers/update", {**customer(78, "opted.out@example.com"),
                               "email_marketing_consent": {"state": "unsubscribed"}})
     process()
     with ctx.engine.begin() as conn:
         opted_out = find_customer(conn, shop.id, "78").id
-        notify.notify_perks_granted(conn, shop, prog, opted_out, prog.perks[:1], T0)
+        outbox.notify_perks_granted(conn, shop, prog, opted_out, prog.perks[:1], T0)
         someone = resolve_customer(conn, shop.id, 79, "someone@example.com", T0)
-        notify.notify_perks_granted(conn, shop, prog.with_changes(emails=False), someone, prog.perks[:1], T0)
+        outbox.notify_perks_granted(conn, shop, prog.with_changes(emails=False), someone, prog.perks[:1], T0)
     assert [(e.status, e.last_error, e.subject) for e in emails(ctx)] == [
         ("skipped", "no email address", None),
         ("skipped", "the customer opted out of loyalty emails", None),
@@ -194,7 +194,7 @@ def test_a_redacted_customer_never_receives_and_their_emails_are_erased(send, pr
     assert emails(ctx) == []
     prog = template("store-a")
     with ctx.engine.begin() as conn:
-        assert notify.notify_perks_granted(conn, shop, prog, gina, prog.perks[:1], T0) is None
+        assert outbox.notify_perks_granted(conn, shop, prog, gina, prog.perks[:1], T0) is None
     assert emails(ctx) == []
 
 
@@ -224,7 +224,7 @@ def test_a_guest_merging_into_an_account_keeps_its_emails(send, process, ctx, sh
 
 def test_programme_setting_emails_can_be_turned_off(ctx, shop):
     """`emails` and `shop_name` are programme settings, validated like the others."""
-    from loyalty.programme import ProgrammeError
+    from loyalty.domain.programme import ProgrammeError
 
     with ctx.engine.begin() as conn:
         prog = programme(conn, shop.id, 1)
@@ -236,7 +236,7 @@ def test_programme_setting_emails_can_be_turned_off(ctx, shop):
 def test_a_voucher_becoming_usable_sends_its_code_and_terms(send, process, ctx, shop, emulator, factory):
     """Store B: converting 1000 points makes a 100 EUR code; the email gives the code, the amount, the
     100 EUR minimum basket and the last day, once (a retried redemption sends nothing more)."""
-    from jobs import vouchers as voucher_jobs
+    from loyalty.services import redemptions as voucher_jobs
 
     use(ctx, shop, "store-b")
     emulator.add_customer(shop.domain, 301, "vera@example.com")

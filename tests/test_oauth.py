@@ -17,7 +17,7 @@ from sqlalchemy import select
 from admin import install_state
 from db.tables import oauth_states, programme_settings, shops
 from integrations.shopify import oauth
-from runtime.crypto import decrypt_token
+from integrations.crypto import decrypt_token
 from tests.conftest import SECRET, SHOP
 
 # The suite's secret is shorter than the 32 bytes PyJWT recommends; Shopify's app secrets are not.

@@ -10,14 +10,14 @@ from functools import partial
 import pytest
 from sqlalchemy import select
 
-from bench.history_import import generate
+from tools.bench.history_import import generate
 from db.tables import import_runs
 from integrations.shopify import bulk
 from jobs.history import import_history
-from jobs.read_ahead import translated_chunks
-from loyalty.history import plan_fresh
-from loyalty.programme import Programme
-from loyalty.shops import ShopRef
+from integrations.shopify.read_ahead import translated_chunks
+from loyalty.services.history import plan_fresh
+from loyalty.domain.programme import Programme
+from loyalty.services.shops import ShopRef
 from tests.conftest import SHOP
 from tests.factories import order
 from tests.test_history_import import NOW, balances, history

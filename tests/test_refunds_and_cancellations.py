@@ -113,7 +113,7 @@ def test_floor_policy_never_goes_below_zero(send, process, summary, ctx, shop):
     """With negative_balance=floor the claw-back stops at zero."""
     from datetime import datetime, timezone
 
-    from loyalty.shops import programme, save_programme
+    from loyalty.services.shops import programme, save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, programme(conn, shop.id, 1).with_changes(negative_balance="floor"),
@@ -127,8 +127,8 @@ def _refund_after_points_left(send, process, ctx, shop):
     from datetime import datetime, timezone
 
     from jobs.scheduled import mature_points
-    from loyalty import ledger
-    from loyalty.customers import find_customer
+    from loyalty.services import ledger
+    from loyalty.services.customers import find_customer
 
     body = order(lines=((100, 1),), processed_at="2025-01-01T10:00:00+00:00")
     send("orders/paid", body)

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from jobs import vouchers as voucher_jobs
+from loyalty.services import redemptions as voucher_jobs
 from jobs.scheduled import mature_points
-from loyalty.programme import Programme, ProgrammeError, template
-from loyalty.vouchers import VoucherRefused
+from loyalty.domain.programme import Programme, ProgrammeError, template
+from loyalty.services.vouchers import VoucherRefused
 from tests.factories import order
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -24,7 +24,7 @@ def emulator(emulator, shop):
 
 def customer_with(send, process, ctx, shop, name, points, *, programme="store-a", customer_id=401):
     """Apply a template and give the customer `points` available points."""
-    from loyalty.shops import save_programme
+    from loyalty.services.shops import save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, template(programme), NOW - timedelta(days=60))
@@ -49,9 +49,9 @@ def test_store_a_300_points_buy_a_10_eur_gift_card(ctx, shop, send, process, fac
 def test_a_retried_gift_card_redemption_issues_one_card(ctx, shop, send, process, factory, emulator, summary):
     """The job died after Shopify issued the card: the retry finds its code taken and adopts it."""
     from integrations.shopify import gift_cards
-    from loyalty import vouchers
-    from loyalty.customers import find_customer
-    from loyalty.shops import get_shop, programme
+    from loyalty.services import vouchers
+    from loyalty.services.customers import find_customer
+    from loyalty.services.shops import get_shop, programme
 
     lea = customer_with(send, process, ctx, shop, "lea", 650)
     with ctx.engine.begin() as conn:

@@ -17,7 +17,7 @@ def balances(summary, who="alice@example.com"):
 
 
 def use_rolling_expiry(ctx, shop):
-    from loyalty.shops import programme, save_programme
+    from loyalty.services.shops import programme, save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, programme(conn, shop.id, 1).with_changes(expiry="after_last_purchase"),

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from db.tables import ledger_entries
-from loyalty import ledger
-from loyalty.customers import resolve_customer
+from loyalty.services import ledger
+from loyalty.services.customers import resolve_customer
 from tests.conftest import create_postgres_database
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -60,7 +60,7 @@ def test_entries_are_immutable(ctx, shop, customer_id):
 def test_app_refuses_an_unmigrated_database(tmp_path, redis_url):
     """Starting on an empty database fails with a message naming the command to run."""
     from db.migrate import DatabaseNotMigrated
-    from runtime.context import build_context
+    from loyalty.services.context import build_context
     from runtime.web import create_app
     from tests.conftest import make_config
 
@@ -103,8 +103,8 @@ def test_a_refund_references_its_orders_row(ctx, shop):
     """A refund of an order the app holds no row for is refused (foreign key): a worker that creates an
     order's row relies on no refund of it being committed yet. refunds/create creates the row first."""
     from db.tables import orders, refunds
-    from jobs.translate import to_command
-    from loyalty.orders import record_refund
+    from integrations.shopify.translate import to_command
+    from loyalty.services.orders import record_refund
     from tests.factories import order, refund
 
     with pytest.raises(IntegrityError):

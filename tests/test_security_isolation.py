@@ -17,10 +17,10 @@ from sqlalchemy import func, inspect, select
 
 from db.tables import customers, ledger_entries, orders, vouchers
 from jobs.scheduled import mature_points
-from loyalty.customers import find_customer
-from loyalty.shops import get_shop, install_shop
-from loyalty.vouchers import reserve
-from runtime.crypto import encrypt_token
+from loyalty.services.customers import find_customer
+from loyalty.services.shops import get_shop, install_shop
+from loyalty.services.vouchers import reserve
+from integrations.crypto import encrypt_token
 from tests.conftest import KEY, SECRET, SHOP
 from tests.factories import order, refund
 from tests.storefront_support import proxy  # noqa: F401 - the signed app-proxy client fixture
@@ -57,7 +57,7 @@ def balance(ctx, domain: str, who: str):
         row = find_customer(conn, shop_ref.id, who)
         if row is None:
             return None
-        from loyalty.ledger import balance as ledger_balance
+        from loyalty.services.ledger import balance as ledger_balance
         return ledger_balance(conn, row.id).pending
 
 
@@ -156,8 +156,8 @@ def test_a_storefront_token_of_one_shop_cannot_spend_in_another(two_shops, ctx, 
     """Customer 302 exists in both shops, with points in both. The page token store A gave them, posted to
     store B's /proxy/redeem under a valid store-B signature for the same customer id: refused, nothing
     spent in either shop; store B's JSON shows only store B's points."""
-    from loyalty.programme import template
-    from loyalty.shops import save_programme
+    from loyalty.domain.programme import template
+    from loyalty.services.shops import save_programme
     from tests.storefront_support import BEN, NOW as PROXY_NOW, apply_template
     from tests.test_storefront_redeem import available, token_of
 

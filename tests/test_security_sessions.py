@@ -11,7 +11,7 @@ import responses
 from sqlalchemy import select
 
 from db.tables import shops
-from runtime.crypto import decrypt_token
+from integrations.crypto import decrypt_token
 from tests.conftest import SECRET, SHOP, _new_database
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")

@@ -8,7 +8,7 @@ import pytest
 import responses
 
 from jobs.scheduled import expire_points, mature_points
-from loyalty.programme import template
+from loyalty.domain.programme import template
 from tests.factories import customer, order
 from tests.conftest import SHOP
 from tests.samples import sample
@@ -21,7 +21,7 @@ def at(text: str) -> datetime:
 
 @pytest.fixture(autouse=True)
 def store_a(ctx, shop):
-    from loyalty.shops import save_programme
+    from loyalty.services.shops import save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, template("store-a"), at("2024-01-01T00:00:00"))

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from jobs import vouchers as voucher_jobs
+from loyalty.services import redemptions as voucher_jobs
 from jobs.scheduled import expire_points, mature_points
-from loyalty.programme import template
-from loyalty.vouchers import VoucherRefused
+from loyalty.domain.programme import template
+from loyalty.services.vouchers import VoucherRefused
 from tests.factories import order
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -22,7 +22,7 @@ def at(text: str) -> datetime:
 
 @pytest.fixture(autouse=True)
 def store_b(ctx, shop):
-    from loyalty.shops import save_programme
+    from loyalty.services.shops import save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, template("store-b"), at("2024-01-01T00:00:00"))

@@ -22,11 +22,11 @@ import requests
 from sqlalchemy import func, select
 
 from db.tables import webhook_inbox
-from runtime.context import build_context
+from loyalty.services.context import build_context
 from tests.conftest import KEY, SECRET, SHOP, make_config
 from tests.factories import order
 from tests.services import free_port, kill_tree
-from webhooks.signature import sign
+from integrations.shopify.webhook_signature import sign
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW_CLIENTS = 40
@@ -54,8 +54,8 @@ def slow_client(port: int) -> socket.socket:
 @pytest.fixture
 def web(database_url, redis_url, redis_client, tmp_path):
     """The Procfile's web process on a migrated database with store A installed; yields its port."""
-    from loyalty.shops import install_shop
-    from runtime.crypto import encrypt_token
+    from loyalty.services.shops import install_shop
+    from integrations.crypto import encrypt_token
 
     context = build_context(make_config(database_url, redis_url, tmp_path))
     with context.engine.begin() as conn:

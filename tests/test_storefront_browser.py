@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 from jobs.scheduled import mature_points
-from loyalty.programme import template
-from storefront.proxy import PROXY_PATH
-from storefront.signature import sign
+from loyalty.domain.programme import template
+from integrations.shopify.app_proxy import PROXY_PATH
+from integrations.shopify.app_proxy import sign
 from tests.browser import DEMO_SHOP, screenshot
 from tests.factories import order
 
@@ -22,7 +22,7 @@ def signed_path(secret: str, customer_id: int | None) -> str:
 
 
 def test_the_loyalty_page_shows_points_and_the_ladder(live_app, browser_page):
-    from loyalty.shops import save_programme
+    from loyalty.services.shops import save_programme
 
     with live_app.ctx.engine.begin() as conn:
         save_programme(conn, live_app.shop, template("store-a"), datetime(2024, 1, 2, tzinfo=timezone.utc))

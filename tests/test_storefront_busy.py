@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from runtime.context import make_redis
-from runtime.single_flight import one_at_a_time
+from loyalty.services.context import make_redis
+from integrations.single_flight import one_at_a_time
 from tests.services import free_port
 from tests.storefront_support import BEN, NOW, apply_template, earn, proxy  # noqa: F401
 from tests.test_storefront_redeem import available, token_of

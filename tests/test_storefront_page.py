@@ -30,7 +30,7 @@ def ben(send, process, ctx, shop):
 
 def test_the_proxy_path_is_the_one_shopify_app_toml_declares():
     """[app_proxy] url is where Shopify forwards /apps/loyalty; the blueprint serves exactly that."""
-    from storefront.proxy import PROXY_PATH
+    from integrations.shopify.app_proxy import PROXY_PATH
 
     config = tomllib.loads((Path(__file__).resolve().parent.parent / "shopify.app.toml").read_text())
     assert config["app_proxy"]["url"].rstrip("/").endswith(PROXY_PATH)
@@ -55,7 +55,7 @@ def test_another_customers_id_under_a_valid_signature_is_refused(proxy, vera):
 
 def test_unknown_and_uninstalled_shops_get_404(proxy, ctx, vera):
     """A correctly signed request for a shop we do not serve (or no longer serve) finds nothing."""
-    from loyalty.privacy import uninstall_shop
+    from loyalty.services.privacy import uninstall_shop
 
     assert proxy.get(VERA, shop="stranger.myshopify.com").status_code == 404
     with ctx.engine.begin() as conn:
@@ -130,8 +130,8 @@ def test_store_b_speaks_english_and_offers_conversion(proxy, ben):
 def test_a_shop_never_shows_another_shops_customer(proxy, ctx, vera):
     """Vera's id signed for another installed shop: that shop knows no such customer, shows zero."""
     from datetime import datetime, timezone
-    from loyalty.shops import install_shop
-    from runtime.crypto import encrypt_token
+    from loyalty.services.shops import install_shop
+    from integrations.crypto import encrypt_token
 
     with ctx.engine.begin() as conn:
         install_shop(conn, "store-b.myshopify.com", encrypt_token(ctx.config.encryption_keys, "t"),
@@ -147,8 +147,8 @@ def test_everything_printed_is_escaped_for_html_and_for_liquid(proxy, ctx, shop,
     from liquid import Environment
 
     apply_template(ctx, shop, "store-a")
-    from loyalty.programme import Reward, template
-    from loyalty.shops import get_shop, save_programme
+    from loyalty.domain.programme import Reward, template
+    from loyalty.services.shops import get_shop, save_programme
     hostile = Reward(key="evil", kind="perk", points=10, title='<img src=x onerror=alert(1)>{{ shop.secret }}',
                      description="{% render 'x' %}</div>")
     with ctx.engine.begin() as conn:

@@ -116,7 +116,7 @@ def test_refusal_messages_are_escaped(proxy, ctx, shop, send, process):
 
 def test_the_birthday_is_given_once(proxy, ctx, shop, send, process):
     """Store A has a birthday perk: day and month are recorded once; a second attempt is refused."""
-    from loyalty.customers import find_customer
+    from loyalty.services.customers import find_customer
 
     apply_template(ctx, shop, "store-a")
     page = proxy.get(VERA).get_data(as_text=True)

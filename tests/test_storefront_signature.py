@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from storefront import forms
-from storefront.signature import ProxyRefused, sign, verify
+from integrations.shopify.app_proxy import ProxyRefused, sign, verify
 
 # Shopify's documented example: secret "hush", a repeated `extra` parameter (joined with a comma).
 BASIS = "extra=1&extra=2&shop=shop-name.myshopify.com&path_prefix=%2Fapps%2Fawesome_reviews&timestamp=1317327555"

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from db.tables import shops
 from integrations.shopify.oauth import TokenGrant
-from loyalty.tokens import (
+from loyalty.services.tokens import (
     TokenUnavailable, access_token_for, force_refresh_after_401, stored_token, store_grant,
 )
-from runtime.crypto import decrypt_token
+from integrations.crypto import decrypt_token
 from tests.conftest import SHOP
 
 TOKEN_URL = f"https://{SHOP}/admin/oauth/access_token"

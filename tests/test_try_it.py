@@ -22,8 +22,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from runtime.context import build_context
-from runtime.launcher import DEMO_SHOP, DEMO_TOKEN, start_demo
+from loyalty.services.context import build_context
+from tools.launcher import DEMO_SHOP, DEMO_TOKEN, start_demo
 from tests.conftest import SECRET
 from tests.services import free_port, kill_tree
 

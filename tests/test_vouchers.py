@@ -10,10 +10,10 @@ import pytest
 import responses
 
 from integrations.shopify.client import AdminClient
-from integrations.shopify.emulator import Emulator
-from jobs import vouchers as voucher_jobs
+from tools.shopify_emulator import Emulator
+from loyalty.services import redemptions as voucher_jobs
 from jobs.scheduled import mature_points
-from loyalty.vouchers import VoucherRefused
+from loyalty.services.vouchers import VoucherRefused
 from tests.factories import order
 from tests.wsgi_adapter import wsgi_session
 
@@ -29,7 +29,7 @@ def emulator(emulator, shop):
 @pytest.fixture
 def vera(send, process, ctx, shop):
     """A customer with 200 available points; store B's voucher terms (100 EUR basket, 1 month)."""
-    from loyalty.shops import programme, save_programme
+    from loyalty.services.shops import programme, save_programme
 
     with ctx.engine.begin() as conn:
         save_programme(conn, shop, programme(conn, shop.id, 1).with_changes(
@@ -57,8 +57,8 @@ def test_redeeming_creates_a_single_use_code_for_that_customer(ctx, shop, vera, 
 def test_a_retried_redemption_never_makes_two_codes_or_spends_twice(ctx, shop, vera, factory, emulator, summary):
     """The job died after Shopify made the code: the retry adopts that code; points spent once."""
     from integrations.shopify import discounts
-    from loyalty.customers import find_customer
-    from loyalty.vouchers import reserve
+    from loyalty.services.customers import find_customer
+    from loyalty.services.vouchers import reserve
 
     with ctx.engine.begin() as conn:
         row = reserve(conn, shop, find_customer(conn, shop.id, vera).id, 100, "req-2", NOW)
@@ -135,7 +135,7 @@ def test_a_voucher_used_on_an_order_is_marked_used_and_cannot_be_cancelled(
     send("orders/paid", body)
     process()
     with ctx.engine.connect() as conn:
-        from loyalty.vouchers import find
+        from loyalty.services.vouchers import find
         assert find(conn, shop, voucher.code).status == "used"
     with pytest.raises(VoucherRefused, match="is used"):
         voucher_jobs.cancel(ctx, shop.domain, voucher.code, now=NOW, client_factory=factory)
@@ -147,7 +147,7 @@ def test_an_unused_voucher_expires_per_the_shop_setting(ctx, shop, vera, factory
                                                         returns_points, expected_available):
     """After its end date an unused voucher expires: its points are lost, or returned if the shop says so."""
     from jobs.scheduled import expire_vouchers
-    from loyalty.shops import get_shop, programme, save_programme
+    from loyalty.services.shops import get_shop, programme, save_programme
 
     with ctx.engine.begin() as conn:
         current = get_shop(conn, shop.domain)
@@ -164,7 +164,7 @@ def test_a_burst_of_redemptions_never_fails_on_throttling(ctx, shop, send, proce
     """40 redemptions from 4 workers against a small bucket (100 points, restoring 100/s; each code costs
     10): none fails, and the shared budget keeps the shop's bucket busy (most of the restore rate used)."""
     from integrations.shopify.throttle import RedisThrottle
-    from runtime.context import build_context
+    from loyalty.services.context import build_context
 
     workers_ctx = build_context(ctx.config, role="worker")  # workers wait for SQLite's lock, as in production
 

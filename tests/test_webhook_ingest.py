@@ -48,7 +48,7 @@ def test_unsigned_request_is_401(client, ctx):
 
 def test_tampered_body_is_401(client, ctx):
     """A signature over one body does not cover another."""
-    from webhooks.signature import sign
+    from integrations.shopify.webhook_signature import sign
 
     response = client.post("/webhooks", data=b'{"id": 2}', headers={
         "X-Shopify-Topic": "orders/paid", "X-Shopify-Shop-Domain": SHOP, "X-Shopify-Webhook-Id": "x",
@@ -70,7 +70,7 @@ def test_previous_secret_is_accepted_during_rotation(ctx, shop, tmp_path):
 
 def test_header_names_are_case_insensitive(client, ctx):
     """HTTP header names are case-insensitive; lower-case ones (HTTP/2 proxies) work the same."""
-    from webhooks.signature import sign
+    from integrations.shopify.webhook_signature import sign
 
     body = json.dumps(order()).encode()
     response = client.post("/webhooks", data=body, headers={
@@ -189,8 +189,8 @@ def test_locked_sqlite_database_is_503_after_the_lock_timeout(ctx, shop, tmp_pat
 def test_a_shop_installed_a_moment_ago_has_its_first_webhook_accepted(client, ctx, shop):
     """The web has cached the installed shops (store A); another process installs store B: B's first webhook,
     half a second later, is recorded, not refused as an unknown shop (Shopify would only retry it later)."""
-    from loyalty.shops import install_shop
-    from runtime.crypto import encrypt_token
+    from loyalty.services.shops import install_shop
+    from integrations.crypto import encrypt_token
     from webhooks.inbox import UNKNOWN_SHOP_SECONDS
 
     send = Sender(client)

@@ -26,8 +26,8 @@ import responses
 from sqlalchemy import insert, select, update
 
 from db.tables import customers, ledger_entries, orders, shops, webhook_inbox
-from loyalty.shops import install_shop
-from runtime.crypto import decrypt_token, encrypt_token
+from loyalty.services.shops import install_shop
+from integrations.crypto import decrypt_token, encrypt_token
 from tests.conftest import KEY, SECRET, SHOP
 from tests.factories import cancelled, order
 from tests.samples import for_shop, sample
@@ -264,7 +264,7 @@ def shopify_id_of(ctx, domain: str):
 def test_the_oauth_install_stores_the_shops_id(client, ctx):
     """The authorization code flow against the emulated Shopify: the shop is installed with its token, and
     Shopify's id of the shop (`shop { id }`, asked with that token) is stored."""
-    from integrations.shopify.emulator import Emulator
+    from tools.shopify_emulator import Emulator
     from tests.test_oauth import NEW_SHOP, callback_params, start_install
 
     emulator = Emulator()
@@ -277,7 +277,7 @@ def test_the_oauth_install_stores_the_shops_id(client, ctx):
 
 def test_token_exchange_stores_the_shops_id(client, ctx):
     """Managed installation (a session token exchanged for an offline token) stores the id as well."""
-    from integrations.shopify.emulator import Emulator
+    from tools.shopify_emulator import Emulator
     from tests.test_oauth import NEW_SHOP, session_token
 
     emulator = Emulator()
@@ -318,7 +318,7 @@ def served_emulator():
     """The emulator over real HTTP on a free local port (the CLI runs in another process)."""
     from werkzeug.serving import make_server
 
-    from integrations.shopify.emulator import Emulator
+    from tools.shopify_emulator import Emulator
 
     emulator = Emulator()
     server = make_server("127.0.0.1", 0, emulator.app, threaded=True)

@@ -1,7 +1,7 @@
 """Waiting for the web's deferred wake-ups in tests.
 
 A web process asks Redis for a worker at most once per WAKE_INTERVAL_SECONDS; webhooks committed in between
-are covered by one wake-up a `threading.Timer` sends at the end of the interval (webhooks.inbox._Waker). A
+are covered by one wake-up a `threading.Timer` sends at the end of the interval (loyalty.services.wakeups._Waker). A
 test that sends webhooks and then empties the queue (or Redis) must let those timers run first, or a late
 wake-up queues a job after the emptying: test_worker_crash's continuation test failed once in two
 fresh-clone runs that way (two processing jobs where one was expected).
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 
-from webhooks.inbox import _Waker
+from loyalty.services.wakeups import _Waker
 
 
 def settle_wakeups(timeout: float = 10.0) -> None:

@@ -34,10 +34,11 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from runtime.context import Context
+from loyalty.services.context import Context
 from webhooks import intake
 from webhooks.group_commit import MAX_BATCH, Outcome, write_batch
-from webhooks.inbox import ShopDirectory, wake_worker
+from loyalty.services.wakeups import wake_worker
+from webhooks.inbox import ShopDirectory
 from webhooks.intake import Answer, Delivery
 
 log = logging.getLogger(__name__)
@@ -486,7 +487,7 @@ def main() -> None:
     """`python -m webhooks.inbox_writer`: serve LOYALTY_INBOX_SOCKET for DATABASE_URL until SIGTERM."""
     import signal
 
-    from runtime.context import get_context
+    from loyalty.services.context import get_context
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     ctx = get_context("web")  # the web's short lock timeout: a locked database answers 503 quickly

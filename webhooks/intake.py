@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from integrations.shopify import webhook_bodies
-from runtime.context import Context
-from webhooks import signature
+from loyalty.services.context import Context
+from integrations.shopify import webhook_signature as signature
+from loyalty.defaults import WEBHOOK_OUTCOME_HEADER
 
 log = logging.getLogger("webhooks.views")
 
@@ -44,7 +45,7 @@ class Delivery:
                     body=self.body, received_at=self.received_at)
 
 
-OUTCOME_HEADER = "X-Loyalty-Webhook"
+OUTCOME_HEADER = WEBHOOK_OUTCOME_HEADER
 """The answer's header saying what became of the delivery ("recorded", "duplicate", "invalid signature"...).
 The answer has no body: Shopify reads only the status, and a body would cost the web a second write to
 the socket for every webhook."""

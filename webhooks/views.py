@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
+from loyalty.services.wakeups import wake_worker
 from webhooks import inbox, intake
 from webhooks.inbox_writer import client_for
 from webhooks.intake import Answer, Delivery
@@ -62,7 +63,7 @@ def receive_here(ctx, directory: inbox.ShopDirectory, delivery: Delivery) -> Ans
     except SQLAlchemyError as exc:
         return intake.unavailable(delivery.webhook_id, exc)
     if committed_at is not None:
-        inbox.wake_worker(ctx, committed_by=committed_at)
+        wake_worker(ctx, committed_by=committed_at)
     return answered
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from loyalty.shops import valid_shop_domain
+from loyalty.domain.shops import valid_shop_domain
 
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"

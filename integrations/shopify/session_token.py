@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import jwt
 
-from loyalty.shops import valid_shop_domain
+from loyalty.domain.shops import valid_shop_domain
 
 REQUIRED_CLAIMS = ("iss", "dest", "aud", "exp", "nbf", "sub")
 

@@ -11,7 +11,7 @@ for another shop, or as another topic. Two checks close what the body itself can
   of app/uninstalled, the shop id and host in an order's `order_status_url`) is the header's shop, and its
   numeric id the one stored at install (when known).
 
-Only the fields read here are checked; jobs.translate reads the rest when the event is applied.
+Only the fields read here are checked; integrations.shopify.translate reads the rest when the event is applied.
 """
 from __future__ import annotations
 

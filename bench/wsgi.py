@@ -1,5 +1,0 @@
-"""`gunicorn bench.wsgi:app`: the production app (wsgi.py) with the ingest benchmark's baselines (bench.baselines)."""
-from bench.baselines import with_baselines
-from wsgi import app
-
-app = with_baselines(app)

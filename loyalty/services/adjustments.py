@@ -1,0 +1,114 @@
+"""Manual adjustments: a staff member adds or takes points, with a reason, and the ledger remembers who.
+
+An adjustment is one `adjust` entry (available points, never pending). Its idempotency key comes from the
+client's token for the submission, so a form submitted twice adjusts once. Under the shop's `floor`
+policy an adjustment may not take a customer below zero.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from db.tables import customers, ledger_entries as le
+from loyalty.services import ledger
+from loyalty.services.shops import ShopRef, programme
+
+MAX_POINTS = 10_000_000
+"""The largest adjustment either way: a typo of a few zeros is refused, not booked."""
+MAX_REASON = 500
+
+
+class AdjustmentRefused(ValueError):
+    """The adjustment cannot be booked; `field` names the input at fault (or None), the message says why."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A request to adjust: who asked, for whom, how much and why, and the submission's token."""
+
+    customer_id: int
+    points: int
+    reason: str
+    actor: str
+    client_token: str
+
+
+def _checked(request: Adjustment) -> Adjustment:
+    """The request with its reason trimmed, or AdjustmentRefused naming the field."""
+    if isinstance(request.points, bool) or not isinstance(request.points, int):
+        raise AdjustmentRefused("points must be a whole number", "points")
+    if request.points == 0 or abs(request.points) > MAX_POINTS:
+        raise AdjustmentRefused(f"points must be between -{MAX_POINTS} and {MAX_POINTS}, not 0", "points")
+    reason = (request.reason or "").strip() if isinstance(request.reason, str) else ""
+    if not reason:
+        raise AdjustmentRefused("a reason is required: it is kept in the customer's history", "reason")
+    if len(reason) > MAX_REASON:
+        raise AdjustmentRefused(f"the reason is longer than {MAX_REASON} characters", "reason")
+    token = request.client_token if isinstance(request.client_token, str) else ""
+    if not 8 <= len(token) <= 100:
+        raise AdjustmentRefused("client_token must be 8-100 characters, one per submitted form", "client_token")
+    if not request.actor:
+        raise AdjustmentRefused("the staff member making the adjustment is unknown", "actor")
+    return Adjustment(request.customer_id, request.points, reason, request.actor, token)
+
+
+def adjust(conn: Connection, shop: ShopRef, request: Adjustment, now: datetime):
+    """Book the adjustment once (the same client_token returns the first booking) and return its entry."""
+    request = _checked(request)
+    key = f"{shop.id}:adjust:{request.client_token}"
+    existing = _entry(conn, key)
+    if existing is not None:
+        return _same_request(existing, request)
+    # The lock serialises this with redemptions and other adjustments of the customer (PostgreSQL; SQLite
+    # writers are serialised by BEGIN IMMEDIATE), so the floor check below cannot be raced.
+    owner = conn.execute(select(customers.c.shop_id).where(customers.c.id == request.customer_id)
+                         .with_for_update()).scalar()
+    if owner != shop.id:
+        raise AdjustmentRefused(f"no customer {request.customer_id} in {shop.domain}", "customer_id")
+    available = ledger.balance(conn, request.customer_id).available
+    if request.points < 0 and available + request.points < 0:
+        if programme(conn, shop.id, shop.settings_version).negative_balance == "floor":
+            raise AdjustmentRefused(
+                f"the customer has {available} points available: taking {-request.points} would make the "
+                "balance negative, which this programme does not allow (negative_balance: floor)", "points")
+    savepoint = conn.begin_nested()
+    try:
+        ledger.write_entry(conn, shop_id=shop.id, customer_id=request.customer_id, kind="adjust", key=key,
+                           available=request.points, reason=request.reason, effective_at=now, now=now,
+                           settings_version=shop.settings_version, actor=request.actor)
+        savepoint.commit()
+    except IntegrityError:  # the same submission, racing this one, was booked first
+        savepoint.rollback()
+    return _same_request(_entry(conn, key), request)
+
+
+def _entry(conn: Connection, key: str):
+    return conn.execute(select(le).where(le.c.idempotency_key == key)).first()
+
+
+def _same_request(entry, request: Adjustment):
+    """A replayed token must carry the same adjustment; anything else is a client bug, said clearly."""
+    if entry.customer_id != request.customer_id or entry.available != request.points:
+        raise AdjustmentRefused("this client_token was already used for another adjustment", "client_token")
+    return entry
+
+
+def adjustments(conn: Connection, shop: ShopRef, *, customer_id: int | None = None, limit: int = 50,
+                offset: int = 0) -> list:
+    """The shop's manual adjustments, newest first, with who made them and when (the audit trail)."""
+    query = (select(le.c.id, le.c.customer_id, customers.c.email, customers.c.shopify_customer_id,
+                    le.c.available.label("points"), le.c.reason, le.c.actor, le.c.created_at)
+             .select_from(le.outerjoin(customers, customers.c.id == le.c.customer_id))
+             .where(le.c.shop_id == shop.id, le.c.kind == "adjust")
+             .order_by(le.c.created_at.desc(), le.c.id.desc()).limit(limit).offset(offset))
+    if customer_id is not None:
+        query = query.where(le.c.customer_id == customer_id)
+    return conn.execute(query).all()

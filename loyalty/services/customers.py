@@ -1,0 +1,145 @@
+"""Customers are known by Shopify id and by normalised email; two records of one person merge."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from db.tables import customer_sync, customers, ledger_entries, notifications, orders
+from loyalty.services.ledger import mark_for_sync
+from loyalty.domain.numbers import MAX_SHOPIFY_ID, parse_int
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Trimmed, lower-case email; None for blank."""
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def resolve_customer(conn: Connection, shop_id: int, shopify_id: int | None, email: str | None,
+                     now: datetime) -> int | None:
+    """The customer record for this id and/or email, creating or merging records as needed.
+
+    An order placed with an email before the customer had an account created a record with only the
+    email; when the id and that email meet, the two records become one and keep all their points.
+    """
+    email = normalise_email(email)
+    if shopify_id is None and email is None:
+        return None
+    by_id = _find(conn, shop_id, customers.c.shopify_customer_id, shopify_id) if shopify_id else None
+    by_email = _find(conn, shop_id, customers.c.email, email) if email else None
+    if by_id is None and by_email is None:
+        return conn.execute(_INSERT_CUSTOMER, dict(
+            shop_id=shop_id, shopify_customer_id=shopify_id, email=email, created_at=now,
+        )).inserted_primary_key[0]
+    if by_id is None:
+        if shopify_id is not None:
+            current = conn.execute(select(customers.c.shopify_customer_id).where(
+                customers.c.id == by_email)).scalar()
+            if current is None:
+                conn.execute(update(customers).where(customers.c.id == by_email).values(
+                    shopify_customer_id=shopify_id))
+                mark_for_sync(conn, shop_id, by_email, now)  # its points can now be shown to the account
+            elif current != shopify_id:
+                # The email now belongs to another account: the older record keeps its history.
+                conn.execute(update(customers).where(customers.c.id == by_email).values(email=None))
+                return conn.execute(insert(customers).values(
+                    shop_id=shop_id, shopify_customer_id=shopify_id, email=email, created_at=now,
+                )).inserted_primary_key[0]
+        return by_email
+    if by_email is not None and by_email != by_id:
+        email_owner_id = conn.execute(select(customers.c.shopify_customer_id).where(
+            customers.c.id == by_email)).scalar()
+        if email_owner_id is None:
+            _merge(conn, keep=by_id, drop=by_email)
+            mark_for_sync(conn, shop_id, by_id, now)
+        else:
+            conn.execute(update(customers).where(customers.c.id == by_email).values(email=None))
+    if email is not None:
+        conn.execute(_SET_EMAIL, {"customer_id": by_id, "new_email": email})
+    return by_id
+
+
+def is_stale_profile(conn: Connection, shop_id: int, shopify_id: int, updated_at: datetime | None) -> bool:
+    """True when a customers/create|update older than the last one applied arrives (Shopify does not
+    deliver in order): applying it would put back an old email."""
+    if updated_at is None:
+        return False
+    applied = conn.execute(select(customers.c.profile_updated_at).where(
+        customers.c.shop_id == shop_id, customers.c.shopify_customer_id == shopify_id)).scalar()
+    if applied is not None and applied.tzinfo is None:
+        applied = applied.replace(tzinfo=updated_at.tzinfo)
+    return applied is not None and updated_at < applied
+
+
+def mark_profile_updated(conn: Connection, customer_id: int | None, updated_at: datetime | None) -> None:
+    """Remember the newest customer update applied."""
+    if customer_id is not None and updated_at is not None:
+        conn.execute(update(customers).where(customers.c.id == customer_id).values(profile_updated_at=updated_at))
+
+
+_FIND = {column.name: select(customers.c.id).where(customers.c.shop_id == bindparam("shop_id"),
+                                                   column == bindparam("value"))
+         for column in (customers.c.shopify_customer_id, customers.c.email)}
+"""Lookups by Shopify id and by email, built once: they run for every order."""
+_INSERT_CUSTOMER = insert(customers)
+_SET_EMAIL = update(customers).where(customers.c.id == bindparam("customer_id")).values(email=bindparam("new_email"))
+
+
+def _find(conn: Connection, shop_id: int, column, value) -> int | None:
+    return conn.execute(_FIND[column.name], {"shop_id": shop_id, "value": value}).scalar()
+
+
+def _merge(conn: Connection, *, keep: int, drop: int) -> None:
+    """Move an email-only record's orders, entries and emails onto the account record, then drop it."""
+    conn.execute(update(orders).where(orders.c.customer_id == drop).values(customer_id=keep))
+    conn.execute(update(ledger_entries).where(ledger_entries.c.customer_id == drop).values(customer_id=keep))
+    conn.execute(update(notifications).where(notifications.c.customer_id == drop).values(customer_id=keep))
+    conn.execute(delete(customer_sync).where(customer_sync.c.customer_id == drop))
+    conn.execute(delete(customers).where(customers.c.id == drop))
+
+
+def reference(email_or_id: str) -> tuple[int | None, str]:
+    """What a search names: (Shopify id, "") for digits or a gid, else (None, the text stripped); digits
+    that are no Shopify id (`²`, beyond 2**63 - 1) give (None, "") and so match no one."""
+    text = email_or_id.strip()
+    if text.startswith("gid://shopify/Customer/"):
+        text = text.rsplit("/", 1)[1]
+    if text.isdigit():
+        return parse_int(text, 0, MAX_SHOPIFY_ID), ""
+    return None, text
+
+
+def find_customer(conn: Connection, shop_id: int, email_or_id: str):
+    """Look a customer up by Shopify id (digits or gid) or by email; None when unknown."""
+    shopify_id, text = reference(email_or_id)
+    if shopify_id is None and not text:
+        return None
+    column, value = ((customers.c.shopify_customer_id, shopify_id) if shopify_id is not None
+                     else (customers.c.email, normalise_email(text)))
+    return conn.execute(select(customers).where(customers.c.shop_id == shop_id, column == value)).first()
+
+
+BIRTHDAY_YEAR = 2000
+"""Birthdays are a day and a month; stored on this leap year so 29 February exists."""
+
+
+class BirthdayRefused(ValueError):
+    """The birthday cannot be recorded (not a date, or already given); the message says why."""
+
+
+def set_birthday(conn: Connection, shop_id: int, customer_id: int, birthday: date) -> date:
+    """Record the customer's birthday (day and month; the year is not kept), once: a customer cannot move
+    it to collect the birthday present twice. Returns the stored date."""
+    stored = date(BIRTHDAY_YEAR, birthday.month, birthday.day)
+    changed = conn.execute(update(customers).where(
+        customers.c.id == customer_id, customers.c.shop_id == shop_id, customers.c.birthday.is_(None),
+    ).values(birthday=stored)).rowcount
+    if not changed:
+        current = conn.execute(select(customers.c.birthday).where(
+            customers.c.id == customer_id, customers.c.shop_id == shop_id)).first()
+        if current is None:
+            raise BirthdayRefused(f"no customer {customer_id} in this shop")
+        raise BirthdayRefused("the birthday is already recorded")
+    return stored

@@ -1,0 +1,191 @@
+"""Route commands to domain services, and fetch from Shopify what an event needs before the transaction."""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from db.engine import reading
+from db.tables import orders
+from loyalty.services import customers, orders as order_service
+from loyalty.services import notifications, privacy
+from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
+                              RedactCustomer, RedactShop, UninstallShop)
+from loyalty.services.shops import ShopRef, UnknownShop, get_shop, programme
+from loyalty.services.context import Context
+
+log = logging.getLogger(__name__)
+
+
+class ShopGone(Exception):
+    """The shop uninstalled the app (or was never installed), or its token is not usable (then the
+    TokenUnavailable it comes from is its __cause__, saying what to do)."""
+
+
+class ShopCache:
+    """Shops looked up once per batch."""
+
+    def __init__(self, conn: Connection):
+        self.conn, self.shops = conn, {}
+
+    def get(self, domain: str, *, installed_only: bool = True) -> ShopRef:
+        """The shop (installed, unless `installed_only` is False), or ShopGone."""
+        key = (domain, installed_only)
+        if key not in self.shops:
+            try:
+                self.shops[key] = get_shop(self.conn, domain, installed_only=installed_only)
+            except UnknownShop:
+                self.shops[key] = None
+        if self.shops[key] is None:
+            raise ShopGone(domain)
+        return self.shops[key]
+
+
+PRIVACY_COMMANDS = (ExportCustomerData, RedactCustomer, RedactShop, UninstallShop)
+"""Commands that apply to uninstalled shops too (Shopify sends them after the uninstall)."""
+DESTRUCTIVE_COMMANDS = (RedactCustomer, RedactShop, UninstallShop)
+"""Commands that erase or disconnect: done only when their body names the row's shop."""
+
+
+def batch_hints(shops: ShopCache, rows: list, commands: dict) -> order_service.BatchHints:
+    """What the batch's order events can know in advance (see loyalty.services.orders.BatchHints)."""
+    wanted = set()
+    for row in rows:
+        cmd = commands.get(row.id)
+        order_id = getattr(getattr(cmd, "facts", None), "order_id", None) or getattr(cmd, "order_id", None)
+        if order_id is None or not isinstance(cmd, (RecordOrderPaid, RecordOrderCancelled, RecordRefund)):
+            continue
+        try:
+            wanted.add((shops.get(row.shop_domain).id, order_id))
+        except ShopGone:
+            continue
+    return order_service.BatchHints.read(shops.conn, wanted)
+
+
+def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now,
+               hints: order_service.BatchHints | None = None) -> None:
+    """Apply one recorded webhook's command for its shop. Destructive commands first check that their body
+    names that shop (privacy.ShopMismatch, a refusal, when it does not)."""
+    if isinstance(cmd, DESTRUCTIVE_COMMANDS):
+        privacy.check_claim(conn, domain, cmd.shop)
+    if isinstance(cmd, RedactShop):
+        privacy.redact_shop(conn, domain)
+        return
+    if isinstance(cmd, UninstallShop):
+        privacy.uninstall_shop(conn, domain, now)
+        return
+    shop = shops.get(domain, installed_only=not isinstance(cmd, PRIVACY_COMMANDS))
+    if isinstance(cmd, ExportCustomerData):
+        privacy.export_customer_data(conn, shop, cmd.customer_id, cmd.email, cmd.data_request_id, now)
+    elif isinstance(cmd, RedactCustomer):
+        privacy.redact_customer(conn, shop, cmd.customer_id, cmd.email)
+    else:
+        handle(conn, shop, cmd, now, hints)
+
+
+def handle(conn: Connection, shop: ShopRef, cmd, now, hints: order_service.BatchHints | None = None) -> None:
+    """Hand one ledger command to its service."""
+    if isinstance(cmd, RecordOrderPaid):
+        order_service.record_order_paid(conn, shop, cmd, now, hints)
+    elif isinstance(cmd, RecordRefund):
+        order_service.record_refund(conn, shop, cmd, now, hints)
+    elif isinstance(cmd, RecordOrderCancelled):
+        order_service.record_order_cancelled(conn, shop, cmd, now, hints)
+    elif isinstance(cmd, LinkCustomer):
+        if customers.is_stale_profile(conn, shop.id, cmd.customer_id, cmd.updated_at):
+            return  # a newer update of this customer was applied already: this one would undo it
+        customer_id = customers.resolve_customer(conn, shop.id, cmd.customer_id, cmd.email, now)
+        customers.mark_profile_updated(conn, customer_id, cmd.updated_at)
+        if cmd.birthday is not None:
+            try:
+                customers.set_birthday(conn, shop.id, customer_id, cmd.birthday)
+            except customers.BirthdayRefused:
+                pass  # recorded once (usually this very date, sent again with every customer update)
+        if cmd.accepts_loyalty_emails is not None:
+            notifications.set_accepts_emails(conn, shop.id, customer_id, cmd.accepts_loyalty_emails)
+    else:
+        raise TypeError(f"no handler for {type(cmd).__name__}")
+
+
+def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
+    """Fetch the transactions of paid orders that used a gift card or store credit, outside any transaction.
+
+    Returns the commands with `non_earning_paid` filled in, and failures (row id -> (reason, permanent)).
+    """
+    from integrations.shopify.payments import fetch_order_transactions
+
+    failures = {}
+    wanted = [row for row in rows if isinstance(commands.get(row.id), RecordOrderPaid)]
+    if not wanted:
+        return commands, failures
+    with reading(ctx.engine) as conn:
+        shops = ShopCache(conn)  # one lookup per shop and batch, not per order
+        for row in wanted:
+            cmd = commands[row.id]
+            try:
+                shop = shops.get(row.shop_domain)
+            except ShopGone:
+                continue
+            prog = programme(conn, shop.id, shop.settings_version)
+            if not order_service.needs_payment_lookup(cmd.facts, prog) or _already_paid(conn, shop, cmd):
+                continue
+            try:
+                client = shopify_client(ctx, shop, conn)
+                transactions = fetch_order_transactions(client, cmd.facts.order_id)
+            except Exception as exc:  # noqa: BLE001 - the event waits and is retried with its reason
+                log.warning("transactions of order %s of %s: %s", cmd.facts.order_id, shop.domain, exc)
+                failures[row.id] = (f"fetching transactions: {type(exc).__name__}: {exc}", False)
+                del commands[row.id]
+                continue
+            commands[row.id] = replace(cmd, non_earning_paid=order_service.non_earning_total(transactions, prog))
+    return commands, failures
+
+
+def shopify_client(ctx: Context, shop: ShopRef, conn: Connection, *, timeout=(2, 10), max_attempts: int = 5):
+    """An Admin API client for the shop: a token that will not lapse mid-job (refreshed if expiring,
+    one refresh at a time per shop) and the GraphQL budget shared by every worker through Redis.
+    A web request a person waits on (the storefront) passes a shorter timeout and fewer attempts."""
+    from integrations.shopify.client import AdminClient
+    from integrations.shopify.throttle import RedisThrottle
+    from loyalty.services.tokens import TokenUnavailable, access_token_for
+
+    try:
+        token = access_token_for(ctx, shop.domain)
+    except TokenUnavailable as exc:
+        raise ShopGone(shop.domain) from exc  # the cause says what to do (loyalty.services.tokens.what_to_do)
+    client = AdminClient(shop.domain, token, admin_url_template=ctx.config.admin_url_template,
+                         api_version=ctx.config.api_version, throttle=RedisThrottle(ctx.redis),
+                         timeout=timeout, max_attempts=max_attempts)
+    return RefreshOn401(ctx, client)
+
+
+class RefreshOn401:
+    """An AdminClient that, when Shopify refuses its token (expired or rotated early), refreshes it once,
+    one refresh per shop at a time, and repeats the call."""
+
+    def __init__(self, ctx: Context, client):
+        self.ctx, self.client, self.shop = ctx, client, client.shop
+
+    @property
+    def session(self):
+        """The client's HTTP session (bulk operations upload and download files with it)."""
+        return self.client.session
+
+    def execute(self, document, variables=None):
+        """As AdminClient.execute, with one token refresh on 401."""
+        from integrations.shopify.errors import ShopifyUnauthorized
+        from loyalty.services.tokens import force_refresh_after_401
+
+        try:
+            return self.client.execute(document, variables)
+        except ShopifyUnauthorized:
+            # TokenUnavailable from here means only the merchant can fix it: the caller's job fails with that
+            self.client.access_token = force_refresh_after_401(self.ctx, self.shop, self.client.access_token)
+            return self.client.execute(document, variables)
+
+
+def _already_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid) -> bool:
+    return conn.execute(select(orders.c.paid_at).where(
+        orders.c.shop_id == shop.id, orders.c.shopify_order_id == cmd.facts.order_id)).scalar() is not None

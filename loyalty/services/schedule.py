@@ -1,0 +1,150 @@
+"""Time-driven services: pending points mature; points expire under the shop's expiry policy.
+
+Both take the time as a parameter (`as_of`), so the scheduler passes the clock and an operator or a test
+passes any instant; both are idempotent (one entry per order, one per customer and last purchase).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Connection
+
+from db.tables import ledger_entries as le, orders, shops
+from loyalty.services import ledger, notifications
+from loyalty.domain import points
+from loyalty.domain.programme import Programme
+from loyalty.services.shops import programme
+
+NOTIFY_MATURED_WITHIN = timedelta(days=3)
+"""Points whose pending period ended longer ago than this (an imported history, a scheduler that was
+down for weeks) mature without an email: a customer is told about fresh points, not flooded with old ones."""
+
+
+def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000,
+           order_ids: list[int] | None = None) -> int:
+    """Make pending points available for orders whose pending period ended by `as_of` (only `order_ids`,
+    when given), and tell each customer (one email per customer and run); returns how many orders matured."""
+    only = orders.c.id.in_(order_ids) if order_ids is not None else orders.c.id.is_not(None)
+    rows = conn.execute(
+        select(orders.c.id, orders.c.shop_id, orders.c.shopify_order_id, orders.c.name, orders.c.customer_id,
+               orders.c.pending_until, orders.c.settings_version, func.sum(le.c.pending).label("pending"))
+        .join(le, le.c.order_id == orders.c.id)
+        .where(orders.c.pending_until <= as_of, only)
+        .group_by(orders.c.id, orders.c.shop_id, orders.c.shopify_order_id, orders.c.name,
+                  orders.c.customer_id, orders.c.pending_until, orders.c.settings_version)
+        .having(func.sum(le.c.pending) > 0)
+        .limit(limit)
+    ).all()
+    fresh = defaultdict(list)
+    done = 0
+    for row in rows:
+        # The order's row lock, as its events take it: a refund a worker is applying now is waited for and
+        # counted, so the order's pending points never go below zero.
+        conn.execute(select(orders.c.id).where(orders.c.id == row.id).with_for_update())
+        pending = conn.execute(select(func.coalesce(func.sum(le.c.pending), 0))
+                               .where(le.c.order_id == row.id)).scalar()
+        if pending <= 0:
+            continue
+        ledger.write_entry(
+            conn, shop_id=row.shop_id, customer_id=row.customer_id, order_id=row.id, kind="mature",
+            key=f"{row.shop_id}:order:{row.shopify_order_id}:mature", pending=-pending,
+            available=pending, effective_at=row.pending_until, now=now,
+            settings_version=row.settings_version,
+            reason=maturity_reason(row.name or row.shopify_order_id, pending),
+        )
+        done += 1
+        if row.customer_id is not None and _aware(row.pending_until) >= now - NOTIFY_MATURED_WITHIN:
+            fresh[(row.shop_id, row.customer_id)].append(SimpleNamespace(**{**row._mapping, "pending": pending}))
+    shops_of_run = {shop_id: (notifications.current_programme(conn, shop_id), notifications.shop_currency(conn, shop_id))
+                    for shop_id in {shop_id for shop_id, _ in fresh}}
+    for (shop_id, customer_id), matured in fresh.items():
+        notifications.points_available(conn, shop_id, customer_id, matured, now, *shops_of_run[shop_id])
+    return done
+
+
+def maturity_reason(order_label, pending: int) -> str:
+    """The reason written on a `mature` entry."""
+    return f"order {order_label}: {pending} points now available"
+
+
+def expire(conn: Connection, as_of: datetime, now: datetime) -> int:
+    """Expire available points of customers whose last purchase is older than their shop's window."""
+    count = 0
+    for shop in conn.execute(select(shops.c.id, shops.c.settings_version)).all():
+        prog = programme(conn, shop.id, shop.settings_version)
+        if prog.expiry != "after_last_purchase":
+            continue
+        for held in expiring_balances(conn, shop.id, prog):
+            if held.expires_at > as_of:
+                continue
+            last = held.last_purchase
+            ledger.write_entry(
+                conn, shop_id=shop.id, customer_id=held.customer_id, kind="expire", available=-held.available,
+                key=f"{shop.id}:customer:{held.customer_id}:expire:{last:%Y%m%dT%H%M%S}",
+                effective_at=held.expires_at, now=now, settings_version=shop.settings_version,
+                reason=f"{held.available} points expired: no purchase since {last:%Y-%m-%d} "
+                       f"({prog.expiry_months} months)",
+            )
+            count += 1
+    return count
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """A customer's available points and when they expire (last purchase + the shop's window)."""
+
+    customer_id: int
+    last_purchase: datetime
+    available: int
+    expires_at: datetime
+
+
+def expiring_balances(conn: Connection, shop_id: int, prog: Programme) -> list[Expiring]:
+    """Every customer of the shop holding available points, with their expiry under `after_last_purchase`."""
+    last_purchase = (
+        select(orders.c.customer_id, func.max(orders.c.paid_at).label("last_purchase"))
+        .where(orders.c.shop_id == shop_id, orders.c.paid_at.is_not(None),
+               orders.c.customer_id.is_not(None),
+               (orders.c.excluded_reason.is_(None)) | (orders.c.excluded_reason != "test order"))
+        .group_by(orders.c.customer_id).subquery()
+    )
+    rows = conn.execute(
+        select(last_purchase.c.customer_id, last_purchase.c.last_purchase, func.sum(le.c.available))
+        .join(le, and_(le.c.customer_id == last_purchase.c.customer_id))
+        .group_by(last_purchase.c.customer_id, last_purchase.c.last_purchase)
+        .having(func.sum(le.c.available) > 0)
+    ).all()
+    return [Expiring(customer_id, _aware(last), int(available), points.add_months(_aware(last), prog.expiry_months))
+            for customer_id, last, available in rows]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def points_expiring(conn, as_of: datetime, now: datetime) -> int:
+    """Daily: tell customers whose points expire within 30 days, then within 7 (the most urgent notice
+    due, once each per last purchase: a new purchase pushes the expiry back and re-arms the notices)."""
+    count = 0
+    for shop in conn.execute(select(shops.c.id, shops.c.settings_version).where(shops.c.uninstalled_at.is_(None))):
+        prog = programme(conn, shop.id, shop.settings_version)
+        if prog.expiry != "after_last_purchase":
+            continue
+        for held in expiring_balances(conn, shop.id, prog):
+            due = [d for d in notifications.EXPIRY_NOTICE_DAYS if held.expires_at - timedelta(days=d) <= as_of < held.expires_at]
+            if not due:
+                continue
+            days = min(due)
+            status = notifications.enqueue(conn, shop_id=shop.id, prog=prog, customer_id=held.customer_id, kind="points_expiring",
+                             key=f"customer:{held.customer_id}:expiring:{held.last_purchase:%Y%m%dT%H%M%S}:{days}",
+                             now=now, facts={
+                                 "available": held.available, "days_left": max(1, (held.expires_at - as_of).days),
+                                 "expires_on": notifications.last_day(held.expires_at), "months": prog.expiry_months,
+                                 "last_purchase_on": held.last_purchase.date(),
+                                 "conversion": notifications.conversion_facts(prog, held.available)})
+            count += status is not None
+    return count

@@ -1,0 +1,94 @@
+"""Shops and their versioned programme settings."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from db.tables import programme_settings, shops
+from loyalty.domain.shops import valid_shop_domain
+from loyalty.domain.programme import Programme
+
+class UnknownShop(LookupError):
+    """No installed shop has that domain."""
+
+
+@dataclass(frozen=True)
+class ShopRef:
+    """The identity of an installed shop and the programme version it currently runs."""
+
+    id: int
+    domain: str
+    settings_version: int
+
+
+def get_shop(conn: Connection, domain: str, *, installed_only: bool = True) -> ShopRef:
+    """The shop with that domain, or UnknownShop."""
+    query = select(shops.c.id, shops.c.domain, shops.c.settings_version).where(shops.c.domain == domain)
+    if installed_only:
+        query = query.where(shops.c.uninstalled_at.is_(None))
+    row = conn.execute(query).first()
+    if row is None:
+        raise UnknownShop(domain)
+    return ShopRef(row.id, row.domain, row.settings_version)
+
+
+def has_token(conn: Connection, domain: str) -> bool:
+    """True when the shop is installed with an Admin API token (replacing it is a decision, not a default)."""
+    return conn.execute(select(shops.c.id).where(shops.c.domain == domain, shops.c.uninstalled_at.is_(None),
+                                                 shops.c.access_token.is_not(None))).first() is not None
+
+
+def install_shop(conn: Connection, domain: str, encrypted_token: bytes, now: datetime,
+                 scopes: str | None = None) -> ShopRef:
+    """Register (or re-install) a shop with its encrypted Admin API token; version 1 of the programme."""
+    if not valid_shop_domain(domain):
+        raise ValueError(f"{domain!r} is not a shop domain (expected name.myshopify.com)")
+    existing = conn.execute(select(shops.c.id).where(shops.c.domain == domain)).scalar()
+    if existing is None:
+        shop_id = conn.execute(insert(shops).values(
+            domain=domain, access_token=encrypted_token, scopes=scopes, installed_at=now, settings_version=1,
+        )).inserted_primary_key[0]
+        conn.execute(insert(programme_settings).values(
+            shop_id=shop_id, version=1, data=Programme().to_json(), created_at=now))
+    else:
+        conn.execute(update(shops).where(shops.c.id == existing).values(
+            access_token=encrypted_token, scopes=scopes, uninstalled_at=None))
+    return get_shop(conn, domain)
+
+
+def shopify_shop_id(conn: Connection, domain: str) -> int | None:
+    """Shopify's numeric id of the shop, when known."""
+    return conn.execute(select(shops.c.shopify_shop_id).where(shops.c.domain == domain)).scalar()
+
+
+def set_shopify_shop_id(conn: Connection, domain: str, shop_id: int) -> None:
+    """Remember Shopify's numeric id of the shop (read from the Admin API with the shop's own token)."""
+    conn.execute(update(shops).where(shops.c.domain == domain).values(shopify_shop_id=shop_id))
+
+
+_PROGRAMMES: dict[tuple[str, int, int], Programme] = {}
+
+
+def programme(conn: Connection, shop_id: int, version: int) -> Programme:
+    """The programme a shop ran at `version` (versions never change once saved, so they are cached)."""
+    key = (str(conn.engine.url), shop_id, version)
+    found = _PROGRAMMES.get(key)
+    if found is None:
+        data = conn.execute(select(programme_settings.c.data).where(
+            programme_settings.c.shop_id == shop_id, programme_settings.c.version == version)).scalar_one()
+        found = _PROGRAMMES[key] = Programme.from_dict(json.loads(data))
+    return found
+
+
+def save_programme(conn: Connection, shop: ShopRef, new: Programme, now: datetime) -> int:
+    """Store a new version of the shop's programme and make it current; returns the version."""
+    version = (conn.execute(select(func.max(programme_settings.c.version)).where(
+        programme_settings.c.shop_id == shop.id)).scalar() or 0) + 1
+    conn.execute(insert(programme_settings).values(
+        shop_id=shop.id, version=version, data=new.to_json(), created_at=now))
+    conn.execute(update(shops).where(shops.c.id == shop.id).values(settings_version=version))
+    return version

@@ -1,0 +1,187 @@
+"""Points redeemed into a voucher (a single-use discount code) and cancelled vouchers credited back.
+
+A redemption is two steps: (1) in one transaction, a voucher row and its `redeem` entry (the points are
+spent at once, under a lock on the customer, so two redemptions cannot spend the same points); (2) the
+code is created in Shopify. The code is derived from the request key, so a retried redemption finds the
+code it already made instead of creating a second one. A code Shopify refuses gives the points back.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import ROUND_FLOOR, Decimal
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from db.tables import customers, ledger_entries, shops, vouchers
+from loyalty.services import ledger, notifications
+from loyalty.domain.programme import Programme
+from loyalty.services.shops import ShopRef, get_shop, programme
+
+
+class VoucherRefused(ValueError):
+    """The redemption cannot be made; the message says why, `reason` says it for code (storefront
+    translations): not_enough_points, below_minimum, not_redeemable, unknown_reward, no_conversion,
+    no_account, worthless, not_cancellable, unknown_voucher."""
+
+    def __init__(self, message: str, reason: str = "refused"):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a redemption spends and what it makes: a discount code, a gift card or a donation."""
+
+    points: int
+    amount: Decimal
+    kind: str
+    """discount | gift_card | donation (the vouchers.kind column)."""
+    title: str
+    validity_days: int
+    reward_key: str | None = None
+    minimum_subtotal: Decimal | None = None
+    collection_id: int | None = None
+    combines: bool = False
+
+
+def conversion_offer(prog: Programme, points: int) -> Offer:
+    """Any number of points into a voucher at the shop's rate (store B's conversion)."""
+    if not prog.conversion_enabled:
+        raise VoucherRefused("this programme does not convert points into vouchers: choose a reward",
+                             "no_conversion")
+    if points < prog.conversion_minimum_points:
+        raise VoucherRefused(f"at least {prog.conversion_minimum_points} points can be converted, {points} asked",
+                             "below_minimum")
+    amount = (Decimal(points) * prog.voucher_value_per_point).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    if amount <= 0:
+        raise VoucherRefused(f"{points} points are worth nothing: nothing to redeem", "worthless")
+    return Offer(points=points, amount=amount, kind="discount", title=f"{points} points",
+                 validity_days=prog.voucher_validity_days, minimum_subtotal=prog.voucher_minimum_subtotal or None,
+                 collection_id=prog.voucher_collection_id or None, combines=prog.voucher_combines_with_discounts)
+
+
+def reward_offer(prog: Programme, reward_key: str) -> Offer:
+    """A catalogue reward that spends points; perks (unlocked, not bought) are refused."""
+    reward = prog.reward(reward_key)
+    if reward is None:
+        raise VoucherRefused(f"no reward {reward_key!r} in this programme", "unknown_reward")
+    if not reward.spends_points:
+        raise VoucherRefused(f"{reward.title} is a status perk, unlocked at {reward.points} points: "
+                             "it is not redeemed", "not_redeemable")
+    common = dict(points=reward.points, amount=reward.amount, title=reward.title, reward_key=reward.key,
+                  validity_days=prog.voucher_validity_days, combines=prog.voucher_combines_with_discounts)
+    if reward.kind == "voucher":
+        return Offer(kind="discount", minimum_subtotal=prog.voucher_minimum_subtotal or None,
+                     collection_id=reward.collection_id or prog.voucher_collection_id or None, **common)
+    if reward.kind == "free_item":
+        return Offer(kind="discount", collection_id=reward.collection_id, **common)
+    return Offer(kind=reward.kind, **common)  # gift_card, donation
+
+
+def code_for(request_key: str, kind: str = "discount") -> str:
+    """The code of a redemption request: stable, so retries reuse it. Gift card codes are 8-20 letters and
+    digits; discount codes and donation receipts start with LOY-."""
+    digest = hashlib.sha256(request_key.encode()).hexdigest()
+    return "LOY" + digest[:13].upper() if kind == "gift_card" else "LOY-" + digest[:10].upper()
+
+
+def find_request(conn: Connection, shop: ShopRef, request_key: str):
+    """The voucher a redemption request already made, or None."""
+    return conn.execute(select(vouchers).where(
+        vouchers.c.request_key == f"{shop.id}:voucher-request:{request_key}")).first()
+
+
+def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | int, request_key: str,
+            now: datetime):
+    """Spend the points and record the voucher (status `creating`; a donation is `donated` at once);
+    the same request returns the same row. An int offer is a conversion of that many points."""
+    key = f"{shop.id}:voucher-request:{request_key}"
+    existing = find_request(conn, shop, request_key)
+    if existing is not None:
+        return existing
+    if isinstance(offer, int):
+        offer = conversion_offer(programme(conn, shop.id, shop.settings_version), offer)
+    conn.execute(select(customers.c.id).where(customers.c.id == customer_id).with_for_update())
+    available = ledger.balance(conn, customer_id).available
+    if available < offer.points:
+        raise VoucherRefused(f"not enough points: {available} available, {offer.points} asked",
+                             "not_enough_points")
+    donation = offer.kind == "donation"
+    voucher_id = conn.execute(insert(vouchers).values(
+        shop_id=shop.id, customer_id=customer_id, request_key=key, code=code_for(key, offer.kind),
+        points=offer.points, amount=offer.amount, minimum_subtotal=offer.minimum_subtotal,
+        collection_id=offer.collection_id,
+        status="donated" if donation else "creating", kind=offer.kind, reward_key=offer.reward_key,
+        ends_at=now + timedelta(days=offer.validity_days), created_at=now,
+        reason=f"donation: {offer.title}" if donation else None,
+    )).inserted_primary_key[0]
+    what = {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
+    ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="redeem", available=-offer.points,
+                       key=f"{shop.id}:voucher:{voucher_id}:redeem", effective_at=now, now=now,
+                       settings_version=shop.settings_version,
+                       reason=f"{offer.points} points redeemed for a {offer.amount} {what}"
+                              + (f" ({offer.title})" if offer.reward_key else ""))
+    return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
+
+
+def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: datetime | None = None) -> None:
+    """Shopify made the code (or the gift card): the voucher is usable, and its customer gets it by email."""
+    if conn.execute(update(vouchers).where(vouchers.c.id == voucher_id, vouchers.c.status == "creating").values(
+            status="active", shopify_discount_id=discount_id, reason=None)).rowcount:
+        notifications.voucher_created(conn, voucher_id, now or datetime.now(timezone.utc))
+
+
+def note_waiting(conn: Connection, voucher_id: int, reason: str) -> None:
+    """Shopify could not be asked to make the code (unreachable, throttled, token refused): the voucher stays
+    `creating`, its points held, with the reason shown among the failures until the redemption is sent
+    again or cancelled."""
+    conn.execute(update(vouchers).where(vouchers.c.id == voucher_id, vouchers.c.status == "creating").values(
+        reason=f"waiting on Shopify: {reason}"[:2000]))
+
+
+def give_back(conn: Connection, shop: ShopRef, voucher, status: str, reason: str, now: datetime) -> None:
+    """The voucher will never be used (Shopify refused it, or it was cancelled): its points come back once."""
+    conn.execute(update(vouchers).where(vouchers.c.id == voucher.id).values(status=status, reason=reason))
+    if voucher.customer_id is None:
+        return
+    key = f"{shop.id}:voucher:{voucher.id}:recredit"
+    if conn.execute(select(ledger_entries.c.id).where(ledger_entries.c.idempotency_key == key)).first() is None:
+        ledger.write_entry(conn, shop_id=shop.id, customer_id=voucher.customer_id, kind="recredit",
+                           available=voucher.points, key=key, effective_at=now, now=now,
+                           reason=f"voucher {voucher.code} {status}: {reason}")
+
+
+def find(conn: Connection, shop: ShopRef, code: str):
+    """The voucher with that code in the shop, or None."""
+    return conn.execute(select(vouchers).where(vouchers.c.shop_id == shop.id,
+                                               vouchers.c.code == code.strip().upper())).first()
+
+
+def mark_used(conn: Connection, shop: ShopRef, codes: tuple[str, ...], order_name: str | None) -> int:
+    """An order used these codes: our vouchers among them are spent for good."""
+    wanted = [c.strip().upper() for c in codes if c.strip()]
+    if not wanted:
+        return 0
+    return conn.execute(update(vouchers).where(
+        vouchers.c.shop_id == shop.id, vouchers.c.code.in_(wanted), vouchers.c.kind == "discount",
+        vouchers.c.status.in_(("active", "creating")),
+    ).values(status="used", reason=f"used on order {order_name or ''}".strip())).rowcount
+
+
+def expire_unused(conn: Connection, as_of: datetime, now: datetime) -> int:
+    """Active vouchers past their end date expire; their points come back where the shop says so."""
+    count = 0
+    for voucher in conn.execute(select(vouchers).where(vouchers.c.status == "active", vouchers.c.kind == "discount",
+                                                       vouchers.c.ends_at <= as_of)).all():
+        domain = conn.execute(select(shops.c.domain).where(shops.c.id == voucher.shop_id)).scalar()
+        shop = get_shop(conn, domain, installed_only=False)
+        if programme(conn, shop.id, shop.settings_version).voucher_expiry_returns_points:
+            give_back(conn, shop, voucher, "expired", "expired unused", now)
+        else:
+            conn.execute(update(vouchers).where(vouchers.c.id == voucher.id).values(
+                status="expired", reason="expired unused: points not returned (shop setting)"))
+        count += 1
+    return count

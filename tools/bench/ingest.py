@@ -1,0 +1,98 @@
+"""Ingest through the production web set-up, as `make run` starts it (gunicorn, and on SQLite the inbox
+writer beside it).
+
+- throughput: signed orders/paid webhooks answered 200 per second (verify, durable group-committed INSERT,
+  wake), against `/bare`: the very same signed requests sent to an endpoint that answers 200 and does
+  nothing, at the same layer of the same server (in front of webhooks.views.FastPath: tools/bench/wsgi.py, which
+  the production app does not include), from the same load generator,
+  both at saturation (closed loop), alternating in rounds so both meet the same load;
+- latency: p99 at 1,000 webhooks per second offered on a fixed timetable (open loop);
+- peak RSS of the web processes (master and workers) during all of it.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from tools.bench.load import Traffic, alternating, closed_loop, open_loop, order_bodies
+from tools.bench.report import Figure
+from tools.bench.stack import SECRET, SHOP, PeakRss, Stack
+from db.engine import reading
+from db.tables import webhook_inbox
+
+RATE = 1000
+"""Webhooks per second offered for the latency figure."""
+CONNECTIONS = 64
+"""Closed-loop connections: enough requests in flight to saturate a server whose answers wait for a disk
+flush (a webhook is answered after its commit; Shopify delivers many at once). The bare endpoint gets the
+same number."""
+
+
+def run(options) -> list[Figure]:
+    """Measure, and return the figures with their targets."""
+    seconds = options.seconds or 10
+    bodies = order_bodies()
+    bare = Traffic("/bare", bodies, SHOP, SECRET)
+    flask_bare = Traffic("/bare/flask", bodies, SHOP, SECRET)
+    webhooks = Traffic("/webhooks", bodies, SHOP, SECRET)
+    with Stack() as stack:
+        port = stack.start_web()
+        with PeakRss({"web": stack.root_pids("web")}) as rss:
+            for traffic in (bare, flask_bare, webhooks):  # warm-up: imports, connections, the shop cache
+                closed_loop(port, traffic, 2, CONNECTIONS)
+            before = _rows(stack)
+            cpu = _cpu_of(stack.root_pids("web"))
+            bare_result, flask_result, ingest_result = alternating(
+                port, [bare, flask_bare, webhooks], seconds, connections=CONNECTIONS, cpu=cpu)
+            timed = open_loop(port, webhooks, RATE, seconds)
+            bare_timed = open_loop(port, bare, RATE, seconds)
+        stored = _rows(stack) - before
+    answered = ingest_result.ok + timed.ok
+    ratio = ingest_result.ok_per_second / bare_result.ok_per_second
+    p99 = timed.percentile(99)
+    return [
+        Figure("ingest: bare endpoint (the same signed requests, answered 200 at the same layer, nothing done)",
+               f"{bare_result.ok_per_second:,.0f} req/s",
+               note=f"{bare_result.tool}; web CPU {bare_result.cpu_us_per_ok:.0f} µs per request"),
+        Figure("ingest: the same requests to an empty Flask route (context, no target)",
+               f"{flask_result.ok_per_second:,.0f} req/s",
+               note=f"web CPU {flask_result.cpu_us_per_ok:.0f} µs per request"),
+        Figure("ingest: signed webhooks recorded (200)", f"{ingest_result.ok_per_second:,.0f} req/s",
+               note=f"{ingest_result.sent - ingest_result.ok} not 200; web CPU (gunicorn and inbox writer) "
+                    f"{ingest_result.cpu_us_per_ok:.0f} µs per webhook"),
+        Figure("ingest / bare", f"{ratio:.2f}", "≥ 0.80", ratio >= 0.8,
+               note=f"webhooks / empty Flask route: {ingest_result.ok_per_second / flask_result.ok_per_second:.2f}"),
+        Figure(f"ingest p99 at {RATE:,} webhooks/s offered (open loop)", f"{p99:.1f} ms", "< 20 ms",
+               p99 < 20 and timed.ok == timed.sent,
+               note=f"p50 {timed.percentile(50):.1f} ms, {timed.ok:,}/{timed.sent:,} answered 200"
+                    f"{f' (others: {timed.refused()})' if timed.refused() else ''}; "
+                    f"bare at the same rate: p99 {bare_timed.percentile(99):.1f} ms; {timed.tool}"),
+        Figure("ingest: rows stored / webhooks answered 200", f"{stored:,} / {answered:,}",
+               "no 200 without its row", stored >= answered,
+               note="rows beyond the answers: requests in flight when a generator stopped reading"),
+        Figure("peak RSS, web (gunicorn master and workers, inbox writer on SQLite) under ingest load",
+               f"{rss.mib('web'):,.0f} MiB"),
+    ]
+
+
+def _cpu_of(pids: list[int]):
+    """A function giving the CPU seconds used so far by these processes and their children."""
+    import psutil
+
+    roots = [psutil.Process(pid) for pid in pids]
+    family = [p for root in roots for p in [root, *root.children(recursive=True)]]
+
+    def used() -> float:
+        total = 0.0
+        for process in family:
+            try:
+                times = process.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+    return used
+
+
+def _rows(stack) -> int:
+    with reading(stack.ctx.engine) as conn:
+        return conn.execute(select(func.count()).select_from(webhook_inbox)).scalar()

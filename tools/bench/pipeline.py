@@ -1,0 +1,169 @@
+"""The pipeline with the production worker set-up: real `rq worker` processes (as `make run` starts them)
+on the embedded Redis, applying recorded orders/paid webhooks to the ledger.
+
+- capacity: a backlog of recorded webhooks drained by the worker(s), orders per second;
+- sustained: webhooks recorded at the target rate for `--pipeline-seconds` (60 by default) while the
+  worker applies them; the backlog is sampled every second and must not grow;
+- latency: signed webhooks sent through gunicorn at 200/s (open loop); for each, the time from its arrival
+  at the web server to its points being visible (its inbox row seen processed, polled every 50 ms);
+- peak RSS of the worker (rq worker and its work horses) and of the web processes.
+
+Orders are guest checkouts (an email, no customer account), so the balance write-back has nothing to send
+to Shopify here; that traffic is the `shopify` benchmark's.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import bindparam, func, insert, select
+
+from tools.bench.load import Traffic, open_loop, order_bodies
+from tools.bench.report import Figure
+from tools.bench.stack import SECRET, SHOP, PeakRss, Stack
+from db.engine import make_engine, reading
+from db.tables import webhook_inbox as inbox
+from loyalty.services.wakeups import wake_worker
+
+TARGET = 1000
+"""Orders per second the pipeline must sustain."""
+LATENCY_RATE = 200
+"""Webhooks per second offered for the webhook-to-points latency."""
+WORKERS = 1
+"""rq worker processes, as `make run` starts (on SQLite a second one would only queue for the write lock)."""
+
+
+def run(options) -> list[Figure]:
+    """Measure, and return the figures with their targets."""
+    seconds = options.pipeline_seconds
+    with Stack() as stack:
+        feeder = make_engine(stack.database_url, timeout_seconds=30)  # the bench's own writer: patient
+        backlog_rows = int(TARGET * min(seconds, 20))
+        record_now(feeder, order_bodies(backlog_rows, 20_000_000, accounts=False))
+        stack.start_workers(WORKERS)
+        with PeakRss({"worker": stack.root_pids("worker"), "web": []}) as rss:
+            started = time.monotonic()
+            wake_worker(stack.ctx)
+            wait_until_drained(stack, timeout=300)
+            capacity = backlog_rows / (time.monotonic() - started)
+            samples, fed, processed_rate = sustain(stack, feeder, TARGET, seconds)
+            wait_until_drained(stack, timeout=120)
+            port = stack.start_web()
+            rss.roles["web"] = stack.root_pids("web")
+            latencies, sent, ok, refused = webhook_to_points(stack, port, LATENCY_RATE, min(seconds, 20))
+        feeder.dispose()
+    end_backlog, peak_backlog = samples[-1], max(samples)
+    steady = end_backlog <= 2 * TARGET
+    p99 = percentile(latencies, 99)
+    return [
+        Figure(f"pipeline capacity: backlog of {backlog_rows:,} recorded orders/paid -> ledger",
+               f"{capacity:,.0f} orders/s", f"≥ {TARGET:,} orders/s", capacity >= TARGET,
+               note=f"{WORKERS} rq worker, batches sized to ~0.2 s (at most LOYALTY_BATCH_SIZE, 500)"),
+        Figure(f"pipeline sustained: {TARGET:,} orders/s offered for {seconds:.0f} s",
+               f"{processed_rate:,.0f} orders/s applied; backlog at end {end_backlog:,}, peak {peak_backlog:,}",
+               f"≥ {TARGET:,} orders/s, no growing backlog", processed_rate >= 0.98 * TARGET and steady,
+               note=f"{fed:,} recorded; backlog each 10 s: {', '.join(f'{b:,}' for b in samples[::10])}"),
+        Figure(f"webhook-to-points p99 at {LATENCY_RATE} orders/s (through gunicorn, open loop)",
+               f"{p99:.2f} s", "< 2 s, every webhook answered 200 and applied",
+               p99 < 2 and len(latencies) == ok == sent,
+               note=f"p50 {percentile(latencies, 50):.2f} s; {ok:,}/{sent:,} answered 200"
+                    f"{f' (others: {refused})' if refused else ''}, {len(latencies):,} of those seen applied"),
+        Figure("peak RSS, worker (rq worker + work horses)", f"{rss.mib('worker'):,.0f} MiB"),
+        Figure("peak RSS, web during the latency run", f"{rss.mib('web'):,.0f} MiB"),
+    ]
+
+
+def record_now(engine, bodies) -> None:
+    """Record webhooks straight into the inbox, as the web process does after verifying them."""
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(insert(inbox), [dict(webhook_id=uuid.uuid4().hex, shop_domain=SHOP, topic="orders/paid",
+                                          body=body, received_at=now) for body in bodies])
+
+
+def backlog(stack) -> int:
+    """Recorded webhooks not applied yet."""
+    with reading(stack.ctx.engine) as conn:
+        return conn.execute(select(func.count()).select_from(inbox).where(
+            inbox.c.processed_at.is_(None), inbox.c.failed_at.is_(None))).scalar()
+
+
+def wait_until_drained(stack, timeout: float) -> None:
+    """Block until nothing waits in the inbox (raise after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while backlog(stack):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the worker did not drain the inbox in time; see its log")
+        time.sleep(0.1)
+
+
+def sustain(stack, feeder, rate: int, seconds: float) -> tuple[list[int], int, float]:
+    """Record `rate` webhooks a second (in 10 slices a second) for `seconds`; sample the backlog each
+    second. Returns the samples, how many were recorded, and the rate at which they were applied."""
+    with reading(stack.ctx.engine) as conn:
+        done_before = conn.execute(select(func.count()).select_from(inbox).where(
+            inbox.c.processed_at.isnot(None))).scalar()
+    samples, fed, tick = [], 0, 0
+    start = time.monotonic()
+    bodies = order_bodies(int(rate * seconds) + rate, 40_000_000, accounts=False)
+    while (elapsed := time.monotonic() - start) < seconds:
+        due = int(rate * min(seconds, elapsed + 0.1))
+        if due > fed:
+            record_now(feeder, bodies[fed:due])
+            fed = due
+            wake_worker(stack.ctx)
+        if elapsed >= tick:
+            samples.append(backlog(stack))
+            tick += 1
+        time.sleep(max(0.0, start + (int(elapsed * 10) + 1) / 10 - time.monotonic()))
+    with reading(stack.ctx.engine) as conn:
+        done = conn.execute(select(func.count()).select_from(inbox).where(
+            inbox.c.processed_at.isnot(None))).scalar() - done_before
+    samples.append(backlog(stack))
+    return samples, fed, done / (time.monotonic() - start)
+
+
+def webhook_to_points(stack, port: int, rate: int, seconds: float) -> tuple[list[float], int, int, str]:
+    """Send signed webhooks through the web server on a timetable; return each one's seconds from arrival
+    to applied, as seen by a poller, how many were sent, how many answered 200 and the other answers."""
+    with reading(stack.ctx.engine) as conn:
+        low = conn.execute(select(func.max(inbox.c.id))).scalar() or 0
+    seen: dict[int, float] = {}
+    stop = threading.Event()
+    newly_applied = select(inbox.c.id, inbox.c.received_at).where(
+        inbox.c.id > bindparam("low"), inbox.c.processed_at.isnot(None))
+
+    def poll():
+        nonlocal low
+        while not stop.is_set():
+            with reading(stack.ctx.engine) as conn:
+                rows = conn.execute(newly_applied, {"low": low}).all()
+            now = datetime.now(timezone.utc)
+            for row in rows:
+                if row.id not in seen:
+                    received = row.received_at if row.received_at.tzinfo else row.received_at.replace(
+                        tzinfo=timezone.utc)
+                    seen[row.id] = (now - received).total_seconds()
+            while low + 1 in seen:
+                low += 1
+            stop.wait(0.05)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    result = open_loop(port, Traffic("/webhooks", order_bodies(int(rate * seconds) + 1, 60_000_000, accounts=False),
+                                            SHOP, SECRET),
+                       rate, seconds)
+    deadline = time.monotonic() + 30
+    while len(seen) < result.ok and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    poller.join()
+    return list(seen.values()), result.sent, result.ok, result.refused()
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The value at percentile `p` (0-100)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else float("nan")
