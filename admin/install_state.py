@@ -14,10 +14,9 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from loyalty.defaults import INSTALL_STATE_LIFETIME as STATE_LIFETIME
 
-STATE_LIFETIME = timedelta(minutes=10)
-"""A `state` older than this is refused: the install has to start again."""
 NONCE_COOKIE = "loyalty_oauth_nonce"
 """The cookie binding the state to the browser that started the install."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import jwt
 from flask import Blueprint, current_app, g, jsonify, request
@@ -19,11 +19,9 @@ from db.engine import reading
 from integrations.shopify.session_token import InvalidSessionToken, verify_session_token
 from loyalty.services.shops import UnknownShop, get_shop
 from loyalty.demo import DEMO_SHOP
+from loyalty.defaults import DEV_TOKEN_LIFETIME
 
 log = logging.getLogger(__name__)
-
-DEV_TOKEN_LIFETIME = timedelta(minutes=1)
-"""As long as Shopify's own session tokens live: pages fetch a new one as they need."""
 
 
 def ctx():

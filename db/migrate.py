@@ -8,12 +8,9 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+from db.errors import DatabaseNotMigrated
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-class DatabaseNotMigrated(RuntimeError):
-    """The database schema is not at the revision this code expects."""
 
 
 def alembic_config(database_url: str) -> AlembicConfig:

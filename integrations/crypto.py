@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-
-
-class MissingEncryptionKey(RuntimeError):
-    """LOYALTY_ENCRYPTION_KEYS is not set, so tokens can be neither stored nor read."""
+from integrations.errors import MissingEncryptionKey
 
 
 def token_cipher(keys: tuple[str, ...]) -> MultiFernet:

@@ -10,13 +10,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-
-SMTP_TIMEOUT = 20
-"""Seconds for each SMTP exchange: a dead server fails the attempt, which is retried later."""
-
-
-class PermanentFailure(Exception):
-    """The server refused the message for good (5xx: unknown mailbox, rejected content): no retry."""
+from integrations.errors import PermanentFailure
+from loyalty.defaults import SMTP_TIMEOUT
 
 
 def build_message(row, sender: str) -> EmailMessage:

@@ -36,6 +36,10 @@ from loyalty.services.events import ShopGone
 from loyalty.services import perks, sync_failures
 from loyalty.services.shops import ShopRef, UnknownShop, get_shop
 from loyalty.services.context import Context
+from loyalty.defaults import BULK_PREPARE_CHUNK as PREPARE_CHUNK
+from loyalty.defaults import BULK_RESULT_CHUNK as RESULT_CHUNK
+from loyalty.defaults import BULK_LEASE_SECONDS as LEASE_SECONDS
+from loyalty.defaults import BULK_START_SKEW as START_SKEW
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +51,8 @@ whatever its size but takes Shopify a while to schedule and run, so small batche
 MAX_BYTES = int(os.environ.get("LOYALTY_BULK_WRITE_MAX_BYTES", str(20 * 1024 * 1024)))
 """Largest JSONL of one bulk mutation (Shopify's stated limit for the variables file is 20 MB): about
 35,000 customers; more waiting customers go in the next operation."""
-PREPARE_CHUNK = 200
-"""Customers per preparing transaction (it holds SQLite's write lock while perks are refreshed)."""
-RESULT_CHUNK = 2000
-"""Result lines applied per transaction."""
-LEASE_SECONDS = 120
-"""A worker owns a write for this long after its last step; a worker that died lets go when it lapses."""
 WAIT_SECONDS = float(os.environ.get("LOYALTY_BULK_WRITE_WAIT", "300"))
 """How long a job without a time slice (the CLI) polls a running operation before leaving it to the next."""
-START_SKEW = timedelta(minutes=5)
-"""Clock difference allowed between this host and Shopify when recognising an operation we started."""
 
 
 def write_in_bulk(ctx: Context, shop_id: int, client_factory, deadline: float | None = None,

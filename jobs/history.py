@@ -30,6 +30,9 @@ from loyalty.services.history import ImportTotals, apply_orders, expire_gaps, pl
 from loyalty.services.shops import ShopRef, get_shop, programme
 from loyalty.services.tokens import lacks_scope
 from loyalty.services.context import Context, get_context
+from loyalty.services.errors import ImportBusy
+from loyalty.defaults import IMPORT_GC_THRESHOLD as GC_THRESHOLD
+from loyalty.defaults import IMPORT_STALE_SECONDS as STALE_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +41,6 @@ CHUNK = int(os.environ.get("LOYALTY_IMPORT_CHUNK", "2000"))
 CHECKPOINT_PAGES = int(os.environ.get("LOYALTY_IMPORT_CHECKPOINT_PAGES", "20000"))
 """SQLite: write-ahead log pages between two checkpoints while an import writes (SQLite's default is 1,000);
 the log may grow to this many pages (4 KiB each) on disk. Commits are synced as always."""
-GC_THRESHOLD = 50_000
-"""Allocations between two young-generation collections during an import (Python's default is 700)."""
-STALE_SECONDS = 600
-"""A run still marked running whose progress is older than this is taken to have crashed, and resumed."""
-
-
-class ImportBusy(RuntimeError):
-    """Another import of the shop is running (its progress is recent)."""
 
 
 def import_history(shop_domain: str, file: str | None = None, dry_run: bool = False, ctx: Context | None = None,

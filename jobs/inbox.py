@@ -26,21 +26,14 @@ from loyalty.services import events as handlers
 from integrations.shopify.translate import BadPayload, to_command
 from loyalty.services.context import Context, get_context
 from loyalty.services.wakeups import INBOX_WAKE_KEY as WAKE_KEY, wake_sync, wake_worker
+from loyalty.defaults import INBOX_LEASE as LEASE
+from loyalty.defaults import INBOX_MAX_ATTEMPTS as MAX_ATTEMPTS
+from loyalty.defaults import INBOX_MAX_BATCHES_PER_JOB as MAX_BATCHES_PER_JOB
+from loyalty.defaults import INBOX_JOB_SECONDS as JOB_SECONDS
+from loyalty.defaults import INBOX_BATCH_SECONDS as BATCH_SECONDS
+from loyalty.defaults import INBOX_MIN_BATCH as MIN_BATCH
 
 log = logging.getLogger(__name__)
-
-LEASE = timedelta(seconds=120)
-"""How long a claimed row is reserved for one worker; longer than any batch takes."""
-MAX_ATTEMPTS = 8
-"""After this many failures a row is marked failed (visible with `loyalty inbox failed`) and left alone."""
-MAX_BATCHES_PER_JOB = 10_000
-JOB_SECONDS = 10.0
-"""A job stops after this long even if rows keep arriving, and queues its continuation: the jobs queued
-behind it (the balance write-back) get their turn, after the webhooks."""
-BATCH_SECONDS = 0.2
-"""What one batch transaction should take at most (it holds SQLite's write lock that long); the next
-batch's size follows from the last one's speed, between MIN_BATCH and LOYALTY_BATCH_SIZE rows."""
-MIN_BATCH = 10
 
 
 def process_inbox(max_batches: int = MAX_BATCHES_PER_JOB, ctx: Context | None = None) -> int:

@@ -18,15 +18,12 @@ from sqlalchemy import and_, or_, select, update
 from db.tables import customers, notifications as nt, shops
 from integrations.mail import PermanentFailure, build_message, transport_for
 from loyalty.services.context import Context, get_context
+from loyalty.defaults import EMAIL_BATCH as BATCH
+from loyalty.defaults import EMAIL_LEASE as LEASE
+from loyalty.defaults import EMAIL_MAX_ATTEMPTS as MAX_ATTEMPTS
+from loyalty.defaults import EMAIL_MAX_BATCHES as MAX_BATCHES
 
 log = logging.getLogger(__name__)
-
-BATCH = 10
-"""Rows claimed at a time; at SMTP_TIMEOUT (20 s) each, a batch fits well inside the lease."""
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 6
-"""Tries over about an hour (1, 2, 4, 8, 16 minutes apart); then the row is failed."""
-MAX_BATCHES = 100
 
 
 def send_notifications(ctx: Context | None = None, transport=None, now=None, max_batches: int = MAX_BATCHES) -> int:

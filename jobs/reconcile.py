@@ -5,7 +5,7 @@ already delivered changes nothing (same idempotency keys), what they missed is a
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -20,11 +20,9 @@ from integrations.shopify.translate import BadPayload, _time
 from integrations.shopify.translate_graphql import import_order
 from loyalty.services.history import apply_orders
 from loyalty.services.context import Context, get_context
+from loyalty.defaults import RECONCILE_OVERLAP as OVERLAP
 
 log = logging.getLogger(__name__)
-
-OVERLAP = timedelta(minutes=10)
-"""Each run looks this far behind the last watermark: Shopify's search index lags a little behind writes."""
 
 
 def reconcile_all(ctx: Context | None = None) -> dict:

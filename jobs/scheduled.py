@@ -10,11 +10,9 @@ from db.engine import reading
 from db.tables import webhook_inbox as inbox
 from loyalty.services import schedule
 from loyalty.services.context import Context, get_context
+from loyalty.defaults import INBOX_SWEEP_AFTER as SWEEP_AFTER
 
 log = logging.getLogger(__name__)
-
-SWEEP_AFTER = timedelta(seconds=5)
-"""A recorded webhook still waiting after this long is assumed to have lost its wake-up job."""
 
 
 def sweep(ctx: Context | None = None, now: datetime | None = None) -> int:

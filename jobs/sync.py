@@ -22,15 +22,12 @@ from loyalty.services import ledger, perks, sync_failures
 from loyalty.services.shops import UnknownShop, get_shop, programme
 from loyalty.services.tokens import TokenUnavailable
 from loyalty.services.context import Context, get_context
-from loyalty.services.wakeups import SYNC_SLICE_SECONDS as SLICE_SECONDS, SYNC_WAKE_KEY as WAKE_KEY, wake_sync
+from loyalty.services.wakeups import SYNC_WAKE_KEY as WAKE_KEY, wake_sync
+from loyalty.defaults import SYNC_BATCH as BATCH
+from loyalty.defaults import SYNC_MAX_PASSES as MAX_PASSES
 
 log = logging.getLogger(__name__)
 NAMESPACE = "loyalty"
-BATCH = 50
-"""Customers per pass; 5 metafields each, so 10 calls of 25 at most. A pass's transaction holds SQLite's
-write lock (perks are granted in it), so it is kept short: webhooks wait for that lock at ingest."""
-MAX_PASSES = 50
-"""Passes per shop and job, so a shop whose balances never stop changing cannot hold a worker forever."""
 
 
 _DELETE_UNCHANGED = delete(customer_sync).where(and_(customer_sync.c.customer_id == bindparam("cid"),

@@ -1,6 +1,141 @@
 """Every tunable of the app in one place, with what it trades (in the manner of rq's `defaults.py`).
 
 Settings read from the environment are in loyalty.config; these are the fixed values the code is tuned with."""
+from datetime import timedelta
 
 WEBHOOK_OUTCOME_HEADER = "X-Loyalty-Webhook"
 """The header a webhook's answer names its outcome in (recorded, duplicate, refused and why)."""
+
+
+# -- Webhook intake -------------------------------------------------------------------------------
+SHOP_CACHE_SECONDS = 5.0
+"""Installed shops are re-read this often, so an uninstall or reinstall takes effect within seconds."""
+UNKNOWN_SHOP_SECONDS = 0.5
+"""A shop not in the cache is looked for again after this long at most: a shop installed a moment ago
+(possibly by another process) has its first webhooks accepted, while webhooks naming shops that do not
+exist cost at most two reads a second."""
+GROUP_COMMIT_MAX_BATCH = 256
+"""Rows per transaction at most; a web process rarely has more requests in flight than threads."""
+GROUP_COMMIT_FOLLOWER_WAIT_SECONDS = 5.0
+"""A request whose batch has not been written after this long gives up (answered 503, so Shopify retries;
+if the row does land meanwhile, the retry is recognised as a duplicate)."""
+WAKE_INTERVAL_SECONDS = 0.02
+"""A web process asks Redis for a wake-up at most this often; the webhooks committed in between are
+covered by one wake-up sent at the end of the interval (so points wait at most this much longer)."""
+
+
+# -- Applying webhooks (the inbox job) ------------------------------------------------------------
+INBOX_LEASE = timedelta(seconds=120)
+"""How long a claimed row is reserved for one worker; longer than any batch takes."""
+INBOX_MAX_ATTEMPTS = 8
+"""After this many failures a row is marked failed (visible with `loyalty inbox failed`) and left alone."""
+INBOX_MAX_BATCHES_PER_JOB = 10_000
+INBOX_JOB_SECONDS = 10.0
+"""A job stops after this long even if rows keep arriving, and queues its continuation: the jobs queued
+behind it (the balance write-back) get their turn, after the webhooks."""
+INBOX_BATCH_SECONDS = 0.2
+"""What one batch transaction should take at most (it holds SQLite's write lock that long); the next
+batch's size follows from the last one's speed, between MIN_BATCH and LOYALTY_BATCH_SIZE rows."""
+INBOX_MIN_BATCH = 10
+INBOX_SWEEP_AFTER = timedelta(seconds=5)
+"""A recorded webhook still waiting after this long is assumed to have lost its wake-up job."""
+
+
+# -- Balance write-back to Shopify ----------------------------------------------------------------
+SYNC_SLICE_SECONDS = 1.0
+"""A queued sync job (wake-up or scheduler) stops after the pass that goes past this and queues its
+continuation behind the jobs waiting meanwhile: webhooks are not held up by a long write-back on a worker."""
+SYNC_BATCH = 50
+"""Customers per pass; 5 metafields each, so 10 calls of 25 at most. A pass's transaction holds SQLite's
+write lock (perks are granted in it), so it is kept short: webhooks wait for that lock at ingest."""
+SYNC_MAX_PASSES = 50
+"""Passes per shop and job, so a shop whose balances never stop changing cannot hold a worker forever."""
+BULK_PREPARE_CHUNK = 200
+"""Customers per preparing transaction (it holds SQLite's write lock while perks are refreshed)."""
+BULK_RESULT_CHUNK = 2000
+"""Result lines applied per transaction."""
+BULK_LEASE_SECONDS = 120
+"""A worker owns a write for this long after its last step; a worker that died lets go when it lapses."""
+BULK_START_SKEW = timedelta(minutes=5)
+"""Clock difference allowed between this host and Shopify when recognising an operation we started."""
+SYNC_FIRST_RETRY = timedelta(minutes=1)
+SYNC_MAX_RETRY = timedelta(hours=6)
+
+
+# -- Customer emails ------------------------------------------------------------------------------
+EMAIL_BATCH = 10
+"""Rows claimed at a time; at SMTP_TIMEOUT (20 s) each, a batch fits well inside the lease."""
+EMAIL_LEASE = timedelta(minutes=5)
+EMAIL_MAX_ATTEMPTS = 6
+"""Tries over about an hour (1, 2, 4, 8, 16 minutes apart); then the row is failed."""
+EMAIL_MAX_BATCHES = 100
+NOTIFY_MATURED_WITHIN = timedelta(days=3)
+"""Points whose pending period ended longer ago than this (an imported history, a scheduler that was
+down for weeks) mature without an email: a customer is told about fresh points, not flooded with old ones."""
+SMTP_TIMEOUT = 20
+"""Seconds for each SMTP exchange: a dead server fails the attempt, which is retried later."""
+
+
+# -- History import and reconciliation ------------------------------------------------------------
+IMPORT_GC_THRESHOLD = 50_000
+"""Allocations between two young-generation collections during an import (Python's default is 700)."""
+IMPORT_STALE_SECONDS = 600
+"""A run still marked running whose progress is older than this is taken to have crashed, and resumed."""
+RECONCILE_OVERLAP = timedelta(minutes=10)
+"""Each run looks this far behind the last watermark: Shopify's search index lags a little behind writes."""
+BULK_POLL_SECONDS = 2.0
+"""Between two looks at a running bulk operation."""
+BULK_WAIT_SECONDS = 6 * 3600
+"""A bulk operation still running after this long is given up on (Shopify's own limit is ten days)."""
+READ_AHEAD_POLL_SECONDS = 1.0
+"""How often the writer, waiting for a chunk, checks that the reader is still alive."""
+
+
+# -- Shopify Admin API ----------------------------------------------------------------------------
+BACKOFF_BASE_SECONDS = 0.5
+"""First retry waits about this long; each further retry doubles it."""
+BACKOFF_CAP_SECONDS = 30.0
+"""No single backoff wait exceeds this (a job must not hang for minutes)."""
+THROTTLED_ATTEMPTS_FACTOR = 10
+"""THROTTLED answers allowed per call, as a multiple of max_attempts (each one waits for the bucket)."""
+THROTTLE_ASSUMED_MAXIMUM = 2000.0
+"""Bucket size assumed before Shopify has told us the shop's real one (standard plans)."""
+THROTTLE_ASSUMED_RESTORE_RATE = 100.0
+"""Points per second assumed before Shopify has told us the shop's real rate."""
+THROTTLE_KEY_TTL_SECONDS = 86400
+"""An idle shop's hash expires after a day; the assumed state is a fine restart."""
+OAUTH_TIMEOUT = (2, 10)
+"""Connect and read timeouts: well inside the 30 s refresh lock, so the lock never expires mid-request."""
+UPLOAD_TIMEOUT = (5, 120)
+TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
+"""A token expiring sooner than this is refreshed first, so a job never starts with one about to lapse."""
+TOKEN_LOCK_TIMEOUT_SECONDS = 30
+"""A refresh lock held longer than this (its holder died) is released by Redis on its own."""
+TOKEN_LOCK_WAIT_SECONDS = 10
+"""How long a worker waits for another's refresh before giving up with TokenRefreshBusy."""
+
+
+# -- Storefront and admin -------------------------------------------------------------------------
+STOREFRONT_SHOPIFY_TIMEOUT = (2, 5)
+"""Connect and read timeouts (s) of the in-request Shopify call that makes a code: the shopper waits."""
+STOREFRONT_SHOPIFY_ATTEMPTS = 2
+"""Tries of that call before the page says the code is on its way (the same token finishes it later)."""
+REDEEM_LOCK_SECONDS = 30
+"""The most a customer's redemption holds their lock (it is released as soon as it ends): longer than the
+in-request Shopify call can last (storefront.proxy: 2 tries of 2 + 5 s)."""
+FORM_TOKEN_TTL_SECONDS = 24 * 3600
+"""A page left open longer than this must be reloaded before it can redeem."""
+STOREFRONT_HISTORY_LIMIT = 50
+"""Most recent entries shown; the full history stays available to support (`loyalty customer`)."""
+PROXY_MAX_AGE_SECONDS = 300
+"""A signed URL is refused once its `timestamp` is older than this (or this far in the future)."""
+INSTALL_STATE_LIFETIME = timedelta(minutes=10)
+"""A `state` older than this is refused: the install has to start again."""
+DEV_TOKEN_LIFETIME = timedelta(minutes=1)
+"""As long as Shopify's own session tokens live: pages fetch a new one as they need."""
+VOUCHER_GRACE = timedelta(minutes=2)
+"""A voucher still `creating` this long after the redemption (with no recorded reason) is taken to be stuck:
+a redemption waits on Shopify for seconds, not minutes."""
+SUPPORT_PAGE_SIZE = 25
+REPORT_MAX_DAYS = 731
+"""The longest range one report covers (two years of days)."""

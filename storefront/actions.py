@@ -18,12 +18,9 @@ from loyalty.services.vouchers import VoucherRefused
 from loyalty.services.context import Context
 from integrations.single_flight import one_at_a_time
 from storefront import forms
+from loyalty.defaults import REDEEM_LOCK_SECONDS
 
 log = logging.getLogger(__name__)
-
-REDEEM_LOCK_SECONDS = 30
-"""The most a customer's redemption holds their lock (it is released as soon as it ends): longer than the
-in-request Shopify call can last (storefront.proxy: 2 tries of 2 + 5 s)."""
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,7 @@ import secrets
 from datetime import datetime
 
 from loyalty.domain.numbers import parse_int
-
-TOKEN_TTL_SECONDS = 24 * 3600
-"""A page left open longer than this must be reloaded before it can redeem."""
+from loyalty.defaults import FORM_TOKEN_TTL_SECONDS as TOKEN_TTL_SECONDS
 
 
 class BadToken(ValueError):

@@ -14,10 +14,9 @@ from loyalty.domain.programme import Programme, Reward
 from loyalty.services.shops import ShopRef, programme
 from loyalty.services.read import views
 from loyalty.services.read.views import iso
+from loyalty.defaults import STOREFRONT_HISTORY_LIMIT as HISTORY_LIMIT
 
 DEFAULT_CURRENCY = "EUR"
-HISTORY_LIMIT = 50
-"""Most recent entries shown; the full history stays available to support (`loyalty customer`)."""
 
 
 def shop_currency(conn, shop: ShopRef) -> str:

@@ -21,12 +21,10 @@ from storefront import actions, forms, texts
 from storefront.page import loyalty_page, voucher_view
 from storefront.render import render
 from integrations.shopify.app_proxy import PROXY_PATH, ProxyRefused, verify
+from loyalty.defaults import STOREFRONT_SHOPIFY_TIMEOUT as SHOPIFY_TIMEOUT
+from loyalty.defaults import STOREFRONT_SHOPIFY_ATTEMPTS as SHOPIFY_ATTEMPTS
 
 log = logging.getLogger(__name__)
-SHOPIFY_TIMEOUT = (2, 5)
-"""Connect and read timeouts (s) of the in-request Shopify call that makes a code: the shopper waits."""
-SHOPIFY_ATTEMPTS = 2
-"""Tries of that call before the page says the code is on its way (the same token finishes it later)."""
 bp = Blueprint("storefront", __name__, url_prefix=PROXY_PATH)
 NO_STORE = {"Cache-Control": "private, no-store"}
 """On every answer, HTML or JSON: it shows a customer's balance, never to be cached."""

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from db.tables import customer_sync
 from jobs.sync import sync_balances
+from loyalty.defaults import SYNC_SLICE_SECONDS
 from tests.factories import order, refund
 from tests.wakeups import settle_wakeups
 
@@ -173,7 +174,7 @@ def test_a_queued_sync_works_in_slices_and_one_continuation_waits_at_a_time(send
     assert sync_balances(ctx, client_factory=factory, slice_seconds=1e-6) == 10  # one pass, then the slice is over
     assert waiting(ctx) == 20
     assert [job.func_name for job in ctx.queue.jobs] == ["jobs.sync.sync_balances"]
-    assert ctx.queue.jobs[0].kwargs == {"slice_seconds": sync.SLICE_SECONDS}
+    assert ctx.queue.jobs[0].kwargs == {"slice_seconds": SYNC_SLICE_SECONDS}
     sync.wake_sync(ctx)
     sync.wake_sync(ctx)
     assert len(ctx.queue.jobs) == 1

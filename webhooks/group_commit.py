@@ -28,16 +28,9 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 
 from db.rows import placeholder
 from db.tables import webhook_inbox
-
-MAX_BATCH = 256
-"""Rows per transaction at most; a web process rarely has more requests in flight than threads."""
-FOLLOWER_WAIT_SECONDS = 5.0
-"""A request whose batch has not been written after this long gives up (answered 503, so Shopify retries;
-if the row does land meanwhile, the retry is recognised as a duplicate)."""
-
-
-class CommitTimeout(SQLAlchemyError):
-    """The batch holding this row was not written in time."""
+from db.errors import CommitTimeout
+from loyalty.defaults import GROUP_COMMIT_MAX_BATCH as MAX_BATCH
+from loyalty.defaults import GROUP_COMMIT_FOLLOWER_WAIT_SECONDS as FOLLOWER_WAIT_SECONDS
 
 
 @dataclass(eq=False)

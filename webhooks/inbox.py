@@ -12,15 +12,10 @@ from db.tables import shops
 from loyalty.services.context import Context
 from loyalty.services.privacy import uninstall_shop
 from webhooks.group_commit import committer_for
+from loyalty.defaults import SHOP_CACHE_SECONDS
+from loyalty.defaults import UNKNOWN_SHOP_SECONDS
 
 log = logging.getLogger(__name__)
-
-SHOP_CACHE_SECONDS = 5.0
-"""Installed shops are re-read this often, so an uninstall or reinstall takes effect within seconds."""
-UNKNOWN_SHOP_SECONDS = 0.5
-"""A shop not in the cache is looked for again after this long at most: a shop installed a moment ago
-(possibly by another process) has its first webhooks accepted, while webhooks naming shops that do not
-exist cost at most two reads a second."""
 
 
 class ShopDirectory:

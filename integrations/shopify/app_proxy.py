@@ -13,17 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from loyalty.domain.numbers import MAX_SHOPIFY_ID, parse_int
+from integrations.shopify.errors import ProxyRefused
+from loyalty.defaults import PROXY_MAX_AGE_SECONDS as MAX_AGE_SECONDS
 
 PROXY_PATH = "/proxy"
 """Where the app serves what Shopify forwards from the shop's `/apps/loyalty/...` ; must match `url` of
 [app_proxy] in shopify.app.toml (a test checks it)."""
-
-MAX_AGE_SECONDS = 300
-"""A signed URL is refused once its `timestamp` is older than this (or this far in the future)."""
-
-
-class ProxyRefused(ValueError):
-    """The request is not a genuine, fresh proxy request; the message says why (for the log)."""
 
 
 @dataclass(frozen=True)

@@ -14,21 +14,11 @@ import orjson
 import requests
 
 from integrations.shopify.documents import BULK_OPERATION_RUN_QUERY, BULK_OPERATION_STATUS
-from integrations.shopify.errors import ShopifyError
+from integrations.shopify.errors import BadJsonl, BulkOperationFailed
+from loyalty.defaults import BULK_POLL_SECONDS as POLL_SECONDS
+from loyalty.defaults import BULK_WAIT_SECONDS as WAIT_SECONDS
 
 FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
-POLL_SECONDS = 2.0
-"""Between two looks at a running bulk operation."""
-WAIT_SECONDS = 6 * 3600
-"""A bulk operation still running after this long is given up on (Shopify's own limit is ten days)."""
-
-
-class BulkOperationFailed(ShopifyError):
-    """Shopify refused the bulk operation, or it ended other than COMPLETED."""
-
-
-class BadJsonl(ValueError):
-    """A JSONL line that is not an object, or a child line away from its parent."""
 
 
 @dataclass(frozen=True)

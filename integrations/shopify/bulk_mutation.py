@@ -18,16 +18,12 @@ from integrations.shopify import bulk
 from integrations.shopify.bulk import BulkOperation, BulkOperationFailed
 from integrations.shopify.documents import (BULK_OPERATION_RUN_MUTATION, CURRENT_BULK_MUTATION,
                                             STAGED_UPLOADS_CREATE)
-from integrations.shopify.errors import ShopifyError
+from integrations.shopify.errors import StagedUploadFailed
+from loyalty.defaults import UPLOAD_TIMEOUT
 
 FILENAME = "loyalty-bulk-variables.jsonl"
 MIME_TYPE = "text/jsonl"
-UPLOAD_TIMEOUT = (5, 120)
 UNFINISHED = frozenset({"CREATED", "RUNNING", "CANCELING"})
-
-
-class StagedUploadFailed(ShopifyError):
-    """stagedUploadsCreate refused, or the storage refused the file."""
 
 
 class BulkMutationBusy(BulkOperationFailed):

@@ -13,14 +13,12 @@ from integrations.shopify.errors import (
     ShopifyUnauthorized,
     ShopifyUnavailable,
 )
+from loyalty.defaults import BACKOFF_BASE_SECONDS
+from loyalty.defaults import BACKOFF_CAP_SECONDS
+from loyalty.defaults import THROTTLED_ATTEMPTS_FACTOR
 
 log = logging.getLogger(__name__)
 
-BACKOFF_BASE_SECONDS = 0.5
-"""First retry waits about this long; each further retry doubles it."""
-
-BACKOFF_CAP_SECONDS = 30.0
-"""No single backoff wait exceeds this (a job must not hang for minutes)."""
 
 _OPERATION_NAME = re.compile(r"\s*(?:#[^\n]*\n\s*)*(?:query|mutation|subscription)\s+([_A-Za-z]\w*)")
 _NETWORK_ERRORS = (
@@ -182,10 +180,6 @@ def _retry_after(response):
         return max(0.0, float(response.headers["Retry-After"]))
     except (KeyError, ValueError):
         return None
-
-
-THROTTLED_ATTEMPTS_FACTOR = 10
-"""THROTTLED answers allowed per call, as a multiple of max_attempts (each one waits for the bucket)."""
 
 
 def _is_throttled(error):

@@ -112,3 +112,45 @@ def _error_message(error):
     if isinstance(error, dict):
         return str(error.get("message", error))
     return str(error)
+
+
+class BadPayload(ValueError):
+    """The body does not have the shape its topic promises; the message says which field."""
+
+
+class BulkOperationFailed(ShopifyError):
+    """Shopify refused the bulk operation, or it ended other than COMPLETED."""
+
+
+class BadJsonl(ValueError):
+    """A JSONL line that is not an object, or a child line away from its parent."""
+
+
+class StagedUploadFailed(ShopifyError):
+    """stagedUploadsCreate refused, or the storage refused the file."""
+
+
+class InvalidSessionToken(ValueError):
+    """The token is not one Shopify issued for this app and shop, now; the message says why."""
+
+
+class ProxyRefused(ValueError):
+    """The request is not a genuine, fresh proxy request; the message says why (for the log)."""
+
+
+class InvalidShopDomain(ValueError):
+    """The shop is not a `*.myshopify.com` name: no request is made to it."""
+
+
+class OAuthError(RuntimeError):
+    """The token endpoint refused the request or answered something that is not a token."""
+
+    def __init__(self, message: str, *, status: int | None = None, error: str | None = None):
+        """`error` is Shopify's OAuth error code (`invalid_grant`...), when it sent one."""
+        super().__init__(message)
+        self.status = status
+        self.error = error
+
+
+class ReaderDied(RuntimeError):
+    """The reading process ended without handing over the rest of the file."""

@@ -10,27 +10,12 @@ from urllib.parse import urlencode
 import requests
 
 from loyalty.domain.shops import valid_shop_domain
+from integrations.shopify.errors import InvalidShopDomain, OAuthError
+from loyalty.defaults import OAUTH_TIMEOUT as TIMEOUT
 
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 OFFLINE_TOKEN_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
-
-TIMEOUT = (2, 10)
-"""Connect and read timeouts: well inside the 30 s refresh lock, so the lock never expires mid-request."""
-
-
-class InvalidShopDomain(ValueError):
-    """The shop is not a `*.myshopify.com` name: no request is made to it."""
-
-
-class OAuthError(RuntimeError):
-    """The token endpoint refused the request or answered something that is not a token."""
-
-    def __init__(self, message: str, *, status: int | None = None, error: str | None = None):
-        """`error` is Shopify's OAuth error code (`invalid_grant`...), when it sent one."""
-        super().__init__(message)
-        self.status = status
-        self.error = error
 
 
 @dataclass(frozen=True)

@@ -24,22 +24,18 @@ from integrations.shopify import bulk
 from integrations.shopify.translate import BadPayload
 from integrations.shopify.translate_graphql import import_order
 from loyalty.domain.commands import ImportOrder, OrderFacts, Payment, RecordRefund
+from integrations.shopify.errors import ReaderDied
+from loyalty.defaults import READ_AHEAD_POLL_SECONDS as POLL_SECONDS
 
 log = logging.getLogger(__name__)
 
 READ_AHEAD = int(os.environ.get("LOYALTY_IMPORT_READ_AHEAD", "3"))
 """Chunks a child process may read and translate ahead of the writer; 0 reads in the importing process."""
-POLL_SECONDS = 1.0
-"""How often the writer, waiting for a chunk, checks that the reader is still alive."""
 
 _facts = attrgetter(*OrderFacts.__dataclass_fields__)
 _payment = attrgetter(*Payment.__dataclass_fields__)
 _refund = attrgetter(*RecordRefund.__dataclass_fields__)
 _AMOUNTS = tuple(i for i, f in enumerate(fields(OrderFacts)) if f.type in ("Decimal", Decimal))
-
-
-class ReaderDied(RuntimeError):
-    """The reading process ended without handing over the rest of the file."""
 
 
 class Chunk(NamedTuple):

@@ -8,12 +8,9 @@ from urllib.parse import urlsplit
 import jwt
 
 from loyalty.domain.shops import valid_shop_domain
+from integrations.shopify.errors import InvalidSessionToken
 
 REQUIRED_CLAIMS = ("iss", "dest", "aud", "exp", "nbf", "sub")
-
-
-class InvalidSessionToken(ValueError):
-    """The token is not one Shopify issued for this app and shop, now; the message says why."""
 
 
 @dataclass(frozen=True)

@@ -7,18 +7,13 @@ sending it, so several processes working for the same shop queue up instead of
 all being throttled at once.
 """
 import time
+from loyalty.defaults import THROTTLE_ASSUMED_MAXIMUM as ASSUMED_MAXIMUM
+from loyalty.defaults import THROTTLE_ASSUMED_RESTORE_RATE as ASSUMED_RESTORE_RATE
+from loyalty.defaults import THROTTLE_KEY_TTL_SECONDS as KEY_TTL_SECONDS
 
 KEY_PREFIX = "loyalty:gqlbudget:"
 """One Redis hash per shop: `loyalty:gqlbudget:{shop}`."""
 
-ASSUMED_MAXIMUM = 2000.0
-"""Bucket size assumed before Shopify has told us the shop's real one (standard plans)."""
-
-ASSUMED_RESTORE_RATE = 100.0
-"""Points per second assumed before Shopify has told us the shop's real rate."""
-
-KEY_TTL_SECONDS = 86400
-"""An idle shop's hash expires after a day; the assumed state is a fine restart."""
 
 # Reserve the cost and answer how long the caller must wait before spending it.
 # Doing the refill, the reservation and the write in one script makes it atomic:

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, OrderFacts, RecordOrderCancelled, RecordOrderPaid,
                               RecordRefund, RedactCustomer, RedactShop, ShopClaim, UninstallShop)
 from loyalty.domain.points import line_earning_amount
+from integrations.shopify.errors import BadPayload
 
 
 MAX_AMOUNT = Decimal("1e12")
@@ -16,9 +17,6 @@ MAX_AMOUNT = Decimal("1e12")
 EMAIL_SIZE = 320
 """The customers.email column's size (the longest address RFC 5321 allows)."""
 
-
-class BadPayload(ValueError):
-    """The body does not have the shape its topic promises; the message says which field."""
 
 CONSENT_STATES = {"subscribed": True, "unsubscribed": False, "redacted": False, "invalid": False}
 """Shopify's `email_marketing_consent.state`, as whether the customer accepts the programme's emails."""

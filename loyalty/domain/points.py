@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_FLOOR, Context, Decimal, Inexact, Rounded, localcontext
 from fractions import Fraction
+from loyalty.domain.errors import TooManyPoints
 
 
 def line_earning_amount(price: Decimal, quantity: int, discounts: Decimal) -> Decimal:
@@ -16,10 +17,6 @@ def line_earning_amount(price: Decimal, quantity: int, discounts: Decimal) -> De
 
 MAX_POINTS = 2**31 - 1
 """The most points one entry can hold (the ledger's integer columns, on PostgreSQL as on SQLite)."""
-
-
-class TooManyPoints(ValueError):
-    """An award too large for the ledger: the order is implausible, and would be so on every retry."""
 
 
 _EXACT = Context(prec=120, traps=[Inexact, Rounded])

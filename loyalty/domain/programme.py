@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal, InvalidOperation
+from loyalty.domain.errors import ProgrammeError
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
 NEGATIVE_BALANCE_POLICIES = ("allow", "floor")
@@ -21,10 +22,6 @@ the birthday). The others are redeemable and spend their points: `voucher` a fix
 `donation` a gift to `cause` recorded for the merchant's report."""
 REWARD_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 TAG = re.compile(r"^[^,]{1,40}$")
-
-
-class ProgrammeError(ValueError):
-    """A setting is invalid; the message names the field."""
 
 
 @dataclass(frozen=True)

@@ -16,18 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from db.tables import customers, ledger_entries as le
 from loyalty.services import ledger
 from loyalty.services.shops import ShopRef, programme
+from loyalty.domain.errors import AdjustmentRefused
 
 MAX_POINTS = 10_000_000
 """The largest adjustment either way: a typo of a few zeros is refused, not booked."""
 MAX_REASON = 500
-
-
-class AdjustmentRefused(ValueError):
-    """The adjustment cannot be booked; `field` names the input at fault (or None), the message says why."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from db.tables import customer_sync, customers, ledger_entries, notifications, orders
 from loyalty.services.ledger import mark_for_sync
 from loyalty.domain.numbers import MAX_SHOPIFY_ID, parse_int
+from loyalty.domain.errors import BirthdayRefused
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -123,10 +124,6 @@ def find_customer(conn: Connection, shop_id: int, email_or_id: str):
 
 BIRTHDAY_YEAR = 2000
 """Birthdays are a day and a month; stored on this leap year so 29 February exists."""
-
-
-class BirthdayRefused(ValueError):
-    """The birthday cannot be recorded (not a date, or already given); the message says why."""
 
 
 def set_birthday(conn: Connection, shop_id: int, customer_id: int, birthday: date) -> date:

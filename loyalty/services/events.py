@@ -9,19 +9,14 @@ from sqlalchemy.engine import Connection
 
 from db.engine import reading
 from db.tables import orders
-from loyalty.services import customers, orders as order_service
-from loyalty.services import notifications, privacy
+from loyalty.services import customers, notifications, orders as order_service, privacy
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
                               RedactCustomer, RedactShop, UninstallShop)
 from loyalty.services.shops import ShopRef, UnknownShop, get_shop, programme
 from loyalty.services.context import Context
+from loyalty.services.errors import ShopGone
 
 log = logging.getLogger(__name__)
-
-
-class ShopGone(Exception):
-    """The shop uninstalled the app (or was never installed), or its token is not usable (then the
-    TokenUnavailable it comes from is its __cause__, saying what to do)."""
 
 
 class ShopCache:

@@ -18,7 +18,7 @@ Kinds (each one query, used both to list and to count):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -26,10 +26,7 @@ from sqlalchemy.sql import Select
 
 from db.tables import customer_sync, customers, import_runs, notifications, shops, sync_failures, vouchers
 from db.tables import webhook_inbox as inbox
-
-VOUCHER_GRACE = timedelta(minutes=2)
-"""A voucher still `creating` this long after the redemption (with no recorded reason) is taken to be stuck:
-a redemption waits on Shopify for seconds, not minutes."""
+from loyalty.defaults import VOUCHER_GRACE
 
 
 @dataclass(frozen=True)

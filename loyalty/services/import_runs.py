@@ -12,6 +12,7 @@ from db.engine import reading
 from db.tables import import_runs as runs
 from loyalty.services.history import ImportTotals
 from loyalty.services.wakeups import wake_sync
+from loyalty.services.errors import MissingScope
 
 
 def resumable(conn: Connection, shop_id: int, kind: str):
@@ -77,14 +78,6 @@ def failing_with_reason(ctx, run_id: int, shop_domain: str | None = None):
         with ctx.engine.begin() as conn:
             finish(conn, run_id, datetime.now(timezone.utc), error=reason)
         raise
-
-
-class MissingScope(RuntimeError):
-    """The shop's granted scopes lack one the run needs (checked before asking Shopify)."""
-
-    def __init__(self, scope: str, why: str):
-        self.scope = scope
-        super().__init__(why)
 
 
 def token_trouble(ctx, shop_domain: str, exc: BaseException) -> str | None:

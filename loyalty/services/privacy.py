@@ -20,11 +20,7 @@ from loyalty.services.customers import normalise_email
 from loyalty.services.notifications import emails_of
 from loyalty.services.perks import grants_of
 from loyalty.services.read.views import customer_summary
-
-
-class ShopMismatch(ValueError):
-    """A webhook body names another shop than the one it was recorded for (or names none): its destructive
-    work is refused. The web refuses such deliveries at the door; this catches rows recorded before that."""
+from loyalty.domain.errors import ShopMismatch
 
 
 def check_claim(conn: Connection, domain: str, claim) -> None:

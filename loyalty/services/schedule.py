@@ -18,10 +18,7 @@ from loyalty.services import ledger, notifications
 from loyalty.domain import points
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import programme
-
-NOTIFY_MATURED_WITHIN = timedelta(days=3)
-"""Points whose pending period ended longer ago than this (an imported history, a scheduler that was
-down for weeks) mature without an email: a customer is told about fresh points, not flooded with old ones."""
+from loyalty.defaults import NOTIFY_MATURED_WITHIN
 
 
 def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000,

@@ -11,10 +11,7 @@ from sqlalchemy.engine import Connection
 from db.tables import programme_settings, shops
 from loyalty.domain.shops import valid_shop_domain
 from loyalty.domain.programme import Programme
-
-class UnknownShop(LookupError):
-    """No installed shop has that domain."""
-
+from loyalty.services.errors import UnknownShop
 
 @dataclass(frozen=True)
 class ShopRef:

@@ -16,9 +16,8 @@ from sqlalchemy.engine import Connection
 
 from db.rows import upsert_rows
 from db.tables import customer_sync, sync_failures
-
-FIRST_RETRY = timedelta(minutes=1)
-MAX_RETRY = timedelta(hours=6)
+from loyalty.defaults import SYNC_FIRST_RETRY as FIRST_RETRY
+from loyalty.defaults import SYNC_MAX_RETRY as MAX_RETRY
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -61,7 +60,6 @@ def clear(conn: Connection, customer_ids) -> None:
     ids = list(customer_ids)
     if ids:
         conn.execute(delete(sync_failures).where(sync_failures.c.customer_id.in_(ids)))
-
 
 
 def forget_shop(conn: Connection, shop_id: int) -> None:

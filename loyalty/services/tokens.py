@@ -17,24 +17,10 @@ from integrations.shopify import oauth
 from integrations.shopify.oauth import TokenGrant
 from loyalty.services.shops import ShopRef, install_shop
 from integrations.crypto import decrypt_token, encrypt_token
-
-REFRESH_MARGIN = timedelta(minutes=5)
-"""A token expiring sooner than this is refreshed first, so a job never starts with one about to lapse."""
-
-LOCK_TIMEOUT_SECONDS = 30
-"""A refresh lock held longer than this (its holder died) is released by Redis on its own."""
-
-LOCK_WAIT_SECONDS = 10
-"""How long a worker waits for another's refresh before giving up with TokenRefreshBusy."""
-
-
-class TokenUnavailable(RuntimeError):
-    """The shop has no usable token (never installed, uninstalled, a custom app's token revoked, refresh token
-    expired or revoked); the message says what to do for that kind of token (what_to_do)."""
-
-
-class TokenRefreshBusy(RuntimeError):
-    """Another worker held the shop's refresh lock for too long; try the job again later."""
+from loyalty.services.errors import TokenRefreshBusy, TokenUnavailable
+from loyalty.defaults import TOKEN_REFRESH_MARGIN as REFRESH_MARGIN
+from loyalty.defaults import TOKEN_LOCK_TIMEOUT_SECONDS as LOCK_TIMEOUT_SECONDS
+from loyalty.defaults import TOKEN_LOCK_WAIT_SECONDS as LOCK_WAIT_SECONDS
 
 
 @dataclass(frozen=True)

@@ -19,16 +19,7 @@ from db.tables import customers, ledger_entries, shops, vouchers
 from loyalty.services import ledger, notifications
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, get_shop, programme
-
-
-class VoucherRefused(ValueError):
-    """The redemption cannot be made; the message says why, `reason` says it for code (storefront
-    translations): not_enough_points, below_minimum, not_redeemable, unknown_reward, no_conversion,
-    no_account, worthless, not_cancellable, unknown_voucher."""
-
-    def __init__(self, message: str, reason: str = "refused"):
-        super().__init__(message)
-        self.reason = reason
+from loyalty.domain.errors import VoucherRefused
 
 
 @dataclass(frozen=True)

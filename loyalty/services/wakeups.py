@@ -11,19 +11,13 @@ import time
 import weakref
 
 from loyalty.services.context import Context
+from loyalty.defaults import WAKE_INTERVAL_SECONDS
+from loyalty.defaults import SYNC_SLICE_SECONDS
 
 log = logging.getLogger(__name__)
 
 INBOX_WAKE_KEY = "loyalty:inbox:wake"
 SYNC_WAKE_KEY = "loyalty:sync:wake"
-SYNC_SLICE_SECONDS = 1.0
-"""A queued sync job (wake-up or scheduler) stops after the pass that goes past this and queues its
-continuation behind the jobs waiting meanwhile: webhooks are not held up by a long write-back on a worker."""
-
-
-WAKE_INTERVAL_SECONDS = 0.02
-"""A web process asks Redis for a wake-up at most this often; the webhooks committed in between are
-covered by one wake-up sent at the end of the interval (so points wait at most this much longer)."""
 
 
 class _Waker:

@@ -19,13 +19,8 @@ from sqlalchemy.engine import Connection
 
 from db.tables import ledger_entries as le
 from loyalty.services.shops import ShopRef, programme
-
-MAX_DAYS = 731
-"""The longest range one report covers (two years of days)."""
-
-
-class ReportRangeError(ValueError):
-    """The dates asked for are not a usable range; the message says why."""
+from loyalty.domain.errors import ReportRangeError
+from loyalty.defaults import REPORT_MAX_DAYS as MAX_DAYS
 
 
 @dataclass(frozen=True)

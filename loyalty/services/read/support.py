@@ -12,8 +12,7 @@ from loyalty.services.adjustments import adjustments
 from loyalty.services.customers import normalise_email, reference
 from loyalty.services.shops import ShopRef
 from loyalty.services.read.views import customer_summary, iso
-
-PAGE_SIZE = 25
+from loyalty.defaults import SUPPORT_PAGE_SIZE as PAGE_SIZE
 
 
 def _like_prefix(text: str) -> str:

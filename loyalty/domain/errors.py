@@ -1,0 +1,42 @@
+"""The domain's refusals: a rule says no. Each carries a message for the person who asked (and some a
+`code` the answer names), and maps to a 4xx at the entrypoints."""
+from __future__ import annotations
+
+
+class ProgrammeError(ValueError):
+    """A setting is invalid; the message names the field."""
+
+
+class TooManyPoints(ValueError):
+    """An award too large for the ledger: the order is implausible, and would be so on every retry."""
+
+
+class VoucherRefused(ValueError):
+    """The redemption cannot be made; the message says why, `reason` says it for code (storefront
+    translations): not_enough_points, below_minimum, not_redeemable, unknown_reward, no_conversion,
+    no_account, worthless, not_cancellable, unknown_voucher."""
+
+    def __init__(self, message: str, reason: str = "refused"):
+        super().__init__(message)
+        self.reason = reason
+
+
+class AdjustmentRefused(ValueError):
+    """The adjustment cannot be booked; `field` names the input at fault (or None), the message says why."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class BirthdayRefused(ValueError):
+    """The birthday cannot be recorded (not a date, or already given); the message says why."""
+
+
+class ReportRangeError(ValueError):
+    """The dates asked for are not a usable range; the message says why."""
+
+
+class ShopMismatch(ValueError):
+    """A webhook body names another shop than the one it was recorded for (or names none): its destructive
+    work is refused. The web refuses such deliveries at the door; this catches rows recorded before that."""
