@@ -23,7 +23,8 @@ migrate: $(STAMP) var/local.env  ## bring DATABASE_URL (default: SQLite under va
 run: $(STAMP) var/local.env  ## web + worker + scheduler (+ embedded Redis when REDIS_URL is unset)
 	$(BIN)/python -m tools.launcher
 
-test: $(STAMP)  ## the whole suite: starts its own Redis and PostgreSQL
+test: $(STAMP)  ## the layer contracts (import-linter), then the whole suite: starts its own Redis and PostgreSQL
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 soak: $(STAMP)  ## long fault and load runs (10,000-event stream, killed workers, Redis and database outages)

@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from db.errors import DatabaseNotMigrated
+from db.engine import reading
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -29,8 +30,6 @@ def upgrade(database_url: str) -> None:
 def check_at_head(engine: Engine) -> None:
     """Raise DatabaseNotMigrated with the command to run when the schema is behind (or ahead)."""
     head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
-    from db.engine import reading
-
     with reading(engine) as conn:  # a read: a starting web process must not queue for SQLite's write lock
         current = MigrationContext.configure(conn).get_current_revision()
     if current != head:

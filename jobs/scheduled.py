@@ -11,6 +11,7 @@ from db.tables import webhook_inbox as inbox
 from loyalty.services import schedule
 from loyalty.services.context import Context, get_context
 from loyalty.defaults import INBOX_SWEEP_AFTER as SWEEP_AFTER
+from loyalty.services.vouchers import expire_unused
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ def expire_points(as_of: datetime | None = None, ctx: Context | None = None) -> 
 
 def expire_vouchers(as_of: datetime | None = None, ctx: Context | None = None) -> int:
     """Expire unused vouchers past their end date (points back or lost, per the shop's setting)."""
-    from loyalty.services.vouchers import expire_unused
-
     ctx = ctx or get_context()
     now = datetime.now(timezone.utc)
     with ctx.engine.begin() as conn:

@@ -18,7 +18,7 @@ from db.migrate import upgrade
 from loyalty.config import Config
 from loyalty.services.context import build_context
 from tools.embedded_redis import start_redis
-from tests.services import PostgresCluster
+from tools.local_services import PostgresCluster
 from integrations.shopify.webhook_signature import sign
 
 SECRET = "test-webhook-secret"
@@ -256,7 +256,7 @@ def factory(emulator, calls):
     """Clients for the emulator, built as the worker builds them for Shopify (real AdminClient, no
     network), counting their requests in `calls`."""
     from integrations.shopify.client import AdminClient
-    from tests.wsgi_adapter import wsgi_session
+    from tools.wsgi_adapter import wsgi_session
 
     session = wsgi_session(emulator.app)
     original = session.send
@@ -272,7 +272,7 @@ def factory(emulator, calls):
 @pytest.fixture
 def mail_server():
     """A real SMTP server on a free local port (aiosmtpd): `.url`, `.received`, `.refuse(n, reply)`."""
-    from tests.mail_server import MailServer
+    from tools.mail_server import MailServer
 
     server = MailServer().start()
     yield server

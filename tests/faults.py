@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tools.embedded_redis import start_redis
 from tests.conftest import KEY, SECRET
-from tests.services import kill_tree
+from tools.local_services import kill_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 RQ = Path(sys.executable).parent / "rq"

@@ -306,7 +306,7 @@ def test_a_token_shopify_refuses_keeps_every_write_back_and_says_why(send, proce
     from loyalty.services.shops import install_shop
     from loyalty.services.tokens import access_token_for
     from integrations.crypto import encrypt_token
-    from tests.wsgi_adapter import wsgi_session
+    from tools.wsgi_adapter import wsgi_session
 
     session = wsgi_session(emulator.app)
 

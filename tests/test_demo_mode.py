@@ -25,7 +25,7 @@ from tools.local_env import write_local_env
 from loyalty.services.context import build_context, get_context
 from loyalty.demo import DEMO_SHOP, DemoRefused, launcher_wants_demo
 from tests.conftest import SHOP, demo_config
-from tests.services import kill_tree
+from tools.local_services import kill_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_SECRET = "shpss_0123456789abcdef0123456789abcdef"

@@ -12,7 +12,7 @@ from tools.shopify_emulator.cost import requested_cost
 from tools.shopify_emulator.schema import FALLBACK_SDL, fallback_schema
 from integrations.shopify.errors import ShopifyGraphQLError, ShopifyThrottled, ShopifyUnauthorized
 from tests.shopify_schema import load_admin_schema
-from tests.wsgi_adapter import wsgi_session
+from tools.wsgi_adapter import wsgi_session
 
 SHOP = "demo.myshopify.com"
 TOKEN = "demo-token"

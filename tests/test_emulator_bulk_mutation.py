@@ -11,7 +11,7 @@ from tools.shopify_emulator import Emulator
 from tools.shopify_emulator.schema import fallback_schema
 from integrations.shopify.metafields import integer_metafield
 from tests.test_emulator import BASE, SHOP, TOKEN, FakeClock, admin_client
-from tests.wsgi_adapter import wsgi_session
+from tools.wsgi_adapter import wsgi_session
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from runtime.web import create_app
 from tests import simulation as sim
 from tests.conftest import Sender, make_config
 from tests.faults import Plant
-from tests.services import PostgresCluster
+from tools.local_services import PostgresCluster
 
 pytestmark = pytest.mark.soak
 

@@ -118,7 +118,7 @@ def test_with_redis_down_the_limits_hold_in_memory(database_url, tmp_path):
     """Redis unreachable: the limiter falls back to each process's memory (the limit still holds) and the
     requests are answered, never a 500."""
     from runtime.web import create_app
-    from tests.services import free_port
+    from tools.local_services import free_port
 
     context = build_context(make_config(database_url, f"redis://127.0.0.1:{free_port()}/0", tmp_path))
     try:

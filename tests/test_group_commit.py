@@ -136,7 +136,7 @@ def test_a_bad_row_fails_alone_and_the_rest_of_its_batch_is_committed(engine):
 def test_database_down_fails_every_waiting_request_quickly(redis_url):
     """No database behind the engine: every concurrent request gets the connection error (the view turns
     it into 503), at once rather than row by row."""
-    from tests.services import free_port
+    from tools.local_services import free_port
 
     dead = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x", 0.8)
     committer = GroupCommitter(dead)

@@ -19,7 +19,7 @@ from loyalty.services.shops import save_programme
 from tests.conftest import SHOP
 from tests.factories import cancelled, order, refund
 from tests.samples import sample
-from tests.wsgi_adapter import wsgi_session
+from tools.wsgi_adapter import wsgi_session
 
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 TOKEN = "shpat_store_a"

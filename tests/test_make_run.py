@@ -17,7 +17,7 @@ import requests
 
 from tests.conftest import KEY, SECRET
 from tests.factories import order
-from tests.services import free_port, kill_tree
+from tools.local_services import free_port, kill_tree
 from integrations.shopify.webhook_signature import sign
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import requests
 
-from tests.services import free_port, kill_tree
+from tools.local_services import free_port, kill_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "demo.myshopify.com"

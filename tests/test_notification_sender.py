@@ -91,7 +91,7 @@ def test_a_temporary_smtp_failure_is_retried_after_a_backoff(ctx, shop, mail_ser
 
 def test_an_unreachable_server_keeps_every_email_waiting(ctx, shop):
     """No server listening: nothing is lost, each row records the error and waits for its next attempt."""
-    from tests.services import free_port
+    from tools.local_services import free_port
 
     record(ctx, shop, 3)
     assert sender.send_notifications(with_smtp(ctx, f"smtp://127.0.0.1:{free_port()}"), now=T0) == 0

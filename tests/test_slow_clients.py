@@ -25,7 +25,7 @@ from db.tables import webhook_inbox
 from loyalty.services.context import build_context
 from tests.conftest import KEY, SECRET, SHOP, make_config
 from tests.factories import order
-from tests.services import free_port, kill_tree
+from tools.local_services import free_port, kill_tree
 from integrations.shopify.webhook_signature import sign
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ import pytest
 
 from loyalty.services.context import make_redis
 from integrations.single_flight import one_at_a_time
-from tests.services import free_port
+from tools.local_services import free_port
 from tests.storefront_support import BEN, NOW, apply_template, earn, proxy  # noqa: F401
 from tests.test_storefront_redeem import available, token_of
 
@@ -32,7 +32,7 @@ class SlowShopify:
 
     def __init__(self, emulator):
         from integrations.shopify.client import AdminClient
-        from tests.wsgi_adapter import wsgi_session
+        from tools.wsgi_adapter import wsgi_session
 
         self.gate, self.entered, self.lock = threading.Event(), threading.Event(), threading.Lock()
         self.in_flight = self.most_in_flight = self.calls = 0

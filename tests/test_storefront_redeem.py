@@ -179,7 +179,7 @@ def test_when_shopify_does_not_answer_the_same_token_finishes_the_voucher(proxy,
     import requests
 
     from integrations.shopify.client import AdminClient
-    from tests.wsgi_adapter import wsgi_session
+    from tools.wsgi_adapter import wsgi_session
 
     session, down = wsgi_session(emulator.app), [True]
     reach = session.send

@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 from loyalty.services.context import build_context
 from tools.launcher import DEMO_SHOP, DEMO_TOKEN, start_demo
 from tests.conftest import SECRET
-from tests.services import free_port, kill_tree
+from tools.local_services import free_port, kill_tree
 
 
 @pytest.fixture

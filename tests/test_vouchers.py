@@ -15,7 +15,7 @@ from loyalty.services import redemptions as voucher_jobs
 from jobs.scheduled import mature_points
 from loyalty.services.vouchers import VoucherRefused
 from tests.factories import order
-from tests.wsgi_adapter import wsgi_session
+from tools.wsgi_adapter import wsgi_session
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 

@@ -148,7 +148,7 @@ def test_redis_down_at_ingest_still_records_and_the_sweeper_recovers(ctx, shop, 
 def test_database_down_at_ingest_is_503_at_once(ctx, shop, tmp_path, redis_url):
     """No database: 503 with Retry-After well inside Shopify's 5 s (the connection is refused at once)."""
     from runtime.web import create_app
-    from tests.services import free_port
+    from tools.local_services import free_port
 
     app = create_app(ctx)
     dead = build_context(make_config(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/x", redis_url, tmp_path))

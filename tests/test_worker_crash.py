@@ -23,7 +23,7 @@ from db.tables import ledger_entries, orders, webhook_inbox as inbox
 from jobs.scheduled import sweep
 from tests.conftest import KEY, SECRET
 from tests.factories import order
-from tests.services import kill_tree
+from tools.local_services import kill_tree
 from tests.wakeups import settle_wakeups
 
 ROOT = Path(__file__).resolve().parent.parent

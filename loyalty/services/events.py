@@ -15,6 +15,11 @@ from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrd
 from loyalty.services.shops import ShopRef, UnknownShop, get_shop, programme
 from loyalty.services.context import Context
 from loyalty.services.errors import ShopGone
+from integrations.shopify.payments import fetch_order_transactions
+from integrations.shopify.client import AdminClient
+from integrations.shopify.throttle import RedisThrottle
+from loyalty.services.tokens import TokenUnavailable, access_token_for, force_refresh_after_401
+from integrations.shopify.errors import ShopifyUnauthorized
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +114,6 @@ def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
 
     Returns the commands with `non_earning_paid` filled in, and failures (row id -> (reason, permanent)).
     """
-    from integrations.shopify.payments import fetch_order_transactions
-
     failures = {}
     wanted = [row for row in rows if isinstance(commands.get(row.id), RecordOrderPaid)]
     if not wanted:
@@ -142,9 +145,6 @@ def shopify_client(ctx: Context, shop: ShopRef, conn: Connection, *, timeout=(2,
     """An Admin API client for the shop: a token that will not lapse mid-job (refreshed if expiring,
     one refresh at a time per shop) and the GraphQL budget shared by every worker through Redis.
     A web request a person waits on (the storefront) passes a shorter timeout and fewer attempts."""
-    from integrations.shopify.client import AdminClient
-    from integrations.shopify.throttle import RedisThrottle
-    from loyalty.services.tokens import TokenUnavailable, access_token_for
 
     try:
         token = access_token_for(ctx, shop.domain)
@@ -170,8 +170,6 @@ class RefreshOn401:
 
     def execute(self, document, variables=None):
         """As AdminClient.execute, with one token refresh on 401."""
-        from integrations.shopify.errors import ShopifyUnauthorized
-        from loyalty.services.tokens import force_refresh_after_401
 
         try:
             return self.client.execute(document, variables)

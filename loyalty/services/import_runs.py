@@ -13,6 +13,9 @@ from db.tables import import_runs as runs
 from loyalty.services.history import ImportTotals
 from loyalty.services.wakeups import wake_sync
 from loyalty.services.errors import MissingScope
+from integrations.shopify.errors import ShopifyGraphQLError, ShopifyUnauthorized
+from loyalty.services.errors import ShopGone
+from loyalty.services.tokens import TokenUnavailable, what_to_do
 
 
 def resumable(conn: Connection, shop_id: int, kind: str):
@@ -83,10 +86,6 @@ def failing_with_reason(ctx, run_id: int, shop_domain: str | None = None):
 def token_trouble(ctx, shop_domain: str, exc: BaseException) -> str | None:
     """When `exc` says the shop's token cannot be used (refused, expired past refreshing, a scope missing),
     what to do about it for the kind of token the shop holds, then the error itself; None for anything else."""
-    from integrations.shopify.errors import ShopifyUnauthorized
-    from loyalty.services.events import ShopGone
-    from loyalty.services.tokens import TokenUnavailable, what_to_do
-
     scope = exc.scope if isinstance(exc, MissingScope) else _access_denied_scope(exc)
     if scope is None and not isinstance(exc, (ShopGone, TokenUnavailable, ShopifyUnauthorized)):
         return None
@@ -99,8 +98,6 @@ def token_trouble(ctx, shop_domain: str, exc: BaseException) -> str | None:
 
 def _access_denied_scope(exc: BaseException) -> str | None:
     """The scope named by a GraphQL ACCESS_DENIED error ("Required access: `read_orders` access scope")."""
-    from integrations.shopify.errors import ShopifyGraphQLError
-
     if not isinstance(exc, ShopifyGraphQLError):
         return None
     for error in exc.errors:

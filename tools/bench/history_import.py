@@ -193,7 +193,7 @@ def _postgres(jsonl: Path, work: Path):
     try:
         from sqlalchemy import create_engine, text
 
-        from tests.services import PostgresCluster
+        from tools.local_services import PostgresCluster
         cluster = PostgresCluster(durable=True).start()  # fsync and synchronous commits, as in production
     except (ImportError, RuntimeError, OSError) as exc:
         return f"not run: {exc}"

@@ -84,7 +84,7 @@ def run(options) -> list:
 
     from tools.bench.report import Figure
     from db.tables import notifications
-    from tests.mail_server import MailServer
+    from tools.mail_server import MailServer
 
     work = Path(tempfile.mkdtemp(prefix="loyalty-bench-mail-"))
     try:

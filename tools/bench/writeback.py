@@ -74,7 +74,7 @@ def measure(stack, count: int, bulk: bool) -> dict:
     for n in range(count):
         emulator.add_customer(SHOP, 800_000 + n)
     _ = emulator.schema  # built once (Shopify's schema takes ~2 s), not part of the figure
-    from tests.wsgi_adapter import wsgi_session
+    from tools.wsgi_adapter import wsgi_session
 
     session = wsgi_session(emulator.app)
     throttle = RedisThrottle(stack.ctx.redis, sleep=clock.sleep, clock=clock)

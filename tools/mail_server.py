@@ -9,7 +9,7 @@ from email.message import Message
 
 from aiosmtpd.controller import Controller
 
-from tests.services import free_port
+from tools.local_services import free_port
 
 
 class MailServer:
