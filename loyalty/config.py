@@ -56,7 +56,7 @@ class Config:
     under var/mail/ instead of sent (demo and local runs)."""
     smtp_from: str = "loyalty@localhost"
     inbox_socket: str | None = None
-    """LOYALTY_INBOX_SOCKET: the inbox writer's Unix socket (webhooks.inbox_writer); `make run` starts one
+    """LOYALTY_INBOX_SOCKET: the inbox writer's Unix socket (webhooks.writer); `make run` starts one
     on SQLite. Unset: each web process commits its own webhooks."""
     trusted_proxies: int = 0
     """LOYALTY_TRUSTED_PROXIES: proxies in front of the web that append to X-Forwarded-For (1 on Heroku);

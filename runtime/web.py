@@ -33,7 +33,7 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     app.url_map.converters["int"] = RowId  # before any route is added
     app.before_request(refuse_nul)
 
-    from webhooks.views import FastPath, bp as webhooks_bp
+    from webhooks.views import WRITER_KEY, FastPath, bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
     from admin.auth import bp as auth_bp; app.register_blueprint(auth_bp)
     from storefront.proxy import bp as storefront_bp
@@ -75,6 +75,9 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     from runtime.rate_limits import install_rate_limits
     install_rate_limits(app, ctx)
 
+    if ctx.config.inbox_socket:  # optional: without a writer, no process of the web loads its code
+        from webhooks.writer.client import deliverer
+        app.extensions[WRITER_KEY] = deliverer(ctx.config.inbox_socket)
     app.wsgi_app = FastPath(app, app.wsgi_app)  # POST /webhooks without Flask's per-request machinery
     from runtime.body_deadline import BodyDeadline
     # Outermost: no layer reads a body except within the deadline.

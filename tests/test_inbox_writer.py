@@ -1,4 +1,4 @@
-"""The inbox writer (webhooks.inbox_writer): one process checks and commits the webhooks of every web
+"""The inbox writer (webhooks.writer): one process checks and commits the webhooks of every web
 thread and process; each request still hears exactly the answer it would have had from the web itself
 (recorded, duplicate, refused and why), and the web decides and writes the row itself whenever the
 writer cannot be reached."""
@@ -26,8 +26,11 @@ from db.tables import shops, webhook_inbox
 from loyalty.services.context import build_context
 from tests.conftest import SECRET, SHOP, Sender, make_config
 from tests.factories import order
-from webhooks import inbox_writer, intake
-from webhooks.inbox_writer import HEADER, InboxWriter, WriterClient
+from webhooks import intake
+from webhooks.writer import client as writer_client
+from webhooks.writer.client import WriterClient
+from webhooks.writer.protocol import HEADER
+from webhooks.writer.server import InboxWriter
 from webhooks.intake import Delivery
 from integrations.shopify.webhook_signature import sign
 
@@ -182,11 +185,11 @@ def test_a_header_too_long_for_a_frame_is_decided_by_the_web_and_the_pipe_stays(
     with running_writer(socket_path, writer_ctx) as writer:
         send = Sender(create_app(writer_ctx).test_client())
         first = send("orders/paid", order(email="a@example.com"), webhook_id="before")
-        pipe = inbox_writer.client_for(str(socket_path))._pipe
+        pipe = writer_client.client_for(str(socket_path))._pipe
         huge = send("orders/paid", order(email="b@example.com"), webhook_id="huge",
                     headers={"X-Shopify-Hmac-Sha256": "A" * 5000})
         after = send("orders/paid", order(email="c@example.com"), webhook_id="after")
-        assert inbox_writer.client_for(str(socket_path))._pipe is pipe and not pipe.closed
+        assert writer_client.client_for(str(socket_path))._pipe is pipe and not pipe.closed
         assert writer.batches == 2
     assert (first.headers["X-Loyalty-Webhook"], huge.status_code, after.headers["X-Loyalty-Webhook"]) == ("recorded", 401, "recorded")
     assert stored(writer_ctx.engine) == ["after", "before"]
@@ -299,7 +302,7 @@ def test_a_second_writer_on_a_live_socket_refuses_to_start(socket_path, writer_c
 
 
 def writer_env(context, redis_url: str, socket_path: Path) -> dict:
-    """The environment `python -m webhooks.inbox_writer` runs with, on the test's database and Redis."""
+    """The environment `python -m webhooks.writer` runs with, on the test's database and Redis."""
     return {**os.environ, "DATABASE_URL": context.config.database_url, "REDIS_URL": redis_url,
             "SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": SECRET, "LOYALTY_INBOX_SOCKET": str(socket_path),
             "LOYALTY_VAR_DIR": str(socket_path.parent), "LOYALTY_ENCRYPTION_KEYS": context.config.encryption_keys[0]}
@@ -307,7 +310,7 @@ def writer_env(context, redis_url: str, socket_path: Path) -> dict:
 
 def start_writer_process(env: dict, socket_path: Path) -> subprocess.Popen:
     """The writer as make run starts it, once it listens."""
-    process = subprocess.Popen([sys.executable, "-m", "webhooks.inbox_writer"], cwd=REPO, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "webhooks.writer"], cwd=REPO, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20
     while not socket_path.exists():
@@ -319,7 +322,7 @@ def start_writer_process(env: dict, socket_path: Path) -> subprocess.Popen:
 
 
 def test_the_writer_process_killed_mid_stream_loses_nothing(socket_path, ctx, shop, redis_url):
-    """`python -m webhooks.inbox_writer` as make run starts it; SIGKILLed while webhooks stream in from
+    """`python -m webhooks.writer` as make run starts it; SIGKILLed while webhooks stream in from
     four threads: every webhook answered 200 is stored (the web writes them itself once the writer is
     gone), each exactly once."""
     from runtime.web import create_app
@@ -365,7 +368,7 @@ monkey.patch_all()
 import json, sys
 from datetime import datetime, timezone
 import gevent
-from webhooks.inbox_writer import client_for
+from webhooks.writer.client import client_for
 from webhooks.intake import Delivery
 from integrations.shopify.webhook_signature import sign
 
@@ -414,7 +417,7 @@ def test_make_run_starts_the_writer_on_sqlite_only():
 
     env = {"LOYALTY_VAR_DIR": "/srv/loyalty/var"}
     commands = process_commands(Path("/venv/bin"), env, "redis://x", "8000")
-    assert commands["inbox"] == ["/venv/bin/python", "-m", "webhooks.inbox_writer"]
+    assert commands["inbox"] == ["/venv/bin/python", "-m", "webhooks.writer"]
     assert list(commands)[:2] == ["inbox", "web"]  # listening before the web sends to it
     assert env["LOYALTY_INBOX_SOCKET"] == "/srv/loyalty/var/inbox.sock"
     pg_env = {"DATABASE_URL": "postgresql://db/x"}
@@ -422,3 +425,19 @@ def test_make_run_starts_the_writer_on_sqlite_only():
     assert "LOYALTY_INBOX_SOCKET" not in pg_env
     off = {"LOYALTY_INBOX_WRITER": "off"}
     assert "inbox" not in process_commands(Path("/venv/bin"), off, "redis://x", "8000")
+
+
+def test_the_writer_can_be_asked_for_on_postgresql_beside_the_same_web():
+    """LOYALTY_INBOX_WRITER=on starts the writer on PostgreSQL too (the benchmark compares both ways), with
+    the web command unchanged; =off on SQLite leaves the web command unchanged as well."""
+    from tools.launcher import process_commands
+
+    default = process_commands(Path("/venv/bin"), {"DATABASE_URL": "postgresql://db/x"}, "redis://x", "8000")
+    pg_on = {"DATABASE_URL": "postgresql://db/x", "LOYALTY_INBOX_WRITER": "on", "LOYALTY_VAR_DIR": "/srv/var"}
+    with_writer = process_commands(Path("/venv/bin"), pg_on, "redis://x", "8000")
+    assert with_writer["inbox"] == ["/venv/bin/python", "-m", "webhooks.writer"]
+    assert pg_on["LOYALTY_INBOX_SOCKET"] == "/srv/var/inbox.sock"
+    assert with_writer["web"] == default["web"]
+    sqlite_on = process_commands(Path("/venv/bin"), {}, "redis://x", "8000")
+    sqlite_off = process_commands(Path("/venv/bin"), {"LOYALTY_INBOX_WRITER": "off"}, "redis://x", "8000")
+    assert sqlite_off["web"] == sqlite_on["web"]

@@ -102,7 +102,7 @@ def test_launcher_serves_and_stops(tmp_path):
         family = psutil.Process(launcher.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in family)
         assert "gunicorn" in names and "redis-server" in names and "rq worker" in names and "rq cron" in names
-        assert "webhooks.inbox_writer" in names and (tmp_path / "inbox.sock").is_socket(), "the inbox writer"
+        assert "webhooks.writer" in names and (tmp_path / "inbox.sock").is_socket(), "the inbox writer"
 
         os.killpg(launcher.pid, signal.SIGTERM)
         assert launcher.wait(timeout=15) == 0, output()

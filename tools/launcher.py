@@ -79,19 +79,20 @@ def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str,
 
     On SQLite (one writer) a single gevent web process hands webhooks to the inbox writer, a process of
     its own that checks them and commits every webhook arriving together in one transaction on the other
-    core (webhooks.inbox_writer; its socket is set in `env` as LOYALTY_INBOX_SOCKET unless given, and
-    LOYALTY_INBOX_WRITER=off leaves it out). On PostgreSQL two gevent web processes add capacity, each
-    checking and committing its own webhooks together (webhooks.group_commit; psycopg 3 waits
-    cooperatively once gevent has patched `select`). WEB_CONCURRENCY / WEB_THREADS
-    override either.
+    core (webhooks.writer; its socket is set in `env` as LOYALTY_INBOX_SOCKET unless given). On
+    PostgreSQL two gevent web processes add capacity, each checking and committing its own webhooks
+    together (webhooks.group_commit; psycopg 3 waits cooperatively once gevent has patched `select`).
+    LOYALTY_INBOX_WRITER=on starts the writer on PostgreSQL too, =off leaves it out on SQLite (the web
+    command is the same either way). WEB_CONCURRENCY / WEB_THREADS override either.
     """
     sqlite = not env.get("DATABASE_URL", "").startswith("postgres")
     # gevent on both: a slow client holds a greenlet, not one of a few threads (runtime.body_deadline).
     workers, worker_class = ("1", "gevent") if sqlite else ("2", "gevent")
     commands = {}
-    if sqlite and env.get("LOYALTY_INBOX_WRITER", "on") != "off":
+    wanted = env.get("LOYALTY_INBOX_WRITER") or None  # unset: on SQLite only; any value but "off": on
+    if (sqlite if wanted is None else wanted != "off"):
         env.setdefault("LOYALTY_INBOX_SOCKET", str(Path(env.get("LOYALTY_VAR_DIR", "var")).resolve() / "inbox.sock"))
-        commands["inbox"] = [str(bin_dir / "python"), "-m", "webhooks.inbox_writer"]
+        commands["inbox"] = [str(bin_dir / "python"), "-m", "webhooks.writer"]
     return commands | {
         "web": [str(bin_dir / "gunicorn"), wsgi_app, "--bind", f"127.0.0.1:{port}", "--workers",
                 env.get("WEB_CONCURRENCY", workers), "--worker-class", env.get("WEB_WORKER_CLASS", worker_class),

@@ -12,7 +12,7 @@ batch fails for a reason that could be one row's (a constraint, a value out of r
 retried one transaction each, so a bad row fails alone; when the database itself is unreachable the whole
 batch fails at once, so every request answers 503 quickly.
 
-`write_batch` is the batch writing itself; the inbox writer process (webhooks.inbox_writer) uses it too,
+`write_batch` is the batch writing itself; the inbox writer process (webhooks.writer.server) uses it too,
 for the batches it gathers from every web process.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What becomes of a webhook delivery: refused, ignored, or recorded (then answered recorded or duplicate).
 
 One decision, made in two places: in the web process when it writes its own webhooks, and in the inbox
-writer (webhooks.inbox_writer) when the web hands deliveries over to it. Both call `screen` before the
+writer (webhooks.writer.server) when the web hands deliveries over to it. Both call `screen` before the
 INSERT and `settle` after it, so a delivery gets the same answer whichever process records it.
 
 An answer is the HTTP status and the outcome (sent in the OUTCOME_HEADER); the common ones are constants.

@@ -4,9 +4,9 @@ The endpoint is the busiest of the app, so it is served by `FastPath`, a thin WS
 (no routing, request object or response object per webhook); the Flask route below runs the very same
 checks for anything that reaches Flask without it. Either way: the size limit here, then the decision of
 webhooks.intake (HMAC on the raw body, the headers, the topic, JSON validity, the body's shape for its
-topic, the shop directory, the shop the body names), the
-inbox commit and the worker's wake-up: by the inbox writer on SQLite (webhooks.inbox_writer), else in this
-process.
+topic, the shop directory, the shop the body names), the inbox commit and the worker's wake-up: by the
+inbox writer when one is configured (webhooks.writer, wired in by runtime.web under WRITER_KEY; this module
+never imports it), else in this process.
 """
 from __future__ import annotations
 
@@ -20,22 +20,25 @@ from werkzeug.wsgi import get_input_stream
 
 from loyalty.services.wakeups import wake_worker
 from webhooks import inbox, intake
-from webhooks.inbox_writer import client_for
 from webhooks.intake import Answer, Delivery
 
 bp = Blueprint("webhooks", __name__)
 
 DIRECTORY_KEY = "loyalty_shops"
 """Where the app keeps its ShopDirectory (app.extensions)."""
+WRITER_KEY = "loyalty_inbox_writer"
+"""Where the app keeps the inbox writer's `deliver(delivery) -> Answer | None` (app.extensions), when
+LOYALTY_INBOX_SOCKET names one (runtime.web); absent otherwise."""
 RETRY_AFTER = (("Retry-After", "5"),)
 """Sent with a 503: when Shopify should try again."""
 
 
 def receive_webhook(ctx, directory: inbox.ShopDirectory, header: Callable[[str], str | None],
-                    content_length: int | None, read: Callable[[int], bytes]) -> Answer:
-    """Read the delivery (within the size limit), then have it checked and recorded: by the inbox writer
-    when LOYALTY_INBOX_SOCKET names one and it answers, else here (`receive_here`); the work happens
-    later. `header(name)` reads a request header."""
+                    content_length: int | None, read: Callable[[int], bytes],
+                    writer: Callable[[Delivery], Answer | None] | None = None) -> Answer:
+    """Read the delivery (within the size limit), then have it checked and recorded: by the inbox `writer`
+    when there is one and it answers, else here (`receive_here`); the work happens later. `header(name)`
+    reads a request header."""
     limit = ctx.config.webhook_max_bytes
     if (content_length or 0) > limit:
         return intake.answer(413, "body too large", header("X-Shopify-Webhook-Id"))
@@ -45,8 +48,8 @@ def receive_webhook(ctx, directory: inbox.ShopDirectory, header: Callable[[str],
     delivery = Delivery(header("X-Shopify-Hmac-Sha256"), header("X-Shopify-Topic") or "",
                         header("X-Shopify-Shop-Domain") or "", header("X-Shopify-Webhook-Id") or "", body,
                         datetime.now(timezone.utc))
-    if ctx.config.inbox_socket:
-        answered = client_for(ctx.config.inbox_socket).deliver(delivery)
+    if writer is not None:
+        answered = writer(delivery)
         if answered is not None:
             return answered
     return receive_here(ctx, directory, delivery)
@@ -70,9 +73,10 @@ def receive_here(ctx, directory: inbox.ShopDirectory, delivery: Delivery) -> Ans
 @bp.post("/webhooks")
 def receive():
     """The Flask route: the same handling as FastPath."""
-    ctx = current_app.extensions["loyalty"]
-    directory = current_app.extensions.setdefault(DIRECTORY_KEY, inbox.ShopDirectory())
-    answered = receive_webhook(ctx, directory, request.headers.get, request.content_length, request.stream.read)
+    extensions = current_app.extensions
+    directory = extensions.setdefault(DIRECTORY_KEY, inbox.ShopDirectory())
+    answered = receive_webhook(extensions["loyalty"], directory, request.headers.get, request.content_length,
+                               request.stream.read, extensions.get(WRITER_KEY))
     return current_app.response_class(b"", status=answered.status, headers=_headers(answered))
 
 
@@ -97,7 +101,8 @@ class FastPath:
         def header(name: str) -> str | None:
             return environ.get(_ENVIRON_KEYS.get(name) or "HTTP_" + name.upper().replace("-", "_"))
 
-        answered = receive_webhook(ctx, directory, header, length, get_input_stream(environ).read)
+        answered = receive_webhook(ctx, directory, header, length, get_input_stream(environ).read,
+                                   extensions.get(WRITER_KEY))
         if answered is intake.RECORDED:  # the common case, answered with headers made once
             start_response("200 OK", _RECORDED_HEADERS)
         else:

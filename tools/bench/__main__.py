@@ -20,6 +20,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f"comma-separated, from: {', '.join(BENCHMARKS)}")
     parser.add_argument("--seconds", type=float, default=None,
                         help="length of each ingest load phase (default 10)")
+    parser.add_argument("--inbox-writer", choices=("default", "on", "off"), default="default",
+                        help="ingest: the inbox writer beside the same web command (default: as `make run`, "
+                             "on SQLite only)")
+    parser.add_argument("--ingest-rate", type=int, default=None,
+                        help="ingest: webhooks/s offered for the open-loop latency (default 1,000, the target's)")
     parser.add_argument("--pipeline-seconds", type=float, default=60.0,
                         help="how long the pipeline is fed at its target rate (default 60)")
     parser.add_argument("--syncs", type=int, default=10_000, help="balance changes in the Shopify burst")

@@ -1,5 +1,5 @@
 """Ingest through the production web set-up, as `make run` starts it (gunicorn, and on SQLite the inbox
-writer beside it).
+writer beside it; `--inbox-writer on|off` adds or removes the writer, the web command unchanged).
 
 - throughput: signed orders/paid webhooks answered 200 per second (verify, durable group-committed INSERT,
   wake), against `/bare`: the very same signed requests sent to an endpoint that answers 200 and does
@@ -20,7 +20,8 @@ from db.engine import reading
 from db.tables import webhook_inbox
 
 RATE = 1000
-"""Webhooks per second offered for the latency figure."""
+"""Webhooks per second offered for the latency figure, where the target is set (`--ingest-rate` changes it,
+e.g. to compare set-ups below their saturation on a slow machine)."""
 CONNECTIONS = 64
 """Closed-loop connections: enough requests in flight to saturate a server whose answers wait for a disk
 flush (a webhook is answered after its commit; Shopify delivers many at once). The bare endpoint gets the
@@ -30,12 +31,15 @@ same number."""
 def run(options) -> list[Figure]:
     """Measure, and return the figures with their targets."""
     seconds = options.seconds or 10
+    rate = getattr(options, "ingest_rate", None) or RATE
     bodies = order_bodies()
     bare = Traffic("/bare", bodies, SHOP, SECRET)
     flask_bare = Traffic("/bare/flask", bodies, SHOP, SECRET)
     webhooks = Traffic("/webhooks", bodies, SHOP, SECRET)
-    with Stack() as stack:
+    writer = getattr(options, "inbox_writer", "default")
+    with Stack(**({} if writer == "default" else {"LOYALTY_INBOX_WRITER": writer})) as stack:
         port = stack.start_web()
+        setup = _setup(stack)
         with PeakRss({"web": stack.root_pids("web")}) as rss:
             for traffic in (bare, flask_bare, webhooks):  # warm-up: imports, connections, the shop cache
                 closed_loop(port, traffic, 2, CONNECTIONS)
@@ -43,13 +47,14 @@ def run(options) -> list[Figure]:
             cpu = _cpu_of(stack.root_pids("web"))
             bare_result, flask_result, ingest_result = alternating(
                 port, [bare, flask_bare, webhooks], seconds, connections=CONNECTIONS, cpu=cpu)
-            timed = open_loop(port, webhooks, RATE, seconds)
-            bare_timed = open_loop(port, bare, RATE, seconds)
+            timed = open_loop(port, webhooks, rate, seconds)
+            bare_timed = open_loop(port, bare, rate, seconds)
         stored = _rows(stack) - before
     answered = ingest_result.ok + timed.ok
     ratio = ingest_result.ok_per_second / bare_result.ok_per_second
     p99 = timed.percentile(99)
     return [
+        Figure("ingest: web set-up", setup),
         Figure("ingest: bare endpoint (the same signed requests, answered 200 at the same layer, nothing done)",
                f"{bare_result.ok_per_second:,.0f} req/s",
                note=f"{bare_result.tool}; web CPU {bare_result.cpu_us_per_ok:.0f} µs per request"),
@@ -57,21 +62,28 @@ def run(options) -> list[Figure]:
                f"{flask_result.ok_per_second:,.0f} req/s",
                note=f"web CPU {flask_result.cpu_us_per_ok:.0f} µs per request"),
         Figure("ingest: signed webhooks recorded (200)", f"{ingest_result.ok_per_second:,.0f} req/s",
-               note=f"{ingest_result.sent - ingest_result.ok} not 200; web CPU (gunicorn and inbox writer) "
+               note=f"{ingest_result.sent - ingest_result.ok} not 200; web CPU (gunicorn, and the inbox writer if any) "
                     f"{ingest_result.cpu_us_per_ok:.0f} µs per webhook"),
         Figure("ingest / bare", f"{ratio:.2f}", "≥ 0.80", ratio >= 0.8,
                note=f"webhooks / empty Flask route: {ingest_result.ok_per_second / flask_result.ok_per_second:.2f}"),
-        Figure(f"ingest p99 at {RATE:,} webhooks/s offered (open loop)", f"{p99:.1f} ms", "< 20 ms",
-               p99 < 20 and timed.ok == timed.sent,
+        Figure(f"ingest p99 at {rate:,} webhooks/s offered (open loop)", f"{p99:.1f} ms",
+               *(("< 20 ms", p99 < 20 and timed.ok == timed.sent) if rate >= RATE else ("", None)),
                note=f"p50 {timed.percentile(50):.1f} ms, {timed.ok:,}/{timed.sent:,} answered 200"
                     f"{f' (others: {timed.refused()})' if timed.refused() else ''}; "
                     f"bare at the same rate: p99 {bare_timed.percentile(99):.1f} ms; {timed.tool}"),
         Figure("ingest: rows stored / webhooks answered 200", f"{stored:,} / {answered:,}",
                "no 200 without its row", stored >= answered,
                note="rows beyond the answers: requests in flight when a generator stopped reading"),
-        Figure("peak RSS, web (gunicorn master and workers, inbox writer on SQLite) under ingest load",
+        Figure("peak RSS, web (gunicorn master and workers, and the inbox writer if any) under ingest load",
                f"{rss.mib('web'):,.0f} MiB"),
     ]
+
+
+def _setup(stack) -> str:
+    """The web processes measured, e.g. 'gunicorn 1 × gevent + inbox writer'."""
+    web = stack.commands["web"]
+    workers, worker_class = web[web.index("--workers") + 1], web[web.index("--worker-class") + 1]
+    return f"gunicorn {workers} × {worker_class}" + (" + inbox writer" if "inbox" in stack.commands else "")
 
 
 def _cpu_of(pids: list[int]):

@@ -34,6 +34,8 @@ class Stack:
         # closed local port.
         self.extra_env = {"SHOPIFY_ADMIN_URL": "http://127.0.0.1:9/{shop}", **extra_env}
         self.processes: dict[str, list[subprocess.Popen]] = {}
+        self.commands: dict[str, list[str]] = {}
+        """The launcher's commands the web was started with (start_web)."""
 
     def __enter__(self) -> "Stack":
         from cryptography.fernet import Fernet
@@ -79,7 +81,7 @@ class Stack:
         returns the port once it answers."""
         port = free_port()
         log = open(self.work / "web.log", "ab")
-        commands = self._commands(port)
+        commands = self.commands = self._commands(port)
         self.processes["web"] = [subprocess.Popen(commands[name], env=self.env, cwd=REPO, stdout=log, stderr=log)
                                  for name in ("inbox", "web") if name in commands]
         wait_for_port(port, self.processes["web"][-1])
