@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from db.tables import ledger_entries
 from loyalty.services import ledger
 from loyalty.services.customers import resolve_customer
-from tests.conftest import create_postgres_database
+from tests.fixtures import create_postgres_database
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 

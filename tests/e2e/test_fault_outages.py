@@ -1,5 +1,5 @@
 """Short outages in the middle of a stream, in the normal suite (the long version with real workers being
-killed is tests/test_fault_soak.py, `make soak`): Redis restarted with its queued job lost, and the
+killed is tests/soak/test_fault_soak.py, `make soak`): Redis restarted with its queued job lost, and the
 database unavailable for a moment (SQLite: locked by another connection; PostgreSQL: the database refusing
 connections, its sessions terminated). The web app answers 503 meanwhile, the sender retries as Shopify
 does, the worker's job fails; once the sweeper has run, nothing answered 200 is lost and the points are
@@ -23,7 +23,7 @@ from tools.embedded_redis import start_redis
 from runtime.web import create_app
 from tests import simulation as sim
 from tests.conftest import Sender, make_config
-from tests.test_fault_soak import check_outcome
+from tests.soak.test_fault_soak import check_outcome
 
 
 @pytest.fixture(scope="module")

@@ -261,7 +261,7 @@ def test_the_customers_data_export_lists_their_emails(send, process, ctx, shop):
 
     from db.tables import data_exports
     from tests.samples import sample
-    from tests.test_privacy import personalise
+    from tests.e2e.test_privacy import personalise
 
     send("orders/paid", order(lines=((120, 1),), email="john@example.com", customer_id=191167,
                               processed_at=T0.isoformat()))

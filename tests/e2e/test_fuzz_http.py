@@ -6,7 +6,7 @@ requests with arbitrary parameters and form bodies, with real form tokens too) a
 
 Each surface is bounded by `max_examples` so the file stays fast; it runs on SQLite and PostgreSQL (the
 latter refuses what SQLite stores: NUL characters, integers beyond a column's type). The inputs that
-failed before are kept as @example, and in tests/test_bad_input.py one test each."""
+failed before are kept as @example, and in tests/e2e/test_bad_input.py one test each."""
 from __future__ import annotations
 
 import json

@@ -10,7 +10,7 @@ from integrations.shopify.documents import METAFIELDS_SET
 from tools.shopify_emulator import Emulator
 from tools.shopify_emulator.schema import fallback_schema
 from integrations.shopify.metafields import integer_metafield
-from tests.test_emulator import BASE, SHOP, TOKEN, FakeClock, admin_client
+from tests.integration.test_emulator import BASE, SHOP, TOKEN, FakeClock, admin_client
 from tools.wsgi_adapter import wsgi_session
 
 

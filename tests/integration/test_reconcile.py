@@ -9,7 +9,7 @@ from sqlalchemy import select
 from db.tables import import_runs
 from jobs.reconcile import reconcile
 from tests.factories import order, refund
-from tests.test_history_import import NOW, SHOP, balances, entries
+from tests.integration.test_history_import import NOW, SHOP, balances, entries
 
 
 def test_reconciliation_applies_a_missed_order_and_refund_once(ctx, shop, send, process, emulator, factory):

@@ -1,6 +1,6 @@
 """Worker processes (three here) redeeming the same customer's points at the same instant cannot spend
 them twice: real processes, each with its own engine and connections, on SQLite and PostgreSQL, creating
-codes in the Shopify emulator over HTTP. (tests/test_vouchers.py races two threads of one process.)"""
+codes in the Shopify emulator over HTTP. (tests/e2e/test_vouchers.py races two threads of one process.)"""
 from __future__ import annotations
 
 import multiprocessing

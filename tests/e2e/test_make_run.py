@@ -20,7 +20,7 @@ from tests.factories import order
 from tools.local_services import free_port, kill_tree
 from integrations.shopify.webhook_signature import sign
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "demo.myshopify.com"
 
 

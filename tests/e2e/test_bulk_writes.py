@@ -17,7 +17,7 @@ from jobs.sync import balance_metafields, sync_balances
 from loyalty.services.ledger import Balance
 from loyalty.services.perks import Standing
 from tests.factories import order
-from tests.test_emulator import FakeClock
+from tests.integration.test_emulator import FakeClock
 
 CUSTOMERS = 12
 

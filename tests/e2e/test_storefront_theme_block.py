@@ -13,7 +13,7 @@ from liquid import Environment
 from jobs.sync import sync_balances
 from tests.factories import order
 
-EXTENSION = Path(__file__).resolve().parent.parent / "extensions" / "loyalty-balance"
+EXTENSION = Path(__file__).resolve().parents[2] / "extensions" / "loyalty-balance"
 BLOCK = (EXTENSION / "blocks" / "balance.liquid").read_text()
 SCHEMA = re.compile(r"{%\s*schema\s*%}(.*?){%\s*endschema\s*%}", re.S)
 

@@ -27,7 +27,7 @@ from loyalty.demo import DEMO_SHOP, DemoRefused, launcher_wants_demo
 from tests.conftest import SHOP, demo_config
 from tools.local_services import kill_tree
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REAL_SECRET = "shpss_0123456789abcdef0123456789abcdef"
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 APP_VARIABLES = ("SHOPIFY_", "LOYALTY_", "SMTP_", "DATABASE_URL", "REDIS_URL")

@@ -26,7 +26,7 @@ from tests.factories import order
 from tools.local_services import kill_tree
 from tests.wakeups import settle_wakeups
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RQ = Path(sys.executable).parent / "rq"
 CUSTOMERS = [f"crash{i}@example.com" for i in range(6)]
 

@@ -16,7 +16,8 @@ from jobs.scheduled import inbox_counts, mature_points
 from loyalty.services.context import build_context
 from runtime.web import create_app
 from tests import simulation as sim
-from tests.conftest import Sender, _new_database, make_config
+from tests.conftest import Sender, make_config
+from tests.fixtures import _new_database
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import requests
 
 from tools.local_services import free_port, kill_tree
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "demo.myshopify.com"
 
 

@@ -32,7 +32,7 @@ from webhooks.intake import Delivery
 from integrations.shopify.webhook_signature import sign
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def delivery(webhook_id, body=b'{"id": 1, "line_items": []}', topic="orders/paid", shop=SHOP, secret=SECRET, hmac=None):

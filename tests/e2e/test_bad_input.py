@@ -1,5 +1,5 @@
 """Bad input is a 4xx, never a 500 (issue 11): each input below answered 500 before, on SQLite, PostgreSQL or
-both. Found by hand, then by tests/test_fuzz_http.py. The admin API's answers are checked against
+both. Found by hand, then by tests/e2e/test_fuzz_http.py. The admin API's answers are checked against
 admin/openapi.json by the `admin` fixture (so each 400 is documented, with its JSON error)."""
 from __future__ import annotations
 

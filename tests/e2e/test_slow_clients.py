@@ -28,7 +28,7 @@ from tests.factories import order
 from tools.local_services import free_port, kill_tree
 from integrations.shopify.webhook_signature import sign
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SLOW_CLIENTS = 40
 """More than the Procfile's 16 threads of a gthread web process (WEB_CONCURRENCY=1 here)."""
 BODY_TIMEOUT = 3

@@ -4,7 +4,7 @@ Found: following the README, `loyalty shops add demo.myshopify.com --token shpat
 demo's token, the emulator answered 401, the gift-card order waited with no reason shown anywhere, and the
 sample it posted (`../shared/...`) does not exist in a fresh clone.
 
-Lighter than tests/test_make_run_demo.py, with the same pieces: the demo's emulator and shop are set up by
+Lighter than tests/e2e/test_make_run_demo.py, with the same pieces: the demo's emulator and shop are set up by
 the launcher's own `start_demo` (a real emulator process, the demo token, `var/demo.env`), the web app
 answers on a real port, every step is the real `loyalty` command in a subprocess, and `loyalty inbox
 process` stands for the worker (the same job).

@@ -12,7 +12,7 @@ from loyalty.domain.programme import template
 from tests.factories import customer, order
 from tests.conftest import SHOP
 from tests.samples import sample
-from tests.test_earning import GRAPHQL, transactions_response
+from tests.e2e.test_earning import GRAPHQL, transactions_response
 
 
 def at(text: str) -> datetime:

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from db.tables import shops
 from integrations.crypto import decrypt_token
-from tests.conftest import SECRET, SHOP, _new_database
+from tests.conftest import SECRET, SHOP
+from tests.fixtures import _new_database
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 

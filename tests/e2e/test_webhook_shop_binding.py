@@ -6,7 +6,7 @@ used to be accepted: as shop/redact it erased B, as app/uninstalled it dropped B
 credited A's order to a new customer of B. Now every body must have its topic's shape and name no other shop
 than the header's (by domain, and by Shopify's numeric shop id once the app has read it at install); the
 worker checks destructive bodies again before acting (rows recorded before the check existed). The same
-deliveries through the inbox writer: tests/test_inbox_writer.py
+deliveries through the inbox writer: tests/e2e/test_inbox_writer.py
 (test_the_writer_refuses_what_the_web_refuses_with_the_same_answers).
 """
 from __future__ import annotations
@@ -265,7 +265,7 @@ def test_the_oauth_install_stores_the_shops_id(client, ctx):
     """The authorization code flow against the emulated Shopify: the shop is installed with its token, and
     Shopify's id of the shop (`shop { id }`, asked with that token) is stored."""
     from tools.shopify_emulator import Emulator
-    from tests.test_oauth import NEW_SHOP, callback_params, start_install
+    from tests.e2e.test_oauth import NEW_SHOP, callback_params, start_install
 
     emulator = Emulator()
     with responses.RequestsMock() as rsps:
@@ -278,7 +278,7 @@ def test_the_oauth_install_stores_the_shops_id(client, ctx):
 def test_token_exchange_stores_the_shops_id(client, ctx):
     """Managed installation (a session token exchanged for an offline token) stores the id as well."""
     from tools.shopify_emulator import Emulator
-    from tests.test_oauth import NEW_SHOP, session_token
+    from tests.e2e.test_oauth import NEW_SHOP, session_token
 
     emulator = Emulator()
     with responses.RequestsMock() as rsps:
@@ -291,7 +291,7 @@ def test_token_exchange_stores_the_shops_id(client, ctx):
 def test_an_install_whose_id_cannot_be_read_still_succeeds(client, ctx, caplog):
     """The Admin API fails the `shop { id }` query: the install succeeds all the same, the id stays unknown
     (NULL) and that is logged; the daily reconciliation reads it later."""
-    from tests.test_oauth import GRANT, NEW_SHOP, TOKEN_URL, callback_params, start_install
+    from tests.e2e.test_oauth import GRANT, NEW_SHOP, TOKEN_URL, callback_params, start_install
 
     with responses.RequestsMock() as rsps:
         rsps.post(TOKEN_URL, json=GRANT)

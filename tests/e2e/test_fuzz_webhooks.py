@@ -18,7 +18,7 @@ from db.tables import webhook_inbox as inbox
 from jobs.inbox import MAX_ATTEMPTS, process_inbox
 from tests.conftest import KEY, SECRET
 from tests.factories import order
-from tests.test_fuzz_translate import JSON, mutated
+from tests.integration.test_fuzz_translate import JSON, mutated
 
 FIXTURES_OK = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                              HealthCheck.too_slow])

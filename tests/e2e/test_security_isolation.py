@@ -159,7 +159,7 @@ def test_a_storefront_token_of_one_shop_cannot_spend_in_another(two_shops, ctx, 
     from loyalty.domain.programme import template
     from loyalty.services.shops import save_programme
     from tests.storefront_support import BEN, NOW as PROXY_NOW, apply_template
-    from tests.test_storefront_redeem import available, token_of
+    from tests.e2e.test_storefront_redeem import available, token_of
 
     apply_template(ctx, shop, "store-b")  # both shops convert points into vouchers
     with ctx.engine.begin() as conn:

@@ -20,7 +20,7 @@ from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef
 from tests.conftest import SHOP
 from tests.factories import order
-from tests.test_history_import import NOW, balances, history
+from tests.integration.test_history_import import NOW, balances, history
 
 
 def lines_of(path):

@@ -13,7 +13,7 @@ from loyalty.services.context import make_redis
 from integrations.single_flight import one_at_a_time
 from tools.local_services import free_port
 from tests.storefront_support import BEN, NOW, apply_template, earn, proxy  # noqa: F401
-from tests.test_storefront_redeem import available, token_of
+from tests.e2e.test_storefront_redeem import available, token_of
 
 SAME_FORM, OTHER_FORMS = 40, 5
 

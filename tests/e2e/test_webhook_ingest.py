@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from db.tables import webhook_inbox
-from tests.conftest import SECRET, SHOP, Sender, build_context, make_config
+from loyalty.services.context import build_context
+from tests.conftest import SECRET, SHOP, Sender, make_config
 from tests.factories import order
 
 WELL_INSIDE_SHOPIFYS_5_S = 2.5

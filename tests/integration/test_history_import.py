@@ -104,7 +104,8 @@ def fresh(request, database_url, redis_url, redis_client, sqlite_template, tmp_p
     from loyalty.services.shops import install_shop
     from loyalty.services.context import build_context
     from integrations.crypto import encrypt_token
-    from tests.conftest import KEY, _new_database, make_config
+    from tests.conftest import KEY, make_config
+    from tests.fixtures import _new_database
 
     backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     context = build_context(make_config(_new_database(backend, request, sqlite_template), redis_url, tmp_path))
