@@ -11,7 +11,6 @@ from sqlalchemy import select
 from db.tables import notifications, perk_grants
 from jobs.daily import give_birthday_perks
 from jobs.scheduled import mature_points
-from loyalty.services import birthdays
 from loyalty.services.customers import find_customer, set_birthday
 from loyalty.domain.programme import template
 from loyalty.services.shops import save_programme
@@ -110,16 +109,3 @@ def test_the_birthday_comes_from_the_customer_metafield(send, process, ctx, stor
     assert (stored.month, stored.day) == (11, 3)
     assert give_birthday_perks(at("2026-12-01"), ctx) == 0
     assert give_birthday_perks(at("2026-11-03"), ctx) == 1
-
-
-@pytest.mark.parametrize("birthday, day, expected", [
-    (date(1990, 5, 17), date(2026, 5, 17), True),
-    (date(1990, 5, 17), date(2026, 5, 18), False),
-    (date(2000, 2, 29), date(2027, 2, 28), True),
-    (date(2000, 2, 29), date(2028, 2, 28), False),
-    (date(2000, 2, 29), date(2028, 2, 29), True),
-    (date(2001, 2, 28), date(2028, 2, 28), True),
-])
-def test_celebration_days(birthday, day, expected):
-    """The anniversary of the date; 29 February falls on 28 February outside leap years."""
-    assert birthdays.celebrates_on(birthday, day) is expected

@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from admin import install_state
 from db.tables import oauth_states, programme_settings, shops
-from integrations.shopify import oauth
 from integrations.crypto import decrypt_token
 from tests.conftest import SECRET, SHOP
 
@@ -275,18 +274,6 @@ def test_callback_refused_by_shopify_is_502_and_stores_nothing(client, ctx):
         response = client.get("/auth/callback", query_string=callback_params(state))
     assert response.status_code == 502
     assert shop_row(ctx) is None
-
-
-def test_query_signature_matches_the_shopify_api_package():
-    """Our HMAC of a query equals ShopifyAPI's, escaping included (`&`, `%`, `=` in keys and values)."""
-    import shopify
-
-    class Signer(shopify.Session):
-        secret = SECRET
-
-    params = {"shop": SHOP, "code": "a&b=c%d", "timestamp": "1700000000", "host": "YWJj==", "we=ird": "x"}
-    assert oauth.query_signature(params, SECRET) == Signer.calculate_hmac(params)
-    assert oauth.verify_query_hmac({**params, "hmac": Signer.calculate_hmac(params)}, ("new", SECRET))
 
 
 def session_token(shop: str = NEW_SHOP, secret: str = SECRET, **overrides) -> str:

@@ -5,15 +5,13 @@ import pytest
 import requests
 import responses
 
-from integrations.shopify.client import AdminClient, operation_name
+from integrations.shopify.client import AdminClient
 from integrations.shopify.errors import (
     ShopifyGraphQLError,
     ShopifyHTTPError,
     ShopifyThrottled,
     ShopifyUnauthorized,
     ShopifyUnavailable,
-    ShopifyUserErrors,
-    raise_for_user_errors,
 )
 
 SHOP = "demo.myshopify.com"
@@ -180,25 +178,6 @@ def test_top_level_errors_raise_graphql_error_without_retry(client, sleeps):
     assert len(responses.calls) == 1 and sleeps == []
 
 
-def test_raise_for_user_errors_lists_fields_and_messages():
-    """userErrors in a mutation payload raise ShopifyUserErrors with field paths and messages."""
-    payload = {"codeDiscountNode": None, "userErrors": [
-        {"field": ["basicCodeDiscount", "code"], "message": "Code must be unique", "code": "TAKEN"},
-    ]}
-    with pytest.raises(ShopifyUserErrors) as caught:
-        raise_for_user_errors(payload, SHOP, "DiscountCreate")
-    error = caught.value.user_errors[0]
-    assert error.field == ("basicCodeDiscount", "code") and error.message == "Code must be unique"
-    assert "basicCodeDiscount.code: Code must be unique" in str(caught.value)
-    assert SHOP in str(caught.value) and "DiscountCreate" in str(caught.value)
-
-
-def test_raise_for_user_errors_returns_a_clean_payload():
-    """A payload with an empty userErrors list is returned unchanged."""
-    payload = {"codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"}, "userErrors": []}
-    assert raise_for_user_errors(payload, SHOP, "DiscountCreate") is payload
-
-
 @responses.activate
 def test_throttle_is_asked_before_and_told_after_each_request(sleeps):
     """acquire() precedes every request (with the last requested cost once known); observe() follows."""
@@ -226,10 +205,3 @@ def test_throttled_retry_leaves_the_waiting_to_the_throttle(sleeps):
     assert sleeps == [0.0]
     assert [call[0] for call in throttle.calls] == ["acquire", "observe", "acquire", "observe"]
     assert throttle.calls[2] == ("acquire", SHOP, 300)
-
-
-def test_operation_name_is_parsed_from_the_document():
-    """The operation name comes from the document; unnamed documents are 'anonymous'."""
-    assert operation_name("\n  query OrderTransactions($id: ID!) { x }") == "OrderTransactions"
-    assert operation_name("# why\nmutation DiscountCreate { x }") == "DiscountCreate"
-    assert operation_name("{ shop { id } }") == "anonymous"
