@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test soak migrate bench install clean
+.PHONY: run test unit soak migrate bench install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ run: $(STAMP) var/local.env  ## web + worker + scheduler (+ embedded Redis when 
 test: $(STAMP)  ## the layer contracts (import-linter), then the whole suite: starts its own Redis and PostgreSQL
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+unit: $(STAMP)  ## the fast tier (tests/unit): pure rules only, starts nothing (no database, Redis or network)
+	$(BIN)/python -m pytest tests/unit
 
 soak: $(STAMP)  ## long fault and load runs (10,000-event stream, killed workers, Redis and database outages)
 	$(BIN)/python -m pytest -m soak -v -s

@@ -96,7 +96,8 @@ def live_app(request, sqlite_template, redis_url, redis_client, tmp_path):
     from loyalty.services.context import build_context
     from integrations.crypto import encrypt_token
     from runtime.web import create_app
-    from tests.conftest import _new_database, demo_config
+    from tests.conftest import demo_config
+    from tests.fixtures import _new_database
 
     ctx = build_context(demo_config(_new_database("sqlite", request, sqlite_template), redis_url, tmp_path))
     with ctx.engine.begin() as conn:

@@ -1,0 +1,150 @@
+"""Invariants live in the database: unique idempotency keys, signs per kind, immutable entries;
+a refund references its order's row; and the app refuses to run on an unmigrated database."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from db.tables import ledger_entries
+from loyalty.services import ledger
+from loyalty.services.customers import resolve_customer
+from tests.fixtures import create_postgres_database
+
+NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def customer_id(ctx, shop):
+    with ctx.engine.begin() as conn:
+        return resolve_customer(conn, shop.id, 1, "x@example.com", NOW)
+
+
+def write(ctx, shop, customer_id, **kw):
+    values = dict(shop_id=shop.id, customer_id=customer_id, kind="earn", key="k1", reason="r",
+                  effective_at=NOW, now=NOW, pending=10)
+    values.update(kw)
+    with ctx.engine.begin() as conn:
+        ledger.write_entry(conn, **values)
+
+
+def test_idempotency_key_is_unique_in_the_database(ctx, shop, customer_id):
+    """A second entry with the same business key is refused by the UNIQUE constraint."""
+    write(ctx, shop, customer_id)
+    with pytest.raises(IntegrityError):
+        write(ctx, shop, customer_id)
+
+
+@pytest.mark.parametrize("kind, pending, available", [
+    ("earn", 0, 10), ("earn", -5, 0), ("mature", -5, 4), ("claw_back", 5, 0), ("expire", 0, 5),
+    ("redeem", 0, 3), ("adjust", 0, 0), ("bogus", 0, 1),
+])
+def test_entry_signs_must_match_their_kind(ctx, shop, customer_id, kind, pending, available):
+    """CHECK constraints refuse an entry whose points contradict its kind."""
+    with pytest.raises(IntegrityError):
+        write(ctx, shop, customer_id, kind=kind, pending=pending, available=available)
+
+
+def test_entries_are_immutable(ctx, shop, customer_id):
+    """An entry's points cannot be changed after the fact (trigger), only appended to."""
+    write(ctx, shop, customer_id)
+    with pytest.raises(DBAPIError, match="immutable"):
+        with ctx.engine.begin() as conn:
+            conn.execute(update(ledger_entries).values(pending=1000))
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(ledger_entries.c.pending)).scalar() == 10
+
+
+def test_app_refuses_an_unmigrated_database(tmp_path, redis_url):
+    """Starting on an empty database fails with a message naming the command to run."""
+    from db.migrate import DatabaseNotMigrated
+    from loyalty.services.context import build_context
+    from runtime.web import create_app
+    from tests.conftest import make_config
+
+    empty = build_context(make_config(f"sqlite:///{tmp_path / 'empty.db'}", redis_url, tmp_path))
+    with pytest.raises(DatabaseNotMigrated, match="make migrate"):
+        create_app(empty)
+
+
+def test_balance_equals_the_sum_of_entries(send, process, ctx, shop):
+    """The derived balance is exactly the ledger's sum (no cached figure to drift)."""
+    from sqlalchemy import func
+
+    from tests.factories import order, refund
+
+    body = order(lines=((33.33, 3),))
+    send("orders/paid", body)
+    send("refunds/create", refund(body, lines={0: (1, 33.33)}))
+    process()
+    with ctx.engine.connect() as conn:
+        customer = conn.execute(select(ledger_entries.c.customer_id)).scalar()
+        total = conn.execute(select(func.sum(ledger_entries.c.pending + ledger_entries.c.available))).scalar()
+        bal = ledger.balance(conn, customer)
+    assert bal.available + bal.pending == total == 66
+
+
+def test_migrations_build_exactly_the_declared_schema(ctx):
+    """The migrated database and db/tables.py agree (tables, columns, indexes, constraints), so the
+    invariants the code relies on are the ones in production databases."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from db.tables import metadata
+
+    with ctx.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert differences == []
+
+
+def test_a_refund_references_its_orders_row(ctx, shop):
+    """A refund of an order the app holds no row for is refused (foreign key): a worker that creates an
+    order's row relies on no refund of it being committed yet. refunds/create creates the row first."""
+    from db.tables import orders, refunds
+    from integrations.shopify.translate import to_command
+    from loyalty.services.orders import record_refund
+    from tests.factories import order, refund
+
+    with pytest.raises(IntegrityError):
+        with ctx.engine.begin() as conn:
+            conn.execute(insert(refunds).values(shop_id=shop.id, shopify_refund_id=1, shopify_order_id=77,
+                                                merchandise=1, created_at=NOW))
+    body = order(order_id=78, lines=((50, 2),), email="refund-first@example.com")
+    with ctx.engine.begin() as conn:
+        record_refund(conn, shop, to_command("refunds/create", refund(body, lines={0: (1, 50)})), NOW)
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(orders.c.shopify_order_id, orders.c.paid_at)).all() == [(78, None)]
+        assert conn.execute(select(refunds.c.shopify_order_id)).scalars().all() == [78]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database_url(request, tmp_path):
+    """An empty database (no schema) of each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return create_postgres_database(request.getfixturevalue("postgres"), "e")
+
+
+def test_refunds_recorded_before_their_order_row_get_one_on_upgrade(empty_database_url):
+    """Migration 0010: a refund stored without its order's row (as the app once did) gets the row, empty,
+    as its event would create it now; the foreign key is then added."""
+    from alembic import command
+
+    from db.migrate import alembic_config
+
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0009")
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO shops (domain, installed_at, settings_version) "
+                              "VALUES ('old.myshopify.com', :at, 1)"), {"at": NOW})
+            conn.execute(text("INSERT INTO refunds (shop_id, shopify_refund_id, shopify_order_id, merchandise, "
+                              "created_at) VALUES (1, 10, 500, 5, :at), (1, 11, 500, 5, :at)"), {"at": NOW})
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT shop_id, shopify_order_id, paid_at FROM orders")).all() == [(1, 500, None)]
+    finally:
+        engine.dispose()
