@@ -84,7 +84,7 @@ def token_trouble(ctx, shop_domain: str, exc: BaseException) -> str | None:
     """When `exc` says the shop's token cannot be used (refused, expired past refreshing, a scope missing),
     what to do about it for the kind of token the shop holds, then the error itself; None for anything else."""
     from integrations.shopify.errors import ShopifyUnauthorized
-    from loyalty.services.events import ShopGone
+    from loyalty.services.errors import ShopGone
     from loyalty.services.tokens import TokenUnavailable, what_to_do
 
     scope = exc.scope if isinstance(exc, MissingScope) else _access_denied_scope(exc)
