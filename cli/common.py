@@ -37,14 +37,14 @@ class Iso8601(click.ParamType):
         return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
-def unit_of_work() -> UnitOfWork:
+def unit_of_work(ctx: Context) -> UnitOfWork:
     """A unit of work for the command's use case, on the real clock."""
-    return UnitOfWork(context())
+    return UnitOfWork(ctx)
 
 
-def reads() -> ReadOnlyUnitOfWork:
+def reads(ctx: Context) -> ReadOnlyUnitOfWork:
     """A read-only unit of work for the command's query."""
-    return ReadOnlyUnitOfWork(context())
+    return ReadOnlyUnitOfWork(ctx)
 
 
 @contextmanager

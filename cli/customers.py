@@ -5,7 +5,7 @@ import json
 
 import click
 
-from cli.common import reads, refusals
+from cli.common import context, reads, refusals
 
 
 @click.command()
@@ -17,7 +17,7 @@ def customer(shop: str, email_or_id: str, as_json: bool) -> None:
     from loyalty.services.read.customers import customer_by_reference
 
     with refusals():
-        summary = customer_by_reference(shop, email_or_id, reads())
+        summary = customer_by_reference(shop, email_or_id, reads(context()))
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return

@@ -5,7 +5,7 @@ import json
 
 import click
 
-from cli.common import reads
+from cli.common import context, reads
 
 
 @click.command("failures")
@@ -18,7 +18,7 @@ def failures(shop: str | None, as_json: bool, limit: int) -> None:
     on Shopify. Kinds with a next attempt are retried by the app itself."""
     from loyalty.services.read.failures import failures as failures_of
 
-    counts, found = failures_of(shop, reads(), limit=limit)
+    counts, found = failures_of(shop, reads(context()), limit=limit)
     if as_json:
         click.echo(json.dumps({"counts": counts, "failures": [f.as_dict() for f in found]}))
         return

@@ -27,7 +27,7 @@ def history(shop: str, file: str | None, dry_run: bool, as_json: bool) -> None:
     from loyalty.services.read.shops import installed_shop
 
     with refusals():
-        installed_shop(shop, reads())
+        installed_shop(shop, reads(context()))
     try:
         result = import_history(shop, file=file, dry_run=dry_run, ctx=context())
     except ImportBusy as exc:
@@ -44,7 +44,7 @@ def status(shop: str, as_json: bool) -> None:
     from loyalty.services.read.imports import latest_import
 
     with refusals():
-        run = latest_import(shop, reads())
+        run = latest_import(shop, reads(context()))
     if run is None:
         raise click.ClickException(f"no history import for {shop} yet (loyalty import history {shop})")
     _print(run, as_json, "import {status}: {orders_done} orders, {points_credited} points "
@@ -62,7 +62,7 @@ def reconcile(shop: str, since: datetime | None, as_json: bool) -> None:
     from loyalty.services.read.shops import installed_shop
 
     with refusals():
-        installed_shop(shop, reads())
+        installed_shop(shop, reads(context()))
     _print(run_reconcile(shop, since=since, ctx=context()), as_json,
            "reconciled {orders_done} orders updated since {source}; {points_credited} points credited")
 

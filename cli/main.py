@@ -70,7 +70,7 @@ def inbox_status() -> None:
     from loyalty.services.read.failures import retrying_reasons
 
     counts = inbox_counts(context())
-    reasons = retrying_reasons(reads())
+    reasons = retrying_reasons(reads(context()))
     counts["retrying"] = sum(reasons.values())
     if reasons:
         counts["retrying_reasons"] = dict(reasons.most_common(5))
@@ -92,7 +92,7 @@ def inbox_failed(shop: str | None) -> None:
     for another attempt after a failure (`"state": "retrying"`), each with its reason."""
     from loyalty.services.read.failures import webhook_troubles
 
-    for state, row in webhook_troubles(shop, reads()):
+    for state, row in webhook_troubles(shop, reads(context())):
         next_attempt = getattr(row, "lease_until", None)
         click.echo(json.dumps({"id": row.id, "state": state, "webhook_id": row.webhook_id, "shop_domain": row.shop,
                                "topic": row.topic, "attempts": row.attempts, "last_error": row.last_error,
@@ -111,7 +111,7 @@ def inbox_retry(inbox_id: int | None, every: bool, shop: str | None) -> None:
     if (inbox_id is None) == (not every):
         raise click.UsageError("give either INBOX_ID or --all")
     # no wake-up: the operator applies them (`loyalty inbox process`) or the sweeper does
-    n = retry_failed_webhooks(RetryFailedWebhooks(inbox_id, shop, wake_worker=False), unit_of_work())
+    n = retry_failed_webhooks(RetryFailedWebhooks(inbox_id, shop, wake_worker=False), unit_of_work(context()))
     if not n and inbox_id is not None:
         raise click.ClickException(f"no failed webhook with id {inbox_id}")
     click.echo(f"{n} queued for retry; run `loyalty inbox process` or wait for the sweeper")

@@ -19,7 +19,7 @@ def status() -> None:
     """Counts of pending, sent, failed and skipped emails."""
     from loyalty.services.read.notifications import email_counts
 
-    click.echo(json.dumps(email_counts(reads())))
+    click.echo(json.dumps(email_counts(reads(context()))))
 
 
 @notifications.command("list")
@@ -31,7 +31,7 @@ def list_(shop: str, only: str | None, limit: int) -> None:
     from loyalty.services.read.notifications import emails
 
     with refusals():
-        listed = emails(reads(), shop, only, limit)
+        listed = emails(reads(context()), shop, only, limit)
     for item in listed:
         click.echo(json.dumps(item, ensure_ascii=False))
 
@@ -43,7 +43,7 @@ def show(notification_id: int, html: bool) -> None:
     """Print one email: headers and body."""
     from loyalty.services.read.notifications import email
 
-    row = email(notification_id, reads())
+    row = email(notification_id, reads(context()))
     if row is None:
         raise click.ClickException(f"no email {notification_id}")
     click.echo(f"To: {row.to_address}\nSubject: {row.subject}\nStatus: {row.status}"
@@ -56,7 +56,7 @@ def failed() -> None:
     """Emails given up on, with their last error."""
     from loyalty.services.read.notifications import emails
 
-    for item in emails(reads(), status="failed", limit=1000):
+    for item in emails(reads(context()), status="failed", limit=1000):
         click.echo(json.dumps(item, ensure_ascii=False))
 
 
@@ -102,7 +102,7 @@ def opt_out(shop: str, customer: str, opt_in: bool) -> None:
     from loyalty.services.use_cases.customers import set_accepts_emails
 
     with refusals():
-        set_accepts_emails(SetAcceptsEmails(shop, customer, opt_in), unit_of_work())
+        set_accepts_emails(SetAcceptsEmails(shop, customer, opt_in), unit_of_work(context()))
     click.echo(f"{customer}: loyalty emails {'on' if opt_in else 'off'}")
 
 
@@ -123,7 +123,7 @@ def set_(shop: str, customer: str, birthday: datetime) -> None:
 
     with refusals():
         try:
-            set_birthday(SetBirthday(shop, customer, birthday.date()), unit_of_work())
+            set_birthday(SetBirthday(shop, customer, birthday.date()), unit_of_work(context()))
         except BirthdayRefused as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"{customer}: birthday {birthday:%d %B}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import reads, refusals
+from cli.common import context, reads, refusals
 
 
 @click.group()
@@ -19,7 +19,7 @@ def export(shop: str, request_id: int | None) -> None:
     from loyalty.services.read.privacy import data_exports_of
 
     with refusals():
-        bodies = data_exports_of(shop, request_id, reads())
+        bodies = data_exports_of(shop, request_id, reads(context()))
     if not bodies:
         raise click.ClickException(f"no data export for {shop}")
     for body in bodies:

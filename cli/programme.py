@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import click
 
-from cli.common import reads, refusals, unit_of_work
+from cli.common import context, reads, refusals, unit_of_work
 
 
 @click.group()
@@ -20,7 +20,7 @@ def show(shop: str, as_json: bool) -> None:
     from loyalty.services.read.shops import programme_in_force
 
     with refusals():
-        version, in_force = programme_in_force(shop, reads())
+        version, in_force = programme_in_force(shop, reads(context()))
     data = {"version": version, **in_force.to_dict()}
     click.echo(json.dumps(data, indent=2) if as_json else "\n".join(f"{k}: {v}" for k, v in data.items()))
 
@@ -42,7 +42,7 @@ def set_(shop: str, changes: tuple[str, ...]) -> None:
         pairs[field.strip()] = value
     with refusals():
         try:
-            version = change_programme(ChangeProgramme(shop, pairs), unit_of_work())
+            version = change_programme(ChangeProgramme(shop, pairs), unit_of_work(context()))
         except ProgrammeError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"programme of {shop} is now version {version}")
@@ -62,5 +62,5 @@ def apply(shop: str, template_name: str) -> None:
     except ProgrammeError as exc:
         raise click.ClickException(str(exc)) from None
     with refusals():
-        version, _ = save_programme(SaveProgramme(shop, new), unit_of_work())
+        version, _ = save_programme(SaveProgramme(shop, new), unit_of_work(context()))
     click.echo(f"programme of {shop} is now version {version} (template {template_name})")

@@ -30,7 +30,7 @@ def add(shop: str, token: str, replace: bool, queue_import: bool) -> None:
     if not valid_shop_domain(shop):
         raise click.BadParameter(f"{shop!r} is not a shop domain (expected name.myshopify.com)", param_hint="SHOP")
     try:
-        ref = register_shop_token(RegisterShopToken(shop, token, replace, queue_import), unit_of_work())
+        ref = register_shop_token(RegisterShopToken(shop, token, replace, queue_import), unit_of_work(context()))
     except ShopTokenKept:
         raise click.ClickException(
             f"{shop} is installed already, with a token: nothing changed. Pass --replace to replace that "
@@ -49,6 +49,6 @@ def list_shops() -> None:
     """List shops with their install state."""
     from loyalty.services.read.shops import all_shops
 
-    for row in all_shops(reads()):
+    for row in all_shops(reads(context())):
         state = "uninstalled" if row.uninstalled_at else "installed"
         click.echo(f"{row.domain}\t{state}\tprogramme v{row.settings_version}")

@@ -6,7 +6,7 @@ import uuid
 
 import click
 
-from cli.common import refusals, unit_of_work
+from cli.common import context, refusals, unit_of_work
 
 
 def _describe(row) -> dict:
@@ -42,9 +42,9 @@ def create(shop: str, customer: str, points: int | None, reward: str | None, key
     try:
         with refusals():
             if reward is not None:
-                row = redeem_reward(RedeemReward(shop, customer, reward, key), unit_of_work())
+                row = redeem_reward(RedeemReward(shop, customer, reward, key), unit_of_work(context()))
             else:
-                row = redeem_points(RedeemPoints(shop, customer, points, key), unit_of_work())
+                row = redeem_points(RedeemPoints(shop, customer, points, key), unit_of_work(context()))
     except VoucherRefused as exc:
         raise click.ClickException(str(exc)) from None
     except ShopifyError as exc:
@@ -68,7 +68,7 @@ def cancel_(shop: str, code: str) -> None:
 
     try:
         with refusals():
-            row = cancel_voucher(CancelVoucher(shop, code), unit_of_work())
+            row = cancel_voucher(CancelVoucher(shop, code), unit_of_work(context()))
     except (VoucherRefused, ShopifyError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{row.code}: {row.status}, {row.points} points credited back")
