@@ -8,18 +8,18 @@ from pathlib import Path
 from flask import Blueprint, Response, g, jsonify, request
 
 from admin.params import BadInput, int_arg, json_object, page_arg
-from admin.session import ctx, error, now, require_session
-from db.engine import reading
+from admin.session import error, now, reads, require_session, unit_of_work
 from integrations.shopify.errors import ShopifyError
-from loyalty.services import webhook_failures as failures, redemptions as voucher_jobs
-from loyalty.services import failures as failure_model, ledger
-from loyalty.services.read import reports, support
-from loyalty.services.adjustments import Adjustment, AdjustmentRefused, adjust, adjustments
+from loyalty.domain.errors import AdjustmentRefused, VoucherRefused
 from loyalty.domain.programme import TEMPLATES, Programme, ProgrammeError, template
-from loyalty.services.shops import get_shop, programme, save_programme
-from loyalty.services.read.views import iso
-from loyalty.services.vouchers import VoucherRefused
-from loyalty.services.wakeups import wake_worker
+from loyalty.domain.requests import Adjustment, AdjustPoints, CancelVoucher, RetryFailedWebhooks, SaveProgramme
+from loyalty.domain.times import iso
+from loyalty.services.read import customers, reports, support
+from loyalty.services.read.failures import failed_jobs as failed_jobs_of
+from loyalty.services.read.shops import programme_in_force
+from loyalty.services.use_cases import customers as customer_use_cases, vouchers as voucher_use_cases
+from loyalty.services.use_cases.failures import retry_failed_webhooks
+from loyalty.services.use_cases.programme import save_programme
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 OPENAPI = Path(__file__).with_name("openapi.json")
@@ -44,23 +44,19 @@ def _field_of(exc: ProgrammeError) -> str:
 
 # -- programme settings ----------------------------------------------------------------------------
 
-def _programme_view(conn, shop) -> dict:
-    return {"version": shop.settings_version, "programme": programme(conn, shop.id, shop.settings_version).to_dict(),
-            "templates": sorted(TEMPLATES)}
+def _programme_view(version: int, prog: Programme) -> dict:
+    return {"version": version, "programme": prog.to_dict(), "templates": sorted(TEMPLATES)}
 
 
 @bp.get("/programme")
 @require_session
 def get_programme():
     """The programme in force, its version, and the templates that can be applied."""
-    with reading(ctx().engine) as conn:
-        return jsonify(_programme_view(conn, g.shop))
+    return jsonify(_programme_view(*programme_in_force(g.shop, reads())))
 
 
 def _save(new: Programme):
-    with ctx().engine.begin() as conn:
-        save_programme(conn, g.shop, new, now())
-        return jsonify(_programme_view(conn, get_shop(conn, g.shop.domain)))
+    return jsonify(_programme_view(*save_programme(SaveProgramme(g.shop.domain, new), unit_of_work())))
 
 
 @bp.put("/programme")
@@ -93,8 +89,7 @@ def apply_template():
 def search_customers():
     """Customers by Shopify id or email prefix (`q`), with balances, a page at a time."""
     page = page_arg()
-    with reading(ctx().engine) as conn:
-        found, more = support.search_customers(conn, g.shop, request.args.get("q", ""), page=page)
+    found, more = customers.customers_page(g.shop, request.args.get("q", ""), page, reads())
     return jsonify(customers=found, page=page, has_more=more)
 
 
@@ -102,11 +97,10 @@ def search_customers():
 @require_session
 def customer_detail(customer_id: int):
     """One customer: balances, pending points and their dates, full history, vouchers."""
-    with reading(ctx().engine) as conn:
-        customer = support.customer_of_shop(conn, g.shop, customer_id)
-        if customer is None:
-            return error(404, f"no customer {customer_id} in {g.shop.domain}")
-        return jsonify(support.customer_detail(conn, g.shop, customer))
+    record = customers.customer_record(g.shop, customer_id, reads())
+    if record is None:
+        return error(404, f"no customer {customer_id} in {g.shop.domain}")
+    return jsonify(record)
 
 
 @bp.post("/customers/<int:customer_id>/adjustments")
@@ -114,12 +108,10 @@ def customer_detail(customer_id: int):
 def adjust_points(customer_id: int):
     """Add or take points with a required reason; the staff member is recorded. Idempotent per client_token."""
     data = json_object("{points, reason, client_token}")
-    request_ = Adjustment(customer_id=customer_id, points=data.get("points"), reason=data.get("reason"),
-                          actor=g.staff, client_token=data.get("client_token"))
+    adjustment = Adjustment(customer_id=customer_id, points=data.get("points"), reason=data.get("reason"),
+                            actor=g.staff, client_token=data.get("client_token"))
     try:
-        with ctx().engine.begin() as conn:
-            entry = adjust(conn, g.shop, request_, now())
-            balance = ledger.balance(conn, customer_id)
+        entry, balance = customer_use_cases.adjust_points(AdjustPoints(g.shop.domain, adjustment), unit_of_work())
     except AdjustmentRefused as exc:
         status = 404 if exc.field == "customer_id" else 422
         return error(status, str(exc), field=exc.field)
@@ -137,8 +129,7 @@ def _adjustment_dict(row, points: int) -> dict:
 def list_adjustments():
     """The audit trail of manual adjustments: who, when, how much, why; newest first."""
     page, size = page_arg(), support.PAGE_SIZE
-    with reading(ctx().engine) as conn:
-        rows = adjustments(conn, g.shop, limit=size + 1, offset=(page - 1) * size)
+    rows = customers.adjustments_page(g.shop, page, reads(), size)
     return jsonify(adjustments=[{**_adjustment_dict(r, r.points), "email": r.email} for r in rows[:size]],
                    page=page, has_more=len(rows) > size)
 
@@ -150,9 +141,7 @@ def list_adjustments():
 def list_vouchers():
     """The shop's vouchers, newest first; `status` and `customer_id` filter."""
     customer, page = int_arg("customer_id"), page_arg()
-    with reading(ctx().engine) as conn:
-        found, more = support.list_vouchers(conn, g.shop, status=request.args.get("status") or None,
-                                            customer_id=customer, page=page)
+    found, more = customers.vouchers_page(g.shop, request.args.get("status") or None, customer, page, reads())
     return jsonify(vouchers=found, page=page, has_more=more)
 
 
@@ -162,7 +151,7 @@ def cancel_voucher(code: str):
     """Deactivate the code in Shopify and credit its points back (once); the staff member is recorded."""
     given = str(json_object("{reason}", optional=True).get("reason") or "").strip()[:200] or "cancelled in the admin"
     try:
-        voucher = voucher_jobs.cancel(ctx(), g.shop.domain, code, f"{given} (staff {g.staff})", now=now())
+        voucher = voucher_use_cases.cancel_voucher(CancelVoucher(g.shop.domain, code, f"{given} (staff {g.staff})"), unit_of_work())
     except VoucherRefused as exc:
         return error(404 if str(exc).startswith("no voucher") else 409, str(exc))
     except ShopifyError as exc:
@@ -177,10 +166,7 @@ def cancel_voucher(code: str):
 def failed_jobs():
     """Webhooks of this shop that failed for good, with their reason (retryable here), and every background
     failure of the shop with its reason (loyalty.services.failures: the same list `loyalty failures` prints)."""
-    with reading(ctx().engine) as conn:
-        rows = failures.failed_webhooks(conn, g.shop.domain)
-        counts = failure_model.count_failures(conn, g.shop.domain)
-        listed = failure_model.list_failures(conn, g.shop.domain)
+    rows, counts, listed = failed_jobs_of(g.shop.domain, reads())
     return jsonify(failed_jobs=[{"id": r.id, "webhook_id": r.webhook_id, "topic": r.topic,
                                  "attempts": r.attempts, "last_error": r.last_error,
                                  "received_at": iso(r.received_at), "failed_at": iso(r.failed_at)} for r in rows],
@@ -188,12 +174,9 @@ def failed_jobs():
 
 
 def _retry(job_id: int | None):
-    with ctx().engine.begin() as conn:
-        count = failures.retry(conn, job_id, g.shop.domain)
+    count = retry_failed_webhooks(RetryFailedWebhooks(job_id, g.shop.domain), unit_of_work())
     if job_id is not None and not count:
         return error(404, f"no failed job {job_id} in {g.shop.domain}")
-    if count:
-        wake_worker(ctx())
     return jsonify(retried=count)
 
 
@@ -226,9 +209,7 @@ def _report():
         first, last = _report_range()
     except ValueError as exc:  # a malformed date, or reports.ReportRangeError
         return None, error(422, f"from/to: {exc}", field="from")
-    with reading(ctx().engine) as conn:
-        days = reports.liability(conn, g.shop, first, last)
-        value = programme(conn, g.shop.id, g.shop.settings_version).voucher_value_per_point
+    days, value = reports.liability_report(g.shop, first, last, reads())
     return (first, last, days, value), None
 
 

@@ -8,16 +8,17 @@ import os
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, jsonify, redirect, request
-from sqlalchemy import delete
-from sqlalchemy.engine import Connection
-
 from admin import install_state
 from admin.install_state import NONCE_COOKIE, STATE_LIFETIME
-from db.tables import oauth_states
 from integrations.shopify import oauth
 from integrations.shopify.session_token import InvalidSessionToken, verify_session_token
+from loyalty.domain.requests import UseInstallNonce
 from loyalty.domain.shops import valid_shop_domain
+from loyalty.services.shop_identity import learn_shop_id
 from loyalty.services.tokens import install_by_token_exchange, install_with_grant
+from loyalty.services.unit_of_work import UnitOfWork
+from loyalty.services.use_cases.shops import use_install_nonce
+from loyalty.services.wakeups import queue_history_import
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -86,9 +87,7 @@ def callback():
     except install_state.BadState as exc:
         return _refuse(403, f"state refused ({exc}): install again")
     # Shopify's HMAC has authenticated this request, so only Shopify's redirects reach this write.
-    with ctx.engine.begin() as conn:
-        first_use = use_nonce(conn, nonce, shop, expires, now)
-    if not first_use:
+    if not use_install_nonce(UseInstallNonce(nonce, shop, expires), UnitOfWork(ctx, clock=lambda: now)):
         return _refuse(403, "state already used: install again")
     if not params.get("code"):
         return _refuse(400, "code is missing")
@@ -100,8 +99,8 @@ def callback():
         return _refuse(502, "Shopify refused the authorization code: install again")
     install_with_grant(ctx, shop, grant, now=now)
     log.info("installed %s (scopes %s)", shop, grant.scope)
-    _learn_shop_id(ctx, shop)
-    _queue_history_import(ctx, shop)
+    learn_shop_id(ctx, shop)  # best effort: see loyalty.services.shop_identity
+    queue_history_import(ctx, shop)
     return redirect(f"https://{shop}/admin/apps/{ctx.config.api_key}")
 
 
@@ -123,39 +122,9 @@ def session():
     try:
         if install_by_token_exchange(ctx, verified.shop, token, now=_now()):
             log.info("token exchange stored a token for %s", verified.shop)
-            _learn_shop_id(ctx, verified.shop)
-            _queue_history_import(ctx, verified.shop)
+            learn_shop_id(ctx, verified.shop)
+            queue_history_import(ctx, verified.shop)
     except oauth.OAuthError as exc:
         log.error("token exchange for %s failed: %s", verified.shop, exc)
         return _refuse(502, "Shopify refused the token exchange")
     return jsonify(shop=verified.shop)
-
-
-def _learn_shop_id(ctx, domain: str) -> None:
-    """Read and store Shopify's id of the shop just installed (best effort: see loyalty.services.shop_identity)."""
-    from loyalty.services.shop_identity import learn_shop_id
-
-    learn_shop_id(ctx, domain)
-
-
-def _queue_history_import(ctx, domain: str) -> None:
-    """Queue the import of the shop's past orders (imported here, so the web process boots without the jobs)."""
-    from jobs.history import queue_history_import
-
-    queue_history_import(ctx, domain)
-
-
-def use_nonce(conn: Connection, nonce: str, domain: str, expires: datetime, now: datetime) -> bool:
-    """True the first time a state's nonce is used: it is kept (until its state would have expired
-    anyway) so a replayed callback is refused. The INSERT decides, so two callbacks racing with one state
-    cannot both succeed. The nonces whose state expired are swept here."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(delete(oauth_states).where(oauth_states.c.created_at < now - STATE_LIFETIME))
-    # created_at: when the state was issued, so the sweep above removes it once it could no longer verify
-    return conn.execute(insert(oauth_states).values(
-        nonce=nonce, shop_domain=domain, created_at=expires - STATE_LIFETIME,
-    ).on_conflict_do_nothing(index_elements=[oauth_states.c.nonce]).returning(oauth_states.c.nonce)).first() \
-        is not None

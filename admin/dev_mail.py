@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
 
-from db.engine import reading
-from loyalty.services.notifications import find, listing
-from loyalty.services.shops import UnknownShop, get_shop
 from loyalty.demo import DEMO_SHOP
+from loyalty.services.read.notifications import mailbox as demo_mailbox, mailbox_message
+from loyalty.services.unit_of_work import ReadOnlyUnitOfWork
 
 bp = Blueprint("dev_mail", __name__, template_folder="templates")
 
@@ -20,29 +19,20 @@ def enabled(config) -> bool:
     return config.smtp_url is None and config.demo
 
 
-def _demo_shop_id(conn) -> int | None:
-    """The demo shop's id, or None when it is not installed (then there is nothing to show)."""
-    try:
-        return get_shop(conn, DEMO_SHOP, installed_only=False).id
-    except UnknownShop:
-        return None
+def _reads() -> ReadOnlyUnitOfWork:
+    return ReadOnlyUnitOfWork(current_app.extensions["loyalty"])
 
 
 @bp.get("/dev/mail")
 def mailbox():
     """The demo shop's recorded emails, newest first: sent (captured), waiting, skipped with the reason."""
-    with reading(current_app.extensions["loyalty"].engine) as conn:
-        shop_id = _demo_shop_id(conn)
-        emails = [] if shop_id is None else listing(conn, shop_id, limit=200)
-    return render_template("dev_mail.html", emails=emails)
+    return render_template("dev_mail.html", emails=demo_mailbox(DEMO_SHOP, _reads()))
 
 
 @bp.get("/dev/mail/<int:notification_id>")
 def message(notification_id: int):
     """One email of the demo shop: its text version, and the HTML version in a sandboxed frame."""
-    with reading(current_app.extensions["loyalty"].engine) as conn:
-        shop_id = _demo_shop_id(conn)
-        row = None if shop_id is None else find(conn, notification_id, shop_id)
+    row = mailbox_message(DEMO_SHOP, notification_id, _reads())
     if row is None:
         abort(404)
     return render_template("dev_mail_message.html", email=row)

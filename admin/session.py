@@ -15,9 +15,10 @@ from datetime import datetime, timezone
 import jwt
 from flask import Blueprint, current_app, g, jsonify, request
 
-from db.engine import reading
 from integrations.shopify.session_token import InvalidSessionToken, verify_session_token
-from loyalty.services.shops import UnknownShop, get_shop
+from loyalty.services.errors import UnknownShop
+from loyalty.services.read.shops import installed_shop
+from loyalty.services.unit_of_work import ReadOnlyUnitOfWork, UnitOfWork
 from loyalty.demo import DEMO_SHOP
 from loyalty.defaults import DEV_TOKEN_LIFETIME
 
@@ -32,6 +33,16 @@ def ctx():
 def now() -> datetime:
     """The wall clock: requests are the edge where time enters."""
     return datetime.now(timezone.utc)
+
+
+def unit_of_work() -> UnitOfWork:
+    """A unit of work for the request's one use case, on the request's clock."""
+    return UnitOfWork(ctx(), clock=now)
+
+
+def reads() -> ReadOnlyUnitOfWork:
+    """A read-only unit of work for the request's query."""
+    return ReadOnlyUnitOfWork(ctx(), clock=now)
 
 
 def error(status: int, message: str, field: str | None = None, **headers):
@@ -56,11 +67,10 @@ def require_session(view):
             log.warning("admin %s refused: %s", request.path, exc)
             # App Bridge fetches a fresh token and retries once when it sees this header.
             return error(401, f"invalid session token: {exc}", **{"X-Shopify-Retry-Invalid-Session-Request": "1"})
-        with reading(ctx().engine) as conn:
-            try:
-                g.shop = get_shop(conn, verified.shop)
-            except UnknownShop:
-                return error(403, f"the app is not installed on {verified.shop}: open it from the shop's admin")
+        try:
+            g.shop = installed_shop(verified.shop, reads())
+        except UnknownShop:
+            return error(403, f"the app is not installed on {verified.shop}: open it from the shop's admin")
         g.staff = verified.sub
         return view(*args, **kwargs)
     return wrapped

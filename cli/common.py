@@ -1,11 +1,14 @@
 """Helpers shared by the CLI commands."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import click
 
 from loyalty.services.context import Context, get_context
+from loyalty.services.errors import UnknownCustomer, UnknownShop
+from loyalty.services.unit_of_work import ReadOnlyUnitOfWork, UnitOfWork
 
 
 def context() -> Context:
@@ -16,7 +19,6 @@ def context() -> Context:
 def utc_now() -> datetime:
     """The real clock, in UTC."""
     return datetime.now(timezone.utc)
-
 
 
 class Iso8601(click.ParamType):
@@ -35,11 +37,22 @@ class Iso8601(click.ParamType):
         return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
-def shop_or_fail(conn, domain: str):
-    """The installed shop, or a clear error naming it."""
-    from loyalty.services.shops import UnknownShop, get_shop
+def unit_of_work(ctx: Context) -> UnitOfWork:
+    """A unit of work for the command's use case, on the real clock."""
+    return UnitOfWork(ctx)
 
+
+def reads(ctx: Context) -> ReadOnlyUnitOfWork:
+    """A read-only unit of work for the command's query."""
+    return ReadOnlyUnitOfWork(ctx)
+
+
+@contextmanager
+def refusals():
+    """An unknown shop or customer named on the command line, said as the command's error."""
     try:
-        return get_shop(conn, domain)
-    except UnknownShop:
-        raise click.ClickException(f"shop {domain} is not installed (see `loyalty shops add`)") from None
+        yield
+    except UnknownShop as exc:
+        raise click.ClickException(f"shop {exc.args[0]} is not installed (see `loyalty shops add`)") from None
+    except UnknownCustomer as exc:
+        raise click.ClickException(str(exc)) from None

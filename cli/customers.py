@@ -5,8 +5,7 @@ import json
 
 import click
 
-from db.engine import reading
-from cli.common import context, shop_or_fail
+from cli.common import context, reads, refusals
 
 
 @click.command()
@@ -15,15 +14,10 @@ from cli.common import context, shop_or_fail
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (balances and every ledger entry).")
 def customer(shop: str, email_or_id: str, as_json: bool) -> None:
     """Show a customer's points by email or Shopify customer id."""
-    from loyalty.services.customers import find_customer
-    from loyalty.services.read.views import customer_summary
+    from loyalty.services.read.customers import customer_by_reference
 
-    with reading(context().engine) as conn:
-        shop_ref = shop_or_fail(conn, shop)
-        row = find_customer(conn, shop_ref.id, email_or_id)
-        if row is None:
-            raise click.ClickException(f"no customer {email_or_id} in {shop}")
-        summary = customer_summary(conn, shop_ref, row)
+    with refusals():
+        summary = customer_by_reference(shop, email_or_id, reads(context()))
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return

@@ -5,8 +5,7 @@ import json
 
 import click
 
-from cli.common import context
-from db.engine import reading
+from cli.common import context, reads
 
 
 @click.command("failures")
@@ -17,11 +16,9 @@ def failures(shop: str | None, as_json: bool, limit: int) -> None:
     """List what failed in the background, with the reason: webhooks (failed, or waiting for another
     attempt), history imports, reconciliations, balance write-backs set aside, emails, vouchers waiting
     on Shopify. Kinds with a next attempt are retried by the app itself."""
-    from loyalty.services.failures import count_failures, list_failures
+    from loyalty.services.read.failures import failures as failures_of
 
-    with reading(context().engine) as conn:
-        counts = count_failures(conn, shop)
-        found = list_failures(conn, shop, limit=limit)
+    counts, found = failures_of(shop, reads(context()), limit=limit)
     if as_json:
         click.echo(json.dumps({"counts": counts, "failures": [f.as_dict() for f in found]}))
         return

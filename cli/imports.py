@@ -6,8 +6,7 @@ from datetime import datetime
 
 import click
 
-from cli.common import Iso8601, context, shop_or_fail
-from db.engine import reading
+from cli.common import Iso8601, context, reads, refusals
 
 
 @click.group("import")
@@ -25,11 +24,12 @@ def history(shop: str, file: str | None, dry_run: bool, as_json: bool) -> None:
     """Import SHOP's past orders by the programme's rules (resumes an import that did not finish)."""
     from jobs.history import ImportBusy, import_history
 
-    ctx = context()
-    with reading(ctx.engine) as conn:
-        shop_or_fail(conn, shop)
+    from loyalty.services.read.shops import installed_shop
+
+    with refusals():
+        installed_shop(shop, reads(context()))
     try:
-        result = import_history(shop, file=file, dry_run=dry_run, ctx=ctx)
+        result = import_history(shop, file=file, dry_run=dry_run, ctx=context())
     except ImportBusy as exc:
         raise click.ClickException(str(exc)) from None
     _print(result, as_json, "would credit {points_credited} points on {orders_credited} of {orders} orders"
@@ -41,14 +41,13 @@ def history(shop: str, file: str | None, dry_run: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(shop: str, as_json: bool) -> None:
     """The latest history import of SHOP: status, progress, figures."""
-    from loyalty.services import import_runs as runs
+    from loyalty.services.read.imports import latest_import
 
-    with reading(context().engine) as conn:
-        ref = shop_or_fail(conn, shop)
-        run = runs.latest(conn, ref.id, "history")
+    with refusals():
+        run = latest_import(shop, reads(context()))
     if run is None:
         raise click.ClickException(f"no history import for {shop} yet (loyalty import history {shop})")
-    _print(runs.as_dict(run), as_json, "import {status}: {orders_done} orders, {points_credited} points "
+    _print(run, as_json, "import {status}: {orders_done} orders, {points_credited} points "
                                        "credited, line {lines_done} of the file")
 
 
@@ -60,11 +59,11 @@ def status(shop: str, as_json: bool) -> None:
 def reconcile(shop: str, since: datetime | None, as_json: bool) -> None:
     """Apply SHOP's orders and refunds that webhooks missed (orders updated since the last run)."""
     from jobs.reconcile import reconcile as run_reconcile
+    from loyalty.services.read.shops import installed_shop
 
-    ctx = context()
-    with reading(ctx.engine) as conn:
-        shop_or_fail(conn, shop)
-    _print(run_reconcile(shop, since=since, ctx=ctx), as_json,
+    with refusals():
+        installed_shop(shop, reads(context()))
+    _print(run_reconcile(shop, since=since, ctx=context()), as_json,
            "reconciled {orders_done} orders updated since {source}; {points_credited} points credited")
 
 

@@ -6,8 +6,7 @@ from datetime import datetime
 
 import click
 
-from db.engine import reading
-from cli.common import Iso8601, context
+from cli.common import Iso8601, context, reads, unit_of_work
 from cli.customers import customer
 from cli.demo import demo
 from cli.dev import webhook
@@ -34,9 +33,9 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database (DATABASE_URL) to the latest schema."""
-    from db.migrate import upgrade
+    from loyalty.services.schema import upgrade_schema
 
-    upgrade(context().config.database_url)
+    upgrade_schema(context())
     click.echo("database is at the latest revision")
 
 
@@ -67,15 +66,11 @@ def inbox() -> None:
 def inbox_status() -> None:
     """Counts of processed, waiting and failed webhooks; of the waiting ones, how many wait for another
     attempt after a failure (`retrying`), and why (`retrying_reasons`, the commonest first)."""
-    from collections import Counter
-
-    from loyalty.services.webhook_failures import retrying_webhooks
     from jobs.scheduled import inbox_counts
+    from loyalty.services.read.failures import retrying_reasons
 
-    ctx = context()
-    counts = inbox_counts(ctx)
-    with reading(ctx.engine) as conn:
-        reasons = Counter(row.last_error or "" for row in retrying_webhooks(conn, limit=10_000))
+    counts = inbox_counts(context())
+    reasons = retrying_reasons(reads(context()))
     counts["retrying"] = sum(reasons.values())
     if reasons:
         counts["retrying_reasons"] = dict(reasons.most_common(5))
@@ -95,12 +90,9 @@ def inbox_process() -> None:
 def inbox_failed(shop: str | None) -> None:
     """List webhooks that failed for good (`"state": "failed"`, `loyalty inbox retry`) and those waiting
     for another attempt after a failure (`"state": "retrying"`), each with its reason."""
-    from loyalty.services.webhook_failures import failed_webhooks, retrying_webhooks
+    from loyalty.services.read.failures import webhook_troubles
 
-    with reading(context().engine) as conn:
-        listed = [("failed", row) for row in failed_webhooks(conn, shop)]
-        listed += [("retrying", row) for row in retrying_webhooks(conn, shop)]
-    for state, row in listed:
+    for state, row in webhook_troubles(shop, reads(context())):
         next_attempt = getattr(row, "lease_until", None)
         click.echo(json.dumps({"id": row.id, "state": state, "webhook_id": row.webhook_id, "shop_domain": row.shop,
                                "topic": row.topic, "attempts": row.attempts, "last_error": row.last_error,
@@ -113,12 +105,13 @@ def inbox_failed(shop: str | None) -> None:
 @click.option("--shop", default=None, help="With --all: only this shop's webhooks.")
 def inbox_retry(inbox_id: int | None, every: bool, shop: str | None) -> None:
     """Give a failed webhook (or --all of them) another round of attempts."""
-    from loyalty.services.webhook_failures import retry
+    from loyalty.domain.requests import RetryFailedWebhooks
+    from loyalty.services.use_cases.failures import retry_failed_webhooks
 
     if (inbox_id is None) == (not every):
         raise click.UsageError("give either INBOX_ID or --all")
-    with context().engine.begin() as conn:
-        n = retry(conn, inbox_id, shop)
+    # no wake-up: the operator applies them (`loyalty inbox process`) or the sweeper does
+    n = retry_failed_webhooks(RetryFailedWebhooks(inbox_id, shop, wake_worker=False), unit_of_work(context()))
     if not n and inbox_id is not None:
         raise click.ClickException(f"no failed webhook with id {inbox_id}")
     click.echo(f"{n} queued for retry; run `loyalty inbox process` or wait for the sweeper")

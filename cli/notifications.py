@@ -6,8 +6,7 @@ from datetime import datetime
 
 import click
 
-from cli.common import Iso8601, context, shop_or_fail
-from db.engine import reading
+from cli.common import Iso8601, context, reads, refusals, unit_of_work
 
 
 @click.group()
@@ -18,10 +17,9 @@ def notifications() -> None:
 @notifications.command("status")
 def status() -> None:
     """Counts of pending, sent, failed and skipped emails."""
-    from loyalty.services.notifications import counts
+    from loyalty.services.read.notifications import email_counts
 
-    with reading(context().engine) as conn:
-        click.echo(json.dumps(counts(conn)))
+    click.echo(json.dumps(email_counts(reads(context()))))
 
 
 @notifications.command("list")
@@ -30,11 +28,12 @@ def status() -> None:
 @click.option("--limit", type=int, default=20, show_default=True)
 def list_(shop: str, only: str | None, limit: int) -> None:
     """The shop's latest emails, newest first (one JSON object a line); `show ID` prints one."""
-    from loyalty.services.notifications import listing
+    from loyalty.services.read.notifications import emails
 
-    with reading(context().engine) as conn:
-        for item in listing(conn, shop_or_fail(conn, shop).id, only, limit):
-            click.echo(json.dumps(item, ensure_ascii=False))
+    with refusals():
+        listed = emails(reads(context()), shop, only, limit)
+    for item in listed:
+        click.echo(json.dumps(item, ensure_ascii=False))
 
 
 @notifications.command("show")
@@ -42,10 +41,9 @@ def list_(shop: str, only: str | None, limit: int) -> None:
 @click.option("--html", is_flag=True, help="Print the HTML version instead of the text.")
 def show(notification_id: int, html: bool) -> None:
     """Print one email: headers and body."""
-    from loyalty.services.notifications import find
+    from loyalty.services.read.notifications import email
 
-    with reading(context().engine) as conn:
-        row = find(conn, notification_id)
+    row = email(notification_id, reads(context()))
     if row is None:
         raise click.ClickException(f"no email {notification_id}")
     click.echo(f"To: {row.to_address}\nSubject: {row.subject}\nStatus: {row.status}"
@@ -56,11 +54,10 @@ def show(notification_id: int, html: bool) -> None:
 @notifications.command("failed")
 def failed() -> None:
     """Emails given up on, with their last error."""
-    from loyalty.services.notifications import listing
+    from loyalty.services.read.notifications import emails
 
-    with reading(context().engine) as conn:
-        for item in listing(conn, status="failed", limit=1000):
-            click.echo(json.dumps(item, ensure_ascii=False))
+    for item in emails(reads(context()), status="failed", limit=1000):
+        click.echo(json.dumps(item, ensure_ascii=False))
 
 
 @notifications.command("retry")
@@ -101,15 +98,11 @@ def expiring(as_of: datetime | None) -> None:
 @click.option("--in", "opt_in", is_flag=True, help="Opt back in instead.")
 def opt_out(shop: str, customer: str, opt_in: bool) -> None:
     """Stop (or, with --in, resume) loyalty emails to CUSTOMER (email or Shopify id)."""
-    from loyalty.services.customers import find_customer
-    from loyalty.services.notifications import set_accepts_emails
+    from loyalty.domain.requests import SetAcceptsEmails
+    from loyalty.services.use_cases.customers import set_accepts_emails
 
-    with context().engine.begin() as conn:
-        ref = shop_or_fail(conn, shop)
-        row = find_customer(conn, ref.id, customer)
-        if row is None:
-            raise click.ClickException(f"no customer {customer} in {shop}")
-        set_accepts_emails(conn, ref.id, row.id, opt_in)
+    with refusals():
+        set_accepts_emails(SetAcceptsEmails(shop, customer, opt_in), unit_of_work(context()))
     click.echo(f"{customer}: loyalty emails {'on' if opt_in else 'off'}")
 
 
@@ -124,15 +117,13 @@ def birthdays() -> None:
 @click.argument("birthday", type=click.DateTime(formats=["%Y-%m-%d"]))
 def set_(shop: str, customer: str, birthday: datetime) -> None:
     """Record CUSTOMER's BIRTHDAY (YYYY-MM-DD; the day and month are kept, once)."""
-    from loyalty.services.customers import BirthdayRefused, find_customer, set_birthday
+    from loyalty.domain.errors import BirthdayRefused
+    from loyalty.domain.requests import SetBirthday
+    from loyalty.services.use_cases.customers import set_birthday
 
-    with context().engine.begin() as conn:
-        ref = shop_or_fail(conn, shop)
-        row = find_customer(conn, ref.id, customer)
-        if row is None:
-            raise click.ClickException(f"no customer {customer} in {shop}")
+    with refusals():
         try:
-            set_birthday(conn, ref.id, row.id, birthday.date())
+            set_birthday(SetBirthday(shop, customer, birthday.date()), unit_of_work(context()))
         except BirthdayRefused as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"{customer}: birthday {birthday:%d %B}")

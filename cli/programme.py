@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-
 import click
 
-from db.engine import reading
-from cli.common import context, shop_or_fail
+from cli.common import context, reads, refusals, unit_of_work
 
 
 @click.group()
@@ -20,11 +17,11 @@ def programme() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show(shop: str, as_json: bool) -> None:
     """Print the settings in force."""
-    from loyalty.services.shops import programme as load
+    from loyalty.services.read.shops import programme_in_force
 
-    with reading(context().engine) as conn:
-        ref = shop_or_fail(conn, shop)
-        data = {"version": ref.settings_version, **load(conn, ref.id, ref.settings_version).to_dict()}
+    with refusals():
+        version, in_force = programme_in_force(shop, reads(context()))
+    data = {"version": version, **in_force.to_dict()}
     click.echo(json.dumps(data, indent=2) if as_json else "\n".join(f"{k}: {v}" for k, v in data.items()))
 
 
@@ -34,7 +31,8 @@ def show(shop: str, as_json: bool) -> None:
 def set_(shop: str, changes: tuple[str, ...]) -> None:
     """Change settings, e.g. `earn_rate=1 pending_days=14 expiry=after_last_purchase`."""
     from loyalty.domain.programme import ProgrammeError
-    from loyalty.services.shops import programme as load, save_programme
+    from loyalty.domain.requests import ChangeProgramme
+    from loyalty.services.use_cases.programme import change_programme
 
     pairs = {}
     for change in changes:
@@ -42,13 +40,11 @@ def set_(shop: str, changes: tuple[str, ...]) -> None:
         if not sep:
             raise click.BadParameter(f"{change!r}: expected FIELD=VALUE")
         pairs[field.strip()] = value
-    with context().engine.begin() as conn:
-        ref = shop_or_fail(conn, shop)
+    with refusals():
         try:
-            new = load(conn, ref.id, ref.settings_version).with_changes(**pairs)
+            version = change_programme(ChangeProgramme(shop, pairs), unit_of_work(context()))
         except ProgrammeError as exc:
             raise click.ClickException(str(exc)) from None
-        version = save_programme(conn, ref, new, datetime.now(timezone.utc))
     click.echo(f"programme of {shop} is now version {version}")
 
 
@@ -58,12 +54,13 @@ def set_(shop: str, changes: tuple[str, ...]) -> None:
 def apply(shop: str, template_name: str) -> None:
     """Replace the settings with a ready programme: `store-a` (perk ladder) or `store-b` (conversion)."""
     from loyalty.domain.programme import ProgrammeError, template
-    from loyalty.services.shops import save_programme
+    from loyalty.domain.requests import SaveProgramme
+    from loyalty.services.use_cases.programme import save_programme
 
     try:
         new = template(template_name)
     except ProgrammeError as exc:
         raise click.ClickException(str(exc)) from None
-    with context().engine.begin() as conn:
-        version = save_programme(conn, shop_or_fail(conn, shop), new, datetime.now(timezone.utc))
+    with refusals():
+        version, _ = save_programme(SaveProgramme(shop, new), unit_of_work(context()))
     click.echo(f"programme of {shop} is now version {version} (template {template_name})")

@@ -6,7 +6,7 @@ import uuid
 
 import click
 
-from cli.common import context
+from cli.common import context, refusals, unit_of_work
 
 
 def _describe(row) -> dict:
@@ -32,17 +32,19 @@ def create(shop: str, customer: str, points: int | None, reward: str | None, key
     """Redeem points of CUSTOMER (email or Shopify id): --points N converts them into a discount code,
     --reward KEY spends them on a reward of the catalogue."""
     from integrations.shopify.errors import ShopifyError
-    from loyalty.services.redemptions import redeem, redeem_reward
-    from loyalty.services.vouchers import VoucherRefused
+    from loyalty.domain.errors import VoucherRefused
+    from loyalty.domain.requests import RedeemPoints, RedeemReward
+    from loyalty.services.use_cases.vouchers import redeem_points, redeem_reward
 
     if (points is None) == (reward is None):
         raise click.UsageError("give either --points N or --reward KEY")
     key = key or f"cli:{uuid.uuid4()}"
     try:
-        if reward is not None:
-            row = redeem_reward(context(), shop, customer, reward, key)
-        else:
-            row = redeem(context(), shop, customer, points, key)
+        with refusals():
+            if reward is not None:
+                row = redeem_reward(RedeemReward(shop, customer, reward, key), unit_of_work(context()))
+            else:
+                row = redeem_points(RedeemPoints(shop, customer, points, key), unit_of_work(context()))
     except VoucherRefused as exc:
         raise click.ClickException(str(exc)) from None
     except ShopifyError as exc:
@@ -60,11 +62,13 @@ def create(shop: str, customer: str, points: int | None, reward: str | None, key
 def cancel_(shop: str, code: str) -> None:
     """Deactivate CODE in Shopify and credit its points back."""
     from integrations.shopify.errors import ShopifyError
-    from loyalty.services.redemptions import cancel
-    from loyalty.services.vouchers import VoucherRefused
+    from loyalty.domain.errors import VoucherRefused
+    from loyalty.domain.requests import CancelVoucher
+    from loyalty.services.use_cases.vouchers import cancel_voucher
 
     try:
-        row = cancel(context(), shop, code)
+        with refusals():
+            row = cancel_voucher(CancelVoucher(shop, code), unit_of_work(context()))
     except (VoucherRefused, ShopifyError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{row.code}: {row.status}, {row.points} points credited back")

@@ -71,16 +71,6 @@ def import_history(shop_domain: str, file: str | None = None, dry_run: bool = Fa
     return runs.completed(ctx, run_id)
 
 
-def queue_history_import(ctx: Context, shop_domain: str) -> None:
-    """Queue the import of a newly installed shop's history (install, re-install); Redis trouble is logged,
-    and `loyalty import history SHOP` does the same by hand."""
-    try:
-        ctx.queue.enqueue("jobs.history.import_history", shop_domain, job_timeout=24 * 3600, result_ttl=86400,
-                          failure_ttl=7 * 86400)
-    except Exception:  # noqa: BLE001 - installing must not fail because the queue is down
-        log.warning("could not queue the history import of %s", shop_domain, exc_info=True)
-
-
 class Source:
     """Where a run's orders come from: a bulk operation of the shop's Admin API, or a JSONL file; and the
     Admin API calls a record may need (refund line items)."""

@@ -1,21 +1,20 @@
 """What a customer can do from the loyalty page: redeem a reward (or convert points, store B) and give
-their birthday. Each turns a verified form into one call of the voucher jobs or the domain."""
+their birthday. Each turns a verified form into one request and calls its use case."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
-
-from sqlalchemy.exc import OperationalError
+from datetime import datetime
 
 from integrations.shopify.errors import ShopifyError
-from loyalty.services import redemptions as voucher_jobs
-from loyalty.services.events import ShopGone
-from loyalty.services.customers import BirthdayRefused, find_customer, resolve_customer, set_birthday
-from loyalty.domain.numbers import parse_int
-from loyalty.services.shops import ShopRef
-from loyalty.services.vouchers import VoucherRefused
+from loyalty.domain.errors import BirthdayRefused, VoucherRefused
+from loyalty.domain.requests import GiveOwnBirthday, RedeemPoints, RedeemReward, birthday_from_form
 from loyalty.services.context import Context
+from loyalty.services.errors import DatabaseBusy, ShopGone
+from loyalty.services.shops import ShopRef
+from loyalty.services.unit_of_work import UnitOfWork
+from loyalty.services.use_cases.customers import give_own_birthday
+from loyalty.services.use_cases.vouchers import redeem_points, redeem_reward
 from integrations.single_flight import one_at_a_time
 from storefront import forms
 from loyalty.defaults import REDEEM_LOCK_SECONDS
@@ -55,21 +54,20 @@ def _redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, nonce: st
             client_factory) -> Outcome:
     """The redemption itself, once the customer's lock is held."""
     reward = (form.get("reward") or "").strip()
+    uow = UnitOfWork(ctx, clock=lambda: now)
     try:
         if reward:
-            voucher = voucher_jobs.redeem_reward(
-                ctx, shop.domain, str(customer_id), reward, forms.request_key(customer_id, nonce, reward),
-                now=now, client_factory=client_factory)
+            voucher = redeem_reward(RedeemReward(shop.domain, str(customer_id), reward,
+                                                 forms.request_key(customer_id, nonce, reward)), uow, client_factory)
         else:
             points = int(form.get("points") or 0)
-            voucher = voucher_jobs.redeem(ctx, shop.domain, str(customer_id), points,
-                                          forms.request_key(customer_id, nonce, "convert"), now=now,
-                                          client_factory=client_factory)
+            voucher = redeem_points(RedeemPoints(shop.domain, str(customer_id), points,
+                                                 forms.request_key(customer_id, nonce, "convert")), uow, client_factory)
     except VoucherRefused as exc:
         return Outcome(error="error.not_enough" if exc.reason == "not_enough_points" else str(exc))
     except ValueError:  # points that are not a number
         return Outcome(error="error.points")
-    except (ShopifyError, ShopGone, OSError, OperationalError) as exc:  # Shopify slow, or the database busy
+    except (ShopifyError, ShopGone, OSError, DatabaseBusy) as exc:  # Shopify slow, or the database busy
         # The points are reserved under this token; submitting it again finishes the same voucher.
         log.warning("storefront redeem for %s waits on Shopify: %s", shop.domain, exc)
         return Outcome(error="creating", retry={k: form.get(k) for k in ("token", "reward", "points")})
@@ -82,17 +80,11 @@ def birthday(ctx: Context, shop: ShopRef, customer_id: int, form: dict, now: dat
         forms.check(ctx.config.api_secrets, form.get("token"), shop.domain, customer_id, now)
     except forms.BadToken:
         return Outcome(error="error.token")
-    month = parse_int((form.get("month") or "").strip(), 1, 12)
-    day_of_month = parse_int((form.get("day") or "").strip(), 1, 31)
-    try:
-        day = date(2000, month or 0, day_of_month or 0)
-    except ValueError:  # 31 April, or a field that is no number (0): a huge one was an OverflowError, a 500
+    day = birthday_from_form(form.get("day"), form.get("month"))
+    if day is None:  # 31 April, or a field that is no number (a huge one was an OverflowError, a 500)
         return Outcome(error="error.birthday")
     try:
-        with ctx.engine.begin() as conn:
-            row = find_customer(conn, shop.id, str(customer_id))
-            record = row.id if row else resolve_customer(conn, shop.id, customer_id, None, now)
-            set_birthday(conn, shop.id, record, day)
+        give_own_birthday(GiveOwnBirthday(shop.domain, customer_id, day), UnitOfWork(ctx, clock=lambda: now))
     except BirthdayRefused as exc:
         return Outcome(error=str(exc))
     return Outcome()

@@ -13,12 +13,13 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from db.engine import reading
-from loyalty.services.events import shopify_client
 from loyalty.domain.shops import valid_shop_domain
-from loyalty.services.shops import UnknownShop, get_shop, programme
+from loyalty.services.errors import UnknownShop
+from loyalty.services.events import shopify_client
+from loyalty.services.read.loyalty_page import page_of, voucher_view
+from loyalty.services.read.shops import installed_shop, programme_in_force
+from loyalty.services.unit_of_work import ReadOnlyUnitOfWork
 from storefront import actions, forms, texts
-from storefront.page import loyalty_page, voucher_view
 from storefront.render import render
 from integrations.shopify.app_proxy import PROXY_PATH, ProxyRefused, verify
 from loyalty.defaults import STOREFRONT_SHOPIFY_TIMEOUT as SHOPIFY_TIMEOUT
@@ -39,6 +40,10 @@ def _now() -> datetime:
     return current_app.config.get("LOYALTY_CLOCK", lambda: datetime.now(timezone.utc))()
 
 
+def _reads(ctx) -> ReadOnlyUnitOfWork:
+    return ReadOnlyUnitOfWork(ctx, clock=_now)
+
+
 def _verified():
     """The verified proxy request and its installed shop; 401 for a bad signature, 404 for a shop we
     do not serve. The shop comes from the signed query only."""
@@ -50,11 +55,10 @@ def _verified():
         abort(401)
     if not valid_shop_domain(proxy.shop):
         abort(404)
-    with reading(ctx.engine) as conn:
-        try:
-            shop = get_shop(conn, proxy.shop)
-        except UnknownShop:
-            abort(404)
+    try:
+        shop = installed_shop(proxy.shop, _reads(ctx))
+    except UnknownShop:
+        abort(404)
     return ctx, proxy, shop
 
 
@@ -67,9 +71,8 @@ def _wants_json() -> bool:
 
 def _answer(ctx, proxy, shop, notice: dict | None = None, status: int = 200):
     """The page (HTML, Liquid or JSON) for this request, with the outcome of a form when there is one."""
-    with reading(ctx.engine) as conn:
-        page = loyalty_page(conn, shop, proxy.customer_id)
-        faq = texts.faq(programme(conn, shop.id, shop.settings_version), page["currency"])
+    page, prog = page_of(shop, proxy.customer_id, _reads(ctx))
+    faq = texts.faq(prog, page["currency"])
     if _wants_json():
         body = {**page, **({"result": notice} if notice else {})}
         if notice and notice.get("error"):
@@ -105,8 +108,7 @@ def redeem():
         status = 409 if outcome.retry else 400 if outcome.error == "error.token" else 422
         return _answer(ctx, proxy, shop, {"error": outcome.error, "retry": outcome.retry}, status)
     voucher = voucher_view(outcome.voucher)
-    with reading(ctx.engine) as conn:
-        reward = programme(conn, shop.id, shop.settings_version).reward(outcome.voucher.reward_key or "")
+    reward = programme_in_force(shop, _reads(ctx))[1].reward(outcome.voucher.reward_key or "")
     return _answer(ctx, proxy, shop, {"voucher": voucher, "cause": reward.cause if reward else None})
 
 

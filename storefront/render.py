@@ -3,13 +3,18 @@ standalone HTML page. Everything printed is HTML-escaped, and `{` `}` become ent
 fragment goes through Shopify's Liquid: a reward title or order name holding `{{ ... }}` must stay text."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from storefront import texts
-from storefront.page import parse_iso
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    """The page's ISO dates back to datetimes (for the HTML's localised dates)."""
+    return datetime.fromisoformat(value) if value else None
 
 
 def _inert(value):

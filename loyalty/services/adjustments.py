@@ -6,7 +6,6 @@ policy an adjustment may not take a customer below zero.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,45 +16,12 @@ from db.tables import customers, ledger_entries as le
 from loyalty.services import ledger
 from loyalty.services.shops import ShopRef, programme
 from loyalty.domain.errors import AdjustmentRefused
-
-MAX_POINTS = 10_000_000
-"""The largest adjustment either way: a typo of a few zeros is refused, not booked."""
-MAX_REASON = 500
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    """A request to adjust: who asked, for whom, how much and why, and the submission's token."""
-
-    customer_id: int
-    points: int
-    reason: str
-    actor: str
-    client_token: str
-
-
-def _checked(request: Adjustment) -> Adjustment:
-    """The request with its reason trimmed, or AdjustmentRefused naming the field."""
-    if isinstance(request.points, bool) or not isinstance(request.points, int):
-        raise AdjustmentRefused("points must be a whole number", "points")
-    if request.points == 0 or abs(request.points) > MAX_POINTS:
-        raise AdjustmentRefused(f"points must be between -{MAX_POINTS} and {MAX_POINTS}, not 0", "points")
-    reason = (request.reason or "").strip() if isinstance(request.reason, str) else ""
-    if not reason:
-        raise AdjustmentRefused("a reason is required: it is kept in the customer's history", "reason")
-    if len(reason) > MAX_REASON:
-        raise AdjustmentRefused(f"the reason is longer than {MAX_REASON} characters", "reason")
-    token = request.client_token if isinstance(request.client_token, str) else ""
-    if not 8 <= len(token) <= 100:
-        raise AdjustmentRefused("client_token must be 8-100 characters, one per submitted form", "client_token")
-    if not request.actor:
-        raise AdjustmentRefused("the staff member making the adjustment is unknown", "actor")
-    return Adjustment(request.customer_id, request.points, reason, request.actor, token)
+from loyalty.domain.requests import Adjustment
 
 
 def adjust(conn: Connection, shop: ShopRef, request: Adjustment, now: datetime):
     """Book the adjustment once (the same client_token returns the first booking) and return its entry."""
-    request = _checked(request)
+    request = request.checked()
     key = f"{shop.id}:adjust:{request.client_token}"
     existing = _entry(conn, key)
     if existing is not None:

@@ -2,6 +2,8 @@
 token cannot be used, a run is already going."""
 from __future__ import annotations
 
+from sqlalchemy.exc import OperationalError
+
 
 class UnknownShop(LookupError):
     """No installed shop has that domain."""
@@ -31,3 +33,24 @@ class MissingScope(RuntimeError):
 
 class ImportBusy(RuntimeError):
     """Another import of the shop is running (its progress is recent)."""
+
+
+class UnknownCustomer(LookupError):
+    """No customer of the shop has that email or Shopify id."""
+
+    def __init__(self, customer: str, shop: str):
+        super().__init__(f"no customer {customer} in {shop}")
+
+
+DatabaseBusy = OperationalError
+"""The database was locked past its timeout or could not be reached: the use case did nothing it did not
+finish, and trying again later may succeed. (SQLAlchemy's OperationalError, named here so that
+entrypoints can answer "try again" without importing the database library.)"""
+
+
+class ShopTokenKept(RuntimeError):
+    """The shop is installed already, with a token, and replacing it was not asked for: nothing changed."""
+
+    def __init__(self, shop: str):
+        super().__init__(shop)
+        self.shop = shop

@@ -12,9 +12,8 @@ from db.engine import reading
 from db.tables import import_runs as runs
 from loyalty.services.history import ImportTotals
 from loyalty.services.wakeups import wake_sync
-from loyalty.services.errors import MissingScope
+from loyalty.services.errors import MissingScope, ShopGone
 from integrations.shopify.errors import ShopifyGraphQLError, ShopifyUnauthorized
-from loyalty.services.errors import ShopGone
 from loyalty.services.tokens import TokenUnavailable, what_to_do
 
 

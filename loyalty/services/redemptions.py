@@ -1,103 +1,36 @@
-"""Redeeming and cancelling vouchers: the ledger side (loyalty.services.vouchers) and the Shopify side
-(integrations.shopify.discounts), in the order that keeps both consistent when anything fails."""
+"""Redeeming and cancelling with only a process Context at hand (scripts, tests, jobs): each call builds
+the request and a unit of work and runs its use case (loyalty.services.use_cases.vouchers, where the
+redemption itself is written)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
-from integrations.shopify import discounts, gift_cards
-from integrations.shopify.errors import ShopifyUserErrors
-from loyalty.services.events import shopify_client
-from loyalty.services import vouchers
-from loyalty.services.customers import find_customer
-from loyalty.services.shops import get_shop, programme
+from loyalty.domain.requests import CancelVoucher, RedeemPoints, RedeemReward
 from loyalty.services.context import Context
+from loyalty.services.events import shopify_client
+from loyalty.services.unit_of_work import UnitOfWork, utc_now
+from loyalty.services.use_cases import vouchers as use_cases
+
+
+def _unit(ctx: Context, now: datetime | None) -> UnitOfWork:
+    return UnitOfWork(ctx, clock=(lambda: now) if now else utc_now)
 
 
 def redeem(ctx: Context, shop_domain: str, customer: str, points: int, request_key: str,
            now: datetime | None = None, client_factory=shopify_client):
     """Convert points into a code (store B); safe to retry with the same request_key. Returns the voucher."""
-    return _redeem(ctx, shop_domain, customer, lambda prog: vouchers.conversion_offer(prog, points),
-                   request_key, now, client_factory)
+    return use_cases.redeem_points(RedeemPoints(shop_domain, customer, points, request_key), _unit(ctx, now),
+                                   client_factory)
 
 
 def redeem_reward(ctx: Context, shop_domain: str, customer: str, reward_key: str, request_key: str, *,
                   now: datetime | None = None, client_factory=shopify_client):
-    """Spend points on a catalogue reward: a code, a gift card or a donation; safe to retry with the same
-    request_key. Returns the voucher row."""
-    return _redeem(ctx, shop_domain, customer, lambda prog: vouchers.reward_offer(prog, reward_key),
-                   request_key, now, client_factory)
-
-
-def _redeem(ctx: Context, shop_domain: str, customer: str, make_offer, request_key: str, now, client_factory):
-    now = now or datetime.now(timezone.utc)
-    with ctx.engine.begin() as conn:
-        shop = get_shop(conn, shop_domain)
-        row = find_customer(conn, shop.id, customer)
-        if row is None or row.shopify_customer_id is None:
-            raise vouchers.VoucherRefused(f"{customer}: no customer account in {shop_domain}", "no_account")
-        voucher = vouchers.find_request(conn, shop, request_key)
-        if voucher is None:
-            offer = make_offer(programme(conn, shop.id, shop.settings_version))
-            voucher = vouchers.reserve(conn, shop, row.id, offer, request_key, now)
-        if voucher.status != "creating":
-            return voucher
-        prog = programme(conn, shop.id, shop.settings_version)
-        client = client_factory(ctx, shop, conn)
-    try:
-        if voucher.kind == "gift_card":
-            made_id = gift_cards.create_gift_card(client, gift_cards.GiftCardTerms(
-                code=voucher.code, value=voucher.amount, customer_id=row.shopify_customer_id,
-                note=f"Loyalty reward {voucher.reward_key or ''}: {voucher.points} points".strip()))
-        else:
-            terms = discounts.CodeTerms(
-                code=voucher.code, title=f"Loyalty voucher {voucher.code}", amount=voucher.amount,
-                customer_id=row.shopify_customer_id, starts_at=voucher.created_at, ends_at=voucher.ends_at,
-                minimum_subtotal=voucher.minimum_subtotal, collection_id=voucher.collection_id,
-                combines=prog.voucher_combines_with_discounts)
-            try:
-                made_id = discounts.create_code(client, terms)
-            except ShopifyUserErrors:
-                made_id = discounts.find_code(client, voucher.code)  # made by an earlier attempt?
-                if made_id is None:
-                    raise
-    except ShopifyUserErrors as exc:
-        with ctx.engine.begin() as conn:
-            vouchers.give_back(conn, shop, voucher, "refused", f"Shopify refused it: {exc}", now)
-            return vouchers.find(conn, shop, voucher.code)
-    except Exception as exc:  # Shopify unreachable, token refused...: the points stay held, the reason shown
-        with ctx.engine.begin() as conn:  # among the failures (loyalty.services.failures) until the redemption is sent again
-            vouchers.note_waiting(conn, voucher.id, f"{type(exc).__name__}: {exc}")
-        raise
-    with ctx.engine.begin() as conn:
-        vouchers.activate(conn, voucher.id, made_id, now)
-        return vouchers.find(conn, shop, voucher.code)
+    """Spend points on a catalogue reward; safe to retry with the same request_key. Returns the voucher row."""
+    return use_cases.redeem_reward(RedeemReward(shop_domain, customer, reward_key, request_key), _unit(ctx, now),
+                                   client_factory)
 
 
 def cancel(ctx: Context, shop_domain: str, code: str, reason: str = "cancelled by support",
            now: datetime | None = None, client_factory=shopify_client):
     """Deactivate the code in Shopify, then credit the points back (once). Returns the voucher row."""
-    now = now or datetime.now(timezone.utc)
-    with ctx.engine.begin() as conn:
-        shop = get_shop(conn, shop_domain)
-        voucher = vouchers.find(conn, shop, code)
-        if voucher is None:
-            raise vouchers.VoucherRefused(f"no voucher {code} in {shop_domain}", "unknown_voucher")
-        if voucher.status in ("refused", "cancelled"):
-            return voucher
-        if voucher.status in ("used", "expired"):
-            raise vouchers.VoucherRefused(f"voucher {voucher.code} is {voucher.status}: nothing to cancel",
-                                          "not_cancellable")
-        if voucher.kind == "donation":
-            raise vouchers.VoucherRefused(f"{voucher.code} is a donation already recorded: it cannot be cancelled",
-                                          "not_cancellable")
-        if voucher.kind == "gift_card" and voucher.status == "active":
-            raise vouchers.VoucherRefused(f"gift card {voucher.code} is issued and may be spent: deactivate it in "
-                                          "Shopify admin, then adjust the points if they should come back",
-                                          "not_cancellable")
-        client = client_factory(ctx, shop, conn)
-    discount_id = voucher.shopify_discount_id or discounts.find_code(client, voucher.code)
-    if discount_id:
-        discounts.deactivate_code(client, discount_id)
-    with ctx.engine.begin() as conn:
-        vouchers.give_back(conn, shop, voucher, "cancelled", reason, now)
-        return vouchers.find(conn, shop, voucher.code)
+    return use_cases.cancel_voucher(CancelVoucher(shop_domain, code, reason), _unit(ctx, now), client_factory)

@@ -1,6 +1,7 @@
-"""Waking the workers: a processing job for recorded webhooks, a sync job for changed balances.
+"""Waking the workers: a processing job for recorded webhooks, a sync job for changed balances, the
+history import of a newly installed shop.
 
-Both are coalesced through a Redis flag (set while a job waits in the queue; the job clears it as it
+The first two are coalesced through a Redis flag (set while a job waits in the queue; the job clears it as it
 starts), and queued by name, so nothing here imports the jobs themselves. Losing a wake-up is harmless:
 the scheduler's sweeper and periodic sync pick the work up."""
 from __future__ import annotations
@@ -90,3 +91,13 @@ def wake_sync(ctx: Context) -> None:
                               failure_ttl=86400, job_timeout=600)
     except Exception:  # noqa: BLE001 - the scheduler's periodic sync catches up
         log.warning("could not queue the balance sync", exc_info=True)
+
+
+def queue_history_import(ctx: Context, shop_domain: str) -> None:
+    """Queue the import of a newly installed shop's history (install, re-install); Redis trouble is logged,
+    and `loyalty import history SHOP` does the same by hand."""
+    try:
+        ctx.queue.enqueue("jobs.history.import_history", shop_domain, job_timeout=24 * 3600, result_ttl=86400,
+                          failure_ttl=7 * 86400)
+    except Exception:  # noqa: BLE001 - installing must not fail because the queue is down
+        log.warning("could not queue the history import of %s", shop_domain, exc_info=True)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from db.tables import ledger_entries as le
 from loyalty.services.shops import ShopRef, programme
+from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.domain.errors import ReportRangeError
 from loyalty.defaults import REPORT_MAX_DAYS as MAX_DAYS
 
@@ -110,6 +111,13 @@ def liability(conn: Connection, shop: ShopRef, first: date, last: date) -> list[
             outstanding_value=(outstanding * value_per_point).quantize(Decimal("0.01"), ROUND_HALF_EVEN),
         ))
     return days
+
+
+def liability_report(shop: ShopRef, first: date, last: date, uow: UnitOfWork) -> tuple[list[LiabilityDay], Decimal]:
+    """The query behind the admin's report: the days from `first` to `last`, and the value of a point."""
+    with uow:
+        return (liability(uow.conn, shop, first, last),
+                programme(uow.conn, shop.id, shop.settings_version).voucher_value_per_point)
 
 
 def to_csv(days: list[LiabilityDay]) -> str:

@@ -1,9 +1,8 @@
-"""The loyalty page's read model: everything one customer of one shop sees, JSON-ready (the HTML renders
-the same data). Reads only; every query is scoped to the shop and the customer."""
+"""The loyalty page's read model: everything one customer of one shop sees, JSON-ready (the storefront's
+HTML renders the same data). Reads only; every query is scoped to the shop and the customer."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
 
 from sqlalchemy import select
 
@@ -12,6 +11,7 @@ from loyalty.services import ledger, perks
 from loyalty.services.customers import find_customer
 from loyalty.domain.programme import Programme, Reward
 from loyalty.services.shops import ShopRef, programme
+from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.services.read import views
 from loyalty.services.read.views import iso
 from loyalty.defaults import STOREFRONT_HISTORY_LIMIT as HISTORY_LIMIT
@@ -48,6 +48,14 @@ def programme_view(prog: Programme) -> dict:
         } if prog.conversion_enabled else None,
         "birthday_perk": any(r.birthday for r in prog.rewards),
     }
+
+
+def page_of(shop: ShopRef, shopify_customer_id: int | None, uow: UnitOfWork) -> tuple[dict, Programme]:
+    """The query behind GET /proxy: the page's data for the customer (None: an anonymous visitor), and the
+    programme in force (the storefront's FAQ is written from it)."""
+    with uow:
+        return (loyalty_page(uow.conn, shop, shopify_customer_id),
+                programme(uow.conn, shop.id, shop.settings_version))
 
 
 def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None) -> dict:
@@ -114,8 +122,3 @@ def _order_name(order) -> str | None:
     if order is None:
         return None
     return order.name or f"#{order.shopify_order_id}"
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    """The page's ISO dates back to datetimes (for the HTML's localised dates)."""
-    return datetime.fromisoformat(value) if value else None

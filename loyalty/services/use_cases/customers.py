@@ -1,0 +1,53 @@
+"""What staff and operators change on a customer, and what a customer gives of themselves: manual point
+adjustments, the birthday, the loyalty-email opt-out."""
+from __future__ import annotations
+
+from loyalty.domain.requests import AdjustPoints, GiveOwnBirthday, SetAcceptsEmails, SetBirthday
+from loyalty.services import ledger
+from loyalty.services.adjustments import adjust
+from loyalty.services.customers import find_customer, resolve_customer, set_birthday as record_birthday
+from loyalty.services.errors import UnknownCustomer
+from loyalty.services.notifications import set_accepts_emails as record_consent
+from loyalty.services.shops import get_shop
+from loyalty.services.unit_of_work import UnitOfWork
+
+
+def adjust_points(request: AdjustPoints, uow: UnitOfWork):
+    """Book the adjustment once per client_token (AdjustmentRefused says which field is wrong); returns
+    (its ledger entry, the customer's balance after it)."""
+    with uow:
+        shop = get_shop(uow.conn, request.shop)
+        entry = adjust(uow.conn, shop, request.adjustment, uow.now)
+        return entry, ledger.balance(uow.conn, request.adjustment.customer_id)
+
+
+def _known_customer(uow: UnitOfWork, shop_domain: str, customer: str):
+    """The shop and the customer named by email or Shopify id; UnknownShop or UnknownCustomer."""
+    shop = get_shop(uow.conn, shop_domain)
+    row = find_customer(uow.conn, shop.id, customer)
+    if row is None:
+        raise UnknownCustomer(customer, shop_domain)
+    return shop, row
+
+
+def set_birthday(request: SetBirthday, uow: UnitOfWork):
+    """Record a known customer's birthday, once (BirthdayRefused when already given); returns the date kept."""
+    with uow:
+        shop, row = _known_customer(uow, request.shop, request.customer)
+        return record_birthday(uow.conn, shop.id, row.id, request.birthday)
+
+
+def give_own_birthday(request: GiveOwnBirthday, uow: UnitOfWork):
+    """Record the logged-in customer's birthday, once; their record is made when the app has none yet."""
+    with uow:
+        shop = get_shop(uow.conn, request.shop)
+        row = find_customer(uow.conn, shop.id, str(request.shopify_customer_id))
+        record = row.id if row else resolve_customer(uow.conn, shop.id, request.shopify_customer_id, None, uow.now)
+        return record_birthday(uow.conn, shop.id, record, request.birthday)
+
+
+def set_accepts_emails(request: SetAcceptsEmails, uow: UnitOfWork) -> None:
+    """Stop or resume loyalty emails to a known customer."""
+    with uow:
+        shop, row = _known_customer(uow, request.shop, request.customer)
+        record_consent(uow.conn, shop.id, row.id, request.accepts)

@@ -1,0 +1,24 @@
+"""Changing a shop's programme: each change is a new version, the one in force from then on."""
+from __future__ import annotations
+
+from loyalty.domain.programme import Programme
+from loyalty.domain.requests import ChangeProgramme, SaveProgramme
+from loyalty.services.shops import get_shop, programme, save_programme as store
+from loyalty.services.unit_of_work import UnitOfWork
+
+
+def save_programme(request: SaveProgramme, uow: UnitOfWork) -> tuple[int, Programme]:
+    """Store the programme as the shop's new version; returns (the version, the programme as stored)."""
+    with uow:
+        shop = get_shop(uow.conn, request.shop)
+        version = store(uow.conn, shop, request.programme, uow.now)
+        return version, programme(uow.conn, shop.id, version)
+
+
+def change_programme(request: ChangeProgramme, uow: UnitOfWork) -> int:
+    """Apply the changes to the programme in force (ProgrammeError names a bad one; nothing is saved then)
+    and store the result as a new version; returns the version."""
+    with uow:
+        shop = get_shop(uow.conn, request.shop)
+        new = programme(uow.conn, shop.id, shop.settings_version).with_changes(**request.changes)
+        return store(uow.conn, shop, new, uow.now)
