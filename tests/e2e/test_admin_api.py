@@ -11,7 +11,7 @@ import responses
 from sqlalchemy import insert, select
 
 from db.tables import ledger_entries, webhook_inbox
-from loyalty.services import redemptions as voucher_jobs
+from tests import redemptions as voucher_jobs
 from jobs.scheduled import mature_points
 from loyalty.services.customers import resolve_customer
 from tests.factories import order

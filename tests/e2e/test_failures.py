@@ -20,7 +20,7 @@ import responses
 from sqlalchemy import insert
 
 from db.tables import notifications
-from loyalty.services import redemptions as voucher_jobs
+from tests import redemptions as voucher_jobs
 from jobs.history import import_history
 from jobs.inbox import process_inbox
 from jobs.reconcile import reconcile

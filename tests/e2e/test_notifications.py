@@ -236,7 +236,7 @@ def test_programme_setting_emails_can_be_turned_off(ctx, shop):
 def test_a_voucher_becoming_usable_sends_its_code_and_terms(send, process, ctx, shop, emulator, factory):
     """Store B: converting 1000 points makes a 100 EUR code; the email gives the code, the amount, the
     100 EUR minimum basket and the last day, once (a retried redemption sends nothing more)."""
-    from loyalty.services import redemptions as voucher_jobs
+    from tests import redemptions as voucher_jobs
 
     use(ctx, shop, "store-b")
     emulator.add_customer(shop.domain, 301, "vera@example.com")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.services import redemptions as voucher_jobs
+from tests import redemptions as voucher_jobs
 from jobs.scheduled import mature_points
 from loyalty.domain.programme import template
 from loyalty.services.vouchers import VoucherRefused

@@ -11,7 +11,7 @@ import responses
 
 from integrations.shopify.client import AdminClient
 from tools.shopify_emulator import Emulator
-from loyalty.services import redemptions as voucher_jobs
+from tests import redemptions as voucher_jobs
 from jobs.scheduled import mature_points
 from loyalty.services.vouchers import VoucherRefused
 from tests.factories import order

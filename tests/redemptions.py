@@ -1,4 +1,4 @@
-"""Redeeming and cancelling with only a process Context at hand (scripts, tests, jobs): each call builds
+"""Test helper: redeeming and cancelling with only a process Context at hand; each call builds
 the request and a unit of work and runs its use case (loyalty.services.use_cases.vouchers, where the
 redemption itself is written)."""
 from __future__ import annotations
