@@ -7,6 +7,7 @@ import uuid
 import click
 
 from cli.common import context
+from loyalty.domain import keys
 
 
 def _describe(row) -> dict:
@@ -37,7 +38,7 @@ def create(shop: str, customer: str, points: int | None, reward: str | None, key
 
     if (points is None) == (reward is None):
         raise click.UsageError("give either --points N or --reward KEY")
-    key = key or f"cli:{uuid.uuid4()}"
+    key = key or keys.cli_request(str(uuid.uuid4()))
     try:
         if reward is not None:
             row = redeem_reward(context(), shop, customer, reward, key)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from db.tables import customers, ledger_entries as le
 from loyalty.services import ledger
 from loyalty.services.shops import ShopRef, programme
+from loyalty.domain import keys
 from loyalty.domain.errors import AdjustmentRefused
 
 MAX_POINTS = 10_000_000
@@ -56,7 +57,7 @@ def _checked(request: Adjustment) -> Adjustment:
 def adjust(conn: Connection, shop: ShopRef, request: Adjustment, now: datetime):
     """Book the adjustment once (the same client_token returns the first booking) and return its entry."""
     request = _checked(request)
-    key = f"{shop.id}:adjust:{request.client_token}"
+    key = keys.adjust(shop.id, request.client_token)
     existing = _entry(conn, key)
     if existing is not None:
         return _same_request(existing, request)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from db import rows as rows_db
 from db.tables import customers, ledger_entries as le, orders, refunds
 from loyalty.services import ledger, schedule, vouchers
-from loyalty.domain import points
+from loyalty.domain import keys, points
 from loyalty.domain.commands import ImportOrder, RecordOrderCancelled, RecordOrderPaid
 from loyalty.services.customers import normalise_email, resolve_customer
 from loyalty.services.orders import exclusion_reason, non_earning_total, order_award, owed_entries, \
@@ -73,7 +73,7 @@ def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now:
 
 def _apply_known(conn: Connection, shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime) -> ImportTotals:
     """One order through the webhook services, in the order its events happened."""
-    earn_key = f"{shop.id}:order:{order.facts.order_id}:earn"
+    earn_key = keys.earn(shop.id, order.facts.order_id)
     had = _earned(conn, earn_key)
     if order.paid:
         record_order_paid(conn, shop, RecordOrderPaid(order.facts, non_earning_total(order.payments, prog)), now)
@@ -133,7 +133,7 @@ def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime
     planned = owed_entries(shop.id, row, NO_HOLDING, order_refunds, prog, lambda: 0)
     pending = sum(e["pending"] for e in planned)
     if pending > 0 and row.pending_until <= now:
-        planned.append(dict(kind="mature", key=f"{shop.id}:order:{row.shopify_order_id}:mature",
+        planned.append(dict(kind="mature", key=keys.mature(shop.id, row.shopify_order_id),
                             pending=-pending, available=pending, effective_at=row.pending_until,
                             reason=schedule.maturity_reason(row.name or row.shopify_order_id, pending)))
     return identified, tuple(row), refund_rows, tuple((e["kind"], e["pending"], e["available"], e["reason"],
@@ -278,7 +278,7 @@ def expire_gaps(conn: Connection, shop: ShopRef, now: datetime) -> int:
 def _expire_at(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, last: datetime,
                now: datetime) -> int:
     expires_at = points.add_months(last, prog.expiry_months)
-    key = f"{shop.id}:customer:{customer_id}:expire:{last:%Y%m%dT%H%M%S}"
+    key = keys.expire(shop.id, customer_id, last)
     if expires_at > now or conn.execute(select(le.c.id).where(le.c.idempotency_key == key)).first():
         return 0
     order_ids = list(conn.execute(select(orders.c.id).where(orders.c.customer_id == customer_id)).scalars())

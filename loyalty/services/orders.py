@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from db.tables import orders, refunds
 from loyalty.services import ledger, vouchers
-from loyalty.domain import points
+from loyalty.domain import keys, points
 from loyalty.domain.commands import OrderFacts, RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from loyalty.services.customers import resolve_customer
 from loyalty.domain.programme import Programme
@@ -184,18 +184,18 @@ def owed_entries(shop_id: int, order, holding: ledger.OrderHolding, order_refund
     """
     owed = []
     pending, available = holding.pending, holding.available
-    base = f"{shop_id}:order:{order.shopify_order_id}"
+    earn_key = keys.earn(shop_id, order.shopify_order_id)
     label = order.name or order.shopify_order_id
-    if f"{base}:earn" not in holding.keys:
-        owed.append(dict(kind="earn", key=f"{base}:earn", pending=order.award, available=0,
+    if earn_key not in holding.keys:
+        owed.append(dict(kind="earn", key=earn_key, pending=order.award, available=0,
                          reason=f"order {label}: {order.award} points "
                                 f"(pending until {order.pending_until:%Y-%m-%d})",
                          effective_at=order.paid_at))
         pending += order.award
-    void_key = f"{base}:void"
+    void_key = keys.void(shop_id, order.shopify_order_id)
     if void_key in holding.keys:
         return owed
-    refund_key = lambda r: f"{shop_id}:refund:{r.shopify_refund_id}"  # noqa: E731
+    refund_key = lambda r: keys.claw_back(shop_id, r.shopify_refund_id)  # noqa: E731
     # The customer's balance as it will be once the entries planned so far are written.
     balance_then = lambda: available_now() + (available - holding.available)  # noqa: E731
     refunded = sum((r.merchandise for r in order_refunds if refund_key(r) in holding.keys), Decimal(0))
