@@ -10,6 +10,7 @@ from sqlalchemy import select
 from db.tables import orders, vouchers
 from loyalty.services import ledger, perks
 from loyalty.services.customers import find_customer
+from loyalty.domain import money
 from loyalty.domain.programme import Programme, Reward
 from loyalty.services.shops import ShopRef, programme
 from loyalty.services.read import views
@@ -41,7 +42,7 @@ def programme_view(prog: Programme) -> dict:
                    for t in prog.thresholds],
         "conversion": {
             "minimum_points": prog.conversion_minimum_points,
-            "minimum_value": str(prog.conversion_minimum_points * prog.voucher_value_per_point),
+            "minimum_value": str(money.worth(prog.conversion_minimum_points, prog.voucher_value_per_point)),
             "value_per_point": str(prog.voucher_value_per_point),
             "minimum_subtotal": str(prog.voucher_minimum_subtotal),
             "validity_days": prog.voucher_validity_days,

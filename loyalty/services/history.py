@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from db import rows as rows_db
 from db.tables import customers, ledger_entries as le, orders, refunds
 from loyalty.services import ledger, schedule, vouchers
-from loyalty.domain import keys, points
+from loyalty.domain import keys, money, points
 from loyalty.domain.commands import ImportOrder, RecordOrderCancelled, RecordOrderPaid
 from loyalty.services.customers import normalise_email, resolve_customer
 from loyalty.services.orders import exclusion_reason, non_earning_total, order_award, owed_entries, \
@@ -27,8 +27,6 @@ from loyalty.services.orders import exclusion_reason, non_earning_total, order_a
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, programme
 
-CENT = Decimal("0.0001")
-"""Money is stored with four decimals; the set-based path rounds as the database would."""
 NO_HOLDING = ledger.OrderHolding(0, 0, frozenset())
 
 
@@ -118,13 +116,13 @@ def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime
     reason = exclusion_reason(facts, prog, 0 if identified else None)
     non_earning = non_earning_total(order.payments, prog) if order.payments else ZERO
     row = OrderRow(shop.id, facts.order_id, facts.name, None, facts.source_name, facts.currency,
-                   max(facts.merchandise, ZERO).quantize(CENT), non_earning, facts.processed_at, order.cancelled_at,
+                   money.stored(max(facts.merchandise, ZERO)), non_earning, facts.processed_at, order.cancelled_at,
                    reason, 0 if reason else order_award(facts, non_earning, prog),
                    facts.processed_at + timedelta(days=prog.pending_days), shop.settings_version)
     order_refunds = ()
     if order.refunds:
         order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,
-                                                merchandise=max(r.merchandise, ZERO).quantize(CENT))
+                                                merchandise=money.stored(max(r.merchandise, ZERO)))
                                 for r in order.refunds), key=lambda r: (r.created_at, r.shopify_refund_id))
     refund_rows = tuple((shop.id, r.shopify_refund_id, r.created_at, row.shopify_order_id, r.merchandise)
                         for r in order_refunds)

@@ -14,13 +14,12 @@ recorded, and their earlier emails are deleted with them (foreign key ON DELETE 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, notifications, orders, shops, vouchers
-from loyalty.domain import keys
+from loyalty.domain import keys, money
 from loyalty.domain.emails import render
 from loyalty.domain.programme import Programme, Reward
 from loyalty.domain.times import iso
@@ -209,8 +208,7 @@ def conversion_facts(prog: Programme, available: int) -> dict | None:
     """What a conversion of every available point would be worth (store B), when the shop offers one."""
     if not prog.conversion_enabled or available < prog.conversion_minimum_points:
         return None
-    value = (Decimal(available) * prog.voucher_value_per_point).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
-    return {"value": value, "minimum_points": prog.conversion_minimum_points}
+    return {"value": money.voucher_amount(available, prog.voucher_value_per_point), "minimum_points": prog.conversion_minimum_points}
 
 
 def last_day(moment: datetime) -> date:

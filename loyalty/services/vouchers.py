@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries, shops, vouchers
 from loyalty.services import ledger, notifications
-from loyalty.domain import keys
+from loyalty.domain import keys, money
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, get_shop, programme
 from loyalty.domain.errors import VoucherRefused
@@ -47,7 +47,7 @@ def conversion_offer(prog: Programme, points: int) -> Offer:
     if points < prog.conversion_minimum_points:
         raise VoucherRefused(f"at least {prog.conversion_minimum_points} points can be converted, {points} asked",
                              "below_minimum")
-    amount = (Decimal(points) * prog.voucher_value_per_point).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    amount = money.voucher_amount(points, prog.voucher_value_per_point)
     if amount <= 0:
         raise VoucherRefused(f"{points} points are worth nothing: nothing to redeem", "worthless")
     return Offer(points=points, amount=amount, kind="discount", title=f"{points} points",
