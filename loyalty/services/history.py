@@ -22,8 +22,8 @@ from loyalty.services import ledger, schedule, vouchers
 from loyalty.domain import keys, money, points
 from loyalty.domain.commands import ImportOrder, RecordOrderCancelled, RecordOrderPaid
 from loyalty.services.customers import normalise_email, resolve_customer
-from loyalty.services.orders import exclusion_reason, non_earning_total, order_award, owed_entries, \
-    record_order_cancelled, record_order_paid, record_refund
+from loyalty.domain.earning import TEST_ORDER, exclusion_reason, non_earning_total, order_award
+from loyalty.services.orders import owed_entries, record_order_cancelled, record_order_paid, record_refund
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, programme
 
@@ -259,7 +259,7 @@ def expire_gaps(conn: Connection, shop: ShopRef, now: datetime) -> int:
     purchases = conn.execute(  # streamed: only the gaps are kept
         select(orders.c.customer_id, orders.c.paid_at).where(
             orders.c.shop_id == shop.id, orders.c.paid_at.is_not(None), orders.c.customer_id.is_not(None),
-            or_(orders.c.excluded_reason.is_(None), orders.c.excluded_reason != "test order"))
+            or_(orders.c.excluded_reason.is_(None), orders.c.excluded_reason != TEST_ORDER))
         .order_by(orders.c.customer_id, orders.c.paid_at).execution_options(yield_per=5000))
     for customer_id, paid_at in purchases:
         paid_at = paid_at if paid_at.tzinfo else paid_at.replace(tzinfo=timezone.utc)

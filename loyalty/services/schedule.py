@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from db.tables import ledger_entries as le, orders, shops
 from loyalty.services import ledger, notifications
 from loyalty.domain import keys, points
+from loyalty.domain.earning import TEST_ORDER
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import programme
 from loyalty.defaults import NOTIFY_MATURED_WITHIN
@@ -106,7 +107,7 @@ def expiring_balances(conn: Connection, shop_id: int, prog: Programme) -> list[E
         select(orders.c.customer_id, func.max(orders.c.paid_at).label("last_purchase"))
         .where(orders.c.shop_id == shop_id, orders.c.paid_at.is_not(None),
                orders.c.customer_id.is_not(None),
-               (orders.c.excluded_reason.is_(None)) | (orders.c.excluded_reason != "test order"))
+               (orders.c.excluded_reason.is_(None)) | (orders.c.excluded_reason != TEST_ORDER))
         .group_by(orders.c.customer_id).subquery()
     )
     rows = conn.execute(
