@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from db.tables import orders, vouchers
-from loyalty.services import ledger, perks
+from loyalty.services import ledger
 from loyalty.services.customers import find_customer
-from loyalty.domain import money
+from loyalty.domain import money, standing as ladder
 from loyalty.domain.programme import Programme, Reward
 from loyalty.services.shops import ShopRef, programme
 from loyalty.services.read import views
@@ -60,12 +60,12 @@ def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None) -> dict:
         return page
     row = find_customer(conn, shop.id, str(shopify_customer_id))
     bal = ledger.balance(conn, row.id) if row else ledger.Balance(0, 0, 0)
-    standing = perks.standing(prog, bal)
+    standing = ladder.standing(prog, bal)
     unlocked = {r.key for r in standing.unlocked}
     page["customer"] = {
         "shopify_customer_id": shopify_customer_id,
         "available": bal.available, "pending": bal.pending, "lifetime": bal.lifetime,
-        "ladder_points": perks.confirmed_lifetime(bal),
+        "ladder_points": ladder.confirmed_lifetime(bal),
         "standing": {"tier": standing.tier, "next_threshold": standing.next_threshold,
                      "points_to_next": standing.points_to_next},
         "perks": [{**reward_view(r), "unlocked": r.key in unlocked} for r in prog.perks],

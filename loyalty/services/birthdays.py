@@ -11,9 +11,9 @@ from sqlalchemy.engine import Connection
 
 from db.tables import customers, perk_grants, shops
 from loyalty.domain import keys
+from loyalty.domain.standing import confirmed_lifetime
 from loyalty.services import ledger
 from loyalty.services.notifications import enqueue
-from loyalty.services.perks import confirmed_lifetime
 from loyalty.services.shops import programme
 
 def celebrates_on(birthday: date, day: date) -> bool:

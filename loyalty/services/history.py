@@ -46,6 +46,7 @@ class ImportTotals:
                                                    self.points + other.points)
 
 
+@ledger.perks_once
 def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now: datetime,
                  plans: dict | None = None) -> ImportTotals:
     """Apply past orders as they stand now: paid, refunded, cancelled, and matured when their pending
@@ -248,6 +249,7 @@ class Customers:
             self.by_email[email] = record_id
 
 
+@ledger.perks_once
 def expire_gaps(conn: Connection, shop: ShopRef, now: datetime) -> int:
     """Expiry as of dates, for a shop whose points expire after months without a purchase: where history
     shows such a gap between two purchases (or since the last one), the points available then expire then.

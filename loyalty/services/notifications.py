@@ -23,7 +23,7 @@ from loyalty.domain import keys, money
 from loyalty.domain.emails import render
 from loyalty.domain.programme import Programme, Reward
 from loyalty.domain.times import iso
-from loyalty.services import ledger
+from loyalty.services.balances import balance
 from loyalty.services.shops import programme
 
 
@@ -153,7 +153,7 @@ def points_available(conn, shop_id: int, customer_id: int, matured: list, now: d
     email with the new balance and what it can buy now. `prog` and `currency`: the shop's, if known (a
     maturity run looks them up once per shop)."""
     prog = prog or current_programme(conn, shop_id)
-    available = ledger.balance(conn, customer_id).available
+    available = balance(conn, customer_id).available
     first = min(matured, key=lambda row: row.shopify_order_id)
     return enqueue(conn, shop_id=shop_id, prog=prog, customer_id=customer_id, kind="points_available",
                    key=keys.points_available_event(first.shopify_order_id), now=now, facts={
@@ -173,7 +173,7 @@ def notify_perks_granted(conn, shop, prog: Programme, customer_id: int, granted,
     return enqueue(conn, shop_id=shop.id, prog=prog, customer_id=customer_id, kind="threshold_reached",
                    key=keys.threshold_event(customer_id, [r.key for r in perks]), now=now, facts={
                        "perks": [_reward(r) for r in perks],
-                       "lifetime": ledger.balance(conn, customer_id).lifetime})
+                       "lifetime": balance(conn, customer_id).lifetime})
 
 
 def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:

@@ -22,6 +22,7 @@ from loyalty.services.shops import programme
 from loyalty.defaults import NOTIFY_MATURED_WITHIN
 
 
+@ledger.perks_once
 def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000,
            order_ids: list[int] | None = None) -> int:
     """Make pending points available for orders whose pending period ended by `as_of` (only `order_ids`,
@@ -69,6 +70,7 @@ def maturity_reason(order_label, pending: int) -> str:
     return f"order {order_label}: {pending} points now available"
 
 
+@ledger.perks_once
 def expire(conn: Connection, as_of: datetime, now: datetime) -> int:
     """Expire available points of customers whose last purchase is older than their shop's window."""
     count = 0

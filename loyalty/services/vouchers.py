@@ -163,6 +163,7 @@ def mark_used(conn: Connection, shop: ShopRef, codes: tuple[str, ...], order_nam
     ).values(status="used", reason=f"used on order {order_name or ''}".strip())).rowcount
 
 
+@ledger.perks_once
 def expire_unused(conn: Connection, as_of: datetime, now: datetime) -> int:
     """Active vouchers past their end date expire; their points come back where the shop says so."""
     count = 0
