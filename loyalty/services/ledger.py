@@ -86,8 +86,8 @@ _DEFERRED = "loyalty.ledger.perks_deferred"
 
 @contextmanager
 def perks_decided_once(conn: Connection):
-    """Within: the perks of customers whose ledger changes are decided once, when the block ends (in one
-    pass per shop: two queries for all its customers), not after every entry. For transactions that write
+    """Within: the perks of customers whose ledger changes are decided once, when the block ends (one pass
+    per shop, three queries for all its customers: loyalty.services.perks.decide), not after every entry. For transactions that write
     many entries (the inbox's batches, maturity and expiry runs, the history import); an inner block joins
     the outermost. An exception leaves nothing to decide: the transaction rolls back."""
     if _DEFERRED in conn.info:
