@@ -7,6 +7,7 @@ import uuid
 import click
 
 from cli.common import context, refusals, unit_of_work
+from loyalty.domain import keys
 
 
 def _describe(row) -> dict:
@@ -38,7 +39,7 @@ def create(shop: str, customer: str, points: int | None, reward: str | None, key
 
     if (points is None) == (reward is None):
         raise click.UsageError("give either --points N or --reward KEY")
-    key = key or f"cli:{uuid.uuid4()}"
+    key = key or keys.cli_request(str(uuid.uuid4()))
     try:
         with refusals():
             if reward is not None:

@@ -4,9 +4,9 @@ import gives a million), their metafields are written by one bulk mutation inste
 
 A write goes through the states of its `bulk_writes` row, each committed, so a job that dies anywhere is
 resumed by the next one, never doubled:
-- preparing: waiting customers (oldest change first) get their perks refreshed and tags written by calls as
-  a sync pass does, and one JSONL line each (their five metafields) in `bulk_write_lines`, with the
-  `changed_at` seen; until the file would pass MAX_BYTES or nobody else waits;
+- preparing: waiting customers (oldest change first) get their perk tags written by calls as a sync pass
+  does, and one JSONL line each (their five metafields) in `bulk_write_lines`, with the `changed_at` seen;
+  until the file would pass MAX_BYTES or nobody else waits;
 - starting: the JSONL is staged and `bulkOperationRunMutation` sent. A crash may leave Shopify running an
   operation whose id was never recorded: the app's current bulk mutation is asked first, and adopted when it
   is ours (same mutation, created since, not recorded by another write), so no second one is started;
@@ -31,7 +31,7 @@ from db.engine import reading
 from db.tables import bulk_write_lines as lines_t, bulk_writes, customer_sync, customers, shops
 from integrations.shopify import bulk, bulk_mutation
 from integrations.shopify.documents import METAFIELDS_SET
-from jobs import sync
+from jobs import write_back
 from loyalty.services.events import ShopGone
 from loyalty.services import perks, sync_failures
 from loyalty.services.shops import ShopRef, UnknownShop, get_shop
@@ -143,10 +143,10 @@ def _prepare(ctx: Context, shop: ShopRef, client, row, deadline: float) -> bool:
             taken = set(conn.execute(select(lines_t.c.customer_id).where(
                 lines_t.c.write_id == row.id, lines_t.c.customer_id.in_([r.customer_id for r in rows]))).scalars())
             rows = [r for r in rows if r.customer_id not in taken]
-            new_lines, guests, full = _lines_for(conn, shop, row.id, rows, now, count, size)
+            new_lines, guests, full = _lines_for(conn, shop, row.id, rows, count, size)
             shopify_ids = {line["customer_id"]: line.pop("shopify_customer_id") for line in new_lines}
             tag_changes = perks.unsynced_tags(conn, list(shopify_ids))
-        refused, tags_written = sync._write_tags(client, shopify_ids, tag_changes)
+        refused, tags_written = write_back.write_tags(client, shopify_ids, tag_changes)
         new_lines = [line for line in new_lines if line["customer_id"] not in refused]
         with ctx.engine.begin() as conn:
             # Lines are committed with their tags marked written: a crash before leaves them to be made again.
@@ -155,7 +155,7 @@ def _prepare(ctx: Context, shop: ShopRef, client, row, deadline: float) -> bool:
             if new_lines:
                 conn.execute(insert(lines_t), new_lines)
             if guests:  # nothing to write to Shopify for an email without an account
-                conn.execute(sync._DELETE_UNCHANGED, [{"cid": r.customer_id, "seen": r.changed_at} for r in guests])
+                conn.execute(write_back.DELETE_UNCHANGED, [{"cid": r.customer_id, "seen": r.changed_at} for r in guests])
             count += len(new_lines)
             size += sum(len(line["variables"]) + 1 for line in new_lines)
             done = full or len(rows) + len(taken) < PREPARE_CHUNK
@@ -169,12 +169,12 @@ def _prepare(ctx: Context, shop: ShopRef, client, row, deadline: float) -> bool:
             return False
 
 
-def _lines_for(conn, shop: ShopRef, write_id: int, rows, now: datetime, count: int, size: int):
-    """(new lines, guests, whether the file is full): each customer's perks refreshed and its metafields
-    made as a sync pass makes them (sync.refreshed_metafields), as one line of variables. A customer whose
-    line does not fit waits for the next file (its perks, refreshed once more then, are idempotent)."""
+def _lines_for(conn, shop: ShopRef, write_id: int, rows, count: int, size: int):
+    """(new lines, guests, whether the file is full): each customer's metafields made as a sync pass makes
+    them (write_back.customer_metafields), as one line of variables. A customer whose line does not fit
+    waits for the next file."""
     new_lines, guests = [], []
-    for r, fields in sync.refreshed_metafields(conn, shop, rows, now):
+    for r, fields in write_back.customer_metafields(conn, shop, rows):
         if fields is None:
             guests.append(r)
             continue
@@ -259,7 +259,7 @@ def _apply_results(ctx: Context, shop: ShopRef, client, row, operation) -> int:
                     lines_t.c.changed_at == customer_sync.c.changed_at)).where(
                     lines_t.c.write_id == row.id, lines_t.c.line.in_(
                         [f.line for f in found if problems[f.line] is None]))).scalar()
-                conn.execute(sync._DELETE_UNCHANGED, done)
+                conn.execute(write_back.DELETE_UNCHANGED, done)
                 sync_failures.clear(conn, [d["cid"] for d in done])
             refused = [(f.customer_id, f.shopify_customer_id, problems[f.line]) for f in found if problems[f.line]]
             rejected_by_shopify(conn, shop, refused, now)

@@ -22,7 +22,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import DataError
 
 from db.tables import webhook_inbox as inbox
-from loyalty.services import events as handlers
+from loyalty.services import events as handlers, ledger
 from integrations.shopify.translate import BadPayload, to_command
 from loyalty.services.context import Context, get_context
 from loyalty.services.wakeups import INBOX_WAKE_KEY as WAKE_KEY, wake_sync, wake_worker
@@ -130,14 +130,15 @@ def _apply_together(ctx: Context, rows: list, commands: dict, failures: dict, no
         shops = handlers.ShopCache(conn)
         hints = handlers.batch_hints(shops, rows, commands)
         processed = []
-        for row in rows:
-            if row.id not in commands:
-                continue
-            try:
-                handlers.handle_row(conn, shops, row.shop_domain, commands[row.id], now, hints)
-            except Exception as exc:  # noqa: BLE001 - rolled back whole; redone with savepoints below
-                raise _EventFailed from exc
-            processed.append(row.id)
+        with ledger.perks_decided_once(conn):  # for the batch's customers together, not after each entry
+            for row in rows:
+                if row.id not in commands:
+                    continue
+                try:
+                    handlers.handle_row(conn, shops, row.shop_domain, commands[row.id], now, hints)
+                except Exception as exc:  # noqa: BLE001 - rolled back whole; redone with savepoints below
+                    raise _EventFailed from exc
+                processed.append(row.id)
         _finish(conn, rows, processed, failures, now)
     return len(processed)
 
@@ -148,25 +149,27 @@ def _apply_one_by_one(ctx: Context, rows: list, commands: dict, failures: dict, 
     with ctx.engine.begin() as conn:
         shops = handlers.ShopCache(conn)
         hints = handlers.batch_hints(shops, rows, commands)
-        for row in rows:
-            if row.id not in commands:
-                continue
-            savepoint = conn.begin_nested()
-            try:
-                handlers.handle_row(conn, shops, row.shop_domain, commands[row.id], now, hints)
-                savepoint.commit()
-                processed.append(row.id)
-            except handlers.ShopGone:
-                savepoint.rollback()
-                processed.append(row.id)  # nothing to do for an uninstalled shop; not an error
-            except (ValueError, DataError) as exc:  # the same event would be refused the same way again
-                savepoint.rollback()
-                log.warning("webhook %s (%s) refused: %s", row.webhook_id, row.topic, exc)
-                failures[row.id] = (f"refused: {type(exc).__name__}: {exc}", True)
-            except Exception as exc:  # noqa: BLE001 - one bad event must fail alone, with its reason
-                savepoint.rollback()
-                log.exception("webhook %s (%s) failed", row.webhook_id, row.topic)
-                failures[row.id] = (f"{type(exc).__name__}: {exc}", False)
+        # Perks once for the batch (a customer of an event rolled back is decided on what stands: no change).
+        with ledger.perks_decided_once(conn):
+            for row in rows:
+                if row.id not in commands:
+                    continue
+                savepoint = conn.begin_nested()
+                try:
+                    handlers.handle_row(conn, shops, row.shop_domain, commands[row.id], now, hints)
+                    savepoint.commit()
+                    processed.append(row.id)
+                except handlers.ShopGone:
+                    savepoint.rollback()
+                    processed.append(row.id)  # nothing to do for an uninstalled shop; not an error
+                except (ValueError, DataError) as exc:  # the same event would be refused the same way again
+                    savepoint.rollback()
+                    log.warning("webhook %s (%s) refused: %s", row.webhook_id, row.topic, exc)
+                    failures[row.id] = (f"refused: {type(exc).__name__}: {exc}", True)
+                except Exception as exc:  # noqa: BLE001 - one bad event must fail alone, with its reason
+                    savepoint.rollback()
+                    log.exception("webhook %s (%s) failed", row.webhook_id, row.topic)
+                    failures[row.id] = (f"{type(exc).__name__}: {exc}", False)
         _finish(conn, rows, processed, failures, now)
     return len(processed)
 

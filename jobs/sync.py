@@ -1,25 +1,26 @@
-"""After balance changes: perks granted or revoked (loyalty.services.perks), then the balances and standing written
-back to Shopify as customer metafields (namespace `loyalty`) and perk tags, so themes, customer account
-extensions and Flow can read them. Drains `customer_sync`, coalesced, 25 metafields per call. A customer
-Shopify refuses (deleted there) is set aside with the reason and retried later (loyalty.services.sync_failures);
-the others' writes go through in the same pass."""
+"""After balance changes: the balances and standing written back to Shopify as customer metafields (namespace
+`loyalty`) and the perk tags the ledger's changes granted or revoked (loyalty.services.perks decides them in
+the ledger's own transaction; this only writes), so themes, customer account extensions and Flow can read
+them. Drains `customer_sync`, coalesced, 25 metafields per call. A customer Shopify refuses (deleted there)
+is set aside with the reason and retried later (loyalty.services.sync_failures); the others' writes go
+through in the same pass."""
 from __future__ import annotations
 
 import logging
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 
 from db.engine import reading
 from db.tables import customer_sync, customers, shops
-from integrations.shopify.errors import ShopifyUnauthorized, ShopifyUserErrors, user_errors_reason
-from integrations.shopify.metafields import integer_metafield, set_metafields_by_owner
-from integrations.shopify.tags import add_customer_tags, remove_customer_tags
+from integrations.shopify.errors import ShopifyUnauthorized
+from integrations.shopify.metafields import set_metafields_by_owner
 from jobs import bulk_sync
+from jobs.write_back import DELETE_UNCHANGED, customer_metafields, write_tags
 from loyalty.services.events import ShopGone, shopify_client
-from loyalty.services import ledger, perks, sync_failures
-from loyalty.services.shops import UnknownShop, get_shop, programme
+from loyalty.services import perks, sync_failures
+from loyalty.services.shops import UnknownShop, get_shop
 from loyalty.services.tokens import TokenUnavailable
 from loyalty.services.context import Context, get_context
 from loyalty.services.wakeups import SYNC_WAKE_KEY as WAKE_KEY, wake_sync
@@ -27,11 +28,6 @@ from loyalty.defaults import SYNC_BATCH as BATCH
 from loyalty.defaults import SYNC_MAX_PASSES as MAX_PASSES
 
 log = logging.getLogger(__name__)
-NAMESPACE = "loyalty"
-
-
-_DELETE_UNCHANGED = delete(customer_sync).where(and_(customer_sync.c.customer_id == bindparam("cid"),
-                                                    customer_sync.c.changed_at == bindparam("seen")))
 
 
 def sync_balances(ctx: Context | None = None, client_factory=shopify_client,
@@ -86,13 +82,13 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
                 _block(ctx, shop_id, exc.__cause__ or exc, moment)
                 return written
         with ctx.engine.begin() as conn:
-            metafields = {row.customer_id: fields for row, fields in refreshed_metafields(conn, shop, rows, moment)
+            metafields = {row.customer_id: fields for row, fields in customer_metafields(conn, shop, rows)
                           if fields is not None}  # None: a guest email, nothing to write until it is an account
             shopify_ids = {r.customer_id: r.shopify_customer_id for r in rows if r.shopify_customer_id}
             tag_changes = perks.unsynced_tags(conn, list(shopify_ids))
         # One customer Shopify refuses (deleted there) is set aside; everyone else is written all the same.
         try:
-            refused, tags_written = _write_tags(client, shopify_ids, tag_changes)
+            refused, tags_written = write_tags(client, shopify_ids, tag_changes)
             refused.update(set_metafields_by_owner(client, {c: m for c, m in metafields.items() if c not in refused}))
         except (TokenUnavailable, ShopifyUnauthorized) as exc:  # Shopify refuses the token: nobody can be written
             _block(ctx, shop_id, exc, moment)
@@ -105,7 +101,7 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
             # Only rows unchanged since they were read: a change made meanwhile is written next pass.
             done = [row for row in rows if row.customer_id not in refused]
             if done:
-                conn.execute(_DELETE_UNCHANGED, [{"cid": row.customer_id, "seen": row.changed_at} for row in done])
+                conn.execute(DELETE_UNCHANGED, [{"cid": row.customer_id, "seen": row.changed_at} for row in done])
             sync_failures.clear(conn, [row.customer_id for row in done])
             sync_failures.set_aside(conn, shop_id, refused, moment)
         for customer_id, reason in refused.items():
@@ -119,22 +115,6 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
     return written
 
 
-def refreshed_metafields(conn, shop, rows, now: datetime):
-    """For each waiting customer (rows with customer_id and shopify_customer_id): its perks refreshed (granted
-    or revoked by its confirmed lifetime points), then (row, its loyalty.* metafields), None for a guest
-    email. Two queries for all the rows; a generator, so a caller may stop early (bulk_sync: a full file)."""
-    prog = programme(conn, shop.id, shop.settings_version)
-    ids = [row.customer_id for row in rows]
-    balances, held = ledger.balances(conn, ids), perks.status_grants(conn, ids)
-    for row in rows:
-        bal = balances[row.customer_id]
-        perks.refresh_perks(conn, shop, prog, row.customer_id, perks.confirmed_lifetime(bal), now,
-                            held=held.get(row.customer_id, {}))
-        fields = None if row.shopify_customer_id is None else balance_metafields(
-            row.shopify_customer_id, bal, perks.standing(prog, bal))
-        yield row, fields
-
-
 def _block(ctx: Context, shop_id: int, reason: BaseException, now: datetime) -> None:
     """No balance of this installed shop can be written (its token is not usable): what waits is kept, and
     the reason recorded (listed by loyalty.services.failures) until a write-back goes through again."""
@@ -142,31 +122,3 @@ def _block(ctx: Context, shop_id: int, reason: BaseException, now: datetime) -> 
     with ctx.engine.begin() as conn:
         conn.execute(update(shops).where(shops.c.id == shop_id).values(
             write_back_error=str(reason)[:2000] or type(reason).__name__, write_back_error_at=now))
-
-
-def balance_metafields(shopify_customer_id: int, bal: ledger.Balance, standing: perks.Standing) -> list[dict]:
-    """The customer's loyalty.* metafields: available, pending, lifetime, tier, next_threshold (0: none)."""
-    values = (("available", bal.available), ("pending", bal.pending), ("lifetime", bal.lifetime),
-              ("tier", standing.tier), ("next_threshold", standing.next_threshold or 0))
-    return [integer_metafield(shopify_customer_id, NAMESPACE, name, value) for name, value in values]
-
-
-def _write_tags(client, shopify_ids: dict[int, int],
-               changes: list[perks.TagChange]) -> tuple[dict[int, str], list[perks.TagChange]]:
-    """One tagsAdd and at most one tagsRemove per customer with perk tags to change. Returns the customers
-    Shopify refused (id -> reason; their other writes are skipped) and the changes written."""
-    by_customer: dict[tuple[int, bool], list[perks.TagChange]] = {}
-    for change in changes:
-        by_customer.setdefault((change.customer_id, change.add), []).append(change)
-    refused, written = {}, []
-    for (customer_id, add), group in sorted(by_customer.items(), key=lambda item: item[0]):
-        if customer_id in refused:
-            continue
-        try:
-            (add_customer_tags if add else remove_customer_tags)(client, shopify_ids[customer_id],
-                                                                 sorted(c.tag for c in group))
-        except ShopifyUserErrors as exc:
-            refused[customer_id] = user_errors_reason(exc)
-            continue
-        written += group
-    return refused, written

@@ -12,6 +12,7 @@ import hmac
 import secrets
 from datetime import datetime
 
+from loyalty.domain import keys
 from loyalty.domain.numbers import parse_int
 from loyalty.defaults import FORM_TOKEN_TTL_SECONDS as TOKEN_TTL_SECONDS
 
@@ -50,4 +51,4 @@ def check(secrets_: tuple[str, ...], token: str | None, shop: str, customer_id: 
 
 def request_key(customer_id: int, nonce: str, what: str) -> str:
     """The redemption's idempotency key: one voucher per page nonce and reward."""
-    return f"storefront:{customer_id}:{nonce}:{what}"
+    return keys.storefront_request(customer_id, nonce, what)

@@ -2,8 +2,9 @@
 the FAQ answers built from the programme's own settings so they never contradict the rules."""
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from loyalty.domain.money import shown
 from loyalty.domain.programme import Programme
 
 TEXTS = {
@@ -110,7 +111,7 @@ def text(language: str, key: str, **values) -> str:
 def money(language: str, amount: Decimal, currency: str = "EUR") -> str:
     """`10,00 €` in French, `€10.00` in English."""
     symbol = CURRENCY_SYMBOLS.get(currency, currency)
-    value = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    value = shown(amount)
     if language == "fr":
         return f"{value:,.2f}".replace(",", "\u202f").replace(".", ",") + f"\u00a0{symbol}"
     return f"{symbol}{value:,.2f}"

@@ -8,7 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, OrderFacts, RecordOrderCancelled, RecordOrderPaid,
                               RecordRefund, RedactCustomer, RedactShop, ShopClaim, UninstallShop)
-from loyalty.domain.points import line_earning_amount
+from loyalty.domain import earning
+from loyalty.domain.errors import ImplausibleAmount
 from integrations.shopify.errors import BadPayload
 
 
@@ -65,19 +66,25 @@ def order_facts(body: dict) -> OrderFacts:
     if not isinstance(customer, dict):
         raise BadPayload("customer: expected an object")
     tags = customer.get("tags") or ""
-    merchandise = tax = Decimal(0)
-    for item in _list(body, "line_items"):
-        if not isinstance(item, dict):
-            raise BadPayload("line_items: expected objects")
-        tax += _total(_money(t, "price_set", "price") for t in _list(item, "tax_lines"))
-        discounts = sum((_money(d, "amount_set", "amount") for d in _list(item, "discount_allocations")),
-                        Decimal(0))
-        quantity = _int(item, "quantity")
-        if quantity < 0:
-            raise BadPayload("line_items.quantity: negative")
-        merchandise += line_earning_amount(_money(item, "price_set", "price"), quantity, discounts)
-        if abs(merchandise) > MAX_AMOUNT:
-            raise BadPayload("line_items: the order's total is not a plausible amount")
+    tax = Decimal(0)
+
+    def lines():
+        """Each line item checked (and its tax added) just before the merchandise adds it."""
+        nonlocal tax
+        for item in _list(body, "line_items"):
+            if not isinstance(item, dict):
+                raise BadPayload("line_items: expected objects")
+            tax += _total(_money(t, "price_set", "price") for t in _list(item, "tax_lines"))
+            discounts = sum((_money(d, "amount_set", "amount") for d in _list(item, "discount_allocations")),
+                            Decimal(0))
+            quantity = _int(item, "quantity")
+            if quantity < 0:
+                raise BadPayload("line_items.quantity: negative")
+            yield _money(item, "price_set", "price"), quantity, discounts
+    try:
+        merchandise = earning.merchandise(lines(), ceiling=MAX_AMOUNT)
+    except ImplausibleAmount:
+        raise BadPayload("line_items: the order's total is not a plausible amount") from None
     currency = _text(body, "currency", 3)
     if currency is not None and not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
         raise BadPayload(f"currency: {currency!r} is not a three-letter currency code")

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from integrations.shopify.translate import BadPayload, _int, _time
 from loyalty.domain.commands import ImportOrder, OrderFacts, Payment, RecordRefund
-from loyalty.domain.points import line_earning_amount
+from loyalty.domain import earning
 
 PAID_STATUSES = frozenset({"PAID", "PARTIALLY_REFUNDED", "REFUNDED"})
 """displayFinancialStatus of an order that was paid in full at some point (what fires orders/paid)."""
@@ -43,7 +43,7 @@ def import_order(node: dict, children: list | None = None) -> ImportOrder:
         test=bool(node.get("test")),
         processed_at=_time(node, "processedAt", fallback="createdAt"),
         currency=node.get("currencyCode"),
-        merchandise=sum((_line_amount(item) for item in line_items), Decimal(0)),
+        merchandise=earning.merchandise(_line(item) for item in line_items),
         gateways=tuple(str(g) for g in node.get("paymentGatewayNames") or ()),
         discount_codes=tuple(str(c) for c in node.get("discountCodes") or () if c),
         shipping=sum((_shop_money(line, "discountedPriceSet") for line in shipping_lines), Decimal(0)),
@@ -73,13 +73,14 @@ def refund_merchandise(refund_line_items: list) -> Decimal:
     return sum((_shop_money(item, "subtotalSet") for item in refund_line_items), Decimal(0))
 
 
-def _line_amount(item: dict) -> Decimal:
+def _line(item: dict) -> tuple[Decimal, int, Decimal]:
+    """A line item's (price, quantity, discounts), as loyalty.domain.earning sums them."""
     quantity = _int(item, "quantity")
     if quantity < 0:
         raise BadPayload("lineItems.quantity: negative")
     discounts = sum((_shop_money(d, "allocatedAmountSet") for d in item.get("discountAllocations") or ()),
                     Decimal(0))
-    return line_earning_amount(_shop_money(item, "originalUnitPriceSet"), quantity, discounts)
+    return _shop_money(item, "originalUnitPriceSet"), quantity, discounts
 
 
 def _payment(raw: dict) -> Payment:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+
+from loyalty.domain import money
 
 _LOADER = PackageLoader("loyalty.domain", "email_templates")
 # Templates are compiled once per process and never re-checked on disk (auto_reload off): rendering inside
@@ -60,7 +62,7 @@ def format_points(number: int, language: str) -> str:
 
 def format_money(amount: Decimal, currency: str = "EUR", language: str = "fr") -> str:
     """`10,00 €` (fr) or `€10.00` (en); an unknown currency is written after the amount by its code."""
-    value = Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    value = money.shown(amount)
     symbol = SYMBOLS.get(currency, currency)
     if language == "fr":
         whole, cents = f"{value:,.2f}".split(".")

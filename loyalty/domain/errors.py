@@ -11,6 +11,10 @@ class TooManyPoints(ValueError):
     """An award too large for the ledger: the order is implausible, and would be so on every retry."""
 
 
+class ImplausibleAmount(ValueError):
+    """An amount too large to be a real order's (it would not fit the Numeric(18, 4) columns)."""
+
+
 class VoucherRefused(ValueError):
     """The redemption cannot be made; the message says why, `reason` says it for code (storefront
     translations): not_enough_points, below_minimum, not_redeemable, unknown_reward, no_conversion,

@@ -10,11 +10,6 @@ from fractions import Fraction
 from loyalty.domain.errors import TooManyPoints
 
 
-def line_earning_amount(price: Decimal, quantity: int, discounts: Decimal) -> Decimal:
-    """What one line item contributes to the earning base: price x quantity - its discount allocations."""
-    return price * quantity - discounts
-
-
 MAX_POINTS = 2**31 - 1
 """The most points one entry can hold (the ledger's integer columns, on PostgreSQL as on SQLite)."""
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from db.tables import customers, ledger_entries as le
 from loyalty.services import ledger
 from loyalty.services.shops import ShopRef, programme
+from loyalty.domain import keys
 from loyalty.domain.errors import AdjustmentRefused
 from loyalty.domain.requests import Adjustment
 
@@ -22,7 +23,7 @@ from loyalty.domain.requests import Adjustment
 def adjust(conn: Connection, shop: ShopRef, request: Adjustment, now: datetime):
     """Book the adjustment once (the same client_token returns the first booking) and return its entry."""
     request = request.checked()
-    key = f"{shop.id}:adjust:{request.client_token}"
+    key = keys.adjust(shop.id, request.client_token)
     existing = _entry(conn, key)
     if existing is not None:
         return _same_request(existing, request)

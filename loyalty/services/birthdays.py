@@ -10,9 +10,10 @@ from sqlalchemy import extract, or_, select
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, perk_grants, shops
+from loyalty.domain import keys
+from loyalty.domain.standing import confirmed_lifetime
 from loyalty.services import ledger
 from loyalty.services.notifications import enqueue
-from loyalty.services.perks import confirmed_lifetime
 from loyalty.services.shops import programme
 
 def celebrates_on(birthday: date, day: date) -> bool:
@@ -39,7 +40,7 @@ def give_birthday_perks(conn: Connection, today: date, now: datetime) -> int:
                 if lifetime < perk.points or not _grant(conn, shop.id, customer_id, perk.key, today.year, now):
                     continue
                 enqueue(conn, shop_id=shop.id, prog=prog, customer_id=customer_id, kind="birthday",
-                        key=f"customer:{customer_id}:birthday:{perk.key}:{today.year}", now=now,
+                        key=keys.birthday_event(customer_id, perk.key, today.year), now=now,
                         facts={"perk": {"key": perk.key, "title": perk.title, "description": perk.description}})
                 given += 1
     return given

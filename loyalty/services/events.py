@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from db.engine import reading
 from db.tables import orders
 from loyalty.services import customers, notifications, orders as order_service, privacy
+from loyalty.domain import earning
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
                               RedactCustomer, RedactShop, UninstallShop)
 from loyalty.services.shops import ShopRef, UnknownShop, get_shop, programme
@@ -127,7 +128,7 @@ def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
             except ShopGone:
                 continue
             prog = programme(conn, shop.id, shop.settings_version)
-            if not order_service.needs_payment_lookup(cmd.facts, prog) or _already_paid(conn, shop, cmd):
+            if not earning.needs_payment_lookup(cmd.facts, prog) or _already_paid(conn, shop, cmd):
                 continue
             try:
                 client = shopify_client(ctx, shop, conn)
@@ -137,7 +138,7 @@ def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
                 failures[row.id] = (f"fetching transactions: {type(exc).__name__}: {exc}", False)
                 del commands[row.id]
                 continue
-            commands[row.id] = replace(cmd, non_earning_paid=order_service.non_earning_total(transactions, prog))
+            commands[row.id] = replace(cmd, non_earning_paid=earning.non_earning_total(transactions, prog))
     return commands, failures
 
 

@@ -19,16 +19,14 @@ from sqlalchemy.engine import Connection
 from db import rows as rows_db
 from db.tables import customers, ledger_entries as le, orders, refunds
 from loyalty.services import ledger, schedule, vouchers
-from loyalty.domain import points
+from loyalty.domain import keys, money, points
 from loyalty.domain.commands import ImportOrder, RecordOrderCancelled, RecordOrderPaid
 from loyalty.services.customers import normalise_email, resolve_customer
-from loyalty.services.orders import exclusion_reason, non_earning_total, order_award, owed_entries, \
-    record_order_cancelled, record_order_paid, record_refund
+from loyalty.domain.earning import TEST_ORDER, exclusion_reason, non_earning_total, order_award
+from loyalty.services.orders import owed_entries, record_order_cancelled, record_order_paid, record_refund
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, programme
 
-CENT = Decimal("0.0001")
-"""Money is stored with four decimals; the set-based path rounds as the database would."""
 NO_HOLDING = ledger.OrderHolding(0, 0, frozenset())
 
 
@@ -48,6 +46,7 @@ class ImportTotals:
                                                    self.points + other.points)
 
 
+@ledger.perks_once
 def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now: datetime,
                  plans: dict | None = None) -> ImportTotals:
     """Apply past orders as they stand now: paid, refunded, cancelled, and matured when their pending
@@ -73,7 +72,7 @@ def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now:
 
 def _apply_known(conn: Connection, shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime) -> ImportTotals:
     """One order through the webhook services, in the order its events happened."""
-    earn_key = f"{shop.id}:order:{order.facts.order_id}:earn"
+    earn_key = keys.earn(shop.id, order.facts.order_id)
     had = _earned(conn, earn_key)
     if order.paid:
         record_order_paid(conn, shop, RecordOrderPaid(order.facts, non_earning_total(order.payments, prog)), now)
@@ -118,13 +117,13 @@ def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime
     reason = exclusion_reason(facts, prog, 0 if identified else None)
     non_earning = non_earning_total(order.payments, prog) if order.payments else ZERO
     row = OrderRow(shop.id, facts.order_id, facts.name, None, facts.source_name, facts.currency,
-                   max(facts.merchandise, ZERO).quantize(CENT), non_earning, facts.processed_at, order.cancelled_at,
+                   money.stored(max(facts.merchandise, ZERO)), non_earning, facts.processed_at, order.cancelled_at,
                    reason, 0 if reason else order_award(facts, non_earning, prog),
                    facts.processed_at + timedelta(days=prog.pending_days), shop.settings_version)
     order_refunds = ()
     if order.refunds:
         order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,
-                                                merchandise=max(r.merchandise, ZERO).quantize(CENT))
+                                                merchandise=money.stored(max(r.merchandise, ZERO)))
                                 for r in order.refunds), key=lambda r: (r.created_at, r.shopify_refund_id))
     refund_rows = tuple((shop.id, r.shopify_refund_id, r.created_at, row.shopify_order_id, r.merchandise)
                         for r in order_refunds)
@@ -133,7 +132,7 @@ def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime
     planned = owed_entries(shop.id, row, NO_HOLDING, order_refunds, prog, lambda: 0)
     pending = sum(e["pending"] for e in planned)
     if pending > 0 and row.pending_until <= now:
-        planned.append(dict(kind="mature", key=f"{shop.id}:order:{row.shopify_order_id}:mature",
+        planned.append(dict(kind="mature", key=keys.mature(shop.id, row.shopify_order_id),
                             pending=-pending, available=pending, effective_at=row.pending_until,
                             reason=schedule.maturity_reason(row.name or row.shopify_order_id, pending)))
     return identified, tuple(row), refund_rows, tuple((e["kind"], e["pending"], e["available"], e["reason"],
@@ -250,6 +249,7 @@ class Customers:
             self.by_email[email] = record_id
 
 
+@ledger.perks_once
 def expire_gaps(conn: Connection, shop: ShopRef, now: datetime) -> int:
     """Expiry as of dates, for a shop whose points expire after months without a purchase: where history
     shows such a gap between two purchases (or since the last one), the points available then expire then.
@@ -261,7 +261,7 @@ def expire_gaps(conn: Connection, shop: ShopRef, now: datetime) -> int:
     purchases = conn.execute(  # streamed: only the gaps are kept
         select(orders.c.customer_id, orders.c.paid_at).where(
             orders.c.shop_id == shop.id, orders.c.paid_at.is_not(None), orders.c.customer_id.is_not(None),
-            or_(orders.c.excluded_reason.is_(None), orders.c.excluded_reason != "test order"))
+            or_(orders.c.excluded_reason.is_(None), orders.c.excluded_reason != TEST_ORDER))
         .order_by(orders.c.customer_id, orders.c.paid_at).execution_options(yield_per=5000))
     for customer_id, paid_at in purchases:
         paid_at = paid_at if paid_at.tzinfo else paid_at.replace(tzinfo=timezone.utc)
@@ -278,7 +278,7 @@ def expire_gaps(conn: Connection, shop: ShopRef, now: datetime) -> int:
 def _expire_at(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, last: datetime,
                now: datetime) -> int:
     expires_at = points.add_months(last, prog.expiry_months)
-    key = f"{shop.id}:customer:{customer_id}:expire:{last:%Y%m%dT%H%M%S}"
+    key = keys.expire(shop.id, customer_id, last)
     if expires_at > now or conn.execute(select(le.c.id).where(le.c.idempotency_key == key)).first():
         return 0
     order_ids = list(conn.execute(select(orders.c.id).where(orders.c.customer_id == customer_id)).scalars())

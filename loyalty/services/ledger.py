@@ -1,26 +1,25 @@
-"""The points ledger: immutable entries with unique idempotency keys, and balances derived from them."""
+"""The points ledger: immutable entries with unique idempotency keys, and balances derived from them.
+
+Every entry marks its customer changed, in the entry's transaction: their balance is queued for write-back
+to Shopify (`customer_sync`, drained by jobs.sync) and their status perks are decided (granted or revoked
+by loyalty.services.perks, with the email that announces new ones), so perks never wait on Shopify.
+Paths that write many entries in one transaction decide perks once at the end (`perks_decided_once`).
+"""
 from __future__ import annotations
 
+import functools
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from db.rows import upsert_rows
 from db.tables import customer_sync, ledger_entries as le
-
-NOT_LIFETIME = ("redeem", "expire", "recredit")
-"""Kinds that move points without changing what the customer has earned over their lifetime."""
-
-
-@dataclass(frozen=True)
-class Balance:
-    """A customer's points, derived from their entries."""
-
-    available: int
-    pending: int
-    lifetime: int
+from loyalty.services import perks
+# The read side lives in loyalty.services.balances; callers know it as the ledger's.
+from loyalty.services.balances import NOT_LIFETIME, Balance, balance, balances  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,8 @@ def write_entry(conn: Connection, *, shop_id: int, customer_id: int | None, kind
 
 
 def mark_for_sync(conn: Connection, shop_id: int, customer_id: int, now: datetime) -> None:
-    """Queue the customer's balance for write-back to Shopify (one row per customer: bursts coalesce)."""
+    """Queue the customer's balance for write-back to Shopify (one row per customer: bursts coalesce), and
+    decide their perks (now, or at the end of the current `perks_decided_once` block)."""
     statement = _MARK_FOR_SYNC.get(conn.dialect.name)
     if statement is None:
         if conn.dialect.name == "postgresql":
@@ -69,12 +69,56 @@ def mark_for_sync(conn: Connection, shop_id: int, customer_id: int, now: datetim
         statement = _MARK_FOR_SYNC[conn.dialect.name] = statement.on_conflict_do_update(
             index_elements=[customer_sync.c.customer_id], set_={"changed_at": statement.excluded.changed_at})
     conn.execute(statement, {"customer_id": customer_id, "shop_id": shop_id, "changed_at": now})
+    _changed(conn, shop_id, (customer_id,), now)
 
 
 def mark_many_for_sync(conn: Connection, shop_id: int, customer_ids, now: datetime) -> None:
-    """mark_for_sync for many customers in one statement."""
+    """mark_for_sync for many customers in one statement (and their perks decided in one pass)."""
+    ids = sorted(set(customer_ids))
     upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"),
-                [(c, shop_id, now) for c in sorted(set(customer_ids))], key="customer_id", update=("changed_at",))
+                [(c, shop_id, now) for c in ids], key="customer_id", update=("changed_at",))
+    _changed(conn, shop_id, ids, now)
+
+
+_DEFERRED = "loyalty.ledger.perks_deferred"
+"""conn.info key: customers whose perks wait for the end of a `perks_decided_once` block, by shop."""
+
+
+@contextmanager
+def perks_decided_once(conn: Connection):
+    """Within: the perks of customers whose ledger changes are decided once, when the block ends (one pass
+    per shop, three queries for all its customers: loyalty.services.perks.decide), not after every entry. For transactions that write
+    many entries (the inbox's batches, maturity and expiry runs, the history import); an inner block joins
+    the outermost. An exception leaves nothing to decide: the transaction rolls back."""
+    if _DEFERRED in conn.info:
+        yield
+        return
+    waiting = conn.info[_DEFERRED] = {}
+    try:
+        yield
+    finally:
+        conn.info.pop(_DEFERRED, None)  # conn.info outlives the transaction (it is the pooled connection's)
+    for shop_id, changed in waiting.items():
+        perks.decide(conn, shop_id, changed)
+
+
+def perks_once(function):
+    """Decorator of a service `function(conn, ...)` that writes many entries: `perks_decided_once` around it."""
+    @functools.wraps(function)
+    def decided_once(conn: Connection, *args, **kwargs):
+        with perks_decided_once(conn):
+            return function(conn, *args, **kwargs)
+    return decided_once
+
+
+def _changed(conn: Connection, shop_id: int, customer_ids, now: datetime) -> None:
+    """The customers' ledger changed: decide their perks now, or at the end of the current
+    `perks_decided_once` block."""
+    waiting = conn.info.get(_DEFERRED)
+    if waiting is None:
+        perks.decide(conn, shop_id, dict.fromkeys(customer_ids, now))
+    else:
+        waiting.setdefault(shop_id, {}).update(dict.fromkeys(customer_ids, now))
 
 
 def order_holding(conn: Connection, order_id: int) -> OrderHolding:
@@ -85,26 +129,6 @@ def order_holding(conn: Connection, order_id: int) -> OrderHolding:
         available=sum(r.available for r in rows),
         keys=frozenset(r.idempotency_key for r in rows),
     )
-
-
-_SUMS = (func.coalesce(func.sum(le.c.available), 0), func.coalesce(func.sum(le.c.pending), 0),
-         func.coalesce(func.sum(case((le.c.kind.in_(NOT_LIFETIME), 0), else_=le.c.pending + le.c.available)), 0))
-_BALANCE = select(*_SUMS).where(le.c.customer_id == bindparam("customer_id"))
-_BALANCES = (select(le.c.customer_id, *_SUMS).where(le.c.customer_id.in_(bindparam("ids", expanding=True)))
-             .group_by(le.c.customer_id))
-
-
-def balance(conn: Connection, customer_id: int) -> Balance:
-    """The customer's available, pending and lifetime points, summed from the ledger."""
-    row = conn.execute(_BALANCE, {"customer_id": customer_id}).one()
-    return Balance(available=int(row[0]), pending=int(row[1]), lifetime=int(row[2]))
-
-
-def balances(conn: Connection, customer_ids: list[int]) -> dict[int, Balance]:
-    """`balance` of several customers in one query (a customer without entries has zeros)."""
-    found = {row[0]: Balance(available=int(row[1]), pending=int(row[2]), lifetime=int(row[3]))
-             for row in conn.execute(_BALANCES, {"ids": list(customer_ids)})} if customer_ids else {}
-    return {cid: found.get(cid, Balance(0, 0, 0)) for cid in customer_ids}
 
 
 def entries_of(conn: Connection, customer_id: int) -> list:

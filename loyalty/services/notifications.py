@@ -14,16 +14,16 @@ recorded, and their earlier emails are deleted with them (foreign key ON DELETE 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, notifications, orders, shops, vouchers
+from loyalty.domain import keys, money
 from loyalty.domain.emails import render
 from loyalty.domain.programme import Programme, Reward
 from loyalty.domain.times import iso
-from loyalty.services import ledger
+from loyalty.services.balances import balance
 from loyalty.services.shops import programme
 
 
@@ -36,7 +36,7 @@ def enqueue(conn: Connection, *, shop_id: int, prog: Programme, customer_id: int
     if customer is None:
         return None
     reason = skip_reason(prog, customer, customer)
-    values = dict(shop_id=shop_id, customer_id=customer_id, kind=kind, dedup_key=f"{shop_id}:{key}",
+    values = dict(shop_id=shop_id, customer_id=customer_id, kind=kind, dedup_key=keys.email(shop_id, key),
                   language=prog.language, next_attempt_at=now, created_at=now)
     if reason:
         values.update(status="skipped", last_error=reason, to_address=customer.email)
@@ -153,10 +153,10 @@ def points_available(conn, shop_id: int, customer_id: int, matured: list, now: d
     email with the new balance and what it can buy now. `prog` and `currency`: the shop's, if known (a
     maturity run looks them up once per shop)."""
     prog = prog or current_programme(conn, shop_id)
-    available = ledger.balance(conn, customer_id).available
+    available = balance(conn, customer_id).available
     first = min(matured, key=lambda row: row.shopify_order_id)
     return enqueue(conn, shop_id=shop_id, prog=prog, customer_id=customer_id, kind="points_available",
-                   key=f"order:{first.shopify_order_id}:available", now=now, facts={
+                   key=keys.points_available_event(first.shopify_order_id), now=now, facts={
                        "points": sum(int(row.pending) for row in matured),
                        "orders": [row.name or str(row.shopify_order_id) for row in matured],
                        "available": available,
@@ -171,9 +171,9 @@ def notify_perks_granted(conn, shop, prog: Programme, customer_id: int, granted,
     if not perks:
         return None
     return enqueue(conn, shop_id=shop.id, prog=prog, customer_id=customer_id, kind="threshold_reached",
-                   key=f"customer:{customer_id}:threshold:{'+'.join(r.key for r in perks)}", now=now, facts={
+                   key=keys.threshold_event(customer_id, [r.key for r in perks]), now=now, facts={
                        "perks": [_reward(r) for r in perks],
-                       "lifetime": ledger.balance(conn, customer_id).lifetime})
+                       "lifetime": balance(conn, customer_id).lifetime})
 
 
 def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:
@@ -185,7 +185,7 @@ def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:
     reward = prog.reward(voucher.reward_key) if voucher.reward_key else None
     ends_at = voucher.ends_at
     return enqueue(conn, shop_id=voucher.shop_id, prog=prog, customer_id=voucher.customer_id,
-                   kind="voucher_created", key=f"voucher:{voucher.id}", now=now, facts={
+                   kind="voucher_created", key=keys.voucher_event(voucher.id), now=now, facts={
                        "kind": voucher.kind, "code": voucher.code, "points": voucher.points,
                        "amount": voucher.amount, "minimum_subtotal": voucher.minimum_subtotal,
                        "title": reward.title if reward else None,
@@ -208,8 +208,7 @@ def conversion_facts(prog: Programme, available: int) -> dict | None:
     """What a conversion of every available point would be worth (store B), when the shop offers one."""
     if not prog.conversion_enabled or available < prog.conversion_minimum_points:
         return None
-    value = (Decimal(available) * prog.voucher_value_per_point).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
-    return {"value": value, "minimum_points": prog.conversion_minimum_points}
+    return {"value": money.voucher_amount(available, prog.voucher_value_per_point), "minimum_points": prog.conversion_minimum_points}
 
 
 def last_day(moment: datetime) -> date:

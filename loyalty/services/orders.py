@@ -14,7 +14,8 @@ from sqlalchemy.engine import Connection
 
 from db.tables import orders, refunds
 from loyalty.services import ledger, vouchers
-from loyalty.domain import points
+from loyalty.domain import keys, points
+from loyalty.domain.earning import exclusion_reason, order_award
 from loyalty.domain.commands import OrderFacts, RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from loyalty.services.customers import resolve_customer
 from loyalty.domain.programme import Programme
@@ -68,43 +69,6 @@ class _Order(dict):
     """An order row as this transaction has just written it, read like a database row."""
 
     __getattr__ = dict.__getitem__
-
-
-def needs_payment_lookup(facts: OrderFacts, prog: Programme) -> bool:
-    """True when part of the order may have been paid by a non-earning gateway (gift card, store credit).
-
-    Order webhooks carry no transactions; only then is it worth a call to Shopify.
-    """
-    return any(g in prog.non_earning_gateways for g in facts.gateways)
-
-
-def non_earning_total(transactions, prog: Programme) -> Decimal:
-    """Amount captured by non-earning gateways: successful sales and captures only."""
-    return sum((t.amount for t in transactions if t.gateway in prog.non_earning_gateways
-                and t.kind in ("sale", "capture") and t.status == "success"), Decimal(0))
-
-
-def exclusion_reason(facts: OrderFacts, prog: Programme, customer_id: int | None) -> str | None:
-    """Why this order earns nothing, or None when it earns."""
-    if facts.test:
-        return "test order"
-    if customer_id is None:
-        return "no customer and no email"
-    if facts.source_name and facts.source_name in prog.excluded_source_names:
-        return f"sales channel {facts.source_name} is excluded"
-    tags = {t.lower() for t in facts.customer_tags} & {t.lower() for t in prog.excluded_customer_tags}
-    if tags:
-        return f"customer tag {sorted(tags)[0]} is excluded"
-    if prog.exclude_b2b and facts.is_b2b:
-        return "B2B orders are excluded"
-    return None
-
-
-def order_award(facts: OrderFacts, non_earning_paid: Decimal, prog: Programme) -> int:
-    """Points a paid order earns before refunds (shipping and taxes as the programme says)."""
-    return points.award(points.earning_base(facts.merchandise, facts.shipping, facts.tax, facts.taxes_included,
-                                            prog.earn_on_shipping, prog.earn_on_taxes),
-                        non_earning_paid, prog.earn_rate, prog.rounding)
 
 
 def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now: datetime,
@@ -184,18 +148,18 @@ def owed_entries(shop_id: int, order, holding: ledger.OrderHolding, order_refund
     """
     owed = []
     pending, available = holding.pending, holding.available
-    base = f"{shop_id}:order:{order.shopify_order_id}"
+    earn_key = keys.earn(shop_id, order.shopify_order_id)
     label = order.name or order.shopify_order_id
-    if f"{base}:earn" not in holding.keys:
-        owed.append(dict(kind="earn", key=f"{base}:earn", pending=order.award, available=0,
+    if earn_key not in holding.keys:
+        owed.append(dict(kind="earn", key=earn_key, pending=order.award, available=0,
                          reason=f"order {label}: {order.award} points "
                                 f"(pending until {order.pending_until:%Y-%m-%d})",
                          effective_at=order.paid_at))
         pending += order.award
-    void_key = f"{base}:void"
+    void_key = keys.void(shop_id, order.shopify_order_id)
     if void_key in holding.keys:
         return owed
-    refund_key = lambda r: f"{shop_id}:refund:{r.shopify_refund_id}"  # noqa: E731
+    refund_key = lambda r: keys.claw_back(shop_id, r.shopify_refund_id)  # noqa: E731
     # The customer's balance as it will be once the entries planned so far are written.
     balance_then = lambda: available_now() + (available - holding.available)  # noqa: E731
     refunded = sum((r.merchandise for r in order_refunds if refund_key(r) in holding.keys), Decimal(0))

@@ -1,10 +1,9 @@
-"""Status perks and the ladder of thresholds: where a customer stands, and which perks they hold.
-
-A perk is unlocked by confirmed lifetime points (what the customer has earned once the return window has
-passed, minus what refunds and cancellations took back: pending points do not count) and is never spent.
-Each unlock is a `perk_grants` row, UNIQUE per customer and perk, written in the same transaction that
-notices it, so the email and the tag that follow happen once. If refunds take
-lifetime points back below the threshold, the grant is revoked and its tag removed.
+"""Status perks held in the database: each unlock is a `perk_grants` row, UNIQUE per customer and perk,
+written in the transaction that changed the customer's ledger (loyalty.services.ledger decides them after
+its entries), so the email and the tag that follow happen once, whether or not Shopify can be reached. If
+refunds take lifetime points back below the threshold, the grant is revoked and its tag removed. The rules
+(standing, confirmed lifetime points, which perks to grant or revoke) are loyalty.domain.standing's; the
+tags are written to Shopify by jobs.sync from the grants' unsynced changes.
 """
 from __future__ import annotations
 
@@ -14,25 +13,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import perk_grants
-from loyalty.services import notifications
-from loyalty.services.ledger import Balance
+from db.tables import perk_grants, shops
 from loyalty.domain.programme import Programme, Reward
-from loyalty.services.shops import ShopRef
-
-
-@dataclass(frozen=True)
-class Standing:
-    """A customer's place on the ladder."""
-
-    tier: int
-    """The highest threshold reached by lifetime points (0: none yet)."""
-    next_threshold: int | None
-    points_to_next: int | None
-    unlocked: tuple[Reward, ...]
-    """Status perks held."""
-    redeemable_now: tuple[Reward, ...]
-    """Rewards the available points pay for."""
+from loyalty.domain.standing import GRANT, REVOKE, confirmed_lifetime, perk_moves
+from loyalty.services import notifications
+from loyalty.services.balances import balances
+from loyalty.services.shops import ShopRef, programme
 
 
 @dataclass
@@ -43,23 +29,27 @@ class PerkChanges:
     revoked: list[Reward] = field(default_factory=list)
 
 
-def confirmed_lifetime(balance: Balance) -> int:
-    """Lifetime points without those still pending: what the ladder counts."""
-    return balance.lifetime - balance.pending
+_SHOP = select(shops.c.domain, shops.c.settings_version, shops.c.uninstalled_at).where(
+    shops.c.id == bindparam("shop_id"))
 
 
-def standing(prog: Programme, balance: Balance) -> Standing:
-    """Tier, next threshold, perks held and rewards affordable, from the balance."""
-    lifetime = confirmed_lifetime(balance)
-    reached = [t for t in prog.thresholds if t <= lifetime]
-    ahead = [t for t in prog.thresholds if t > lifetime]
-    return Standing(
-        tier=reached[-1] if reached else 0,
-        next_threshold=ahead[0] if ahead else None,
-        points_to_next=ahead[0] - lifetime if ahead else None,
-        unlocked=tuple(p for p in prog.perks if p.points <= lifetime),
-        redeemable_now=tuple(r for r in prog.redeemable if r.points <= balance.available),
-    )
+def decide(conn: Connection, shop_id: int, changed: dict[int, datetime]) -> None:
+    """The ledger of these customers (id -> the moment it changed) just changed: grant the status perks
+    their confirmed lifetime points reach and revoke those they fell below, in one pass for them all (the
+    shop, their balances, their grants: three queries, and writes only where something changes). Nothing
+    for an uninstalled shop, or a programme without status perks."""
+    shop = conn.execute(_SHOP, {"shop_id": shop_id}).first()
+    if shop is None or shop.uninstalled_at is not None:
+        return
+    prog = programme(conn, shop_id, shop.settings_version)
+    if not prog.perks or not changed:
+        return
+    ids = sorted(changed)
+    ref = ShopRef(shop_id, shop.domain, shop.settings_version)
+    found, held = balances(conn, ids), status_grants(conn, ids)
+    for customer_id in ids:
+        refresh_perks(conn, ref, prog, customer_id, confirmed_lifetime(found[customer_id]), changed[customer_id],
+                      held=held.get(customer_id, {}))
 
 
 def refresh_perks(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, lifetime: int,
@@ -70,24 +60,20 @@ def refresh_perks(conn: Connection, shop: ShopRef, prog: Programme, customer_id:
     changes = PerkChanges()
     if held is None:
         held = status_grants(conn, [customer_id]).get(customer_id, {})
-    for perk in prog.perks:
+    for perk, move in perk_moves(prog, lifetime, {key: row.revoked_at is not None for key, row in held.items()}):
         row = held.get(perk.key)
-        if perk.points <= lifetime:
-            if row is None:
-                conn.execute(insert(perk_grants).values(
-                    shop_id=shop.id, customer_id=customer_id, reward_key=perk.key, period="",
-                    tag=perk.tag or None, granted_at=now, tag_synced=not perk.tag))
-                changes.granted.append(perk)
-            elif row.revoked_at is not None:
-                conn.execute(update(perk_grants).where(perk_grants.c.id == row.id).values(
-                    revoked_at=None, tag_synced=row.tag is None))
-                changes.granted.append(perk)
-        elif row is not None and row.revoked_at is None:
+        if move == GRANT:
+            conn.execute(insert(perk_grants).values(
+                shop_id=shop.id, customer_id=customer_id, reward_key=perk.key, period="",
+                tag=perk.tag or None, granted_at=now, tag_synced=not perk.tag))
+        elif move == REVOKE:
             conn.execute(update(perk_grants).where(perk_grants.c.id == row.id).values(
                 revoked_at=now, tag_synced=row.tag is None))
-            changes.revoked.append(perk)
+        else:  # REGRANT
+            conn.execute(update(perk_grants).where(perk_grants.c.id == row.id).values(
+                revoked_at=None, tag_synced=row.tag is None))
+        (changes.revoked if move == REVOKE else changes.granted).append(perk)
     if changes.granted:
-
         notifications.notify_perks_granted(conn, shop, prog, customer_id, changes.granted, now)
     return changes
 

@@ -15,12 +15,14 @@ from sqlalchemy.engine import Connection
 
 from db.tables import ledger_entries as le, orders, shops
 from loyalty.services import ledger, notifications
-from loyalty.domain import points
+from loyalty.domain import keys, points
+from loyalty.domain.earning import TEST_ORDER
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import programme
 from loyalty.defaults import NOTIFY_MATURED_WITHIN
 
 
+@ledger.perks_once
 def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000,
            order_ids: list[int] | None = None) -> int:
     """Make pending points available for orders whose pending period ended by `as_of` (only `order_ids`,
@@ -48,7 +50,7 @@ def mature(conn: Connection, as_of: datetime, now: datetime, limit: int = 5000,
             continue
         ledger.write_entry(
             conn, shop_id=row.shop_id, customer_id=row.customer_id, order_id=row.id, kind="mature",
-            key=f"{row.shop_id}:order:{row.shopify_order_id}:mature", pending=-pending,
+            key=keys.mature(row.shop_id, row.shopify_order_id), pending=-pending,
             available=pending, effective_at=row.pending_until, now=now,
             settings_version=row.settings_version,
             reason=maturity_reason(row.name or row.shopify_order_id, pending),
@@ -68,6 +70,7 @@ def maturity_reason(order_label, pending: int) -> str:
     return f"order {order_label}: {pending} points now available"
 
 
+@ledger.perks_once
 def expire(conn: Connection, as_of: datetime, now: datetime) -> int:
     """Expire available points of customers whose last purchase is older than their shop's window."""
     count = 0
@@ -81,7 +84,7 @@ def expire(conn: Connection, as_of: datetime, now: datetime) -> int:
             last = held.last_purchase
             ledger.write_entry(
                 conn, shop_id=shop.id, customer_id=held.customer_id, kind="expire", available=-held.available,
-                key=f"{shop.id}:customer:{held.customer_id}:expire:{last:%Y%m%dT%H%M%S}",
+                key=keys.expire(shop.id, held.customer_id, last),
                 effective_at=held.expires_at, now=now, settings_version=shop.settings_version,
                 reason=f"{held.available} points expired: no purchase since {last:%Y-%m-%d} "
                        f"({prog.expiry_months} months)",
@@ -106,7 +109,7 @@ def expiring_balances(conn: Connection, shop_id: int, prog: Programme) -> list[E
         select(orders.c.customer_id, func.max(orders.c.paid_at).label("last_purchase"))
         .where(orders.c.shop_id == shop_id, orders.c.paid_at.is_not(None),
                orders.c.customer_id.is_not(None),
-               (orders.c.excluded_reason.is_(None)) | (orders.c.excluded_reason != "test order"))
+               (orders.c.excluded_reason.is_(None)) | (orders.c.excluded_reason != TEST_ORDER))
         .group_by(orders.c.customer_id).subquery()
     )
     rows = conn.execute(
@@ -137,7 +140,7 @@ def points_expiring(conn, as_of: datetime, now: datetime) -> int:
                 continue
             days = min(due)
             status = notifications.enqueue(conn, shop_id=shop.id, prog=prog, customer_id=held.customer_id, kind="points_expiring",
-                             key=f"customer:{held.customer_id}:expiring:{held.last_purchase:%Y%m%dT%H%M%S}:{days}",
+                             key=keys.expiring_event(held.customer_id, held.last_purchase, days),
                              now=now, facts={
                                  "available": held.available, "days_left": max(1, (held.expires_at - as_of).days),
                                  "expires_on": notifications.last_day(held.expires_at), "months": prog.expiry_months,

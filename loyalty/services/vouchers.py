@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries, shops, vouchers
 from loyalty.services import ledger, notifications
+from loyalty.domain import keys, money
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, get_shop, programme
 from loyalty.domain.errors import VoucherRefused
@@ -46,7 +47,7 @@ def conversion_offer(prog: Programme, points: int) -> Offer:
     if points < prog.conversion_minimum_points:
         raise VoucherRefused(f"at least {prog.conversion_minimum_points} points can be converted, {points} asked",
                              "below_minimum")
-    amount = (Decimal(points) * prog.voucher_value_per_point).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    amount = money.voucher_amount(points, prog.voucher_value_per_point)
     if amount <= 0:
         raise VoucherRefused(f"{points} points are worth nothing: nothing to redeem", "worthless")
     return Offer(points=points, amount=amount, kind="discount", title=f"{points} points",
@@ -82,14 +83,14 @@ def code_for(request_key: str, kind: str = "discount") -> str:
 def find_request(conn: Connection, shop: ShopRef, request_key: str):
     """The voucher a redemption request already made, or None."""
     return conn.execute(select(vouchers).where(
-        vouchers.c.request_key == f"{shop.id}:voucher-request:{request_key}")).first()
+        vouchers.c.request_key == keys.voucher_request(shop.id, request_key))).first()
 
 
 def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | int, request_key: str,
             now: datetime):
     """Spend the points and record the voucher (status `creating`; a donation is `donated` at once);
     the same request returns the same row. An int offer is a conversion of that many points."""
-    key = f"{shop.id}:voucher-request:{request_key}"
+    key = keys.voucher_request(shop.id, request_key)
     existing = find_request(conn, shop, request_key)
     if existing is not None:
         return existing
@@ -111,7 +112,7 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
     )).inserted_primary_key[0]
     what = {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
     ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="redeem", available=-offer.points,
-                       key=f"{shop.id}:voucher:{voucher_id}:redeem", effective_at=now, now=now,
+                       key=keys.redeem(shop.id, voucher_id), effective_at=now, now=now,
                        settings_version=shop.settings_version,
                        reason=f"{offer.points} points redeemed for a {offer.amount} {what}"
                               + (f" ({offer.title})" if offer.reward_key else ""))
@@ -138,7 +139,7 @@ def give_back(conn: Connection, shop: ShopRef, voucher, status: str, reason: str
     conn.execute(update(vouchers).where(vouchers.c.id == voucher.id).values(status=status, reason=reason))
     if voucher.customer_id is None:
         return
-    key = f"{shop.id}:voucher:{voucher.id}:recredit"
+    key = keys.recredit(shop.id, voucher.id)
     if conn.execute(select(ledger_entries.c.id).where(ledger_entries.c.idempotency_key == key)).first() is None:
         ledger.write_entry(conn, shop_id=shop.id, customer_id=voucher.customer_id, kind="recredit",
                            available=voucher.points, key=key, effective_at=now, now=now,
@@ -162,6 +163,7 @@ def mark_used(conn: Connection, shop: ShopRef, codes: tuple[str, ...], order_nam
     ).values(status="used", reason=f"used on order {order_name or ''}".strip())).rowcount
 
 
+@ledger.perks_once
 def expire_unused(conn: Connection, as_of: datetime, now: datetime) -> int:
     """Active vouchers past their end date expire; their points come back where the shop says so."""
     count = 0

@@ -42,9 +42,10 @@ def at(day: str) -> datetime:
 
 
 def grants(ctx):
+    """The birthday presents given (grants of a year; status perks, period "", are the maturity's)."""
     with ctx.engine.connect() as conn:
         return conn.execute(select(perk_grants.c.customer_id, perk_grants.c.reward_key, perk_grants.c.period)
-                            .order_by(perk_grants.c.id)).all()
+                            .where(perk_grants.c.period != "").order_by(perk_grants.c.id)).all()
 
 
 def birthday_emails(ctx):

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from db.tables import bulk_writes, customer_sync
 from tools.shopify_emulator import Emulator
 from jobs import bulk_sync
-from jobs.sync import balance_metafields, sync_balances
-from loyalty.services.ledger import Balance
-from loyalty.services.perks import Standing
+from jobs.sync import sync_balances
+from jobs.write_back import balance_metafields
+from loyalty.domain.standing import Balance, Standing
 from tests.factories import order
 from tests.integration.test_emulator import FakeClock
 

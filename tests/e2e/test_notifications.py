@@ -80,6 +80,7 @@ def test_points_that_matured_long_ago_are_not_announced(send, process, ctx, shop
 def test_store_a_threshold_email_when_crossing_150_points(send, process, ctx, shop):
     """Crossing 150 confirmed lifetime points unlocks two perks: one email names both and says how to enjoy
     each ("Tu seras prévenu·e par mail. Nous te préciserons alors comment bénéficier de l'avantage.")."""
+    from loyalty.domain.standing import confirmed_lifetime
     from loyalty.services import ledger, perks
 
     use(ctx, shop, "store-a")
@@ -91,12 +92,16 @@ def test_store_a_threshold_email_when_crossing_150_points(send, process, ctx, sh
     def refresh(as_of):
         with ctx.engine.begin() as conn:
             claire = find_customer(conn, shop.id, "claire@example.com").id
-            lifetime = perks.confirmed_lifetime(ledger.balance(conn, claire))
+            lifetime = confirmed_lifetime(ledger.balance(conn, claire))
             return perks.refresh_perks(conn, shop, prog, claire, lifetime, as_of).granted
-    assert refresh(T0) == []  # pending points do not count yet
-    mature(ctx, T0 + timedelta(days=14))
-    assert [r.key for r in refresh(T0 + timedelta(days=14))] == ["anniversaire", "avant-premiere"]
-    assert refresh(T0 + timedelta(days=15)) == []
+
+    def granted():
+        with ctx.engine.connect() as conn:
+            return [g.reward_key for g in perks.grants_of(conn, find_customer(conn, shop.id, "claire@example.com").id)]
+    assert refresh(T0) == [] and granted() == []  # pending points do not count yet
+    mature(ctx, T0 + timedelta(days=14))  # the maturity crosses 150: it grants them, in its own transaction
+    assert granted() == ["anniversaire", "avant-premiere"]
+    assert refresh(T0 + timedelta(days=15)) == []  # granted once
     [email] = emails(ctx, kind="threshold_reached")
     assert email.subject == "2 nouveaux avantages fidélité"
     assert "tu as atteint 150 points" in email.body_text

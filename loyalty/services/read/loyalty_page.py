@@ -7,8 +7,9 @@ from collections import defaultdict
 from sqlalchemy import select
 
 from db.tables import orders, vouchers
-from loyalty.services import ledger, perks
+from loyalty.services import ledger
 from loyalty.services.customers import find_customer
+from loyalty.domain import money, standing as ladder
 from loyalty.domain.programme import Programme, Reward
 from loyalty.services.shops import ShopRef, programme
 from loyalty.services.unit_of_work import UnitOfWork
@@ -41,7 +42,7 @@ def programme_view(prog: Programme) -> dict:
                    for t in prog.thresholds],
         "conversion": {
             "minimum_points": prog.conversion_minimum_points,
-            "minimum_value": str(prog.conversion_minimum_points * prog.voucher_value_per_point),
+            "minimum_value": str(money.worth(prog.conversion_minimum_points, prog.voucher_value_per_point)),
             "value_per_point": str(prog.voucher_value_per_point),
             "minimum_subtotal": str(prog.voucher_minimum_subtotal),
             "validity_days": prog.voucher_validity_days,
@@ -67,12 +68,12 @@ def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None) -> dict:
         return page
     row = find_customer(conn, shop.id, str(shopify_customer_id))
     bal = ledger.balance(conn, row.id) if row else ledger.Balance(0, 0, 0)
-    standing = perks.standing(prog, bal)
+    standing = ladder.standing(prog, bal)
     unlocked = {r.key for r in standing.unlocked}
     page["customer"] = {
         "shopify_customer_id": shopify_customer_id,
         "available": bal.available, "pending": bal.pending, "lifetime": bal.lifetime,
-        "ladder_points": perks.confirmed_lifetime(bal),
+        "ladder_points": ladder.confirmed_lifetime(bal),
         "standing": {"tier": standing.tier, "next_threshold": standing.next_threshold,
                      "points_to_next": standing.points_to_next},
         "perks": [{**reward_view(r), "unlocked": r.key in unlocked} for r in prog.perks],

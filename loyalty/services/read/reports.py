@@ -12,13 +12,14 @@ import csv
 import io
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from db.tables import ledger_entries as le
 from loyalty.services.shops import ShopRef, programme
+from loyalty.domain import money
 from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.domain.errors import ReportRangeError
 from loyalty.defaults import REPORT_MAX_DAYS as MAX_DAYS
@@ -108,7 +109,7 @@ def liability(conn: Connection, shop: ShopRef, first: date, last: date) -> list[
             recredited=moved("recredit"),
             adjusted=moved("adjust"),
             pending=pending, available=available, outstanding=outstanding,
-            outstanding_value=(outstanding * value_per_point).quantize(Decimal("0.01"), ROUND_HALF_EVEN),
+            outstanding_value=money.liability_value(outstanding, value_per_point),
         ))
     return days
 

@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from db.tables import orders, vouchers
+from loyalty.domain.standing import standing as ladder_standing
 from loyalty.domain.times import iso
-from loyalty.services import ledger, perks
+from loyalty.services import ledger
 from loyalty.services.shops import programme
 
 
@@ -27,7 +28,7 @@ def customer_summary(conn, shop, customer) -> dict:
             "pending_until": iso(pending_until.get(e.order_id)) if e.kind == "earn" else None,
         })
     prog = programme(conn, shop.id, shop.settings_version)
-    standing = perks.standing(prog, bal)
+    standing = ladder_standing(prog, bal)
     return {
         "shop": shop.domain,
         "customer": {"shopify_customer_id": customer.shopify_customer_id, "email": customer.email},

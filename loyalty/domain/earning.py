@@ -1,0 +1,74 @@
+"""What an order earns on, and which orders earn nothing: the rules both payload translators (webhooks,
+GraphQL history) and the order services apply, so an order earns the same whichever way it arrives.
+
+- The merchandise: each line's price x quantity less its discount allocations, summed over the lines.
+- Payments that do not earn: what non-earning gateways (gift cards, store credit) captured is taken off.
+- Orders that earn nothing: test orders, orders without a customer, excluded sales channels (a partner
+  reseller, the POS when the shop says so), excluded customer tags, B2B orders when the shop says so.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from loyalty.domain import points
+from loyalty.domain.commands import OrderFacts
+from loyalty.domain.errors import ImplausibleAmount
+from loyalty.domain.programme import Programme
+
+TEST_ORDER = "test order"
+"""The exclusion reason of a test order (queries tell test orders apart by it: they are no purchase)."""
+
+
+def line_amount(price: Decimal, quantity: int, discounts: Decimal) -> Decimal:
+    """What one line item contributes to the earning base: price x quantity - its discount allocations."""
+    return price * quantity - discounts
+
+
+def merchandise(lines: Iterable[tuple[Decimal, int, Decimal]], ceiling: Decimal | None = None) -> Decimal:
+    """An order's merchandise: the sum of its lines' (price, quantity, discounts) amounts. With `ceiling`,
+    ImplausibleAmount as soon as the running total passes it (lines are consumed one by one, so a lazy
+    iterable may check each line just before it is added)."""
+    total = Decimal(0)
+    for price, quantity, discounts in lines:
+        total += line_amount(price, quantity, discounts)
+        if ceiling is not None and abs(total) > ceiling:
+            raise ImplausibleAmount("the order's total is not a plausible amount")
+    return total
+
+
+def needs_payment_lookup(facts: OrderFacts, prog: Programme) -> bool:
+    """True when part of the order may have been paid by a non-earning gateway (gift card, store credit).
+
+    Order webhooks carry no transactions; only then is it worth a call to Shopify.
+    """
+    return any(g in prog.non_earning_gateways for g in facts.gateways)
+
+
+def non_earning_total(transactions, prog: Programme) -> Decimal:
+    """Amount captured by non-earning gateways: successful sales and captures only."""
+    return sum((t.amount for t in transactions if t.gateway in prog.non_earning_gateways
+                and t.kind in ("sale", "capture") and t.status == "success"), Decimal(0))
+
+
+def exclusion_reason(facts: OrderFacts, prog: Programme, customer_id: int | None) -> str | None:
+    """Why this order earns nothing, or None when it earns."""
+    if facts.test:
+        return TEST_ORDER
+    if customer_id is None:
+        return "no customer and no email"
+    if facts.source_name and facts.source_name in prog.excluded_source_names:
+        return f"sales channel {facts.source_name} is excluded"
+    tags = {t.lower() for t in facts.customer_tags} & {t.lower() for t in prog.excluded_customer_tags}
+    if tags:
+        return f"customer tag {sorted(tags)[0]} is excluded"
+    if prog.exclude_b2b and facts.is_b2b:
+        return "B2B orders are excluded"
+    return None
+
+
+def order_award(facts: OrderFacts, non_earning_paid: Decimal, prog: Programme) -> int:
+    """Points a paid order earns before refunds (shipping and taxes as the programme says)."""
+    return points.award(points.earning_base(facts.merchandise, facts.shipping, facts.tax, facts.taxes_included,
+                                            prog.earn_on_shipping, prog.earn_on_taxes),
+                        non_earning_paid, prog.earn_rate, prog.rounding)

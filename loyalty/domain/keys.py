@@ -1,0 +1,113 @@
+"""Every idempotency key of the app, built here and nowhere else.
+
+A key is the promise "never twice": the database holds it under a UNIQUE constraint (ledger entries'
+`idempotency_key`, notifications' `dedup_key`, vouchers' `request_key`), so whatever path writes the thing
+it names - a webhook, a retry, the history import, a replay - the second write is refused or finds the
+first. Each function says what its key makes unique. The formats are stored in existing databases: they
+never change (tests/unit/test_keys.py pins each one byte for byte).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+MOMENT = "%Y%m%dT%H%M%S"
+"""How a moment is written inside a key (a last purchase): to the second, without offset (UTC)."""
+
+
+# -- ledger entries (ledger_entries.idempotency_key) ------------------------------------------------------
+
+def _order(shop_id: int, shopify_order_id: int) -> str:
+    return f"{shop_id}:order:{shopify_order_id}"
+
+
+def earn(shop_id: int, shopify_order_id: int) -> str:
+    """An order earns once: its award, whether it arrives by webhook, by the history import or both."""
+    return f"{_order(shop_id, shopify_order_id)}:earn"
+
+
+def mature(shop_id: int, shopify_order_id: int) -> str:
+    """An order's pending points become available once (the maturity run and the history import)."""
+    return f"{_order(shop_id, shopify_order_id)}:mature"
+
+
+def void(shop_id: int, shopify_order_id: int) -> str:
+    """A cancelled order gives back what it still holds once."""
+    return f"{_order(shop_id, shopify_order_id)}:void"
+
+
+def claw_back(shop_id: int, shopify_refund_id: int) -> str:
+    """A refund takes points back once (one entry per Shopify refund, whatever its order's other refunds)."""
+    return f"{shop_id}:refund:{shopify_refund_id}"
+
+
+def expire(shop_id: int, customer_id: int, last_purchase: datetime) -> str:
+    """A customer's points expire once per last purchase: a new purchase makes a new key (live expiry and
+    the history import's expiry of past gaps write the same one)."""
+    return f"{shop_id}:customer:{customer_id}:expire:{last_purchase:{MOMENT}}"
+
+
+def redeem(shop_id: int, voucher_id: int) -> str:
+    """A voucher spends its points once."""
+    return f"{shop_id}:voucher:{voucher_id}:redeem"
+
+
+def recredit(shop_id: int, voucher_id: int) -> str:
+    """A voucher that will never be used (refused, cancelled, expired) gives its points back once."""
+    return f"{shop_id}:voucher:{voucher_id}:recredit"
+
+
+def adjust(shop_id: int, client_token: str) -> str:
+    """A manual adjustment is booked once per submitted form (its client token)."""
+    return f"{shop_id}:adjust:{client_token}"
+
+
+# -- redemption requests (vouchers.request_key) ------------------------------------------------------------
+
+def voucher_request(shop_id: int, request_key: str) -> str:
+    """A redemption request makes one voucher in its shop: a retry finds it (and its code) again."""
+    return f"{shop_id}:voucher-request:{request_key}"
+
+
+def storefront_request(customer_id: int, nonce: str, what: str) -> str:
+    """The request key of a storefront redemption: one voucher per page nonce, customer and reward (or
+    `convert`), so a double click or a resubmitted form redeems once."""
+    return f"storefront:{customer_id}:{nonce}:{what}"
+
+
+def cli_request(unique: str) -> str:
+    """The request key of a CLI redemption given no --key: one voucher per command run (`unique`: a UUID)."""
+    return f"cli:{unique}"
+
+
+# -- emails (notifications.dedup_key) ----------------------------------------------------------------------
+
+def email(shop_id: int, event: str) -> str:
+    """An email is recorded once per shop and event (`event`: one of the functions below)."""
+    return f"{shop_id}:{event}"
+
+
+def points_available_event(shopify_order_id: int) -> str:
+    """One "points available" email per maturity run and customer, named by its first order (lowest id)."""
+    return f"order:{shopify_order_id}:available"
+
+
+def threshold_event(customer_id: int, perk_keys) -> str:
+    """One "perks unlocked" email per customer and set of perks unlocked together (`perk_keys` in the
+    email's order): a perk lost and unlocked again alone makes a new key."""
+    return f"customer:{customer_id}:threshold:{'+'.join(perk_keys)}"
+
+
+def voucher_event(voucher_id: int) -> str:
+    """One "your voucher" email per voucher."""
+    return f"voucher:{voucher_id}"
+
+
+def expiring_event(customer_id: int, last_purchase: datetime, days: int) -> str:
+    """One "points expire in N days" email per customer, last purchase and notice (30, 7): a new purchase
+    re-arms the notices."""
+    return f"customer:{customer_id}:expiring:{last_purchase:{MOMENT}}:{days}"
+
+
+def birthday_event(customer_id: int, perk_key: str, year: int) -> str:
+    """One birthday email per customer, birthday perk and year."""
+    return f"customer:{customer_id}:birthday:{perk_key}:{year}"
