@@ -1,7 +1,7 @@
 """Moments as the app shows them."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -9,3 +9,8 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def last_day(moment: datetime) -> date:
+    """The last whole day before `moment` (points expiring at midnight are usable the day before)."""
+    return (moment - timedelta(microseconds=1)).date()

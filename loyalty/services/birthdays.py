@@ -10,19 +10,12 @@ from sqlalchemy import extract, or_, select
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, perk_grants, shops
+from loyalty.domain.birthdays import celebrates_on
 from loyalty.domain import keys
 from loyalty.domain.standing import confirmed_lifetime
 from loyalty.services import ledger
 from loyalty.services.notifications import enqueue
 from loyalty.services.shops import programme
-
-def celebrates_on(birthday: date, day: date) -> bool:
-    """True when `day` is the birthday's anniversary; 29 February is celebrated on 28 February in other years."""
-    if (birthday.month, birthday.day) == (day.month, day.day):
-        return True
-    return (birthday.month, birthday.day) == (2, 29) and (day.month, day.day) == (2, 28) \
-        and not calendar.isleap(day.year)
-
 
 def give_birthday_perks(conn: Connection, today: date, now: datetime) -> int:
     """Give each birthday perk to the customers celebrating `today` who have unlocked it (confirmed lifetime

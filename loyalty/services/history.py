@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from db import rows as rows_db
 from db.tables import customers, ledger_entries as le, orders, refunds
+from loyalty.domain.maturity import pending_until
 from loyalty.services import ledger, schedule, vouchers
 from loyalty.domain import keys, money, points
 from loyalty.domain.commands import ImportOrder, RecordOrderCancelled, RecordOrderPaid
@@ -119,7 +120,7 @@ def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime
     row = OrderRow(shop.id, facts.order_id, facts.name, None, facts.source_name, facts.currency,
                    money.stored(max(facts.merchandise, ZERO)), non_earning, facts.processed_at, order.cancelled_at,
                    reason, 0 if reason else order_award(facts, non_earning, prog),
-                   facts.processed_at + timedelta(days=prog.pending_days), shop.settings_version)
+                   pending_until(facts.processed_at, prog), shop.settings_version)
     order_refunds = ()
     if order.refunds:
         order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,

@@ -13,13 +13,14 @@ recorded, and their earlier emails are deleted with them (foreign key ON DELETE 
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, notifications, orders, shops, vouchers
-from loyalty.domain import keys, money
+from loyalty.domain import keys
+from loyalty.domain.offers import conversion_facts
 from loyalty.domain.emails import render
 from loyalty.domain.programme import Programme, Reward
 from loyalty.domain.times import iso
@@ -204,13 +205,3 @@ def _reward(reward: Reward) -> dict:
             "birthday": reward.birthday}
 
 
-def conversion_facts(prog: Programme, available: int) -> dict | None:
-    """What a conversion of every available point would be worth (store B), when the shop offers one."""
-    if not prog.conversion_enabled or available < prog.conversion_minimum_points:
-        return None
-    return {"value": money.voucher_amount(available, prog.voucher_value_per_point), "minimum_points": prog.conversion_minimum_points}
-
-
-def last_day(moment: datetime) -> date:
-    """The last whole day before `moment` (points expiring at midnight are usable the day before)."""
-    return (moment - timedelta(microseconds=1)).date()

@@ -6,17 +6,18 @@ the same balances as one clean delivery, and a replay writes nothing.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import orders, refunds
+from loyalty.domain.maturity import pending_until
 from loyalty.services import ledger, vouchers
 from loyalty.domain import keys, points
 from loyalty.domain.earning import exclusion_reason, order_award
-from loyalty.domain.commands import OrderFacts, RecordOrderCancelled, RecordOrderPaid, RecordRefund
+from loyalty.domain.commands import RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from loyalty.services.customers import resolve_customer
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, programme
@@ -87,7 +88,7 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
         merchandise=max(facts.merchandise, Decimal(0)), non_earning_paid=non_earning,
         paid_at=facts.processed_at, excluded_reason=reason,
         award=0 if reason else order_award(facts, non_earning, prog),
-        pending_until=facts.processed_at + timedelta(days=prog.pending_days),
+        pending_until=pending_until(facts.processed_at, prog),
         settings_version=shop.settings_version,
     )
     order_id = _update_order(conn, row, values)

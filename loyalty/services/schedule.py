@@ -15,9 +15,12 @@ from sqlalchemy.engine import Connection
 
 from db.tables import ledger_entries as le, orders, shops
 from loyalty.services import ledger, notifications
-from loyalty.domain import keys, points
+from loyalty.domain import keys
 from loyalty.domain.earning import TEST_ORDER
+from loyalty.domain.maturity import expires_at
+from loyalty.domain.offers import conversion_facts
 from loyalty.domain.programme import Programme
+from loyalty.domain.times import last_day
 from loyalty.services.shops import programme
 from loyalty.defaults import NOTIFY_MATURED_WITHIN
 
@@ -118,7 +121,7 @@ def expiring_balances(conn: Connection, shop_id: int, prog: Programme) -> list[E
         .group_by(last_purchase.c.customer_id, last_purchase.c.last_purchase)
         .having(func.sum(le.c.available) > 0)
     ).all()
-    return [Expiring(customer_id, _aware(last), int(available), points.add_months(_aware(last), prog.expiry_months))
+    return [Expiring(customer_id, _aware(last), int(available), expires_at(_aware(last), prog))
             for customer_id, last, available in rows]
 
 
@@ -143,8 +146,8 @@ def points_expiring(conn, as_of: datetime, now: datetime) -> int:
                              key=keys.expiring_event(held.customer_id, held.last_purchase, days),
                              now=now, facts={
                                  "available": held.available, "days_left": max(1, (held.expires_at - as_of).days),
-                                 "expires_on": notifications.last_day(held.expires_at), "months": prog.expiry_months,
+                                 "expires_on": last_day(held.expires_at), "months": prog.expiry_months,
                                  "last_purchase_on": held.last_purchase.date(),
-                                 "conversion": notifications.conversion_facts(prog, held.available)})
+                                 "conversion": conversion_facts(prog, held.available)})
             count += status is not None
     return count

@@ -8,69 +8,17 @@ code it already made instead of creating a second one. A code Shopify refuses gi
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timezone
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries, shops, vouchers
 from loyalty.services import ledger, notifications
-from loyalty.domain import keys, money
-from loyalty.domain.programme import Programme
+from loyalty.domain import keys
+from loyalty.domain.offers import Offer, conversion_offer, voucher_ends_at
 from loyalty.services.shops import ShopRef, get_shop, programme
 from loyalty.domain.errors import VoucherRefused
-
-
-@dataclass(frozen=True)
-class Offer:
-    """What a redemption spends and what it makes: a discount code, a gift card or a donation."""
-
-    points: int
-    amount: Decimal
-    kind: str
-    """discount | gift_card | donation (the vouchers.kind column)."""
-    title: str
-    validity_days: int
-    reward_key: str | None = None
-    minimum_subtotal: Decimal | None = None
-    collection_id: int | None = None
-    combines: bool = False
-
-
-def conversion_offer(prog: Programme, points: int) -> Offer:
-    """Any number of points into a voucher at the shop's rate (store B's conversion)."""
-    if not prog.conversion_enabled:
-        raise VoucherRefused("this programme does not convert points into vouchers: choose a reward",
-                             "no_conversion")
-    if points < prog.conversion_minimum_points:
-        raise VoucherRefused(f"at least {prog.conversion_minimum_points} points can be converted, {points} asked",
-                             "below_minimum")
-    amount = money.voucher_amount(points, prog.voucher_value_per_point)
-    if amount <= 0:
-        raise VoucherRefused(f"{points} points are worth nothing: nothing to redeem", "worthless")
-    return Offer(points=points, amount=amount, kind="discount", title=f"{points} points",
-                 validity_days=prog.voucher_validity_days, minimum_subtotal=prog.voucher_minimum_subtotal or None,
-                 collection_id=prog.voucher_collection_id or None, combines=prog.voucher_combines_with_discounts)
-
-
-def reward_offer(prog: Programme, reward_key: str) -> Offer:
-    """A catalogue reward that spends points; perks (unlocked, not bought) are refused."""
-    reward = prog.reward(reward_key)
-    if reward is None:
-        raise VoucherRefused(f"no reward {reward_key!r} in this programme", "unknown_reward")
-    if not reward.spends_points:
-        raise VoucherRefused(f"{reward.title} is a status perk, unlocked at {reward.points} points: "
-                             "it is not redeemed", "not_redeemable")
-    common = dict(points=reward.points, amount=reward.amount, title=reward.title, reward_key=reward.key,
-                  validity_days=prog.voucher_validity_days, combines=prog.voucher_combines_with_discounts)
-    if reward.kind == "voucher":
-        return Offer(kind="discount", minimum_subtotal=prog.voucher_minimum_subtotal or None,
-                     collection_id=reward.collection_id or prog.voucher_collection_id or None, **common)
-    if reward.kind == "free_item":
-        return Offer(kind="discount", collection_id=reward.collection_id, **common)
-    return Offer(kind=reward.kind, **common)  # gift_card, donation
 
 
 def code_for(request_key: str, kind: str = "discount") -> str:
@@ -107,7 +55,7 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
         points=offer.points, amount=offer.amount, minimum_subtotal=offer.minimum_subtotal,
         collection_id=offer.collection_id,
         status="donated" if donation else "creating", kind=offer.kind, reward_key=offer.reward_key,
-        ends_at=now + timedelta(days=offer.validity_days), created_at=now,
+        ends_at=voucher_ends_at(offer, now), created_at=now,
         reason=f"donation: {offer.title}" if donation else None,
     )).inserted_primary_key[0]
     what = {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]

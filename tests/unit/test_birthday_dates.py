@@ -1,4 +1,4 @@
-"""The day a birthday is celebrated (loyalty.services.birthdays.celebrates_on), split from
+"""The day a birthday is celebrated (loyalty.domain.birthdays.celebrates_on), split from
 tests/e2e/test_birthdays.py, which gives the presents through the app."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from loyalty.services import birthdays
+from loyalty.domain import birthdays
 
 
 @pytest.mark.parametrize("birthday, day, expected", [

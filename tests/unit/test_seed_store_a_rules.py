@@ -4,7 +4,7 @@ Each test names the rule it checks; tests/e2e/test_seed_store_a.py checks the sa
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -14,11 +14,11 @@ from loyalty.domain.commands import Payment
 from loyalty.domain.emails import render
 from loyalty.domain.errors import VoucherRefused
 from loyalty.domain.programme import template
-from loyalty.services.birthdays import celebrates_on
-from loyalty.services.ledger import Balance
-from loyalty.services.orders import exclusion_reason, needs_payment_lookup, non_earning_total, order_award
-from loyalty.services.perks import standing
-from loyalty.services.vouchers import conversion_offer, reward_offer
+from loyalty.domain.birthdays import celebrates_on
+from loyalty.domain.earning import exclusion_reason, needs_payment_lookup, non_earning_total, order_award
+from loyalty.domain.maturity import expires_at, pending_until
+from loyalty.domain.offers import conversion_offer, reward_offer
+from loyalty.domain.standing import Balance, standing
 from tests.factories import order
 
 STORE_A = template("store-a")
@@ -98,15 +98,20 @@ def test_store_a_rule_les_achats_chez_nos_partenaires_revendeurs_ne_rapportent_p
 
 
 def test_store_a_rule_les_points_sont_en_attente_14_jours():
-    """Store A rule « tes points sont "en attente" » until the purchase is 14 days old: the template's pending
-    period (the pending-until date itself is written by loyalty.services.orders, a database service)."""
+    """Store A rule « tes points sont "en attente" » until the purchase is 14 days old: an order paid on
+    1 March at 10:00 has its points pending until 15 March at 10:00 (loyalty.domain.maturity.pending_until,
+    which the order service writes on the order)."""
     assert STORE_A.pending_days == 14
+    paid = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
+    assert pending_until(paid, STORE_A) == datetime(2025, 3, 15, 10, 0, tzinfo=timezone.utc)
 
 
 def test_store_a_rule_les_points_cumules_sont_valables_a_vie():
     """Store A rule « Non, les points cumulés sont valables à vie »: the template never expires points (the
-    expiry job, a database service, skips shops whose policy is `never`)."""
+    expiry job, a database service, skips shops whose policy is `never`): no expiry date, however old the
+    last purchase."""
     assert STORE_A.expiry == "never"
+    assert expires_at(datetime(2000, 1, 1, tzinfo=timezone.utc), STORE_A) is None
 
 
 @pytest.mark.parametrize("lifetime, unlocked", [

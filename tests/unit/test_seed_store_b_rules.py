@@ -10,10 +10,10 @@ import pytest
 
 from integrations.shopify.discounts import CodeTerms, basic_code_input
 from loyalty.domain.errors import VoucherRefused
+from loyalty.domain.maturity import expires_at
+from loyalty.domain.offers import cancel_refusal, conversion_facts, conversion_offer, voucher_ends_at
 from loyalty.domain.points import add_months
 from loyalty.domain.programme import template
-from loyalty.services.notifications import conversion_facts
-from loyalty.services.vouchers import conversion_offer
 
 STORE_B = template("store-b")
 NOW = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
@@ -21,11 +21,11 @@ NOW = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
 
 def code_input(points: int) -> dict:
     """The discountCodeBasicCreate input for a conversion of `points`, with the offer's terms as the
-    redemption passes them on (loyalty.services.redemptions)."""
+    redemption passes them on (loyalty.services.use_cases.vouchers)."""
     offer = conversion_offer(STORE_B, points)
     return basic_code_input(CodeTerms(
         code="LOY-TEST", title="Loyalty voucher", amount=offer.amount, customer_id=401, starts_at=NOW,
-        ends_at=NOW + timedelta(days=offer.validity_days), minimum_subtotal=offer.minimum_subtotal,
+        ends_at=voucher_ends_at(offer, NOW), minimum_subtotal=offer.minimum_subtotal,
         collection_id=offer.collection_id, combines=offer.combines))
 
 
@@ -85,8 +85,8 @@ def test_store_b_rule_points_are_valid_one_year_after_the_last_purchase():
     date it gives (29 February's year ends on 28 February)."""
     assert (STORE_B.expiry, STORE_B.expiry_months) == ("after_last_purchase", 12)
     last_purchase = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
-    assert add_months(last_purchase, STORE_B.expiry_months) == datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
-    assert add_months(datetime(2024, 2, 29, tzinfo=timezone.utc), 12) == datetime(2025, 2, 28, tzinfo=timezone.utc)
+    assert expires_at(last_purchase, STORE_B) == datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc)
+    assert expires_at(datetime(2024, 2, 29, tzinfo=timezone.utc), STORE_B) == datetime(2025, 2, 28, tzinfo=timezone.utc)
 
 
 def test_store_b_rule_any_purchase_extends_the_validity_of_all_points():
@@ -95,6 +95,27 @@ def test_store_b_rule_any_purchase_extends_the_validity_of_all_points():
     month 11 moves the expiry of points earned in month 0 to month 23. (Which purchase is the last is read
     by loyalty.services.schedule.expiring_balances in SQL: that part is tested in tests/e2e.)"""
     first, later = NOW, add_months(NOW, 11)
-    assert add_months(later, STORE_B.expiry_months) == add_months(first, 23)
-    assert add_months(later, STORE_B.expiry_months) > add_months(first, STORE_B.expiry_months)
+    assert expires_at(later, STORE_B) == add_months(first, 23)
+    assert expires_at(later, STORE_B) > expires_at(first, STORE_B)
 
+
+def test_store_b_rule_a_voucher_is_valid_one_month_from_its_creation():
+    """Store B rule « Vouchers are valid for one month »: a code made on 1 March at 10:00 works until
+    31 March at 10:00 (30 days: the template's `voucher_validity_days`)."""
+    assert voucher_ends_at(conversion_offer(STORE_B, 200), NOW) == datetime(2025, 3, 31, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("kind, status, cancellable", [
+    ("discount", "active", True), ("discount", "creating", True),
+    ("discount", "used", False), ("discount", "expired", False),
+    ("donation", "donated", False), ("gift_card", "active", False),
+])
+def test_store_b_rule_cancelling_a_voucher_gives_its_points_back(kind, status, cancellable):
+    """Store B rule « contact our customer service so that we can cancel the voucher and re-credit your
+    loyalty points »: an unused discount code may be cancelled (its points then come back once, as a
+    `recredit` entry); a code already used or expired, a recorded donation or an issued gift card may not,
+    and the refusal says why."""
+    refusal = cancel_refusal("LOY-TEST", kind, status)
+    assert (refusal is None) is cancellable
+    if refusal is not None:
+        assert refusal.reason == "not_cancellable" and "LOY-TEST" in str(refusal)

@@ -1,7 +1,7 @@
 """Read models: what support, the CLI and the storefront show of a customer."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+
 
 from sqlalchemy import select
 

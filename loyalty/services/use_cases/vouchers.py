@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from integrations.shopify import discounts, gift_cards
 from integrations.shopify.errors import ShopifyUserErrors
+from loyalty.domain import offers
 from loyalty.domain.requests import CancelVoucher, RedeemPoints, RedeemReward
 from loyalty.services import vouchers
 from loyalty.services.customers import find_customer
@@ -19,14 +20,14 @@ from loyalty.services.unit_of_work import UnitOfWork
 
 def redeem_points(request: RedeemPoints, uow: UnitOfWork, client_factory=shopify_client):
     """Convert points into a code (store B); safe to retry with the same request_key. Returns the voucher."""
-    return _redeem(uow, request.shop, request.customer, lambda prog: vouchers.conversion_offer(prog, request.points),
+    return _redeem(uow, request.shop, request.customer, lambda prog: offers.conversion_offer(prog, request.points),
                    request.request_key, client_factory)
 
 
 def redeem_reward(request: RedeemReward, uow: UnitOfWork, client_factory=shopify_client):
     """Spend points on a catalogue reward: a code, a gift card or a donation; safe to retry with the same
     request_key. Returns the voucher row."""
-    return _redeem(uow, request.shop, request.customer, lambda prog: vouchers.reward_offer(prog, request.reward_key),
+    return _redeem(uow, request.shop, request.customer, lambda prog: offers.reward_offer(prog, request.reward_key),
                    request.request_key, client_factory)
 
 
@@ -86,16 +87,9 @@ def cancel_voucher(request: CancelVoucher, uow: UnitOfWork, client_factory=shopi
             raise vouchers.VoucherRefused(f"no voucher {request.code} in {request.shop}", "unknown_voucher")
         if voucher.status in ("refused", "cancelled"):
             return voucher
-        if voucher.status in ("used", "expired"):
-            raise vouchers.VoucherRefused(f"voucher {voucher.code} is {voucher.status}: nothing to cancel",
-                                          "not_cancellable")
-        if voucher.kind == "donation":
-            raise vouchers.VoucherRefused(f"{voucher.code} is a donation already recorded: it cannot be cancelled",
-                                          "not_cancellable")
-        if voucher.kind == "gift_card" and voucher.status == "active":
-            raise vouchers.VoucherRefused(f"gift card {voucher.code} is issued and may be spent: deactivate it in "
-                                          "Shopify admin, then adjust the points if they should come back",
-                                          "not_cancellable")
+        refusal = offers.cancel_refusal(voucher.code, voucher.kind, voucher.status)
+        if refusal is not None:
+            raise refusal
         client = client_factory(uow.ctx, shop, conn)
     discount_id = voucher.shopify_discount_id or discounts.find_code(client, voucher.code)
     if discount_id:
