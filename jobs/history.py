@@ -11,6 +11,7 @@ import gc
 import logging
 import os
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from functools import partial
 
@@ -19,6 +20,7 @@ from sqlalchemy import and_, case, func, select
 from db.engine import reading
 from db.rows import fewer_checkpoints
 from db.tables import customers, ledger_entries as le, refunds, shops
+from integrations.shopify.refunds import fetch_refund_line_items
 from integrations.shopify import bulk
 from integrations.shopify.documents import HISTORY_ORDERS_BULK_QUERY
 from loyalty.services import import_runs as runs
@@ -135,9 +137,6 @@ class Source:
         with reading(self.ctx.engine) as conn:
             known = set(conn.execute(select(refunds.c.shopify_refund_id).where(
                 refunds.c.shop_id == self.shop.id, refunds.c.shopify_refund_id.in_(wanted))).scalars())
-        from dataclasses import replace
-
-        from integrations.shopify.refunds import fetch_refund_line_items
         completed = []
         for order in orders:
             fetched = tuple(RecordRefund(rid, order.facts.order_id,

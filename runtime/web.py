@@ -7,12 +7,18 @@ from flask import Flask, jsonify, request
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
+from admin import api, dev_mail, pages, session
+from admin.auth import bp as auth_bp
 from db.engine import reading
 from db.migrate import check_at_head
-from loyalty.domain.numbers import MAX_ROW_ID
 from loyalty import demo
-from loyalty.services.failures import count_failures
+from loyalty.domain.numbers import MAX_ROW_ID
 from loyalty.services.context import Context, get_context
+from loyalty.services.failures import count_failures
+from runtime.body_deadline import BodyDeadline
+from runtime.rate_limits import install_rate_limits
+from storefront.proxy import bp as storefront_bp
+from webhooks.views import WRITER_KEY, FastPath, bp as webhooks_bp
 
 
 def create_app(context: Context | None = None, *, check_migrations: bool = True) -> Flask:
@@ -33,12 +39,9 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     app.url_map.converters["int"] = RowId  # before any route is added
     app.before_request(refuse_nul)
 
-    from webhooks.views import WRITER_KEY, FastPath, bp as webhooks_bp
     app.register_blueprint(webhooks_bp)
-    from admin.auth import bp as auth_bp; app.register_blueprint(auth_bp)
-    from storefront.proxy import bp as storefront_bp
+    app.register_blueprint(auth_bp)
     app.register_blueprint(storefront_bp)
-    from admin import api, dev_mail, pages, session
     for blueprint in (api.bp, pages.bp):
         app.register_blueprint(blueprint)
     if ctx.config.demo:  # never inferred: LOYALTY_DEMO=1, checked above (loyalty.demo)
@@ -72,14 +75,12 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
             return jsonify(status="degraded", **checks, failures=failures), 200
         return jsonify(status="ok", **checks), 200
 
-    from runtime.rate_limits import install_rate_limits
     install_rate_limits(app, ctx)
 
     if ctx.config.inbox_socket:  # optional: without a writer, no process of the web loads its code
         from webhooks.writer.client import deliverer
         app.extensions[WRITER_KEY] = deliverer(ctx.config.inbox_socket)
     app.wsgi_app = FastPath(app, app.wsgi_app)  # POST /webhooks without Flask's per-request machinery
-    from runtime.body_deadline import BodyDeadline
     # Outermost: no layer reads a body except within the deadline.
     app.wsgi_app = BodyDeadline(app.wsgi_app, ctx.config.body_timeout_seconds, ctx.config.webhook_max_bytes)
     return app

@@ -12,8 +12,7 @@ from db.tables import shops
 from loyalty.services.context import Context
 from loyalty.services.privacy import uninstall_shop
 from webhooks.group_commit import committer_for
-from loyalty.defaults import SHOP_CACHE_SECONDS
-from loyalty.defaults import UNKNOWN_SHOP_SECONDS
+from loyalty.defaults import SHOP_CACHE_SECONDS, UNKNOWN_SHOP_SECONDS
 
 log = logging.getLogger(__name__)
 

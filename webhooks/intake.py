@@ -17,6 +17,7 @@ from integrations.shopify import webhook_bodies
 from loyalty.services.context import Context
 from integrations.shopify import webhook_signature as signature
 from loyalty.defaults import WEBHOOK_OUTCOME_HEADER
+from webhooks.inbox import stop_shop
 
 log = logging.getLogger("webhooks.views")
 
@@ -124,7 +125,5 @@ def settle(ctx: Context, directory, delivery: Delivery, recorded: bool) -> Answe
     worker gets to it. Raises SQLAlchemyError when that cannot be written (the delivery is recorded: the
     retry stops the shop, and so does the worker's job)."""
     if delivery.topic == "app/uninstalled":
-        from webhooks.inbox import stop_shop
-
         stop_shop(ctx, directory, delivery.shop_domain, delivery.received_at)
     return RECORDED if recorded else DUPLICATE
