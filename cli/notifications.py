@@ -87,7 +87,7 @@ def send() -> None:
 @click.option("--as-of", type=Iso8601(), default=None, help="Instant to look from (ISO 8601); default now.")
 def expiring(as_of: datetime | None) -> None:
     """Record the notices of points expiring within 30 and 7 days (the daily job)."""
-    from jobs.daily import warn_expiring_points
+    from jobs.scheduled import warn_expiring_points
 
     click.echo(f"{warn_expiring_points(as_of, context())} expiry notices recorded")
 
@@ -133,6 +133,6 @@ def set_(shop: str, customer: str, birthday: datetime) -> None:
 @click.option("--as-of", type=Iso8601(), default=None, help="The day to celebrate (ISO 8601); default today.")
 def give(as_of: datetime | None) -> None:
     """Give today's birthday presents (the daily job; once a year per customer and perk)."""
-    from jobs.daily import give_birthday_perks
+    from jobs.scheduled import give_birthday_perks
 
     click.echo(f"{give_birthday_perks(as_of, context())} birthday presents given")

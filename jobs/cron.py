@@ -1,10 +1,10 @@
 """The scheduler's timetable, read by `rq cron jobs/cron.py` (the Procfile's `scheduler` process)."""
 from rq import cron
 
-from jobs.daily import give_birthday_perks, warn_expiring_points
 from jobs.notify import send_notifications
 from jobs.reconcile import reconcile_all
-from jobs.scheduled import expire_points, expire_vouchers, mature_points, purge_inbox, sweep
+from jobs.scheduled import (expire_points, expire_vouchers, give_birthday_perks, mature_points, purge_inbox, sweep,
+                            warn_expiring_points)
 from jobs.sync import sync_balances
 from loyalty.services.context import QUEUE_NAME
 

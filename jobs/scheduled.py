@@ -8,7 +8,7 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from db.engine import reading
 from db.tables import webhook_inbox as inbox
-from loyalty.services import schedule
+from loyalty.services import birthdays, schedule
 from loyalty.services.context import Context, get_context
 from loyalty.defaults import INBOX_SWEEP_AFTER as SWEEP_AFTER
 from loyalty.services.vouchers import expire_unused
@@ -83,3 +83,24 @@ def purge_inbox(ctx: Context | None = None, now: datetime | None = None) -> int:
     if purged:
         log.info("inbox retention: %s processed webhooks older than %s deleted", purged, cutoff.date())
     return purged
+
+
+# -- daily jobs about customers' dates ----------------------------------------------------------------
+# The scheduler runs them every hour: each is idempotent (a birthday present once a year, each expiry
+# notice once per last purchase), so a missed or repeated run changes nothing, and a day starts on time.
+# Days are UTC days.
+
+def give_birthday_perks(as_of: datetime | None = None, ctx: Context | None = None) -> int:
+    """Give today's birthday presents (as of `as_of`, default now); returns how many were given."""
+    ctx = ctx or get_context()
+    now = datetime.now(timezone.utc)
+    with ctx.engine.begin() as conn:
+        return birthdays.give_birthday_perks(conn, (as_of or now).astimezone(timezone.utc).date(), now)
+
+
+def warn_expiring_points(as_of: datetime | None = None, ctx: Context | None = None) -> int:
+    """Record the due notices of points expiring in 30 and 7 days; returns how many were recorded."""
+    ctx = ctx or get_context()
+    now = datetime.now(timezone.utc)
+    with ctx.engine.begin() as conn:
+        return schedule.points_expiring(conn, as_of or now, now)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from db.tables import notifications, perk_grants
-from jobs.daily import give_birthday_perks
+from jobs.scheduled import give_birthday_perks
 from jobs.scheduled import mature_points
 from loyalty.services.customers import find_customer, set_birthday
 from loyalty.domain.programme import template
