@@ -49,6 +49,7 @@ def test_store_a_300_points_buy_a_10_eur_gift_card(ctx, shop, send, process, fac
 def test_a_retried_gift_card_redemption_issues_one_card(ctx, shop, send, process, factory, emulator, summary):
     """The job died after Shopify issued the card: the retry finds its code taken and adopts it."""
     from integrations.shopify import gift_cards
+    from loyalty.domain import offers
     from loyalty.services import vouchers
     from loyalty.services.customers import find_customer
     from loyalty.services.shops import get_shop, programme
@@ -56,7 +57,7 @@ def test_a_retried_gift_card_redemption_issues_one_card(ctx, shop, send, process
     lea = customer_with(send, process, ctx, shop, "lea", 650)
     with ctx.engine.begin() as conn:
         ref = get_shop(conn, shop.domain)
-        offer = vouchers.reward_offer(programme(conn, ref.id, ref.settings_version), "carte-cadeau-10")
+        offer = offers.reward_offer(programme(conn, ref.id, ref.settings_version), "carte-cadeau-10")
         row = vouchers.reserve(conn, ref, find_customer(conn, ref.id, lea).id, offer, "r2", NOW)
         client = factory(ctx, ref, conn)
     gift_cards.create_gift_card(client, gift_cards.GiftCardTerms(row.code, row.amount, 401, "first attempt"))
