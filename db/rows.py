@@ -40,6 +40,31 @@ def upsert_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: 
     conn.exec_driver_sql(f"{sql} ON CONFLICT ({key}) DO UPDATE SET {sets}", _bound(rows, processors))
 
 
+def insert_new_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple], key: tuple[str, ...],
+                    returning: tuple[str, ...], chunk: int = 1000) -> list[tuple]:
+    """INSERT `rows` unless a row with the same `key` exists (ON CONFLICT DO NOTHING), a multi-row VALUES
+    per `chunk` rows; returns the `returning` columns of the rows this statement inserted, judged by the
+    UNIQUE key against every row committed or in flight (on PostgreSQL a row another transaction is
+    inserting is waited for), so a row not returned was written by someone else."""
+    if not rows:
+        return []
+    sql, processors = _insert(conn.dialect, table, columns)
+    head, one = sql.split(" VALUES ")
+    tail = f" ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING {', '.join(returning)}"
+    rows, inserted = _bound(rows, processors), []
+    with _driver_errors(conn, head):
+        cursor = conn.connection.cursor()
+        try:
+            for start in range(0, len(rows), chunk):
+                part = rows[start:start + chunk]
+                cursor.execute(f"{head} VALUES {', '.join([one] * len(part))}{tail}",
+                               [value for row in part for value in row])
+                inserted += cursor.fetchall()
+        finally:
+            cursor.close()
+    return inserted
+
+
 def select_in(conn: Connection, sql: str, params: tuple, values) -> list[tuple]:
     """Rows of `sql`, a query whose placeholders are written `{p}` and whose last condition is
     `column {IN}`, with `params` for the `{p}`s: one parameter for any number of values."""

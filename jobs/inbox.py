@@ -125,14 +125,19 @@ class _EventFailed(Exception):
 
 
 def _apply_together(ctx: Context, rows: list, commands: dict, failures: dict, now: datetime) -> int:
-    """The common case: every event applies; no savepoint is paid for."""
+    """The common case: every event applies; no savepoint is paid for, and the payments of orders new to
+    the app are written together (loyalty.services.new_orders), a few statements for all of them."""
     with ctx.engine.begin() as conn:
         shops = handlers.ShopCache(conn)
         hints = handlers.batch_hints(shops, rows, commands)
-        processed = []
         with ledger.perks_decided_once(conn):  # for the batch's customers together, not after each entry
+            try:  # the payments of new orders, set-based; then every other event, one by one
+                applied = handlers.record_new_orders_paid(shops, rows, commands, now)
+            except Exception as exc:  # noqa: BLE001 - rolled back whole; redone with savepoints below
+                raise _EventFailed from exc
+            processed = [row.id for row in rows if row.id in applied]
             for row in rows:
-                if row.id not in commands:
+                if row.id not in commands or row.id in applied:
                     continue
                 try:
                     handlers.handle_row(conn, shops, row.shop_domain, commands[row.id], now, hints)

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from db.engine import reading
 from db.tables import orders
-from loyalty.services import customers, notifications, orders as order_service, privacy
+from loyalty.services import customers, new_orders, notifications, orders as order_service, privacy
 from loyalty.domain import earning
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
                               RedactCustomer, RedactShop, UninstallShop)
@@ -63,6 +63,33 @@ def batch_hints(shops: ShopCache, rows: list, commands: dict) -> order_service.B
         except ShopGone:
             continue
     return order_service.BatchHints.read(shops.conn, wanted)
+
+
+def record_new_orders_paid(shops: ShopCache, rows: list, commands: dict, now) -> set:
+    """Apply set-based (loyalty.services.new_orders) the batch's orders/paid of installed shops for orders
+    the batch holds no other event of (a refund, a cancellation) and that turn out new to the app; returns
+    the ids of the rows applied. Every other event, and a repeated payment of the same order, is left to
+    handle_row, after these."""
+    events_of: dict[tuple, list] = {}
+    for row in rows:
+        cmd = commands.get(row.id)
+        order_id = getattr(getattr(cmd, "facts", None), "order_id", None) or getattr(cmd, "order_id", None)
+        if order_id is not None and isinstance(cmd, (RecordOrderPaid, RecordOrderCancelled, RecordRefund)):
+            events_of.setdefault((row.shop_domain, order_id), []).append(row)
+    by_shop: dict[str, dict[int, object]] = {}
+    for (domain, order_id), order_rows in events_of.items():
+        if all(isinstance(commands[r.id], RecordOrderPaid) for r in order_rows):
+            by_shop.setdefault(domain, {})[order_id] = order_rows[0]
+    applied = set()
+    for domain, first_rows in by_shop.items():
+        try:
+            shop = shops.get(domain)
+        except ShopGone:
+            continue
+        written = new_orders.record_new_orders_paid(shops.conn, shop, [commands[r.id] for r in first_rows.values()],
+                                                    now)
+        applied.update(first_rows[order_id].id for order_id in written)
+    return applied
 
 
 def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now,

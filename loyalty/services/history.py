@@ -104,6 +104,17 @@ ENTRY_COLUMNS = ("shop_id", "customer_id", "order_id", "kind", "pending", "avail
 ZERO = Decimal(0)
 
 
+def paid_order_row(shop: ShopRef, prog: Programme, facts, non_earning: Decimal, identified: bool,
+                   cancelled_at: datetime | None = None) -> OrderRow:
+    """The orders row of a paid order as record_order_paid writes it, with customer_id None (its record is
+    resolved apart); `identified`: whether it has a customer record. Pure."""
+    reason = exclusion_reason(facts, prog, 0 if identified else None)
+    return OrderRow(shop.id, facts.order_id, facts.name, None, facts.source_name, facts.currency,
+                    money.stored(max(facts.merchandise, ZERO)), non_earning, facts.processed_at, cancelled_at,
+                    reason, 0 if reason else order_award(facts, non_earning, prog),
+                    pending_until(facts.processed_at, prog), shop.settings_version)
+
+
 def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime,
                identified: bool | None = None) -> tuple:
     """What a paid order the app has never seen writes, but for its customer's record and its row id:
@@ -115,12 +126,8 @@ def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime
     facts = order.facts
     if identified is None:
         identified = facts.customer_id is not None or normalise_email(facts.email) is not None
-    reason = exclusion_reason(facts, prog, 0 if identified else None)
     non_earning = non_earning_total(order.payments, prog) if order.payments else ZERO
-    row = OrderRow(shop.id, facts.order_id, facts.name, None, facts.source_name, facts.currency,
-                   money.stored(max(facts.merchandise, ZERO)), non_earning, facts.processed_at, order.cancelled_at,
-                   reason, 0 if reason else order_award(facts, non_earning, prog),
-                   pending_until(facts.processed_at, prog), shop.settings_version)
+    row = paid_order_row(shop, prog, facts, non_earning, identified, order.cancelled_at)
     order_refunds = ()
     if order.refunds:
         order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries, shops, vouchers
@@ -109,6 +109,25 @@ def mark_used(conn: Connection, shop: ShopRef, codes: tuple[str, ...], order_nam
         vouchers.c.shop_id == shop.id, vouchers.c.code.in_(wanted), vouchers.c.kind == "discount",
         vouchers.c.status.in_(("active", "creating")),
     ).values(status="used", reason=f"used on order {order_name or ''}".strip())).rowcount
+
+
+_MARK_USED = update(vouchers).where(
+    vouchers.c.shop_id == bindparam("b_shop"), vouchers.c.code == bindparam("b_code"), vouchers.c.kind == "discount",
+    or_(vouchers.c.status == "active", vouchers.c.status == "creating"),
+).values(status="used", reason=bindparam("b_reason"))
+"""mark_used for one code, built once: run with many codes at a time (mark_many_used)."""
+
+
+def mark_many_used(conn: Connection, shop: ShopRef, uses: list[tuple[tuple[str, ...], str | None]]) -> None:
+    """mark_used for many orders, as (codes, order name) in the order they are applied, in one statement.
+    Only a code's first use can change its voucher (it is then used), so only that one is sent."""
+    first: dict[str, str] = {}
+    for codes, name in uses:
+        for code in (c.strip().upper() for c in codes if c.strip()):
+            first.setdefault(code, f"used on order {name or ''}".strip())
+    if first:
+        conn.execute(_MARK_USED, [{"b_shop": shop.id, "b_code": code, "b_reason": reason}
+                                  for code, reason in first.items()])
 
 
 @ledger.perks_once
