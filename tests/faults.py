@@ -124,3 +124,22 @@ class Plant:
         self.cluster.halt()
         time.sleep(seconds)
         self.cluster.resume()
+
+
+def refuse_order(ctx, order_id: int) -> None:
+    """From now on the database refuses to write the order row of Shopify order `order_id` (a trigger
+    raising "order N refused"): an event that fails every time, on SQLite and on PostgreSQL."""
+    from sqlalchemy import text
+
+    if ctx.engine.dialect.name == "sqlite":
+        with ctx.engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE TRIGGER refuse_order_{order_id} BEFORE INSERT ON orders WHEN "
+                                 f"NEW.shopify_order_id = {order_id} "
+                                 f"BEGIN SELECT RAISE(ABORT, 'order {order_id} refused'); END")
+        return
+    with ctx.engine.begin() as conn:
+        conn.execute(text(f"CREATE FUNCTION refuse_order_{order_id}() RETURNS trigger AS $$ BEGIN "
+                          f"IF NEW.shopify_order_id = {order_id} THEN RAISE EXCEPTION 'order {order_id} refused'; "
+                          f"END IF; RETURN NEW; END $$ LANGUAGE plpgsql; "
+                          f"CREATE TRIGGER refuse_order_{order_id} BEFORE INSERT ON orders FOR EACH ROW "
+                          f"EXECUTE FUNCTION refuse_order_{order_id}()"))

@@ -18,6 +18,7 @@ from db.tables import webhook_inbox as inbox
 from jobs.inbox import MAX_ATTEMPTS, process_inbox
 from tests.conftest import KEY, SECRET
 from tests.factories import order
+from tests.faults import refuse_order
 from tests.integration.test_fuzz_translate import JSON, mutated
 
 FIXTURES_OK = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -96,18 +97,9 @@ def test_an_event_failing_every_time_is_parked_after_max_attempts(ctx, shop, sen
     on the first pass."""
     from datetime import datetime, timedelta, timezone
 
-    from sqlalchemy import text, update
+    from sqlalchemy import update
 
-    if ctx.engine.dialect.name == "sqlite":
-        trigger = ("CREATE TRIGGER refuse_order_7 BEFORE INSERT ON orders WHEN NEW.shopify_order_id = 7 "
-                   "BEGIN SELECT RAISE(ABORT, 'order 7 refused'); END")
-    else:
-        trigger = ("CREATE FUNCTION refuse_order_7() RETURNS trigger AS $$ BEGIN IF NEW.shopify_order_id = 7 "
-                   "THEN RAISE EXCEPTION 'order 7 refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; "
-                   "CREATE TRIGGER refuse_order_7 BEFORE INSERT ON orders FOR EACH ROW "
-                   "EXECUTE FUNCTION refuse_order_7()")
-    with ctx.engine.begin() as conn:
-        conn.exec_driver_sql(trigger) if ctx.engine.dialect.name == "sqlite" else conn.execute(text(trigger))
+    refuse_order(ctx, 7)
     send("orders/paid", order(order_id=7, email="stuck@example.com"))
     send("orders/paid", order(order_id=8, lines=((30, 1),), email="fine@example.com"))
     for attempt in range(1, MAX_ATTEMPTS + 3):

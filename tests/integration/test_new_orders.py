@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from db.tables import customer_sync, customers, ledger_entries as le, orders, vouchers, webhook_inbox as inbox
 from integrations.crypto import encrypt_token
@@ -15,6 +15,7 @@ from loyalty.services.shops import install_shop
 from runtime.web import create_app
 from tests.conftest import KEY, SHOP, Sender, make_config
 from tests.factories import customer, order
+from tests.faults import refuse_order
 from tests.fixtures import _new_database
 
 CREATED = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -103,16 +104,7 @@ def test_an_event_failing_in_a_set_based_batch_fails_alone(ctx, shop, send, summ
     """A batch of new orders of which one cannot be written (its row is refused, by a trigger): the batch
     falls back to the per-event path, that event records its reason and waits for a retry, and every
     other order of the batch earns."""
-    if ctx.engine.dialect.name == "sqlite":
-        trigger = ("CREATE TRIGGER refuse_order_13 BEFORE INSERT ON orders WHEN NEW.shopify_order_id = 13 "
-                   "BEGIN SELECT RAISE(ABORT, 'order 13 refused'); END")
-    else:
-        trigger = ("CREATE FUNCTION refuse_order_13() RETURNS trigger AS $$ BEGIN IF NEW.shopify_order_id = 13 "
-                   "THEN RAISE EXCEPTION 'order 13 refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; "
-                   "CREATE TRIGGER refuse_order_13 BEFORE INSERT ON orders FOR EACH ROW "
-                   "EXECUTE FUNCTION refuse_order_13()")
-    with ctx.engine.begin() as conn:
-        conn.exec_driver_sql(trigger) if ctx.engine.dialect.name == "sqlite" else conn.execute(text(trigger))
+    refuse_order(ctx, 13)
     for order_id in range(10, 16):
         send("orders/paid", order(order_id=order_id, lines=((order_id, 1),), email=f"o{order_id}@example.com"),
              webhook_id=f"w{order_id}")
