@@ -79,10 +79,11 @@ def inbox_status() -> None:
 
 @inbox.command("process")
 def inbox_process() -> None:
-    """Apply every waiting webhook now, in this process (no worker needed)."""
-    from jobs.inbox import process_inbox
+    """Apply every waiting webhook now, in this process (no worker needed); those waiting for another
+    attempt after a failure keep their time (`loyalty inbox status`)."""
+    from jobs.inbox import apply_every_waiting
 
-    click.echo(f"{process_inbox()} webhooks applied")
+    click.echo(f"{apply_every_waiting(context())} webhooks applied")
 
 
 @inbox.command("failed")

@@ -44,15 +44,36 @@ def process_inbox(max_batches: int = MAX_BATCHES_PER_JOB, ctx: Context | None = 
         ctx.redis.delete(WAKE_KEY)  # arrivals from now on wake a new job; this one drains what is there
     except Exception:  # noqa: BLE001 - Redis trouble must not stop the database work
         log.warning("could not clear the inbox wake flag", exc_info=True)
-    done, size, more = 0, min(ctx.config.batch_size, 50), True
-    deadline = time.monotonic() + JOB_SECONDS
-    for _ in range(max_batches):
-        if time.monotonic() > deadline:
-            break
+    done, more = _apply_waiting(ctx, max_batches, deadline=time.monotonic() + JOB_SECONDS)
+    if more:  # stopped with rows perhaps waiting: queue the next job (behind what waits meanwhile)
+        wake_worker(ctx)
+    if done:
+        wake_sync(ctx)
+    return done
+
+
+def apply_every_waiting(ctx: Context | None = None) -> int:
+    """`loyalty inbox process`: apply recorded webhooks until none can be applied now, with no time slice
+    (the job's slice makes room for other queued jobs; the operator asked for all of them). Rows waiting for
+    another attempt after a failure keep their time, failed ones stay failed. Returns how many."""
+    ctx = ctx or get_context()
+    done, _ = _apply_waiting(ctx, max_batches=None, deadline=None)
+    if done:
+        wake_sync(ctx)
+    return done
+
+
+def _apply_waiting(ctx: Context, max_batches: int | None, deadline: float | None) -> tuple[int, bool]:
+    """Claim and apply batches until none is free, `max_batches` were applied or `deadline` (monotonic)
+    has passed; returns how many were applied and whether rows may still be waiting."""
+    done, size, batches = 0, min(ctx.config.batch_size, 50), 0
+    while max_batches is None or batches < max_batches:
+        if deadline is not None and time.monotonic() > deadline:
+            return done, True
         batch = claim(ctx, owner=uuid.uuid4().hex, now=_now(), size=size)
         if not batch:
-            more = False
-            break
+            return done, False
+        batches += 1
         started = time.monotonic()
         try:
             done += apply_batch(ctx, batch, now=_now())
@@ -60,11 +81,7 @@ def process_inbox(max_batches: int = MAX_BATCHES_PER_JOB, ctx: Context | None = 
             release(ctx, batch)
             raise
         size = next_batch_size(len(batch), time.monotonic() - started, ctx.config.batch_size)
-    if more:  # stopped with rows perhaps waiting: queue the next job (behind what waits meanwhile)
-        wake_worker(ctx)
-    if done:
-        wake_sync(ctx)
-    return done
+    return done, True
 
 
 def claim(ctx: Context, owner: str, now: datetime, size: int) -> list:

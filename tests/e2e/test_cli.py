@@ -14,14 +14,19 @@ from tests.conftest import KEY, SECRET
 
 
 @pytest.fixture
-def run(ctx, tmp_path):
+def cli_env(ctx, tmp_path) -> dict:
+    """The environment of a `loyalty` process on the test database and Redis."""
+    return dict(os.environ, DATABASE_URL=ctx.engine.url.render_as_string(hide_password=False),
+                REDIS_URL=ctx.config.effective_redis_url, LOYALTY_ENCRYPTION_KEYS=KEY,
+                SHOPIFY_API_SECRET=SECRET, LOYALTY_VAR_DIR=str(tmp_path))
+
+
+@pytest.fixture
+def run(cli_env):
     """Run `loyalty ...` with the test database in its environment."""
-    env = dict(os.environ, DATABASE_URL=ctx.engine.url.render_as_string(hide_password=False),
-               REDIS_URL=ctx.config.effective_redis_url, LOYALTY_ENCRYPTION_KEYS=KEY,
-               SHOPIFY_API_SECRET=SECRET, LOYALTY_VAR_DIR=str(tmp_path))
 
     def loyalty(*args, ok=True):
-        result = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=env,
+        result = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, env=cli_env,
                                 timeout=60)
         if ok:
             assert result.returncode == 0, result.stderr
@@ -133,3 +138,50 @@ def test_shops_add_queues_the_history_import(run, ctx, redis_client):
     run("shops", "add", "queued.myshopify.com", "--token", "shpat_x")
     jobs = Queue("loyalty", connection=redis_client).jobs
     assert [(j.func_name, j.args) for j in jobs] == [("jobs.history.import_history", ("queued.myshopify.com",))]
+
+
+# `loyalty inbox process` in a process whose worker time slice is over before the first batch: the command
+# does not stop with the job's slice.
+_PROCESS_WITH_NO_JOB_SLICE = """
+import jobs.inbox
+jobs.inbox.JOB_SECONDS = 0.0
+from cli.main import main
+main(["inbox", "process"])
+"""
+
+
+def test_inbox_process_applies_every_waiting_webhook_whatever_the_job_slice(run, cli_env, send, ctx, shop):
+    """`loyalty inbox process` applies every waiting webhook (over several batches), not what fits in the
+    RQ job's time slice (INBOX_JOB_SECONDS); it stops when only failed and retrying rows are left, and
+    leaves those as they were."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import func, update
+
+    from db.tables import ledger_entries, webhook_inbox as inbox
+    from tests.factories import order
+
+    waiting = 180  # beyond the first batches (50, then sized by speed)
+    for i in range(waiting):
+        assert send("orders/paid", order(lines=((10, 1),), email=f"c{i}@example.com")).status_code == 200
+    for email in ("failed@example.com", "later@example.com"):
+        assert send("orders/paid", order(lines=((10, 1),), email=email)).status_code == 200
+    now = datetime.now(timezone.utc)
+    with ctx.engine.begin() as conn:  # the last two as failures leave them: for good, and waiting to retry
+        failed, retrying = conn.execute(select(inbox.c.id).order_by(inbox.c.id.desc()).limit(2)).scalars().all()[::-1]
+        conn.execute(update(inbox).where(inbox.c.id == failed).values(attempts=8, last_error="refused",
+                                                                     failed_at=now))
+        conn.execute(update(inbox).where(inbox.c.id == retrying).values(attempts=1, last_error="timeout",
+                                                                       lease_until=now + timedelta(hours=1)))
+
+    out = subprocess.run([sys.executable, "-c", _PROCESS_WITH_NO_JOB_SLICE], capture_output=True, text=True,
+                         env=cli_env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == f"{waiting} webhooks applied"
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(ledger_entries)).scalar() == waiting
+        left = conn.execute(select(inbox.c.attempts, inbox.c.failed_at.is_not(None))
+                            .where(inbox.c.processed_at.is_(None)).order_by(inbox.c.id)).all()
+    assert [(attempts, failed) for attempts, failed in left] == [(8, True), (1, False)]
+    status = json.loads(run("inbox", "status").stdout)
+    assert (status["processed"], status["waiting"], status["failed"], status["retrying"]) == (waiting, 1, 1, 1)

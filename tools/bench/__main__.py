@@ -27,6 +27,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="ingest: webhooks/s offered for the open-loop latency (default 1,000, the target's)")
     parser.add_argument("--pipeline-seconds", type=float, default=60.0,
                         help="how long the pipeline is fed at its target rate (default 60)")
+    parser.add_argument("--payload", choices=("real", "trimmed"), default="real",
+                        help="pipeline: webhooks of Shopify's real shape, size and mix, built from "
+                             "../shared/shopify/samples (default), or the earlier figures' 235-byte guest orders")
     parser.add_argument("--syncs", type=int, default=10_000, help="balance changes in the Shopify burst")
     parser.add_argument("--import-orders", type=int, default=100_000,
                         help="orders in the history import (default 100,000; the target is judged at 1,000,000)")

@@ -32,14 +32,17 @@ class Traffic:
     shop: str = ""
     secret: str = ""
     topic: str = "orders/paid"
+    topics: tuple[str, ...] = ()
+    """Each body's topic, when they differ (open loop only; `wrk` sends `topic` with every body)."""
 
     def request(self, n: int, run: str) -> bytes:
         """The raw HTTP/1.1 request number `n`."""
         if not self.bodies:
             return f"GET {self.path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
         body = self.bodies[n % len(self.bodies)]
+        topic = self.topics[n % len(self.topics)] if self.topics else self.topic
         head = (f"POST {self.path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\nX-Shopify-Topic: {self.topic}\r\n"
+                f"Content-Length: {len(body)}\r\nX-Shopify-Topic: {topic}\r\n"
                 f"X-Shopify-Shop-Domain: {self.shop}\r\nX-Shopify-Webhook-Id: {run}-{n}\r\n"
                 f"X-Shopify-Hmac-Sha256: {sign(self.secret, body)}\r\n\r\n")
         return head.encode() + body
@@ -141,6 +144,8 @@ def _lua_string(text: str) -> str:
 
 
 def _wrk(port: int, traffic: Traffic, seconds: float, connections: int) -> Result:
+    if len(set(traffic.topics)) > 1:
+        raise ValueError("wrk sends one topic: give mixed topics to the open loop")
     bodies = ", ".join(f"{{{_lua_string(b.decode())}, {_lua_string(sign(traffic.secret, b))}}}"
                        for b in traffic.bodies)
     script = _WRK_SCRIPT.replace("%(bodies)s", bodies).replace("%%", "%")

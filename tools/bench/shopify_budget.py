@@ -7,17 +7,14 @@ rate actually spent while work was waiting (the emulator's own accounting; targe
 """
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import requests
 from sqlalchemy import func, insert, select
 
 from tools.bench.report import Figure
-from tools.bench.stack import REPO, SHOP, PeakRss, Stack, free_port, stop, wait_for_port
+from tools.bench.stack import SHOP, Emulator, PeakRss, Stack, seed
 from db.engine import reading
 from db.tables import customer_sync, customers, ledger_entries
 from loyalty.services.wakeups import wake_sync
@@ -33,16 +30,9 @@ MAXIMUM = 1000.0
 def run(options) -> list[Figure]:
     """Measure, and return the figures with their targets."""
     count = options.syncs
-    port = free_port()
-    emulator = subprocess.Popen(
-        [sys.executable, "-m", "tools.shopify_emulator", "--port", str(port), "--shop", SHOP,
-         "--token", "bench-token", "--restore-rate", str(RESTORE_RATE), "--maximum-available", str(MAXIMUM)],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, emulator, timeout=60)
-        base = f"http://127.0.0.1:{port}"
+    with Emulator(restore_rate=RESTORE_RATE, maximum=MAXIMUM) as base:
         with Stack(SHOPIFY_ADMIN_URL=f"{base}/{{shop}}") as stack:
-            seed_customers(base, count)
+            seed(base, "customers", [{"id": 800_000 + n} for n in range(count)])
             record_balance_changes(stack, count)
             stack.start_workers(1)
             with PeakRss({"worker": stack.root_pids("worker")}) as rss:
@@ -52,8 +42,6 @@ def run(options) -> list[Figure]:
                 seconds = time.monotonic() - started
             failed_jobs = stack.ctx.queue.failed_job_registry.count
             stats = requests.get(f"{base}/_emulator/{SHOP}/state", timeout=30).json()["stats"]
-    finally:
-        stop(emulator)
     calls, throttled = stats["served"], stats["throttled"]
     utilisation = stats["utilisation"]
     return [
@@ -68,17 +56,6 @@ def run(options) -> list[Figure]:
                utilisation >= 0.9, note=f"points spent / (bucket + restore rate x {stats['window_seconds']:.1f} s)"),
         Figure("peak RSS, worker during the Shopify burst", f"{rss.mib('worker'):,.0f} MiB"),
     ]
-
-
-def seed_customers(base: str, count: int) -> None:
-    """Create the shop's customers in the emulator (metafields can only be set on customers it knows)."""
-    def add(i):
-        with requests.Session() as session:
-            for n in range(i, count, 8):
-                session.post(f"{base}/_emulator/{SHOP}/customers", json={"id": 800_000 + n}, timeout=30).raise_for_status()
-
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(add, range(8)))
 
 
 def record_balance_changes(stack, count: int) -> None:

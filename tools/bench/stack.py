@@ -1,5 +1,6 @@
 """The production set-up, started for one benchmark: embedded Redis, a migrated database, one installed
-shop, and the Procfile's processes (gunicorn and `rq worker`, exactly as `make run` starts them)."""
+shop, and the Procfile's processes (gunicorn and `rq worker`, exactly as `make run` starts them); and the
+Admin API emulator as its own process, for benchmarks whose worker asks Shopify."""
 from __future__ import annotations
 
 import os
@@ -10,10 +11,12 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
 import psutil
+import requests
 
 from tools.launcher import process_commands
 
@@ -96,6 +99,46 @@ class Stack:
     def root_pids(self, role: str) -> list[int]:
         """Pids of the processes started for `role` ('web' or 'worker')."""
         return [p.pid for p in self.processes.get(role, [])]
+
+
+class Emulator:
+    """`with Emulator() as base:` the Admin API emulator (`python -m tools.shopify_emulator`) serving SHOP on
+    a free port, with Shopify's leaky bucket (its own defaults unless `restore_rate`/`maximum` are given);
+    `base` is its URL (the Admin URL template is f"{base}/{{shop}}")."""
+
+    def __init__(self, restore_rate: float | None = None, maximum: float | None = None):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.command = [sys.executable, "-m", "tools.shopify_emulator", "--port", str(self.port), "--shop", SHOP,
+                        "--token", "bench-token"]
+        if restore_rate is not None:
+            self.command += ["--restore-rate", str(restore_rate)]
+        if maximum is not None:
+            self.command += ["--maximum-available", str(maximum)]
+
+    def __enter__(self) -> str:
+        self.process = subprocess.Popen(self.command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(self.port, self.process, timeout=60)
+        except BaseException:
+            stop(self.process)
+            raise
+        return self.base
+
+    def __exit__(self, *exc) -> None:
+        stop(self.process)
+
+
+def seed(base: str, kind: str, bodies: list[dict], threads: int = 8) -> None:
+    """POST each body to the emulator's control endpoint /_emulator/SHOP/`kind` ('customers', 'orders'),
+    over `threads` keep-alive connections."""
+    def post(first: int) -> None:
+        with requests.Session() as session:
+            for body in bodies[first::threads]:
+                session.post(f"{base}/_emulator/{SHOP}/{kind}", json=body, timeout=30).raise_for_status()
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(post, range(threads)))
 
 
 def stop(process: subprocess.Popen) -> None:
