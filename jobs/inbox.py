@@ -11,7 +11,6 @@ later), so a batch is kept to about BATCH_SECONDS whatever the machine's speed.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -23,6 +22,7 @@ from sqlalchemy.exc import DataError
 
 from db.tables import webhook_inbox as inbox
 from loyalty.services import events as handlers, ledger
+from integrations.shopify import json_body
 from integrations.shopify.translate import BadPayload, to_command
 from loyalty.services.context import Context, get_context
 from loyalty.services.wakeups import INBOX_WAKE_KEY as WAKE_KEY, wake_sync, wake_worker
@@ -106,7 +106,7 @@ def apply_batch(ctx: Context, rows: list, now: datetime) -> int:
     commands, failures = {}, {}
     for row in rows:
         try:
-            commands[row.id] = to_command(row.topic, json.loads(row.body))
+            commands[row.id] = to_command(row.topic, json_body.loads(row.body))
         except (BadPayload, ValueError, RecursionError) as exc:
             failures[row.id] = (f"bad payload: {exc}", True)
         except Exception as exc:  # noqa: BLE001 - parsing is deterministic: a retry would fail the same way
