@@ -7,7 +7,8 @@ A batch is first applied without savepoints (two statements fewer per event); on
 fails is the batch rolled back and applied again with one savepoint per event, so that event fails alone.
 Batches are sized by time, not only by count: on SQLite a batch holds the single write lock while it runs,
 and the web process gives up on the lock after LOYALTY_DB_TIMEOUT (answering 503, so Shopify redelivers
-later), so a batch is kept to about BATCH_SECONDS whatever the machine's speed.
+later), so a batch's write transaction is kept to about BATCH_SECONDS whatever the machine's speed (the
+parsing and payment look-ups before it hold no lock and are not counted).
 """
 from __future__ import annotations
 
@@ -53,9 +54,10 @@ def process_inbox(max_batches: int = MAX_BATCHES_PER_JOB, ctx: Context | None = 
         if not batch:
             more = False
             break
-        started = time.monotonic()
         try:
-            done += apply_batch(ctx, batch, now=_now())
+            commands, failures = prepare(ctx, batch)
+            started = time.monotonic()  # sized on the write transaction alone: what holds SQLite's lock
+            done += write(ctx, batch, commands, failures, now=_now())
         except BaseException:
             release(ctx, batch)
             raise
@@ -103,6 +105,13 @@ def release(ctx: Context, rows: list) -> None:
 
 def apply_batch(ctx: Context, rows: list, now: datetime) -> int:
     """Apply claimed rows in one transaction; a failing row rolls back alone and records why."""
+    commands, failures = prepare(ctx, rows)
+    return write(ctx, rows, commands, failures, now)
+
+
+def prepare(ctx: Context, rows: list) -> tuple[dict, dict]:
+    """The batch's commands by row id (parsed, with the payments looked up where needed) and the rows that
+    failed already, with their reasons: the work done before the write transaction, outside its lock."""
     commands, failures = {}, {}
     for row in rows:
         try:
@@ -114,6 +123,11 @@ def apply_batch(ctx: Context, rows: list, now: datetime) -> int:
             failures[row.id] = (f"bad payload: {type(exc).__name__}: {exc}", True)
     commands, lookup_failures = handlers.prefetch(ctx, rows, commands)
     failures.update(lookup_failures)
+    return commands, failures
+
+
+def write(ctx: Context, rows: list, commands: dict, failures: dict, now: datetime) -> int:
+    """Apply the prepared batch in one transaction; a failing row rolls back alone and records why."""
     try:
         return _apply_together(ctx, rows, commands, failures, now)
     except _EventFailed:
