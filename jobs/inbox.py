@@ -7,11 +7,11 @@ A batch is first applied without savepoints (two statements fewer per event); on
 fails is the batch rolled back and applied again with one savepoint per event, so that event fails alone.
 Batches are sized by time, not only by count: on SQLite a batch holds the single write lock while it runs,
 and the web process gives up on the lock after LOYALTY_DB_TIMEOUT (answering 503, so Shopify redelivers
-later), so a batch is kept to about BATCH_SECONDS whatever the machine's speed.
+later), so a batch's write transaction is kept to about BATCH_SECONDS whatever the machine's speed (the
+parsing and payment look-ups before it hold no lock and are not counted).
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError
 
 from db.tables import webhook_inbox as inbox
 from loyalty.services import events as handlers, ledger
+from integrations.shopify import json_body
 from integrations.shopify.translate import BadPayload, to_command
 from loyalty.services.context import Context, get_context
 from loyalty.services.wakeups import INBOX_WAKE_KEY as WAKE_KEY, wake_sync, wake_worker
@@ -74,9 +75,10 @@ def _apply_waiting(ctx: Context, max_batches: int | None, deadline: float | None
         if not batch:
             return done, False
         batches += 1
-        started = time.monotonic()
         try:
-            done += apply_batch(ctx, batch, now=_now())
+            commands, failures = prepare(ctx, batch)
+            started = time.monotonic()  # sized on the write transaction alone: what holds SQLite's lock
+            done += write(ctx, batch, commands, failures, now=_now())
         except BaseException:
             release(ctx, batch)
             raise
@@ -120,10 +122,17 @@ def release(ctx: Context, rows: list) -> None:
 
 def apply_batch(ctx: Context, rows: list, now: datetime) -> int:
     """Apply claimed rows in one transaction; a failing row rolls back alone and records why."""
+    commands, failures = prepare(ctx, rows)
+    return write(ctx, rows, commands, failures, now)
+
+
+def prepare(ctx: Context, rows: list) -> tuple[dict, dict]:
+    """The batch's commands by row id (parsed, with the payments looked up where needed) and the rows that
+    failed already, with their reasons: the work done before the write transaction, outside its lock."""
     commands, failures = {}, {}
     for row in rows:
         try:
-            commands[row.id] = to_command(row.topic, json.loads(row.body))
+            commands[row.id] = to_command(row.topic, json_body.loads(row.body))
         except (BadPayload, ValueError, RecursionError) as exc:
             failures[row.id] = (f"bad payload: {exc}", True)
         except Exception as exc:  # noqa: BLE001 - parsing is deterministic: a retry would fail the same way
@@ -131,6 +140,11 @@ def apply_batch(ctx: Context, rows: list, now: datetime) -> int:
             failures[row.id] = (f"bad payload: {type(exc).__name__}: {exc}", True)
     commands, lookup_failures = handlers.prefetch(ctx, rows, commands)
     failures.update(lookup_failures)
+    return commands, failures
+
+
+def write(ctx: Context, rows: list, commands: dict, failures: dict, now: datetime) -> int:
+    """Apply the prepared batch in one transaction; a failing row rolls back alone and records why."""
     try:
         return _apply_together(ctx, rows, commands, failures, now)
     except _EventFailed:
