@@ -36,10 +36,8 @@ from loyalty.services.events import ShopGone
 from loyalty.services import perks, sync_failures
 from loyalty.services.shops import ShopRef, UnknownShop, get_shop
 from loyalty.services.context import Context
-from loyalty.defaults import BULK_PREPARE_CHUNK as PREPARE_CHUNK
-from loyalty.defaults import BULK_RESULT_CHUNK as RESULT_CHUNK
-from loyalty.defaults import BULK_LEASE_SECONDS as LEASE_SECONDS
-from loyalty.defaults import BULK_START_SKEW as START_SKEW
+from loyalty.defaults import (BULK_LEASE_SECONDS as LEASE_SECONDS, BULK_PREPARE_CHUNK as PREPARE_CHUNK,
+                              BULK_RESULT_CHUNK as RESULT_CHUNK, BULK_START_SKEW as START_SKEW)
 
 log = logging.getLogger(__name__)
 

@@ -33,8 +33,7 @@ from loyalty.services.shops import ShopRef, get_shop, programme
 from loyalty.services.tokens import lacks_scope
 from loyalty.services.context import Context, get_context
 from loyalty.services.errors import ImportBusy
-from loyalty.defaults import IMPORT_GC_THRESHOLD as GC_THRESHOLD
-from loyalty.defaults import IMPORT_STALE_SECONDS as STALE_SECONDS
+from loyalty.defaults import IMPORT_GC_THRESHOLD as GC_THRESHOLD, IMPORT_STALE_SECONDS as STALE_SECONDS
 
 log = logging.getLogger(__name__)
 

@@ -22,17 +22,14 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import DataError
 
 from db.tables import webhook_inbox as inbox
-from loyalty.services import events as handlers, ledger
+from loyalty.services import events, ledger
 from integrations.shopify import json_body
 from integrations.shopify.translate import BadPayload, to_command
 from loyalty.services.context import Context, get_context
 from loyalty.services.wakeups import INBOX_WAKE_KEY as WAKE_KEY, wake_sync, wake_worker
-from loyalty.defaults import INBOX_LEASE as LEASE
-from loyalty.defaults import INBOX_MAX_ATTEMPTS as MAX_ATTEMPTS
-from loyalty.defaults import INBOX_MAX_BATCHES_PER_JOB as MAX_BATCHES_PER_JOB
-from loyalty.defaults import INBOX_JOB_SECONDS as JOB_SECONDS
-from loyalty.defaults import INBOX_BATCH_SECONDS as BATCH_SECONDS
-from loyalty.defaults import INBOX_MIN_BATCH as MIN_BATCH
+from loyalty.defaults import (INBOX_BATCH_SECONDS as BATCH_SECONDS, INBOX_JOB_SECONDS as JOB_SECONDS,
+                              INBOX_LEASE as LEASE, INBOX_MAX_ATTEMPTS as MAX_ATTEMPTS,
+                              INBOX_MAX_BATCHES_PER_JOB as MAX_BATCHES_PER_JOB, INBOX_MIN_BATCH as MIN_BATCH)
 
 log = logging.getLogger(__name__)
 
@@ -120,12 +117,6 @@ def release(ctx: Context, rows: list) -> None:
         log.warning("could not release %s claimed webhooks; they wait for their lease", len(rows), exc_info=True)
 
 
-def apply_batch(ctx: Context, rows: list, now: datetime) -> int:
-    """Apply claimed rows in one transaction; a failing row rolls back alone and records why."""
-    commands, failures = prepare(ctx, rows)
-    return write(ctx, rows, commands, failures, now)
-
-
 def prepare(ctx: Context, rows: list) -> tuple[dict, dict]:
     """The batch's commands by row id (parsed, with the payments looked up where needed) and the rows that
     failed already, with their reasons: the work done before the write transaction, outside its lock."""
@@ -138,7 +129,7 @@ def prepare(ctx: Context, rows: list) -> tuple[dict, dict]:
         except Exception as exc:  # noqa: BLE001 - parsing is deterministic: a retry would fail the same way
             log.exception("webhook %s (%s) could not be parsed", row.webhook_id, row.topic)
             failures[row.id] = (f"bad payload: {type(exc).__name__}: {exc}", True)
-    commands, lookup_failures = handlers.prefetch(ctx, rows, commands)
+    commands, lookup_failures = events.prefetch(ctx, rows, commands)
     failures.update(lookup_failures)
     return commands, failures
 
@@ -159,11 +150,11 @@ def _apply_together(ctx: Context, rows: list, commands: dict, failures: dict, no
     """The common case: every event applies; no savepoint is paid for, and the payments of orders new to
     the app are written together (loyalty.services.new_orders), a few statements for all of them."""
     with ctx.engine.begin() as conn:
-        shops = handlers.ShopCache(conn)
-        hints = handlers.batch_hints(shops, rows, commands)
+        shops = events.ShopCache(conn)
+        hints = events.batch_hints(shops, rows, commands)
         with ledger.perks_decided_once(conn):  # for the batch's customers together, not after each entry
             try:  # the payments of new orders, set-based; then every other event, one by one
-                applied = handlers.record_new_orders_paid(shops, rows, commands, now)
+                applied = events.record_new_orders_paid(shops, rows, commands, now)
             except Exception as exc:  # noqa: BLE001 - rolled back whole; redone with savepoints below
                 raise _EventFailed from exc
             processed = [row.id for row in rows if row.id in applied]
@@ -171,7 +162,7 @@ def _apply_together(ctx: Context, rows: list, commands: dict, failures: dict, no
                 if row.id not in commands or row.id in applied:
                     continue
                 try:
-                    handlers.handle_row(conn, shops, row.shop_domain, commands[row.id], now, hints)
+                    events.handle_row(conn, shops, row.shop_domain, commands[row.id], now, hints)
                 except Exception as exc:  # noqa: BLE001 - rolled back whole; redone with savepoints below
                     raise _EventFailed from exc
                 processed.append(row.id)
@@ -183,8 +174,8 @@ def _apply_one_by_one(ctx: Context, rows: list, commands: dict, failures: dict, 
     """One savepoint per event, so a failing event (or an uninstalled shop's) rolls back alone."""
     processed = []
     with ctx.engine.begin() as conn:
-        shops = handlers.ShopCache(conn)
-        hints = handlers.batch_hints(shops, rows, commands)
+        shops = events.ShopCache(conn)
+        hints = events.batch_hints(shops, rows, commands)
         # Perks once for the batch (a customer of an event rolled back is decided on what stands: no change).
         with ledger.perks_decided_once(conn):
             for row in rows:
@@ -192,10 +183,10 @@ def _apply_one_by_one(ctx: Context, rows: list, commands: dict, failures: dict, 
                     continue
                 savepoint = conn.begin_nested()
                 try:
-                    handlers.handle_row(conn, shops, row.shop_domain, commands[row.id], now, hints)
+                    events.handle_row(conn, shops, row.shop_domain, commands[row.id], now, hints)
                     savepoint.commit()
                     processed.append(row.id)
-                except handlers.ShopGone:
+                except events.ShopGone:
                     savepoint.rollback()
                     processed.append(row.id)  # nothing to do for an uninstalled shop; not an error
                 except (ValueError, DataError) as exc:  # the same event would be refused the same way again

@@ -18,10 +18,8 @@ from sqlalchemy import and_, or_, select, update
 from db.tables import customers, notifications as nt, shops
 from integrations.mail import PermanentFailure, build_message, transport_for
 from loyalty.services.context import Context, get_context
-from loyalty.defaults import EMAIL_BATCH as BATCH
-from loyalty.defaults import EMAIL_LEASE as LEASE
-from loyalty.defaults import EMAIL_MAX_ATTEMPTS as MAX_ATTEMPTS
-from loyalty.defaults import EMAIL_MAX_BATCHES as MAX_BATCHES
+from loyalty.defaults import (EMAIL_BATCH as BATCH, EMAIL_LEASE as LEASE, EMAIL_MAX_ATTEMPTS as MAX_ATTEMPTS,
+                              EMAIL_MAX_BATCHES as MAX_BATCHES)
 
 log = logging.getLogger(__name__)
 

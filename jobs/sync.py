@@ -24,8 +24,7 @@ from loyalty.services.shops import UnknownShop, get_shop
 from loyalty.services.tokens import TokenUnavailable
 from loyalty.services.context import Context, get_context
 from loyalty.services.wakeups import SYNC_WAKE_KEY as WAKE_KEY, wake_sync
-from loyalty.defaults import SYNC_BATCH as BATCH
-from loyalty.defaults import SYNC_MAX_PASSES as MAX_PASSES
+from loyalty.defaults import SYNC_BATCH as BATCH, SYNC_MAX_PASSES as MAX_PASSES
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from loyalty.services.unit_of_work import ReadOnlyUnitOfWork
 from storefront import actions, forms, texts
 from storefront.render import render
 from integrations.shopify.app_proxy import PROXY_PATH, ProxyRefused, verify
-from loyalty.defaults import STOREFRONT_SHOPIFY_TIMEOUT as SHOPIFY_TIMEOUT
-from loyalty.defaults import STOREFRONT_SHOPIFY_ATTEMPTS as SHOPIFY_ATTEMPTS
+from loyalty.defaults import (STOREFRONT_SHOPIFY_ATTEMPTS as SHOPIFY_ATTEMPTS,
+                              STOREFRONT_SHOPIFY_TIMEOUT as SHOPIFY_TIMEOUT)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("storefront", __name__, url_prefix=PROXY_PATH)

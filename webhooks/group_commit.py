@@ -29,8 +29,8 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 from db.rows import placeholder
 from db.tables import webhook_inbox
 from db.errors import CommitTimeout
-from loyalty.defaults import GROUP_COMMIT_MAX_BATCH as MAX_BATCH
-from loyalty.defaults import GROUP_COMMIT_FOLLOWER_WAIT_SECONDS as FOLLOWER_WAIT_SECONDS
+from loyalty.defaults import (GROUP_COMMIT_FOLLOWER_WAIT_SECONDS as FOLLOWER_WAIT_SECONDS,
+                              GROUP_COMMIT_MAX_BATCH as MAX_BATCH)
 
 
 @dataclass(eq=False)

@@ -8,12 +8,11 @@ An answer is the HTTP status and the outcome (sent in the OUTCOME_HEADER); the c
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from integrations.shopify import webhook_bodies
+from integrations.shopify import json_body, webhook_bodies
 from loyalty.services.context import Context
 from integrations.shopify import webhook_signature as signature
 from loyalty.defaults import WEBHOOK_OUTCOME_HEADER
@@ -98,7 +97,7 @@ def screen(ctx: Context, directory, delivery: Delivery) -> Answer | None:
     if topic not in HANDLED_TOPICS:
         return answer(200, "ignored: topic not handled", delivery.webhook_id)
     try:
-        body = json.loads(delivery.body)
+        body = json_body.loads(delivery.body)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         return answer(400, "body is not JSON", delivery.webhook_id)
     problem = webhook_bodies.shape_problem(topic, body)

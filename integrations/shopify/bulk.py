@@ -15,8 +15,7 @@ import requests
 
 from integrations.shopify.documents import BULK_OPERATION_RUN_QUERY, BULK_OPERATION_STATUS
 from integrations.shopify.errors import BadJsonl, BulkOperationFailed
-from loyalty.defaults import BULK_POLL_SECONDS as POLL_SECONDS
-from loyalty.defaults import BULK_WAIT_SECONDS as WAIT_SECONDS
+from loyalty.defaults import BULK_POLL_SECONDS as POLL_SECONDS, BULK_WAIT_SECONDS as WAIT_SECONDS
 
 FINISHED = frozenset({"COMPLETED", "FAILED", "CANCELED", "EXPIRED"})
 

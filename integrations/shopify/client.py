@@ -13,9 +13,7 @@ from integrations.shopify.errors import (
     ShopifyUnauthorized,
     ShopifyUnavailable,
 )
-from loyalty.defaults import BACKOFF_BASE_SECONDS
-from loyalty.defaults import BACKOFF_CAP_SECONDS
-from loyalty.defaults import THROTTLED_ATTEMPTS_FACTOR
+from loyalty.defaults import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, THROTTLED_ATTEMPTS_FACTOR
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ sending it, so several processes working for the same shop queue up instead of
 all being throttled at once.
 """
 import time
-from loyalty.defaults import THROTTLE_ASSUMED_MAXIMUM as ASSUMED_MAXIMUM
-from loyalty.defaults import THROTTLE_ASSUMED_RESTORE_RATE as ASSUMED_RESTORE_RATE
-from loyalty.defaults import THROTTLE_KEY_TTL_SECONDS as KEY_TTL_SECONDS
+from loyalty.defaults import (THROTTLE_ASSUMED_MAXIMUM as ASSUMED_MAXIMUM,
+                              THROTTLE_ASSUMED_RESTORE_RATE as ASSUMED_RESTORE_RATE,
+                              THROTTLE_KEY_TTL_SECONDS as KEY_TTL_SECONDS)
 
 KEY_PREFIX = "loyalty:gqlbudget:"
 """One Redis hash per shop: `loyalty:gqlbudget:{shop}`."""

@@ -16,8 +16,7 @@ from sqlalchemy.engine import Connection
 
 from db.rows import upsert_rows
 from db.tables import customer_sync, sync_failures
-from loyalty.defaults import SYNC_FIRST_RETRY as FIRST_RETRY
-from loyalty.defaults import SYNC_MAX_RETRY as MAX_RETRY
+from loyalty.defaults import SYNC_FIRST_RETRY as FIRST_RETRY, SYNC_MAX_RETRY as MAX_RETRY
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -18,9 +18,8 @@ from integrations.shopify.oauth import TokenGrant
 from loyalty.services.shops import ShopRef, install_shop
 from integrations.crypto import decrypt_token, encrypt_token
 from loyalty.services.errors import TokenRefreshBusy, TokenUnavailable
-from loyalty.defaults import TOKEN_REFRESH_MARGIN as REFRESH_MARGIN
-from loyalty.defaults import TOKEN_LOCK_TIMEOUT_SECONDS as LOCK_TIMEOUT_SECONDS
-from loyalty.defaults import TOKEN_LOCK_WAIT_SECONDS as LOCK_WAIT_SECONDS
+from loyalty.defaults import (TOKEN_LOCK_TIMEOUT_SECONDS as LOCK_TIMEOUT_SECONDS,
+                              TOKEN_LOCK_WAIT_SECONDS as LOCK_WAIT_SECONDS, TOKEN_REFRESH_MARGIN as REFRESH_MARGIN)
 
 
 @dataclass(frozen=True)

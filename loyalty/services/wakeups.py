@@ -12,8 +12,7 @@ import time
 import weakref
 
 from loyalty.services.context import Context
-from loyalty.defaults import WAKE_INTERVAL_SECONDS
-from loyalty.defaults import SYNC_SLICE_SECONDS
+from loyalty.defaults import SYNC_SLICE_SECONDS, WAKE_INTERVAL_SECONDS
 
 log = logging.getLogger(__name__)
 

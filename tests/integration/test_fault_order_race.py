@@ -65,7 +65,7 @@ class Batch:
         self.order_id, self.hints = order_id, None
 
     def begin(self, conn, shop_ref, now) -> None:
-        """Read the hints, as apply_batch does first."""
+        """Read the hints, as a worker's batch does first."""
         self.hints = order_service.BatchHints.read(conn, {(shop_ref.id, self.order_id)})
 
     def __call__(self, record):

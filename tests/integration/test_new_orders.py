@@ -45,13 +45,13 @@ def run(request, database_url, redis_url, sqlite_template, tmp_path, set_based: 
     """Deliver every batch into a fresh installation and process it; returns (rows applied set-based, state)."""
     backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     ctx = build_context(make_config(_new_database(backend, request, sqlite_template), redis_url, tmp_path))
-    applied, original = [], inbox_job.handlers.record_new_orders_paid
+    applied, original = [], inbox_job.events.record_new_orders_paid
 
     def spy(*args):
         done = original(*args) if set_based else set()
         applied.extend(done)
         return done
-    monkeypatch.setattr(inbox_job.handlers, "record_new_orders_paid", spy)
+    monkeypatch.setattr(inbox_job.events, "record_new_orders_paid", spy)
     try:
         with ctx.engine.begin() as conn:
             install_shop(conn, SHOP, encrypt_token((KEY,), "t"), CREATED)
