@@ -16,7 +16,7 @@ from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrd
 from loyalty.services.shops import ShopRef, UnknownShop, get_shop, programme
 from loyalty.services.context import Context
 from loyalty.services.errors import ShopGone
-from integrations.shopify.payments import fetch_order_transactions
+from integrations.shopify.payments import fetch_orders_transactions
 from integrations.shopify.client import AdminClient
 from integrations.shopify.throttle import RedisThrottle
 from loyalty.services.tokens import TokenUnavailable, access_token_for, force_refresh_after_401
@@ -138,7 +138,8 @@ def handle(conn: Connection, shop: ShopRef, cmd, now, hints: order_service.Batch
 
 
 def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
-    """Fetch the transactions of paid orders that used a gift card or store credit, outside any transaction.
+    """Fetch the transactions of paid orders that used a gift card or store credit, outside any transaction:
+    one client per shop and a few orders per request (payments.fetch_orders_transactions).
 
     Returns the commands with `non_earning_paid` filled in, and failures (row id -> (reason, permanent)).
     """
@@ -146,6 +147,7 @@ def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
     wanted = [row for row in rows if isinstance(commands.get(row.id), RecordOrderPaid)]
     if not wanted:
         return commands, failures
+    per_shop: dict[str, list] = {}
     with reading(ctx.engine) as conn:
         shops = ShopCache(conn)  # one lookup per shop and batch, not per order
         for row in wanted:
@@ -155,17 +157,26 @@ def prefetch(ctx: Context, rows: list, commands: dict) -> tuple[dict, dict]:
             except ShopGone:
                 continue
             prog = programme(conn, shop.id, shop.settings_version)
-            if not earning.needs_payment_lookup(cmd.facts, prog) or _already_paid(conn, shop, cmd):
+            if earning.needs_payment_lookup(cmd.facts, prog):
+                per_shop.setdefault(row.shop_domain, []).append((row, prog))
+        for domain, found in per_shop.items():
+            paid = _already_paid(conn, shops.get(domain), [commands[row.id].facts.order_id for row, _ in found])
+            found = [(row, prog) for row, prog in found if commands[row.id].facts.order_id not in paid]
+            if not found:
                 continue
+            order_ids = [commands[row.id].facts.order_id for row, _ in found]
             try:
-                client = shopify_client(ctx, shop, conn)
-                transactions = fetch_order_transactions(client, cmd.facts.order_id)
-            except Exception as exc:  # noqa: BLE001 - the event waits and is retried with its reason
-                log.warning("transactions of order %s of %s: %s", cmd.facts.order_id, shop.domain, exc)
-                failures[row.id] = (f"fetching transactions: {type(exc).__name__}: {exc}", False)
-                del commands[row.id]
+                transactions = fetch_orders_transactions(shopify_client(ctx, shops.get(domain), conn), order_ids)
+            except Exception as exc:  # noqa: BLE001 - the events wait and are retried with their reason
+                log.warning("transactions of %d orders of %s: %s", len(order_ids), domain, exc)
+                for row, _ in found:
+                    failures[row.id] = (f"fetching transactions: {type(exc).__name__}: {exc}", False)
+                    del commands[row.id]
                 continue
-            commands[row.id] = replace(cmd, non_earning_paid=earning.non_earning_total(transactions, prog))
+            for row, prog in found:
+                cmd = commands[row.id]
+                paid = earning.non_earning_total(transactions[int(cmd.facts.order_id)], prog)
+                commands[row.id] = replace(cmd, non_earning_paid=paid)
     return commands, failures
 
 
@@ -207,6 +218,7 @@ class RefreshOn401:
             return self.client.execute(document, variables)
 
 
-def _already_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid) -> bool:
-    return conn.execute(select(orders.c.paid_at).where(
-        orders.c.shop_id == shop.id, orders.c.shopify_order_id == cmd.facts.order_id)).scalar() is not None
+def _already_paid(conn: Connection, shop: ShopRef, order_ids: list[int]) -> set[int]:
+    """Those of these orders whose payment is recorded already (a repeated orders/paid needs no look-up)."""
+    return set(conn.execute(select(orders.c.shopify_order_id).where(  # a batch's orders: a few hundred at most
+        orders.c.shop_id == shop.id, orders.c.shopify_order_id.in_(order_ids), orders.c.paid_at.isnot(None))).scalars())

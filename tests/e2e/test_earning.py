@@ -14,10 +14,11 @@ GRAPHQL = "https://store-a.myshopify.com/admin/api/2025-10/graphql.json"
 
 
 def transactions_response(order_id, *transactions):
-    """The Admin GraphQL answer to OrderTransactions."""
-    return {"data": {"order": {"id": f"gid://shopify/Order/{order_id}", "transactions": [
+    """The Admin GraphQL answer to OrdersTransactions for one order (the worker asks for a batch's orders
+    together, with nodes(ids:))."""
+    return {"data": {"nodes": [{"id": f"gid://shopify/Order/{order_id}", "transactions": [
         {"gateway": g, "kind": k, "status": s, "amountSet": {"shopMoney": {"amount": a, "currencyCode": "EUR"}}}
-        for g, k, s, a in transactions]}},
+        for g, k, s, a in transactions]}]},
         "extensions": {"cost": {"requestedQueryCost": 3, "actualQueryCost": 3, "throttleStatus": {
             "maximumAvailable": 2000.0, "currentlyAvailable": 1997, "restoreRate": 100.0}}}}
 
@@ -46,7 +47,7 @@ def test_gift_card_paid_amount_earns_nothing(send, process, summary):
     assert process() == 1
     assert summary(body["email"])["pending"] == 487
     sent = json.loads(responses.calls[0].request.body)
-    assert sent["variables"] == {"id": f"gid://shopify/Order/{body['id']}"}
+    assert sent["variables"] == {"ids": [f"gid://shopify/Order/{body['id']}"]}
     assert responses.calls[0].request.headers["X-Shopify-Access-Token"] == "shpat_store_a"
 
 
@@ -59,6 +60,43 @@ def test_store_credit_paid_amount_earns_nothing(send, process, summary):
         ("shopify_payments", "AUTHORIZATION", "SUCCESS", "55.00"), ("shopify_payments", "CAPTURE", "SUCCESS", "55.00")))
     send("orders/paid", body)
     process()
+    assert summary("alice@example.com")["pending"] == 50
+
+
+@responses.activate
+def test_a_batch_reads_its_gift_card_orders_transactions_in_one_request(send, process, summary):
+    """Three orders paid partly by gift card, applied in one batch: their transactions come in one
+    OrdersTransactions request (not one per order), and each order earns on its own non-gift-card part."""
+    bodies = [order(lines=((50 + 10 * i, 1),), email=f"c{i}@example.com", gateways=("gift_card", "bogus"))
+              for i in range(3)]
+    paid_by_card = {str(b["id"]): f"{10 * (i + 1)}.00" for i, b in enumerate(bodies)}
+
+    def answer(request):
+        ids = json.loads(request.body)["variables"]["ids"]
+        return 200, {}, json.dumps(transactions_response(0) | {"data": {"nodes": [
+            transactions_response(gid.rsplit("/", 1)[1], ("gift_card", "SALE", "SUCCESS",
+                                                          paid_by_card[gid.rsplit("/", 1)[1]]))["data"]["nodes"][0]
+            for gid in ids]}})
+
+    responses.add_callback(responses.POST, GRAPHQL, callback=answer)
+    for body in bodies:
+        send("orders/paid", body)
+    assert process() == 3
+    assert len(responses.calls) == 1
+    assert [summary(f"c{i}@example.com")["pending"] for i in range(3)] == [40, 40, 40]
+
+
+@responses.activate
+def test_a_payment_delivered_again_costs_no_second_look_up(send, process, summary):
+    """The same orders/paid recorded twice (Shopify retries with a new webhook id): the second is a
+    repeat of a recorded payment, so its transactions are not asked for again, and nothing is credited twice."""
+    body = order(lines=((80, 1),), gateways=("gift_card", "bogus"))
+    responses.post(GRAPHQL, json=transactions_response(body["id"], ("gift_card", "SALE", "SUCCESS", "30.00")))
+    send("orders/paid", body)
+    assert process() == 1
+    send("orders/paid", body, webhook_id="another-delivery")
+    assert process() == 1
+    assert len(responses.calls) == 1
     assert summary("alice@example.com")["pending"] == 50
 
 

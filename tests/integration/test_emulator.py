@@ -5,7 +5,7 @@ import graphql
 import pytest
 
 from integrations.shopify.client import AdminClient
-from integrations.shopify.documents import ORDER_TRANSACTIONS
+from integrations.shopify.documents import ORDER_TRANSACTIONS, ORDERS_TRANSACTIONS
 from tools.shopify_emulator import Emulator
 from tools.shopify_emulator.bucket import LeakyBucket
 from tools.shopify_emulator.cost import requested_cost
@@ -165,6 +165,17 @@ def test_order_transactions_are_served_with_their_cost(client, session):
     # order 1 + transactions(first: 100) x (itself, amountSet, shopMoney) = 301; 1 + 2 x 3 objects served
     assert cost["requestedQueryCost"] == 301 and cost["actualQueryCost"] == 7
     assert cost["throttleStatus"] == {"maximumAvailable": 2000.0, "currentlyAvailable": 1986, "restoreRate": 100.0}
+
+
+def test_nodes_serve_several_orders_in_the_order_asked_and_cost_per_id(client, session):
+    """ORDERS_TRANSACTIONS (nodes(ids:)): each id's order in the order asked, null for an unknown one; the
+    requested cost counts every id (1 + 20 x 3 points each), as Shopify's does."""
+    ids = ["gid://shopify/Order/999", "gid://shopify/Order/1001"]
+    nodes = client.execute(ORDERS_TRANSACTIONS, {"ids": ids})["nodes"]
+    assert nodes[0] is None and nodes[1]["id"] == "gid://shopify/Order/1001"
+    assert [t["gateway"] for t in nodes[1]["transactions"]] == ["gift_card", "shopify_payments"]
+    cost = post(session, ORDERS_TRANSACTIONS, {"ids": ids * 3}).json()["extensions"]["cost"]
+    assert cost["requestedQueryCost"] == 6 * 61
 
 
 def test_unknown_order_is_null(client):

@@ -3,8 +3,9 @@
 The model:
 - every selected field that returns an object, interface or union costs 1 point per
   object it can return; scalars and enums are free;
-- a `first`/`last` argument says how many objects a field can return: a list field
-  costs that many, and everything selected beneath it is multiplied by it;
+- a `first`/`last` argument says how many objects a field can return (for `nodes(ids:)`,
+  the number of ids): a list field costs that many, and everything selected beneath it
+  is multiplied by it;
 - each mutation root field costs a flat MUTATION_COST, its payload selection is free.
 Requested cost is that bound, computed on the document before running it; actual
 cost counts the objects the response really holds (mutations: the same flat cost),
@@ -103,8 +104,15 @@ class _Walker:
             yield from self.fields(inner, narrowed)
 
     def _page_size(self, node):
-        """The `first`/`last` argument of a field (literal or variable), else 1."""
+        """The `first`/`last` argument of a field (literal or variable), the number of `ids`, else 1."""
         for argument in node.arguments:
+            if argument.name.value == "ids":
+                value = argument.value
+                ids = self._variables.get(value.name.value) if isinstance(value, VariableNode) else \
+                    getattr(value, "values", None)
+                if isinstance(ids, (list, tuple)):
+                    return len(ids)
+                continue
             if argument.name.value not in _PAGE_ARGUMENTS:
                 continue
             value = argument.value

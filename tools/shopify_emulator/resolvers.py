@@ -52,6 +52,17 @@ def order(info, id):
     return order_view(shop, found) if found else None
 
 
+def nodes(info, ids):
+    """nodes(ids:): each id's object in the order asked, null where unknown (orders and customers)."""
+    return [_node(info, each) for each in ids]
+
+
+def _node(info, id):
+    kind = id.split("/")[-2] if id.count("/") >= 3 else ""
+    resolve = {"Order": order, "Customer": customer}.get(kind)
+    return resolve(info, id) if resolve else None
+
+
 def customer(info, id):
     """customer(id:): null when unknown."""
     shop = info.context.shop
@@ -187,6 +198,7 @@ def _gift_card_code(shop, code, errors):
 QUERY_ROOT = {
     "shop": shop,
     "order": order,
+    "nodes": nodes,
     "orders": bulk.orders,
     "refund": bulk.refund,
     "node": bulk.node,
