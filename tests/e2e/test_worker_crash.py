@@ -151,14 +151,15 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(ctx, shop, send, summ
         state = inbox_state(conn)
         assert conn.execute(select(func.count()).select_from(ledger_entries)).scalar() == 0
         assert conn.execute(select(func.count()).select_from(orders)).scalar() == 0
-    assert state == {"total": total, "processed": 0, "failed": 0, "leased": 10, "errors": []}
+    # Two batches leased: the one being written, and the next one, claimed and prepared meanwhile.
+    assert state == {"total": total, "processed": 0, "failed": 0, "leased": 20, "errors": []}
 
     # Time passes: the dead worker's lease expires (LEASE = 120 s), then the sweeper runs.
     now = datetime.now(timezone.utc)
     with ctx.engine.begin() as conn:
         expired = conn.execute(update(inbox).where(inbox.c.lease_owner.is_not(None))
                                .values(lease_until=now - timedelta(seconds=1))).rowcount
-    assert expired == 10
+    assert expired == 20
     assert sweep(ctx, now=now + timedelta(seconds=10)) == total
     run_burst(ctx, tmp_path, "recovery-worker.log")
     assert_everything_applied_once(ctx, summary, expected, total)

@@ -6,13 +6,15 @@ on the embedded Redis, applying recorded webhooks to the ledger.
 - capacity: a backlog of recorded webhooks drained by the worker(s), orders per second;
 - sustained: webhooks recorded at the target rate for `--pipeline-seconds` (60 by default) while the
   worker applies them; the backlog is sampled every second and must not grow;
-- latency: signed webhooks sent through gunicorn at 200/s (open loop); for each, the time from its arrival
-  at the web server to its points being visible (its inbox row seen processed, polled every 50 ms);
+- latency: signed webhooks sent through gunicorn at half the capacity just measured (open loop); for each,
+  the time from its arrival at the web server to its points being visible (its inbox row seen processed,
+  polled every 50 ms);
 - peak RSS of the worker (rq worker and its work horses) and of the web processes.
 
 With `--payload real` (the default) the webhooks are of Shopify's real shape and size in a shop's mix
 (tools.bench.payloads): accounts, so the balance write-back runs against the Admin API emulator (a process
-of its own, Shopify's default bucket), gift-card splits whose transactions the worker fetches from it, POS
+of its own, with Shopify Plus's API budget: a shop taking a thousand orders a second is on Plus), gift-card
+splits whose transactions the worker fetches from it, POS
 orders, refunds, cancellations, duplicates. `--payload trimmed` gives the earlier figures' guest orders of
 235 bytes (no write-back, no emulator).
 """
@@ -37,8 +39,11 @@ from loyalty.services.wakeups import wake_worker
 
 TARGET = 1000
 """Orders per second the pipeline must sustain."""
-LATENCY_RATE = 200
-"""Webhooks per second offered for the webhook-to-points latency."""
+LATENCY_SHARE = 0.5
+"""The webhook-to-points latency is measured at this share of the capacity just measured."""
+PLUS_RESTORE_RATE, PLUS_MAXIMUM = 1000.0, 20000.0
+"""Shopify Plus's GraphQL Admin API budget (points per second, bucket): a standard shop's (100/s) reads the
+transactions of about ten gift-card orders a second."""
 WORKERS = 1
 """rq worker processes, as `make run` starts (on SQLite a second one would only queue for the write lock)."""
 
@@ -50,8 +55,8 @@ def run(options) -> list[Figure]:
     print(f"   building {kind} payloads", flush=True)
     backlog_mix = deliveries(kind, backlog_rows, 20_000_000, SHOP)
     sustain_mix = deliveries(kind, int(TARGET * seconds) + TARGET, 40_000_000, SHOP)
-    latency_mix = deliveries(kind, int(LATENCY_RATE * min(seconds, 20)) + 1, 60_000_000, SHOP)
-    with (Emulator() if kind == "real" else nullcontext()) as emulator:
+    latency_mix = deliveries(kind, int(TARGET * min(seconds, 20)) + 1, 60_000_000, SHOP)
+    with (Emulator(PLUS_RESTORE_RATE, PLUS_MAXIMUM) if kind == "real" else nullcontext()) as emulator:
         admin = {"SHOPIFY_ADMIN_URL": f"{emulator}/{{shop}}"} if emulator else {}
         with Stack(**admin) as stack:
             if emulator:
@@ -70,7 +75,8 @@ def run(options) -> list[Figure]:
                 wait_until_drained(stack, timeout=900)
                 port = stack.start_web()
                 rss.roles["web"] = stack.root_pids("web")
-                latencies, sent, ok, refused = webhook_to_points(stack, port, LATENCY_RATE, min(seconds, 20),
+                latency_rate = max(10, int(capacity * LATENCY_SHARE))
+                latencies, sent, ok, refused = webhook_to_points(stack, port, latency_rate, min(seconds, 20),
                                                                  latency_mix)
             failed = failed_webhooks(stack)
             feeder.dispose()
@@ -82,8 +88,8 @@ def run(options) -> list[Figure]:
     driver = "sqlite3" if stack.database_url.startswith("sqlite") else "psycopg"
     return [
         Figure(f"pipeline payloads: {kind}", backlog_mix.describe(),
-               note="tools/bench/payloads.py; gift-card splits' transactions fetched from the Admin API emulator"
-                    if kind == "real" else "the earlier figures' guest orders (235 bytes)"),
+               note="tools/bench/payloads.py; gift-card splits' transactions fetched from the Admin API emulator "
+                    f"(Shopify Plus's budget: {PLUS_RESTORE_RATE:,.0f} points/s)" if kind == "real" else "the earlier figures' guest orders (235 bytes)"),
         Figure(f"raw baseline: plain {driver} loop, same bodies (parse, order row, ON CONFLICT ledger entry, "
                f"inbox mark; {raw_writes.BATCH} per durable transaction)",
                f"{raw_rate:,.0f} orders/s", note=f"{1e6 / raw_rate:,.0f} µs per order; before the capacity run "
@@ -98,9 +104,9 @@ def run(options) -> list[Figure]:
                f"{processed_rate:,.0f} orders/s applied; backlog at end {end_backlog:,}, peak {peak_backlog:,}",
                f"≥ {TARGET:,} orders/s, no growing backlog", processed_rate >= 0.98 * TARGET and steady,
                note=f"{fed:,} recorded; backlog each 10 s: {', '.join(f'{b:,}' for b in samples[::10])}"),
-        Figure(f"webhook-to-points p99 at {LATENCY_RATE} orders/s (through gunicorn, open loop)",
-               f"{p99:.2f} s", "< 2 s, every webhook answered 200 and applied",
-               p99 < 2 and len(latencies) == ok == sent,
+        Figure(f"webhook-to-points p99 at {latency_rate:,} orders/s, half the capacity (through gunicorn, open loop)",
+               f"{p99:.2f} s", "< 1 s, every webhook answered 200 and applied",
+               p99 < 1 and len(latencies) == ok == sent,
                note=f"p50 {percentile(latencies, 50):.2f} s; {ok:,}/{sent:,} answered 200"
                     f"{f' (others: {refused})' if refused else ''}, {len(latencies):,} of those seen applied"),
         Figure("peak RSS, worker (rq worker + work horses)", f"{rss.mib('worker'):,.0f} MiB"),

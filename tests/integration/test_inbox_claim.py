@@ -1,0 +1,45 @@
+"""jobs.inbox.claim: oldest free rows first, leased in one statement; rows leased by another worker are left
+alone until their lease runs out; on PostgreSQL a claim skips the rows another worker is claiming at that
+moment instead of waiting for them (so workers claim side by side)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from db.tables import webhook_inbox as inbox
+from jobs.inbox import LEASE, claim
+
+NOW = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+
+
+def _record(ctx, count: int) -> list[int]:
+    with ctx.engine.begin() as conn:
+        conn.execute(insert(inbox), [dict(webhook_id=f"w{n}", shop_domain="s.myshopify.com", topic="orders/paid",
+                                          body=b"{}", received_at=NOW) for n in range(count)])
+        return list(conn.execute(select(inbox.c.id).order_by(inbox.c.id)).scalars())
+
+
+def test_oldest_free_rows_are_leased_and_others_wait_for_their_lease(ctx):
+    ids = _record(ctx, 8)
+    with ctx.engine.begin() as conn:  # a processed row and a failed one are never claimed
+        conn.execute(update(inbox).where(inbox.c.id == ids[0]).values(processed_at=NOW))
+        conn.execute(update(inbox).where(inbox.c.id == ids[1]).values(failed_at=NOW))
+    first = claim(ctx, "a", NOW, 3)
+    assert [r.id for r in first] == ids[2:5] and {r.lease_owner for r in first} == {"a"}
+    assert [r.id for r in claim(ctx, "b", NOW, 10)] == ids[5:]
+    assert claim(ctx, "c", NOW + LEASE - timedelta(seconds=1), 10) == []
+    assert [r.id for r in claim(ctx, "c", NOW + LEASE + timedelta(seconds=1), 10)] == ids[2:]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_rows_being_claimed_are_skipped_not_waited_for(ctx):
+    if ctx.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: claims cannot overlap")
+    ids = _record(ctx, 10)
+    with ctx.engine.connect() as other:
+        with other.begin():  # another worker's claim, not committed yet, holds the five oldest rows
+            other.execute(select(inbox.c.id).where(inbox.c.id.in_(ids[:5])).with_for_update())
+            claimed = claim(ctx, "b", NOW, 5)  # would wait for the other transaction without SKIP LOCKED
+            assert [r.id for r in claimed] == ids[5:]
