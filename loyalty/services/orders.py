@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import orders, refunds
@@ -33,6 +33,8 @@ _REFUNDS_OF_ORDER = select(refunds).where(
 _LOCK_ORDER = _ORDER_BY_SHOPIFY_ID.with_for_update()
 _CREATE_ORDER: dict = {}
 """Per dialect: INSERT of an empty order row unless it exists, built once (it runs for every event)."""
+_RECORD_REFUND: dict = {}
+"""Per dialect: INSERT of a refund unless it is recorded already."""
 _NO_ENTRIES = ledger.OrderHolding(pending=0, available=0, keys=frozenset())
 
 
@@ -77,8 +79,8 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
     """orders/paid: fix what the order earns (with the programme in force now) and settle it."""
     facts = cmd.facts
     row, created = _locked_order(conn, shop.id, facts.order_id)
-    if row.paid_at is not None:
-        return settle_order(conn, shop, row.id, now, hints)  # a repeat of a payment we already recorded
+    if row.paid_at is not None:  # a repeat of a payment we already recorded
+        return settle_order(conn, shop, row.id, now, hints, written=row)
     prog = programme(conn, shop.id, shop.settings_version)
     customer_id = resolve_customer(conn, shop.id, facts.customer_id, facts.email, now)
     reason = exclusion_reason(facts, prog, customer_id)
@@ -101,9 +103,9 @@ def record_order_cancelled(conn: Connection, shop: ShopRef, cmd: RecordOrderCanc
     """orders/cancelled: the order will keep nothing."""
     row, _ = _locked_order(conn, shop.id, cmd.facts.order_id)
     if row.cancelled_at is not None:
-        return settle_order(conn, shop, row.id, now, hints)
+        return settle_order(conn, shop, row.id, now, hints, written=row)
     order_id = _update_order(conn, row, dict(cancelled_at=cmd.cancelled_at))
-    settle_order(conn, shop, order_id, now, hints)
+    settle_order(conn, shop, order_id, now, hints, written=_Order({**row._mapping, "cancelled_at": cmd.cancelled_at}))
 
 
 def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datetime,
@@ -111,15 +113,12 @@ def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datet
     """refunds/create: remember the refund (even before its order is known: the order's row is created
     empty, the refund references it) and settle the order."""
     row, _ = _locked_order(conn, shop.id, cmd.order_id)
-    exists = conn.execute(select(refunds.c.id).where(
-        refunds.c.shop_id == shop.id, refunds.c.shopify_refund_id == cmd.refund_id)).scalar()
-    if exists is None:
-        conn.execute(insert(refunds).values(
-            shop_id=shop.id, shopify_refund_id=cmd.refund_id, shopify_order_id=cmd.order_id,
-            merchandise=max(cmd.merchandise, Decimal(0)), created_at=cmd.created_at))
-        if hints:
-            hints.orders_without_refunds.discard((shop.id, cmd.order_id))
-    settle_order(conn, shop, row.id, now, hints)
+    new = conn.execute(_record_refund_once(conn.dialect.name), dict(
+        shop_id=shop.id, shopify_refund_id=cmd.refund_id, shopify_order_id=cmd.order_id,
+        merchandise=max(cmd.merchandise, Decimal(0)), created_at=cmd.created_at)).rowcount == 1
+    if new and hints:
+        hints.orders_without_refunds.discard((shop.id, cmd.order_id))
+    settle_order(conn, shop, row.id, now, hints, written=row)  # the row, locked: this event changed none of it
 
 
 def settle_order(conn: Connection, shop: ShopRef, order_id: int, now: datetime, hints: BatchHints | None = None,
@@ -205,15 +204,28 @@ def _locked_order(conn: Connection, shop_id: int, shopify_order_id: int) -> tupl
     earlier: only then does it prove that no other transaction has recorded anything of the order."""
     create = _CREATE_ORDER.get(conn.dialect.name)
     if create is None:
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        create = _CREATE_ORDER[conn.dialect.name] = upsert(orders).on_conflict_do_nothing(
-            index_elements=[orders.c.shop_id, orders.c.shopify_order_id])
+        create = _CREATE_ORDER[conn.dialect.name] = _insert_unless_present(
+            conn.dialect.name, orders, orders.c.shop_id, orders.c.shopify_order_id)
     params = {"shop_id": shop_id, "shopify_order_id": shopify_order_id}
     created = conn.execute(create, params).rowcount == 1
     return conn.execute(_LOCK_ORDER, params).one(), created
+
+
+def _record_refund_once(dialect: str):
+    """INSERT of a refund unless it is recorded already (its UNIQUE key), built once per dialect."""
+    statement = _RECORD_REFUND.get(dialect)
+    if statement is None:
+        statement = _RECORD_REFUND[dialect] = _insert_unless_present(
+            dialect, refunds, refunds.c.shop_id, refunds.c.shopify_refund_id)
+    return statement
+
+
+def _insert_unless_present(dialect: str, table, *key):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    return upsert(table).on_conflict_do_nothing(index_elements=list(key))
 
 
 def _update_order(conn: Connection, row, values: dict) -> int:
