@@ -90,7 +90,7 @@ def _apply_waiting(ctx: Context, max_batches: int | None, deadline: float | None
             following, following_prepared = [], None
             try:
                 commands, failures = prepared.result()
-                if PIPELINE and budget_left():
+                if budget_left():
                     following = claim(ctx, owner=uuid.uuid4().hex, now=_now(), size=size)
                     following_prepared = ahead.submit(prepare, ctx, following) if following else None
                 started = time.monotonic()  # sized on the write transaction alone: what holds SQLite's lock
@@ -105,7 +105,6 @@ def _apply_waiting(ctx: Context, max_batches: int | None, deadline: float | None
             batch, prepared = following, following_prepared
 
 
-PIPELINE = True
 _CLAIMED = (inbox.c.id, inbox.c.webhook_id, inbox.c.shop_domain, inbox.c.topic, inbox.c.body, inbox.c.attempts,
             inbox.c.lease_owner)
 """What a batch reads of its rows (not their times or last error)."""
