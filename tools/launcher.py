@@ -97,7 +97,8 @@ def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str,
         "web": [str(bin_dir / "gunicorn"), wsgi_app, "--bind", f"127.0.0.1:{port}", "--workers",
                 env.get("WEB_CONCURRENCY", workers), "--worker-class", env.get("WEB_WORKER_CLASS", worker_class),
                 "--threads", env.get("WEB_THREADS", "16"), "--timeout", "30"],
-        "worker": [str(bin_dir / "rq"), "worker", "loyalty", "--url", redis_url, "--with-scheduler"],
+        "worker": [str(bin_dir / "rq"), "worker", "loyalty", "--url", redis_url, "--with-scheduler",
+                   "--worker-class", "runtime.worker.PreloadedWorker"],
         "scheduler": [str(bin_dir / "rq"), "cron", "jobs/cron.py", "--url", redis_url],
     }
 

@@ -52,10 +52,12 @@ def worker_env(ctx, tmp_path: Path, **extra: str) -> dict:
 
 
 def start_worker(ctx, tmp_path: Path, log_name: str, **extra: str) -> tuple[subprocess.Popen, Path]:
-    """`rq worker loyalty --burst` in its own session; output goes to a log file under tmp_path."""
+    """The Procfile's `rq worker loyalty`, with `--burst`, in its own session; output goes to a log file under
+    tmp_path."""
     log = tmp_path / log_name
     with open(log, "wb") as out:
-        proc = subprocess.Popen([str(RQ), "worker", "loyalty", "--url", ctx.config.effective_redis_url, "--burst"],
+        proc = subprocess.Popen([str(RQ), "worker", "loyalty", "--url", ctx.config.effective_redis_url, "--burst",
+                                 "--worker-class", "runtime.worker.PreloadedWorker"],  # as the Procfile runs it
                                 cwd=ROOT, env=worker_env(ctx, tmp_path, **extra), stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     return proc, log

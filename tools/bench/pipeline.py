@@ -55,12 +55,11 @@ def run(options) -> list[Figure]:
     print(f"   building {kind} payloads", flush=True)
     backlog_mix = deliveries(kind, backlog_rows, 20_000_000, SHOP)
     sustain_mix = deliveries(kind, int(TARGET * seconds) + TARGET, 40_000_000, SHOP)
-    latency_mix = deliveries(kind, int(TARGET * min(seconds, 20)) + 1, 60_000_000, SHOP)
     with (Emulator(PLUS_RESTORE_RATE, PLUS_MAXIMUM) if kind == "real" else nullcontext()) as emulator:
         admin = {"SHOPIFY_ADMIN_URL": f"{emulator}/{{shop}}"} if emulator else {}
         with Stack(**admin) as stack:
             if emulator:
-                seed_emulator(emulator, (backlog_mix, sustain_mix, latency_mix))
+                seed_emulator(emulator, (backlog_mix, sustain_mix))
             raw_before = raw_writes.measure(stack.database_url, backlog_mix.deliveries, SHOP)
             feeder = make_engine(stack.database_url, timeout_seconds=30)  # the bench's own writer: patient
             record_now(feeder, backlog_mix.deliveries)
@@ -76,6 +75,9 @@ def run(options) -> list[Figure]:
                 port = stack.start_web()
                 rss.roles["web"] = stack.root_pids("web")
                 latency_rate = max(10, int(capacity * LATENCY_SHARE))
+                latency_mix = deliveries(kind, int(latency_rate * min(seconds, 20)) + 1, 60_000_000, SHOP)
+                if emulator:
+                    seed_emulator(emulator, (latency_mix,))
                 latencies, sent, ok, refused = webhook_to_points(stack, port, latency_rate, min(seconds, 20),
                                                                  latency_mix)
             failed = failed_webhooks(stack)
