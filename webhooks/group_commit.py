@@ -251,6 +251,9 @@ _COMMITTERS_LOCK = threading.Lock()
 
 def committer_for(engine: Engine) -> GroupCommitter:
     """The process's committer for this engine (one per database)."""
+    found = _COMMITTERS.get(engine)
+    if found is not None:  # every webhook asks: no lock once the committer exists
+        return found
     with _COMMITTERS_LOCK:
         found = _COMMITTERS.get(engine)
         if found is None:
