@@ -53,41 +53,57 @@ class _Alarm:
 
 class _Watchdog:
     """Fires the alarms of this process at their deadlines, from one daemon thread (started lazily, and
-    again in a forked child, which does not inherit the parent's threads)."""
+    again in a forked child, which does not inherit the parent's threads).
+
+    Arming costs no wake-up of that thread while it is asleep until a moment before the new deadline: a
+    busy process arms one alarm per request, and a thread switch each time would cost more than the rest
+    of reading the body. So after firing or finding nothing to do, the thread sleeps at most IDLE_SECONDS
+    (and only when two such wakes in a row found no alarm at all, until the next arming wakes it)."""
+
+    IDLE_SECONDS = 1.0
+    """How long the thread sleeps with no alarm waiting: an alarm armed for longer needs no wake-up."""
 
     def __init__(self):
         self.cond = threading.Condition()
         self.heap: list = []
         self.order = itertools.count()
         self.pid = None
+        self.wake_at = 0.0
+        """When the thread will look at the heap next (inf: not until notified)."""
 
     def arm(self, sock, seconds: float) -> _Alarm:
         alarm = _Alarm(sock)
         with self.cond:
             if self.pid != os.getpid():
-                self.pid, self.heap = os.getpid(), []
+                self.pid, self.heap, self.wake_at = os.getpid(), [], float("inf")
                 threading.Thread(target=self._run, name="body-deadline", daemon=True).start()
             while self.heap and self.heap[0][2].done:  # reads finish in order, mostly: keep the heap short
                 heapq.heappop(self.heap)
-            entry = (time.monotonic() + seconds, next(self.order), alarm)
-            heapq.heappush(self.heap, entry)
-            if self.heap[0] is entry:  # the earliest deadline now: the watchdog must wake sooner. Otherwise
-                self.cond.notify()      # it is already asleep until an earlier one (no switch per request)
+            deadline = time.monotonic() + seconds
+            heapq.heappush(self.heap, (deadline, next(self.order), alarm))
+            if deadline < self.wake_at:  # the thread would wake too late for this one: wake it now
+                self.wake_at = deadline
+                self.cond.notify()
         return alarm
 
     def _run(self) -> None:
+        idle = False
         with self.cond:
             while True:
                 while self.heap and self.heap[0][2].done:  # finished reads: nothing to fire
                     heapq.heappop(self.heap)
-                if not self.heap:
-                    self.cond.wait()
+                now = time.monotonic()
+                if self.heap and self.heap[0][0] <= now:
+                    heapq.heappop(self.heap)[2].fire()
                     continue
-                delay = self.heap[0][0] - time.monotonic()
-                if delay > 0:
-                    self.cond.wait(delay)
-                    continue
-                heapq.heappop(self.heap)[2].fire()
+                if self.heap:
+                    idle, wait = False, min(self.heap[0][0] - now, self.IDLE_SECONDS)
+                elif not idle:  # nothing waiting: look again shortly (arming meanwhile needs no wake-up)
+                    idle, wait = True, self.IDLE_SECONDS
+                else:  # still nothing: sleep until an alarm is armed
+                    wait = None
+                self.wake_at = now + wait if wait is not None else float("inf")
+                self.cond.wait(wait)
 
 
 _watchdog = _Watchdog()

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from db.engine import make_engine
 from db.tables import webhook_inbox
@@ -203,3 +203,47 @@ def test_concurrent_duplicate_deliveries_over_http_answer_one_recorded(app, ctx)
     assert sorted(statuses) == [(200, "duplicate")] * 5 + [(200, "recorded")]
     with ctx.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(webhook_inbox)).scalar() == 1
+
+
+def test_a_batch_is_stored_value_for_value_in_its_order(engine):
+    """What a batch stores is what was received: the body byte for byte (any bytes, a large one too),
+    the received time to the microsecond, the rows in the batch's order (the worker takes them by id)."""
+    committer = GroupCommitter(engine)
+    bodies = {f"v{i}": bytes(range(256)) * (i + 1) for i in range(1, 6)}
+    bodies["v6"] = b"\x00" + b"x" * 200_000
+    times = {webhook_id: NOW.replace(microsecond=123_456 + n) for n, webhook_id in enumerate(bodies)}
+    followers = [row(webhook_id, body=body, received_at=times[webhook_id]) for webhook_id, body in bodies.items()]
+    first, outcomes = queue_first_then_release(committer, engine, row("v0"), followers)
+    assert first is True and outcomes == [True] * 6
+    assert committer.transactions == 2
+    with engine.connect() as conn:
+        stored = conn.execute(select(webhook_inbox.c.webhook_id, webhook_inbox.c.body, webhook_inbox.c.received_at)
+                              .order_by(webhook_inbox.c.id)).all()
+    assert [r.webhook_id for r in stored] == ["v0", *bodies]
+    for r in stored[1:]:
+        assert bytes(r.body) == bodies[r.webhook_id]
+        assert r.received_at.replace(tzinfo=timezone.utc) == times[r.webhook_id]  # SQLite reads it naive (UTC)
+
+
+def test_a_value_too_long_for_its_column_fails_alone(engine):
+    """A shop domain longer than the column (a DataError on PostgreSQL) fails only its own request."""
+    committer = GroupCommitter(engine)
+    followers = [row("ok1"), row("long", shop_domain="x" * 300), row("ok2")]
+    first, outcomes = queue_first_then_release(committer, engine, row("lead"), followers)
+    if engine.dialect.name == "sqlite":  # SQLite does not enforce VARCHAR lengths: stored like the others
+        assert outcomes == [True, True, True]
+        return
+    assert first is True and outcomes[0] is True and outcomes[2] is True
+    assert isinstance(outcomes[1], DataError)
+    assert stored_ids(engine) == ["lead", "ok1", "ok2"]
+
+
+def test_the_pool_gets_its_connections_back_in_transactions(engine):
+    """The inbox insert runs in autocommit on PostgreSQL; the connection it hands back to the pool opens
+    transactions again, so another user's two statements still commit or roll back together."""
+    committer = GroupCommitter(engine)
+    assert committer.record(row("first")) is not None
+    with engine.connect() as conn:
+        conn.execute(webhook_inbox.insert().values(**row("rolled-back")))
+        conn.rollback()
+    assert stored_ids(engine) == ["first"]
