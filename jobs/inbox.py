@@ -65,12 +65,15 @@ def _apply_waiting(ctx: Context, max_batches: int | None, deadline: float | None
     """Claim and apply batches until none is free, `max_batches` were applied or `deadline` (monotonic)
     has passed; returns how many were applied and whether rows may still be waiting."""
     done, size, batches = 0, min(ctx.config.batch_size, 50), 0
+    spread = ctx.engine.dialect.name == "postgresql"  # SQLite has one writer: more workers would only queue
     while max_batches is None or batches < max_batches:
         if deadline is not None and time.monotonic() > deadline:
             return done, True
         batch = claim(ctx, owner=uuid.uuid4().hex, now=_now(), size=size)
         if not batch:
             return done, False
+        if spread and len(batch) == size:  # more waits than a batch: a job for another worker (coalesced)
+            wake_worker(ctx)
         batches += 1
         try:
             commands, failures = prepare(ctx, batch)
@@ -88,7 +91,10 @@ def claim(ctx: Context, owner: str, now: datetime, size: int) -> list:
     free = and_(inbox.c.processed_at.is_(None), inbox.c.failed_at.is_(None),
                 or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))
     with ctx.engine.begin() as conn:
-        ids = conn.execute(select(inbox.c.id).where(free).order_by(inbox.c.id).limit(size)).scalars().all()
+        # SKIP LOCKED (PostgreSQL; nothing on SQLite): a worker claiming at the same moment takes the next rows
+        # instead of waiting for these and then finding them taken.
+        ids = conn.execute(select(inbox.c.id).where(free).order_by(inbox.c.id).limit(size)
+                           .with_for_update(skip_locked=True)).scalars().all()
         if not ids:
             return []
         conn.execute(update(inbox).where(inbox.c.id.in_(ids), free)
