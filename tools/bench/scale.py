@@ -102,12 +102,13 @@ def drain(database_url: str, workers: int, mix, emulator: str, roles: dict, pg_l
         stack.start_workers(workers)
         wait_for_workers(stack.redis_url, workers)
         pg_log_start = pg_log.stat().st_size if pg_log else 0
-        with CpuSplit({"workers": stack.root_pids("worker"), **roles}) as cpu:
-            started = time.monotonic()
+        with CpuSplit({"workers": stack.root_pids("worker"), **roles, "redis": [stack.redis_process.pid]}) as cpu:
+            started, in_flight = time.monotonic(), []
             wake_worker(stack.ctx)
             while backlog(stack):
                 if time.monotonic() - started > 900:
                     raise RuntimeError(f"the workers did not drain the inbox in time; see {stack.work}/worker.log")
+                in_flight.append(batches_in_flight(stack))
                 time.sleep(0.05)
             seconds = time.monotonic() - started
         trouble = trouble_lines((stack.work / "worker.log").read_text(errors="replace"))
@@ -118,7 +119,7 @@ def drain(database_url: str, workers: int, mix, emulator: str, roles: dict, pg_l
         return {"workers": workers, "seconds": seconds, "rate": len(mix.deliveries) / seconds,
                 "raw": raw.per_second, "cpu": cpu.cores_busy(seconds), "jobs": jobs_per_worker(stack.redis_url),
                 "ledger": ledger_by_order(stack), "orders": order_count(stack), "retried": retried(stack),
-                "trouble": trouble}
+                "trouble": trouble, "in_flight": in_flight}
 
 
 def trouble_lines(log: str) -> list[str]:
@@ -162,6 +163,14 @@ def ledger_by_order(stack) -> dict[int, tuple[int, int, int]]:
         return {row[0]: tuple(row[1:]) for row in conn.execute(query)}
 
 
+def batches_in_flight(stack) -> int:
+    """Batches claimed and not yet applied right now (distinct leases on waiting rows): how many workers
+    are applying the inbox at once."""
+    with reading(stack.ctx.engine) as conn:
+        return conn.execute(select(func.count(func.distinct(inbox.c.lease_owner))).where(
+            inbox.c.processed_at.is_(None), inbox.c.lease_owner.isnot(None))).scalar()
+
+
 def order_count(stack) -> int:
     """Orders the app holds."""
     with reading(stack.ctx.engine) as conn:
@@ -194,7 +203,7 @@ def postgres_roots(pg_log: Path | None) -> list[int]:
 class CpuSplit:
     """CPU seconds spent by process trees per role between enter and exit: each root's own time, the time
     of the children it reaped (rq's work horses, PostgreSQL's backends) and that of its live descendants;
-    and the whole machine's, so the rest (other benchmarks, this process) shows too."""
+    this process's own; and the whole machine's, so the rest (other benchmarks) shows too."""
 
     def __init__(self, roles: dict[str, list[int]]):
         self.roles = roles
@@ -211,6 +220,8 @@ class CpuSplit:
         sample = {"machine": machine.user + machine.system + getattr(machine, "nice", 0.0)}
         for role, pids in self.roles.items():
             sample[role] = sum(_tree_seconds(pid) for pid in pids)
+        own = psutil.Process().cpu_times()  # the bench's feeder and pollers (its children are counted above)
+        sample["bench"] = own.user + own.system
         return sample
 
     def cores_busy(self, seconds: float) -> dict[str, float]:
@@ -248,8 +259,8 @@ def figures(mix, results: list[dict]) -> list[Figure]:
         rows.append(Figure(f"scale-out: {r['workers']} rq worker(s) drain the backlog",
                            f"{r['rate']:,.0f} orders/s, x{speedup:.2f} vs 1 worker",
                            note=f"raw psycopg baseline same run {r['raw']:,.0f} orders/s, ratio {ratio:.2f}; "
-                                f"cores busy ({os.cpu_count()} on this machine): {cpu}; "
-                                f"jobs per worker {r['jobs']}"))
+                                f"cores busy ({os.cpu_count()} on this machine): {cpu}; batches in flight "
+                                f"{spread(r['in_flight'])}; jobs done per worker {r['jobs']}"))
     for r in results:
         mismatched = sum(1 for order, got in r["ledger"].items() if base["ledger"].get(order) != got)
         missing = len(set(base["ledger"]) - set(r["ledger"]))
@@ -258,10 +269,20 @@ def figures(mix, results: list[dict]) -> list[Figure]:
                            f"of {expected:,}", "0; every order once", mismatched + missing == 0 and r["orders"] == expected,
                            note=f"per order: ledger entries, pending and available points; "
                                 f"{sum(v[0] for v in r['ledger'].values()):,} ledger entries"))
-        shared = sum(1 for jobs in r["jobs"] if jobs) == r["workers"]
+        shared = sum(1 for jobs in r["jobs"] if jobs) == r["workers"] and max(r["in_flight"], default=0) >= min(
+            r["workers"], 2)
         rows.append(Figure(f"scale-out {r['workers']} worker(s): no failure, retry or deadlock; work shared",
                            f"{r['retried']} webhooks failed/retried/left, {len(r['trouble'])} deadlock or "
-                           f"serialization lines, {sum(1 for j in r['jobs'] if j)} of {r['workers']} workers ran jobs",
-                           "0, 0, every worker", r["retried"] == 0 and not r["trouble"] and shared,
+                           f"serialization lines, {sum(1 for j in r['jobs'] if j)} of {r['workers']} workers ran jobs, "
+                           f"at most {max(r['in_flight'], default=0)} batches at once",
+                           "0, 0, every worker, batches overlap", r["retried"] == 0 and not r["trouble"] and shared,
                            note="; ".join(r["trouble"][:2])))
     return rows
+
+
+def spread(samples: list[int]) -> str:
+    """Mean and peak of the in-flight samples, and the share of samples with two or more."""
+    if not samples:
+        return "not sampled"
+    overlap = sum(1 for n in samples if n >= 2) / len(samples)
+    return f"mean {sum(samples) / len(samples):.1f}, peak {max(samples)}, >= 2 in {overlap:.0%} of samples"
