@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from db.tables import ledger_entries as entries, webhook_inbox as inbox
+from db.tables import customers, ledger_entries as entries, webhook_inbox as inbox
 from jobs.inbox import WAKE_KEY, claim, process_inbox
 from tests.factories import order
 from tests.wakeups import settle_wakeups
@@ -99,3 +99,47 @@ def test_claims_at_the_same_moment_take_different_rows(ctx, shop, send, database
         following = conn.execute(select(inbox.c.id).where(inbox.c.id > max(locked)).order_by(inbox.c.id)
                                  .limit(10)).scalars().all()
     assert [row.id for row in claimed["rows"]] == following
+
+
+def test_two_batches_creating_the_same_new_customer_share_one_record(ctx, shop, database_url):
+    """Two workers' batches both meet a buyer nobody knows yet: the second waits for the first's row and
+    uses it (before, it failed on the unique email and its webhook went back to wait for a retry)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer: the second batch cannot start before the first commits")
+    from loyalty.services.history import Customers
+
+    now = datetime.now(timezone.utc)
+    second: dict = {}
+    with ctx.engine.connect() as first_conn:
+        first = first_conn.begin()
+        mine = Customers(first_conn, shop.id, now)
+        mine.prefetch([(4242, "new.buyer@example.com")])
+        created = mine.resolve(4242, "new.buyer@example.com")
+
+        def other_batch():
+            try:
+                with ctx.engine.begin() as conn:
+                    theirs = Customers(conn, shop.id, now)
+                    theirs.prefetch([(4242, "new.buyer@example.com")])
+                    second["id"] = theirs.resolve(4242, "new.buyer@example.com")
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                second["error"] = exc
+        other = threading.Thread(target=other_batch)
+        other.start()
+        deadline = time.monotonic() + 10
+        while not waiting_on_a_lock(ctx.engine):  # the other batch's insert waits for our uncommitted row
+            assert time.monotonic() < deadline and other.is_alive(), f"the other batch did not wait: {second}"
+            time.sleep(0.01)
+        first.commit()
+    other.join(timeout=30)
+    assert second == {"id": created}
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(customers).where(customers.c.shop_id == shop.id)).scalar() == 1
+
+
+def waiting_on_a_lock(engine) -> bool:
+    """Whether a session of this database waits for a lock (asked in a transaction of its own: a
+    transaction sees pg_stat_activity as it was at its first look)."""
+    with engine.connect() as conn:
+        return bool(conn.exec_driver_sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                                         " AND wait_event_type = 'Lock'").scalar())
