@@ -123,8 +123,15 @@ def drain(database_url: str, workers: int, mix, emulator: str, roles: dict, pg_l
 
 
 def trouble_lines(log: str) -> list[str]:
-    """The lines of a log that tell of a deadlock or a serialization failure."""
-    return [line for line in log.splitlines() if TROUBLE.search(line)]
+    """The lines of a log that tell of a deadlock or a serialization failure, each with the statement
+    PostgreSQL names after it (its STATEMENT line), if any."""
+    lines, found = log.splitlines(), []
+    for n, line in enumerate(lines):
+        if TROUBLE.search(line) and "STATEMENT" not in line:
+            statement = next((s.split("STATEMENT:", 1)[1].strip()[:120] for s in lines[n + 1:n + 8]
+                              if "STATEMENT:" in s), "")
+            found.append(f"{line.strip()[-60:]}{f' in: {statement}' if statement else ''}")
+    return found
 
 
 def wait_for_workers(redis_url: str, count: int, timeout: float = 60) -> None:
