@@ -127,10 +127,10 @@ def trouble_lines(log: str) -> list[str]:
     PostgreSQL names after it (its STATEMENT line), if any."""
     lines, found = log.splitlines(), []
     for n, line in enumerate(lines):
-        if TROUBLE.search(line) and "STATEMENT" not in line:
-            statement = next((s.split("STATEMENT:", 1)[1].strip()[:120] for s in lines[n + 1:n + 8]
-                              if "STATEMENT:" in s), "")
-            found.append(f"{line.strip()[-60:]}{f' in: {statement}' if statement else ''}")
+        if TROUBLE.search(line) and "STATEMENT" not in line and not line.startswith("sqlalchemy.exc"):
+            where = next((s.split(marker, 1)[1].strip()[:120] for s in lines[n + 1:n + 8]
+                          for marker in ("STATEMENT:", "CONTEXT:") if marker in s), "")
+            found.append(f"{line.strip()[-40:]}{f' ({where})' if where else ''}")
     return found
 
 
@@ -283,7 +283,7 @@ def figures(mix, results: list[dict]) -> list[Figure]:
                            f"serialization lines, {sum(1 for j in r['jobs'] if j)} of {r['workers']} workers ran jobs, "
                            f"at most {max(r['in_flight'], default=0)} batches at once",
                            "0, 0, every worker, batches overlap", r["retried"] == 0 and not r["trouble"] and shared,
-                           note="; ".join(r["trouble"][:2])))
+                           note="; ".join(sorted(set(r["trouble"]))[:3])))
     return rows
 
 
