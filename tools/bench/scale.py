@@ -51,10 +51,10 @@ def run(options) -> list[Figure]:
     emulator = Emulator()
     with postgres_databases() as (new_database, pg_log), emulator as base:
         seed_emulator(base, (mix,))
-        database = {"postgresql": postgres_roots(pg_log), "emulator": [emulator.process.pid]}
+        roles = {"postgresql": postgres_roots(pg_log), "emulator": [emulator.process.pid]}
         for workers in WORKER_COUNTS:
             print(f"   draining {count:,} webhooks with {workers} rq worker(s)", flush=True)
-            results.append(drain(new_database(), workers, mix, base, database, pg_log))
+            results.append(drain(new_database(), workers, mix, base, roles, pg_log))
     return figures(mix, results)
 
 
@@ -117,6 +117,7 @@ def drain(database_url: str, workers: int, mix, emulator: str, roles: dict, pg_l
                 log.seek(pg_log_start)
                 trouble += trouble_lines(log.read())
         return {"workers": workers, "seconds": seconds, "rate": len(mix.deliveries) / seconds,
+                "orders_in": len(mix.deliveries),
                 "raw": raw.per_second, "cpu": cpu.cores_busy(seconds), "jobs": jobs_per_worker(stack.redis_url),
                 "ledger": ledger_by_order(stack), "orders": order_count(stack), "retried": retried(stack),
                 "trouble": trouble, "in_flight": in_flight}
@@ -263,11 +264,14 @@ def figures(mix, results: list[dict]) -> list[Figure]:
     for r in results:
         speedup, ratio = r["rate"] / base["rate"], r["rate"] / r["raw"]
         cpu = ", ".join(f"{role} {busy:.2f}" for role, busy in r["cpu"].items())
+        per_order = ", ".join(f"{role} {ms:.1f}" for role, ms in cpu_ms_per_order(r).items())
         rows.append(Figure(f"scale-out: {r['workers']} rq worker(s) drain the backlog",
                            f"{r['rate']:,.0f} orders/s, x{speedup:.2f} vs 1 worker",
                            note=f"raw psycopg baseline same run {r['raw']:,.0f} orders/s, ratio {ratio:.2f}; "
-                                f"cores busy ({os.cpu_count()} on this machine): {cpu}; batches in flight "
+                                f"cores busy ({os.cpu_count()} on this machine): {cpu}; CPU ms per order: "
+                                f"{per_order}; batches in flight "
                                 f"{spread(r['in_flight'])}; jobs done per worker {r['jobs']}"))
+    rows.append(next_limit(results))
     for r in results:
         mismatched = sum(1 for order, got in r["ledger"].items() if base["ledger"].get(order) != got)
         missing = len(set(base["ledger"]) - set(r["ledger"]))
@@ -293,3 +297,28 @@ def spread(samples: list[int]) -> str:
         return "not sampled"
     overlap = sum(1 for n in samples if n >= 2) / len(samples)
     return f"mean {sum(samples) / len(samples):.1f}, peak {max(samples)}, >= 2 in {overlap:.0%} of samples"
+
+
+ROLES_OF_THE_PIPELINE = ("workers", "postgresql", "emulator", "redis")
+
+
+def cpu_ms_per_order(r: dict) -> dict[str, float]:
+    """CPU milliseconds each role of the pipeline spent per webhook (other load on the machine slows the
+    wall clock, not these)."""
+    return {role: r["cpu"][role] * r["seconds"] / r["orders_in"] * 1e3 for role in ROLES_OF_THE_PIPELINE}
+
+
+def next_limit(results: list[dict]) -> Figure:
+    """Where the next limit is: the CPU each role needs per order at the highest worker count, what one
+    core of each gives, and what this machine's cores would give if nothing else ran on them."""
+    r = results[-1]
+    ms = cpu_ms_per_order(r)
+    total = sum(ms.values())
+    cores = os.cpu_count() or 1
+    per_core = ", ".join(f"{role} {1e3 / v:,.0f}" for role, v in ms.items() if v > 0)
+    busiest = max(ms, key=ms.get)
+    return Figure(f"scale-out: where the next limit is ({r['workers']} workers)",
+                  f"{busiest} {ms[busiest]:.1f} of {total:.1f} CPU ms per order",
+                  note=f"orders/s one core of each role gives: {per_core}; all {cores} cores of this machine "
+                       f"and nothing else: about {cores * 1e3 / total:,.0f} orders/s; measured with "
+                       f"{r['cpu']['other']:.2f} cores busy elsewhere (other benchmarks)")
