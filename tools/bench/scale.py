@@ -111,6 +111,7 @@ def drain(database_url: str, workers: int, mix, emulator: str, roles: dict, pg_l
                 in_flight.append(batches_in_flight(stack))
                 time.sleep(0.05)
             seconds = time.monotonic() - started
+        wait_until_idle(stack.ctx.queue)  # the write-back jobs the drain queued run too before the logs are read
         trouble = trouble_lines((stack.work / "worker.log").read_text(errors="replace"))
         if pg_log:
             with pg_log.open(errors="replace") as log:
@@ -147,6 +148,14 @@ def wait_for_workers(redis_url: str, count: int, timeout: float = 60) -> None:
             raise RuntimeError(f"{count} rq workers did not start")
         time.sleep(0.1)
     connection.close()
+
+
+def wait_until_idle(queue, timeout: float = 60) -> None:
+    """Block until no job of `queue` waits or runs (or `timeout`: a slow write-back is not the drain's
+    business)."""
+    deadline = time.monotonic() + timeout
+    while (queue.count or queue.started_job_registry.count) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def jobs_per_worker(redis_url: str) -> list[int]:
