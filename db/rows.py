@@ -42,15 +42,16 @@ def upsert_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: 
 
 def insert_new_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple], key: tuple[str, ...],
                     returning: tuple[str, ...], chunk: int = 1000) -> list[tuple]:
-    """INSERT `rows` unless a row with the same `key` exists (ON CONFLICT DO NOTHING), a multi-row VALUES
-    per `chunk` rows; returns the `returning` columns of the rows this statement inserted, judged by the
+    """INSERT `rows` unless a row with the same `key` exists (ON CONFLICT DO NOTHING; with no `key`, the same
+    on any UNIQUE constraint), a multi-row VALUES per `chunk` rows; returns the `returning` columns of the rows this statement inserted, judged by the
     UNIQUE key against every row committed or in flight (on PostgreSQL a row another transaction is
     inserting is waited for), so a row not returned was written by someone else."""
     if not rows:
         return []
     sql, processors = _insert(conn.dialect, table, columns)
     head, one = sql.split(" VALUES ")
-    tail = f" ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING {', '.join(returning)}"
+    target = f" ({', '.join(key)})" if key else ""
+    tail = f" ON CONFLICT{target} DO NOTHING RETURNING {', '.join(returning)}"
     rows, inserted = _bound(rows, processors), []
     with _driver_errors(conn, head):
         cursor = conn.connection.cursor()

@@ -72,6 +72,13 @@ def _apply_waiting(ctx: Context, max_batches: int | None, deadline: float | None
     instead of adding up. Preparing reads nothing the write needs fresh (a payment recorded meanwhile
     only costs a look-up that was not needed)."""
     done, size, batches = 0, min(ctx.config.batch_size, 50), 0
+    spread = ctx.engine.dialect.name == "postgresql"  # SQLite has one writer: more workers would only queue
+
+    def claim_next() -> list:
+        rows = claim(ctx, owner=uuid.uuid4().hex, now=_now(), size=size)
+        if spread and len(rows) == size:  # more waits than a batch: a job for another worker (coalesced)
+            wake_worker(ctx)
+        return rows
 
     def budget_left() -> bool:
         return (max_batches is None or batches < max_batches) and (deadline is None or time.monotonic() <= deadline)
@@ -82,7 +89,7 @@ def _apply_waiting(ctx: Context, max_batches: int | None, deadline: float | None
             if not batch:  # nothing claimed ahead: claim now
                 if not budget_left():
                     return done, True
-                batch = claim(ctx, owner=uuid.uuid4().hex, now=_now(), size=size)
+                batch = claim_next()
                 if not batch:
                     return done, False
                 prepared = ahead.submit(prepare, ctx, batch)
@@ -91,7 +98,7 @@ def _apply_waiting(ctx: Context, max_batches: int | None, deadline: float | None
             try:
                 commands, failures = prepared.result()
                 if budget_left():
-                    following = claim(ctx, owner=uuid.uuid4().hex, now=_now(), size=size)
+                    following = claim_next()
                     following_prepared = ahead.submit(prepare, ctx, following) if following else None
                 started = time.monotonic()  # sized on the write transaction alone: what holds SQLite's lock
                 done += write(ctx, batch, commands, failures, now=_now())
@@ -101,7 +108,9 @@ def _apply_waiting(ctx: Context, max_batches: int | None, deadline: float | None
                     wait([following_prepared])
                     release(ctx, following)
                 raise
-            size = next_batch_size(len(batch), time.monotonic() - started, ctx.config.batch_size)
+            # Sized on time on SQLite only, whose one write lock the web waits for; PostgreSQL takes full batches.
+            size = ctx.config.batch_size if spread else next_batch_size(len(batch), time.monotonic() - started,
+                                                                         ctx.config.batch_size)
             batch, prepared = following, following_prepared
 
 

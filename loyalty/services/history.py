@@ -207,9 +207,9 @@ class Customers:
                       if (i is None or (i not in self.by_id and len(emails_of[i]) == 1))
                       and (e is None or (e not in self.by_email and len(ids_of[e]) == 1))),
                      key=lambda p: (p[0] or 0, p[1] or ""))
-        if new:
-            rows_db.insert_rows(self.conn, customers, ("shop_id", "shopify_customer_id", "email", "created_at"),
-                                [(self.shop_id, i, e, self.now) for i, e in new])
+        if new:  # another worker's batch may be creating the same person: its row is waited for, then used
+            rows_db.insert_new_rows(self.conn, customers, ("shop_id", "shopify_customer_id", "email", "created_at"),
+                                    [(self.shop_id, i, e, self.now) for i, e in new], key=(), returning=("id",))
             self._load_matching({i for i, _ in new if i is not None}, {e for _, e in new if e})
 
     def resolve(self, shopify_id: int | None, email: str | None) -> int | None:

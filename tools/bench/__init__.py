@@ -8,6 +8,7 @@ Each benchmark is a module with `run(options) -> list[Figure]`, registered below
 BENCHMARKS = {
     "ingest": "tools.bench.ingest",              # signed webhooks through gunicorn vs a bare endpoint; p99
     "pipeline": "tools.bench.pipeline",          # recorded webhook -> ledger with rq workers; webhook-to-points p99
+    "scale": "tools.bench.scale",                # 1, 2, 4 rq workers on PostgreSQL: speed-up, no double credit
     "shopify": "tools.bench.shopify_budget",     # 10,000 metafield syncs against the emulator's leaky bucket
     "notifications": "tools.bench.notifications",  # maturing with customer emails; sending (capture, SMTP)
     "import": "tools.bench.history_import",      # bulk-operation JSONL history into the ledger (SQLite, PostgreSQL)

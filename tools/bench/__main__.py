@@ -30,6 +30,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--payload", choices=("real", "trimmed"), default="real",
                         help="pipeline: webhooks of Shopify's real shape, size and mix, built from "
                              "../shared/shopify/samples (default), or the earlier figures' 235-byte guest orders")
+    parser.add_argument("--scale-orders", type=int, default=6_000,
+                        help="scale: real-shaped webhooks drained by 1, 2 and 4 workers on PostgreSQL (default 6,000)")
     parser.add_argument("--syncs", type=int, default=10_000, help="balance changes in the Shopify burst")
     parser.add_argument("--import-orders", type=int, default=100_000,
                         help="orders in the history import (default 100,000; the target is judged at 1,000,000)")

@@ -18,7 +18,7 @@ BATCH = 500
 """Orders per durable transaction."""
 
 TABLES = (
-    "CREATE TABLE bench_raw_inbox (id INTEGER PRIMARY KEY, webhook_id TEXT NOT NULL UNIQUE, topic TEXT NOT NULL,"
+    "CREATE TABLE bench_raw_inbox (id {serial} PRIMARY KEY, webhook_id TEXT NOT NULL UNIQUE, topic TEXT NOT NULL,"
     " body TEXT NOT NULL, processed_at TEXT)",
     "CREATE TABLE bench_raw_orders (id {serial} PRIMARY KEY, shop TEXT NOT NULL, order_id BIGINT NOT NULL,"
     " email TEXT, customer_id BIGINT, total NUMERIC NOT NULL, processed_at TEXT, UNIQUE (shop, order_id))",
