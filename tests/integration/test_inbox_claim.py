@@ -1,6 +1,5 @@
 """jobs.inbox.claim: oldest free rows first, leased in one statement; rows leased by another worker are left
-alone until their lease runs out; on PostgreSQL a claim skips the rows another worker is claiming at that
-moment instead of waiting for them (so workers claim side by side)."""
+alone until their lease runs out (claims at the same moment on PostgreSQL: test_inbox_workers.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -31,15 +30,3 @@ def test_oldest_free_rows_are_leased_and_others_wait_for_their_lease(ctx):
     assert [r.id for r in claim(ctx, "b", NOW, 10)] == ids[5:]
     assert claim(ctx, "c", NOW + LEASE - timedelta(seconds=1), 10) == []
     assert [r.id for r in claim(ctx, "c", NOW + LEASE + timedelta(seconds=1), 10)] == ids[2:]
-
-
-@pytest.mark.postgres
-def test_on_postgresql_rows_being_claimed_are_skipped_not_waited_for(ctx):
-    if ctx.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time: claims cannot overlap")
-    ids = _record(ctx, 10)
-    with ctx.engine.connect() as other:
-        with other.begin():  # another worker's claim, not committed yet, holds the five oldest rows
-            other.execute(select(inbox.c.id).where(inbox.c.id.in_(ids[:5])).with_for_update())
-            claimed = claim(ctx, "b", NOW, 5)  # would wait for the other transaction without SKIP LOCKED
-            assert [r.id for r in claimed] == ids[5:]

@@ -32,7 +32,7 @@ from db.engine import make_engine, reading
 from loyalty.services.wakeups import wake_worker
 from tools.bench import raw_writes
 from tools.bench.payloads import deliveries
-from tools.bench.pipeline import backlog, record_now, seed_emulator
+from tools.bench.pipeline import PLUS_MAXIMUM, PLUS_RESTORE_RATE, backlog, record_now, seed_emulator
 from tools.bench.report import Figure
 from tools.bench.stack import SHOP, Emulator, Stack
 
@@ -48,7 +48,7 @@ def run(options) -> list[Figure]:
     print(f"   building {count:,} real-shaped payloads", flush=True)
     mix = deliveries("real", count, 80_000_000, SHOP)
     results = []
-    emulator = Emulator()
+    emulator = Emulator(PLUS_RESTORE_RATE, PLUS_MAXIMUM)  # as the pipeline bench: a shop this busy is on Plus
     with postgres_databases() as (new_database, pg_log), emulator as base:
         seed_emulator(base, (mix,))
         roles = {"postgresql": postgres_roots(pg_log), "emulator": [emulator.process.pid]}
