@@ -153,7 +153,8 @@ def _prepare(ctx: Context, shop: ShopRef, client, row, deadline: float) -> bool:
             if new_lines:
                 conn.execute(insert(lines_t), new_lines)
             if guests:  # nothing to write to Shopify for an email without an account
-                conn.execute(write_back.DELETE_UNCHANGED, [{"cid": r.customer_id, "seen": r.changed_at} for r in guests])
+                conn.execute(write_back.DELETE_UNCHANGED, [{"cid": r.customer_id, "seen": r.changed_at}
+                                                           for r in sorted(guests, key=lambda r: r.customer_id)])
             count += len(new_lines)
             size += sum(len(line["variables"]) + 1 for line in new_lines)
             done = full or len(rows) + len(taken) < PREPARE_CHUNK
@@ -257,7 +258,7 @@ def _apply_results(ctx: Context, shop: ShopRef, client, row, operation) -> int:
                     lines_t.c.changed_at == customer_sync.c.changed_at)).where(
                     lines_t.c.write_id == row.id, lines_t.c.line.in_(
                         [f.line for f in found if problems[f.line] is None]))).scalar()
-                conn.execute(write_back.DELETE_UNCHANGED, done)
+                conn.execute(write_back.DELETE_UNCHANGED, sorted(done, key=lambda d: d["cid"]))  # customer order
                 sync_failures.clear(conn, [d["cid"] for d in done])
             refused = [(f.customer_id, f.shopify_customer_id, problems[f.line]) for f in found if problems[f.line]]
             rejected_by_shopify(conn, shop, refused, now)

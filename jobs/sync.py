@@ -100,7 +100,8 @@ def _sync_shop(ctx: Context, shop_id: int, client_factory, deadline: float | Non
             # Only rows unchanged since they were read: a change made meanwhile is written next pass.
             done = [row for row in rows if row.customer_id not in refused]
             if done:
-                conn.execute(DELETE_UNCHANGED, [{"cid": row.customer_id, "seen": row.changed_at} for row in done])
+                conn.execute(DELETE_UNCHANGED, [{"cid": row.customer_id, "seen": row.changed_at}  # in customer order,
+                                                for row in sorted(done, key=lambda r: r.customer_id)])  # as batches lock
             sync_failures.clear(conn, [row.customer_id for row in done])
             sync_failures.set_aside(conn, shop_id, refused, moment)
         for customer_id, reason in refused.items():

@@ -59,6 +59,10 @@ def write_entry(conn: Connection, *, shop_id: int, customer_id: int | None, kind
 def mark_for_sync(conn: Connection, shop_id: int, customer_id: int, now: datetime) -> None:
     """Queue the customer's balance for write-back to Shopify (one row per customer: bursts coalesce), and
     decide their perks (now, or at the end of the current `perks_decided_once` block)."""
+    if _SYNC_DEFERRED in conn.info:  # marked with the batch's others, in customer order, when the block ends
+        conn.info[_SYNC_DEFERRED].setdefault(shop_id, {})[customer_id] = now
+        _changed(conn, shop_id, (customer_id,), now)
+        return
     statement = _MARK_FOR_SYNC.get(conn.dialect.name)
     if statement is None:
         if conn.dialect.name == "postgresql":
@@ -74,6 +78,10 @@ def mark_for_sync(conn: Connection, shop_id: int, customer_id: int, now: datetim
 
 def mark_many_for_sync(conn: Connection, shop_id: int, customer_ids, now: datetime) -> None:
     """mark_for_sync for many customers in one statement (and their perks decided in one pass)."""
+    if _SYNC_DEFERRED in conn.info:
+        conn.info[_SYNC_DEFERRED].setdefault(shop_id, {}).update(dict.fromkeys(customer_ids, now))
+        _changed(conn, shop_id, customer_ids, now)
+        return
     ids = sorted(set(customer_ids))
     upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"),
                 [(c, shop_id, now) for c in ids], key="customer_id", update=("changed_at",))
@@ -82,6 +90,8 @@ def mark_many_for_sync(conn: Connection, shop_id: int, customer_ids, now: dateti
 
 _DEFERRED = "loyalty.ledger.perks_deferred"
 """conn.info key: customers whose perks wait for the end of a `perks_decided_once` block, by shop."""
+_SYNC_DEFERRED = "loyalty.ledger.sync_deferred"
+"""conn.info key: customers to mark for write-back at the end of the block ({shop: {customer: changed at}})."""
 
 
 @contextmanager
@@ -93,11 +103,17 @@ def perks_decided_once(conn: Connection):
     if _DEFERRED in conn.info:
         yield
         return
-    waiting = conn.info[_DEFERRED] = {}
+    waiting, to_sync = conn.info[_DEFERRED], conn.info[_SYNC_DEFERRED] = {}, {}
     try:
         yield
     finally:
-        conn.info.pop(_DEFERRED, None)  # conn.info outlives the transaction (it is the pooled connection's)
+        # conn.info outlives the transaction (it is the pooled connection's)
+        conn.info.pop(_DEFERRED, None), conn.info.pop(_SYNC_DEFERRED, None)
+    # One sorted upsert per shop: every transaction touching customer_sync rows takes their locks in customer
+    # order (the write-back's deletes too), so two workers' batches and a sync job cannot deadlock on them.
+    for shop_id, changed in to_sync.items():
+        upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"),
+                    [(c, shop_id, changed[c]) for c in sorted(changed)], key="customer_id", update=("changed_at",))
     for shop_id, changed in waiting.items():
         perks.decide(conn, shop_id, changed)
 
