@@ -77,17 +77,22 @@ def record_new_orders_paid(shops: ShopCache, rows: list, commands: dict, now) ->
         if order_id is not None and isinstance(cmd, (RecordOrderPaid, RecordOrderCancelled, RecordRefund)):
             events_of.setdefault((row.shop_domain, order_id), []).append(row)
     by_shop: dict[str, dict[int, object]] = {}
+    buyers: dict[str, list[tuple]] = {}  # of the payments left to the per-event path
     for (domain, order_id), order_rows in events_of.items():
-        if all(isinstance(commands[r.id], RecordOrderPaid) for r in order_rows):
+        paid = [commands[r.id] for r in order_rows if isinstance(commands[r.id], RecordOrderPaid)]
+        if len(paid) == len(order_rows):
             by_shop.setdefault(domain, {})[order_id] = order_rows[0]
+            paid = paid[1:]  # a repeat of the payment, after it
+        buyers.setdefault(domain, []).extend((c.facts.customer_id, c.facts.email) for c in paid)
     applied = set()
-    for domain, first_rows in by_shop.items():
+    for domain in by_shop.keys() | buyers.keys():
+        first_rows = by_shop.get(domain, {})
         try:
             shop = shops.get(domain)
         except ShopGone:
             continue
         written = new_orders.record_new_orders_paid(shops.conn, shop, [commands[r.id] for r in first_rows.values()],
-                                                    now)
+                                                    now, buyers=buyers.get(domain, ()))
         applied.update(first_rows[order_id].id for order_id in written)
     return applied
 

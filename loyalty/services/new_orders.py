@@ -29,18 +29,25 @@ ORDER_KEY = ("shop_id", "shopify_order_id")
 
 
 def record_new_orders_paid(conn: Connection, shop: ShopRef, commands: list[RecordOrderPaid],
-                           now: datetime) -> set[int]:
+                           now: datetime, buyers: list[tuple] = ()) -> set[int]:
     """Record these payments (one per order) of orders new to the app, set-based; returns the Shopify ids
     of the orders written. A payment whose order's row exists already is not applied: the caller applies
     it event by event. Raises as the per-event path would (a refusal, a constraint): the caller then
-    applies the whole batch event by event."""
-    if not commands:
+    applies the whole batch event by event.
+
+    `buyers`: (Shopify id, email) of the batch's other payments, applied event by event after this: the
+    people new to the app among them are created here too, in the same sorted statement, so that every
+    batch creates its customers in one order (two workers' batches creating the same two people in
+    opposite orders would deadlock on the UNIQUE indexes)."""
+    if not commands and not buyers:
         return set()
     in_batch_order = commands
     commands = sorted(commands, key=lambda c: c.facts.order_id)  # rows locked in one order by every worker
-    prog = programme(conn, shop.id, shop.settings_version)
     who = Customers(conn, shop.id, now)
-    who.prefetch([(c.facts.customer_id, c.facts.email) for c in commands])
+    who.prefetch([(c.facts.customer_id, c.facts.email) for c in commands] + list(buyers))
+    if not commands:
+        return set()
+    prog = programme(conn, shop.id, shop.settings_version)
     rows = []
     for cmd in commands:
         customer_id = who.resolve(cmd.facts.customer_id, cmd.facts.email)
