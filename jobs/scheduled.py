@@ -9,6 +9,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from db.engine import reading
 from db.tables import webhook_inbox as inbox
 from loyalty.services import birthdays, schedule
+from loyalty.services.wakeups import queue_processing
 from loyalty.services.context import Context, get_context
 from loyalty.defaults import INBOX_SWEEP_AFTER as SWEEP_AFTER
 from loyalty.services.vouchers import expire_unused
@@ -26,7 +27,7 @@ def sweep(ctx: Context | None = None, now: datetime | None = None) -> int:
             or_(inbox.c.lease_until.is_(None), inbox.c.lease_until < now))).scalar()
     if waiting:
         log.info("sweeper: %s webhooks waiting, enqueueing processing", waiting)
-        ctx.queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600)
+        queue_processing(ctx)  # whatever the wake flag says: Redis may have lost the job it stood for
     return waiting
 
 

@@ -75,11 +75,17 @@ def wake_worker(ctx: Context, committed_by: float | None = None, background: boo
 def _ask_redis(ctx: Context) -> bool:
     try:
         if ctx.redis.set(INBOX_WAKE_KEY, b"1", nx=True, ex=30):
-            ctx.queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600)
+            queue_processing(ctx)
         return True
     except Exception as exc:  # noqa: BLE001 - Redis down: the row is safe in the database
         log.warning("could not wake a worker (%s); the sweeper will pick the webhook up", exc)
         return False
+
+
+def queue_processing(ctx: Context) -> None:
+    """Queue a processing job, at the front: webhooks waiting for their points go before the write-back
+    slices already queued, so one worker never makes them wait behind a long write-back."""
+    ctx.queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600, at_front=True)
 
 
 def wake_sync(ctx: Context) -> None:
