@@ -1,5 +1,7 @@
 """Ingest through the production web set-up, as `make run` starts it (gunicorn, and on SQLite the inbox
-writer beside it; `--inbox-writer on|off` adds or removes the writer, the web command unchanged).
+writer beside it; `--inbox-writer on|off` adds or removes the writer, the web command unchanged), then the
+Procfile's on a durable PostgreSQL (started here; skipped when DATABASE_URL is PostgreSQL already, which is
+then the one measured).
 
 - throughput: signed orders/paid webhooks answered 200 per second (verify, durable group-committed INSERT,
   wake), against `/bare`: the very same signed requests sent to an endpoint that answers 200 and does
@@ -11,11 +13,13 @@ writer beside it; `--inbox-writer on|off` adds or removes the writer, the web co
 """
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import func, select
 
 from tools.bench.load import Traffic, alternating, closed_loop, open_loop, order_bodies
 from tools.bench.report import Figure
-from tools.bench.stack import SECRET, SHOP, PeakRss, Stack
+from tools.bench.stack import SECRET, SHOP, PeakRss, Stack, postgres_databases
 from db.engine import reading
 from db.tables import webhook_inbox
 
@@ -29,7 +33,17 @@ same number."""
 
 
 def run(options) -> list[Figure]:
-    """Measure, and return the figures with their targets."""
+    """Measure `make run`'s set-up (DATABASE_URL, SQLite by default) and, unless that is PostgreSQL
+    already, the Procfile's on a durable PostgreSQL started for it; return the figures with their targets."""
+    figures = measure(options)
+    if not (os.environ.get("DATABASE_URL") or "").startswith("postgres"):
+        with postgres_databases() as (new_database, _):
+            figures += measure(options, new_database(), " (PostgreSQL)")
+    return figures
+
+
+def measure(options, database_url: str | None = None, label: str = "") -> list[Figure]:
+    """The figures of one set-up (`label` added to their names)."""
     seconds = options.seconds or 10
     rate = getattr(options, "ingest_rate", None) or RATE
     bodies = order_bodies()
@@ -37,7 +51,7 @@ def run(options) -> list[Figure]:
     flask_bare = Traffic("/bare/flask", bodies, SHOP, SECRET)
     webhooks = Traffic("/webhooks", bodies, SHOP, SECRET)
     writer = getattr(options, "inbox_writer", "default")
-    with Stack(**({} if writer == "default" else {"LOYALTY_INBOX_WRITER": writer})) as stack:
+    with Stack(database_url, **({} if writer == "default" else {"LOYALTY_INBOX_WRITER": writer})) as stack:
         port = stack.start_web()
         setup = _setup(stack)
         with PeakRss({"web": stack.root_pids("web")}) as rss:
@@ -54,27 +68,27 @@ def run(options) -> list[Figure]:
     ratio = ingest_result.ok_per_second / bare_result.ok_per_second
     p99 = timed.percentile(99)
     return [
-        Figure("ingest: web set-up", setup),
-        Figure("ingest: bare endpoint (the same signed requests, answered 200 at the same layer, nothing done)",
+        Figure(f"ingest{label}: web set-up", setup),
+        Figure(f"ingest{label}: bare endpoint (the same signed requests, answered 200 at the same layer, nothing done)",
                f"{bare_result.ok_per_second:,.0f} req/s",
                note=f"{bare_result.tool}; web CPU {bare_result.cpu_us_per_ok:.0f} µs per request"),
-        Figure("ingest: the same requests to an empty Flask route (context, no target)",
+        Figure(f"ingest{label}: the same requests to an empty Flask route (context, no target)",
                f"{flask_result.ok_per_second:,.0f} req/s",
                note=f"web CPU {flask_result.cpu_us_per_ok:.0f} µs per request"),
-        Figure("ingest: signed webhooks recorded (200)", f"{ingest_result.ok_per_second:,.0f} req/s",
+        Figure(f"ingest{label}: signed webhooks recorded (200)", f"{ingest_result.ok_per_second:,.0f} req/s",
                note=f"{ingest_result.sent - ingest_result.ok} not 200; web CPU (gunicorn, and the inbox writer if any) "
                     f"{ingest_result.cpu_us_per_ok:.0f} µs per webhook"),
-        Figure("ingest / bare", f"{ratio:.2f}", "≥ 0.80", ratio >= 0.8,
+        Figure(f"ingest{label} / bare", f"{ratio:.2f}", "≥ 0.80", ratio >= 0.8,
                note=f"webhooks / empty Flask route: {ingest_result.ok_per_second / flask_result.ok_per_second:.2f}"),
-        Figure(f"ingest p99 at {rate:,} webhooks/s offered (open loop)", f"{p99:.1f} ms",
+        Figure(f"ingest{label} p99 at {rate:,} webhooks/s offered (open loop)", f"{p99:.1f} ms",
                *(("< 20 ms", p99 < 20 and timed.ok == timed.sent) if rate >= RATE else ("", None)),
                note=f"p50 {timed.percentile(50):.1f} ms, {timed.ok:,}/{timed.sent:,} answered 200"
                     f"{f' (others: {timed.refused()})' if timed.refused() else ''}; "
                     f"bare at the same rate: p99 {bare_timed.percentile(99):.1f} ms; {timed.tool}"),
-        Figure("ingest: rows stored / webhooks answered 200", f"{stored:,} / {answered:,}",
+        Figure(f"ingest{label}: rows stored / webhooks answered 200", f"{stored:,} / {answered:,}",
                "no 200 without its row", stored >= answered,
                note="rows beyond the answers: requests in flight when a generator stopped reading"),
-        Figure("peak RSS, web (gunicorn master and workers, and the inbox writer if any) under ingest load",
+        Figure(f"peak RSS, web (gunicorn master and workers, and the inbox writer if any) under ingest load{label}",
                f"{rss.mib('web'):,.0f} MiB"),
     ]
 

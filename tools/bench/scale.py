@@ -20,12 +20,10 @@ from __future__ import annotations
 import os
 import re
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from db.tables import ledger_entries as entries, orders, webhook_inbox as inbox
 from db.engine import make_engine, reading
@@ -34,7 +32,7 @@ from tools.bench import raw_writes
 from tools.bench.payloads import deliveries
 from tools.bench.pipeline import PLUS_MAXIMUM, PLUS_RESTORE_RATE, backlog, record_now, seed_emulator
 from tools.bench.report import Figure
-from tools.bench.stack import SHOP, Emulator, Stack
+from tools.bench.stack import SHOP, Emulator, Stack, postgres_databases
 
 WORKER_COUNTS = (1, 2, 4)
 TROUBLE = re.compile(r"deadlock|could not serialize|SerializationFailure|DeadlockDetected|LockNotAvailable",
@@ -58,38 +56,6 @@ def run(options) -> list[Figure]:
     return figures(mix, results)
 
 
-@contextmanager
-def postgres_databases():
-    """`with postgres_databases() as (new_database, log_path):` new_database() gives the URL of a new, empty
-    database; on DATABASE_URL's server if it is PostgreSQL, else on a durable cluster started here (whose
-    log is read for deadlocks; None otherwise)."""
-    given = os.environ.get("DATABASE_URL", "")
-    cluster = None
-    if given.startswith("postgres"):
-        server = given.replace("postgresql://", "postgresql+psycopg://", 1)
-    else:
-        from tools.local_services import PostgresCluster
-        cluster = PostgresCluster(durable=True).start()  # fsync and synchronous commits, as in production
-        server = cluster.url()
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    made: list[str] = []
-
-    def new_database() -> str:
-        name = f"bench_scale_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        made.append(name)
-        return str(admin.url.set(database=name).render_as_string(hide_password=False))
-    try:
-        yield new_database, (cluster.root / "pg.log" if cluster else None)
-    finally:
-        if cluster:
-            cluster.stop()
-        else:
-            with admin.connect() as conn:
-                for name in made:
-                    conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        admin.dispose()
 
 
 def drain(database_url: str, workers: int, mix, emulator: str, roles: dict, pg_log: Path | None) -> dict:

@@ -11,12 +11,15 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import psutil
 import requests
+from sqlalchemy import create_engine, text
 
 from tools.launcher import process_commands
 
@@ -211,3 +214,37 @@ class PeakRss:
     def mib(self, role: str) -> float:
         """The peak for `role`, in MiB."""
         return self.peak[role] / 2**20
+
+
+@contextmanager
+def postgres_databases():
+    """`with postgres_databases() as (new_database, log_path):` new_database() gives the URL of a new, empty
+    database; on DATABASE_URL's server if it is PostgreSQL, else on a durable cluster started here (whose
+    log is read for deadlocks; None otherwise)."""
+    given = os.environ.get("DATABASE_URL", "")
+    cluster = None
+    if given.startswith("postgres"):
+        server = given.replace("postgresql://", "postgresql+psycopg://", 1)
+    else:
+        from tools.local_services import PostgresCluster
+        cluster = PostgresCluster(durable=True).start()  # fsync and synchronous commits, as in production
+        server = cluster.url()
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    made: list[str] = []
+
+    def new_database() -> str:
+        name = f"bench_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        made.append(name)
+        return str(admin.url.set(database=name).render_as_string(hide_password=False))
+    try:
+        yield new_database, (cluster.root / "pg.log" if cluster else None)
+    finally:
+        if cluster:
+            cluster.stop()
+        else:
+            with admin.connect() as conn:
+                for name in made:
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()
