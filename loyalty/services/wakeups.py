@@ -82,10 +82,22 @@ def _ask_redis(ctx: Context) -> bool:
         return False
 
 
-def queue_processing(ctx: Context) -> None:
+def queue_processing(ctx: Context, at_front: bool = True) -> None:
     """Queue a processing job, at the front: webhooks waiting for their points go before the write-back
     slices already queued, so one worker never makes them wait behind a long write-back."""
-    ctx.queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600, at_front=True)
+    ctx.queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600,
+                      at_front=at_front)
+
+
+def queue_continuation(ctx: Context) -> None:
+    """A processing job that used up its time slice queues the next one at the back (unless one is queued
+    already), behind the write-back slices queued meanwhile: under a sustained stream the balances still
+    reach Shopify every slice, instead of waiting for a lull."""
+    try:
+        if ctx.redis.set(INBOX_WAKE_KEY, b"1", nx=True, ex=30):
+            queue_processing(ctx, at_front=False)
+    except Exception as exc:  # noqa: BLE001 - Redis down: the sweeper picks the rows up
+        log.warning("could not queue the next processing job (%s); the sweeper will", exc)
 
 
 def wake_sync(ctx: Context) -> None:
