@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
-from db.rows import upsert_rows
+from db.rows import select_in, upsert_rows
 from db.tables import customer_sync, ledger_entries as le
 from loyalty.services import perks
 # The read side lives in loyalty.services.balances; callers know it as the ledger's.
@@ -112,8 +112,11 @@ def perks_decided_once(conn: Connection):
     # One sorted upsert per shop: every transaction touching customer_sync rows takes their locks in customer
     # order (the write-back's deletes too), so two workers' batches and a sync job cannot deadlock on them.
     for shop_id, changed in to_sync.items():
+        # Not a customer the block itself erased since (a redaction, a merge): its row would have gone with it.
+        alive = {row[0] for row in select_in(conn, "SELECT id FROM customers WHERE shop_id = {p} AND id {IN}",
+                                             (shop_id,), sorted(changed))}
         upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"),
-                    [(c, shop_id, changed[c]) for c in sorted(changed)], key="customer_id", update=("changed_at",))
+                    [(c, shop_id, changed[c]) for c in sorted(alive)], key="customer_id", update=("changed_at",))
     for shop_id, changed in waiting.items():
         perks.decide(conn, shop_id, changed)
 
