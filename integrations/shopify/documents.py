@@ -6,24 +6,31 @@ as UPPER_CASE string constants: ALL_DOCUMENTS picks them up by itself, so none
 can be sent without having been validated.
 """
 
+_TRANSACTION_FIELDS = """
+fragment TransactionFields on OrderTransaction {
+  gateway
+  kind
+  status
+  amountSet {
+    shopMoney {
+      amount
+      currencyCode
+    }
+  }
+}
+"""
+"""What payments.Transaction is read from (a fragment: both transaction documents select the same)."""
+
 ORDER_TRANSACTIONS = """
 query OrderTransactions($id: ID!) {
   order(id: $id) {
     id
     transactions(first: 100) {
-      gateway
-      kind
-      status
-      amountSet {
-        shopMoney {
-          amount
-          currencyCode
-        }
-      }
+      ...TransactionFields
     }
   }
 }
-"""
+""" + _TRANSACTION_FIELDS
 
 ORDERS_TRANSACTIONS = """
 query OrdersTransactions($ids: [ID!]!) {
@@ -31,20 +38,12 @@ query OrdersTransactions($ids: [ID!]!) {
     ... on Order {
       id
       transactions(first: 20) {
-        gateway
-        kind
-        status
-        amountSet {
-          shopMoney {
-            amount
-            currencyCode
-          }
-        }
+        ...TransactionFields
       }
     }
   }
 }
-"""
+""" + _TRANSACTION_FIELDS
 """The transactions of several orders in one request (payments.fetch_orders_transactions): `first: 20` keeps
 a request of 16 orders under Shopify's single-query cost limit (1,000); an order that fills the 20 is read
 again alone with ORDER_TRANSACTIONS."""

@@ -38,8 +38,6 @@ class OrderHolding:
 
 _INSERT_ENTRY = insert(le)
 _ORDER_ENTRIES = select(le.c.idempotency_key, le.c.pending, le.c.available).where(le.c.order_id == bindparam("order_id"))
-_MARK_FOR_SYNC: dict = {}
-"""Per dialect: the customer_sync upsert, built once (it is run for every entry)."""
 
 
 def write_entry(conn: Connection, *, shop_id: int, customer_id: int | None, kind: str, key: str,
@@ -59,33 +57,26 @@ def write_entry(conn: Connection, *, shop_id: int, customer_id: int | None, kind
 def mark_for_sync(conn: Connection, shop_id: int, customer_id: int, now: datetime) -> None:
     """Queue the customer's balance for write-back to Shopify (one row per customer: bursts coalesce), and
     decide their perks (now, or at the end of the current `perks_decided_once` block)."""
-    if _SYNC_DEFERRED in conn.info:  # marked with the batch's others, in customer order, when the block ends
-        conn.info[_SYNC_DEFERRED].setdefault(shop_id, {})[customer_id] = now
-        _changed(conn, shop_id, (customer_id,), now)
-        return
-    statement = _MARK_FOR_SYNC.get(conn.dialect.name)
-    if statement is None:
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        statement = upsert(customer_sync)
-        statement = _MARK_FOR_SYNC[conn.dialect.name] = statement.on_conflict_do_update(
-            index_elements=[customer_sync.c.customer_id], set_={"changed_at": statement.excluded.changed_at})
-    conn.execute(statement, {"customer_id": customer_id, "shop_id": shop_id, "changed_at": now})
-    _changed(conn, shop_id, (customer_id,), now)
+    mark_many_for_sync(conn, shop_id, (customer_id,), now)
 
 
 def mark_many_for_sync(conn: Connection, shop_id: int, customer_ids, now: datetime) -> None:
-    """mark_for_sync for many customers in one statement (and their perks decided in one pass)."""
+    """mark_for_sync for many customers in one statement (and their perks decided in one pass); inside a
+    `perks_decided_once` block, marked with the block's others, in customer order, when it ends."""
+    changed = dict.fromkeys(customer_ids, now)
     if _SYNC_DEFERRED in conn.info:
-        conn.info[_SYNC_DEFERRED].setdefault(shop_id, {}).update(dict.fromkeys(customer_ids, now))
-        _changed(conn, shop_id, customer_ids, now)
-        return
-    ids = sorted(set(customer_ids))
+        conn.info[_SYNC_DEFERRED].setdefault(shop_id, {}).update(changed)
+    else:
+        _write_sync_marks(conn, shop_id, changed)
+    _changed(conn, shop_id, changed, now)
+
+
+def _write_sync_marks(conn: Connection, shop_id: int, changed: dict) -> None:
+    """customer_sync rows for {customer: changed at}, in one upsert in customer order: every transaction
+    touching these rows takes their locks in that order (the write-back's deletes too), so two workers'
+    batches and a sync job cannot deadlock on them."""
     upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"),
-                [(c, shop_id, now) for c in ids], key="customer_id", update=("changed_at",))
-    _changed(conn, shop_id, ids, now)
+                [(c, shop_id, changed[c]) for c in sorted(changed)], key="customer_id", update=("changed_at",))
 
 
 _DEFERRED = "loyalty.ledger.perks_deferred"
@@ -109,14 +100,11 @@ def perks_decided_once(conn: Connection):
     finally:
         # conn.info outlives the transaction (it is the pooled connection's)
         conn.info.pop(_DEFERRED, None), conn.info.pop(_SYNC_DEFERRED, None)
-    # One sorted upsert per shop: every transaction touching customer_sync rows takes their locks in customer
-    # order (the write-back's deletes too), so two workers' batches and a sync job cannot deadlock on them.
     for shop_id, changed in to_sync.items():
         # Not a customer the block itself erased since (a redaction, a merge): its row would have gone with it.
         alive = {row[0] for row in select_in(conn, "SELECT id FROM customers WHERE shop_id = {p} AND id {IN}",
                                              (shop_id,), sorted(changed))}
-        upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"),
-                    [(c, shop_id, changed[c]) for c in sorted(alive)], key="customer_id", update=("changed_at",))
+        _write_sync_marks(conn, shop_id, {c: at for c, at in changed.items() if c in alive})
     for shop_id, changed in waiting.items():
         perks.decide(conn, shop_id, changed)
 

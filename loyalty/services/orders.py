@@ -6,6 +6,7 @@ the same balances as one clean delivery, and a replay writes nothing.
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 
@@ -31,10 +32,6 @@ _REFUNDS_OF_ORDER = select(refunds).where(
     refunds.c.shop_id == bindparam("shop_id"), refunds.c.shopify_order_id == bindparam("shopify_order_id"),
 ).order_by(refunds.c.created_at, refunds.c.shopify_refund_id)
 _LOCK_ORDER = _ORDER_BY_SHOPIFY_ID.with_for_update()
-_CREATE_ORDER: dict = {}
-"""Per dialect: INSERT of an empty order row unless it exists, built once (it runs for every event)."""
-_RECORD_REFUND: dict = {}
-"""Per dialect: INSERT of a refund unless it is recorded already."""
 _NO_ENTRIES = ledger.OrderHolding(pending=0, available=0, keys=frozenset())
 
 
@@ -113,7 +110,8 @@ def record_refund(conn: Connection, shop: ShopRef, cmd: RecordRefund, now: datet
     """refunds/create: remember the refund (even before its order is known: the order's row is created
     empty, the refund references it) and settle the order."""
     row, _ = _locked_order(conn, shop.id, cmd.order_id)
-    new = conn.execute(_record_refund_once(conn.dialect.name), dict(
+    record_once = _insert_unless_present(conn.dialect.name, refunds, "shop_id", "shopify_refund_id")
+    new = conn.execute(record_once, dict(
         shop_id=shop.id, shopify_refund_id=cmd.refund_id, shopify_order_id=cmd.order_id,
         merchandise=max(cmd.merchandise, Decimal(0)), created_at=cmd.created_at)).rowcount == 1
     if new and hints:
@@ -202,25 +200,16 @@ def _locked_order(conn: Connection, shop_id: int, shopify_order_id: int) -> tupl
     waits here for the first one's commit, then reads what it wrote. "Created" comes from the INSERT
     itself, judged by the UNIQUE key against every row committed or in flight, not from anything read
     earlier: only then does it prove that no other transaction has recorded anything of the order."""
-    create = _CREATE_ORDER.get(conn.dialect.name)
-    if create is None:
-        create = _CREATE_ORDER[conn.dialect.name] = _insert_unless_present(
-            conn.dialect.name, orders, orders.c.shop_id, orders.c.shopify_order_id)
+    create = _insert_unless_present(conn.dialect.name, orders, "shop_id", "shopify_order_id")
     params = {"shop_id": shop_id, "shopify_order_id": shopify_order_id}
     created = conn.execute(create, params).rowcount == 1
     return conn.execute(_LOCK_ORDER, params).one(), created
 
 
-def _record_refund_once(dialect: str):
-    """INSERT of a refund unless it is recorded already (its UNIQUE key), built once per dialect."""
-    statement = _RECORD_REFUND.get(dialect)
-    if statement is None:
-        statement = _RECORD_REFUND[dialect] = _insert_unless_present(
-            dialect, refunds, refunds.c.shop_id, refunds.c.shopify_refund_id)
-    return statement
-
-
-def _insert_unless_present(dialect: str, table, *key):
+@functools.lru_cache(maxsize=None)
+def _insert_unless_present(dialect: str, table, *key: str):
+    """INSERT into `table` unless a row with this UNIQUE `key` (column names) exists, built once per dialect
+    and table (it runs for every event: building a Core statement costs more than running it on SQLite)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:

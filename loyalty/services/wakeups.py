@@ -72,10 +72,11 @@ def wake_worker(ctx: Context, committed_by: float | None = None, background: boo
     return waker.wake(ctx, committed_by, background)
 
 
-def _ask_redis(ctx: Context) -> bool:
+def _ask_redis(ctx: Context, at_front: bool = True) -> bool:
+    """Queue a processing job unless one is queued already (the wake flag); False when Redis is down."""
     try:
         if ctx.redis.set(INBOX_WAKE_KEY, b"1", nx=True, ex=30):
-            queue_processing(ctx)
+            queue_processing(ctx, at_front)
         return True
     except Exception as exc:  # noqa: BLE001 - Redis down: the row is safe in the database
         log.warning("could not wake a worker (%s); the sweeper will pick the webhook up", exc)
@@ -93,11 +94,7 @@ def queue_continuation(ctx: Context) -> None:
     """A processing job that used up its time slice queues the next one at the back (unless one is queued
     already), behind the write-back slices queued meanwhile: under a sustained stream the balances still
     reach Shopify every slice, instead of waiting for a lull."""
-    try:
-        if ctx.redis.set(INBOX_WAKE_KEY, b"1", nx=True, ex=30):
-            queue_processing(ctx, at_front=False)
-    except Exception as exc:  # noqa: BLE001 - Redis down: the sweeper picks the rows up
-        log.warning("could not queue the next processing job (%s); the sweeper will", exc)
+    _ask_redis(ctx, at_front=False)
 
 
 def wake_sync(ctx: Context) -> None:
