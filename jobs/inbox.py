@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import DataError
 
 from db.engine import lease_transaction
-from db.tables import webhook_inbox as inbox
+from db.tables import webhook_bodies as bodies, webhook_inbox as inbox
 from loyalty.services import events, ledger
 from integrations.shopify import json_body
 from integrations.shopify.translate import BadPayload, to_command
@@ -114,13 +114,17 @@ def _apply_waiting(ctx: Context, max_batches: int | None, deadline: float | None
             batch, prepared = following, following_prepared
 
 
-_CLAIMED = (inbox.c.id, inbox.c.webhook_id, inbox.c.shop_domain, inbox.c.topic, inbox.c.body, inbox.c.attempts,
-            inbox.c.lease_owner)
-"""What a batch reads of its rows (not their times or last error)."""
+_CLAIMED = (inbox.c.id, inbox.c.webhook_id, inbox.c.shop_domain, inbox.c.topic,
+            select(bodies.c.body).where(bodies.c.inbox_id == inbox.c.id).scalar_subquery().label("body"),
+            inbox.c.attempts, inbox.c.lease_owner)
+"""What a batch reads of its rows (not their times or last error), their bodies included: read in the
+claim's RETURNING, by primary key, so the lease stays one statement (SQLite's UPDATE ... FROM cannot return
+the columns of a joined table, a subquery it can)."""
 
 
 def claim(ctx: Context, owner: str, now: datetime, size: int) -> list:
-    """Reserve up to `size` waiting rows for `owner` (oldest first) and return them, in one statement.
+    """Reserve up to `size` waiting rows for `owner` (oldest first) and return them with their bodies, in one
+    statement.
     On PostgreSQL rows another worker is claiming at this moment are skipped, not waited for (SKIP LOCKED),
     so several workers claim side by side. The lease is committed without waiting for the disk
     (db.engine.lease_transaction): lost in a crash, it only frees the rows."""

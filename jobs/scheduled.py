@@ -78,7 +78,7 @@ def purge_inbox(ctx: Context | None = None, now: datetime | None = None) -> int:
     ctx = ctx or get_context()
     now = now or datetime.now(timezone.utc)
     cutoff = now - timedelta(days=max(ctx.config.inbox_retention_days, 2))
-    with ctx.engine.begin() as conn:
+    with ctx.engine.begin() as conn:  # their bodies go with them (webhook_bodies: ON DELETE CASCADE)
         purged = conn.execute(delete(inbox).where(inbox.c.processed_at.is_not(None),
                                                   inbox.c.processed_at < cutoff)).rowcount
     if purged:

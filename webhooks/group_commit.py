@@ -12,6 +12,8 @@ batch fails for a reason that could be one row's (a constraint, a value out of r
 retried one transaction each, so a bad row fails alone; when the database itself is unreachable the whole
 batch fails at once, so every request answers 503 quickly.
 
+Each row goes in with its body (db.tables.webhook_bodies) in the same transaction.
+
 `write_batch` is the batch writing itself; the inbox writer process (webhooks.writer.server) uses it too,
 for the batches it gathers from every web process.
 """
@@ -27,7 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from db.rows import placeholder
-from db.tables import webhook_inbox
+from db.tables import webhook_bodies, webhook_inbox
 from db.errors import CommitTimeout
 from loyalty.defaults import (GROUP_COMMIT_FOLLOWER_WAIT_SECONDS as FOLLOWER_WAIT_SECONDS,
                               GROUP_COMMIT_MAX_BATCH as MAX_BATCH)
@@ -148,25 +150,27 @@ def _write_one_by_one(engine: Engine, batch: "list[Outcome]", first: "dict[str, 
 
 
 COLUMNS = ("webhook_id", "shop_domain", "topic", "body", "received_at")
-"""The inbox columns a webhook fills (the others have defaults)."""
+"""What a webhook fills: the inbox row's columns (the others have defaults) and its body (webhook_bodies)."""
+ROW_COLUMNS = tuple(name for name in COLUMNS if name != "body")
 
 
 def insert_new(engine: Engine, rows: list[dict]) -> set[str]:
-    """Insert the rows in one transaction, skipping webhook ids already stored, and return the ids
-    actually inserted.
+    """Insert the rows, each with its body (webhook_bodies), in one transaction, skipping webhook ids
+    already stored, and return the ids actually inserted.
 
     This is the busiest write of the app, so it goes straight to the driver: SQLAlchemy's statement
     building and result handling cost three times the INSERT itself. The values still pass through the
     columns' own SQLAlchemy type processors (the stored form of a datetime is SQLAlchemy's), and driver
     errors come out as the SQLAlchemy exceptions every caller handles (IntegrityError, OperationalError...).
 
-    PostgreSQL: one statement, the same whatever the batch's size (`INSERT ... SELECT FROM unnest(arrays)
-    ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id`, the five columns' values sent as five binary
-    arrays), prepared once per connection, and run in autocommit: a single statement is its own
-    transaction, committed (WAL flushed) when it returns, so a batch costs one round trip instead of three
-    (BEGIN, INSERT, COMMIT), and neither side builds or parses a statement per batch size. SQLite: under
-    the write lock, one SELECT of the ids already there, then one INSERT of the others; RETURNING would
-    step (and let go of the GIL, to 16 waiting request threads) once per row."""
+    PostgreSQL: one statement, the same whatever the batch's size (a data-modifying CTE: the rows from
+    unnest(arrays) `INSERT ... ON CONFLICT (webhook_id) DO NOTHING RETURNING id, webhook_id`, the bodies of
+    those returned inserted beside them; the five columns' values sent as five binary arrays), prepared once
+    per connection, and run in autocommit: a single statement is its own transaction, committed (WAL
+    flushed) when it returns, so a batch costs one round trip instead of three (BEGIN, INSERT, COMMIT), and
+    neither side builds or parses a statement per batch size. SQLite: under the write lock, one SELECT of the
+    ids already there, one INSERT of the other rows and one of their bodies (joined to their new rows by
+    webhook id); RETURNING would step (and let go of the GIL, to 16 waiting request threads) once per row."""
     dialect = engine.dialect
     sqlite = dialect.name == "sqlite"
     try:
@@ -187,7 +191,10 @@ def insert_new(engine: Engine, rows: list[dict]) -> set[str]:
         existing = {found[0] for found in cursor.fetchall()}
         rows = [row for row in rows if row["webhook_id"] not in existing]
         if rows:
-            statement, params = _sql(placeholder(dialect), "insert", len(rows)), _params(dialect, rows)
+            values = _params(dialect, rows)
+            statement, params = _sql(placeholder(dialect), "insert", len(rows)), _without_bodies(values)
+            cursor.execute(statement, params)
+            statement, params = _sql(placeholder(dialect), "bodies", len(rows)), _ids_and_bodies(values)
             cursor.execute(statement, params)
         inserted = {row["webhook_id"] for row in rows}
         connection.commit()
@@ -207,20 +214,30 @@ def insert_new(engine: Engine, rows: list[dict]) -> set[str]:
 
 @functools.lru_cache(maxsize=256)
 def _sql(marker: str, kind: str, count: int) -> str:
-    """SQLite's statement for `count` rows (or ids), with the driver's parameter `marker`."""
+    """SQLite's statement for `count` rows (or ids, or bodies), with the driver's parameter `marker`."""
     if kind == "existing":
         return f"SELECT webhook_id FROM webhook_inbox WHERE webhook_id IN ({', '.join([marker] * count)})"
-    values = "(" + ", ".join([marker] * len(COLUMNS)) + ")"
-    return (f"INSERT INTO webhook_inbox ({', '.join(COLUMNS)}) VALUES {', '.join([values] * count)} "
+    if kind == "bodies":  # each body to the row just inserted for its webhook id (its UNIQUE index)
+        return ("INSERT INTO webhook_bodies (inbox_id, body) SELECT webhook_inbox.id, given.column2 "
+                f"FROM (VALUES {', '.join([f'({marker}, {marker})'] * count)}) AS given "
+                "JOIN webhook_inbox ON webhook_inbox.webhook_id = given.column1")
+    values = "(" + ", ".join([marker] * len(ROW_COLUMNS)) + ")"
+    return (f"INSERT INTO webhook_inbox ({', '.join(ROW_COLUMNS)}) VALUES {', '.join([values] * count)} "
             "ON CONFLICT (webhook_id) DO NOTHING")
 
 
 _UNNEST_INSERT = (
-    f"INSERT INTO webhook_inbox ({', '.join(COLUMNS)}) SELECT * FROM unnest("
+    "WITH given AS (SELECT * FROM unnest("
     "%b::varchar[], %b::varchar[], %b::varchar[], %b::bytea[], %b::timestamptz[]) "
-    "ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id")
-"""PostgreSQL's insert of any number of rows: one array per column of COLUMNS, in binary (a body goes as
-its bytes, not escaped); rows are inserted in the arrays' order."""
+    f"WITH ORDINALITY AS given ({', '.join(COLUMNS)}, n)), "
+    f"new AS (INSERT INTO webhook_inbox ({', '.join(ROW_COLUMNS)}) SELECT {', '.join(ROW_COLUMNS)} FROM given "
+    "ORDER BY n ON CONFLICT (webhook_id) DO NOTHING RETURNING id, webhook_id), "
+    "bodies AS (INSERT INTO webhook_bodies (inbox_id, body) "
+    "SELECT new.id, given.body FROM new JOIN given USING (webhook_id)) "
+    "SELECT webhook_id FROM new")
+"""PostgreSQL's insert of any number of rows and their bodies: one array per column of COLUMNS, in binary
+(a body goes as its bytes, not escaped); rows are inserted in the arrays' order. A body goes in only
+beside a row inserted (a webhook id already stored inserts neither), both in the one statement."""
 
 
 def _columns(dialect, rows: list[dict]) -> list[list]:
@@ -230,6 +247,22 @@ def _columns(dialect, rows: list[dict]) -> list[list]:
     return [values[i::width] for i in range(width)]
 
 
+_WEBHOOK_ID, _BODY = COLUMNS.index("webhook_id"), COLUMNS.index("body")
+
+
+def _without_bodies(values: list) -> list:
+    """The flat values of COLUMNS, rows' columns only (ROW_COLUMNS)."""
+    width = len(COLUMNS)
+    return [value for i, value in enumerate(values) if i % width != _BODY]
+
+
+def _ids_and_bodies(values: list) -> list:
+    """The flat values of COLUMNS, as (webhook id, body) pairs, flat."""
+    width = len(COLUMNS)
+    return [value for start in range(0, len(values), width)
+            for value in (values[start + _WEBHOOK_ID], values[start + _BODY])]
+
+
 def _params(dialect, rows: list[dict]) -> list:
     """The rows' values in one flat list, through the columns' bind processors. Not db.rows: that one
     caches each distinct value converted (right for an import's recurring times and amounts), which for
@@ -237,9 +270,14 @@ def _params(dialect, rows: list[dict]) -> list:
     processors = _PROCESSORS.get(dialect)
     if processors is None:
         processors = _PROCESSORS[dialect] = tuple(
-            webhook_inbox.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in COLUMNS)
+            _column(name).type.dialect_impl(dialect).bind_processor(dialect) for name in COLUMNS)
     return [processor(row[name]) if processor else row[name]
             for row in rows for name, processor in zip(COLUMNS, processors)]
+
+
+def _column(name: str):
+    """The table column a value of COLUMNS is stored in."""
+    return webhook_bodies.c.body if name == "body" else webhook_inbox.c[name]
 
 
 _PROCESSORS: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()

@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import (customer_sync, customers, perk_grants, data_exports, ledger_entries, oauth_states, orders,
-                       programme_settings, refunds, shops, vouchers, webhook_inbox)
+                       programme_settings, refunds, shops, vouchers, webhook_bodies, webhook_inbox)
 from loyalty.services.customers import normalise_email
 from loyalty.services.notifications import emails_of
 from loyalty.services.perks import grants_of
@@ -84,11 +84,12 @@ def redact_customer(conn: Connection, shop, shopify_id: int | None, email: str |
         conn.execute(delete(customers).where(customers.c.id == row.id))
     if needles:
         # Raw webhook bodies name the customer: blank the processed ones that do.
-        for inbox_id, body in conn.execute(select(webhook_inbox.c.id, webhook_inbox.c.body).where(
-                webhook_inbox.c.shop_domain == shop.domain, webhook_inbox.c.processed_at.is_not(None))):
+        for inbox_id, body in conn.execute(
+                select(webhook_inbox.c.id, webhook_bodies.c.body).join_from(webhook_inbox, webhook_bodies).where(
+                    webhook_inbox.c.shop_domain == shop.domain, webhook_inbox.c.processed_at.is_not(None))):
             lowered = bytes(body).lower()
             if any(n.lower() in lowered for n in needles):
-                conn.execute(update(webhook_inbox).where(webhook_inbox.c.id == inbox_id).values(body=b"{}"))
+                conn.execute(update(webhook_bodies).where(webhook_bodies.c.inbox_id == inbox_id).values(body=b"{}"))
     return len(rows)
 
 
@@ -96,6 +97,8 @@ def redact_shop(conn: Connection, domain: str) -> bool:
     """Erase everything about the shop. Returns False when there was nothing to erase."""
     shop_id = conn.execute(select(shops.c.id).where(shops.c.domain == domain)).scalar()
     conn.execute(delete(oauth_states).where(oauth_states.c.shop_domain == domain))
+    # Deleting inbox rows deletes their bodies (webhook_bodies: ON DELETE CASCADE; SQLite's foreign keys
+    # are on in every connection, db.engine).
     if shop_id is None:
         conn.execute(delete(webhook_inbox).where(webhook_inbox.c.shop_domain == domain,
                                                  webhook_inbox.c.topic != "shop/redact"))

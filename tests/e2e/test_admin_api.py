@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 
 import pytest
 import responses
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from db.inbox import insert_webhooks
 from db.tables import ledger_entries, webhook_inbox
 from tests import redemptions as voucher_jobs
 from jobs.scheduled import mature_points
@@ -218,9 +219,9 @@ def test_cancelling_an_unknown_voucher_is_404(admin):
 
 def failed_row(ctx, shop_domain: str, webhook_id: str) -> int:
     with ctx.engine.begin() as conn:
-        return conn.execute(insert(webhook_inbox).values(
+        return insert_webhooks(conn, [dict(
             webhook_id=webhook_id, shop_domain=shop_domain, topic="orders/paid", body=b"{}", received_at=NOW,
-            failed_at=NOW, attempts=8, last_error="ShopifyHTTPError: 503")).inserted_primary_key[0]
+            failed_at=NOW, attempts=8, last_error="ShopifyHTTPError: 503")])[0]
 
 
 def test_failed_jobs_are_listed_and_retried(admin, ctx, shop):

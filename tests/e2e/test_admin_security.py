@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, insert, select
 
+from db.inbox import insert_webhooks
 from db.tables import ledger_entries, programme_settings, vouchers, webhook_inbox
 from loyalty.services.customers import resolve_customer
 from loyalty.services.shops import install_shop
@@ -44,9 +45,9 @@ def store_a_data(ctx, shop):
         conn.execute(insert(vouchers).values(
             shop_id=shop.id, customer_id=customer, request_key="rk", code="LOY-AAAA", points=10, amount=1,
             ends_at=NOW, status="active", created_at=NOW))
-        job = conn.execute(insert(webhook_inbox).values(
+        job = insert_webhooks(conn, [dict(
             webhook_id="a-failed", shop_domain=shop.domain, topic="orders/paid", body=b"{}", received_at=NOW,
-            failed_at=NOW, attempts=8, last_error="boom")).inserted_primary_key[0]
+            failed_at=NOW, attempts=8, last_error="boom")])[0]
     return {"customer_id": customer, "code": "LOY-AAAA", "job_id": job}
 
 

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from db.engine import make_engine
-from db.tables import shops, webhook_inbox
+from db.tables import shops, webhook_bodies, webhook_inbox
 from loyalty.services.context import build_context
 from tests.conftest import SECRET, SHOP, Sender, make_config
 from tests.factories import order
@@ -112,8 +112,8 @@ def test_deliveries_from_many_threads_are_committed_once_in_shared_transactions(
         assert got == ["duplicate", "recorded"], (webhook_id, got)
     assert stored(writer_ctx.engine) == sorted(ids)
     with writer_ctx.engine.connect() as conn:
-        got = conn.execute(select(webhook_inbox.c.body, webhook_inbox.c.received_at, webhook_inbox.c.topic)
-                           .where(webhook_inbox.c.webhook_id == "t7")).one()
+        got = conn.execute(select(webhook_bodies.c.body, webhook_inbox.c.received_at, webhook_inbox.c.topic)
+                           .join_from(webhook_inbox, webhook_bodies).where(webhook_inbox.c.webhook_id == "t7")).one()
     assert bytes(got.body) == b'{"id": 1, "name": "t7", "line_items": []}' and got.topic == "orders/paid"
     assert got.received_at.replace(tzinfo=timezone.utc) == NOW
     assert batches < 320

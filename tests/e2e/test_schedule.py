@@ -87,6 +87,9 @@ def test_processed_webhooks_are_deleted_after_the_retention_period(send, process
     stay; the ledger is untouched."""
     from datetime import timedelta
 
+    from sqlalchemy import func, select
+
+    from db.tables import webhook_bodies, webhook_inbox
     from jobs.scheduled import inbox_counts, purge_inbox
 
     send("orders/paid", order(lines=((20, 1),)))
@@ -97,3 +100,7 @@ def test_processed_webhooks_are_deleted_after_the_retention_period(send, process
     assert purge_inbox(ctx, now + timedelta(days=31)) == 1
     assert inbox_counts(ctx) == {"processed": 0, "waiting": 1, "failed": 0}
     assert summary("alice@example.com")["lifetime"] == 20
+    with ctx.engine.connect() as conn:  # the purged row's body went with it (webhook_bodies); the waiting one's stays
+        left = conn.execute(select(webhook_bodies.c.body).join_from(webhook_inbox, webhook_bodies)).scalars().all()
+        assert conn.execute(select(func.count()).select_from(webhook_bodies)).scalar() == 1
+    assert b'"price": "30' in bytes(left[0])

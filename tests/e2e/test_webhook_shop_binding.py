@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import responses
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
+from db.inbox import insert_webhooks
 from db.tables import customers, ledger_entries, orders, shops, webhook_inbox
 from loyalty.services.shops import install_shop
 from integrations.crypto import decrypt_token, encrypt_token
@@ -208,8 +209,8 @@ def record_as_an_older_web_process(ctx, shop_domain: str, topic: str, body: dict
     """An inbox row recorded without the door's check (before it existed, or by an older web process)."""
     webhook_id = str(uuid.uuid4())
     with ctx.engine.begin() as conn:
-        conn.execute(insert(webhook_inbox).values(webhook_id=webhook_id, shop_domain=shop_domain, topic=topic,
-                                                  body=json.dumps(body).encode(), received_at=NOW))
+        insert_webhooks(conn, [dict(webhook_id=webhook_id, shop_domain=shop_domain, topic=topic,
+                                    body=json.dumps(body).encode(), received_at=NOW)])
     return webhook_id
 
 

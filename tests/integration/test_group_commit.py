@@ -12,7 +12,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from db.engine import make_engine
-from db.tables import webhook_inbox
+from db.inbox import insert_webhooks
+from db.tables import webhook_bodies, webhook_inbox
 from webhooks.group_commit import GroupCommitter
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -108,6 +109,39 @@ def test_duplicates_inside_one_batch_are_recorded_once(engine):
     assert outcomes[2] is True
     assert committer.transactions == 2
     assert stored_ids(engine) == ["dup", "lead", "other"]
+
+
+def stored_bodies(engine):
+    """Every stored body by its row's webhook id (a row without a body would show as None)."""
+    with engine.connect() as conn:
+        return {webhook_id: body and bytes(body) for webhook_id, body in conn.execute(
+            select(webhook_inbox.c.webhook_id, webhook_bodies.c.body).outerjoin_from(webhook_inbox, webhook_bodies))}
+
+
+def test_each_row_is_committed_with_its_body_and_a_duplicate_adds_none(engine):
+    """Rows and bodies go in together: a duplicate in the batch or of a committed row stores no second
+    body (the first delivery's body stays), every row recorded has its own body."""
+    committer = GroupCommitter(engine)
+    assert committer.record(row("seen", body=b'{"first": 1}')) is not None
+    followers = [row("a", body=b'{"a": 1}'), row("seen", body=b'{"again": 1}'), row("b", body=b'{"b": 1}'),
+                 row("a", body=b'{"a": 2}')]
+    first, outcomes = queue_first_then_release(committer, engine, row("lead", body=b'{"lead": 1}'), followers)
+    assert first is True and outcomes == [True, False, True, False]
+    assert stored_bodies(engine) == {"seen": b'{"first": 1}', "lead": b'{"lead": 1}', "a": b'{"a": 1}',
+                                     "b": b'{"b": 1}'}
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(webhook_bodies)).scalar() == 4
+
+
+def test_a_row_whose_body_is_refused_is_not_recorded_without_it(engine):
+    """A body the database refuses (NOT NULL in webhook_bodies) fails its own request, and its inbox row
+    is not committed without it; its batch-mates are recorded with theirs."""
+    committer = GroupCommitter(engine)
+    first, outcomes = queue_first_then_release(committer, engine, row("lead"),
+                                               [row("a"), row("no-body", body=None), row("b")])
+    assert first is True and outcomes[0] is True and outcomes[2] is True
+    assert isinstance(outcomes[1], IntegrityError)
+    assert stored_bodies(engine) == {"lead": b"{}", "a": b"{}", "b": b"{}"}
 
 
 def test_a_redelivery_of_an_already_committed_webhook_is_a_duplicate(engine):
@@ -217,8 +251,8 @@ def test_a_batch_is_stored_value_for_value_in_its_order(engine):
     assert first is True and outcomes == [True] * 6
     assert committer.transactions == 2
     with engine.connect() as conn:
-        stored = conn.execute(select(webhook_inbox.c.webhook_id, webhook_inbox.c.body, webhook_inbox.c.received_at)
-                              .order_by(webhook_inbox.c.id)).all()
+        stored = conn.execute(select(webhook_inbox.c.webhook_id, webhook_bodies.c.body, webhook_inbox.c.received_at)
+                              .join_from(webhook_inbox, webhook_bodies).order_by(webhook_inbox.c.id)).all()
     assert [r.webhook_id for r in stored] == ["v0", *bodies]
     for r in stored[1:]:
         assert bytes(r.body) == bodies[r.webhook_id]
@@ -244,6 +278,6 @@ def test_the_pool_gets_its_connections_back_in_transactions(engine):
     committer = GroupCommitter(engine)
     assert committer.record(row("first")) is not None
     with engine.connect() as conn:
-        conn.execute(webhook_inbox.insert().values(**row("rolled-back")))
+        insert_webhooks(conn, [row("rolled-back")])
         conn.rollback()
     assert stored_ids(engine) == ["first"]

@@ -8,9 +8,10 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 import jobs.inbox as inbox_job
+from db.inbox import insert_webhooks
 from db.tables import ledger_entries, webhook_inbox as inbox
 from tests.factories import order
 
@@ -18,7 +19,7 @@ from tests.factories import order
 def _record_orders(ctx, shop, count: int) -> None:
     now = datetime.now(timezone.utc)
     with ctx.engine.begin() as conn:
-        conn.execute(insert(inbox), [dict(
+        insert_webhooks(conn, [dict(
             webhook_id=uuid.uuid4().hex, shop_domain=shop.domain, topic="orders/paid", received_at=now,
             body=json.dumps(order(email=f"c{n}@example.com", customer_id=9000 + n)).encode()) for n in range(count)])
 

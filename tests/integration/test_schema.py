@@ -148,3 +148,60 @@ def test_refunds_recorded_before_their_order_row_get_one_on_upgrade(empty_databa
             assert conn.execute(text("SELECT shop_id, shopify_order_id, paid_at FROM orders")).all() == [(1, 500, None)]
     finally:
         engine.dispose()
+
+
+def test_inbox_bodies_move_to_their_own_table_on_upgrade(empty_database_url):
+    """Migration 0015: the bodies of webhooks already in the inbox (processed or waiting) are in
+    webhook_bodies afterwards, byte for byte, and the inbox keeps its rows, state and partial indexes;
+    a downgrade puts them back in the row."""
+    from alembic import command
+
+    from db.migrate import alembic_config
+
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0014")
+    bodies = {"w1": b'{"id": 1, "note": "\xc3\xa9"}', "w2": b"\x00\xff" + b"x" * 20_000}
+    engine = create_engine(empty_database_url)
+    try:
+        with engine.begin() as conn:
+            for webhook_id, body in bodies.items():
+                conn.execute(text("INSERT INTO webhook_inbox (webhook_id, shop_domain, topic, body, received_at, "
+                                  "processed_at) VALUES (:w, 's.myshopify.com', 'orders/paid', :b, :at, :done)"),
+                             {"w": webhook_id, "b": body, "at": NOW, "done": NOW if webhook_id == "w1" else None})
+        command.upgrade(config, "head")
+        with engine.connect() as conn:
+            moved = conn.execute(text("SELECT i.webhook_id, b.body, i.processed_at IS NULL FROM webhook_inbox i "
+                                      "JOIN webhook_bodies b ON b.inbox_id = i.id ORDER BY i.id")).all()
+            waiting = conn.execute(text("SELECT webhook_id FROM webhook_inbox "
+                                        "WHERE processed_at IS NULL AND failed_at IS NULL")).scalars().all()
+        assert [(w, bytes(b), unprocessed) for w, b, unprocessed in moved] == [
+            ("w1", bodies["w1"], False), ("w2", bodies["w2"], True)]
+        assert waiting == ["w2"]
+        _assert_schema_matches(engine)
+        command.downgrade(config, "0014")
+        with engine.connect() as conn:
+            back = conn.execute(text("SELECT webhook_id, body FROM webhook_inbox ORDER BY id")).all()
+        assert [(w, bytes(b)) for w, b in back] == list(bodies.items())
+    finally:
+        engine.dispose()
+
+
+def _assert_schema_matches(engine) -> None:
+    """The database and db/tables.py agree, partial indexes' WHERE clauses included."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from db.tables import metadata
+
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata) == []
+        where = {index["name"]: index.get("dialect_options", {}) for index in inspect(conn).get_indexes("webhook_inbox")}
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            sql = dict(conn.execute(text("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'webhook_inbox' "
+                                         "AND type = 'index' AND sql IS NOT NULL")).all())
+        assert "WHERE processed_at IS NULL AND failed_at IS NULL" in sql["ix_webhook_inbox_unprocessed"]
+        assert "WHERE failed_at IS NOT NULL" in sql["ix_webhook_inbox_failed"]
+    else:
+        assert "processed_at IS NULL" in str(where["ix_webhook_inbox_unprocessed"]["postgresql_where"])

@@ -26,7 +26,7 @@ import uuid
 from contextlib import nullcontext
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
 
 from tools.bench import raw_writes
 from tools.bench.load import Traffic, open_loop
@@ -34,6 +34,7 @@ from tools.bench.payloads import Deliveries, deliveries
 from tools.bench.report import Figure
 from tools.bench.stack import SECRET, SHOP, Emulator, PeakRss, Stack, seed
 from db.engine import make_engine, reading
+from db.inbox import insert_webhooks
 from db.tables import webhook_inbox as inbox
 from loyalty.services.wakeups import wake_worker
 
@@ -134,8 +135,8 @@ def record_now(engine, topics_and_bodies) -> None:
     """Record webhooks straight into the inbox, as the web process does after verifying them."""
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
-        conn.execute(insert(inbox), [dict(webhook_id=uuid.uuid4().hex, shop_domain=SHOP, topic=topic,
-                                          body=body, received_at=now) for topic, body in topics_and_bodies])
+        insert_webhooks(conn, [dict(webhook_id=uuid.uuid4().hex, shop_domain=SHOP, topic=topic,
+                                    body=body, received_at=now) for topic, body in topics_and_bodies])
 
 
 def backlog(stack) -> int:
