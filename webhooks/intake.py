@@ -40,7 +40,7 @@ class Delivery:
     received_at: datetime
 
     def row(self) -> dict:
-        """The inbox row recording it."""
+        """The inbox row recording it, its body included (stored beside the row, in webhook_bodies)."""
         return dict(webhook_id=self.webhook_id[:255], shop_domain=self.shop_domain, topic=self.topic,
                     body=self.body, received_at=self.received_at)
 

@@ -85,3 +85,7 @@ def test_uninstall_stops_work_at_once_and_shop_redact_erases_the_shop(send, proc
         assert count(ctx, table) == 0
     with ctx.engine.connect() as conn:
         assert conn.execute(select(webhook_inbox.c.topic)).scalars().all() == ["shop/redact"]
+        # the deleted webhooks' bodies went with them: only shop/redact's own is left
+        assert conn.execute(select(webhook_inbox.c.topic).join_from(webhook_inbox, webhook_bodies)).scalars().all() \
+            == ["shop/redact"]
+    assert count(ctx, webhook_bodies) == 1
