@@ -156,7 +156,8 @@ ROW_COLUMNS = tuple(name for name in COLUMNS if name != "body")
 
 def insert_new(engine: Engine, rows: list[dict]) -> set[str]:
     """Insert the rows, each with its body (webhook_bodies), in one transaction, skipping webhook ids
-    already stored, and return the ids actually inserted.
+    already stored, and return the ids actually inserted. The rows' webhook ids are distinct (write_batch
+    keeps the first of each): a body is matched to its new row by webhook id.
 
     This is the busiest write of the app, so it goes straight to the driver: SQLAlchemy's statement
     building and result handling cost three times the INSERT itself. The values still pass through the
