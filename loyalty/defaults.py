@@ -31,8 +31,8 @@ INBOX_MAX_ATTEMPTS = 8
 """After this many failures a row is marked failed (visible with `loyalty inbox failed`) and left alone."""
 INBOX_MAX_BATCHES_PER_JOB = 10_000
 INBOX_JOB_SECONDS = 10.0
-"""A job stops after this long even if rows keep arriving, and queues its continuation: a worker stopped
-(a deploy) between jobs loses no time, and several workers take turns on PostgreSQL."""
+"""A job stops after this long even if rows keep arriving, and queues its continuation: a deploy stopping the worker waits for
+one slice at most, and several workers take turns on PostgreSQL."""
 INBOX_BATCH_SECONDS = 0.2
 """What one batch transaction should take at most (it holds SQLite's write lock that long); the next
 batch's size follows from the last one's speed, between MIN_BATCH and LOYALTY_BATCH_SIZE rows."""
