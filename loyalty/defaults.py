@@ -31,8 +31,8 @@ INBOX_MAX_ATTEMPTS = 8
 """After this many failures a row is marked failed (visible with `loyalty inbox failed`) and left alone."""
 INBOX_MAX_BATCHES_PER_JOB = 10_000
 INBOX_JOB_SECONDS = 10.0
-"""A job stops after this long even if rows keep arriving, and queues its continuation: the jobs queued
-behind it (the balance write-back) get their turn, after the webhooks."""
+"""A job stops after this long even if rows keep arriving, and queues its continuation: a deploy stopping the worker waits for
+one slice at most, and several workers take turns on PostgreSQL."""
 INBOX_BATCH_SECONDS = 0.2
 """What one batch transaction should take at most (it holds SQLite's write lock that long); the next
 batch's size follows from the last one's speed, between MIN_BATCH and LOYALTY_BATCH_SIZE rows."""
@@ -44,7 +44,8 @@ INBOX_SWEEP_AFTER = timedelta(seconds=5)
 # -- Balance write-back to Shopify ----------------------------------------------------------------
 SYNC_SLICE_SECONDS = 1.0
 """A queued sync job (wake-up or scheduler) stops after the pass that goes past this and queues its
-continuation behind the jobs waiting meanwhile: webhooks are not held up by a long write-back on a worker."""
+continuation behind the jobs waiting meanwhile on the background queue (emails, imports): none waits for a
+long write-back. (Webhooks have a queue and a worker of their own.)"""
 SYNC_BATCH = 50
 """Customers per pass; 5 metafields each, so 10 calls of 25 at most. A pass's transaction holds SQLite's
 write lock (perks are granted in it), so it is kept short: webhooks wait for that lock at ingest."""

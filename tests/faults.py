@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+from loyalty.services.context import INBOX_QUEUE_NAME, QUEUE_NAME
 from tools.embedded_redis import start_redis
 from tests.conftest import KEY, SECRET
 from tools.local_services import kill_tree
@@ -57,9 +58,9 @@ class Plant:
                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def start(self, workers: int = 2) -> "Plant":
-        """Redis, `workers` workers and the scheduler."""
+        """Redis, `workers` workers (each on both queues, the inbox first) and the scheduler."""
         self.redis, self.redis_url = start_redis(self.redis_dir, persistent=False)
-        self.workers = [self._spawn("worker", "loyalty") for _ in range(workers)]
+        self.workers = [self._spawn("worker", INBOX_QUEUE_NAME, QUEUE_NAME) for _ in range(workers)]
         self.scheduler = self._spawn("cron", "jobs/cron.py")
         return self
 
@@ -67,7 +68,7 @@ class Plant:
         """Start again any worker or scheduler that exited (a lost Redis makes them exit)."""
         for i, proc in enumerate(self.workers):
             if proc.poll() is not None:
-                self.workers[i] = self._spawn("worker", "loyalty")
+                self.workers[i] = self._spawn("worker", INBOX_QUEUE_NAME, QUEUE_NAME)
                 self.counts["processes restarted"] += 1
         if self.scheduler is not None and self.scheduler.poll() is not None:
             self.scheduler = self._spawn("cron", "jobs/cron.py")
@@ -78,7 +79,7 @@ class Plant:
         i = rng.randrange(len(self.workers))
         kill_tree(self.workers[i])
         self.counts["workers killed"] += 1
-        self.workers[i] = self._spawn("worker", "loyalty")
+        self.workers[i] = self._spawn("worker", INBOX_QUEUE_NAME, QUEUE_NAME)
 
     def stop(self) -> None:
         """Kill every process this plant started."""

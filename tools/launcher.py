@@ -1,4 +1,4 @@
-"""`make run`: migrate, then run the Procfile's processes (web, worker, scheduler) in the foreground.
+"""`make run`: migrate, then run the Procfile's processes (web, worker, background, scheduler) in the foreground.
 
 With no REDIS_URL a real redis-server is started under var/ first; with no DATABASE_URL the database is
 SQLite under var/. With nothing but the generated var/local.env (or LOYALTY_DEMO=1) it starts the demo: the
@@ -17,6 +17,7 @@ from pathlib import Path
 from db.migrate import upgrade
 from loyalty.config import DEMO_SWITCH, load_config
 from loyalty.demo import DEMO_SHOP, DemoRefused, launcher_wants_demo
+from loyalty.services.context import INBOX_QUEUE_NAME, QUEUE_NAME
 from tools.embedded_redis import start_redis
 
 DEMO_TOKEN = "demo-token"
@@ -74,7 +75,7 @@ def main() -> int:
 
 def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str,
                      wsgi_app: str = "wsgi:app") -> dict[str, list[str]]:
-    """The Procfile's web, worker and scheduler commands for this machine (the benchmarks run these too,
+    """The Procfile's web, worker, background and scheduler commands for this machine (the benchmarks run these too,
     serving their own `wsgi_app`), and on SQLite the inbox writer.
 
     On SQLite (one writer) a single gevent web process hands webhooks to the inbox writer, a process of
@@ -97,8 +98,10 @@ def process_commands(bin_dir: Path, env: dict, redis_url: str, port: str,
         "web": [str(bin_dir / "gunicorn"), wsgi_app, "--bind", f"127.0.0.1:{port}", "--workers",
                 env.get("WEB_CONCURRENCY", workers), "--worker-class", env.get("WEB_WORKER_CLASS", worker_class),
                 "--threads", env.get("WEB_THREADS", "16"), "--timeout", "30"],
-        "worker": [str(bin_dir / "rq"), "worker", "loyalty", "--url", redis_url, "--with-scheduler",
+        "worker": [str(bin_dir / "rq"), "worker", INBOX_QUEUE_NAME, "--url", redis_url,
                    "--worker-class", "runtime.worker.PreloadedWorker"],
+        "background": [str(bin_dir / "rq"), "worker", QUEUE_NAME, "--url", redis_url, "--with-scheduler",
+                       "--worker-class", "runtime.worker.PreloadedWorker"],
         "scheduler": [str(bin_dir / "rq"), "cron", "jobs/cron.py", "--url", redis_url],
     }
 

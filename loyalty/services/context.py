@@ -14,6 +14,11 @@ from db.engine import make_engine
 from loyalty.config import Config, load_config
 
 QUEUE_NAME = "loyalty"
+"""The queue of every job but webhook processing: the balance write-back, emails, imports, scheduled jobs
+(the Procfile's `background` process)."""
+INBOX_QUEUE_NAME = "loyalty-inbox"
+"""The queue of webhook processing jobs alone (the Procfile's `worker` process): webhooks never wait for
+a write-back slice or an import to finish, and a stream of webhooks never holds the write-back back."""
 
 
 @dataclass(frozen=True)
@@ -26,8 +31,13 @@ class Context:
 
     @property
     def queue(self) -> Queue:
-        """The RQ queue all work goes through."""
+        """The RQ queue of every job but webhook processing."""
         return Queue(QUEUE_NAME, connection=self.redis)
+
+    @property
+    def inbox_queue(self) -> Queue:
+        """The RQ queue of webhook processing jobs."""
+        return Queue(INBOX_QUEUE_NAME, connection=self.redis)
 
 
 def make_redis(url: str, timeout: float) -> Redis:

@@ -1,5 +1,5 @@
-"""Waking the workers: a processing job for recorded webhooks, a sync job for changed balances, the
-history import of a newly installed shop.
+"""Waking the workers: a processing job for recorded webhooks (on the inbox queue), a sync job for changed
+balances and the history import of a newly installed shop (on the background queue).
 
 The first two are coalesced through a Redis flag (set while a job waits in the queue; the job clears it as it
 starts), and queued by name, so nothing here imports the jobs themselves. Losing a wake-up is harmless:
@@ -72,29 +72,27 @@ def wake_worker(ctx: Context, committed_by: float | None = None, background: boo
     return waker.wake(ctx, committed_by, background)
 
 
-def _ask_redis(ctx: Context, at_front: bool = True) -> bool:
+def _ask_redis(ctx: Context) -> bool:
     """Queue a processing job unless one is queued already (the wake flag); False when Redis is down."""
     try:
         if ctx.redis.set(INBOX_WAKE_KEY, b"1", nx=True, ex=30):
-            queue_processing(ctx, at_front)
+            queue_processing(ctx)
         return True
     except Exception as exc:  # noqa: BLE001 - Redis down: the row is safe in the database
         log.warning("could not wake a worker (%s); the sweeper will pick the webhook up", exc)
         return False
 
 
-def queue_processing(ctx: Context, at_front: bool = True) -> None:
-    """Queue a processing job, at the front: webhooks waiting for their points go before the write-back
-    slices already queued, so one worker never makes them wait behind a long write-back."""
-    ctx.queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600,
-                      at_front=at_front)
+def queue_processing(ctx: Context) -> None:
+    """Queue a processing job on the inbox queue, which only the `worker` processes serve: webhooks
+    waiting for their points never queue behind a write-back slice, an import or an email run."""
+    ctx.inbox_queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600)
 
 
 def queue_continuation(ctx: Context) -> None:
-    """A processing job that used up its time slice queues the next one at the back (unless one is queued
-    already), behind the write-back slices queued meanwhile: under a sustained stream the balances still
-    reach Shopify every slice, instead of waiting for a lull."""
-    _ask_redis(ctx, at_front=False)
+    """A processing job that used up its time slice queues the next one (unless one is queued already):
+    the worker then takes jobs in turn, and stopping it between slices loses nothing."""
+    _ask_redis(ctx)
 
 
 def wake_sync(ctx: Context) -> None:

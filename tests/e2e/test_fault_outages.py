@@ -83,7 +83,7 @@ def test_a_redis_restart_and_a_database_outage_lose_nothing(database_url, tmp_pa
                 redis_process.terminate()
                 redis_process.wait(10)
                 redis_process, _ = start_redis(tmp_path / "redis", persistent=False)
-                assert ctx.queue.count == 0, "the restart lost the queued wake-up"
+                assert ctx.inbox_queue.count == 0, "the restart lost the queued wake-up"
             if sent == 2 * total // 3:
                 with database_unavailable(database_url):
                     for _ in range(2):
@@ -94,7 +94,7 @@ def test_a_redis_restart_and_a_database_outage_lose_nothing(database_url, tmp_pa
                         process_inbox(ctx=ctx)  # the worker's job fails; its rows stay in the inbox
                 ctx.engine.dispose()  # connections the outage killed
         later = datetime.now(timezone.utc) + timedelta(seconds=10)
-        assert sweep(ctx, now=later) > 0 and ctx.queue.count >= 1
+        assert sweep(ctx, now=later) > 0 and ctx.inbox_queue.count >= 1
         process_inbox(ctx=ctx)
         assert inbox_counts(ctx)["waiting"] == 0
         check_outcome(ctx, story_, accepted)

@@ -29,7 +29,7 @@ def test_signed_webhook_is_recorded_and_a_job_is_queued(send, ctx):
     assert response.headers["X-Loyalty-Webhook"] == "recorded"
     rows = inbox_rows(ctx)
     assert [(r.webhook_id, r.topic, r.shop_domain) for r in rows] == [("w-1", "orders/paid", SHOP)]
-    assert ctx.queue.count == 1
+    assert ctx.inbox_queue.count == 1
 
 
 def test_forged_signature_is_401_and_stores_nothing(send, ctx):
@@ -142,7 +142,7 @@ def test_redis_down_at_ingest_still_records_and_the_sweeper_recovers(ctx, shop, 
     # Redis is back: the sweeper finds the waiting row and queues its processing.
     from datetime import datetime, timedelta, timezone
     assert sweep(ctx, now=datetime.now(timezone.utc) + timedelta(seconds=30)) == 1
-    assert ctx.queue.count == 1
+    assert ctx.inbox_queue.count == 1
     assert process_inbox(ctx=ctx) == 1
 
 

@@ -1,4 +1,4 @@
-"""The Procfile's worker imports the job modules once, before forking its work horses: a plain `rq worker`
+"""The Procfile's workers import the job modules once, before forking its work horses: a plain `rq worker`
 imported the whole app again in every work horse (about a second before each job on this machine)."""
 from __future__ import annotations
 
@@ -7,17 +7,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+from loyalty.services.context import INBOX_QUEUE_NAME, QUEUE_NAME
 from runtime.worker import JOB_MODULES
 from tools.launcher import process_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_procfile_and_make_run_start_the_preloading_worker():
-    worker_line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("worker:"))
-    assert "--worker-class runtime.worker.PreloadedWorker" in worker_line
-    command = process_commands(Path(sys.executable).parent, {}, "redis://127.0.0.1:9", "0", "wsgi:app")["worker"]
-    assert command[command.index("--worker-class") + 1] == "runtime.worker.PreloadedWorker"
+def test_the_procfile_and_make_run_start_the_preloading_workers_on_their_queues():
+    """`worker` serves the inbox queue alone, `background` every other job (and rq's scheduler)."""
+    procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if ": " in line)
+    commands = process_commands(Path(sys.executable).parent, {}, "redis://127.0.0.1:9", "0", "wsgi:app")
+    for role, queue in (("worker", INBOX_QUEUE_NAME), ("background", QUEUE_NAME)):
+        assert procfile[role].split()[:3] == ["rq", "worker", queue]
+        assert "--worker-class runtime.worker.PreloadedWorker" in procfile[role]
+        command = commands[role]
+        assert command[1:3] == ["worker", queue]
+        assert command[command.index("--worker-class") + 1] == "runtime.worker.PreloadedWorker"
+    assert "--with-scheduler" in procfile["background"] and "--with-scheduler" in commands["background"]
 
 
 def test_every_queued_job_module_is_imported_before_the_first_fork(redis_url):

@@ -32,13 +32,13 @@ def record_backlog(ctx, send) -> int:
         assert send("orders/paid", order(lines=((10 + i, 1),), email=f"scale{i % 7}@example.com")).status_code == 200
         points += 10 + i  # 1 point per whole unit of merchandise
     settle_wakeups()
-    ctx.queue.empty()
+    ctx.inbox_queue.empty()
     ctx.redis.delete(WAKE_KEY)
     return points
 
 
 def inbox_jobs_queued(ctx) -> int:
-    return sum(1 for job in ctx.queue.get_jobs() if job.func_name == "jobs.inbox.process_inbox")
+    return sum(1 for job in ctx.inbox_queue.get_jobs() if job.func_name == "jobs.inbox.process_inbox")
 
 
 def assert_credited_once(ctx, points: int) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from db.tables import ledger_entries as entries, orders, webhook_inbox as inbox
 from db.engine import make_engine, reading
+from loyalty.services.context import INBOX_QUEUE_NAME
 from loyalty.services.wakeups import wake_worker
 from tools.bench import raw_writes
 from tools.bench.payloads import deliveries
@@ -66,9 +67,10 @@ def drain(database_url: str, workers: int, mix, emulator: str, roles: dict, pg_l
         record_now(feeder, mix.deliveries)
         feeder.dispose()
         stack.start_workers(workers)
-        wait_for_workers(stack.redis_url, workers)
+        wait_for_workers(stack.redis_url, workers + 1)  # and the background worker
         pg_log_start = pg_log.stat().st_size if pg_log else 0
-        with CpuSplit({"workers": stack.root_pids("worker"), **roles, "redis": [stack.redis_process.pid]}) as cpu:
+        with CpuSplit({"workers": stack.root_pids("worker"), "background": stack.root_pids("background"), **roles,
+                       "redis": [stack.redis_process.pid]}) as cpu:
             started, in_flight = time.monotonic(), []
             wake_worker(stack.ctx)
             while backlog(stack):
@@ -125,13 +127,13 @@ def wait_until_idle(queue, timeout: float = 60) -> None:
 
 
 def jobs_per_worker(redis_url: str) -> list[int]:
-    """Jobs each rq worker finished, most first: more than one non-zero means the wake-ups were shared."""
+    """Jobs each inbox worker finished, most first: more than one non-zero means the wake-ups were shared."""
     from redis import Redis
-    from rq import Worker
+    from rq import Queue, Worker
 
     connection = Redis.from_url(redis_url)
-    counts = sorted((w.successful_job_count + w.failed_job_count for w in Worker.all(connection=connection)),
-                    reverse=True)
+    inbox = Queue(INBOX_QUEUE_NAME, connection=connection)
+    counts = sorted((w.successful_job_count + w.failed_job_count for w in Worker.all(queue=inbox)), reverse=True)
     connection.close()
     return counts
 
@@ -274,7 +276,7 @@ def spread(samples: list[int]) -> str:
     return f"mean {sum(samples) / len(samples):.1f}, peak {max(samples)}, >= 2 in {overlap:.0%} of samples"
 
 
-ROLES_OF_THE_PIPELINE = ("workers", "postgresql", "emulator", "redis")
+ROLES_OF_THE_PIPELINE = ("workers", "background", "postgresql", "emulator", "redis")
 
 
 def cpu_ms_per_order(r: dict) -> dict[str, float]:

@@ -94,13 +94,17 @@ class Stack:
         return port
 
     def start_workers(self, count: int = 1) -> None:
-        """`count` real `rq worker` processes, as the Procfile's worker line runs them."""
+        """`count` real `rq worker` processes on the inbox queue and one on the background queue (the
+        write-back, emails), as the Procfile's worker and background lines run them; one log for all."""
         log = open(self.work / "worker.log", "ab")
-        self.processes["worker"] = [subprocess.Popen(self._commands()["worker"], env=self.env, cwd=REPO,
+        commands = self._commands()
+        self.processes["worker"] = [subprocess.Popen(commands["worker"], env=self.env, cwd=REPO,
                                                      stdout=log, stderr=log) for _ in range(count)]
+        self.processes["background"] = [subprocess.Popen(commands["background"], env=self.env, cwd=REPO,
+                                                         stdout=log, stderr=log)]
 
     def root_pids(self, role: str) -> list[int]:
-        """Pids of the processes started for `role` ('web' or 'worker')."""
+        """Pids of the processes started for `role` ('web', 'worker' or 'background')."""
         return [p.pid for p in self.processes.get(role, [])]
 
 
