@@ -192,7 +192,6 @@ def _apply_together(ctx: Context, rows: list, commands: dict, failures: dict, no
     profile updates follow one by one."""
     with ctx.engine.begin() as conn:
         shops = events.ShopCache(conn)
-        hints = events.batch_hints(shops, rows, commands)
         with ledger.perks_decided_once(conn):  # for the batch's customers together, not after each entry
             try:  # the payments of new orders, then the other order events, set-based; the rest one by one
                 applied = events.record_new_orders_paid(shops, rows, commands, now)
@@ -200,6 +199,8 @@ def _apply_together(ctx: Context, rows: list, commands: dict, failures: dict, no
             except Exception as exc:  # noqa: BLE001 - rolled back whole; redone with savepoints below
                 raise _EventFailed from exc
             processed = [row.id for row in rows if row.id in applied]
+            # Hints for the order events left (a privacy command's shop), read now: usually none is left.
+            hints = events.batch_hints(shops, [row for row in rows if row.id not in applied], commands)
             for row in rows:
                 if row.id not in commands or row.id in applied:
                     continue
