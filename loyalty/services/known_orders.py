@@ -38,6 +38,8 @@ ORDER_EVENTS = (RecordOrderPaid, RecordOrderCancelled, RecordRefund)
 _WRITTEN = ("name", "customer_id", "source_name", "currency", "merchandise", "non_earning_paid", "paid_at",
             "cancelled_at", "excluded_reason", "award", "pending_until", "settings_version")
 """The columns an order event changes (all written back for every changed order: one statement)."""
+_ORDERS = select(orders).where(orders.c.shop_id == bindparam("shop_id"),
+                               orders.c.shopify_order_id.in_(bindparam("order_ids", expanding=True)))
 _UPDATE_ORDER = update(orders).where(orders.c.id == bindparam("b_id")).values(
     {c: bindparam(f"b_{c}") for c in _WRITTEN})
 
@@ -76,16 +78,13 @@ def record_order_events(conn: Connection, shop: ShopRef, commands: list, now: da
 
 def _lock_orders(conn: Connection, shop: ShopRef, order_ids: list[int]) -> dict[int, dict]:
     """The rows of these orders (created empty when missing) by Shopify id, locked until the transaction
-    ends, in one statement in id order: a conflict updates nothing that matters but locks the existing
-    row (waiting for another transaction that holds it), an absent order's row is created."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(orders).values([{"shop_id": shop.id, "shopify_order_id": i} for i in order_ids])
-    statement = statement.on_conflict_do_update(index_elements=["shop_id", "shopify_order_id"],
-                                                set_={"shop_id": statement.excluded.shop_id})
-    return {row.shopify_order_id: dict(row._mapping) for row in conn.execute(statement.returning(*orders.c))}
+    ends: one statement in id order (an existing row is locked by a conflict that changes nothing, after
+    any transaction holding it commits; an absent order's row is created), then read as the per-event
+    path reads it."""
+    rows_db.insert_new_rows(conn, orders, ("shop_id", "shopify_order_id"), [(shop.id, i) for i in order_ids],
+                            key=("shop_id", "shopify_order_id"), returning=("id",), lock_existing=True)
+    return {row.shopify_order_id: dict(row._mapping)
+            for row in conn.execute(_ORDERS, {"shop_id": shop.id, "order_ids": order_ids})}
 
 
 def _record_refunds(conn: Connection, shop: ShopRef, events: list[tuple[int, RecordRefund]]) -> dict[int, int]:
