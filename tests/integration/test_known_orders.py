@@ -22,7 +22,7 @@ from loyalty.services import ledger, schedule
 from loyalty.services.context import build_context
 from loyalty.services.shops import install_shop, programme, save_programme
 from tests.conftest import KEY, make_config
-from tests.factories import cancelled, order, refund
+from tests.factories import cancelled, customer, order, refund
 from tests.fixtures import _new_database
 
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
@@ -44,7 +44,9 @@ def two_databases(request, database_url, redis_url, sqlite_template, tmp_path):
 
 def story(rng: random.Random, domains: list[str]) -> list[tuple[str, str, dict]]:
     """(shop, topic, body) of a few orders per shop and their refunds, cancellations and repeats, in a
-    random order with duplicates (a refund may come before its order, a cancellation before the payment)."""
+    random order with duplicates (a refund may come before its order, a cancellation before the payment),
+    and sometimes a profile update linking the guest's email to an account (applied one by one, after the
+    batch's order events on the set-based side)."""
     events = []
     for domain in domains:
         for number in range(rng.randint(1, 4)):
@@ -63,6 +65,8 @@ def story(rng: random.Random, domains: list[str]) -> list[tuple[str, str, dict]]
             if rng.random() < 0.3:
                 choices += [("orders/cancelled", cancelled(body))] * rng.randint(1, 2)
             events += [(domain, topic, json.loads(json.dumps(payload))) for topic, payload in choices]
+        if rng.random() < 0.5:
+            events.append((domain, "customers/update", customer(73, "guest@example.com")))
     rng.shuffle(events)
     return events
 
