@@ -18,12 +18,13 @@ from db.tables import customers, ledger_entries as le, orders, refunds, shops
 from integrations.crypto import encrypt_token
 from integrations.shopify.translate import to_command
 from jobs import inbox as inbox_job
-from loyalty.services import ledger, schedule
+from loyalty.services import known_orders, ledger, schedule
 from loyalty.services.context import build_context
 from loyalty.services.shops import install_shop, programme, save_programme
 from tests.conftest import KEY, make_config
 from tests.factories import cancelled, customer, order, refund
 from tests.fixtures import _new_database
+from tests.integration.test_fault_order_race import race
 
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 BUYERS = ((71, "ann@example.com"), (72, "bob@example.com"), (None, "guest@example.com"), (None, ""))
@@ -149,3 +150,24 @@ def test_set_based_batches_write_what_event_by_event_writes(two_databases, seed)
     set_based, per_event = (state(ctx, domains) for ctx in two_databases)
     assert set_based["entries"], f"seed {seed}: nothing earned"
     assert set_based == per_event, f"seed {seed}"
+
+
+@pytest.mark.parametrize("first", ["payment", "refund"])
+def test_set_based_events_racing_another_worker_on_the_same_order_settle_it_once(ctx, shop, summary, first):
+    """The order's row exists (an earlier refund of 20 created it). Worker A applies set-based its batch's
+    payment of the order (or a refund of 30) and stays open; worker B applies set-based the refund of 30
+    (or the payment): B waits for A's lock on the order's row, then settles against what A wrote. The order
+    keeps 50 of its 100 points, whichever came first (without the lock, B would read the order unpaid, or
+    A would settle without B's refund: a refund never clawed back)."""
+    body = order(order_id=4721 if first == "payment" else 4722, lines=((50, 2),), email=f"{first}@example.com")
+    paid = to_command("orders/paid", body)
+    earlier, refunded = (to_command("refunds/create", refund(body, lines={0: (1, amount)})) for amount in (20, 30))
+
+    def batch(command):
+        return lambda conn, shop_ref, now: known_orders.record_order_events(conn, shop_ref, [command], now)
+    with ctx.engine.begin() as conn:
+        batch(earlier)(conn, shop, NOW)
+    a, b = (paid, refunded) if first == "payment" else (refunded, paid)
+    assert race(ctx, shop, batch(a), batch(b)) == {"second": "committed"}
+    s = summary(f"{first}@example.com")
+    assert (s["pending"], sorted(e["kind"] for e in s["entries"])) == (50, ["claw_back", "claw_back", "earn"])
