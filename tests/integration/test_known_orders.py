@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
-from db.tables import customers, ledger_entries as le, orders, refunds, shops
+from db.tables import customers, ledger_entries as le, orders, refunds, shops, vouchers
 from integrations.crypto import encrypt_token
 from integrations.shopify.translate import to_command
 from jobs import inbox as inbox_job
@@ -55,6 +55,8 @@ def story(rng: random.Random, domains: list[str]) -> list[tuple[str, str, dict]]
             body = order(order_id=1000 + number, lines=((rng.choice((10, 25, 40)), rng.randint(1, 3)), (15, 1)),
                          email=email, customer_id=shopify_id,
                          processed_at=f"2025-03-0{rng.randint(1, 3)}T10:00:00+01:00")
+            if rng.random() < 0.3:  # one of the shop's vouchers (each order its own: see `install`)
+                body["discount_codes"] = [{"code": f"loyal-{body['id']}", "amount": "5.00", "type": "fixed_amount"}]
             choices = [("orders/paid", body)] * rng.randint(1, 3)
             for r in range(rng.randint(0, 3)):
                 quantity = rng.randint(1, body["line_items"][0]["quantity"])
@@ -73,10 +75,13 @@ def story(rng: random.Random, domains: list[str]) -> list[tuple[str, str, dict]]
 
 
 def install(ctx, domains: list[str]) -> None:
-    """The example's shops, the second one on the floor policy."""
+    """The example's shops, the second one on the floor policy, each with a voucher per order number."""
     with ctx.engine.begin() as conn:
         for domain in domains:
             ref = install_shop(conn, domain, encrypt_token((KEY,), "t"), NOW)
+            conn.execute(vouchers.insert(), [dict(shop_id=ref.id, request_key=f"{domain}:{number}", code=f"LOYAL-{number}",
+                                                  points=100, amount=5, ends_at=NOW, status="active", created_at=NOW)
+                                             for number in range(1000, 1004)])
             if domain == domains[-1]:
                 save_programme(conn, ref, programme(conn, ref.id, 1).with_changes(negative_balance="floor"), NOW)
 
@@ -124,6 +129,8 @@ def state(ctx, domains: list[str]) -> dict:
                              for r in conn.execute(select(orders).where(orders.c.shop_id.in_(shop_ids)))),
             "refunds": sorted((r.shop_id, r.shopify_refund_id, r.shopify_order_id, r.merchandise, r.created_at)
                               for r in conn.execute(select(refunds).where(refunds.c.shop_id.in_(shop_ids)))),
+            "vouchers": sorted((r.shop_id, r.code, r.status, r.reason) for r in conn.execute(
+                select(vouchers).where(vouchers.c.shop_id.in_(shop_ids)))),
             "entries": sorted((r.idempotency_key, r.kind, who.get(r.customer_id), order_of.get(r.order_id),
                                r.pending, r.available, r.reason, r.effective_at, r.settings_version)
                               for r in conn.execute(select(le).where(le.c.shop_id.in_(shop_ids)))),
@@ -133,8 +140,8 @@ def state(ctx, domains: list[str]) -> dict:
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 2**32 - 1))
 def test_set_based_batches_write_what_event_by_event_writes(two_databases, seed):
-    """Random stories in random batches: identical orders, refunds, entries (keys, amounts, reasons) and
-    customers both ways. (A failure prints the seed.)"""
+    """Random stories in random batches: identical orders, refunds, entries (keys, amounts, reasons),
+    vouchers and customers both ways. (A failure prints the seed.)"""
     rng, n = random.Random(seed), next(_examples)
     domains = [f"allow-{n}.myshopify.com", f"floor-{n}.myshopify.com"]
     events = [(i, *e) for i, e in enumerate(story(rng, domains), start=1)]
