@@ -41,17 +41,22 @@ def upsert_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: 
 
 
 def insert_new_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple], key: tuple[str, ...],
-                    returning: tuple[str, ...], chunk: int = 1000) -> list[tuple]:
+                    returning: tuple[str, ...], chunk: int = 1000, lock_existing: bool = False) -> list[tuple]:
     """INSERT `rows` unless a row with the same `key` exists (ON CONFLICT DO NOTHING; with no `key`, the same
     on any UNIQUE constraint), a multi-row VALUES per `chunk` rows; returns the `returning` columns of the rows this statement inserted, judged by the
     UNIQUE key against every row committed or in flight (on PostgreSQL a row another transaction is
-    inserting is waited for), so a row not returned was written by someone else."""
+    inserting is waited for), so a row not returned was written by someone else.
+
+    `lock_existing`: a row whose `key` exists is locked instead (ON CONFLICT DO UPDATE of its first key
+    column to the same value: on PostgreSQL the row is locked until the transaction ends, in the order of
+    `rows`, waiting for a transaction that holds it) and returned too."""
     if not rows:
         return []
     sql, processors = _insert(conn.dialect, table, columns)
     head, one = sql.split(" VALUES ")
     target = f" ({', '.join(key)})" if key else ""
-    tail = f" ON CONFLICT{target} DO NOTHING RETURNING {', '.join(returning)}"
+    action = f"DO UPDATE SET {key[0]} = excluded.{key[0]}" if lock_existing else "DO NOTHING"
+    tail = f" ON CONFLICT{target} {action} RETURNING {', '.join(returning)}"
     rows, inserted = _bound(rows, processors), []
     with _driver_errors(conn, head):
         cursor = conn.connection.cursor()

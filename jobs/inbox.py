@@ -190,17 +190,21 @@ class _EventFailed(Exception):
 
 
 def _apply_together(ctx: Context, rows: list, commands: dict, failures: dict, now: datetime) -> int:
-    """The common case: every event applies; no savepoint is paid for, and the payments of orders new to
-    the app are written together (loyalty.services.new_orders), a few statements for all of them."""
+    """The common case: every event applies; no savepoint is paid for, and the order events are written
+    together, a few statements for all of them: the payments of orders new to the app
+    (loyalty.services.new_orders), then the others (loyalty.services.known_orders). Privacy commands and
+    profile updates follow one by one."""
     with ctx.engine.begin() as conn:
         shops = events.ShopCache(conn)
-        hints = events.batch_hints(shops, rows, commands)
         with ledger.perks_decided_once(conn):  # for the batch's customers together, not after each entry
-            try:  # the payments of new orders, set-based; then every other event, one by one
+            try:  # the payments of new orders, then the other order events, set-based; the rest one by one
                 applied = events.record_new_orders_paid(shops, rows, commands, now)
+                applied |= events.record_known_orders(shops, rows, commands, applied, now)
             except Exception as exc:  # noqa: BLE001 - rolled back whole; redone with savepoints below
                 raise _EventFailed from exc
             processed = [row.id for row in rows if row.id in applied]
+            # Hints for the order events left (a privacy command's shop), read now: usually none is left.
+            hints = events.batch_hints(shops, [row for row in rows if row.id not in applied], commands)
             for row in rows:
                 if row.id not in commands or row.id in applied:
                     continue

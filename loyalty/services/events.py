@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from db.engine import reading
 from db.tables import orders
-from loyalty.services import customers, new_orders, notifications, orders as order_service, privacy
+from loyalty.services import customers, known_orders, new_orders, notifications, orders as order_service, privacy
 from loyalty.domain import earning
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
                               RedactCustomer, RedactShop, UninstallShop)
@@ -95,6 +95,28 @@ def record_new_orders_paid(shops: ShopCache, rows: list, commands: dict, now) ->
                                                     now, buyers=buyers.get(domain, ()))
         applied.update(first_rows[order_id].id for order_id in written)
     return applied
+
+
+def record_known_orders(shops: ShopCache, rows: list, commands: dict, applied: set, now) -> set:
+    """Apply set-based (loyalty.services.known_orders) the batch's other order events (payments, refunds,
+    cancellations) of installed shops, after `record_new_orders_paid` applied the rows in `applied`; returns
+    the ids of the rows applied. A shop the batch holds a privacy command of keeps all its events on the
+    per-event path, in the batch's order; an unknown or uninstalled shop's events are left to it too."""
+    unusual = {row.shop_domain for row in rows if isinstance(commands.get(row.id), PRIVACY_COMMANDS)}
+    by_shop: dict[str, list] = {}
+    for row in rows:
+        if (row.id not in applied and row.shop_domain not in unusual
+                and isinstance(commands.get(row.id), known_orders.ORDER_EVENTS)):
+            by_shop.setdefault(row.shop_domain, []).append(row)
+    done = set()
+    for domain in sorted(by_shop):
+        try:
+            shop = shops.get(domain)
+        except ShopGone:
+            continue
+        known_orders.record_order_events(shops.conn, shop, [commands[row.id] for row in by_shop[domain]], now)
+        done.update(row.id for row in by_shop[domain])
+    return done
 
 
 def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now,
