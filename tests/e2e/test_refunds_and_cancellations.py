@@ -103,6 +103,20 @@ def test_cancellation_takes_back_whatever_the_order_still_holds(send, process, s
     assert [e["kind"] for e in summary("alice@example.com")["entries"]] == ["earn", "claw_back", "void"]
 
 
+def test_a_refund_applied_after_the_cancellation_takes_nothing_more(send, process, summary):
+    """The same order's refund and cancellation applied the other way round (a second worker may commit them
+    so): the void takes everything and the refund finds nothing left; the points are the same as above, by
+    one entry fewer (the scale-out benchmark compares points per order, not entry counts, for this)."""
+    body = order(lines=((40, 2),))
+    send("orders/paid", body)
+    send("orders/cancelled", cancelled(body, at="2025-03-06T10:00:00+00:00"))
+    process()
+    send("refunds/create", refund(body, lines={0: (1, 40)}, created_at="2025-03-05T10:00:00+00:00"))
+    process()
+    assert balances(summary) == (0, 0, 0)
+    assert [e["kind"] for e in summary("alice@example.com")["entries"]] == ["earn", "void"]
+
+
 def test_refund_may_leave_a_negative_balance_when_allowed(send, process, summary, ctx, shop):
     """Points already spent (here: expired) and then refunded: the balance goes negative by default."""
     _refund_after_points_left(send, process, ctx, shop)
