@@ -33,7 +33,7 @@ from tools.bench import raw_writes
 from tools.bench.payloads import deliveries
 from tools.bench.pipeline import PLUS_MAXIMUM, PLUS_RESTORE_RATE, backlog, record_now, seed_emulator
 from tools.bench.report import Figure
-from tools.bench.stack import SHOP, Emulator, Stack, postgres_databases
+from tools.bench.stack import SHOP, CpuSplit, Emulator, Stack, postgres_databases
 
 WORKER_COUNTS = (1, 2, 4)
 TROUBLE = re.compile(r"deadlock|could not serialize|SerializationFailure|DeadlockDetected|LockNotAvailable",
@@ -183,53 +183,6 @@ def postgres_roots(pg_log: Path | None) -> list[int]:
         except psutil.Error:
             continue
     return roots
-
-
-class CpuSplit:
-    """CPU seconds spent by process trees per role between enter and exit: each root's own time, the time
-    of the children it reaped (rq's work horses, PostgreSQL's backends) and that of its live descendants;
-    this process's own; and the whole machine's, so the rest (other benchmarks) shows too."""
-
-    def __init__(self, roles: dict[str, list[int]]):
-        self.roles = roles
-
-    def __enter__(self) -> "CpuSplit":
-        self.start = self._sample()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.end = self._sample()
-
-    def _sample(self) -> dict[str, float]:
-        machine = psutil.cpu_times()
-        sample = {"machine": machine.user + machine.system + getattr(machine, "nice", 0.0)}
-        for role, pids in self.roles.items():
-            sample[role] = sum(_tree_seconds(pid) for pid in pids)
-        own = psutil.Process().cpu_times()  # the bench's feeder and pollers (its children are counted above)
-        sample["bench"] = own.user + own.system
-        return sample
-
-    def cores_busy(self, seconds: float) -> dict[str, float]:
-        """Role -> CPU seconds per wall second (1.0 = one core busy), with "other" for the rest."""
-        busy = {role: (self.end[role] - self.start[role]) / seconds for role in self.start}
-        busy["other"] = busy.pop("machine") - sum(busy.values())
-        return busy
-
-
-def _tree_seconds(pid: int) -> float:
-    try:
-        root = psutil.Process(pid)
-        times = root.cpu_times()
-        total = times.user + times.system + times.children_user + times.children_system
-        for child in root.children(recursive=True):
-            try:
-                t = child.cpu_times()
-                total += t.user + t.system
-            except psutil.Error:  # exited meanwhile: counted in its parent's children times
-                continue
-        return total
-    except psutil.Error:
-        return 0.0
 
 
 def figures(mix, results: list[dict]) -> list[Figure]:
