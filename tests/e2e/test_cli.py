@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from db.tables import shops
-from tests.conftest import KEY, SECRET
+from tests.conftest import KEY, SECRET, SHOP
 
 
 @pytest.fixture
@@ -185,3 +185,16 @@ def test_inbox_process_applies_every_waiting_webhook_whatever_the_job_slice(run,
     assert [(attempts, failed) for attempts, failed in left] == [(8, True), (1, False)]
     status = json.loads(run("inbox", "status").stdout)
     assert (status["processed"], status["waiting"], status["failed"], status["retrying"]) == (waiting, 1, 1, 1)
+
+
+def test_webhook_send_says_when_the_app_is_not_listening(run, cli_env, tmp_path):
+    """`loyalty webhook send` aims at `make run`'s PORT, and a refused connection is one clear line."""
+    from tools.local_services import free_port
+
+    port = str(free_port())  # nothing listens there
+    (tmp_path / "order.json").write_text('{"id": 1}')
+    cli_env["PORT"] = port
+    result = run("webhook", "send", SHOP, "orders/paid", str(tmp_path / "order.json"), ok=False)
+    assert result.returncode == 1
+    assert f"could not reach the app at http://127.0.0.1:{port}/webhooks" in result.stderr
+    assert "Traceback" not in result.stderr
