@@ -20,7 +20,7 @@ var/local.env: | $(STAMP)
 migrate: $(STAMP) var/local.env  ## bring DATABASE_URL (default: SQLite under var/) to the latest schema
 	$(BIN)/loyalty db upgrade
 
-run: $(STAMP) var/local.env  ## web + worker + scheduler (+ embedded Redis when REDIS_URL is unset)
+run: $(STAMP) var/local.env  ## web + worker + background + scheduler (+ embedded Redis when REDIS_URL is unset)
 	$(BIN)/python -m tools.launcher
 
 test: $(STAMP)  ## the layer contracts (import-linter), then the whole suite: starts its own Redis and PostgreSQL
