@@ -28,7 +28,7 @@ from loyalty.services import events, ledger
 from integrations.shopify import json_body
 from integrations.shopify.translate import BadPayload, to_command
 from loyalty.services.context import Context, get_context
-from loyalty.services.wakeups import INBOX_WAKE_KEY as WAKE_KEY, queue_continuation, wake_sync, wake_worker
+from loyalty.services.wakeups import INBOX_WAKE_KEY as WAKE_KEY, wake_sync, wake_worker
 from loyalty.defaults import (INBOX_BATCH_SECONDS as BATCH_SECONDS, INBOX_JOB_SECONDS as JOB_SECONDS,
                               INBOX_LEASE as LEASE, INBOX_MAX_ATTEMPTS as MAX_ATTEMPTS,
                               INBOX_MAX_BATCHES_PER_JOB as MAX_BATCHES_PER_JOB, INBOX_MIN_BATCH as MIN_BATCH)
@@ -45,8 +45,8 @@ def process_inbox(max_batches: int = MAX_BATCHES_PER_JOB, ctx: Context | None = 
     except Exception:  # noqa: BLE001 - Redis trouble must not stop the database work
         log.warning("could not clear the inbox wake flag", exc_info=True)
     done, more = _apply_waiting(ctx, max_batches, deadline=time.monotonic() + JOB_SECONDS)
-    if more:  # stopped with rows perhaps waiting: queue the next job (behind what waits meanwhile)
-        queue_continuation(ctx)
+    if more:  # stopped with rows perhaps waiting: queue the next job (unless one is queued already)
+        wake_worker(ctx)
     if done:
         wake_sync(ctx)
     return done

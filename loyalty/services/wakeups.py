@@ -89,12 +89,6 @@ def queue_processing(ctx: Context) -> None:
     ctx.inbox_queue.enqueue("jobs.inbox.process_inbox", result_ttl=0, failure_ttl=86400, job_timeout=600)
 
 
-def queue_continuation(ctx: Context) -> None:
-    """A processing job that used up its time slice queues the next one (unless one is queued already):
-    the worker then takes jobs in turn, and stopping it between slices loses nothing."""
-    _ask_redis(ctx)
-
-
 def wake_sync(ctx: Context) -> None:
     """Queue a sync job unless one is already waiting (the flag coalesces a burst of balance changes)."""
     try:

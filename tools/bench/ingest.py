@@ -14,12 +14,13 @@ then the one measured).
 from __future__ import annotations
 
 import os
+from functools import partial
 
 from sqlalchemy import func, select
 
 from tools.bench.load import Traffic, alternating, closed_loop, open_loop, order_bodies
 from tools.bench.report import Figure
-from tools.bench.stack import SECRET, SHOP, PeakRss, Stack, postgres_databases
+from tools.bench.stack import SECRET, SHOP, PeakRss, Stack, cpu_seconds, postgres_databases
 from db.engine import reading
 from db.tables import webhook_bodies, webhook_inbox
 
@@ -58,7 +59,7 @@ def measure(options, database_url: str | None = None, label: str = "") -> list[F
             for traffic in (bare, flask_bare, webhooks):  # warm-up: imports, connections, the shop cache
                 closed_loop(port, traffic, 2, CONNECTIONS)
             before = _rows(stack)
-            cpu = _cpu_of(stack.root_pids("web"))
+            cpu = partial(cpu_seconds, stack.root_pids("web"))
             bare_result, flask_result, ingest_result = alternating(
                 port, [bare, flask_bare, webhooks], seconds, connections=CONNECTIONS, cpu=cpu)
             timed = open_loop(port, webhooks, rate, seconds)
@@ -98,25 +99,6 @@ def _setup(stack) -> str:
     web = stack.commands["web"]
     workers, worker_class = web[web.index("--workers") + 1], web[web.index("--worker-class") + 1]
     return f"gunicorn {workers} × {worker_class}" + (" + inbox writer" if "inbox" in stack.commands else "")
-
-
-def _cpu_of(pids: list[int]):
-    """A function giving the CPU seconds used so far by these processes and their children."""
-    import psutil
-
-    roots = [psutil.Process(pid) for pid in pids]
-    family = [p for root in roots for p in [root, *root.children(recursive=True)]]
-
-    def used() -> float:
-        total = 0.0
-        for process in family:
-            try:
-                times = process.cpu_times()
-                total += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-        return total
-    return used
 
 
 def _rows(stack) -> int:

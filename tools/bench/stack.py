@@ -273,7 +273,7 @@ class CpuSplit:
         machine = psutil.cpu_times()
         sample = {"machine": machine.user + machine.system + getattr(machine, "nice", 0.0)}
         for role, pids in self.roles.items():
-            sample[role] = sum(_tree_seconds(pid) for pid in pids)
+            sample[role] = cpu_seconds(pids)
         own = psutil.Process().cpu_times()  # the bench's feeder and pollers (its children are counted above)
         sample["bench"] = own.user + own.system
         return sample
@@ -283,6 +283,12 @@ class CpuSplit:
         busy = {role: (self.end[role] - self.start[role]) / seconds for role in self.start}
         busy["other"] = busy.pop("machine") - sum(busy.values())
         return busy
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds used so far by these process trees: each root's own, its reaped children's (rq's work
+    horses, PostgreSQL's backends) and its live descendants'."""
+    return sum(_tree_seconds(pid) for pid in pids)
 
 
 def _tree_seconds(pid: int) -> float:
