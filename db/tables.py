@@ -18,8 +18,9 @@ metadata = MetaData(naming_convention={
 Money = Numeric(18, 4, asdecimal=True)
 UtcDateTime = DateTime(timezone=True)
 
-ENTRY_KINDS = ("earn", "mature", "claw_back", "void", "expire", "redeem", "recredit", "adjust")
-"""Ledger entry kinds. `void` is a cancelled order taking back what it still held."""
+ENTRY_KINDS = ("earn", "mature", "claw_back", "void", "expire", "redeem", "recredit", "adjust", "bonus")
+"""Ledger entry kinds. `void` is a cancelled order taking back what it still held; `bonus` is points given
+for something other than an order (sign-up, birthday, an action, a referral), available at once."""
 
 shops = Table(
     "shops", metadata,
@@ -158,7 +159,7 @@ ledger_entries = Table(
         " OR (kind = 'mature' AND pending < 0 AND available = -pending)"
         " OR (kind IN ('claw_back', 'void') AND pending <= 0 AND available <= 0 AND pending + available < 0)"
         " OR (kind IN ('expire', 'redeem') AND pending = 0 AND available < 0)"
-        " OR (kind = 'recredit' AND pending = 0 AND available > 0)"
+        " OR (kind IN ('recredit', 'bonus') AND pending = 0 AND available > 0)"
         " OR (kind = 'adjust' AND pending = 0 AND available <> 0)",
         name="signs_match_kind",
     ),

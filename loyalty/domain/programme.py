@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, fields
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
 from loyalty.domain.errors import ProgrammeError
+from loyalty.domain.settings.section import Section
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
 NEGATIVE_BALANCE_POLICIES = ("allow", "floor")
@@ -25,8 +27,10 @@ TAG = re.compile(r"^[^,]{1,40}$")
 
 
 @dataclass(frozen=True)
-class Reward:
+class Reward(Section):
     """One entry of the reward catalogue, at a threshold of points."""
+
+    REQUIRED = ("key", "kind", "points", "title")
 
     key: str
     kind: str
@@ -72,30 +76,13 @@ class Reward:
         if self.collection_id < 0:
             raise ProgrammeError(f"{where}.collection_id: must be 0 or a collection id")
 
-    @classmethod
-    def from_dict(cls, data, where: str) -> "Reward":
-        if not isinstance(data, dict):
-            raise ProgrammeError(f"{where}: expected an object")
-        known = {f.name: f for f in fields(cls)}
-        unknown = set(data) - set(known)
-        if unknown:
-            raise ProgrammeError(f"{where}.{sorted(unknown)[0]}: unknown reward field")
-        missing = [n for n in ("key", "kind", "points", "title") if n not in data]
-        if missing:
-            raise ProgrammeError(f"{where}.{missing[0]}: required")
-        reward = cls(**{n: _coerce(f"{where}.{n}", known[n].type, v) for n, v in data.items()})
-        reward.check(where)
-        return reward
-
-    def to_dict(self) -> dict:
-        out = asdict(self)
-        out["amount"] = str(self.amount)
-        return out
-
 
 @dataclass(frozen=True)
-class Programme:
-    """The rules that turn orders into points for one shop."""
+class Programme(Section):
+    """The rules that turn orders into points for one shop: one JSON document, validated whole. Parts of it
+    are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
+
+    NESTED = {"rewards": Reward}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -192,44 +179,88 @@ class Programme:
         return tuple(sorted({r.points for r in self.rewards}))
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Programme":
-        """Build from JSON-like data, refusing unknown fields and wrong types with the field's name."""
-        known = {f.name: f for f in fields(cls)}
-        unknown = set(data) - set(known)
-        if unknown:
-            raise ProgrammeError(f"{sorted(unknown)[0]}: unknown setting")
-        values = {}
-        for name, value in data.items():
-            if name == "rewards":
-                if isinstance(value, str):
-                    try:
-                        value = json.loads(value)
-                    except ValueError:
-                        raise ProgrammeError("rewards: expected a JSON list of rewards") from None
-                if not isinstance(value, (list, tuple)):
-                    raise ProgrammeError("rewards: expected a list of rewards")
-                values[name] = tuple(r if isinstance(r, Reward) else Reward.from_dict(r, f"rewards[{i}]")
-                                     for i, r in enumerate(value))
-            else:
-                values[name] = _coerce(name, known[name].type, value)
-        return cls(**values)
-
-    def to_dict(self) -> dict:
-        """JSON-ready data (Decimal as string, tuples as lists)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["rewards"] = [r.to_dict() for r in self.rewards]
-        for name, value in out.items():
-            if isinstance(value, Decimal):
-                out[name] = str(value)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+    def from_dict(cls, data, where: str = "") -> "Programme":
+        """Build from JSON-like data, refusing unknown fields and wrong types with the field's path."""
+        return super().from_dict(data, where)
 
     def to_json(self) -> str:
         """Canonical JSON for storage."""
         return json.dumps(self.to_dict(), sort_keys=True)
 
     def with_changes(self, **changes) -> "Programme":
-        """A new programme with some fields changed (validated like from_dict)."""
+        """A new programme with some top-level fields changed (validated like from_dict)."""
         return Programme.from_dict({**self.to_dict(), **changes})
+
+    def with_paths(self, changes: dict[str, object]) -> "Programme":
+        """A new programme with settings changed by dotted path (`tiers.basis=spent`,
+        `rewards.carte-cadeau-10.points=350`; a list item is named by its `key` or its index; a path to an
+        item not in the list adds it (an object, its `key` taken from the path); `null` removes it).
+        Validated whole like from_dict: nothing changes unless every change is valid."""
+        document = self.to_dict()
+        for path, value in changes.items():
+            set_path(document, path, value)
+        return Programme.from_dict(document)
+
+
+def set_path(document: dict, path: str, value) -> None:
+    """Set `value` at the dotted `path` of a JSON-like document (see Programme.with_paths). A text value is
+    read as JSON unless the setting it replaces is text (`shop_name=2024` stays a name)."""
+    names = [n.strip() for n in path.split(".")]
+    if not path.strip() or any(not n for n in names):
+        raise ProgrammeError(f"{path!r}: expected a setting name or a dotted path")
+    node, where = document, ""
+    for depth, name in enumerate(names):
+        last = depth == len(names) - 1
+        here = f"{where}.{name}" if where else name
+        if isinstance(node, dict):
+            if last:
+                node[name] = _read_value(value, node.get(name))
+                return
+            if node.get(name) is None:
+                if name not in node:
+                    raise ProgrammeError(f"{here}: unknown setting")
+                node[name] = {}
+            node = node[name]
+        elif isinstance(node, list):
+            index = _item_index(node, name)
+            if last:
+                new = _read_value(value, node[index] if index is not None else {})
+                if new is None:
+                    if index is None:
+                        raise ProgrammeError(f"{here}: no such item to remove")
+                    del node[index]
+                elif index is None:
+                    if not isinstance(new, dict):
+                        raise ProgrammeError(f"{here}: a new item is an object")
+                    node.append({"key": name, **new} if not name.isdigit() else new)
+                else:
+                    node[index] = new
+                return
+            if index is None:
+                raise ProgrammeError(f"{here}: no item with that key")
+            node = node[index]
+        else:
+            raise ProgrammeError(f"{where}: is a value, it has no {name!r}")
+        where = here
+
+
+def _item_index(items: list, name: str) -> int | None:
+    """The position of the list item named `name` (its `key`, else its index), or None."""
+    for index, item in enumerate(items):
+        if isinstance(item, dict) and item.get("key") == name:
+            return index
+    if name.isdigit() and int(name) < len(items):
+        return int(name)
+    return None
+
+
+def _read_value(value, current):
+    if not isinstance(value, str) or isinstance(current, str):
+        return value
+    try:
+        return json.loads(value, parse_float=Decimal)
+    except ValueError:
+        return value
 
 
 def _reward(key: str, kind: str, points: int, title: str, **extra) -> Reward:
@@ -279,29 +310,3 @@ def template(name: str) -> Programme:
         return TEMPLATES[name]
     except KeyError:
         raise ProgrammeError(f"template: {name!r} is not one of {', '.join(sorted(TEMPLATES))}") from None
-
-
-def _coerce(name: str, type_name: str, value):
-    try:
-        if type_name == "Decimal":
-            return Decimal(str(value))
-        if type_name == "int":
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError
-            return int(value)
-        if type_name == "bool":
-            if isinstance(value, str):
-                if value.lower() in ("true", "1", "yes"):
-                    return True
-                if value.lower() in ("false", "0", "no"):
-                    return False
-                raise ValueError
-            return bool(value)
-        if type_name.startswith("tuple"):
-            items = value.split(",") if isinstance(value, str) else list(value)
-            return tuple(str(v).strip() for v in items if str(v).strip())
-        if not isinstance(value, str):
-            raise ValueError
-        return value
-    except (ValueError, TypeError, InvalidOperation):
-        raise ProgrammeError(f"{name}: {value!r} is not a valid {type_name}") from None

@@ -143,7 +143,8 @@ class SaveProgramme:
 
 @dataclass(frozen=True)
 class ChangeProgramme:
-    """Change some settings of the programme in force (`FIELD=VALUE` texts, checked by the domain)."""
+    """Change some settings of the programme in force (`PATH=VALUE`, a dotted path such as
+    `rewards.gift.points`; checked by the domain)."""
 
     shop: str
     changes: dict[str, str] = field(default_factory=dict)

@@ -20,5 +20,5 @@ def change_programme(request: ChangeProgramme, uow: UnitOfWork) -> int:
     and store the result as a new version; returns the version."""
     with uow:
         shop = get_shop(uow.conn, request.shop)
-        new = programme(uow.conn, shop.id, shop.settings_version).with_changes(**request.changes)
+        new = programme(uow.conn, shop.id, shop.settings_version).with_paths(request.changes)
         return store(uow.conn, shop, new, uow.now)
