@@ -188,7 +188,7 @@ data_exports = Table(
 )
 
 VOUCHER_STATUSES = ("creating", "active", "refused", "cancelled", "used", "expired", "donated")
-VOUCHER_KINDS = ("discount", "gift_card", "donation")
+VOUCHER_KINDS = ("discount", "gift_card", "donation", "free_shipping", "store_credit")
 """What a redemption made: a discount code, a Shopify gift card, or a donation recorded for the merchant."""
 
 vouchers = Table(
@@ -210,7 +210,7 @@ vouchers = Table(
     Column("reward_key", String(40), nullable=True, doc="the catalogue reward redeemed; NULL: a conversion"),
     Column("collection_id", BigInteger, nullable=True, doc="a discount code applies only to this collection"),
     UniqueConstraint("shop_id", "code", name="uq_vouchers_shop_code"),
-    CheckConstraint("points > 0 AND amount > 0", name="positive"),
+    CheckConstraint("points >= 0 AND amount >= 0", name="positive"),
     CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_STATUSES), name="status_known"),
     CheckConstraint("kind IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_KINDS), name="kind_known"),
     CheckConstraint("status != 'donated' OR kind = 'donation'", name="donated_is_donation"),
@@ -258,7 +258,9 @@ sync_failures = Table(
 customer_sync row stays, so nothing is lost; the row goes once a write of theirs succeeds."""
 Index("ix_sync_failures_shop", sync_failures.c.shop_id, sync_failures.c.next_attempt_at)
 
-NOTIFICATION_KINDS = ("points_available", "threshold_reached", "voucher_created", "points_expiring", "birthday")
+NOTIFICATION_KINDS = ("points_available", "threshold_reached", "voucher_created", "points_expiring", "birthday",
+                      "points_awarded", "birthday_gift", "tier_changed", "referral_friend", "referral_reward",
+                      "store_credit_issued")
 NOTIFICATION_STATUSES = ("pending", "sent", "failed", "skipped")
 """`pending` waits for the sender (or its next attempt); `sent` was accepted by SMTP (or captured in demo);
 `failed` gave up after the last attempt (`loyalty notifications retry`); `skipped` may not be sent (no email
