@@ -12,14 +12,16 @@ from admin.session import error, now, reads, require_session, unit_of_work
 from integrations.shopify.errors import ShopifyError
 from loyalty.domain.errors import AdjustmentRefused, VoucherRefused
 from loyalty.domain.programme import TEMPLATES, Programme, ProgrammeError, template
-from loyalty.domain.requests import Adjustment, AdjustPoints, CancelVoucher, RetryFailedWebhooks, SaveProgramme
+from loyalty.domain.requests import (
+    Adjustment, AdjustPoints, CancelVoucher, ChangeProgramme, RetryFailedWebhooks, SaveProgramme,
+)
 from loyalty.domain.times import iso
 from loyalty.services.read import customers, reports, support
 from loyalty.services.read.failures import failed_jobs as failed_jobs_of
 from loyalty.services.read.shops import programme_in_force
 from loyalty.services.use_cases import customers as customer_use_cases, vouchers as voucher_use_cases
 from loyalty.services.use_cases.failures import retry_failed_webhooks
-from loyalty.services.use_cases.programme import save_programme
+from loyalty.services.use_cases.programme import change_programme, save_programme
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 OPENAPI = Path(__file__).with_name("openapi.json")
@@ -69,6 +71,26 @@ def put_programme():
     except ProgrammeError as exc:
         return error(422, str(exc), field=_field_of(exc))
     return _save(new)
+
+
+@bp.patch("/programme")
+@require_session
+def patch_programme():
+    """Change some settings by dotted path (`{"changes": {"rewards.gift.points": 350}, "version": 4}`), the
+    whole result validated; with `version`, refused (409) if another version was saved since."""
+    data = json_object("{changes, version}")
+    changes, based_on = data.get("changes"), data.get("version")
+    if not isinstance(changes, dict) or not changes:
+        raise BadInput("changes: expected an object of dotted paths to values", field="changes")
+    if based_on is not None and (isinstance(based_on, bool) or not isinstance(based_on, int)):
+        raise BadInput("version: expected the version the change was made from", field="version")
+    request_ = ChangeProgramme(g.shop.domain, changes, based_on)
+    try:
+        change_programme(request_, unit_of_work())
+    except ProgrammeError as exc:
+        field = _field_of(exc)
+        return error(409 if field == "version" else 422, str(exc), field=field)
+    return jsonify(_programme_view(*programme_in_force(g.shop.domain, reads())))
 
 
 @bp.post("/programme/template")

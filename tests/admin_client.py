@@ -72,6 +72,9 @@ class AdminApi:
     def put(self, path, json_body=None, **kw):
         return self.call("PUT", path, json_body, **kw)
 
+    def patch(self, path, json_body=None, **kw):
+        return self.call("PATCH", path, json_body, **kw)
+
 
 @pytest.fixture
 def admin(client, shop):

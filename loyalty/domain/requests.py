@@ -139,6 +139,9 @@ class SaveProgramme:
 
     shop: str
     programme: Programme
+    based_on: int | None = None
+    """The version the new one was edited from (`show --json` pasted back): refused when another version has
+    been saved since, so two editors cannot silently undo each other. None: replace whatever is in force."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,9 @@ class ChangeProgramme:
     `rewards.gift.points`; checked by the domain)."""
 
     shop: str
-    changes: dict[str, str] = field(default_factory=dict)
+    changes: dict[str, object] = field(default_factory=dict)
+    based_on: int | None = None
+    """As SaveProgramme.based_on."""
 
 
 # -- failures --------------------------------------------------------------------------------------

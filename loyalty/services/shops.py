@@ -22,11 +22,14 @@ class ShopRef:
     settings_version: int
 
 
-def get_shop(conn: Connection, domain: str, *, installed_only: bool = True) -> ShopRef:
-    """The shop with that domain, or UnknownShop."""
+def get_shop(conn: Connection, domain: str, *, installed_only: bool = True, lock: bool = False) -> ShopRef:
+    """The shop with that domain, or UnknownShop. `lock`: its row locked until the transaction ends (two
+    programme changes are then made one after the other, each seeing the version the other saved)."""
     query = select(shops.c.id, shops.c.domain, shops.c.settings_version).where(shops.c.domain == domain)
     if installed_only:
         query = query.where(shops.c.uninstalled_at.is_(None))
+    if lock:
+        query = query.with_for_update()
     row = conn.execute(query).first()
     if row is None:
         raise UnknownShop(domain)

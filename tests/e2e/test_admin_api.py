@@ -72,6 +72,32 @@ def test_a_wrong_setting_type_names_the_setting(admin):
     assert (answer.status_code, answer.get_json()["field"]) == (422, "pending_days")
 
 
+def test_programme_settings_change_by_dotted_path(admin):
+    """PATCH changes a reward by its key, adds one and removes one: a new version, the rest untouched."""
+    admin.post("/programme/template", {"template": "store-a"})
+    changed = admin.patch("/programme", {"changes": {
+        "rewards.carte-cadeau-10.points": 350, "rewards.ambassadrice": None,
+        "rewards.bon-5": {"kind": "voucher", "points": 60, "title": "5 EUR", "amount": "5"}}, "version": 2})
+    assert changed.status_code == 200 and changed.get_json()["version"] == 3
+    rewards = {r["key"]: r for r in changed.get_json()["programme"]["rewards"]}
+    assert rewards["carte-cadeau-10"]["points"] == 350 and "ambassadrice" not in rewards
+    assert rewards["bon-5"]["amount"] == "5" and rewards["accessoire-upcycle"]["points"] == 500
+
+
+def test_a_dotted_change_from_an_old_version_is_refused_and_a_bad_one_names_the_path(admin):
+    """409 when another version was saved since the change was made from; 422 naming the path; 400 without
+    changes. Nothing is saved by any of them."""
+    admin.post("/programme/template", {"template": "store-a"})
+    stale = admin.patch("/programme", {"changes": {"pending_days": 3}, "version": 1})
+    assert (stale.status_code, stale.get_json()["field"]) == (409, "version")
+    bad = admin.patch("/programme", {"changes": {"rewards.carte-cadeau-10.amount": "-1"}})
+    assert (bad.status_code, bad.get_json()["field"]) == (422, "rewards[2].amount")
+    unknown = admin.patch("/programme", {"changes": {"rewards.nope.points": 3}})
+    assert (unknown.status_code, unknown.get_json()["field"]) == (422, "rewards.nope")
+    assert admin.patch("/programme", {"changes": {}}).status_code == 400
+    assert admin.get("/programme").get_json()["version"] == 2
+
+
 def test_applying_a_template_replaces_the_programme(admin):
     """store-a brings its seven rewards and French messages; an unknown template is refused."""
     applied = admin.post("/programme/template", {"template": "store-a"}).get_json()

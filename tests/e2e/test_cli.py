@@ -85,6 +85,25 @@ def test_programme_set_validates_and_versions(run, shop):
     assert shown["version"] == 2 and shown["expiry"] == "after_last_purchase"
 
 
+def test_programme_show_json_pastes_back_and_dotted_paths_change_rewards(run, shop, tmp_path):
+    """`show --json` saved back unchanged is a new identical version; a dotted path changes one reward by its
+    key; a file shown before that change is refused as stale (unless --force)."""
+    run("programme", "apply", shop.domain, "store-a")
+    shown = run("programme", "show", shop.domain, "--json").stdout
+    (tmp_path / "p.json").write_text(shown)
+    assert "version 3" in run("programme", "save", shop.domain, str(tmp_path / "p.json")).stdout
+    again = json.loads(run("programme", "show", shop.domain, "--json").stdout)
+    assert {**again, "version": 2} == json.loads(shown)
+    assert "version 4" in run("programme", "set", shop.domain, "rewards.carte-cadeau-10.points=350").stdout
+    rewards = {r["key"]: r for r in json.loads(run("programme", "show", shop.domain, "--json").stdout)["rewards"]}
+    assert rewards["carte-cadeau-10"]["points"] == 350 and rewards["don-association"]["points"] == 300
+    stale = run("programme", "save", shop.domain, str(tmp_path / "p.json"), ok=False)
+    assert stale.returncode == 1 and "version 4 is in force" in stale.stderr
+    assert "version 5" in run("programme", "save", shop.domain, str(tmp_path / "p.json"), "--force").stdout
+    bad = run("programme", "set", shop.domain, "rewards.nope.points=1", ok=False)
+    assert bad.returncode == 1 and "rewards.nope" in bad.stderr
+
+
 def test_privacy_export_prints_the_stored_export(run, send, process, shop):
     """`loyalty privacy export SHOP` gives the merchant the customers/data_request export."""
     from tests.factories import order

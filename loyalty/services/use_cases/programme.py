@@ -1,6 +1,7 @@
 """Changing a shop's programme: each change is a new version, the one in force from then on."""
 from __future__ import annotations
 
+from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.programme import Programme
 from loyalty.domain.requests import ChangeProgramme, SaveProgramme
 from loyalty.services.shops import get_shop, programme, save_programme as store
@@ -10,7 +11,8 @@ from loyalty.services.unit_of_work import UnitOfWork
 def save_programme(request: SaveProgramme, uow: UnitOfWork) -> tuple[int, Programme]:
     """Store the programme as the shop's new version; returns (the version, the programme as stored)."""
     with uow:
-        shop = get_shop(uow.conn, request.shop)
+        shop = get_shop(uow.conn, request.shop, lock=True)
+        _check_based_on(shop.settings_version, request.based_on)
         version = store(uow.conn, shop, request.programme, uow.now)
         return version, programme(uow.conn, shop.id, version)
 
@@ -19,6 +21,13 @@ def change_programme(request: ChangeProgramme, uow: UnitOfWork) -> int:
     """Apply the changes to the programme in force (ProgrammeError names a bad one; nothing is saved then)
     and store the result as a new version; returns the version."""
     with uow:
-        shop = get_shop(uow.conn, request.shop)
+        shop = get_shop(uow.conn, request.shop, lock=True)
+        _check_based_on(shop.settings_version, request.based_on)
         new = programme(uow.conn, shop.id, shop.settings_version).with_paths(request.changes)
         return store(uow.conn, shop, new, uow.now)
+
+
+def _check_based_on(in_force: int, based_on: int | None) -> None:
+    if based_on is not None and based_on != in_force:
+        raise ProgrammeError(f"version: edited from version {based_on}, but version {in_force} is in force now "
+                             "(saved meanwhile): show the programme again and redo the change")
