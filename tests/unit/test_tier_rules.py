@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from loyalty.domain.emails import render
 from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.programme import Programme, template
 from loyalty.domain.settings.tiers import Tier, Tiers
@@ -164,3 +165,19 @@ def test_store_a_ladder_stays_expressible_as_tiers():
         unlocked = standing(store_a, Balance(available=lifetime, pending=0, lifetime=lifetime)).unlocked
         tier = reached(tiers, Decimal(lifetime))
         assert (tier.threshold if tier else 0) == max((p.points for p in unlocked), default=0)
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("en", ["Welcome to Gold", "you have reached the Gold tier", "1.5 times the points", '"A 30 € Gold voucher"']),
+    ("fr", ["Bienvenue au niveau Gold", "tu as atteint le niveau Gold", "1.5 fois plus", "« A 30 € Gold voucher »"]),
+])
+def test_tier_changed_email_states_the_new_tier_and_what_it_gives(language, expected):
+    email = render("tier_changed", language, {
+        "shop_name": "Maison Lune", "to_address": "a@example.com", "tier": "Gold", "previous": "Silver", "up": True,
+        "multiplier": Decimal("1.5"), "reason": "spent 800.00", "exclusive": ["A 30 € Gold voucher"]})
+    whole = f"{email.subject}\n{email.text}"
+    assert all(fragment in whole for fragment in expected), whole
+    left = render("tier_changed", language, {"shop_name": "M", "to_address": "a@example.com", "tier": None,
+                                              "previous": "Silver", "up": False, "multiplier": Decimal(1),
+                                              "reason": "", "exclusive": []})
+    assert "Silver" in left.text and "\n\n\n" not in left.text

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from loyalty.domain.programme import Programme
 from loyalty.domain.requests import ChangeProgramme, SaveProgramme
-from loyalty.services.shops import get_shop, programme, save_programme as store
+from loyalty.services import tiers, wakeups
+from loyalty.services.shops import ShopRef, get_shop, programme, save_programme as store
 from loyalty.services.unit_of_work import UnitOfWork
 
 
@@ -11,7 +12,7 @@ def save_programme(request: SaveProgramme, uow: UnitOfWork) -> tuple[int, Progra
     """Store the programme as the shop's new version; returns (the version, the programme as stored)."""
     with uow:
         shop = get_shop(uow.conn, request.shop)
-        version = store(uow.conn, shop, request.programme, uow.now)
+        version = _store(uow, shop, request.programme)
         return version, programme(uow.conn, shop.id, version)
 
 
@@ -21,4 +22,15 @@ def change_programme(request: ChangeProgramme, uow: UnitOfWork) -> int:
     with uow:
         shop = get_shop(uow.conn, request.shop)
         new = programme(uow.conn, shop.id, shop.settings_version).with_paths(request.changes)
-        return store(uow.conn, shop, new, uow.now)
+        return _store(uow, shop, new)
+
+
+def _store(uow: UnitOfWork, shop: ShopRef, new: Programme) -> int:
+    """Store the new version; if its tier settings differ from the version in force, every customer's tier
+    is recalculated under it, in the background (the request is recorded in this transaction)."""
+    old = programme(uow.conn, shop.id, shop.settings_version)
+    version = store(uow.conn, shop, new, uow.now)
+    if old.tiers != new.tiers:
+        tiers.request_recalculation(uow.conn, shop.id, version, uow.now)
+        uow.after_commit(wakeups.queue_tier_recalculation, uow.ctx, shop.id)
+    return version
