@@ -118,7 +118,3 @@ def tier_event(customer_id: int, tier: str | None, since: datetime) -> str:
     moment of the change): re-entering a tier later is a new entry, a replayed recalculation is not."""
     return f"customer:{customer_id}:tier:{tier or '-'}:{since:{MOMENT}}"
 
-
-def tier_code(shop_id: int, customer_id: int, tier: str, since: datetime) -> str:
-    """A tier's free shipping code is made once per tier entry (vouchers.request_key)."""
-    return f"{shop_id}:tier-code:{customer_id}:{tier}:{since:{MOMENT}}"

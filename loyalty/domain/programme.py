@@ -305,7 +305,7 @@ TEMPLATES: dict[str, Programme] = {
         voucher_combines_with_discounts=False, voucher_expiry_returns_points=False,
     ),
     # An example of VIP tiers: Bronze, Silver and Gold by the amount spent over the last 12 months, kept at
-    # least 12 months after qualifying; higher tiers earn more per euro, Gold ships free.
+    # least 12 months after qualifying; higher tiers earn more per euro, Gold has a reward of its own.
     "vip-tiers": Programme(
         earn_rate=Decimal("1"), pending_days=14, expiry="never", language="en", conversion_enabled=True,
         conversion_minimum_points=100, voucher_value_per_point=Decimal("0.05"),
@@ -314,7 +314,7 @@ TEMPLATES: dict[str, Programme] = {
             Tier(key="silver", name="Silver", threshold=Decimal("300"), multiplier=Decimal("1.25"),
                  tag="vip-silver"),
             Tier(key="gold", name="Gold", threshold=Decimal("750"), multiplier=Decimal("1.5"), tag="vip-gold",
-                 free_shipping=True, exclusive_rewards=("gold-gift",)),
+                 exclusive_rewards=("gold-gift",)),
         )),
         rewards=(
             _reward("gold-gift", "voucher", 500, "A 30 € Gold voucher", amount=Decimal("30")),

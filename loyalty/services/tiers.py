@@ -26,7 +26,8 @@ from db.tables import (
 from loyalty.domain import keys
 from loyalty.domain.programme import Programme
 from loyalty.domain.settings.tiers import Tiers
-from loyalty.domain.tiers import DOWN, UP, Membership, decide, multiplier, window_start
+from loyalty.domain.errors import VoucherRefused
+from loyalty.domain.tiers import DOWN, UP, Membership, decide, may_redeem, multiplier, window_start
 from loyalty.domain.times import iso
 from loyalty.services import notifications
 from loyalty.services.balances import NOT_LIFETIME
@@ -185,6 +186,17 @@ def tier_multipliers(conn: Connection, shop_id: int, customer_ids) -> dict[int, 
         for customer_id, membership in memberships(conn, shop_id, Customers(ids=tuple(ids))).items():
             result[customer_id] = multiplier(tiers, membership.tier)
     return result
+
+
+def check_exclusive(conn: Connection, shop_id: int, customer_id: int, prog: Programme, offer) -> None:
+    """Refuse (VoucherRefused `tier_required`) a catalogue reward exclusive to a tier the customer is below."""
+    key = getattr(offer, "reward_key", None)
+    if not key or not prog.tiers.enabled:
+        return
+    held = memberships(conn, shop_id, Customers(ids=(customer_id,))).get(customer_id, Membership())
+    if not may_redeem(prog.tiers, key, held.tier):
+        names = [t.name for t in prog.tiers.ladder if key in t.exclusive_rewards]
+        raise VoucherRefused(f"{key!r} is for {names[0]} members and above", "tier_required")
 
 
 def history_of(conn: Connection, customer_id: int) -> dict:

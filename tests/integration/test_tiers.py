@@ -7,17 +7,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event, select
 
 from db.tables import notifications, perk_grants, tier_recalculations
 from jobs.tiers import recalculate_tiers, tiers_at_period_end
+from loyalty.domain.errors import VoucherRefused
+from loyalty.domain.offers import reward_offer
 from loyalty.domain.programme import template
-from loyalty.domain.requests import ChangeProgramme
+from loyalty.domain.requests import ChangeProgramme, RedeemReward
 from loyalty.services.customers import find_customer
 from loyalty.services.shops import get_shop, save_programme
-from loyalty.services.tiers import tier_multipliers
+from loyalty.services.tiers import check_exclusive, tier_multipliers
 from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.services.use_cases.programme import change_programme
+from loyalty.services.use_cases.vouchers import redeem_reward
 from tests.factories import order, refund
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -151,3 +155,16 @@ def test_settings_unrelated_to_tiers_ask_for_no_recalculation(ctx, shop):
     change_programme(ChangeProgramme(shop.domain, {"pending_days": "7"}), UnitOfWork(ctx, clock=lambda: NOW))
     with ctx.engine.connect() as conn:
         assert conn.execute(select(tier_recalculations)).first() is None
+
+
+def test_exclusive_reward_refused_below_its_tier(ctx, shop, send, process):
+    vip(ctx, shop)
+    paid(send, 120, who="bronze@example.com", customer_id=31)
+    paid(send, 800, who="gold@example.com", customer_id=32)
+    process()
+    with pytest.raises(VoucherRefused, match="'gold-gift' is for Gold members and above") as refused:
+        redeem_reward(RedeemReward(shop.domain, "bronze@example.com", "gold-gift", "r-1"), UnitOfWork(ctx))
+    assert refused.value.reason == "tier_required"
+    prog = template("vip-tiers")
+    with ctx.engine.connect() as conn:
+        check_exclusive(conn, shop.id, cid(ctx, shop, "gold@example.com"), prog, reward_offer(prog, "gold-gift"))

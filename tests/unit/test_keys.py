@@ -57,7 +57,6 @@ def test_a_threshold_email_names_the_perks_unlocked_together_in_the_given_order(
     assert keys.threshold_event(42, iter(["vip"])) == "customer:42:threshold:vip"
 
 
-def test_a_tier_change_email_and_free_shipping_code_are_keyed_by_customer_tier_and_entry_moment():
+def test_a_tier_change_email_is_keyed_by_customer_tier_and_entry_moment():
     assert keys.tier_event(42, "gold", LAST_PURCHASE) == "customer:42:tier:gold:20250301T090507"
     assert keys.tier_event(42, None, LAST_PURCHASE) == "customer:42:tier:-:20250301T090507"
-    assert keys.tier_code(3, 42, "gold", LAST_PURCHASE) == "3:tier-code:42:gold:20250301T090507"

@@ -148,7 +148,7 @@ def test_vip_tiers_template_survives_storage():
     prog = template("vip-tiers")
     assert Programme.from_dict(prog.to_dict()) == prog
     assert [t.key for t in prog.tiers.ladder] == ["bronze", "silver", "gold"]
-    assert prog.tiers.tier("gold").free_shipping and prog.tiers.basis == "spent"
+    assert prog.tiers.tier("gold").exclusive_rewards == ("gold-gift",) and prog.tiers.basis == "spent"
 
 
 def test_store_a_ladder_stays_expressible_as_tiers():

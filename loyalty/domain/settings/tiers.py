@@ -37,8 +37,6 @@ class Tier(Section):
     """Points earned on orders are multiplied by this while the customer is in the tier."""
     tag: str = ""
     """A customer tag held while in the tier (themes, Flow, the merchant's segments)."""
-    free_shipping: bool = False
-    """On entering the tier the customer receives a free shipping code (once per tier entry)."""
     exclusive_rewards: tuple[str, ...] = ()
     """Catalogue reward keys only customers of this tier or a higher one may redeem."""
 
@@ -67,8 +65,6 @@ class Tiers(Section):
     retention_months: int = 0
     """A tier is kept at least this many months after the customer last qualified for it, and then lost only
     at the end of a period (see WINDOWS)."""
-    free_shipping_days: int = 30
-    """How long a tier's free shipping code lasts."""
     levels: tuple[Tier, ...] = ()
 
     def check(self, where: str) -> None:
@@ -78,8 +74,6 @@ class Tiers(Section):
             raise ProgrammeError(f"{where}.window: must be one of {', '.join(WINDOWS)}")
         if not 0 <= self.retention_months <= 120:
             raise ProgrammeError(f"{where}.retention_months: must be between 0 and 120")
-        if not 1 <= self.free_shipping_days <= 3650:
-            raise ProgrammeError(f"{where}.free_shipping_days: must be between 1 and 3650")
         if self.enabled and not self.levels:
             raise ProgrammeError(f"{where}.levels: tiers are enabled but none is defined")
         seen_keys, seen_thresholds = set(), set()
