@@ -361,3 +361,40 @@ bulk_write_lines = Table(
     Column("variables", Text, nullable=False, doc="the JSONL line: the mutation's variables"),
 )
 Index("uq_bulk_write_lines_customer", bulk_write_lines.c.write_id, bulk_write_lines.c.customer_id, unique=True)
+
+tier_members = Table(
+    "tier_members", metadata,
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("tier", String(40), nullable=False, doc="the tier's key in the programme's `tiers.levels`"),
+    Column("since", UtcDateTime, nullable=False, doc="when the customer entered the tier"),
+    Column("until", UtcDateTime, nullable=False, doc="kept whatever the figure until then (retention, period end)"),
+)
+"""Each customer's current VIP tier (loyalty.services.tiers); no row: no tier."""
+Index("ix_tier_members_shop_until", tier_members.c.shop_id, tier_members.c.until)
+
+tier_changes = Table(
+    "tier_changes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    Column("from_tier", String(40), nullable=True, doc="NULL: from no tier"),
+    Column("to_tier", String(40), nullable=True, doc="NULL: to no tier"),
+    Column("reason", Text, nullable=False, doc="the figure and the rule that moved the customer"),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Column("settings_version", Integer, nullable=False, doc="the programme version that decided it"),
+    CheckConstraint("from_tier IS NOT NULL OR to_tier IS NOT NULL", name="a_change"),
+)
+"""Every tier change of a customer, with its reason: their tier history."""
+Index("ix_tier_changes_customer", tier_changes.c.customer_id)
+
+tier_recalculations = Table(
+    "tier_recalculations", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("settings_version", Integer, nullable=False, doc="the programme version whose tiers are applied"),
+    Column("next_customer_id", Integer, nullable=False, server_default=text("0"),
+           doc="customers with a lower id are done"),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True, doc="NULL: under way"),
+)
+"""The recalculation of every customer of a shop that new tier settings ask for (jobs.tiers)."""

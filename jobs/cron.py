@@ -6,6 +6,7 @@ from jobs.reconcile import reconcile_all
 from jobs.scheduled import (expire_points, expire_vouchers, give_birthday_perks, mature_points, purge_inbox, sweep,
                             warn_expiring_points)
 from jobs.sync import sync_balances
+from jobs.tiers import tiers_at_period_end
 from loyalty.services.context import QUEUE_NAME
 
 cron.register(sweep, queue_name=QUEUE_NAME, interval=10, result_ttl=0)
@@ -17,5 +18,6 @@ cron.register(purge_inbox, queue_name=QUEUE_NAME, interval=86400, result_ttl=360
 cron.register(send_notifications, queue_name=QUEUE_NAME, interval=20, result_ttl=0)
 # daily jobs, run hourly: idempotent, so a day's work is done within the hour it starts
 cron.register(give_birthday_perks, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
+cron.register(tiers_at_period_end, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(warn_expiring_points, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(reconcile_all, queue_name=QUEUE_NAME, cron="17 3 * * *", result_ttl=86400, job_timeout=6 * 3600)

@@ -140,3 +140,9 @@ a redemption waits on Shopify for seconds, not minutes."""
 SUPPORT_PAGE_SIZE = 25
 REPORT_MAX_DAYS = 731
 """The longest range one report covers (two years of days)."""
+
+TIER_BATCH = 5000
+"""Customers decided per transaction by the shop-wide tier recalculation and the period-end pass: two
+aggregate queries per batch; larger batches hold the write lock (SQLite) longer."""
+TIER_JOB_SECONDS = 10.0
+"""A tier recalculation job stops after this long and queues its continuation (the cursor is stored)."""

@@ -111,3 +111,10 @@ def expiring_event(customer_id: int, last_purchase: datetime, days: int) -> str:
 def birthday_event(customer_id: int, perk_key: str, year: int) -> str:
     """One birthday email per customer, birthday perk and year."""
     return f"customer:{customer_id}:birthday:{perk_key}:{year}"
+
+
+def tier_event(customer_id: int, tier: str | None, since: datetime) -> str:
+    """One "your tier changed" email per customer and tier entry (`tier` None: left every tier; `since`: the
+    moment of the change): re-entering a tier later is a new entry, a replayed recalculation is not."""
+    return f"customer:{customer_id}:tier:{tier or '-'}:{since:{MOMENT}}"
+

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.settings.section import Section
+from loyalty.domain.settings.tiers import Tier, Tiers
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
 NEGATIVE_BALANCE_POLICIES = ("allow", "floor")
@@ -82,7 +83,7 @@ class Programme(Section):
     """The rules that turn orders into points for one shop: one JSON document, validated whole. Parts of it
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
-    NESTED = {"rewards": Reward}
+    NESTED = {"rewards": Reward, "tiers": Tiers}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -122,6 +123,8 @@ class Programme(Section):
     """Customers receive the loyalty emails (points available, perk unlocked, voucher, expiry, birthday)."""
     shop_name: str = ""
     """The shop's name as emails show it; empty: the shop's domain name."""
+    tiers: Tiers = Tiers()
+    """VIP tiers (loyalty.domain.settings.tiers); off by default."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -158,6 +161,8 @@ class Programme(Section):
             if reward.key in seen:
                 raise ProgrammeError(f"rewards[{index}].key: {reward.key!r} is used twice")
             seen.add(reward.key)
+        self.tiers.check("tiers")
+        self.tiers.check_rewards("tiers", seen)
 
     def reward(self, key: str) -> Reward | None:
         """The catalogue entry with that key, or None."""
@@ -299,8 +304,24 @@ TEMPLATES: dict[str, Programme] = {
         voucher_minimum_subtotal=Decimal("100"), voucher_validity_days=30, voucher_collection_id=2001,
         voucher_combines_with_discounts=False, voucher_expiry_returns_points=False,
     ),
+    # An example of VIP tiers: Bronze, Silver and Gold by the amount spent over the last 12 months, kept at
+    # least 12 months after qualifying; higher tiers earn more per euro, Gold has a reward of its own.
+    "vip-tiers": Programme(
+        earn_rate=Decimal("1"), pending_days=14, expiry="never", language="en", conversion_enabled=True,
+        conversion_minimum_points=100, voucher_value_per_point=Decimal("0.05"),
+        tiers=Tiers(enabled=True, basis="spent", window="rolling_12_months", retention_months=12, levels=(
+            Tier(key="bronze", name="Bronze", threshold=Decimal("100"), tag="vip-bronze"),
+            Tier(key="silver", name="Silver", threshold=Decimal("300"), multiplier=Decimal("1.25"),
+                 tag="vip-silver"),
+            Tier(key="gold", name="Gold", threshold=Decimal("750"), multiplier=Decimal("1.5"), tag="vip-gold",
+                 exclusive_rewards=("gold-gift",)),
+        )),
+        rewards=(
+            _reward("gold-gift", "voucher", 500, "A 30 € Gold voucher", amount=Decimal("30")),
+        ),
+    ),
 }
-"""Ready programmes reproducing the two seed stores; collection ids are placeholders the merchant replaces
+"""Ready programmes reproducing the two seed stores (and `vip-tiers`, an example of tiers); collection ids are placeholders the merchant replaces
 with their own (the full-price collection, the selections)."""
 
 

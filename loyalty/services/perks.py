@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from db.tables import perk_grants, shops
 from loyalty.domain.programme import Programme, Reward
 from loyalty.domain.standing import GRANT, REVOKE, confirmed_lifetime, perk_moves
-from loyalty.services import notifications
+from loyalty.services import notifications, tiers
 from loyalty.services.balances import balances
 from loyalty.services.shops import ShopRef, programme
 
@@ -36,16 +36,19 @@ _SHOP = select(shops.c.domain, shops.c.settings_version, shops.c.uninstalled_at)
 def decide(conn: Connection, shop_id: int, changed: dict[int, datetime]) -> None:
     """The ledger of these customers (id -> the moment it changed) just changed: grant the status perks
     their confirmed lifetime points reach and revoke those they fell below, in one pass for them all (the
-    shop, their balances, their grants: three queries, and writes only where something changes). Nothing
-    for an uninstalled shop, or a programme without status perks."""
+    shop, their balances, their grants: three queries, and writes only where something changes), and their
+    VIP tiers (loyalty.services.tiers) when the shop has tiers. Nothing for an uninstalled shop, or a
+    programme without status perks or tiers."""
     shop = conn.execute(_SHOP, {"shop_id": shop_id}).first()
     if shop is None or shop.uninstalled_at is not None:
         return
     prog = programme(conn, shop_id, shop.settings_version)
+    ref = ShopRef(shop_id, shop.domain, shop.settings_version)
+    if prog.tiers.enabled and changed:
+        tiers.decide_for(conn, ref, prog, changed, max(changed.values()))
     if not prog.perks or not changed:
         return
     ids = sorted(changed)
-    ref = ShopRef(shop_id, shop.domain, shop.settings_version)
     found, held = balances(conn, ids), status_grants(conn, ids)
     for customer_id in ids:
         refresh_perks(conn, ref, prog, customer_id, confirmed_lifetime(found[customer_id]), changed[customer_id],

@@ -107,3 +107,13 @@ def queue_history_import(ctx: Context, shop_domain: str) -> None:
                           failure_ttl=7 * 86400)
     except Exception:  # noqa: BLE001 - installing must not fail because the queue is down
         log.warning("could not queue the history import of %s", shop_domain, exc_info=True)
+
+
+def queue_tier_recalculation(ctx: Context, shop_id: int) -> None:
+    """Queue the recalculation of every customer's tier in the shop (new tier settings). Losing it is
+    harmless: the request is a database row, and the scheduled tier job finishes unfinished ones."""
+    try:
+        ctx.queue.enqueue("jobs.tiers.recalculate_tiers", shop_id, job_timeout=3600, result_ttl=3600,
+                          failure_ttl=86400)
+    except Exception:  # noqa: BLE001 - saving the programme must not fail because the queue is down
+        log.warning("could not queue the tier recalculation of shop %s", shop_id, exc_info=True)

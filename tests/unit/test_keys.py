@@ -55,3 +55,8 @@ def test_an_email_is_keyed_by_shop_and_event():
 def test_a_threshold_email_names_the_perks_unlocked_together_in_the_given_order():
     assert keys.threshold_event(42, ["anniversaire", "avant-premiere"]) == "customer:42:threshold:anniversaire+avant-premiere"
     assert keys.threshold_event(42, iter(["vip"])) == "customer:42:threshold:vip"
+
+
+def test_a_tier_change_email_is_keyed_by_customer_tier_and_entry_moment():
+    assert keys.tier_event(42, "gold", LAST_PURCHASE) == "customer:42:tier:gold:20250301T090507"
+    assert keys.tier_event(42, None, LAST_PURCHASE) == "customer:42:tier:-:20250301T090507"

@@ -8,12 +8,13 @@ from sqlalchemy import select
 from db.tables import orders, vouchers
 from loyalty.domain.standing import standing as ladder_standing
 from loyalty.domain.times import iso
-from loyalty.services import ledger
+from loyalty.services import ledger, tiers
 from loyalty.services.shops import programme
 
 
 def customer_summary(conn, shop, customer) -> dict:
-    """The customer's balances and full history, JSON-ready (points are integers)."""
+    """The customer's balances and full history, JSON-ready (points are integers), with their VIP tier and
+    its history (`tiers`: `current` None without a tier)."""
     bal = ledger.balance(conn, customer.id)
     customer_orders = {r.id: r for r in conn.execute(select(
         orders.c.id, orders.c.shopify_order_id, orders.c.pending_until).where(orders.c.customer_id == customer.id))}
@@ -46,6 +47,7 @@ def customer_summary(conn, shop, customer) -> dict:
         "vouchers": [voucher_view(v) for v in conn.execute(select(vouchers).where(
             vouchers.c.customer_id == customer.id).order_by(vouchers.c.created_at, vouchers.c.id))],
         "entries": entries,
+        "tiers": tiers.history_of(conn, customer.id),
     }
 
 

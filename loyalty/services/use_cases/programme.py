@@ -4,7 +4,8 @@ from __future__ import annotations
 from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.programme import Programme
 from loyalty.domain.requests import ChangeProgramme, SaveProgramme
-from loyalty.services.shops import get_shop, programme, save_programme as store
+from loyalty.services import tiers, wakeups
+from loyalty.services.shops import ShopRef, get_shop, programme, save_programme as store
 from loyalty.services.unit_of_work import UnitOfWork
 
 
@@ -13,7 +14,7 @@ def save_programme(request: SaveProgramme, uow: UnitOfWork) -> tuple[int, Progra
     with uow:
         shop = get_shop(uow.conn, request.shop, lock=True)
         _check_based_on(shop.settings_version, request.based_on)
-        version = store(uow.conn, shop, request.programme, uow.now)
+        version = _store(uow, shop, request.programme)
         return version, programme(uow.conn, shop.id, version)
 
 
@@ -24,10 +25,21 @@ def change_programme(request: ChangeProgramme, uow: UnitOfWork) -> int:
         shop = get_shop(uow.conn, request.shop, lock=True)
         _check_based_on(shop.settings_version, request.based_on)
         new = programme(uow.conn, shop.id, shop.settings_version).with_paths(request.changes)
-        return store(uow.conn, shop, new, uow.now)
+        return _store(uow, shop, new)
 
 
 def _check_based_on(in_force: int, based_on: int | None) -> None:
     if based_on is not None and based_on != in_force:
         raise ProgrammeError(f"version: edited from version {based_on}, but version {in_force} is in force now "
                              "(saved meanwhile): show the programme again and redo the change")
+
+
+def _store(uow: UnitOfWork, shop: ShopRef, new: Programme) -> int:
+    """Store the new version; if its tier settings differ from the version in force, every customer's tier
+    is recalculated under it, in the background (the request is recorded in this transaction)."""
+    old = programme(uow.conn, shop.id, shop.settings_version)
+    version = store(uow.conn, shop, new, uow.now)
+    if old.tiers != new.tiers:
+        tiers.request_recalculation(uow.conn, shop.id, version, uow.now)
+        uow.after_commit(wakeups.queue_tier_recalculation, uow.ctx, shop.id)
+    return version

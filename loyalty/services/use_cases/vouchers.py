@@ -11,7 +11,7 @@ from integrations.shopify import discounts, gift_cards
 from integrations.shopify.errors import ShopifyUserErrors
 from loyalty.domain import offers
 from loyalty.domain.requests import CancelVoucher, RedeemPoints, RedeemReward
-from loyalty.services import vouchers
+from loyalty.services import tiers, vouchers
 from loyalty.services.customers import find_customer
 from loyalty.services.events import shopify_client
 from loyalty.services.shops import get_shop, programme
@@ -42,6 +42,7 @@ def _redeem(uow: UnitOfWork, shop_domain: str, customer: str, make_offer, reques
         voucher = vouchers.find_request(conn, shop, request_key)
         if voucher is None:
             offer = make_offer(programme(conn, shop.id, shop.settings_version))
+            tiers.check_exclusive(conn, shop.id, row.id, programme(conn, shop.id, shop.settings_version), offer)
             voucher = vouchers.reserve(conn, shop, row.id, offer, request_key, now)
         if voucher.status != "creating":
             return voucher

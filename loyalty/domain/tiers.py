@@ -1,0 +1,135 @@
+"""VIP tier rules, pure: which tier a customer's qualifying figure reaches, entry, retention and the
+downgrade at a period's end, the earn multiplier and exclusive rewards. The settings are
+loyalty.domain.settings.tiers'; loyalty.services.tiers reads the figures and stores the memberships.
+
+- Entry: a figure reaching a higher tier's threshold moves the customer up at once.
+- Retention: a tier is kept until `until`: the end of the period in which `retention_months` after the
+  customer last qualified for it fall (qualifying again renews it).
+- Downgrade: a customer below their tier's threshold keeps it until `until`; from then on they are placed at
+  the tier their figure reaches (lower, or none).
+- Settings: a tier removed from the ladder, or tiers turned off, moves its customers at once (nothing is
+  left to keep).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from loyalty.domain.points import add_months
+from loyalty.domain.settings.tiers import Tier, Tiers
+
+UP, DOWN, RENEWED = "up", "down", "renewed"
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A customer's tier: its key (None: no tier), since when, and until when it is kept whatever the figure."""
+
+    tier: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What decide() concluded: the membership to hold, the change (UP, DOWN, RENEWED or None) and why."""
+
+    membership: Membership
+    change: str | None
+    reason: str = ""
+
+
+def window_start(tiers: Tiers, now: datetime) -> datetime | None:
+    """The first instant the qualifying figure counts (None: the customer's whole history)."""
+    if tiers.window == "calendar_year":
+        return now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    if tiers.window == "rolling_12_months":
+        return add_months(now, -12)
+    return None
+
+
+def period_end(tiers: Tiers, moment: datetime) -> datetime:
+    """The first period boundary after `moment`: the next 1 January for a calendar-year window, else the
+    first day of the next month (midnight, in the moment's time zone)."""
+    start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if tiers.window == "calendar_year":
+        return start.replace(year=moment.year + 1, month=1)
+    return add_months(start, 1)
+
+
+def kept_until(tiers: Tiers, qualified_at: datetime) -> datetime:
+    """Until when a tier qualified for at `qualified_at` is kept: retention, then the period's end."""
+    return period_end(tiers, add_months(qualified_at, tiers.retention_months))
+
+
+def reached(tiers: Tiers, figure: Decimal) -> Tier | None:
+    """The highest tier whose entry threshold the figure reaches, or None."""
+    found = [t for t in tiers.ladder if figure >= t.threshold]
+    return found[-1] if found else None
+
+
+def rank(tiers: Tiers, key: str | None) -> int:
+    """A tier's place on the ladder (0 lowest); -1 for no tier or a tier not on the ladder."""
+    keys = [t.key for t in tiers.ladder]
+    return keys.index(key) if key in keys else -1
+
+
+def describe(tiers: Tiers, figure: Decimal) -> str:
+    """The figure as a reason states it (`spent 250.00 over rolling 12 months`)."""
+    window = {"lifetime": "in total", "calendar_year": "this calendar year",
+              "rolling_12_months": "over the last 12 months"}[tiers.window]
+    if tiers.basis == "spent":
+        return f"spent {figure:.2f} {window}"
+    unit = "orders" if tiers.basis == "orders" else "points"
+    return f"{int(figure)} {unit} {window}"
+
+
+def decide(tiers: Tiers, current: Membership, figure: Decimal, now: datetime) -> Decision:
+    """The customer's tier now, given their qualifying figure (see the module's rules)."""
+    held = tiers.tier(current.tier) if tiers.enabled else None
+    if current.tier is not None and held is None:
+        # tiers turned off or this tier removed: re-placed at once, no retention of a tier that is gone
+        why = "tiers turned off" if not tiers.enabled else f"tier {current.tier!r} removed from the programme"
+        target = reached(tiers, figure) if tiers.enabled else None
+        return Decision(_enter(tiers, target, now), DOWN, why)
+    if not tiers.enabled:
+        return Decision(current, None)
+    target = reached(tiers, figure)
+    if rank(tiers, target.key if target else None) > rank(tiers, current.tier):
+        return Decision(_enter(tiers, target, now), UP, f"{describe(tiers, figure)}: {target.name} from "
+                                                        f"{_threshold(tiers, target)}")
+    if held is None:
+        return Decision(current, None)
+    if target is not None and target.key == held.key:
+        until = max(current.until or now, kept_until(tiers, now))
+        if until != current.until:
+            return Decision(replace(current, until=until), RENEWED, f"{describe(tiers, figure)}: still {held.name}")
+        return Decision(current, None)
+    if current.until is not None and now < current.until:
+        return Decision(current, None)  # retained: below the threshold, but not before the period's end
+    why = f"{describe(tiers, figure)}: below {held.name}'s {_threshold(tiers, held)} at the period's end"
+    return Decision(_enter(tiers, target, now), DOWN, why)
+
+
+def _enter(tiers: Tiers, tier: Tier | None, now: datetime) -> Membership:
+    return Membership(tier.key, now, kept_until(tiers, now)) if tier else Membership()
+
+
+def _threshold(tiers: Tiers, tier: Tier) -> str:
+    return f"{tier.threshold:.2f}" if tiers.basis == "spent" else str(int(tier.threshold))
+
+
+def multiplier(tiers: Tiers, key: str | None) -> Decimal:
+    """The earn multiplier of the tier (1 for no tier, or when tiers are off)."""
+    tier = tiers.tier(key) if tiers.enabled else None
+    return tier.multiplier if tier else Decimal("1")
+
+
+def may_redeem(tiers: Tiers, reward_key: str, key: str | None) -> bool:
+    """Whether a customer of tier `key` may redeem the catalogue reward: a reward listed as exclusive to a
+    tier is for that tier and those above it; any other reward (or tiers off) is for everyone."""
+    if not tiers.enabled:
+        return True
+    ranks = [rank(tiers, t.key) for t in tiers.levels if reward_key in t.exclusive_rewards]
+    return not ranks or rank(tiers, key) >= min(ranks)
