@@ -44,7 +44,7 @@ def customer_id(admin, query: str) -> int:
 def test_programme_is_read_and_replaced_as_a_new_version(admin):
     """PUT stores the whole programme as a new version; GET shows it."""
     current = admin.get("/programme").get_json()
-    assert current["version"] == 1 and set(current["templates"]) == {"store-a", "store-b"}
+    assert current["version"] == 1 and set(current["templates"]) == {"store-a", "store-b", "vip-tiers"}
     changed = {**current["programme"], "pending_days": 7, "earn_rate": "2"}
     saved = admin.put("/programme", changed).get_json()
     assert saved["version"] == 2
