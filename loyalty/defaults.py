@@ -140,3 +140,8 @@ a redemption waits on Shopify for seconds, not minutes."""
 SUPPORT_PAGE_SIZE = 25
 REPORT_MAX_DAYS = 731
 """The longest range one report covers (two years of days)."""
+
+SELECTION_CACHE_SECONDS = 300
+"""How long the products of a free item's selection, read from Shopify for the loyalty page, are kept in
+Redis: the page stays quick and Shopify is asked at most once per selection in that time; a product added
+to the selection shows up that much later (the redemption itself always checks the variant with Shopify)."""
