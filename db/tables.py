@@ -209,14 +209,29 @@ vouchers = Table(
     Column("kind", String(16), nullable=False, server_default=text("'discount'")),
     Column("reward_key", String(40), nullable=True, doc="the catalogue reward redeemed; NULL: a conversion"),
     Column("collection_id", BigInteger, nullable=True, doc="a discount code applies only to this collection"),
+    Column("percentage", Numeric(5, 2), nullable=True, doc="a percentage off (1-100) instead of an amount"),
+    Column("variant_id", BigInteger, nullable=True, doc="a picked free item: the code is for this variant only"),
     UniqueConstraint("shop_id", "code", name="uq_vouchers_shop_code"),
     CheckConstraint("points >= 0 AND amount >= 0", name="positive"),
     CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_STATUSES), name="status_known"),
     CheckConstraint("kind IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_KINDS), name="kind_known"),
     CheckConstraint("status != 'donated' OR kind = 'donation'", name="donated_is_donation"),
+    CheckConstraint("percentage IS NULL OR (percentage > 0 AND percentage <= 100)", name="percentage_range"),
 )
 Index("ix_vouchers_creating", vouchers.c.shop_id, vouchers.c.created_at,
       sqlite_where=text("status = 'creating'"), postgresql_where=text("status = 'creating'"))
+
+shop_collections = Table(
+    "shop_collections", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(32), nullable=False, doc="'full_price': products with a variant at full price"),
+    Column("shopify_collection_id", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop_id", "purpose", name="uq_shop_collections_shop_id"),
+    CheckConstraint("purpose IN ('full_price')", name="purpose_known"),
+)
+"""Collections the app made in a shop and maintains (made again when the merchant deletes one)."""
 
 perk_grants = Table(
     "perk_grants", metadata,

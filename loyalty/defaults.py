@@ -146,3 +146,7 @@ TIER_BATCH = 5000
 aggregate queries per batch; larger batches hold the write lock (SQLite) longer."""
 TIER_JOB_SECONDS = 10.0
 """A tier recalculation job stops after this long and queues its continuation (the cursor is stored)."""
+SELECTION_CACHE_SECONDS = 300
+"""How long the products of a free item's selection, read from Shopify for the loyalty page, are kept in
+Redis: the page stays quick and Shopify is asked at most once per selection in that time; a product added
+to the selection shows up that much later (the redemption itself always checks the variant with Shopify)."""

@@ -20,6 +20,8 @@ from storefront import forms
 from loyalty.defaults import REDEEM_LOCK_SECONDS
 
 log = logging.getLogger(__name__)
+RETRY_FIELDS = ("token", "reward", "points", "variant")
+"""The form fields sent again when a redemption is retried."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, now: datet
     with one_at_a_time(ctx.redis, f"loyalty:redeem:{shop.domain}:{customer_id}", REDEEM_LOCK_SECONDS) as mine:
         if not mine:
             log.info("storefront redeem for %s customer %s: another one is in progress", shop.domain, customer_id)
-            return Outcome(error="error.in_progress", retry={k: form.get(k) for k in ("token", "reward", "points")})
+            return Outcome(error="error.in_progress", retry={k: form.get(k) for k in RETRY_FIELDS})
         return _redeem(ctx, shop, customer_id, form, nonce, now, client_factory)
 
 
@@ -57,8 +59,10 @@ def _redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, nonce: st
     uow = UnitOfWork(ctx, clock=lambda: now)
     try:
         if reward:
+            variant = form.get("variant")
             voucher = redeem_reward(RedeemReward(shop.domain, str(customer_id), reward,
-                                                 forms.request_key(customer_id, nonce, reward)), uow, client_factory)
+                                                 forms.request_key(customer_id, nonce, reward),
+                                                 variant_id=int(variant) if variant else None), uow, client_factory)
         else:
             points = int(form.get("points") or 0)
             voucher = redeem_points(RedeemPoints(shop.domain, str(customer_id), points,
@@ -70,7 +74,7 @@ def _redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, nonce: st
     except (ShopifyError, ShopGone, OSError, DatabaseBusy) as exc:  # Shopify slow, or the database busy
         # The points are reserved under this token; submitting it again finishes the same voucher.
         log.warning("storefront redeem for %s waits on Shopify: %s", shop.domain, exc)
-        return Outcome(error="creating", retry={k: form.get(k) for k in ("token", "reward", "points")})
+        return Outcome(error="creating", retry={k: form.get(k) for k in RETRY_FIELDS})
     return Outcome(voucher=voucher)
 
 

@@ -17,6 +17,7 @@ from loyalty.domain.shops import valid_shop_domain
 from loyalty.services.errors import UnknownShop
 from loyalty.services.events import shopify_client
 from loyalty.services.read.loyalty_page import page_of, voucher_view
+from loyalty.services.read.selections import selection_choices
 from loyalty.services.read.shops import installed_shop, programme_in_force
 from loyalty.services.unit_of_work import ReadOnlyUnitOfWork
 from storefront import actions, forms, texts
@@ -72,6 +73,9 @@ def _wants_json() -> bool:
 def _answer(ctx, proxy, shop, notice: dict | None = None, status: int = 200):
     """The page (HTML, Liquid or JSON) for this request, with the outcome of a form when there is one."""
     page, prog = page_of(shop, proxy.customer_id, _reads(ctx))
+    if page["customer"] and any(r["customer_picks"] and r["affordable"] for r in page["customer"]["rewards"]):
+        factory = current_app.config.get("LOYALTY_CLIENT_FACTORY", storefront_client)
+        page["choices"] = selection_choices(shop, _reads(ctx), factory)
     faq = texts.faq(prog, page["currency"])
     if _wants_json():
         body = {**page, **({"result": notice} if notice else {})}
@@ -109,7 +113,9 @@ def redeem():
         return _answer(ctx, proxy, shop, {"error": outcome.error, "retry": outcome.retry}, status)
     voucher = voucher_view(outcome.voucher)
     reward = programme_in_force(shop, _reads(ctx))[1].reward(outcome.voucher.reward_key or "")
-    return _answer(ctx, proxy, shop, {"voucher": voucher, "cause": reward.cause if reward else None})
+    item = reward.title if reward else ""
+    return _answer(ctx, proxy, shop, {"voucher": voucher, "cause": reward.cause if reward else None,
+                                      "item": item})
 
 
 @bp.post("/birthday")

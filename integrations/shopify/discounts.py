@@ -1,4 +1,5 @@
-"""Discount codes over the Admin API: create a basic code discount, find one by code, deactivate it.
+"""Discount codes over the Admin API: create a basic code discount (an amount or a percentage off, on
+everything, a collection or one product variant) or a free shipping code, find one by code, deactivate it.
 
 No business rules here: the caller says who, how much, for how long, with which limits.
 """
@@ -14,7 +15,7 @@ from integrations.shopify.errors import raise_for_user_errors
 
 @dataclass(frozen=True)
 class CodeTerms:
-    """What a single-use, customer-bound, fixed-amount code allows."""
+    """What a single-use, customer-bound code allows: `amount` off, or `percentage` off when given."""
 
     code: str
     title: str
@@ -27,23 +28,42 @@ class CodeTerms:
     """Only products of this collection (e.g. the merchant's full-price items); None: every product."""
     combines: bool = False
     """Combines with other product, order and shipping discounts (False: one code per order)."""
+    percentage: Decimal | None = None
+    """Percentage off (1-100) instead of `amount` off."""
+    variant_id: int | None = None
+    """Only this product variant (a picked free item: `amount` is its price, taken once per order)."""
+
+
+def _items(terms: CodeTerms) -> dict:
+    """What the code applies to: one variant, a collection, or everything."""
+    if terms.variant_id:
+        return {"products": {"productVariantsToAdd": [f"gid://shopify/ProductVariant/{terms.variant_id}"]}}
+    if terms.collection_id:
+        return {"collections": {"add": [f"gid://shopify/Collection/{terms.collection_id}"]}}
+    return {"all": True}
+
+
+def _shared(terms: CodeTerms) -> dict:
+    """What every code of ours says: its title and code, its dates, this customer only, one use, and what it
+    combines with."""
+    return {
+        "title": terms.title, "code": terms.code,
+        "startsAt": terms.starts_at.isoformat(), "endsAt": terms.ends_at.isoformat(),
+        "context": {"customers": {"add": [f"gid://shopify/Customer/{terms.customer_id}"]}},
+        "usageLimit": 1, "appliesOncePerCustomer": True,
+        "combinesWith": {"orderDiscounts": terms.combines, "productDiscounts": terms.combines,
+                         "shippingDiscounts": terms.combines},
+    }
 
 
 def basic_code_input(terms: CodeTerms) -> dict:
     """The DiscountCodeBasicInput: one use, this customer only, combining with other discounts only when
     the terms say so."""
-    items = ({"collections": {"add": [f"gid://shopify/Collection/{terms.collection_id}"]}}
-             if terms.collection_id else {"all": True})
-    data = {
-        "title": terms.title, "code": terms.code,
-        "startsAt": terms.starts_at.isoformat(), "endsAt": terms.ends_at.isoformat(),
-        "context": {"customers": {"add": [f"gid://shopify/Customer/{terms.customer_id}"]}},
-        "customerGets": {"value": {"discountAmount": {"amount": str(terms.amount), "appliesOnEachItem": False}},
-                         "items": items},
-        "usageLimit": 1, "appliesOncePerCustomer": True,
-        "combinesWith": {"orderDiscounts": terms.combines, "productDiscounts": terms.combines,
-                         "shippingDiscounts": terms.combines},
-    }
+    # appliesOnEachItem False: the amount is taken once per order, so a picked free item is one unit free
+    # however many the cart holds. Shopify takes a percentage as a fraction (0.1 for 10 %).
+    value = ({"percentage": float(terms.percentage / 100)} if terms.percentage is not None
+             else {"discountAmount": {"amount": str(terms.amount), "appliesOnEachItem": False}})
+    data = {**_shared(terms), "customerGets": {"value": value, "items": _items(terms)}}
     if terms.minimum_subtotal:
         data["minimumRequirement"] = {"subtotal": {"greaterThanOrEqualToSubtotal": str(terms.minimum_subtotal)}}
     return data
@@ -53,6 +73,15 @@ def create_code(client, terms: CodeTerms) -> str:
     """Create the code discount; returns its id (raises ShopifyUserErrors when Shopify refuses)."""
     data = client.execute(documents.DISCOUNT_CODE_BASIC_CREATE, {"basicCodeDiscount": basic_code_input(terms)})
     result = raise_for_user_errors(data["discountCodeBasicCreate"], client.shop, "DiscountCodeBasicCreate")
+    return result["codeDiscountNode"]["id"]
+
+
+def create_free_shipping_code(client, terms: CodeTerms) -> str:
+    """Create a free shipping code (to every destination, this customer, one use); returns its id."""
+    data = client.execute(documents.DISCOUNT_CODE_FREE_SHIPPING_CREATE, {"freeShippingCodeDiscount": {
+        **_shared(terms), "destination": {"all": True}}})
+    result = raise_for_user_errors(data["discountCodeFreeShippingCreate"], client.shop,
+                                   "DiscountCodeFreeShippingCreate")
     return result["codeDiscountNode"]["id"]
 
 

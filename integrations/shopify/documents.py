@@ -86,6 +86,87 @@ mutation DiscountCodeDeactivate($id: ID!) {
 }
 """
 
+DISCOUNT_CODE_FREE_SHIPPING_CREATE = """
+mutation DiscountCodeFreeShippingCreate($freeShippingCodeDiscount: DiscountCodeFreeShippingInput!) {
+  discountCodeFreeShippingCreate(freeShippingCodeDiscount: $freeShippingCodeDiscount) {
+    codeDiscountNode {
+      id
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+"""A free shipping code (the `free_shipping` reward; discounts.create_free_shipping_code)."""
+
+COLLECTION_CREATE = """
+mutation CollectionCreate($input: CollectionInput!) {
+  collectionCreate(input: $input) {
+    collection {
+      id
+    }
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+"""The app's own smart collection (collections.create_full_price_collection: products at full price)."""
+
+COLLECTION_BY_ID = """
+query CollectionById($id: ID!) {
+  collection(id: $id) {
+    id
+    title
+  }
+}
+"""
+"""Whether a collection still exists (null once the merchant deleted it)."""
+
+VARIANT_IN_SELECTION = """
+query VariantInSelection($id: ID!, $collection: ID!) {
+  productVariant(id: $id) {
+    id
+    displayName
+    price
+    product {
+      id
+      inCollection(id: $collection)
+    }
+  }
+}
+"""
+"""A variant a customer picked for a free item: its price, and whether its product is in the selection."""
+
+SELECTION_PRODUCTS = """
+query SelectionProducts($id: ID!) {
+  collection(id: $id) {
+    id
+    products(first: 25) {
+      nodes {
+        id
+        title
+        variants(first: 10) {
+          nodes {
+            id
+            title
+            displayName
+            price
+            availableForSale
+          }
+        }
+      }
+    }
+  }
+}
+"""
+"""The products of a free item's selection the customer picks from (the first 25, 10 variants each: well
+under the single-query cost limit)."""
+
 METAFIELDS_SET = """
 mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) {
   metafieldsSet(metafields: $metafields) {

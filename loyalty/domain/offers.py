@@ -1,6 +1,7 @@
 """What a redemption spends and makes (store B's conversion, the reward catalogue), what a conversion of a
 balance would be worth, how long a code lasts, and which vouchers may be cancelled (their points then come
-back, once: the ledger's `recredit` entry)."""
+back, once: the ledger's `recredit` entry). Which collection a voucher is limited to (the app's full-price
+collection or the merchant's), and whether a picked free item may be had."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,16 +20,54 @@ class Offer:
     points: int
     amount: Decimal
     kind: str
-    """discount | gift_card | donation (the vouchers.kind column)."""
+    """discount | gift_card | donation | free_shipping (the vouchers.kind column)."""
     title: str
     validity_days: int
     reward_key: str | None = None
     minimum_subtotal: Decimal | None = None
     collection_id: int | None = None
     combines: bool = False
+    percentage: Decimal | None = None
+    """A percentage off (1-100) instead of `amount` off."""
+    variant_id: int | None = None
+    """A picked free item: the code is for this product variant only, worth its price (one unit)."""
 
 
-def conversion_offer(prog: Programme, points: int) -> Offer:
+@dataclass(frozen=True)
+class PickedItem:
+    """The product variant a customer picked for a free item, as Shopify describes it."""
+
+    variant_id: int
+    title: str
+    price: Decimal
+    in_selection: bool
+    """The variant's product belongs to the reward's collection."""
+
+
+def voucher_collection(prog: Programme, full_price_collection_id: int | None) -> int | None:
+    """The collection vouchers are limited to: the app's full-price collection when the programme asks for it
+    (`full_price.automatic`) and it is known, else the merchant's `voucher_collection_id` (None: everything)."""
+    if prog.full_price.automatic and full_price_collection_id:
+        return full_price_collection_id
+    return prog.voucher_collection_id or None
+
+
+def uses_voucher_collection(prog: Programme, reward_key: str | None) -> bool:
+    """Whether a redemption (a conversion: no reward key) makes a code limited to the vouchers' collection, so
+    the full-price collection must exist first."""
+    if reward_key is None:
+        return prog.conversion_enabled
+    reward = prog.reward(reward_key)
+    return reward is not None and reward.kind in ("voucher", "percentage") and not reward.collection_id
+
+
+def picks_item(prog: Programme, reward_key: str) -> bool:
+    """Whether the reward is a free item the customer picks (its variant must be looked up first)."""
+    reward = prog.reward(reward_key)
+    return reward is not None and reward.kind == "free_item" and reward.customer_picks
+
+
+def conversion_offer(prog: Programme, points: int, full_price_collection_id: int | None = None) -> Offer:
     """Any number of points into a voucher at the shop's rate (store B's conversion)."""
     if not prog.conversion_enabled:
         raise VoucherRefused("this programme does not convert points into vouchers: choose a reward",
@@ -41,11 +80,14 @@ def conversion_offer(prog: Programme, points: int) -> Offer:
         raise VoucherRefused(f"{points} points are worth nothing: nothing to redeem", "worthless")
     return Offer(points=points, amount=amount, kind="discount", title=f"{points} points",
                  validity_days=prog.voucher_validity_days, minimum_subtotal=prog.voucher_minimum_subtotal or None,
-                 collection_id=prog.voucher_collection_id or None, combines=prog.voucher_combines_with_discounts)
+                 collection_id=voucher_collection(prog, full_price_collection_id),
+                 combines=prog.voucher_combines_with_discounts)
 
 
-def reward_offer(prog: Programme, reward_key: str) -> Offer:
-    """A catalogue reward that spends points; perks (unlocked, not bought) are refused."""
+def reward_offer(prog: Programme, reward_key: str, full_price_collection_id: int | None = None,
+                 picked: PickedItem | None = None) -> Offer:
+    """A catalogue reward that spends points; perks (unlocked, not bought) are refused. A free item the
+    customer picks needs the `picked` variant: of the selection, at most the reward's price cap."""
     reward = prog.reward(reward_key)
     if reward is None:
         raise VoucherRefused(f"no reward {reward_key!r} in this programme", "unknown_reward")
@@ -54,12 +96,33 @@ def reward_offer(prog: Programme, reward_key: str) -> Offer:
                              "it is not redeemed", "not_redeemable")
     common = dict(points=reward.points, amount=reward.amount, title=reward.title, reward_key=reward.key,
                   validity_days=prog.voucher_validity_days, combines=prog.voucher_combines_with_discounts)
-    if reward.kind == "voucher":
+    if reward.kind in ("voucher", "percentage"):
+        collection = reward.collection_id or voucher_collection(prog, full_price_collection_id)
+        percentage = reward.percentage if reward.kind == "percentage" else None
         return Offer(kind="discount", minimum_subtotal=prog.voucher_minimum_subtotal or None,
-                     collection_id=reward.collection_id or prog.voucher_collection_id or None, **common)
+                     collection_id=collection, percentage=percentage, **common)
+    if reward.kind == "free_item" and reward.customer_picks:
+        return _picked_offer(reward, picked, common)
     if reward.kind == "free_item":
         return Offer(kind="discount", collection_id=reward.collection_id, **common)
+    if reward.kind == "free_shipping":
+        return Offer(kind="free_shipping", **common)
     return Offer(kind=reward.kind, **common)  # gift_card, donation
+
+
+def _picked_offer(reward, picked: PickedItem | None, common: dict) -> Offer:
+    """A code for exactly the picked variant, worth its price: one unit free, the rest of the cart unchanged."""
+    if picked is None:
+        raise VoucherRefused(f"{reward.title}: choose the item you want from the selection", "pick_required")
+    if not picked.in_selection:
+        raise VoucherRefused(f"{picked.title} is not part of the selection for {reward.title}", "not_in_selection")
+    if picked.price <= 0:
+        raise VoucherRefused(f"{picked.title} is already free: choose another item", "worthless")
+    if reward.amount and picked.price > reward.amount:
+        raise VoucherRefused(f"{picked.title} costs more than this reward covers: choose another item",
+                             "too_expensive")
+    return Offer(kind="discount", variant_id=picked.variant_id,
+                 **{**common, "amount": picked.price, "title": f"{reward.title}: {picked.title}"})
 
 
 def conversion_facts(prog: Programme, available: int) -> dict | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from loyalty.domain.errors import ProgrammeError
+from loyalty.domain.settings.full_price import FullPrice
 from loyalty.domain.settings.section import Section
 from loyalty.domain.settings.tiers import Tier, Tiers
 
@@ -18,11 +19,13 @@ EXPIRY_POLICIES = ("never", "after_last_purchase")
 NEGATIVE_BALANCE_POLICIES = ("allow", "floor")
 ROUNDING_POLICIES = ("floor", "nearest")
 LANGUAGES = ("fr", "en")
-REWARD_KINDS = ("perk", "voucher", "free_item", "gift_card", "donation")
+REWARD_KINDS = ("perk", "voucher", "free_item", "gift_card", "donation", "percentage", "free_shipping")
 """`perk`: a status unlocked by lifetime points and never spent (a customer tag; `birthday` perks are given on
 the birthday). The others are redeemable and spend their points: `voucher` a fixed-amount discount code,
-`free_item` a code worth `amount` on the `collection_id` selection, `gift_card` a Shopify gift card,
-`donation` a gift to `cause` recorded for the merchant's report."""
+`free_item` a code worth `amount` on the `collection_id` selection (or, with `customer_picks`, the one unit
+the customer picks from it, free), `gift_card` a Shopify gift card, `donation` a gift to `cause` recorded
+for the merchant's report, `percentage` a code for `percentage` % off, `free_shipping` a free shipping
+code."""
 REWARD_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 TAG = re.compile(r"^[^,]{1,40}$")
 
@@ -49,6 +52,12 @@ class Reward(Section):
     """donation: who receives it."""
     birthday: bool = False
     """perk: given once a year on the customer's birthday, by the daily birthday job."""
+    percentage: Decimal = Decimal("0")
+    """percentage: the share off, above 0 and at most 100 (%)."""
+    customer_picks: bool = False
+    """free_item: the customer picks a product variant of the selection and gets that one unit free (a code
+    for exactly that variant, worth its price); `amount` is then the highest price that may be picked (0:
+    any)."""
 
     @property
     def spends_points(self) -> bool:
@@ -66,8 +75,19 @@ class Reward(Section):
             raise ProgrammeError(f"{where}.title: must be 1-120 characters")
         if self.tag and not TAG.match(self.tag):
             raise ProgrammeError(f"{where}.tag: at most 40 characters, no comma")
-        if self.kind in ("voucher", "free_item", "gift_card", "donation") and self.amount <= 0:
+        picked = self.kind == "free_item" and self.customer_picks
+        if self.kind in ("voucher", "free_item", "gift_card", "donation") and self.amount <= 0 and not picked:
             raise ProgrammeError(f"{where}.amount: a {self.kind} needs an amount above 0")
+        if picked and self.amount < 0:
+            raise ProgrammeError(f"{where}.amount: the highest price that may be picked is 0 (any) or more")
+        if self.customer_picks and self.kind != "free_item":
+            raise ProgrammeError(f"{where}.customer_picks: only a free item is picked by the customer")
+        if self.kind in ("percentage", "free_shipping") and self.amount != 0:
+            raise ProgrammeError(f"{where}.amount: a {self.kind} code has no amount (leave it 0)")
+        if self.kind == "percentage" and not 0 < self.percentage <= 100:
+            raise ProgrammeError(f"{where}.percentage: a percentage off is above 0 and at most 100")
+        if self.kind != "percentage" and self.percentage != 0:
+            raise ProgrammeError(f"{where}.percentage: only a percentage reward has one")
         if self.kind == "free_item" and self.collection_id <= 0:
             raise ProgrammeError(f"{where}.collection_id: a free item needs the collection it is chosen from")
         if self.kind == "donation" and not self.cause.strip():
@@ -83,7 +103,7 @@ class Programme(Section):
     """The rules that turn orders into points for one shop: one JSON document, validated whole. Parts of it
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
-    NESTED = {"rewards": Reward, "tiers": Tiers}
+    NESTED = {"rewards": Reward, "tiers": Tiers, "full_price": FullPrice}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -125,6 +145,8 @@ class Programme(Section):
     """The shop's name as emails show it; empty: the shop's domain name."""
     tiers: Tiers = Tiers()
     """VIP tiers (loyalty.domain.settings.tiers); off by default."""
+    full_price: FullPrice = FullPrice()
+    """Vouchers limited to the app's own full-price collection (off: `voucher_collection_id`)."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -153,6 +175,7 @@ class Programme(Section):
             raise ProgrammeError("shop_name: at most 120 characters")
         if self.voucher_collection_id < 0:
             raise ProgrammeError("voucher_collection_id: must be 0 or a collection id")
+        self.full_price.check("full_price")
         seen = set()
         for index, reward in enumerate(self.rewards):
             if not isinstance(reward, Reward):

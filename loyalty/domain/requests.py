@@ -35,6 +35,8 @@ class RedeemReward:
     customer: str
     reward_key: str
     request_key: str
+    variant_id: int | None = None
+    """A free item the customer picks: the product variant picked from the reward's selection."""
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,7 @@ def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:
                        "kind": voucher.kind, "code": voucher.code, "points": voucher.points,
                        "amount": voucher.amount, "minimum_subtotal": voucher.minimum_subtotal,
                        "title": reward.title if reward else None,
+                       "percentage": f"{voucher.percentage.normalize():f}" if voucher.percentage else None,
                        # the code works until ends_at: the last whole day it can be used
                        "ends_on": (ends_at - timedelta(microseconds=1)).date()})
 

@@ -21,6 +21,10 @@ from loyalty.services.shops import ShopRef, get_shop, programme
 from loyalty.domain.errors import VoucherRefused
 
 
+CODE_KINDS = ("discount", "free_shipping")
+"""Vouchers that are discount codes: an order using one spends it; unused, it expires."""
+
+
 def code_for(request_key: str, kind: str = "discount") -> str:
     """The code of a redemption request: stable, so retries reuse it. Gift card codes are 8-20 letters and
     digits; discount codes and donation receipts start with LOY-."""
@@ -53,18 +57,26 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
     voucher_id = conn.execute(insert(vouchers).values(
         shop_id=shop.id, customer_id=customer_id, request_key=key, code=code_for(key, offer.kind),
         points=offer.points, amount=offer.amount, minimum_subtotal=offer.minimum_subtotal,
-        collection_id=offer.collection_id,
+        collection_id=offer.collection_id, percentage=offer.percentage, variant_id=offer.variant_id,
         status="donated" if donation else "creating", kind=offer.kind, reward_key=offer.reward_key,
         ends_at=voucher_ends_at(offer, now), created_at=now,
         reason=f"donation: {offer.title}" if donation else None,
     )).inserted_primary_key[0]
-    what = {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
     ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="redeem", available=-offer.points,
                        key=keys.redeem(shop.id, voucher_id), effective_at=now, now=now,
                        settings_version=shop.settings_version,
-                       reason=f"{offer.points} points redeemed for a {offer.amount} {what}"
+                       reason=f"{offer.points} points redeemed for a {_what(offer)}"
                               + (f" ({offer.title})" if offer.reward_key else ""))
     return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
+
+
+def _what(offer: Offer) -> str:
+    """What the points bought, as the ledger's reason says it."""
+    if offer.kind == "free_shipping":
+        return "free shipping code"
+    if offer.percentage is not None:
+        return f"{offer.percentage.normalize():f} % voucher"
+    return f"{offer.amount} " + {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
 
 
 def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: datetime | None = None) -> None:
@@ -106,13 +118,13 @@ def mark_used(conn: Connection, shop: ShopRef, codes: tuple[str, ...], order_nam
     if not wanted:
         return 0
     return conn.execute(update(vouchers).where(
-        vouchers.c.shop_id == shop.id, vouchers.c.code.in_(wanted), vouchers.c.kind == "discount",
+        vouchers.c.shop_id == shop.id, vouchers.c.code.in_(wanted), vouchers.c.kind.in_(CODE_KINDS),
         vouchers.c.status.in_(("active", "creating")),
     ).values(status="used", reason=f"used on order {order_name or ''}".strip())).rowcount
 
 
 _MARK_USED = update(vouchers).where(
-    vouchers.c.shop_id == bindparam("b_shop"), vouchers.c.code == bindparam("b_code"), vouchers.c.kind == "discount",
+    vouchers.c.shop_id == bindparam("b_shop"), vouchers.c.code == bindparam("b_code"), vouchers.c.kind.in_(CODE_KINDS),
     or_(vouchers.c.status == "active", vouchers.c.status == "creating"),
 ).values(status="used", reason=bindparam("b_reason"))
 """mark_used for one code, built once: run with many codes at a time (mark_many_used)."""
@@ -134,7 +146,7 @@ def mark_many_used(conn: Connection, shop: ShopRef, uses: list[tuple[tuple[str, 
 def expire_unused(conn: Connection, as_of: datetime, now: datetime) -> int:
     """Active vouchers past their end date expire; their points come back where the shop says so."""
     count = 0
-    for voucher in conn.execute(select(vouchers).where(vouchers.c.status == "active", vouchers.c.kind == "discount",
+    for voucher in conn.execute(select(vouchers).where(vouchers.c.status == "active", vouchers.c.kind.in_(CODE_KINDS),
                                                        vouchers.c.ends_at <= as_of)).all():
         domain = conn.execute(select(shops.c.domain).where(shops.c.id == voucher.shop_id)).scalar()
         shop = get_shop(conn, domain, installed_only=False)

@@ -16,8 +16,11 @@ from tools.shopify_emulator.schema import load_schema
 from tools.shopify_emulator.store import (
     TRANSACTION_KINDS,
     TRANSACTION_STATUSES,
+    Collection,
     Customer,
     Order,
+    Product,
+    Variant,
     ShopState,
     Transaction,
     decimal_string,
@@ -116,6 +119,46 @@ class Emulator:
             details.setdefault("updated_at", self.now())
             state.orders[number] = Order(number, records, customer, name, **details)
         return number
+
+    def add_product(self, shop, id, title, variants):
+        """Create or replace a product and its variants: each a dict with `id`, `price`, and optionally
+        `title` ("Default Title"), `compare_at_price` (None: full price), `available` (True)."""
+        state = self.shop(shop)
+        number = _required_id(id, "Product")
+        with state.lock:
+            product = Product(number, title)
+            for raw in variants:
+                variant = Variant(_required_id(raw["id"], "ProductVariant"), number, raw.get("title", "Default Title"),
+                                  decimal_string(raw["price"]),
+                                  decimal_string(raw["compare_at_price"]) if raw.get("compare_at_price") else None,
+                                  raw.get("available", True))
+                state.variants[variant.id] = variant
+                product.variant_ids.append(variant.id)
+            state.products[number] = product
+        return number
+
+    def add_collection(self, shop, id, title, product_ids=()):
+        """Create or replace a custom collection of these products (the merchant's own selection)."""
+        state = self.shop(shop)
+        number = _required_id(id, "Collection")
+        with state.lock:
+            state.collections[number] = Collection(number, title, [_required_id(p, "Product") for p in product_ids])
+        return number
+
+    def delete_collection(self, shop, id):
+        """The merchant deletes a collection in Shopify admin."""
+        state = self.shop(shop)
+        with state.lock:
+            state.collections.pop(_required_id(id, "Collection"), None)
+
+    def collections(self, shop):
+        """Every collection with its current products: {"id", "title", "smart", "product_ids"}."""
+        from tools.shopify_emulator.catalogue import members
+
+        state = self.shop(shop)
+        with state.lock:
+            return [{"id": c.id, "title": c.title, "smart": c.rules is not None, "product_ids": members(state, c)}
+                    for c in state.collections.values()]
 
     def add_rest_order(self, shop, body, transactions=(), *, financial_status="PAID"):
         """Create or replace an order from its REST/webhook JSON (and its customer), as Shopify holds it."""

@@ -1,4 +1,5 @@
-"""Root resolvers for code discounts: create (basic), deactivate, look up by code."""
+"""Root resolvers for code discounts: create (basic: an amount or a percentage off, on everything,
+collections or product variants; free shipping), deactivate, look up by code."""
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ DUPLICATE_CODE_MESSAGE = "Code must be unique. Please try a different code."
 """Shopify's exact wording when a code is already taken in the shop."""
 
 _INPUT = "basicCodeDiscount"
+_FREE_SHIPPING_INPUT = "freeShippingCodeDiscount"
 
 
 def user_error(field, message, code=None, **extra):
@@ -27,21 +29,33 @@ def parse_datetime(value):
 
 def discount_code_basic_create(info, basicCodeDiscount):
     """discountCodeBasicCreate: validate like Shopify, then store the code discount."""
-    shop, now = info.context.shop, info.context.now
-    data = basicCodeDiscount
+    shop = info.context.shop
     errors = []
+    amount, percentage = _value(basicCodeDiscount, errors)
+    variant_ids = _variant_ids(shop, basicCodeDiscount, errors)
+    return _create(info, basicCodeDiscount, _INPUT, errors, amount=amount, percentage=percentage,
+                   collection_ids=_collection_ids(basicCodeDiscount), variant_ids=variant_ids)
+
+
+def discount_code_free_shipping_create(info, freeShippingCodeDiscount):
+    """discountCodeFreeShippingCreate: the same checks of code, title, dates and customers."""
+    return _create(info, freeShippingCodeDiscount, _FREE_SHIPPING_INPUT, [], kind="free_shipping")
+
+
+def _create(info, data, name, errors, **details):
+    """Check what every code discount shares (code, title, dates, customers), then store it."""
+    shop, now = info.context.shop, info.context.now
     code = (data.get("code") or "").strip()
     if not code:
-        errors.append(user_error([_INPUT, "code"], "Code can't be blank", "BLANK"))
+        errors.append(user_error([name, "code"], "Code can't be blank", "BLANK"))
     elif shop.discount_by_code(code) is not None:
-        errors.append(user_error([_INPUT, "code"], DUPLICATE_CODE_MESSAGE, "TAKEN"))
+        errors.append(user_error([name, "code"], DUPLICATE_CODE_MESSAGE, "TAKEN"))
     title = (data.get("title") or "").strip()
     if not title:
-        errors.append(user_error([_INPUT, "title"], "Title can't be blank", "BLANK"))
-    starts_at, ends_at = _period(data, now, errors)
-    amount, percentage = _value(data, errors)
+        errors.append(user_error([name, "title"], "Title can't be blank", "BLANK"))
+    starts_at, ends_at = _period(data, now, errors, name)
     minimum = ((data.get("minimumRequirement") or {}).get("subtotal") or {}).get("greaterThanOrEqualToSubtotal")
-    customer_ids = _customer_ids(data, errors)
+    customer_ids = _customer_ids(data, errors, name)
     if errors:
         return {"codeDiscountNode": None, "userErrors": errors}
     discount = DiscountCode(
@@ -51,15 +65,13 @@ def discount_code_basic_create(info, basicCodeDiscount):
         title=title,
         starts_at=starts_at,
         created_at=now,
-        amount=amount,
-        percentage=percentage,
         minimum_subtotal=decimal_string(minimum) if minimum is not None else None,
         ends_at=ends_at,
         usage_limit=data.get("usageLimit"),
         applies_once_per_customer=bool(data.get("appliesOncePerCustomer")),
         customer_ids=customer_ids,
         combines_with=dict(data.get("combinesWith") or {}),
-        collection_ids=_collection_ids(data),
+        **details,
     )
     shop.discounts[discount.id] = discount
     return {"codeDiscountNode": discount_node_view(shop, discount, now), "userErrors": []}
@@ -85,17 +97,17 @@ def code_discount_node_by_code(info, code):
     return discount_node_view(shop, discount, info.context.now) if discount else None
 
 
-def _period(data, now, errors):
+def _period(data, now, errors, name=_INPUT):
     """(starts_at, ends_at) from the input; starts now when not given."""
     try:
         starts_at = parse_datetime(data.get("startsAt")) or now
         ends_at = parse_datetime(data.get("endsAt"))
     except ValueError:
-        errors.append(user_error([_INPUT, "startsAt"], "Dates must be ISO 8601 date-times", "INVALID"))
+        errors.append(user_error([name, "startsAt"], "Dates must be ISO 8601 date-times", "INVALID"))
         return now, None
     if ends_at is not None and ends_at <= starts_at:
         message = "Ends at needs to be after starts_at"
-        errors.append(user_error([_INPUT, "endsAt"], message, "END_DATE_BEFORE_START_DATE"))
+        errors.append(user_error([name, "endsAt"], message, "END_DATE_BEFORE_START_DATE"))
     return starts_at, ends_at
 
 
@@ -125,14 +137,26 @@ def _collection_ids(data):
     return tuple(parse_id(value, "Collection") for value in added)
 
 
-def _customer_ids(data, errors):
+def _variant_ids(shop, data, errors):
+    """Product variants the code is limited to; each must exist in the shop."""
+    items = (data.get("customerGets") or {}).get("items") or {}
+    added = (items.get("products") or {}).get("productVariantsToAdd") or []
+    ids = tuple(parse_id(value, "ProductVariant") for value in added)
+    if any(number not in shop.variants for number in ids):
+        where = [_INPUT, "customerGets", "items", "products", "productVariantsToAdd"]
+        errors.append(user_error(where, "Product variant does not exist", "INVALID"))
+        return ()
+    return ids
+
+
+def _customer_ids(data, errors, name=_INPUT):
     """Customer ids the code is restricted to (context, or the deprecated customerSelection); () for all."""
-    for name in ("context", "customerSelection"):
-        added = ((data.get(name) or {}).get("customers") or {}).get("add") or []
+    for field in ("context", "customerSelection"):
+        added = ((data.get(field) or {}).get("customers") or {}).get("add") or []
         ids = tuple(parse_id(value, "Customer") for value in added)
         if None in ids:
             message = "Customer ids must be Customer gids"
-            errors.append(user_error([_INPUT, name, "customers", "add"], message, "INVALID"))
+            errors.append(user_error([name, field, "customers", "add"], message, "INVALID"))
             return ()
         if ids:
             return ids

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from tools.shopify_emulator import bulk, bulk_mutation, discounts
+from tools.shopify_emulator import bulk, bulk_mutation, catalogue, discounts
 from tools.shopify_emulator.discounts import user_error
 from tools.shopify_emulator.store import GiftCard, Metafield, decimal_string, gid, parse_id
 from tools.shopify_emulator.views import (
@@ -205,12 +205,16 @@ QUERY_ROOT = {
     "currentBulkOperation": bulk.current_bulk_operation,
     "customer": customer,
     "codeDiscountNodeByCode": discounts.code_discount_node_by_code,
+    "collection": catalogue.collection,
+    "productVariant": catalogue.product_variant,
 }
 """Query fields the emulator answers; any other root field resolves to null."""
 
 MUTATION_ROOT = {
     "discountCodeBasicCreate": discounts.discount_code_basic_create,
     "discountCodeDeactivate": discounts.discount_code_deactivate,
+    "discountCodeFreeShippingCreate": discounts.discount_code_free_shipping_create,
+    "collectionCreate": catalogue.collection_create,
     "metafieldsSet": metafields_set,
     "tagsAdd": tags_add,
     "tagsRemove": tags_remove,

@@ -188,6 +188,10 @@ class DiscountCode:
     combines_with: dict = field(default_factory=dict)
     deactivated_at: datetime | None = None
     collection_ids: tuple = ()
+    variant_ids: tuple = ()
+    """Product variants the code is limited to (customerGets.items.products.productVariantsToAdd)."""
+    kind: str = "basic"
+    """basic (an amount or a percentage off) or free_shipping."""
 
     def status(self, now):
         """ACTIVE, EXPIRED (ended or deactivated) or SCHEDULED, as of `now`."""
@@ -211,9 +215,45 @@ class DiscountCode:
             "customer_ids": list(self.customer_ids),
             "combines_with": dict(self.combines_with),
             "collection_ids": list(self.collection_ids),
+            "variant_ids": list(self.variant_ids),
+            "kind": self.kind,
             "status": self.status(now),
             "deactivated": self.deactivated_at is not None,
         }
+
+
+@dataclass
+class Variant:
+    """A product variant: its price and compare-at price (decimal strings; no compare-at: full price)."""
+
+    id: int
+    product_id: int
+    title: str
+    price: str
+    compare_at_price: str | None = None
+    available: bool = True
+
+
+@dataclass
+class Product:
+    """A product and the ids of its variants, in order."""
+
+    id: int
+    title: str
+    variant_ids: list = field(default_factory=list)
+    tags: set = field(default_factory=set)
+
+
+@dataclass
+class Collection:
+    """A custom collection (its product ids) or a smart one (its rules, evaluated when read)."""
+
+    id: int
+    title: str
+    product_ids: list = field(default_factory=list)
+    rules: tuple | None = None
+    """((column, relation, condition), ...) for a smart collection; None for a custom one."""
+    disjunctive: bool = False
 
 
 @dataclass
@@ -266,6 +306,9 @@ class ShopState:
         self.customers = {}
         self.discounts = {}
         self.gift_cards = {}
+        self.products = {}
+        self.variants = {}
+        self.collections = {}
         self.bulk_operations = {}
         self.staged_uploads = {}  # staged path (the `key` parameter) -> StagedUpload
         self.bulk_seconds_per_line = 0.0  # how long a bulk mutation takes per line, on the emulator's clock

@@ -196,7 +196,7 @@ def discount_node_view(shop, discount, now):
 
 
 def _discount_basic_view(shop, discount, now):
-    """The DiscountCodeBasic behind a node."""
+    """The DiscountCodeBasic (or DiscountCodeFreeShipping) behind a node."""
     redeem_code = {
         "__typename": "DiscountRedeemCode",
         "id": gid("DiscountRedeemCode", discount.redeem_code_id),
@@ -221,8 +221,7 @@ def _discount_basic_view(shop, discount, now):
             "__typename": "DiscountMinimumSubtotal",
             "greaterThanOrEqualToSubtotal": money(discount.minimum_subtotal, shop.currency),
         }
-    return {
-        "__typename": "DiscountCodeBasic",
+    shared = {
         "title": discount.title,
         "status": discount.status(now),
         "startsAt": iso(discount.starts_at),
@@ -238,14 +237,18 @@ def _discount_basic_view(shop, discount, now):
         "summary": discount.title,
         "shortSummary": discount.title,
         "minimumRequirement": minimum,
-        "customerGets": {
-            "value": value,
-            "items": {"__typename": "AllDiscountItems", "allItems": True},
-            "appliesOnOneTimePurchase": True,
-            "appliesOnSubscription": False,
-        },
         "context": lambda info: _context_view(shop, discount),
     }
+    if discount.kind == "free_shipping":
+        return {**shared, "__typename": "DiscountCodeFreeShipping", "maximumShippingPrice": None,
+                "destinationSelection": {"__typename": "DiscountCountryAll", "allCountries": True},
+                "appliesOnOneTimePurchase": True, "appliesOnSubscription": False}
+    return {**shared, "__typename": "DiscountCodeBasic", "customerGets": {
+        "value": value,
+        "items": {"__typename": "AllDiscountItems", "allItems": True},
+        "appliesOnOneTimePurchase": True,
+        "appliesOnSubscription": False,
+    }}
 
 
 _COMBINES = ("orderDiscounts", "productDiscounts", "shippingDiscounts")

@@ -31,7 +31,9 @@ def reward_view(reward: Reward) -> dict:
     """A catalogue entry as the page shows it."""
     return {"key": reward.key, "kind": reward.kind, "points": reward.points, "title": reward.title,
             "description": reward.description, "amount": str(reward.amount) if reward.spends_points else None,
-            "cause": reward.cause or None, "birthday": reward.birthday}
+            "cause": reward.cause or None, "birthday": reward.birthday,
+            "percentage": f"{reward.percentage.normalize():f}" if reward.kind == "percentage" else None,
+            "customer_picks": reward.customer_picks}
 
 
 def programme_view(prog: Programme) -> dict:

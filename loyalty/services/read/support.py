@@ -77,7 +77,7 @@ def voucher_dict(row) -> dict:
             "points": row.points, "amount": str(row.amount), "status": row.status, "reason": row.reason,
             "ends_at": iso(row.ends_at), "created_at": iso(row.created_at),
             # What loyalty.services.use_cases.vouchers.cancel_voucher accepts: an issued gift card or a recorded donation cannot come back.
-            "cancellable": row.status in ("creating", "active") and row.kind == "discount"}
+            "cancellable": row.status in ("creating", "active") and row.kind in ("discount", "free_shipping")}
 
 
 def list_vouchers(conn: Connection, shop: ShopRef, *, status: str | None = None, customer_id: int | None = None,

@@ -57,4 +57,6 @@ def voucher_view(row) -> dict:
         return f"{value:.2f}" if value is not None else None
     return {"code": row.code, "kind": row.kind, "reward": row.reward_key, "status": row.status,
             "points": row.points, "amount": money(row.amount), "minimum_subtotal": money(row.minimum_subtotal),
-            "ends_at": iso(row.ends_at), "created_at": iso(row.created_at), "reason": row.reason}
+            "ends_at": iso(row.ends_at), "created_at": iso(row.created_at), "reason": row.reason,
+            "percentage": f"{row.percentage.normalize():f}" if row.percentage is not None else None,
+            "variant_id": row.variant_id}

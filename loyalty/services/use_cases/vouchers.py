@@ -4,14 +4,16 @@
 Shopify is never asked inside a transaction: the points are reserved (committed), Shopify makes the code,
 and a second transaction records its answer. So each use case opens several transactions of its unit of
 work. `client_factory(ctx, shop, conn)` makes the Shopify client (the storefront's is quicker to give up).
+What the offer needs from Shopify is asked before the points are reserved, outside any transaction too: the
+app's full-price collection (made again if the merchant deleted it) and a picked free item's variant.
 """
 from __future__ import annotations
 
-from integrations.shopify import discounts, gift_cards
+from integrations.shopify import collections, discounts, gift_cards
 from integrations.shopify.errors import ShopifyUserErrors
 from loyalty.domain import offers
 from loyalty.domain.requests import CancelVoucher, RedeemPoints, RedeemReward
-from loyalty.services import tiers, vouchers
+from loyalty.services import shop_collections, tiers, vouchers
 from loyalty.services.customers import find_customer
 from loyalty.services.events import shopify_client
 from loyalty.services.shops import get_shop, programme
@@ -20,18 +22,26 @@ from loyalty.services.unit_of_work import UnitOfWork
 
 def redeem_points(request: RedeemPoints, uow: UnitOfWork, client_factory=shopify_client):
     """Convert points into a code (store B); safe to retry with the same request_key. Returns the voucher."""
-    return _redeem(uow, request.shop, request.customer, lambda prog: offers.conversion_offer(prog, request.points),
-                   request.request_key, client_factory)
+    return _redeem(uow, request.shop, request.customer, None, request.request_key, client_factory,
+                   lambda prog, full_price, _picked: offers.conversion_offer(prog, request.points, full_price))
 
 
 def redeem_reward(request: RedeemReward, uow: UnitOfWork, client_factory=shopify_client):
     """Spend points on a catalogue reward: a code, a gift card or a donation; safe to retry with the same
     request_key. Returns the voucher row."""
-    return _redeem(uow, request.shop, request.customer, lambda prog: offers.reward_offer(prog, request.reward_key),
-                   request.request_key, client_factory)
+    return _redeem(uow, request.shop, request.customer, request.reward_key, request.request_key, client_factory,
+                   lambda prog, full_price, picked: offers.reward_offer(prog, request.reward_key, full_price, picked),
+                   request.variant_id)
 
 
-def _redeem(uow: UnitOfWork, shop_domain: str, customer: str, make_offer, request_key: str, client_factory):
+def _reserve(conn, shop, customer_id: int, prog, offer, request_key: str, now):
+    """Spend the points on the offer (vouchers.reserve), once the customer's tier may have it."""
+    tiers.check_exclusive(conn, shop.id, customer_id, prog, offer)
+    return vouchers.reserve(conn, shop, customer_id, offer, request_key, now)
+
+
+def _redeem(uow: UnitOfWork, shop_domain: str, customer: str, reward_key: str | None, request_key: str,
+            client_factory, make_offer, variant_id: int | None = None):
     now = uow.now
     with uow:
         conn = uow.conn
@@ -40,14 +50,20 @@ def _redeem(uow: UnitOfWork, shop_domain: str, customer: str, make_offer, reques
         if row is None or row.shopify_customer_id is None:
             raise vouchers.VoucherRefused(f"{customer}: no customer account in {shop_domain}", "no_account")
         voucher = vouchers.find_request(conn, shop, request_key)
-        if voucher is None:
-            offer = make_offer(programme(conn, shop.id, shop.settings_version))
-            tiers.check_exclusive(conn, shop.id, row.id, programme(conn, shop.id, shop.settings_version), offer)
-            voucher = vouchers.reserve(conn, shop, row.id, offer, request_key, now)
+        prog = programme(conn, shop.id, shop.settings_version)
+        asks_shopify = voucher is None and _needs_shopify(prog, reward_key)
+        if voucher is None and not asks_shopify:
+            voucher = _reserve(conn, shop, row.id, prog, make_offer(prog, None, None), request_key, now)
+        if voucher is not None and voucher.status != "creating":
+            return voucher
+        full_price = shop_collections.known(conn, shop)
+        client = client_factory(uow.ctx, shop, conn)
+    if asks_shopify:
+        full_price, picked = _shopify_facts(uow, shop, prog, client, reward_key, variant_id, full_price)
+        with uow:
+            voucher = _reserve(uow.conn, shop, row.id, prog, make_offer(prog, full_price, picked), request_key, now)
         if voucher.status != "creating":
             return voucher
-        prog = programme(conn, shop.id, shop.settings_version)
-        client = client_factory(uow.ctx, shop, conn)
     try:
         if voucher.kind == "gift_card":
             made_id = gift_cards.create_gift_card(client, gift_cards.GiftCardTerms(
@@ -58,9 +74,12 @@ def _redeem(uow: UnitOfWork, shop_domain: str, customer: str, make_offer, reques
                 code=voucher.code, title=f"Loyalty voucher {voucher.code}", amount=voucher.amount,
                 customer_id=row.shopify_customer_id, starts_at=voucher.created_at, ends_at=voucher.ends_at,
                 minimum_subtotal=voucher.minimum_subtotal, collection_id=voucher.collection_id,
-                combines=prog.voucher_combines_with_discounts)
+                combines=prog.voucher_combines_with_discounts, percentage=voucher.percentage,
+                variant_id=voucher.variant_id)
+            create = (discounts.create_free_shipping_code if voucher.kind == "free_shipping"
+                      else discounts.create_code)
             try:
-                made_id = discounts.create_code(client, terms)
+                made_id = create(client, terms)
             except ShopifyUserErrors:
                 made_id = discounts.find_code(client, voucher.code)  # made by an earlier attempt?
                 if made_id is None:
@@ -76,6 +95,39 @@ def _redeem(uow: UnitOfWork, shop_domain: str, customer: str, make_offer, reques
     with uow:
         vouchers.activate(uow.conn, voucher.id, made_id, now)
         return vouchers.find(uow.conn, shop, voucher.code)
+
+
+def _needs_shopify(prog, reward_key: str | None) -> bool:
+    """Whether the offer needs Shopify first: the full-price collection, or a picked item's variant."""
+    if prog.full_price.automatic and offers.uses_voucher_collection(prog, reward_key):
+        return True
+    return reward_key is not None and offers.picks_item(prog, reward_key)
+
+
+def _shopify_facts(uow: UnitOfWork, shop, prog, client, reward_key: str | None, variant_id: int | None,
+                   full_price: int | None):
+    """What the offer needs from Shopify: the full-price collection's id (made, or made again, when the
+    programme limits vouchers to it) and the picked free item's variant (None when not a picked item)."""
+    if prog.full_price.automatic and offers.uses_voucher_collection(prog, reward_key):
+        full_price = ensure_full_price_collection(uow, shop, prog, client, full_price)
+    picked = None  # a picked item without its variant is refused by the offer (pick_required)
+    if reward_key is not None and offers.picks_item(prog, reward_key) and variant_id:
+        reward = prog.reward(reward_key)
+        picked = collections.picked_variant(client, variant_id, reward.collection_id)
+        if picked is None:
+            raise vouchers.VoucherRefused(f"no such item in {reward.title}: choose another", "not_in_selection")
+    return full_price, picked
+
+
+def ensure_full_price_collection(uow: UnitOfWork, shop, prog, client, known: int | None) -> int:
+    """The shop's full-price smart collection: the one recorded if Shopify still has it, else a new one
+    (recorded). Shopify is asked outside any transaction."""
+    if known and collections.collection_exists(client, known):
+        return known
+    made = collections.create_full_price_collection(client, prog.full_price.title)
+    with uow:
+        shop_collections.remember(uow.conn, shop, made, uow.now)
+    return made
 
 
 def cancel_voucher(request: CancelVoucher, uow: UnitOfWork, client_factory=shopify_client):
