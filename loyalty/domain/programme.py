@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from loyalty.domain.errors import ProgrammeError
+from loyalty.domain.settings.earning import Earning
 from loyalty.domain.settings.section import Section
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
@@ -82,7 +83,7 @@ class Programme(Section):
     """The rules that turn orders into points for one shop: one JSON document, validated whole. Parts of it
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
-    NESTED = {"rewards": Reward}
+    NESTED = {"rewards": Reward, "earning": Earning}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -122,6 +123,8 @@ class Programme(Section):
     """Customers receive the loyalty emails (points available, perk unlocked, voucher, expiry, birthday)."""
     shop_name: str = ""
     """The shop's name as emails show it; empty: the shop's domain name."""
+    earning: Earning = Earning()
+    """Ways to earn beyond a purchase (sign-up, birthday, actions) and the earning cap; all off by default."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -150,6 +153,9 @@ class Programme(Section):
             raise ProgrammeError("shop_name: at most 120 characters")
         if self.voucher_collection_id < 0:
             raise ProgrammeError("voucher_collection_id: must be 0 or a collection id")
+        if not isinstance(self.earning, Earning):
+            raise ProgrammeError("earning: expected an object")
+        self.earning.check("earning")
         seen = set()
         for index, reward in enumerate(self.rewards):
             if not isinstance(reward, Reward):
