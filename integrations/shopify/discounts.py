@@ -66,3 +66,24 @@ def deactivate_code(client, discount_id: str) -> None:
     """Deactivate a code discount so it can no longer be used."""
     data = client.execute(documents.DISCOUNT_CODE_DEACTIVATE, {"id": discount_id})
     raise_for_user_errors(data["discountCodeDeactivate"], client.shop, "DiscountCodeDeactivate")
+
+
+def free_shipping_input(terms: CodeTerms) -> dict:
+    """The DiscountCodeFreeShippingInput: free shipping to every destination, one use, this customer only
+    (the basic code's limits, without an amount or a collection)."""
+    basic = basic_code_input(terms)
+    data = {key: basic[key] for key in ("title", "code", "startsAt", "endsAt", "context", "usageLimit",
+                                         "appliesOncePerCustomer", "combinesWith")}
+    data["destination"] = {"all": True}
+    if "minimumRequirement" in basic:
+        data["minimumRequirement"] = basic["minimumRequirement"]
+    return data
+
+
+def create_free_shipping_code(client, terms: CodeTerms) -> str:
+    """Create a free shipping code discount; returns its id (raises ShopifyUserErrors when Shopify refuses)."""
+    data = client.execute(documents.DISCOUNT_CODE_FREE_SHIPPING_CREATE, {"freeShippingCodeDiscount":
+                                                                         free_shipping_input(terms)})
+    result = raise_for_user_errors(data["discountCodeFreeShippingCreate"], client.shop,
+                                   "DiscountCodeFreeShippingCreate")
+    return result["codeDiscountNode"]["id"]

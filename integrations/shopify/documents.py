@@ -63,6 +63,22 @@ mutation DiscountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
 }
 """
 
+DISCOUNT_CODE_FREE_SHIPPING_CREATE = """
+mutation DiscountCodeFreeShippingCreate($freeShippingCodeDiscount: DiscountCodeFreeShippingInput!) {
+  discountCodeFreeShippingCreate(freeShippingCodeDiscount: $freeShippingCodeDiscount) {
+    codeDiscountNode {
+      id
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+"""A free shipping code (a birthday gift): discounts.create_free_shipping_code."""
+
 CODE_DISCOUNT_BY_CODE = """
 query CodeDiscountByCode($code: String!) {
   codeDiscountNodeByCode(code: $code) {

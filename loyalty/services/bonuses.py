@@ -37,6 +37,8 @@ class Bonus:
     title: str
     cap: Cap | None = None
     actor: str | None = None
+    note: str = ""
+    """Kept in the ledger's reason, not in the customer's email (the merchant's reason)."""
 
 
 def award(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, bonus: Bonus, moment: datetime,
@@ -49,7 +51,7 @@ def award(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, bo
     conn.execute(select(customers.c.id).where(customers.c.id == customer_id).with_for_update())
     capped = rule_cap(bonus.cap, bonus.points, *_so_far(conn, customer_id, bonus.rule, bonus.cap, moment))
     capped = EarningTally(conn, prog).apply(customer_id, moment, capped.given) if capped.given else capped
-    reason = with_note(f"{bonus.title}: {bonus.points} points", capped)
+    reason = with_note(f"{bonus.title}: {bonus.points} points" + (f" - {bonus.note}" if bonus.note else ""), capped)
     savepoint = conn.begin_nested()
     try:
         conn.execute(insert(bonus_awards).values(

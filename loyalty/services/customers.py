@@ -125,6 +125,12 @@ def find_customer(conn: Connection, shop_id: int, email_or_id: str):
     return conn.execute(select(customers).where(customers.c.shop_id == shop_id, column == value)).first()
 
 
+def is_customer_of(conn: Connection, shop_id: int, customer_id: int) -> bool:
+    """True when the record `customer_id` is one of the shop's customers."""
+    return conn.execute(select(customers.c.id).where(customers.c.id == customer_id,
+                                                     customers.c.shop_id == shop_id)).first() is not None
+
+
 BIRTHDAY_YEAR = 2000
 """Birthdays are a day and a month; stored on this leap year so 29 February exists."""
 

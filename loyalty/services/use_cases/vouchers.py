@@ -7,6 +7,8 @@ work. `client_factory(ctx, shop, conn)` makes the Shopify client (the storefront
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from integrations.shopify import discounts, gift_cards
 from integrations.shopify.errors import ShopifyUserErrors
 from loyalty.domain import offers
@@ -47,6 +49,28 @@ def _redeem(uow: UnitOfWork, shop_domain: str, customer: str, make_offer, reques
             return voucher
         prog = programme(conn, shop.id, shop.settings_version)
         client = client_factory(uow.ctx, shop, conn)
+    return _make_code(uow, shop, voucher, row.shopify_customer_id, prog, client)
+
+
+def issue_gift(voucher_id: int, uow: UnitOfWork, client_factory=shopify_client):
+    """Make in Shopify a gift code reserved at no cost (a birthday gift: loyalty.services.birthdays), once;
+    safe to repeat. Returns the voucher row."""
+    with uow:
+        conn = uow.conn
+        found = vouchers.by_id(conn, voucher_id)
+        if found is None or found.status != "creating":
+            return found
+        voucher, shopify_customer_id, domain = found, found.shopify_customer_id, found.domain
+        shop = get_shop(conn, domain)
+        prog = programme(conn, shop.id, shop.settings_version)
+        client = client_factory(uow.ctx, shop, conn)
+    return _make_code(uow, shop, voucher, shopify_customer_id, prog, client)
+
+
+def _make_code(uow: UnitOfWork, shop, voucher, shopify_customer_id: int, prog, client):
+    """Ask Shopify for the voucher's code (or gift card), outside any transaction, and record the answer."""
+    now = uow.now
+    row = SimpleNamespace(shopify_customer_id=shopify_customer_id)
     try:
         if voucher.kind == "gift_card":
             made_id = gift_cards.create_gift_card(client, gift_cards.GiftCardTerms(
@@ -58,8 +82,9 @@ def _redeem(uow: UnitOfWork, shop_domain: str, customer: str, make_offer, reques
                 customer_id=row.shopify_customer_id, starts_at=voucher.created_at, ends_at=voucher.ends_at,
                 minimum_subtotal=voucher.minimum_subtotal, collection_id=voucher.collection_id,
                 combines=prog.voucher_combines_with_discounts)
+            create = discounts.create_free_shipping_code if voucher.kind == "free_shipping" else discounts.create_code
             try:
-                made_id = discounts.create_code(client, terms)
+                made_id = create(client, terms)
             except ShopifyUserErrors:
                 made_id = discounts.find_code(client, voucher.code)  # made by an earlier attempt?
                 if made_id is None:
