@@ -27,19 +27,28 @@ def parse_datetime(value):
 
 def discount_code_basic_create(info, basicCodeDiscount):
     """discountCodeBasicCreate: validate like Shopify, then store the code discount."""
+    return _create(info, basicCodeDiscount, _INPUT, free_shipping=False)
+
+
+def discount_code_free_shipping_create(info, freeShippingCodeDiscount):
+    """discountCodeFreeShippingCreate: validate like Shopify (code, title, dates, customers; no value), then
+    store the free shipping code discount. Nothing is stored when any check fails (atomic, as in Shopify)."""
+    return _create(info, freeShippingCodeDiscount, "freeShippingCodeDiscount", free_shipping=True)
+
+
+def _create(info, data, where, free_shipping):
     shop, now = info.context.shop, info.context.now
-    data = basicCodeDiscount
     errors = []
     code = (data.get("code") or "").strip()
     if not code:
-        errors.append(user_error([_INPUT, "code"], "Code can't be blank", "BLANK"))
+        errors.append(user_error([where, "code"], "Code can't be blank", "BLANK"))
     elif shop.discount_by_code(code) is not None:
-        errors.append(user_error([_INPUT, "code"], DUPLICATE_CODE_MESSAGE, "TAKEN"))
+        errors.append(user_error([where, "code"], DUPLICATE_CODE_MESSAGE, "TAKEN"))
     title = (data.get("title") or "").strip()
     if not title:
-        errors.append(user_error([_INPUT, "title"], "Title can't be blank", "BLANK"))
+        errors.append(user_error([where, "title"], "Title can't be blank", "BLANK"))
     starts_at, ends_at = _period(data, now, errors)
-    amount, percentage = _value(data, errors)
+    amount, percentage = (None, None) if free_shipping else _value(data, errors)
     minimum = ((data.get("minimumRequirement") or {}).get("subtotal") or {}).get("greaterThanOrEqualToSubtotal")
     customer_ids = _customer_ids(data, errors)
     if errors:
@@ -59,7 +68,8 @@ def discount_code_basic_create(info, basicCodeDiscount):
         applies_once_per_customer=bool(data.get("appliesOncePerCustomer")),
         customer_ids=customer_ids,
         combines_with=dict(data.get("combinesWith") or {}),
-        collection_ids=_collection_ids(data),
+        collection_ids=() if free_shipping else _collection_ids(data),
+        free_shipping=free_shipping,
     )
     shop.discounts[discount.id] = discount
     return {"codeDiscountNode": discount_node_view(shop, discount, now), "userErrors": []}

@@ -210,6 +210,7 @@ QUERY_ROOT = {
 
 MUTATION_ROOT = {
     "discountCodeBasicCreate": discounts.discount_code_basic_create,
+    "discountCodeFreeShippingCreate": discounts.discount_code_free_shipping_create,
     "discountCodeDeactivate": discounts.discount_code_deactivate,
     "metafieldsSet": metafields_set,
     "tagsAdd": tags_add,

@@ -188,6 +188,8 @@ class DiscountCode:
     combines_with: dict = field(default_factory=dict)
     deactivated_at: datetime | None = None
     collection_ids: tuple = ()
+    free_shipping: bool = False
+    """A free shipping code (discountCodeFreeShippingCreate): no amount, shipping to every destination free."""
 
     def status(self, now):
         """ACTIVE, EXPIRED (ended or deactivated) or SCHEDULED, as of `now`."""

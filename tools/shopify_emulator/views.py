@@ -222,7 +222,7 @@ def _discount_basic_view(shop, discount, now):
             "greaterThanOrEqualToSubtotal": money(discount.minimum_subtotal, shop.currency),
         }
     return {
-        "__typename": "DiscountCodeBasic",
+        "__typename": "DiscountCodeFreeShipping" if discount.free_shipping else "DiscountCodeBasic",
         "title": discount.title,
         "status": discount.status(now),
         "startsAt": iso(discount.starts_at),
