@@ -10,16 +10,18 @@ from flask import Blueprint, Response, g, jsonify, request
 from admin.params import BadInput, int_arg, json_object, page_arg
 from admin.session import error, now, reads, require_session, unit_of_work
 from integrations.shopify.errors import ShopifyError
-from loyalty.domain.errors import AdjustmentRefused, VoucherRefused
+from loyalty.domain.errors import ActionRefused, AdjustmentRefused, VoucherRefused
 from loyalty.domain.programme import TEMPLATES, Programme, ProgrammeError, template
 from loyalty.domain.requests import (
-    Adjustment, AdjustPoints, CancelVoucher, ChangeProgramme, RetryFailedWebhooks, SaveProgramme,
+    Adjustment, AdjustPoints, AwardAction, CancelVoucher, ChangeProgramme, RetryFailedWebhooks, SaveProgramme,
 )
 from loyalty.domain.times import iso
 from loyalty.services.read import customers, reports, support
 from loyalty.services.read.failures import failed_jobs as failed_jobs_of
 from loyalty.services.read.shops import programme_in_force
 from loyalty.services.use_cases import customers as customer_use_cases, vouchers as voucher_use_cases
+from loyalty.services.errors import UnknownCustomer
+from loyalty.services.use_cases.earning import award_action
 from loyalty.services.use_cases.failures import retry_failed_webhooks
 from loyalty.services.use_cases.programme import change_programme, save_programme
 
@@ -139,6 +141,26 @@ def adjust_points(customer_id: int):
         return error(status, str(exc), field=exc.field)
     return jsonify(adjustment=_adjustment_dict(entry, entry.available), available=balance.available,
                    pending=balance.pending)
+
+
+@bp.post("/customers/<int:customer_id>/actions")
+@require_session
+def award_customer_action(customer_id: int):
+    """Award a programme action's points (earning.actions) once per (action, reference); the staff member is
+    recorded. The answer says what the caps took (`asked` - `points`, and why in `reason`)."""
+    data = json_object("{action, reference, reason}")
+    try:
+        row, balance = award_action(AwardAction(g.shop.domain, None, data.get("action"), data.get("reference"),
+                                                data.get("reason") or "", actor=g.staff, customer_id=customer_id),
+                                    unit_of_work())
+    except UnknownCustomer as exc:
+        return error(404, str(exc), field="customer_id")
+    except ActionRefused as exc:
+        return error(409 if exc.field == "reference" and "another" in str(exc) else 422, str(exc), field=exc.field)
+    return jsonify(award={"id": row.id, "customer_id": row.customer_id, "rule": row.rule, "reference": row.reference,
+                          "asked": row.asked, "points": row.points, "reason": row.reason, "actor": row.actor,
+                          "awarded_at": iso(row.awarded_at)},
+                   available=balance.available, pending=balance.pending)
 
 
 def _adjustment_dict(row, points: int) -> dict:

@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from cli.common import Iso8601, context, reads, unit_of_work
-from cli.customers import customer
+from cli.customers import customer, points
 from cli.demo import demo
 from cli.dev import webhook
 from cli.failures import failures
@@ -120,6 +120,7 @@ def inbox_retry(inbox_id: int | None, every: bool, shop: str | None) -> None:
 
 main.add_command(shops)
 main.add_command(customer)
+main.add_command(points)
 main.add_command(programme)
 main.add_command(webhook)
 main.add_command(privacy)

@@ -115,6 +115,7 @@ orders = Table(
     Column("award", Integer, nullable=True, doc="points the order earns before refunds"),
     Column("pending_until", UtcDateTime, nullable=True),
     Column("settings_version", Integer, nullable=True),
+    Column("capped", Integer, nullable=True, doc="points the programme's earning cap took from the award"),
     UniqueConstraint("shop_id", "shopify_order_id", name="uq_orders_shop_order"),
     CheckConstraint("award IS NULL OR award >= 0", name="award_not_negative"),
     CheckConstraint("merchandise IS NULL OR merchandise >= 0", name="merchandise_not_negative"),
@@ -232,6 +233,23 @@ shop_collections = Table(
     CheckConstraint("purpose IN ('full_price')", name="purpose_known"),
 )
 """Collections the app made in a shop and maintains (made again when the merchant deletes one)."""
+bonus_awards = Table(
+    "bonus_awards", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id", ondelete="SET NULL"), nullable=True,
+           doc="NULL once the customer is redacted"),
+    Column("rule", String(48), nullable=False, doc="signup, birthday, or action:KEY"),
+    Column("reference", String(255), nullable=False, doc="what it was for: the account, the year, the review id"),
+    Column("idempotency_key", String(255), nullable=False, unique=True, doc="its bonus entry's key"),
+    Column("asked", Integer, nullable=False, doc="the points the rule gives"),
+    Column("points", Integer, nullable=False, doc="the points given once the caps took their share"),
+    Column("reason", Text, nullable=False, doc="what it was for, and what the caps took"),
+    Column("actor", String(255), nullable=True, doc="who awarded an action"),
+    Column("awarded_at", UtcDateTime, nullable=False),
+    CheckConstraint("points >= 0 AND points <= asked", name="points_within_asked"),
+)
+Index("ix_bonus_awards_customer_rule", bonus_awards.c.customer_id, bonus_awards.c.rule, bonus_awards.c.awarded_at)
 
 perk_grants = Table(
     "perk_grants", metadata,

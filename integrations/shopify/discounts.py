@@ -76,15 +76,6 @@ def create_code(client, terms: CodeTerms) -> str:
     return result["codeDiscountNode"]["id"]
 
 
-def create_free_shipping_code(client, terms: CodeTerms) -> str:
-    """Create a free shipping code (to every destination, this customer, one use); returns its id."""
-    data = client.execute(documents.DISCOUNT_CODE_FREE_SHIPPING_CREATE, {"freeShippingCodeDiscount": {
-        **_shared(terms), "destination": {"all": True}}})
-    result = raise_for_user_errors(data["discountCodeFreeShippingCreate"], client.shop,
-                                   "DiscountCodeFreeShippingCreate")
-    return result["codeDiscountNode"]["id"]
-
-
 def find_code(client, code: str) -> str | None:
     """The id of the code discount using `code`, or None."""
     node = client.execute(documents.CODE_DISCOUNT_BY_CODE, {"code": code})["codeDiscountNodeByCode"]
@@ -95,3 +86,24 @@ def deactivate_code(client, discount_id: str) -> None:
     """Deactivate a code discount so it can no longer be used."""
     data = client.execute(documents.DISCOUNT_CODE_DEACTIVATE, {"id": discount_id})
     raise_for_user_errors(data["discountCodeDeactivate"], client.shop, "DiscountCodeDeactivate")
+
+
+def free_shipping_input(terms: CodeTerms) -> dict:
+    """The DiscountCodeFreeShippingInput: free shipping to every destination, one use, this customer only
+    (the basic code's limits, without an amount or a collection)."""
+    basic = basic_code_input(terms)
+    data = {key: basic[key] for key in ("title", "code", "startsAt", "endsAt", "context", "usageLimit",
+                                         "appliesOncePerCustomer", "combinesWith")}
+    data["destination"] = {"all": True}
+    if "minimumRequirement" in basic:
+        data["minimumRequirement"] = basic["minimumRequirement"]
+    return data
+
+
+def create_free_shipping_code(client, terms: CodeTerms) -> str:
+    """Create a free shipping code discount; returns its id (raises ShopifyUserErrors when Shopify refuses)."""
+    data = client.execute(documents.DISCOUNT_CODE_FREE_SHIPPING_CREATE, {"freeShippingCodeDiscount":
+                                                                         free_shipping_input(terms)})
+    result = raise_for_user_errors(data["discountCodeFreeShippingCreate"], client.shop,
+                                   "DiscountCodeFreeShippingCreate")
+    return result["codeDiscountNode"]["id"]

@@ -100,7 +100,7 @@ mutation DiscountCodeFreeShippingCreate($freeShippingCodeDiscount: DiscountCodeF
   }
 }
 """
-"""A free shipping code (the `free_shipping` reward; discounts.create_free_shipping_code)."""
+"""A free shipping code (the `free_shipping` reward, a birthday gift; discounts.create_free_shipping_code)."""
 
 COLLECTION_CREATE = """
 mutation CollectionCreate($input: CollectionInput!) {

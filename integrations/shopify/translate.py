@@ -41,7 +41,8 @@ def to_command(topic: str, body: dict):
     if topic in ("customers/create", "customers/update"):
         return LinkCustomer(customer_id=_int(body, "id"), email=_text(body, "email", EMAIL_SIZE),
                             birthday=_birthday(body), accepts_loyalty_emails=_email_consent(body),
-                            updated_at=_time(body, "updated_at") if body.get("updated_at") else None)
+                            updated_at=_time(body, "updated_at") if body.get("updated_at") else None,
+                            signed_up=topic == "customers/create")
     if topic == "app/uninstalled":
         return UninstallShop(_claim(body, "myshopify_domain", "id"))
     if topic == "shop/redact":

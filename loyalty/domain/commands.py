@@ -94,6 +94,8 @@ class LinkCustomer:
     """From `email_marketing_consent.state` (integrations.shopify.translate.CONSENT_STATES); None: unchanged."""
     updated_at: datetime | None = None
     """Shopify's `updated_at` of the customer: an update older than one already applied changes nothing."""
+    signed_up: bool = False
+    """customers/create: the account was just made (sign-up points, once per account)."""
 
 
 @dataclass(frozen=True)

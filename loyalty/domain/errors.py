@@ -33,6 +33,15 @@ class AdjustmentRefused(ValueError):
         self.field = field
 
 
+class ActionRefused(ValueError):
+    """Points for an action cannot be awarded; `field` names the input at fault (action, reference,
+    customer), the message says why."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
 class BirthdayRefused(ValueError):
     """The birthday cannot be recorded (not a date, or already given); the message says why."""
 

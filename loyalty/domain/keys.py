@@ -61,6 +61,22 @@ def adjust(shop_id: int, client_token: str) -> str:
     return f"{shop_id}:adjust:{client_token}"
 
 
+def signup(shop_id: int, shopify_customer_id: int) -> str:
+    """A customer account earns its sign-up points once: keyed by the Shopify account, so a replayed
+    customers/create or a guest record merged into the account later cannot credit it twice."""
+    return f"{shop_id}:signup:{shopify_customer_id}"
+
+
+def birthday_bonus(shop_id: int, customer_id: int, year: int) -> str:
+    """A customer's birthday points come once a year."""
+    return f"{shop_id}:customer:{customer_id}:birthday-bonus:{year}"
+
+
+def action(shop_id: int, action_key: str, reference: str) -> str:
+    """An action (a review, a Flow action) is awarded once per reference (the review's id, the Flow run)."""
+    return f"{shop_id}:action:{action_key}:{reference}"
+
+
 # -- redemption requests (vouchers.request_key) ------------------------------------------------------------
 
 def voucher_request(shop_id: int, request_key: str) -> str:
@@ -72,6 +88,11 @@ def storefront_request(customer_id: int, nonce: str, what: str) -> str:
     """The request key of a storefront redemption: one voucher per page nonce, customer and reward (or
     `convert`), so a double click or a resubmitted form redeems once."""
     return f"storefront:{customer_id}:{nonce}:{what}"
+
+
+def birthday_gift_request(customer_id: int, year: int) -> str:
+    """The request key of a birthday gift code: one per customer and year."""
+    return f"birthday:{customer_id}:{year}"
 
 
 def cli_request(unique: str) -> str:
@@ -118,3 +139,11 @@ def tier_event(customer_id: int, tier: str | None, since: datetime) -> str:
     moment of the change): re-entering a tier later is a new entry, a replayed recalculation is not."""
     return f"customer:{customer_id}:tier:{tier or '-'}:{since:{MOMENT}}"
 
+def awarded_event(award_key: str) -> str:
+    """One "points awarded" email per bonus award (its ledger key: sign-up, birthday, action)."""
+    return f"awarded:{award_key}"
+
+
+def birthday_gift_event(voucher_id: int) -> str:
+    """One birthday gift email per gift code."""
+    return f"birthday-gift:{voucher_id}"

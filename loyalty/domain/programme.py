@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from loyalty.domain.errors import ProgrammeError
+from loyalty.domain.settings.earning import Earning
 from loyalty.domain.settings.full_price import FullPrice
 from loyalty.domain.settings.section import Section
 from loyalty.domain.settings.tiers import Tier, Tiers
@@ -103,7 +104,7 @@ class Programme(Section):
     """The rules that turn orders into points for one shop: one JSON document, validated whole. Parts of it
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
-    NESTED = {"rewards": Reward, "tiers": Tiers, "full_price": FullPrice}
+    NESTED = {"rewards": Reward, "tiers": Tiers, "full_price": FullPrice, "earning": Earning}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -147,6 +148,8 @@ class Programme(Section):
     """VIP tiers (loyalty.domain.settings.tiers); off by default."""
     full_price: FullPrice = FullPrice()
     """Vouchers limited to the app's own full-price collection (off: `voucher_collection_id`)."""
+    earning: Earning = Earning()
+    """Ways to earn beyond a purchase (sign-up, birthday, actions) and the earning cap; all off by default."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -176,6 +179,9 @@ class Programme(Section):
         if self.voucher_collection_id < 0:
             raise ProgrammeError("voucher_collection_id: must be 0 or a collection id")
         self.full_price.check("full_price")
+        if not isinstance(self.earning, Earning):
+            raise ProgrammeError("earning: expected an object")
+        self.earning.check("earning")
         seen = set()
         for index, reward in enumerate(self.rewards):
             if not isinstance(reward, Reward):

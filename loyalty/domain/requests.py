@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from loyalty.domain.errors import AdjustmentRefused
+from loyalty.domain.errors import ActionRefused, AdjustmentRefused
 from loyalty.domain.numbers import parse_int
 from loyalty.domain.programme import Programme
 
@@ -92,6 +92,42 @@ class AdjustPoints:
 
     shop: str
     adjustment: Adjustment
+
+
+MAX_REFERENCE = 200
+
+
+@dataclass(frozen=True)
+class AwardAction:
+    """Award the points of the programme's action `action` (earning.actions, e.g. a review) to a customer
+    named by Shopify id, gid or email (`customer`) or by the app's record id (`customer_id`, the admin's),
+    once per (action, `reference`): the review's id, the Flow run. `reason` is kept in the ledger; `actor`
+    says who asked (a staff member, `flow`, `cli`)."""
+
+    shop: str
+    customer: str | None
+    action: str
+    reference: str
+    reason: str = ""
+    actor: str | None = None
+    customer_id: int | None = None
+
+    def checked(self) -> AwardAction:
+        """The request with its texts trimmed, or ActionRefused naming the field."""
+        action = self.action.strip() if isinstance(self.action, str) else ""
+        if not action:
+            raise ActionRefused("an action key is required", "action")
+        reference = self.reference.strip() if isinstance(self.reference, str) else ""
+        if not 1 <= len(reference) <= MAX_REFERENCE:
+            raise ActionRefused(f"reference must be 1-{MAX_REFERENCE} characters: what the action was (the "
+                                "review's id), so it is awarded once", "reference")
+        reason = self.reason.strip() if isinstance(self.reason, str) else ""
+        if len(reason) > MAX_REASON:
+            raise ActionRefused(f"the reason is longer than {MAX_REASON} characters", "reason")
+        customer = self.customer.strip() if isinstance(self.customer, str) else ""
+        if not customer and self.customer_id is None:
+            raise ActionRefused("the customer is required (Shopify id or email)", "customer")
+        return AwardAction(self.shop, customer or None, action, reference, reason, self.actor, self.customer_id)
 
 
 @dataclass(frozen=True)

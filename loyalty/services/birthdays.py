@@ -9,13 +9,15 @@ from datetime import date, datetime
 from sqlalchemy import extract, or_, select
 from sqlalchemy.engine import Connection
 
-from db.tables import customers, perk_grants, shops
+from db.tables import customers, perk_grants, shops, vouchers as voucher_rows
 from loyalty.domain.birthdays import celebrates_on
 from loyalty.domain import keys
 from loyalty.domain.standing import confirmed_lifetime
-from loyalty.services import ledger
-from loyalty.services.notifications import enqueue
-from loyalty.services.shops import programme
+from loyalty.domain.offers import Offer
+from loyalty.domain.programme import Programme
+from loyalty.services import bonuses, ledger, vouchers
+from loyalty.services.notifications import BIRTHDAY_GIFT, enqueue
+from loyalty.services.shops import ShopRef, programme
 
 def give_birthday_perks(conn: Connection, today: date, now: datetime) -> int:
     """Give each birthday perk to the customers celebrating `today` who have unlocked it (confirmed lifetime
@@ -60,3 +62,49 @@ def _grant(conn: Connection, shop_id: int, customer_id: int, reward_key: str, ye
         granted_at=now, tag_synced=True,
     ).on_conflict_do_nothing(index_elements=[perk_grants.c.customer_id, perk_grants.c.reward_key,
                                              perk_grants.c.period]).returning(perk_grants.c.id)).first() is not None
+
+
+GIFT_KINDS = {"voucher": "discount", "gift_card": "gift_card", "free_shipping": "free_shipping"}
+"""The programme's birthday gift -> the voucher kind that makes it."""
+
+
+@ledger.perks_once
+def give_birthday_bonuses(conn: Connection, today: date, now: datetime) -> list[int]:
+    """The programme's birthday content (earning.birthday) for customers celebrating `today` whose confirmed
+    lifetime points reach its minimum: the points (a bonus, once a year) and the gift code, reserved here at
+    no cost (one per customer and year: its request key), to be made in Shopify after this transaction.
+    Returns the ids of the gift codes still to make (this year's, including those an earlier run left)."""
+    waiting = []
+    for shop in conn.execute(select(shops.c.id, shops.c.domain, shops.c.settings_version)
+                             .where(shops.c.uninstalled_at.is_(None))):
+        prog = programme(conn, shop.id, shop.settings_version)
+        rule = prog.earning.birthday
+        if not rule.active:
+            continue
+        ref = ShopRef(shop.id, shop.domain, shop.settings_version)
+        for customer_id, _ in _celebrating(conn, shop.id, today):
+            if confirmed_lifetime(ledger.balance(conn, customer_id)) < rule.minimum_lifetime:
+                continue
+            if rule.points:
+                bonuses.award(conn, ref, prog, customer_id, bonuses.Bonus(
+                    rule="birthday", reference=str(today.year), key=keys.birthday_bonus(shop.id, customer_id, today.year),
+                    points=rule.points, title="Birthday" if prog.language == "en" else "Anniversaire"),
+                    now, now, email=not rule.gift)  # with a gift, its email tells of the points too
+            if rule.gift and _has_account(conn, customer_id):
+                vouchers.reserve(conn, ref, customer_id, _gift_offer(prog), keys.birthday_gift_request(customer_id, today.year), now)
+        waiting += conn.execute(select(voucher_rows.c.id).where(
+            voucher_rows.c.shop_id == shop.id, voucher_rows.c.reward_key == BIRTHDAY_GIFT,
+            voucher_rows.c.status == "creating")).scalars().all()
+    return waiting
+
+
+def _gift_offer(prog: Programme) -> Offer:
+    rule = prog.earning.birthday
+    return Offer(points=0, amount=rule.amount, kind=GIFT_KINDS[rule.gift], title="Birthday gift",
+                 validity_days=rule.validity_days, reward_key=BIRTHDAY_GIFT,
+                 collection_id=rule.collection_id or None, combines=prog.voucher_combines_with_discounts)
+
+
+def _has_account(conn: Connection, customer_id: int) -> bool:
+    """Codes are bound to a Shopify account: a guest record gets the points only."""
+    return conn.execute(select(customers.c.shopify_customer_id).where(customers.c.id == customer_id)).scalar() is not None

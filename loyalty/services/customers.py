@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import customer_sync, customers, ledger_entries, notifications, orders, vouchers
+from db.tables import bonus_awards, customer_sync, customers, ledger_entries, notifications, orders, vouchers
 from loyalty.services.ledger import mark_for_sync
 from loyalty.domain.numbers import MAX_SHOPIFY_ID, parse_int
 from loyalty.domain.errors import BirthdayRefused
@@ -93,12 +93,13 @@ def _find(conn: Connection, shop_id: int, column, value) -> int | None:
 
 
 def _merge(conn: Connection, *, keep: int, drop: int) -> None:
-    """Move an email-only record's orders, entries, vouchers and emails onto the account record, then drop it
+    """Move an email-only record's orders, entries, vouchers, bonus awards and emails onto the account record, then drop it
     (its perk grants and write-back rows are deleted with it)."""
     conn.execute(update(orders).where(orders.c.customer_id == drop).values(customer_id=keep))
     conn.execute(update(vouchers).where(vouchers.c.customer_id == drop).values(customer_id=keep))
     conn.execute(update(ledger_entries).where(ledger_entries.c.customer_id == drop).values(customer_id=keep))
     conn.execute(update(notifications).where(notifications.c.customer_id == drop).values(customer_id=keep))
+    conn.execute(update(bonus_awards).where(bonus_awards.c.customer_id == drop).values(customer_id=keep))
     conn.execute(delete(customer_sync).where(customer_sync.c.customer_id == drop))
     conn.execute(delete(customers).where(customers.c.id == drop))
 
@@ -122,6 +123,12 @@ def find_customer(conn: Connection, shop_id: int, email_or_id: str):
     column, value = ((customers.c.shopify_customer_id, shopify_id) if shopify_id is not None
                      else (customers.c.email, normalise_email(text)))
     return conn.execute(select(customers).where(customers.c.shop_id == shop_id, column == value)).first()
+
+
+def is_customer_of(conn: Connection, shop_id: int, customer_id: int) -> bool:
+    """True when the record `customer_id` is one of the shop's customers."""
+    return conn.execute(select(customers.c.id).where(customers.c.id == customer_id,
+                                                     customers.c.shop_id == shop_id)).first() is not None
 
 
 BIRTHDAY_YEAR = 2000

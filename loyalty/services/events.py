@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from db.engine import reading
 from db.tables import orders
-from loyalty.services import customers, known_orders, new_orders, notifications, orders as order_service, privacy
+from loyalty.services import bonuses, customers, known_orders, new_orders, notifications, orders as order_service, privacy
 from loyalty.domain import earning
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
                               RedactCustomer, RedactShop, UninstallShop)
@@ -150,8 +150,15 @@ def handle(conn: Connection, shop: ShopRef, cmd, now, hints: order_service.Batch
         order_service.record_order_cancelled(conn, shop, cmd, now, hints)
     elif isinstance(cmd, LinkCustomer):
         if customers.is_stale_profile(conn, shop.id, cmd.customer_id, cmd.updated_at):
+            if cmd.signed_up:  # a late customers/create: its profile is old news, the sign-up is not
+                row = customers.find_customer(conn, shop.id, str(cmd.customer_id))
+                bonuses.signup(conn, shop, programme(conn, shop.id, shop.settings_version), row.id,
+                               cmd.customer_id, now)
             return  # a newer update of this customer was applied already: this one would undo it
         customer_id = customers.resolve_customer(conn, shop.id, cmd.customer_id, cmd.email, now)
+        if cmd.signed_up:
+            bonuses.signup(conn, shop, programme(conn, shop.id, shop.settings_version), customer_id,
+                           cmd.customer_id, now)
         customers.mark_profile_updated(conn, customer_id, cmd.updated_at)
         if cmd.birthday is not None:
             try:

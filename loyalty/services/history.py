@@ -62,7 +62,8 @@ def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now:
     for order in batch:
         needs_balance = prog.negative_balance == "floor" and (order.refunds or order.cancelled_at)
         oid = order.facts.order_id
-        simple = order.paid and oid not in known and oid not in seen and not needs_balance
+        simple = (order.paid and oid not in known and oid not in seen and not needs_balance
+                  and prog.earning.earning_cap is None)  # a cap counts each customer's awards in turn
         (fresh if simple else one_by_one).append(order)
         seen.add(oid)
     totals = _apply_fresh(conn, shop, prog, fresh, now, plans or {})

@@ -30,13 +30,14 @@ from loyalty.domain.commands import RecordOrderCancelled, RecordOrderPaid, Recor
 from loyalty.domain.earning import exclusion_reason, order_award
 from loyalty.domain.maturity import pending_until
 from loyalty.services import ledger, vouchers
+from loyalty.services.earning_caps import EarningTally, cap_order_award
 from loyalty.services.history import ENTRY_COLUMNS, Customers
 from loyalty.services.orders import owed_entries
 from loyalty.services.shops import ShopRef, programme
 
 ORDER_EVENTS = (RecordOrderPaid, RecordOrderCancelled, RecordRefund)
 _WRITTEN = ("name", "customer_id", "source_name", "currency", "merchandise", "non_earning_paid", "paid_at",
-            "cancelled_at", "excluded_reason", "award", "pending_until", "settings_version")
+            "cancelled_at", "excluded_reason", "award", "pending_until", "settings_version", "capped")
 """The columns an order event changes (all written back for every changed order: one statement)."""
 _ORDERS = select(orders).where(orders.c.shop_id == bindparam("shop_id"),
                                orders.c.shopify_order_id.in_(bindparam("order_ids", expanding=True)))
@@ -128,16 +129,20 @@ class _Plan:
         self.voucher_uses: list[tuple] = []
         self.available: dict[int, int] = {}  # customers' available balances before the batch, read when asked
         self.planned: dict[int, int] = {}  # available points of the entries planned since, by customer
+        self.tally: dict = {}  # the earning cap's tally of the batch's awards (made when a payment is planned)
 
     def paid(self, row: dict, cmd: RecordOrderPaid, customer_id: int | None) -> None:
         """orders/paid of an order not paid yet: what `orders.record_order_paid` writes into its row."""
         facts, prog = cmd.facts, programme(self.conn, self.shop.id, self.shop.settings_version)
         reason = exclusion_reason(facts, prog, customer_id)
         non_earning = cmd.non_earning_paid or Decimal(0)
+        award, capped = cap_order_award(self.conn, prog, customer_id, facts.processed_at,
+                                        0 if reason else order_award(facts, non_earning, prog), self.now,
+                                        self.tally.setdefault("tally", EarningTally(self.conn, prog)))
         self.changed(row, name=facts.name, customer_id=customer_id, source_name=facts.source_name,
                      currency=facts.currency, merchandise=max(facts.merchandise, Decimal(0)),
                      non_earning_paid=non_earning, paid_at=facts.processed_at, excluded_reason=reason,
-                     award=0 if reason else order_award(facts, non_earning, prog),
+                     award=award, capped=capped,
                      pending_until=pending_until(facts.processed_at, prog),
                      settings_version=self.shop.settings_version)
         if facts.discount_codes:

@@ -48,6 +48,8 @@ def record_new_orders_paid(conn: Connection, shop: ShopRef, commands: list[Recor
     if not commands:
         return set()
     prog = programme(conn, shop.id, shop.settings_version)
+    if prog.earning.earning_cap is not None:
+        return set()  # an earning cap counts each customer's awards in turn: known_orders plans them so
     rows = []
     for cmd in commands:
         customer_id = who.resolve(cmd.facts.customer_id, cmd.facts.email)

@@ -183,6 +183,8 @@ def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:
     if voucher is None or voucher.customer_id is None:
         return None
     prog = current_programme(conn, voucher.shop_id)
+    if voucher.reward_key == BIRTHDAY_GIFT:
+        return _birthday_gift(conn, prog, voucher, now)
     reward = prog.reward(voucher.reward_key) if voucher.reward_key else None
     ends_at = voucher.ends_at
     return enqueue(conn, shop_id=voucher.shop_id, prog=prog, customer_id=voucher.customer_id,
@@ -193,6 +195,20 @@ def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:
                        "percentage": f"{voucher.percentage.normalize():f}" if voucher.percentage else None,
                        # the code works until ends_at: the last whole day it can be used
                        "ends_on": (ends_at - timedelta(microseconds=1)).date()})
+
+
+BIRTHDAY_GIFT = "@birthday"
+"""The reward_key of a birthday gift code (no catalogue key can start with @)."""
+
+
+def _birthday_gift(conn, prog: Programme, voucher, now: datetime) -> str | None:
+    """A birthday gift code became usable: the `birthday_gift` email with the code (and the birthday points,
+    when the programme gives some)."""
+    return enqueue(conn, shop_id=voucher.shop_id, prog=prog, customer_id=voucher.customer_id, kind="birthday_gift",
+                   key=keys.birthday_gift_event(voucher.id), now=now, facts={
+                       "kind": voucher.kind, "code": voucher.code, "amount": voucher.amount,
+                       "points": prog.earning.birthday.points,
+                       "ends_on": (voucher.ends_at - timedelta(microseconds=1)).date()})
 
 
 def current_programme(conn, shop_id: int) -> Programme:

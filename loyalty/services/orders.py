@@ -20,6 +20,7 @@ from loyalty.domain import keys, points
 from loyalty.domain.earning import exclusion_reason, order_award
 from loyalty.domain.commands import RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from loyalty.services.customers import resolve_customer
+from loyalty.services.earning_caps import cap_order_award
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, programme
 
@@ -82,14 +83,17 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
     customer_id = resolve_customer(conn, shop.id, facts.customer_id, facts.email, now)
     reason = exclusion_reason(facts, prog, customer_id)
     non_earning = cmd.non_earning_paid or Decimal(0)
+    award, capped = cap_order_award(conn, prog, customer_id, facts.processed_at,
+                                    0 if reason else order_award(facts, non_earning, prog), now)
     values = dict(
         name=facts.name, customer_id=customer_id, source_name=facts.source_name, currency=facts.currency,
         merchandise=max(facts.merchandise, Decimal(0)), non_earning_paid=non_earning,
-        paid_at=facts.processed_at, excluded_reason=reason,
-        award=0 if reason else order_award(facts, non_earning, prog),
+        paid_at=facts.processed_at, excluded_reason=reason, award=award,
         pending_until=pending_until(facts.processed_at, prog),
         settings_version=shop.settings_version,
     )
+    if capped:
+        values["capped"] = capped
     order_id = _update_order(conn, row, values)
     vouchers.mark_used(conn, shop, facts.discount_codes, facts.name)
     settle_order(conn, shop, order_id, now, hints, written=_Order({**row._mapping, **values}), created=created)
@@ -149,9 +153,11 @@ def owed_entries(shop_id: int, order, holding: ledger.OrderHolding, order_refund
     earn_key = keys.earn(shop_id, order.shopify_order_id)
     label = order.name or order.shopify_order_id
     if earn_key not in holding.keys:
+        capped = getattr(order, "capped", None)  # the earning cap's share (loyalty.services.earning_caps)
         owed.append(dict(kind="earn", key=earn_key, pending=order.award, available=0,
                          reason=f"order {label}: {order.award} points "
-                                f"(pending until {order.pending_until:%Y-%m-%d})",
+                                f"(pending until {order.pending_until:%Y-%m-%d})"
+                                + (f" (earning cap: {capped} points over)" if capped else ""),
                          effective_at=order.paid_at))
         pending += order.award
     void_key = keys.void(shop_id, order.shopify_order_id)

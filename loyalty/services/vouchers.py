@@ -62,6 +62,8 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
         ends_at=voucher_ends_at(offer, now), created_at=now,
         reason=f"donation: {offer.title}" if donation else None,
     )).inserted_primary_key[0]
+    if not offer.points:  # a gift (a birthday code) spends nothing: no entry
+        return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
     ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="redeem", available=-offer.points,
                        key=keys.redeem(shop.id, voucher_id), effective_at=now, now=now,
                        settings_version=shop.settings_version,
@@ -97,13 +99,21 @@ def note_waiting(conn: Connection, voucher_id: int, reason: str) -> None:
 def give_back(conn: Connection, shop: ShopRef, voucher, status: str, reason: str, now: datetime) -> None:
     """The voucher will never be used (Shopify refused it, or it was cancelled): its points come back once."""
     conn.execute(update(vouchers).where(vouchers.c.id == voucher.id).values(status=status, reason=reason))
-    if voucher.customer_id is None:
+    if voucher.customer_id is None or not voucher.points:  # a gift gives nothing back
         return
     key = keys.recredit(shop.id, voucher.id)
     if conn.execute(select(ledger_entries.c.id).where(ledger_entries.c.idempotency_key == key)).first() is None:
         ledger.write_entry(conn, shop_id=shop.id, customer_id=voucher.customer_id, kind="recredit",
                            available=voucher.points, key=key, effective_at=now, now=now,
                            reason=f"voucher {voucher.code} {status}: {reason}")
+
+
+def by_id(conn: Connection, voucher_id: int):
+    """The voucher with its customer's Shopify id and its shop's domain, or None."""
+    return conn.execute(select(vouchers, customers.c.shopify_customer_id, shops.c.domain)
+                        .join(customers, customers.c.id == vouchers.c.customer_id)
+                        .join(shops, shops.c.id == vouchers.c.shop_id)
+                        .where(vouchers.c.id == voucher_id)).first()
 
 
 def find(conn: Connection, shop: ShopRef, code: str):

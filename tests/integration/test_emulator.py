@@ -493,3 +493,25 @@ def test_the_fallback_schema_agrees_with_shopifys():
                 assert str(full_args[arg_name].type) == str(arg.type), f"{name}.{field_name}({arg_name})"
         assert set(getattr(subset_type, "values", {})) <= set(getattr(full_type, "values", {})), name
     assert "QueryRoot" in FALLBACK_SDL
+
+
+def test_free_shipping_code_is_created_and_its_code_stays_taken(client, emulator):
+    """discountCodeFreeShippingCreate through the app's own function: a free shipping code bound to the
+    customer; the same code again is refused (TAKEN) and nothing more is stored; a blank title is refused."""
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from integrations.shopify.discounts import CodeTerms, create_free_shipping_code
+    from integrations.shopify.errors import ShopifyUserErrors
+
+    terms = CodeTerms(code="LOY-BDAY1", title="Birthday gift", amount=Decimal("0"), customer_id=7,
+                      starts_at=datetime(2025, 6, 1, tzinfo=timezone.utc), ends_at=datetime(2025, 7, 1, tzinfo=timezone.utc))
+    made = create_free_shipping_code(client, terms)
+    assert made.startswith("gid://shopify/DiscountCodeNode/")
+    with pytest.raises(ShopifyUserErrors) as taken:
+        create_free_shipping_code(client, terms)
+    assert [e.code for e in taken.value.user_errors] == ["TAKEN"]
+    with pytest.raises(ShopifyUserErrors):
+        create_free_shipping_code(client, CodeTerms(**{**terms.__dict__, "code": "LOY-BDAY2", "title": " "}))
+    [stored] = emulator.discount_codes(SHOP)
+    assert stored["code"] == "LOY-BDAY1" and stored["customer_ids"] == [7] and stored["amount"] is None

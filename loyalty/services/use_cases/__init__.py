@@ -5,6 +5,7 @@ storefront, cli) parse, call one of these (or one query of loyalty.services.read
 
     vouchers      redeem_points, redeem_reward, cancel_voucher
     customers     adjust_points, set_birthday, give_own_birthday, set_accepts_emails
+    earning       award_action
     programme     save_programme, change_programme
     failures      retry_failed_webhooks
     shops         register_shop_token, use_install_nonce

@@ -9,6 +9,8 @@ app's full-price collection (made again if the merchant deleted it) and a picked
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from integrations.shopify import collections, discounts, gift_cards
 from integrations.shopify.errors import ShopifyUserErrors
 from loyalty.domain import offers
@@ -64,6 +66,28 @@ def _redeem(uow: UnitOfWork, shop_domain: str, customer: str, reward_key: str | 
             voucher = _reserve(uow.conn, shop, row.id, prog, make_offer(prog, full_price, picked), request_key, now)
         if voucher.status != "creating":
             return voucher
+    return _make_code(uow, shop, voucher, row.shopify_customer_id, prog, client)
+
+
+def issue_gift(voucher_id: int, uow: UnitOfWork, client_factory=shopify_client):
+    """Make in Shopify a gift code reserved at no cost (a birthday gift: loyalty.services.birthdays), once;
+    safe to repeat. Returns the voucher row."""
+    with uow:
+        conn = uow.conn
+        found = vouchers.by_id(conn, voucher_id)
+        if found is None or found.status != "creating":
+            return found
+        voucher, shopify_customer_id, domain = found, found.shopify_customer_id, found.domain
+        shop = get_shop(conn, domain)
+        prog = programme(conn, shop.id, shop.settings_version)
+        client = client_factory(uow.ctx, shop, conn)
+    return _make_code(uow, shop, voucher, shopify_customer_id, prog, client)
+
+
+def _make_code(uow: UnitOfWork, shop, voucher, shopify_customer_id: int, prog, client):
+    """Ask Shopify for the voucher's code (or gift card), outside any transaction, and record the answer."""
+    now = uow.now
+    row = SimpleNamespace(shopify_customer_id=shopify_customer_id)
     try:
         if voucher.kind == "gift_card":
             made_id = gift_cards.create_gift_card(client, gift_cards.GiftCardTerms(
