@@ -7,6 +7,15 @@ from decimal import Decimal
 
 
 @dataclass(frozen=True)
+class OrderLine:
+    """One line item as campaigns see it: its product (None for a custom item) and what it contributes to
+    the merchandise (price x quantity less its discounts)."""
+
+    product_id: int | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class OrderFacts:
     """What we know of an order from any order webhook."""
 
@@ -29,6 +38,8 @@ class OrderFacts:
     """Tax on the line items."""
     taxes_included: bool = True
     """Line prices include `tax` (Shopify's `taxes_included`)."""
+    lines: tuple[OrderLine, ...] = ()
+    """The line items, in the order's order (collection campaigns multiply the lines of their collection)."""
 
 
 @dataclass(frozen=True)

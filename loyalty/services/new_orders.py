@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from db import rows as rows_db
 from db.tables import ledger_entries as le, orders
 from loyalty.domain.commands import RecordOrderPaid
-from loyalty.services import ledger, vouchers
+from loyalty.services import collections, ledger, vouchers
 from loyalty.services.history import ENTRY_COLUMNS, NO_HOLDING, ORDER_COLUMNS, Customers, paid_order_row
 from loyalty.services.orders import owed_entries
 from loyalty.services.shops import ShopRef, programme
@@ -48,10 +48,12 @@ def record_new_orders_paid(conn: Connection, shop: ShopRef, commands: list[Recor
     if not commands:
         return set()
     prog = programme(conn, shop.id, shop.settings_version)
+    members = collections.members(conn, shop.id, prog, [c.facts for c in commands])  # one query for the batch
     rows = []
     for cmd in commands:
         customer_id = who.resolve(cmd.facts.customer_id, cmd.facts.email)
-        row = paid_order_row(shop, prog, cmd.facts, cmd.non_earning_paid or Decimal(0), customer_id is not None)
+        row = paid_order_row(shop, prog, cmd.facts, cmd.non_earning_paid or Decimal(0), customer_id is not None,
+                             members=members)
         rows.append(row._replace(customer_id=customer_id))
     created = dict(rows_db.insert_new_rows(conn, orders, ORDER_COLUMNS, rows, key=ORDER_KEY,
                                            returning=("shopify_order_id", "id")))

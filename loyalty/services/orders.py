@@ -15,9 +15,10 @@ from sqlalchemy.engine import Connection
 
 from db.tables import orders, refunds
 from loyalty.domain.maturity import pending_until
-from loyalty.services import ledger, vouchers
+from loyalty.services import collections, ledger, vouchers
 from loyalty.domain import keys, points
-from loyalty.domain.earning import exclusion_reason, order_award
+from loyalty.domain.campaigns import read_record
+from loyalty.domain.earning import order_earning
 from loyalty.domain.commands import RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from loyalty.services.customers import resolve_customer
 from loyalty.domain.programme import Programme
@@ -80,13 +81,13 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
         return settle_order(conn, shop, row.id, now, hints, written=row)
     prog = programme(conn, shop.id, shop.settings_version)
     customer_id = resolve_customer(conn, shop.id, facts.customer_id, facts.email, now)
-    reason = exclusion_reason(facts, prog, customer_id)
     non_earning = cmd.non_earning_paid or Decimal(0)
+    reason, award = order_earning(facts, non_earning, prog, customer_id,
+                                  collections.members(conn, shop.id, prog, [facts]))
     values = dict(
         name=facts.name, customer_id=customer_id, source_name=facts.source_name, currency=facts.currency,
         merchandise=max(facts.merchandise, Decimal(0)), non_earning_paid=non_earning,
-        paid_at=facts.processed_at, excluded_reason=reason,
-        award=0 if reason else order_award(facts, non_earning, prog),
+        paid_at=facts.processed_at, excluded_reason=reason, award=award.points, campaigns=award.record,
         pending_until=pending_until(facts.processed_at, prog),
         settings_version=shop.settings_version,
     )
@@ -150,7 +151,7 @@ def owed_entries(shop_id: int, order, holding: ledger.OrderHolding, order_refund
     label = order.name or order.shopify_order_id
     if earn_key not in holding.keys:
         owed.append(dict(kind="earn", key=earn_key, pending=order.award, available=0,
-                         reason=f"order {label}: {order.award} points "
+                         reason=f"order {label}: {order.award} points{_campaigns_note(order.campaigns)} "
                                 f"(pending until {order.pending_until:%Y-%m-%d})",
                          effective_at=order.paid_at))
         pending += order.award
@@ -179,6 +180,14 @@ def owed_entries(shop_id: int, order, holding: ledger.OrderHolding, order_refund
             owed.append(dict(kind="void", key=void_key, pending=-taken[0], available=-taken[1],
                              effective_at=order.cancelled_at, reason=f"order {label} cancelled"))
     return owed
+
+
+def _campaigns_note(record: str | None) -> str:
+    """What the earn entry's reason says of the campaigns that added to the award ("" when none)."""
+    applied = read_record(record)
+    if not applied:
+        return ""
+    return " incl. campaigns " + ", ".join(f"{key} +{added}" for key, added in applied)
 
 
 def _take(prog: Programme, amount: int, pending: int, available_now) -> tuple[int, int]:

@@ -117,6 +117,14 @@ class Emulator:
             state.orders[number] = Order(number, records, customer, name, **details)
         return number
 
+    def add_collection(self, shop, collection_id, product_ids=()):
+        """Create or replace a collection holding these products (in this order)."""
+        state = self.shop(shop)
+        with state.lock:
+            state.collections[_required_id(collection_id, "Collection")] = [
+                _required_id(p, "Product") for p in product_ids]
+        return int(collection_id)
+
     def add_rest_order(self, shop, body, transactions=(), *, financial_status="PAID"):
         """Create or replace an order from its REST/webhook JSON (and its customer), as Shopify holds it."""
         from tools.shopify_emulator.rest import order_details

@@ -15,6 +15,7 @@ from tools.shopify_emulator.discounts import user_error
 from tools.shopify_emulator.store import GiftCard, Metafield, decimal_string, gid, parse_id
 from tools.shopify_emulator.views import (
     APP_NAMESPACE,
+    collection_view,
     customer_view,
     gift_card_view,
     metafield_view,
@@ -61,6 +62,13 @@ def _node(info, id):
     kind = id.split("/")[-2] if id.count("/") >= 3 else ""
     resolve = {"Order": order, "Customer": customer}.get(kind)
     return resolve(info, id) if resolve else None
+
+
+def collection(info, id):
+    """collection(id:): null when unknown, as Shopify answers."""
+    shop = info.context.shop
+    number = parse_id(id, "Collection")
+    return collection_view(number, shop.collections[number]) if number in shop.collections else None
 
 
 def customer(info, id):
@@ -204,6 +212,7 @@ QUERY_ROOT = {
     "node": bulk.node,
     "currentBulkOperation": bulk.current_bulk_operation,
     "customer": customer,
+    "collection": collection,
     "codeDiscountNodeByCode": discounts.code_discount_node_by_code,
 }
 """Query fields the emulator answers; any other root field resolves to null."""

@@ -101,6 +101,8 @@ class LineItem:
     price: str
     discounts: tuple = ()
     taxes: tuple = ()
+    product_id: int | None = None
+    """The product sold (None: a custom item)."""
 
 
 @dataclass
@@ -266,6 +268,7 @@ class ShopState:
         self.customers = {}
         self.discounts = {}
         self.gift_cards = {}
+        self.collections = {}  # collection id -> product ids, in the collection's order
         self.bulk_operations = {}
         self.staged_uploads = {}  # staged path (the `key` parameter) -> StagedUpload
         self.bulk_seconds_per_line = 0.0  # how long a bulk mutation takes per line, on the emulator's clock

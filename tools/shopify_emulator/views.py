@@ -5,6 +5,8 @@ A field with arguments, or one that leads back to another record, is a callable
 arguments working and cycles (customer -> metafield -> owner) lazy.
 `__typename` tells the executor which object type an interface or union holds.
 """
+import graphql
+
 from tools.shopify_emulator.store import Customer, decimal_string, gid, iso
 
 
@@ -87,12 +89,32 @@ def line_item_view(order, line, currency):
         "__typename": "LineItem",
         "id": gid("LineItem", line.id),
         "quantity": line.quantity,
+        "product": product_view(line.product_id) if line.product_id is not None else None,
         "originalUnitPriceSet": money_bag(line.price, currency),
         "discountAllocations": [{"__typename": "DiscountAllocation", "allocatedAmountSet": money_bag(d, currency)}
                                 for d in line.discounts],
         "taxLines": lambda info, first=None: _page([{"__typename": "TaxLine", "priceSet": money_bag(t, currency)}
                                                     for t in line.taxes], first),
     }
+
+
+def product_view(product_id):
+    """A Product, reduced to its id (the app asks for nothing else)."""
+    return {"__typename": "Product", "id": gid("Product", product_id), "legacyResourceId": str(product_id)}
+
+
+def collection_view(collection_id, product_ids):
+    """A Collection; its products are a connection (Shopify serves at most 250 a page)."""
+    def products(info, first=None, after=None, last=None, **args):
+        """Collection.products(first:, after:)."""
+        if first is None and last is None and not getattr(info.context, "bulk", False):
+            raise graphql.GraphQLError("you must provide one of first or last")
+        if (first or 0) > 250 or (last or 0) > 250:
+            raise graphql.GraphQLError("The page size is limited to 250.")
+        return connection(info, [product_view(p) for p in product_ids], first=first, after=after, last=last)
+
+    return {"__typename": "Collection", "id": gid("Collection", collection_id),
+            "legacyResourceId": str(collection_id), "products": products}
 
 
 def refund_view(order, refund, currency):
