@@ -10,11 +10,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy import select
-
 from db.engine import reading
-from db.tables import shops
 from integrations.shopify.collections import fetch_collection_products
+from jobs.every_shop import for_every_shop
 from loyalty.domain.campaigns import collections_of
 from loyalty.services import collections
 from loyalty.services.context import Context, get_context
@@ -53,13 +51,4 @@ def refresh_all_collections(ctx: Context | None = None) -> dict:
     """Daily job (scheduler): refresh every installed shop's campaign collections; one failing shop does not
     stop the others."""
     ctx = ctx or get_context()
-    with reading(ctx.engine) as conn:
-        domains = conn.execute(select(shops.c.domain).where(shops.c.uninstalled_at.is_(None))).scalars().all()
-    done = {}
-    for domain in domains:
-        try:
-            done[domain] = refresh_collections(domain, ctx=ctx)
-        except Exception as exc:  # noqa: BLE001 - the next day (or the next save) tries again
-            log.warning("refreshing the campaign collections of %s failed: %s", domain, exc)
-            done[domain] = f"failed: {exc}"
-    return done
+    return for_every_shop(ctx, lambda domain: refresh_collections(domain, ctx=ctx), "collection refresh")
