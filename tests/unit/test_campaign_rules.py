@@ -198,3 +198,20 @@ def test_two_campaigns_with_one_key_are_refused():
 
 def test_the_templates_have_no_campaign():
     assert template("store-a").campaigns == () and template("store-b").campaigns == ()
+
+
+def test_order_lines_carry_their_product_from_a_webhook_and_from_graphql():
+    """Both translators give each line its product (None for a custom item) and its amount less discounts,
+    so collection campaigns see the same lines whichever way an order arrives."""
+    from integrations.shopify.translate import order_facts
+    from integrations.shopify.translate_graphql import import_order
+    from tests.factories import order
+
+    body = order(order_id=9, lines=((30, 2), (10, 1)), products=[77, None], discounts={0: 5})
+    assert order_facts(body).lines == (OrderLine(77, Decimal("55.00")), OrderLine(None, Decimal("10.00")))
+    money = lambda amount: {"shopMoney": {"amount": amount}}  # noqa: E731
+    node = {"id": "gid://shopify/Order/9", "processedAt": "2025-03-01T10:00:00Z", "lineItems": {"nodes": [
+        {"quantity": 2, "product": {"id": "gid://shopify/Product/77"}, "originalUnitPriceSet": money("30"),
+         "discountAllocations": [{"allocatedAmountSet": money("5")}]},
+        {"quantity": 1, "product": None, "originalUnitPriceSet": money("10")}]}}
+    assert import_order(node).facts.lines == (OrderLine(77, Decimal("55")), OrderLine(None, Decimal("10")))
