@@ -81,9 +81,10 @@ def order_facts(body: dict) -> OrderFacts:
             quantity = _int(item, "quantity")
             if quantity < 0:
                 raise BadPayload("line_items.quantity: negative")
-            price = _money(item, "price_set", "price")
-            product = _int(item, "product_id") if item.get("product_id") is not None else None
-            order_lines.append(OrderLine(product, earning.line_amount(price, quantity, discounts)))
+            price, product = _money(item, "price_set", "price"), item.get("product_id")
+            if product is not None and not (type(product) is int and 0 < product < 2**63):
+                product = _int(item, "product_id")  # checked (a string, a bool, out of range) only when unusual
+            order_lines.append(OrderLine(product, price * quantity - discounts))  # earning.line_amount
             yield price, quantity, discounts
     try:
         merchandise = earning.merchandise(lines(), ceiling=MAX_AMOUNT)

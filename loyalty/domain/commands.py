@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class OrderLine:
+class OrderLine(NamedTuple):
     """One line item as campaigns see it: its product (None for a custom item) and what it contributes to
-    the merchandise (price x quantity less its discounts)."""
+    the merchandise (price x quantity less its discounts). A named tuple: made for every line of every
+    order webhook, it is built several times faster than a frozen dataclass."""
 
     product_id: int | None
     amount: Decimal
