@@ -116,12 +116,24 @@ orders = Table(
     Column("pending_until", UtcDateTime, nullable=True),
     Column("settings_version", Integer, nullable=True),
     Column("capped", Integer, nullable=True, doc="points the programme's earning cap took from the award"),
+    Column("campaigns", Text, nullable=True,
+           doc="the campaigns that added to the award and what each added: JSON [[key, points], ...]; NULL: none"),
     UniqueConstraint("shop_id", "shopify_order_id", name="uq_orders_shop_order"),
     CheckConstraint("award IS NULL OR award >= 0", name="award_not_negative"),
     CheckConstraint("merchandise IS NULL OR merchandise >= 0", name="merchandise_not_negative"),
 )
 Index("ix_orders_customer", orders.c.customer_id)
 Index("ix_orders_pending_until", orders.c.pending_until)
+
+collection_products = Table(
+    "collection_products", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("collection_id", BigInteger, primary_key=True, doc="a collection a campaign of the shop names"),
+    Column("product_id", BigInteger, primary_key=True),
+    Column("refreshed_at", UtcDateTime, nullable=False, doc="when the collection was last read from Shopify"),
+)
+"""The products of the collections campaigns are limited to, as Shopify listed them at the last refresh
+(when the programme is saved, and daily)."""
 
 refunds = Table(
     "refunds", metadata,

@@ -23,7 +23,7 @@ from db.tables import customers, ledger_entries as le, refunds, shops
 from integrations.shopify.refunds import fetch_refund_line_items
 from integrations.shopify import bulk
 from integrations.shopify.documents import HISTORY_ORDERS_BULK_QUERY
-from loyalty.services import import_runs as runs
+from loyalty.services import collections, import_runs as runs
 from loyalty.services.events import shopify_client
 from integrations.shopify.read_ahead import translated_chunks
 from integrations.shopify.translate_graphql import refund_merchandise
@@ -122,8 +122,9 @@ class Source:
         `position` (lines, bytes done), read and planned (as of `now`) ahead by a child process, completed
         with the refund lines the app does not know yet."""
         with reading(self.ctx.engine) as conn:
-            plan = partial(plan_fresh, self.shop, programme(conn, self.shop.id, self.shop.settings_version),
-                           now=now)
+            prog = programme(conn, self.shop.id, self.shop.settings_version)
+            members = collections.all_members(conn, self.shop.id, prog)
+            plan = partial(plan_fresh, self.shop, prog, now=now, members=members)
         for orders, end_line, end_byte, plans in translated_chunks(partial(self.lines, origin), position, size,
                                                                    self.shop.domain, plan=plan):
             yield self.complete_refunds(orders), end_line, end_byte, plans

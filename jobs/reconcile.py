@@ -7,13 +7,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 
-from sqlalchemy import select
-
-from db.engine import reading
-from db.tables import shops
 from integrations.shopify.documents import ORDERS_UPDATED_SINCE
 from loyalty.services import import_runs as runs
 from loyalty.services.events import shopify_client
+from jobs.every_shop import for_every_shop
 from jobs.history import Source
 from loyalty.services.shop_identity import learn_shop_id_if_unknown
 from integrations.shopify.translate import BadPayload, _time
@@ -28,16 +25,8 @@ log = logging.getLogger(__name__)
 def reconcile_all(ctx: Context | None = None) -> dict:
     """Daily job (scheduler): reconcile every installed shop; one failing shop does not stop the others."""
     ctx = ctx or get_context()
-    with reading(ctx.engine) as conn:
-        domains = conn.execute(select(shops.c.domain).where(shops.c.uninstalled_at.is_(None))).scalars().all()
-    done = {}
-    for domain in domains:
-        try:
-            done[domain] = reconcile(domain, ctx=ctx)["orders_done"]
-        except Exception as exc:  # noqa: BLE001 - recorded on the shop's run; the next day tries again
-            log.warning("reconciliation of %s failed: %s", domain, exc)
-            done[domain] = f"failed: {exc}"
-    return done
+    # a failure is recorded on the shop's run too; the next day tries again
+    return for_every_shop(ctx, lambda domain: reconcile(domain, ctx=ctx)["orders_done"], "reconciliation")
 
 
 def reconcile(shop_domain: str, since: datetime | None = None, ctx: Context | None = None,

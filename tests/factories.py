@@ -15,15 +15,16 @@ def money(amount) -> dict:
 
 def order(*, order_id=None, lines=((50, 1),), email="alice@example.com", customer_id=None, tags="",
           source_name="web", gateways=("shopify_payments",), test=False, processed_at="2025-03-01T10:00:00+01:00",
-          company=None, discounts=None, shipping=5):
-    """An orders/paid body: `lines` are (unit price, quantity); `discounts` per line."""
+          company=None, discounts=None, shipping=5, products=None):
+    """An orders/paid body: `lines` are (unit price, quantity); `discounts` per line; `products`: the product
+    id of each line (none by default)."""
     order_id = order_id or next(_ids)
     line_items = []
     for i, (price, qty) in enumerate(lines):
         discount = (discounts or {}).get(i, 0)
         line_items.append({
             "id": next(_ids), "price": f"{price:.2f}", "price_set": money(price), "quantity": qty,
-            "gift_card": False, "title": f"item {i}",
+            "gift_card": False, "title": f"item {i}", **({"product_id": products[i]} if products else {}),
             "discount_allocations": [{"amount": f"{discount:.2f}", "amount_set": money(discount)}] if discount else [],
         })
     customer = {"id": customer_id, "email": email, "tags": tags} if customer_id else None

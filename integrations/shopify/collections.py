@@ -1,5 +1,6 @@
-"""Collections over the Admin API: the app's full-price smart collection (made, found again), and a
-selection's products and variants for a free item the customer picks.
+"""Collections over the Admin API: the app's full-price smart collection (made, found again), a
+selection's products and variants for a free item the customer picks, and every product of a collection
+(campaigns limited to a collection multiply its products' lines).
 
 No business rules: the caller says which collection and when to make one.
 """
@@ -9,6 +10,7 @@ from decimal import Decimal
 
 from integrations.shopify import documents
 from integrations.shopify.errors import raise_for_user_errors
+from integrations.shopify.translate_graphql import legacy_id
 from loyalty.domain.offers import PickedItem
 
 FULL_PRICE_RULES = {"appliedDisjunctively": False,
@@ -62,3 +64,18 @@ def selection_items(client, collection_id: int) -> list[dict]:
             title = product["title"] if len(product["variants"]["nodes"]) == 1 else variant["displayName"]
             items.append({"variant_id": numeric_id(variant["id"]), "title": title, "price": str(variant["price"])})
     return items
+
+
+def fetch_collection_products(client, collection_id: int) -> list[int] | None:
+    """The ids of every product in the collection (all pages); None when Shopify has no such collection."""
+    products, after = [], None
+    while True:
+        found = client.execute(documents.COLLECTION_PRODUCTS, {"id": gid("Collection", collection_id), "after": after})
+        collection = found.get("collection")
+        if collection is None:
+            return None
+        page = collection["products"]
+        products += [legacy_id(node["id"], "products.id") for node in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return products
+        after = page["pageInfo"]["endCursor"]

@@ -271,6 +271,9 @@ _LINE_ITEM_FIELDS = """
           __typename
           id
           quantity
+          product {
+            id
+          }
           originalUnitPriceSet {
             shopMoney {
               amount
@@ -472,6 +475,24 @@ query ShopIdentity {
 }
 """
 """The shop's global id (`gid://shopify/Shop/548380009`): the number webhook bodies name the shop by."""
+
+COLLECTION_PRODUCTS = """
+query CollectionProducts($id: ID!, $after: String) {
+  collection(id: $id) {
+    id
+    products(first: 250, after: $after) {
+      nodes {
+        id
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+}
+"""
+"""The products of a collection campaigns are limited to, 250 a page (null: no such collection)."""
 
 
 def _collect_documents(namespace):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, OrderFacts, RecordOrderCancelled, RecordOrderPaid,
-                              RecordRefund, RedactCustomer, RedactShop, ShopClaim, UninstallShop)
+from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, OrderFacts, OrderLine, RecordOrderCancelled,
+                                    RecordOrderPaid, RecordRefund, RedactCustomer, RedactShop, ShopClaim, UninstallShop)
 from loyalty.domain import earning
 from loyalty.domain.errors import ImplausibleAmount
 from integrations.shopify.errors import BadPayload
@@ -68,6 +68,7 @@ def order_facts(body: dict) -> OrderFacts:
         raise BadPayload("customer: expected an object")
     tags = customer.get("tags") or ""
     tax = Decimal(0)
+    order_lines = []
 
     def lines():
         """Each line item checked (and its tax added) just before the merchandise adds it."""
@@ -81,7 +82,11 @@ def order_facts(body: dict) -> OrderFacts:
             quantity = _int(item, "quantity")
             if quantity < 0:
                 raise BadPayload("line_items.quantity: negative")
-            yield _money(item, "price_set", "price"), quantity, discounts
+            price, product = _money(item, "price_set", "price"), item.get("product_id")
+            if product is not None and not (type(product) is int and 0 < product < 2**63):
+                product = _int(item, "product_id")  # checked (a string, a bool, out of range) only when unusual
+            order_lines.append(OrderLine(product, price * quantity - discounts))  # earning.line_amount
+            yield price, quantity, discounts
     try:
         merchandise = earning.merchandise(lines(), ceiling=MAX_AMOUNT)
     except ImplausibleAmount:
@@ -106,7 +111,7 @@ def order_facts(body: dict) -> OrderFacts:
         discount_codes=tuple(str(d.get("code", "")) for d in _list(body, "discount_codes")
                              if isinstance(d, dict) and d.get("code")),
         shipping=_total(_shipping_line(line) for line in _list(body, "shipping_lines")),
-        tax=tax, taxes_included=body.get("taxes_included") is not False,
+        tax=tax, taxes_included=body.get("taxes_included") is not False, lines=tuple(order_lines),
     )
 
 

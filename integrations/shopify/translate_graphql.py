@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from integrations.shopify.translate import BadPayload, _int, _time
-from loyalty.domain.commands import ImportOrder, OrderFacts, Payment, RecordRefund
+from loyalty.domain.commands import ImportOrder, OrderFacts, OrderLine, Payment, RecordRefund
 from loyalty.domain import earning
 
 PAID_STATUSES = frozenset({"PAID", "PARTIALLY_REFUNDED", "REFUNDED"})
@@ -32,6 +32,7 @@ def import_order(node: dict, children: list | None = None) -> ImportOrder:
         line_items = (node.get("lineItems") or {}).get("nodes") or []
         shipping_lines = (node.get("shippingLines") or {}).get("nodes") or []
     customer = node.get("customer") or {}
+    lines = [(item, _line(item)) for item in line_items]
     facts = OrderFacts(
         order_id=legacy_id(node.get("id")),
         name=node.get("name"),
@@ -43,12 +44,13 @@ def import_order(node: dict, children: list | None = None) -> ImportOrder:
         test=bool(node.get("test")),
         processed_at=_time(node, "processedAt", fallback="createdAt"),
         currency=node.get("currencyCode"),
-        merchandise=earning.merchandise(_line(item) for item in line_items),
+        merchandise=earning.merchandise(amounts for _, amounts in lines),
         gateways=tuple(str(g) for g in node.get("paymentGatewayNames") or ()),
         discount_codes=tuple(str(c) for c in node.get("discountCodes") or () if c),
         shipping=sum((_shop_money(line, "discountedPriceSet") for line in shipping_lines), Decimal(0)),
         tax=sum((_shop_money(t, "priceSet") for item in line_items for t in item.get("taxLines") or ()), Decimal(0)),
         taxes_included=node.get("taxesIncluded") is not False,
+        lines=tuple(OrderLine(_product(item), earning.line_amount(*amounts)) for item, amounts in lines),
     )
     refunds, to_fetch = [], []
     for raw in node.get("refunds") or ():
@@ -81,6 +83,12 @@ def _line(item: dict) -> tuple[Decimal, int, Decimal]:
     discounts = sum((_shop_money(d, "allocatedAmountSet") for d in item.get("discountAllocations") or ()),
                     Decimal(0))
     return _shop_money(item, "originalUnitPriceSet"), quantity, discounts
+
+
+def _product(item: dict) -> int | None:
+    """A line item's product id (None for a custom item, or a product deleted since)."""
+    product = item.get("product")
+    return legacy_id(product.get("id"), "lineItems.product.id") if isinstance(product, dict) and product.get("id") else None
 
 
 def _payment(raw: dict) -> Payment:

@@ -4,6 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
+
+
+class OrderLine(NamedTuple):
+    """One line item as campaigns see it: its product (None for a custom item) and what it contributes to
+    the merchandise (price x quantity less its discounts). A named tuple: made for every line of every
+    order webhook, it is built several times faster than a frozen dataclass."""
+
+    product_id: int | None
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class OrderFacts:
     """Tax on the line items."""
     taxes_included: bool = True
     """Line prices include `tax` (Shopify's `taxes_included`)."""
+    lines: tuple[OrderLine, ...] = ()
+    """The line items, in the order's order (collection campaigns multiply the lines of their collection)."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,9 @@ GraphQL history) and the order services apply, so an order earns the same whiche
 - Payments that do not earn: what non-earning gateways (gift cards, store credit) captured is taken off.
 - Orders that earn nothing: test orders, orders without a customer, excluded sales channels (a partner
   reseller, the POS when the shop says so), excluded customer tags, B2B orders when the shop says so.
+- What an order earns: `order_earning`, the one function every path fixing an award calls (webhooks one by
+  one and set-based, the history import), with the campaigns in force at its paid time
+  (loyalty.domain.campaigns) and the customer's multiplier.
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from loyalty.domain import points
+from loyalty.domain.campaigns import NO_AWARD, Award, multiplied
 from loyalty.domain.commands import OrderFacts
 from loyalty.domain.errors import ImplausibleAmount
 from loyalty.domain.programme import Programme
@@ -67,8 +71,30 @@ def exclusion_reason(facts: OrderFacts, prog: Programme, customer_id: int | None
     return None
 
 
+def order_earning(facts: OrderFacts, non_earning_paid: Decimal, prog: Programme, customer_id: int | None,
+                  members: frozenset = frozenset(), customer_multiplier=1) -> tuple[str | None, Award]:
+    """(why the order earns nothing or None, its Award): what a paid order earns before refunds, fixed once
+    when its payment is recorded. `members`: the (collection id, product id) pairs of the campaigns'
+    collections among its products; `customer_multiplier`: the customer's own (a VIP tier's, 1 when none),
+    which multiplies the order before campaigns (loyalty.domain.campaigns says how they stack)."""
+    reason = exclusion_reason(facts, prog, customer_id)
+    if reason:
+        return reason, NO_AWARD
+    return None, award(facts, non_earning_paid, prog, members, customer_multiplier)
+
+
+def award(facts: OrderFacts, non_earning_paid: Decimal, prog: Programme, members: frozenset = frozenset(),
+          customer_multiplier=1) -> Award:
+    """The award of an order that earns (shipping and taxes as the programme says), with campaigns."""
+    base = points.earning_base(facts.merchandise, facts.shipping, facts.tax, facts.taxes_included,
+                               prog.earn_on_shipping, prog.earn_on_taxes)
+    if not prog.campaigns and customer_multiplier == 1:  # the common case, exactly as before campaigns
+        return Award(points.award(base, non_earning_paid, prog.earn_rate, prog.rounding))
+    return multiplied(points.exact_award(base, non_earning_paid, prog.earn_rate), facts, prog.campaigns,
+                      prog.rounding, members, customer_multiplier)
+
+
 def order_award(facts: OrderFacts, non_earning_paid: Decimal, prog: Programme) -> int:
-    """Points a paid order earns before refunds (shipping and taxes as the programme says)."""
-    return points.award(points.earning_base(facts.merchandise, facts.shipping, facts.tax, facts.taxes_included,
-                                            prog.earn_on_shipping, prog.earn_on_taxes),
-                        non_earning_paid, prog.earn_rate, prog.rounding)
+    """Points a paid order that earns is awarded before refunds, with no collection campaign (`award`'s
+    points)."""
+    return award(facts, non_earning_paid, prog).points

@@ -35,6 +35,21 @@ def award(merchandise: Decimal, non_earning_paid: Decimal, earn_rate: Decimal, r
     return points
 
 
+def exact_award(merchandise: Decimal, non_earning_paid: Decimal, earn_rate: Decimal) -> Fraction:
+    """The points an order earns before rounding: max(0, earning base - non-earning payments) x rate, exact
+    (what `award` rounds; campaigns multiply it before it is rounded once)."""
+    return Fraction(max(Decimal(0), merchandise - non_earning_paid)) * Fraction(earn_rate)
+
+
+def whole(exact: Fraction, rounding: str = "floor") -> int:
+    """Exact points rounded as `award` rounds them (`floor`, or `nearest` with halves up); TooManyPoints
+    past MAX_POINTS."""
+    points = math.floor(exact + Fraction(1, 2)) if rounding == "nearest" else math.floor(exact)
+    if points > MAX_POINTS:
+        raise TooManyPoints(f"{points} points do not fit the ledger (at most {MAX_POINTS} per entry)")
+    return points
+
+
 def earning_base(merchandise: Decimal, shipping: Decimal, tax: Decimal, taxes_included: bool,
                  earn_on_shipping: bool, earn_on_taxes: bool) -> Decimal:
     """What an order's points are computed on: its merchandise, with shipping and taxes as the shop says.

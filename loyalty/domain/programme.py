@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from loyalty.domain.errors import ProgrammeError
+from loyalty.domain.settings.campaigns import Campaign, check_campaigns
 from loyalty.domain.settings.earning import Earning
 from loyalty.domain.settings.full_price import FullPrice
 from loyalty.domain.settings.section import Section
@@ -104,7 +105,7 @@ class Programme(Section):
     """The rules that turn orders into points for one shop: one JSON document, validated whole. Parts of it
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
-    NESTED = {"rewards": Reward, "tiers": Tiers, "full_price": FullPrice, "earning": Earning}
+    NESTED = {"rewards": Reward, "tiers": Tiers, "full_price": FullPrice, "earning": Earning, "campaigns": Campaign}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -150,6 +151,8 @@ class Programme(Section):
     """Vouchers limited to the app's own full-price collection (off: `voucher_collection_id`)."""
     earning: Earning = Earning()
     """Ways to earn beyond a purchase (sign-up, birthday, actions) and the earning cap; all off by default."""
+    campaigns: tuple[Campaign, ...] = ()
+    """Time-boxed earning rules (multipliers, bonuses): loyalty.domain.settings.campaigns; none by default."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -192,6 +195,7 @@ class Programme(Section):
             seen.add(reward.key)
         self.tiers.check("tiers")
         self.tiers.check_rewards("tiers", seen)
+        check_campaigns(self.campaigns)
 
     def reward(self, key: str) -> Reward | None:
         """The catalogue entry with that key, or None."""

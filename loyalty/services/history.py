@@ -19,11 +19,11 @@ from sqlalchemy.engine import Connection
 from db import rows as rows_db
 from db.tables import customers, ledger_entries as le, orders, refunds
 from loyalty.domain.maturity import pending_until
-from loyalty.services import ledger, schedule, vouchers
+from loyalty.services import collections, ledger, schedule, vouchers
 from loyalty.domain import keys, money, points
 from loyalty.domain.commands import ImportOrder, RecordOrderCancelled, RecordOrderPaid
 from loyalty.services.customers import normalise_email, resolve_customer
-from loyalty.domain.earning import TEST_ORDER, exclusion_reason, non_earning_total, order_award
+from loyalty.domain.earning import TEST_ORDER, non_earning_total, order_earning
 from loyalty.services.orders import owed_entries, record_order_cancelled, record_order_paid, record_refund
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, programme
@@ -66,7 +66,8 @@ def apply_orders(conn: Connection, shop: ShopRef, batch: list[ImportOrder], now:
                   and prog.earning.earning_cap is None)  # a cap counts each customer's awards in turn
         (fresh if simple else one_by_one).append(order)
         seen.add(oid)
-    totals = _apply_fresh(conn, shop, prog, fresh, now, plans or {})
+    members = collections.members(conn, shop.id, prog, [o.facts for o in fresh if o.facts.order_id not in (plans or {})])
+    totals = _apply_fresh(conn, shop, prog, fresh, now, plans or {}, members)
     for order in one_by_one:
         totals.add(_apply_known(conn, shop, prog, order, now))
     return totals
@@ -95,8 +96,8 @@ def _earned(conn: Connection, key: str) -> int | None:
 
 
 ORDER_COLUMNS = ("shop_id", "shopify_order_id", "name", "customer_id", "source_name", "currency", "merchandise",
-                 "non_earning_paid", "paid_at", "cancelled_at", "excluded_reason", "award", "pending_until",
-                 "settings_version")
+                 "non_earning_paid", "paid_at", "cancelled_at", "excluded_reason", "award", "campaigns",
+                 "pending_until", "settings_version")
 OrderRow = namedtuple("OrderRow", ORDER_COLUMNS)
 """An orders row of the set-based path, in column order (what owed_entries reads of an order, too)."""
 REFUND_COLUMNS = ("shop_id", "shopify_refund_id", "created_at", "shopify_order_id", "merchandise")
@@ -106,29 +107,34 @@ ZERO = Decimal(0)
 
 
 def paid_order_row(shop: ShopRef, prog: Programme, facts, non_earning: Decimal, identified: bool,
-                   cancelled_at: datetime | None = None) -> OrderRow:
+                   cancelled_at: datetime | None = None, members: frozenset = frozenset(),
+                   customer_multiplier=1) -> OrderRow:
     """The orders row of a paid order as record_order_paid writes it, with customer_id None (its record is
-    resolved apart); `identified`: whether it has a customer record. Pure."""
-    reason = exclusion_reason(facts, prog, 0 if identified else None)
+    resolved apart); `identified`: whether it has a customer record; `members`: the campaign collections'
+    (collection id, product id) pairs among its products; `customer_multiplier`: the customer's VIP tier's
+    (1: none, and for past orders of the history import, which earn under no tier). Pure."""
+    reason, award = order_earning(facts, non_earning, prog, 0 if identified else None, members,
+                                  customer_multiplier)
     return OrderRow(shop.id, facts.order_id, facts.name, None, facts.source_name, facts.currency,
                     money.stored(max(facts.merchandise, ZERO)), non_earning, facts.processed_at, cancelled_at,
-                    reason, 0 if reason else order_award(facts, non_earning, prog),
-                    pending_until(facts.processed_at, prog), shop.settings_version)
+                    reason, award.points, award.record, pending_until(facts.processed_at, prog),
+                    shop.settings_version)
 
 
 def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime,
-               identified: bool | None = None) -> tuple:
+               identified: bool | None = None, members: frozenset = frozenset()) -> tuple:
     """What a paid order the app has never seen writes, but for its customer's record and its row id:
     (identified, orders row in ORDER_COLUMNS order with customer_id None, refunds rows, entries as (kind,
     pending, available, reason, key, effective_at)): plain tuples, cheap to hand from process to process.
     Its entries are planned by the function webhooks settle with (owed_entries), plus its maturity when
     its pending period is over by `now`. `identified`: whether it has a customer record
-    (an id or an email), as resolving its customer will say. Pure, so the history reader makes it ahead."""
+    (an id or an email), as resolving its customer will say; `members`: as paid_order_row. Pure, so the
+    history reader makes it ahead."""
     facts = order.facts
     if identified is None:
         identified = facts.customer_id is not None or normalise_email(facts.email) is not None
     non_earning = non_earning_total(order.payments, prog) if order.payments else ZERO
-    row = paid_order_row(shop, prog, facts, non_earning, identified, order.cancelled_at)
+    row = paid_order_row(shop, prog, facts, non_earning, identified, order.cancelled_at, members)
     order_refunds = ()
     if order.refunds:
         order_refunds = sorted((SimpleNamespace(shopify_refund_id=r.refund_id, created_at=r.created_at,
@@ -149,7 +155,7 @@ def plan_fresh(shop: ShopRef, prog: Programme, order: ImportOrder, now: datetime
 
 
 def _apply_fresh(conn: Connection, shop: ShopRef, prog: Programme, batch: list[ImportOrder],
-                 now: datetime, plans: dict) -> ImportTotals:
+                 now: datetime, plans: dict, members: frozenset = frozenset()) -> ImportTotals:
     """Paid orders the app has never seen: one INSERT per table for the whole chunk, through the driver."""
     totals = ImportTotals(orders=len(batch))
     if not batch:
@@ -162,7 +168,7 @@ def _apply_fresh(conn: Connection, shop: ShopRef, prog: Programme, batch: list[I
         customer_id = who.resolve(facts.customer_id, facts.email)
         plan = plans.get(facts.order_id)
         if plan is None or plan[0] != (customer_id is not None) or plan[1][-1] != shop.settings_version:
-            plan = plan_fresh(shop, prog, order, now, identified=customer_id is not None)
+            plan = plan_fresh(shop, prog, order, now, identified=customer_id is not None, members=members)
         values = list(plan[1])
         values[3] = customer_id
         rows.append(OrderRow._make(values))

@@ -27,17 +27,16 @@ from sqlalchemy.engine import Connection
 from db import rows as rows_db
 from db.tables import ledger_entries as le, orders, refunds
 from loyalty.domain.commands import RecordOrderCancelled, RecordOrderPaid, RecordRefund
-from loyalty.domain.earning import exclusion_reason, order_award
 from loyalty.domain.maturity import pending_until
 from loyalty.services import ledger, vouchers
-from loyalty.services.earning_caps import EarningTally, cap_order_award
 from loyalty.services.history import ENTRY_COLUMNS, Customers
+from loyalty.services.order_awards import OrderAwards
 from loyalty.services.orders import owed_entries
 from loyalty.services.shops import ShopRef, programme
 
 ORDER_EVENTS = (RecordOrderPaid, RecordOrderCancelled, RecordRefund)
 _WRITTEN = ("name", "customer_id", "source_name", "currency", "merchandise", "non_earning_paid", "paid_at",
-            "cancelled_at", "excluded_reason", "award", "pending_until", "settings_version", "capped")
+            "cancelled_at", "excluded_reason", "award", "pending_until", "settings_version", "campaigns", "capped")
 """The columns an order event changes (all written back for every changed order: one statement)."""
 _ORDERS = select(orders).where(orders.c.shop_id == bindparam("shop_id"),
                                orders.c.shopify_order_id.in_(bindparam("order_ids", expanding=True)))
@@ -59,7 +58,7 @@ def record_order_events(conn: Connection, shop: ShopRef, commands: list, now: da
     rows = _lock_orders(conn, shop, sorted({order_of(c) for c in commands}))
     visible_from = _record_refunds(conn, shop, [(i, c) for i, c in enumerate(commands) if isinstance(c, RecordRefund)])
     refunds_of = _refunds_of(conn, shop, rows)
-    plan = _Plan(conn, shop, rows, now)
+    plan = _Plan(conn, shop, rows, now, [c.facts for c in commands if isinstance(c, RecordOrderPaid)])
     who = None
     for index, cmd in enumerate(commands):
         row = rows[order_of(cmd)]
@@ -115,8 +114,9 @@ def _refunds_of(conn: Connection, shop: ShopRef, rows: dict[int, dict]) -> dict[
 class _Plan:
     """The orders' state as the batch's events leave it, and what that writes."""
 
-    def __init__(self, conn: Connection, shop: ShopRef, rows: dict[int, dict], now: datetime):
+    def __init__(self, conn: Connection, shop: ShopRef, rows: dict[int, dict], now: datetime, paid: list):
         self.conn, self.shop, self.now = conn, shop, now
+        self.paid_facts, self.awards = paid, None
         self.holding: dict[int, list] = {row["id"]: [0, 0, set()] for row in rows.values()}
         for order_id, key, pending, available in rows_db.select_in(
                 conn, "SELECT order_id, idempotency_key, pending, available FROM ledger_entries "
@@ -129,20 +129,17 @@ class _Plan:
         self.voucher_uses: list[tuple] = []
         self.available: dict[int, int] = {}  # customers' available balances before the batch, read when asked
         self.planned: dict[int, int] = {}  # available points of the entries planned since, by customer
-        self.tally: dict = {}  # the earning cap's tally of the batch's awards (made when a payment is planned)
 
     def paid(self, row: dict, cmd: RecordOrderPaid, customer_id: int | None) -> None:
         """orders/paid of an order not paid yet: what `orders.record_order_paid` writes into its row."""
         facts, prog = cmd.facts, programme(self.conn, self.shop.id, self.shop.settings_version)
-        reason = exclusion_reason(facts, prog, customer_id)
         non_earning = cmd.non_earning_paid or Decimal(0)
-        award, capped = cap_order_award(self.conn, prog, customer_id, facts.processed_at,
-                                        0 if reason else order_award(facts, non_earning, prog), self.now,
-                                        self.tally.setdefault("tally", EarningTally(self.conn, prog)))
+        if self.awards is None:  # one for the batch's payments (they share the programme version)
+            self.awards = OrderAwards(self.conn, self.shop.id, prog, self.paid_facts, self.now)
         self.changed(row, name=facts.name, customer_id=customer_id, source_name=facts.source_name,
                      currency=facts.currency, merchandise=max(facts.merchandise, Decimal(0)),
-                     non_earning_paid=non_earning, paid_at=facts.processed_at, excluded_reason=reason,
-                     award=award, capped=capped,
+                     non_earning_paid=non_earning, paid_at=facts.processed_at,
+                     **self.awards.of(facts, non_earning, customer_id),
                      pending_until=pending_until(facts.processed_at, prog),
                      settings_version=self.shop.settings_version)
         if facts.discount_codes:

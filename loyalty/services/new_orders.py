@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from db import rows as rows_db
 from db.tables import ledger_entries as le, orders
 from loyalty.domain.commands import RecordOrderPaid
-from loyalty.services import ledger, vouchers
+from loyalty.services import collections, ledger, tiers, vouchers
 from loyalty.services.history import ENTRY_COLUMNS, NO_HOLDING, ORDER_COLUMNS, Customers, paid_order_row
 from loyalty.services.orders import owed_entries
 from loyalty.services.shops import ShopRef, programme
@@ -50,10 +50,14 @@ def record_new_orders_paid(conn: Connection, shop: ShopRef, commands: list[Recor
     prog = programme(conn, shop.id, shop.settings_version)
     if prog.earning.earning_cap is not None:
         return set()  # an earning cap counts each customer's awards in turn: known_orders plans them so
+    members = collections.members(conn, shop.id, prog, [c.facts for c in commands])  # one query for the batch
+    resolved = [(cmd, who.resolve(cmd.facts.customer_id, cmd.facts.email)) for cmd in commands]
+    multipliers = (tiers.tier_multipliers(conn, shop.id, [c for _, c in resolved if c is not None])
+                   if prog.tiers.enabled else {})  # one query for the batch's customers
     rows = []
-    for cmd in commands:
-        customer_id = who.resolve(cmd.facts.customer_id, cmd.facts.email)
-        row = paid_order_row(shop, prog, cmd.facts, cmd.non_earning_paid or Decimal(0), customer_id is not None)
+    for cmd, customer_id in resolved:
+        row = paid_order_row(shop, prog, cmd.facts, cmd.non_earning_paid or Decimal(0), customer_id is not None,
+                             members=members, customer_multiplier=multipliers.get(customer_id, 1))
         rows.append(row._replace(customer_id=customer_id))
     created = dict(rows_db.insert_new_rows(conn, orders, ORDER_COLUMNS, rows, key=ORDER_KEY,
                                            returning=("shopify_order_id", "id")))

@@ -17,10 +17,10 @@ from db.tables import orders, refunds
 from loyalty.domain.maturity import pending_until
 from loyalty.services import ledger, vouchers
 from loyalty.domain import keys, points
-from loyalty.domain.earning import exclusion_reason, order_award
+from loyalty.domain.campaigns import read_record
 from loyalty.domain.commands import RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from loyalty.services.customers import resolve_customer
-from loyalty.services.earning_caps import cap_order_award
+from loyalty.services.order_awards import OrderAwards
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, programme
 
@@ -81,19 +81,14 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
         return settle_order(conn, shop, row.id, now, hints, written=row)
     prog = programme(conn, shop.id, shop.settings_version)
     customer_id = resolve_customer(conn, shop.id, facts.customer_id, facts.email, now)
-    reason = exclusion_reason(facts, prog, customer_id)
     non_earning = cmd.non_earning_paid or Decimal(0)
-    award, capped = cap_order_award(conn, prog, customer_id, facts.processed_at,
-                                    0 if reason else order_award(facts, non_earning, prog), now)
     values = dict(
         name=facts.name, customer_id=customer_id, source_name=facts.source_name, currency=facts.currency,
         merchandise=max(facts.merchandise, Decimal(0)), non_earning_paid=non_earning,
-        paid_at=facts.processed_at, excluded_reason=reason, award=award,
-        pending_until=pending_until(facts.processed_at, prog),
+        paid_at=facts.processed_at, pending_until=pending_until(facts.processed_at, prog),
         settings_version=shop.settings_version,
+        **OrderAwards(conn, shop.id, prog, [facts], now).of(facts, non_earning, customer_id),
     )
-    if capped:
-        values["capped"] = capped
     order_id = _update_order(conn, row, values)
     vouchers.mark_used(conn, shop, facts.discount_codes, facts.name)
     settle_order(conn, shop, order_id, now, hints, written=_Order({**row._mapping, **values}), created=created)
@@ -155,7 +150,7 @@ def owed_entries(shop_id: int, order, holding: ledger.OrderHolding, order_refund
     if earn_key not in holding.keys:
         capped = getattr(order, "capped", None)  # the earning cap's share (loyalty.services.earning_caps)
         owed.append(dict(kind="earn", key=earn_key, pending=order.award, available=0,
-                         reason=f"order {label}: {order.award} points "
+                         reason=f"order {label}: {order.award} points{_campaigns_note(order.campaigns)} "
                                 f"(pending until {order.pending_until:%Y-%m-%d})"
                                 + (f" (earning cap: {capped} points over)" if capped else ""),
                          effective_at=order.paid_at))
@@ -185,6 +180,14 @@ def owed_entries(shop_id: int, order, holding: ledger.OrderHolding, order_refund
             owed.append(dict(kind="void", key=void_key, pending=-taken[0], available=-taken[1],
                              effective_at=order.cancelled_at, reason=f"order {label} cancelled"))
     return owed
+
+
+def _campaigns_note(record: str | None) -> str:
+    """What the earn entry's reason says of the campaigns that added to the award ("" when none)."""
+    applied = read_record(record)
+    if not applied:
+        return ""
+    return " incl. campaigns " + ", ".join(f"{key} +{added}" for key, added in applied)
 
 
 def _take(prog: Programme, amount: int, pending: int, available_now) -> tuple[int, int]:

@@ -134,7 +134,8 @@ def mark_used(conn: Connection, shop: ShopRef, codes: tuple[str, ...], order_nam
 
 
 _MARK_USED = update(vouchers).where(
-    vouchers.c.shop_id == bindparam("b_shop"), vouchers.c.code == bindparam("b_code"), vouchers.c.kind.in_(CODE_KINDS),
+    vouchers.c.shop_id == bindparam("b_shop"), vouchers.c.code == bindparam("b_code"),
+    or_(*(vouchers.c.kind == kind for kind in CODE_KINDS)),  # no IN (...): it runs as an executemany
     or_(vouchers.c.status == "active", vouchers.c.status == "creating"),
 ).values(status="used", reason=bindparam("b_reason"))
 """mark_used for one code, built once: run with many codes at a time (mark_many_used)."""

@@ -99,6 +99,16 @@ def wake_sync(ctx: Context) -> None:
         log.warning("could not queue the balance sync", exc_info=True)
 
 
+def queue_collection_refresh(ctx: Context, shop_domain: str) -> None:
+    """Queue the refresh of the products of the shop's campaign collections (a programme naming one was
+    saved); Redis trouble is logged, and the daily refresh catches up."""
+    try:
+        ctx.queue.enqueue("jobs.collections.refresh_collections", shop_domain, job_timeout=3600, result_ttl=86400,
+                          failure_ttl=7 * 86400)
+    except Exception:  # noqa: BLE001 - saving the programme must not fail because the queue is down
+        log.warning("could not queue the collection refresh of %s", shop_domain, exc_info=True)
+
+
 def queue_history_import(ctx: Context, shop_domain: str) -> None:
     """Queue the import of a newly installed shop's history (install, re-install); Redis trouble is logged,
     and `loyalty import history SHOP` does the same by hand."""

@@ -39,7 +39,7 @@ def catalogue(emulator, shop):
     emulator.add_product(shop.domain, 602, "Jumper", [{"id": 6021, "price": "120.00"}])
     emulator.add_product(shop.domain, 603, "Socks", [{"id": 6031, "price": "9.00"}])
     emulator.add_product(shop.domain, 604, "Jacket", [{"id": 6041, "price": "80.00", "compare_at_price": "120.00"}])
-    emulator.add_collection(shop.domain, SELECTION, "Picks", [601, 602])
+    emulator.add_collection(shop.domain, SELECTION, [601, 602], title="Picks")
     return emulator
 
 

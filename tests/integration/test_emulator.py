@@ -5,12 +5,14 @@ import graphql
 import pytest
 
 from integrations.shopify.client import AdminClient
-from integrations.shopify.documents import ORDER_TRANSACTIONS, ORDERS_TRANSACTIONS
+from integrations.shopify.collections import fetch_collection_products
+from integrations.shopify.documents import COLLECTION_PRODUCTS, ORDER_TRANSACTIONS, ORDERS_TRANSACTIONS
 from tools.shopify_emulator import Emulator
 from tools.shopify_emulator.bucket import LeakyBucket
 from tools.shopify_emulator.cost import requested_cost
 from tools.shopify_emulator.schema import FALLBACK_SDL, fallback_schema
 from integrations.shopify.errors import ShopifyGraphQLError, ShopifyThrottled, ShopifyUnauthorized
+from tests.factories import order
 from tests.shopify_schema import load_admin_schema
 from tools.wsgi_adapter import wsgi_session
 
@@ -176,6 +178,34 @@ def test_nodes_serve_several_orders_in_the_order_asked_and_cost_per_id(client, s
     assert [t["gateway"] for t in nodes[1]["transactions"]] == ["gift_card", "shopify_payments"]
     cost = post(session, ORDERS_TRANSACTIONS, {"ids": ids * 3}).json()["extensions"]["cost"]
     assert cost["requestedQueryCost"] == 6 * 61
+
+
+def test_a_collections_products_are_served_page_by_page(client, emulator):
+    """COLLECTION_PRODUCTS: the collection's product ids, 250 a page with a cursor to the next; read whole by
+    the app's fetch_collection_products; an unknown collection is null (fetched as None)."""
+    emulator.add_collection(SHOP, 42, range(1, 302))
+    first = client.execute(COLLECTION_PRODUCTS, {"id": "gid://shopify/Collection/42", "after": None})["collection"]
+    assert len(first["products"]["nodes"]) == 250 and first["products"]["pageInfo"]["hasNextPage"] is True
+    assert first["products"]["nodes"][0] == {"id": "gid://shopify/Product/1"}
+    assert fetch_collection_products(client, 42) == list(range(1, 302))
+    assert client.execute(COLLECTION_PRODUCTS, {"id": "gid://shopify/Collection/9", "after": None}) == {"collection": None}
+    assert fetch_collection_products(client, 9) is None
+
+
+def test_a_collection_page_larger_than_250_is_refused(session, emulator):
+    """Shopify limits a page to 250: a larger `first` is an error, not a longer page."""
+    emulator.add_collection(SHOP, 42, [1])
+    body = post(session, "query Big { collection(id: \"gid://shopify/Collection/42\") { products(first: 251) "
+                         "{ nodes { id } } } }").json()
+    assert "250" in body["errors"][0]["message"]
+
+
+def test_a_line_item_names_its_product(emulator, client):
+    """LineItem.product: the product a REST order's line sold (null for a custom item)."""
+    emulator.add_rest_order(SHOP, order(order_id=555, lines=((10, 1), (5, 1)), products=[77, None]))
+    data = client.execute("query Lines { order(id: \"gid://shopify/Order/555\") { lineItems(first: 5) "
+                          "{ nodes { product { id } } } } }")
+    assert [n["product"] for n in data["order"]["lineItems"]["nodes"]] == [{"id": "gid://shopify/Product/77"}, None]
 
 
 def test_unknown_order_is_null(client):

@@ -24,7 +24,7 @@ def shop_with_products(emulator):
                                                {"id": 6012, "title": "M", "price": "35", "compare_at_price": "50"}])
     emulator.add_product(SHOP, 604, "Jacket", [{"id": 6041, "price": "80", "compare_at_price": "120"}])
     emulator.add_product(SHOP, 605, "Cap", [{"id": 6051, "price": "15", "available": False}])
-    emulator.add_collection(SHOP, 5001, "Picks", [601, 605])
+    emulator.add_collection(SHOP, 5001, [601, 605], title="Picks")
     return emulator
 
 

@@ -18,7 +18,7 @@ from db.tables import customers, ledger_entries as le, orders, refunds, shops, v
 from integrations.crypto import encrypt_token
 from integrations.shopify.translate import to_command
 from jobs import inbox as inbox_job
-from loyalty.services import known_orders, ledger, schedule
+from loyalty.services import collections, known_orders, ledger, schedule
 from loyalty.services.context import build_context
 from loyalty.services.shops import install_shop, programme, save_programme
 from tests.conftest import KEY, make_config
@@ -43,17 +43,17 @@ def two_databases(request, database_url, redis_url, sqlite_template, tmp_path):
         ctx.engine.dispose()
 
 
-def story(rng: random.Random, domains: list[str]) -> list[tuple[str, str, dict]]:
+def story(rng: random.Random, domains: list[str], products=None) -> list[tuple[str, str, dict]]:
     """(shop, topic, body) of a few orders per shop and their refunds, cancellations and repeats, in a
     random order with duplicates (a refund may come before its order, a cancellation before the payment),
     and sometimes a profile update linking the guest's email to an account (applied one by one, after the
-    batch's order events on the set-based side)."""
+    batch's order events on the set-based side). `products`: the product ids of each order's two lines."""
     events = []
     for domain in domains:
         for number in range(rng.randint(1, 4)):
             shopify_id, email = rng.choice(BUYERS if number else BUYERS[:2])  # someone earns in every story
             body = order(order_id=1000 + number, lines=((rng.choice((10, 25, 40)), rng.randint(1, 3)), (15, 1)),
-                         email=email, customer_id=shopify_id,
+                         email=email, customer_id=shopify_id, products=products,
                          processed_at=f"2025-03-0{rng.randint(1, 3)}T10:00:00+01:00")
             if rng.random() < 0.3:  # one of the shop's vouchers (each order its own: see `install`)
                 body["discount_codes"] = [{"code": f"loyal-{body['id']}", "amount": "5.00", "type": "fixed_amount"}]
@@ -74,16 +74,35 @@ def story(rng: random.Random, domains: list[str]) -> list[tuple[str, str, dict]]
     return events
 
 
-def install(ctx, domains: list[str]) -> None:
-    """The example's shops, the second one on the floor policy, each with a voucher per order number."""
+CAMPAIGNS = [
+    {"key": "double", "title": "Double on the 2nd", "kind": "multiplier", "factor": "2",
+     "starts_at": "2025-03-02T00:00:00+01:00", "ends_at": "2025-03-03T00:00:00+01:00"},
+    {"key": "linen-x3", "title": "x3 on linen", "kind": "multiplier", "factor": "3", "collection_id": 77,
+     "starts_at": "2025-03-01T00:00:00Z", "ends_at": "2025-03-04T00:00:00Z"},
+    {"key": "linen-stack", "title": "x1.5 more on linen", "kind": "multiplier", "factor": "1.5", "stacks": True,
+     "collection_id": 77, "starts_at": "2025-03-03T00:00:00+01:00", "ends_at": "2025-03-04T00:00:00+01:00"},
+    {"key": "over-60", "title": "+25 over 60 EUR", "kind": "bonus", "bonus": 25, "minimum_amount": "60",
+     "starts_at": "2025-03-01T00:00:00Z", "ends_at": "2025-03-04T00:00:00Z"},
+]
+"""Campaigns over the stories' paid times (the 1st to the 3rd), product 1 in collection 77."""
+
+
+def install(ctx, domains: list[str], campaigns: bool = False) -> None:
+    """The example's shops, the second one on the floor policy, each with a voucher per order number; with
+    `campaigns`, both run CAMPAIGNS."""
     with ctx.engine.begin() as conn:
         for domain in domains:
             ref = install_shop(conn, domain, encrypt_token((KEY,), "t"), NOW)
             conn.execute(vouchers.insert(), [dict(shop_id=ref.id, request_key=f"{domain}:{number}", code=f"LOYAL-{number}",
                                                   points=100, amount=5, ends_at=NOW, status="active", created_at=NOW)
                                              for number in range(1000, 1004)])
+            changes = dict(campaigns=CAMPAIGNS) if campaigns else {}
             if domain == domains[-1]:
-                save_programme(conn, ref, programme(conn, ref.id, 1).with_changes(negative_balance="floor"), NOW)
+                changes["negative_balance"] = "floor"
+            if changes:
+                save_programme(conn, ref, programme(conn, ref.id, 1).with_changes(**changes), NOW)
+            if campaigns:
+                collections.replace_members(conn, ref.id, 77, [1, 5], NOW)
 
 
 def spend_some(ctx, domains: list[str], rng_seed: int) -> None:
@@ -125,7 +144,7 @@ def state(ctx, domains: list[str]) -> dict:
                 customers.c.shop_id.in_(shop_ids)))), key=repr),
             "orders": sorted((r.shop_id, r.shopify_order_id, who.get(r.customer_id), r.name, r.merchandise,
                               r.non_earning_paid, r.paid_at, r.cancelled_at, r.excluded_reason, r.award,
-                              r.pending_until, r.settings_version)
+                              r.campaigns, r.pending_until, r.settings_version)
                              for r in conn.execute(select(orders).where(orders.c.shop_id.in_(shop_ids)))),
             "refunds": sorted((r.shop_id, r.shopify_refund_id, r.shopify_order_id, r.merchandise, r.created_at)
                               for r in conn.execute(select(refunds).where(refunds.c.shop_id.in_(shop_ids)))),
@@ -142,14 +161,28 @@ def state(ctx, domains: list[str]) -> dict:
 def test_set_based_batches_write_what_event_by_event_writes(two_databases, seed):
     """Random stories in random batches: identical orders, refunds, entries (keys, amounts, reasons),
     vouchers and customers both ways. (A failure prints the seed.)"""
+    both_ways(two_databases, seed, campaigns=False)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32 - 1))
+def test_set_based_batches_under_campaigns_write_what_event_by_event_writes(two_databases, seed):
+    """The same under campaigns (multipliers, one limited to a collection, one stacking, a bonus with a
+    minimum): identical awards, campaigns recorded on the orders and entries both ways."""
+    set_based = both_ways(two_databases, seed, campaigns=True)
+    assert any(o[10] for o in set_based["orders"]), f"seed {seed}: no campaign applied"
+
+
+def both_ways(two_databases, seed: int, campaigns: bool) -> dict:
+    """Play one random story both ways; the set-based side's state, once compared with the other's."""
     rng, n = random.Random(seed), next(_examples)
     domains = [f"allow-{n}.myshopify.com", f"floor-{n}.myshopify.com"]
-    events = [(i, *e) for i, e in enumerate(story(rng, domains), start=1)]
+    events = [(i, *e) for i, e in enumerate(story(rng, domains, (1, 2) if campaigns else None), start=1)]
     cuts = sorted(rng.sample(range(1, len(events)), min(len(events) - 1, rng.randint(0, 3))))
     batches = [events[a:b] for a, b in zip([0, *cuts], [*cuts, len(events)])]
     spend_after = {b for b in range(len(batches)) if rng.random() < 0.5}
     for ctx, set_based in zip(two_databases, (True, False)):
-        install(ctx, domains)
+        install(ctx, domains, campaigns)
         for b, batch in enumerate(batches):
             apply(ctx, batch, set_based)
             if b in spend_after:
@@ -157,6 +190,7 @@ def test_set_based_batches_write_what_event_by_event_writes(two_databases, seed)
     set_based, per_event = (state(ctx, domains) for ctx in two_databases)
     assert set_based["entries"], f"seed {seed}: nothing earned"
     assert set_based == per_event, f"seed {seed}"
+    return set_based
 
 
 @pytest.mark.parametrize("first", ["payment", "refund"])

@@ -121,8 +121,18 @@ def collection_view(shop, found):
         "handle": found.title.lower().replace(" ", "-"),
         "ruleSet": rule_set,
         "products": lambda info, **args: connection(
-            info, [product_view(shop, shop.products[n]) for n in members(shop, found)], **args),
+            info, [product_view(shop, shop.products[n]) for n in members(shop, found)], **_page(info, args)),
     }
+
+
+def _page(info, args):
+    """A connection's paging arguments, refused as Shopify refuses them: one of first/last (but in a bulk
+    query), at most 250."""
+    if args.get("first") is None and args.get("last") is None and not getattr(info.context, "bulk", False):
+        raise GraphQLError("you must provide one of first or last")
+    if (args.get("first") or 0) > 250 or (args.get("last") or 0) > 250:
+        raise GraphQLError("The page size is limited to 250.")
+    return args
 
 
 def product_view(shop, product):

@@ -137,12 +137,16 @@ class Emulator:
             state.products[number] = product
         return number
 
-    def add_collection(self, shop, id, title, product_ids=()):
-        """Create or replace a custom collection of these products (the merchant's own selection)."""
+    def add_collection(self, shop, id, product_ids=(), title=None):
+        """Create or replace a custom collection of these products, in this order (the merchant's own
+        selection, a campaign's collection); a product not added with add_product is made bare (no variants)."""
         state = self.shop(shop)
         number = _required_id(id, "Collection")
         with state.lock:
-            state.collections[number] = Collection(number, title, [_required_id(p, "Product") for p in product_ids])
+            members = [_required_id(p, "Product") for p in product_ids]
+            for product in members:
+                state.products.setdefault(product, Product(product, f"Product {product}"))
+            state.collections[number] = Collection(number, title or f"Collection {number}", members)
         return number
 
     def delete_collection(self, shop, id):

@@ -23,7 +23,8 @@ def order_details(body, now):
         "b2b": bool(body.get("company")),
         "line_items": [LineItem(int(item["id"]), int(item["quantity"]), _amount(item, "price_set", "price"),
                                 tuple(_amount(d, "amount_set", "amount") for d in item.get("discount_allocations") or ()),
-                                tuple(_amount(t, "price_set", "price") for t in item.get("tax_lines") or ()))
+                                tuple(_amount(t, "price_set", "price") for t in item.get("tax_lines") or ()),
+                                int(item["product_id"]) if item.get("product_id") is not None else None)
                        for item in body.get("line_items") or ()],
         "shipping_lines": [(int(line.get("id") or n + 1), str(Decimal(_amount(line, "price_set", "price")) - sum(
                                (Decimal(_amount(d, "amount_set", "amount")) for d in line.get("discount_allocations") or ()),

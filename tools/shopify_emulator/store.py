@@ -101,6 +101,8 @@ class LineItem:
     price: str
     discounts: tuple = ()
     taxes: tuple = ()
+    product_id: int | None = None
+    """The product sold (None: a custom item)."""
 
 
 @dataclass

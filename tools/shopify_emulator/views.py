@@ -87,12 +87,18 @@ def line_item_view(order, line, currency):
         "__typename": "LineItem",
         "id": gid("LineItem", line.id),
         "quantity": line.quantity,
+        "product": product_view(line.product_id) if line.product_id is not None else None,
         "originalUnitPriceSet": money_bag(line.price, currency),
         "discountAllocations": [{"__typename": "DiscountAllocation", "allocatedAmountSet": money_bag(d, currency)}
                                 for d in line.discounts],
         "taxLines": lambda info, first=None: _page([{"__typename": "TaxLine", "priceSet": money_bag(t, currency)}
                                                     for t in line.taxes], first),
     }
+
+
+def product_view(product_id):
+    """A Product, reduced to its id (the app asks for nothing else)."""
+    return {"__typename": "Product", "id": gid("Product", product_id), "legacyResourceId": str(product_id)}
 
 
 def refund_view(order, refund, currency):

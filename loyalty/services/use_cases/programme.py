@@ -1,11 +1,12 @@
 """Changing a shop's programme: each change is a new version, the one in force from then on."""
 from __future__ import annotations
 
+from loyalty.domain.campaigns import collections_of
 from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.programme import Programme
 from loyalty.domain.requests import ChangeProgramme, SaveProgramme
 from loyalty.services import tiers, wakeups
-from loyalty.services.shops import ShopRef, get_shop, programme, save_programme as store
+from loyalty.services.shops import ShopRef, get_shop, programme, save_programme as save_version
 from loyalty.services.unit_of_work import UnitOfWork
 
 
@@ -35,11 +36,15 @@ def _check_based_on(in_force: int, based_on: int | None) -> None:
 
 
 def _store(uow: UnitOfWork, shop: ShopRef, new: Programme) -> int:
-    """Store the new version; if its tier settings differ from the version in force, every customer's tier
-    is recalculated under it, in the background (the request is recorded in this transaction)."""
+    """Store the new version, and what it sets off once committed: if its tier settings differ from the
+    version in force, every customer's tier is recalculated under it in the background (the request is
+    recorded in this transaction); the products of the collections its campaigns name are refreshed (orders
+    are matched against them without asking Shopify)."""
     old = programme(uow.conn, shop.id, shop.settings_version)
-    version = store(uow.conn, shop, new, uow.now)
+    version = save_version(uow.conn, shop, new, uow.now)
     if old.tiers != new.tiers:
         tiers.request_recalculation(uow.conn, shop.id, version, uow.now)
         uow.after_commit(wakeups.queue_tier_recalculation, uow.ctx, shop.id)
+    if collections_of(new.campaigns):
+        uow.after_commit(wakeups.queue_collection_refresh, uow.ctx, shop.domain)
     return version
