@@ -168,3 +168,28 @@ def test_exclusive_reward_refused_below_its_tier(ctx, shop, send, process):
     prog = template("vip-tiers")
     with ctx.engine.connect() as conn:
         check_exclusive(conn, shop.id, cid(ctx, shop, "gold@example.com"), prog, reward_offer(prog, "gold-gift"))
+
+
+def test_a_tier_multiplies_what_later_orders_earn_on_every_order_path(ctx, shop, send, process):
+    """Silver (x1.25) makes a 100.00 order earn 125 points: an order new to the app (set-based batch), one
+    whose payment repeats in the batch (known_orders) and one paid on its own (event by event). Orders paid
+    before the customer reached the tier keep what they earned."""
+    from db.tables import orders
+    from loyalty.domain.commands import RecordOrderPaid
+    from loyalty.services.orders import record_order_paid
+    from integrations.shopify.translate import order_facts
+
+    vip(ctx, shop)
+    first = paid(send, 320)
+    process()
+    paid(send, 100, days_ago=0)
+    repeated = paid(send, 100, days_ago=0)
+    send("orders/paid", repeated)
+    process()
+    single = order(lines=((100, 1),), email="alice@example.com", customer_id=7, processed_at=NOW.isoformat())
+    with ctx.engine.begin() as conn:
+        record_order_paid(conn, get_shop(conn, shop.domain), RecordOrderPaid(order_facts(single), None), NOW)
+    with ctx.engine.connect() as conn:
+        awards = dict(conn.execute(select(orders.c.shopify_order_id, orders.c.award)).all())
+    assert awards.pop(first["id"]) == 320
+    assert sorted(awards.values()) == [125, 125, 125]
