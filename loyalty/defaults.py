@@ -140,3 +140,11 @@ a redemption waits on Shopify for seconds, not minutes."""
 SUPPORT_PAGE_SIZE = 25
 REPORT_MAX_DAYS = 731
 """The longest range one report covers (two years of days)."""
+
+STORE_CREDIT_LEASE_SECONDS = 600
+"""How long an attempt to credit store credit is given before another may take over. A second attempt
+within it waits (the first may still be talking to Shopify, throttled waits included); after it, the first
+attempt's outcome is unknown and the new one looks for its credit before crediting. Longer: a credit whose
+attempt died waits longer to finish; shorter: a slow attempt could still land after the look (a double)."""
+STORE_CREDIT_CHECK_BATCH = 200
+"""Customers whose store credit the scheduled read-back checks per shop and run (oldest check first)."""

@@ -12,16 +12,18 @@ from decimal import Decimal
 
 from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.settings.section import Section
+from loyalty.domain.settings.store_credit import StoreCredit
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
 NEGATIVE_BALANCE_POLICIES = ("allow", "floor")
 ROUNDING_POLICIES = ("floor", "nearest")
 LANGUAGES = ("fr", "en")
-REWARD_KINDS = ("perk", "voucher", "free_item", "gift_card", "donation")
+REWARD_KINDS = ("perk", "voucher", "free_item", "gift_card", "donation", "store_credit")
 """`perk`: a status unlocked by lifetime points and never spent (a customer tag; `birthday` perks are given on
 the birthday). The others are redeemable and spend their points: `voucher` a fixed-amount discount code,
 `free_item` a code worth `amount` on the `collection_id` selection, `gift_card` a Shopify gift card,
-`donation` a gift to `cause` recorded for the merchant's report."""
+`donation` a gift to `cause` recorded for the merchant's report, `store_credit` `amount` credited to the
+customer's Shopify store credit account (spent online or at the point of sale, no code)."""
 REWARD_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 TAG = re.compile(r"^[^,]{1,40}$")
 
@@ -41,7 +43,8 @@ class Reward(Section):
     tag: str = ""
     """perk: the customer tag that marks it in Shopify (themes, Flow, the merchant's segments)."""
     amount: Decimal = Decimal("0")
-    """voucher, free_item, gift_card: the value in shop currency; donation: the value given to the cause."""
+    """voucher, free_item, gift_card, store_credit: the value in shop currency; donation: the value given to
+    the cause."""
     collection_id: int = 0
     """free_item: the selection the item comes from; voucher: limits the code to it (0: every product)."""
     cause: str = ""
@@ -65,7 +68,7 @@ class Reward(Section):
             raise ProgrammeError(f"{where}.title: must be 1-120 characters")
         if self.tag and not TAG.match(self.tag):
             raise ProgrammeError(f"{where}.tag: at most 40 characters, no comma")
-        if self.kind in ("voucher", "free_item", "gift_card", "donation") and self.amount <= 0:
+        if self.kind in ("voucher", "free_item", "gift_card", "donation", "store_credit") and self.amount <= 0:
             raise ProgrammeError(f"{where}.amount: a {self.kind} needs an amount above 0")
         if self.kind == "free_item" and self.collection_id <= 0:
             raise ProgrammeError(f"{where}.collection_id: a free item needs the collection it is chosen from")
@@ -82,7 +85,7 @@ class Programme(Section):
     """The rules that turn orders into points for one shop: one JSON document, validated whole. Parts of it
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
-    NESTED = {"rewards": Reward}
+    NESTED = {"rewards": Reward, "store_credit": StoreCredit}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -122,6 +125,8 @@ class Programme(Section):
     """Customers receive the loyalty emails (points available, perk unlocked, voucher, expiry, birthday)."""
     shop_name: str = ""
     """The shop's name as emails show it; empty: the shop's domain name."""
+    store_credit: StoreCredit = StoreCredit()
+    """What a conversion makes (a code by default, or store credit) and how long store credit lasts."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -150,6 +155,7 @@ class Programme(Section):
             raise ProgrammeError("shop_name: at most 120 characters")
         if self.voucher_collection_id < 0:
             raise ProgrammeError("voucher_collection_id: must be 0 or a collection id")
+        self.store_credit.check("store_credit")
         seen = set()
         for index, reward in enumerate(self.rewards):
             if not isinstance(reward, Reward):

@@ -58,11 +58,13 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
         ends_at=voucher_ends_at(offer, now), created_at=now,
         reason=f"donation: {offer.title}" if donation else None,
     )).inserted_primary_key[0]
-    what = {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
+    what = {"discount": "voucher", "gift_card": "gift card", "donation": "donation",
+            "store_credit": "store credit"}[offer.kind]
     ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="redeem", available=-offer.points,
                        key=keys.redeem(shop.id, voucher_id), effective_at=now, now=now,
                        settings_version=shop.settings_version,
-                       reason=f"{offer.points} points redeemed for a {offer.amount} {what}"
+                       reason=f"{offer.points} points redeemed for {'' if offer.kind == 'store_credit' else 'a '}"
+                              f"{offer.amount} {what}"
                               + (f" ({offer.title})" if offer.reward_key else ""))
     return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
 
