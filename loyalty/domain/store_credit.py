@@ -10,7 +10,7 @@ account's credits before it credits again (`matching_credit`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 SEND, WAIT, LOOK = "send", "wait", "look"
@@ -34,13 +34,20 @@ class CreditSeen:
     remaining: Decimal
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A moment read from the database as an aware UTC datetime (SQLite gives them back naive)."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def attempt(sent_at: datetime | None, now: datetime, lease: timedelta) -> str:
     """What an attempt to credit a voucher does given its earlier attempt's mark (`sent_at`): SEND when none
     was made; WAIT while the earlier one may still be talking to Shopify (within `lease`, longer than any
     request's timeout); LOOK after that, since its outcome is unknown."""
     if sent_at is None:
         return SEND
-    return WAIT if now < sent_at + lease else LOOK
+    return WAIT if now < as_utc(sent_at) + lease else LOOK
 
 
 def credit_expires_at(now: datetime, expiry_days: int) -> datetime:
@@ -56,7 +63,7 @@ def matching_credit(credits: list[CreditSeen], *, amount: Decimal, currency: str
     voucher's credit (`claimed`). The expiry is chosen by the app to the second for each credit, so a
     merchant's own credit of the same amount is not taken for ours; two of ours are told apart by `claimed`.
     The earliest match is taken, so two looks at the same account agree."""
-    wanted = expires_at.replace(microsecond=0)
+    wanted, sent_at = as_utc(expires_at).replace(microsecond=0), as_utc(sent_at)
     found = [c for c in credits
              if c.id not in claimed and c.amount == amount and c.currency == currency
              and c.expires_at is not None and c.expires_at.replace(microsecond=0) == wanted
@@ -69,7 +76,7 @@ def settled_status(remaining: Decimal, expires_at: datetime, now: datetime) -> s
     `expired` once its expiry has passed (what was left is lost to the customer), else `active`."""
     if remaining <= 0:
         return "used"
-    return "expired" if now >= expires_at else "active"
+    return "expired" if now >= as_utc(expires_at) else "active"
 
 
 def outstanding(amount: Decimal, remaining: Decimal | None, status: str) -> Decimal:

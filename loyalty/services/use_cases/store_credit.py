@@ -40,16 +40,16 @@ def send_credit(uow: UnitOfWork, shop: ShopRef, voucher, shopify_customer_id: in
     try:
         currency = shopify_credit.shop_currency(client)
         made = None
+        expires_at = rules.as_utc(voucher.ends_at)
         if step == rules.LOOK:  # the earlier attempt may have credited: find its credit first
+            sent_at = rules.as_utc(voucher.credit_sent_at)
             made = rules.matching_credit(
                 list(shopify_credit.credits(client, shopify_customer_id, newest_first=True,
-                                            until=voucher.credit_sent_at - rules.CLOCK_SKEW)),
-                amount=voucher.amount, currency=currency, expires_at=voucher.ends_at,
-                sent_at=voucher.credit_sent_at, claimed=claimed)
+                                            until=sent_at - rules.CLOCK_SKEW)),
+                amount=voucher.amount, currency=currency, expires_at=expires_at, sent_at=sent_at, claimed=claimed)
         if made is None:
             made = shopify_credit.credit(client, shopify_credit.CreditTerms(
-                customer_id=shopify_customer_id, amount=voucher.amount, currency=currency,
-                expires_at=voucher.ends_at))
+                customer_id=shopify_customer_id, amount=voucher.amount, currency=currency, expires_at=expires_at))
     except ShopifyUserErrors as exc:  # refused: nothing was credited
         with uow:
             vouchers.give_back(uow.conn, shop, voucher, "refused", f"Shopify refused it: {exc}", now)
