@@ -7,34 +7,19 @@ import pytest
 
 from integrations.shopify import documents, store_credit
 from integrations.shopify.errors import ShopifyUserErrors
-from tests.integration.test_emulator import BASE, SHOP, TOKEN, FakeClock, admin_client
+from tests.integration.test_emulator import BASE, SHOP, TOKEN, client, clock, session  # noqa: F401 - fixtures
 from tools.shopify_emulator import Emulator
-from tools.wsgi_adapter import wsgi_session
 
 START = datetime.fromtimestamp(1_750_000_000, timezone.utc)
 
 
 @pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
 def emulator(clock):
+    """The demo shop selling in euros, with customer 7 (test_emulator's client and session use it)."""
     emulator = Emulator(clock=clock)
     emulator.add_shop(SHOP, TOKEN, currency="EUR")
     emulator.add_customer(SHOP, 7, "ada@example.com")
     return emulator
-
-
-@pytest.fixture
-def session(emulator):
-    return wsgi_session(emulator.app, BASE)
-
-
-@pytest.fixture
-def client(session, clock):
-    return admin_client(session, clock)
 
 
 def terms(amount="10", currency="EUR", customer=7, days=30):
