@@ -73,3 +73,14 @@ def cancel_(shop: str, code: str) -> None:
     except (VoucherRefused, ShopifyError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{row.code}: {row.status}, {row.points} points credited back")
+
+
+@vouchers.command("check-store-credit")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def check_store_credit(as_json: bool) -> None:
+    """Run the scheduled store credit job now: finish credits whose attempt died (looking for them in
+    Shopify first) and read back what customers spent of their store credit."""
+    from jobs.store_credit import check_store_credit as check
+
+    counts = check(context())
+    click.echo(json.dumps(counts) if as_json else ", ".join(f"{k}: {v}" for k, v in counts.items()))

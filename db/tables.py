@@ -224,6 +224,12 @@ vouchers = Table(
     Column("collection_id", BigInteger, nullable=True, doc="a discount code applies only to this collection"),
     Column("percentage", Numeric(5, 2), nullable=True, doc="a percentage off (1-100) instead of an amount"),
     Column("variant_id", BigInteger, nullable=True, doc="a picked free item: the code is for this variant only"),
+    Column("credit_sent_at", UtcDateTime, nullable=True,
+           doc="store credit: when the credit was last asked of Shopify (committed before asking)"),
+    Column("remaining_amount", Money, nullable=True,
+           doc="store credit: what is left unspent, as Shopify last reported it"),
+    Column("store_credit_checked_at", UtcDateTime, nullable=True,
+           doc="store credit: when remaining_amount was last read back from Shopify"),
     UniqueConstraint("shop_id", "code", name="uq_vouchers_shop_code"),
     CheckConstraint("points >= 0 AND amount >= 0", name="positive"),
     CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_STATUSES), name="status_known"),
@@ -233,6 +239,9 @@ vouchers = Table(
 )
 Index("ix_vouchers_creating", vouchers.c.shop_id, vouchers.c.created_at,
       sqlite_where=text("status = 'creating'"), postgresql_where=text("status = 'creating'"))
+Index("ix_vouchers_store_credit_open", vouchers.c.shop_id, vouchers.c.customer_id,
+      sqlite_where=text("kind = 'store_credit' AND status IN ('creating', 'active')"),
+      postgresql_where=text("kind = 'store_credit' AND status IN ('creating', 'active')"))
 
 shop_collections = Table(
     "shop_collections", metadata,

@@ -4,6 +4,7 @@ from rq import cron
 from jobs.collections import refresh_all_collections
 from jobs.notify import send_notifications
 from jobs.reconcile import reconcile_all
+from jobs.store_credit import check_store_credit
 from jobs.scheduled import (expire_points, expire_vouchers, give_birthday_perks, mature_points, purge_inbox, sweep,
                             warn_expiring_points)
 from jobs.sync import sync_balances
@@ -22,4 +23,6 @@ cron.register(give_birthday_perks, queue_name=QUEUE_NAME, interval=3600, result_
 cron.register(tiers_at_period_end, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(warn_expiring_points, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(refresh_all_collections, queue_name=QUEUE_NAME, cron="47 2 * * *", result_ttl=86400)
+# store credit spent online or at the point of sale is read back hourly (liability, merchant's report)
+cron.register(check_store_credit, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(reconcile_all, queue_name=QUEUE_NAME, cron="17 3 * * *", result_ttl=86400, job_timeout=6 * 3600)

@@ -150,3 +150,10 @@ SELECTION_CACHE_SECONDS = 300
 """How long the products of a free item's selection, read from Shopify for the loyalty page, are kept in
 Redis: the page stays quick and Shopify is asked at most once per selection in that time; a product added
 to the selection shows up that much later (the redemption itself always checks the variant with Shopify)."""
+STORE_CREDIT_LEASE_SECONDS = 600
+"""How long an attempt to credit store credit is given before another may take over. A second attempt
+within it waits (the first may still be talking to Shopify, throttled waits included); after it, the first
+attempt's outcome is unknown and the new one looks for its credit before crediting. Longer: a credit whose
+attempt died waits longer to finish; shorter: a slow attempt could still land after the look (a double)."""
+STORE_CREDIT_CHECK_BATCH = 200
+"""Customers whose store credit the scheduled read-back checks per shop and run (oldest check first)."""

@@ -9,6 +9,7 @@ import requests
 from integrations.shopify.errors import (
     ShopifyGraphQLError,
     ShopifyHTTPError,
+    ShopifyOutcomeUnknown,
     ShopifyThrottled,
     ShopifyUnauthorized,
     ShopifyUnavailable,
@@ -35,12 +36,14 @@ def operation_name(document):
 class _Retry(Exception):
     """Internal signal: this attempt failed in a way worth retrying."""
 
-    def __init__(self, reason, *, throttled, delay=None):
-        """`delay` overrides the backoff when the server said how long to wait."""
+    def __init__(self, reason, *, throttled, delay=None, sent=False):
+        """`delay` overrides the backoff when the server said how long to wait; `sent`: the request may
+        have reached Shopify and run (a read timeout, a 5xx), so sending it again could run it twice."""
         super().__init__(reason)
         self.reason = reason
         self.throttled = throttled
         self.delay = delay
+        self.sent = sent
 
 
 class AdminClient:
@@ -77,8 +80,13 @@ class AdminClient:
         """The HTTP session, also for the files of bulk operations (staged uploads, result JSONL)."""
         return self._session
 
-    def execute(self, document, variables=None):
-        """POST the document and return `data`; raise a ShopifyError subclass on failure."""
+    def execute(self, document, variables=None, *, resend_unknown=True):
+        """POST the document and return `data`; raise a ShopifyError subclass on failure.
+
+        `resend_unknown=False` is for a mutation Shopify cannot deduplicate (storeCreditAccountCredit): a
+        failure after the request may have run (a read timeout, a 5xx, a broken answer) is not retried but
+        raised as ShopifyOutcomeUnknown, so the caller can find out what happened before sending it again.
+        Throttling and a connection never made are still retried: the request did not run."""
         operation = operation_name(document)
         payload = {"query": document, "variables": variables or {}}
         attempt = throttled = 0
@@ -88,6 +96,9 @@ class AdminClient:
             try:
                 return self._attempt(payload, operation)
             except _Retry as retry:
+                if retry.sent and not resend_unknown:
+                    raise ShopifyOutcomeUnknown(retry.reason, shop=self.shop, operation=operation,
+                                                attempts=attempt + 1) from retry.__cause__
                 # Being throttled is Shopify asking us to wait, not a failure: it has its own, larger
                 # allowance, so a burst waits its turn instead of failing.
                 if retry.throttled:
@@ -115,7 +126,8 @@ class AdminClient:
                 timeout=self._timeout,
             )
         except _NETWORK_ERRORS as exc:
-            raise _Retry(f"network error {type(exc).__name__}", throttled=False) from exc
+            unsent = isinstance(exc, requests.ConnectTimeout)  # no connection: nothing reached Shopify
+            raise _Retry(f"network error {type(exc).__name__}", throttled=False, sent=not unsent) from exc
         status = response.status_code
         if status in (401, 403):
             raise ShopifyUnauthorized(
@@ -124,7 +136,7 @@ class AdminClient:
         if status == 429:
             raise _Retry("HTTP 429", throttled=True, delay=_retry_after(response))
         if status >= 500:
-            raise _Retry(f"HTTP {status}", throttled=False)
+            raise _Retry(f"HTTP {status}", throttled=False, sent=True)
         if status >= 400:
             raise ShopifyHTTPError(
                 f"HTTP {status}: {response.text[:200]}", shop=self.shop, operation=operation, status=status
@@ -133,7 +145,7 @@ class AdminClient:
             body = response.json()
         except ValueError as exc:
             # A 200 that is not JSON comes from a proxy in trouble, not from the API.
-            raise _Retry("response body is not JSON", throttled=False) from exc
+            raise _Retry("response body is not JSON", throttled=False, sent=True) from exc
         cost = (body.get("extensions") or {}).get("cost")
         self._report_cost(operation, cost)
         errors = body.get("errors")

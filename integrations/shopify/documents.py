@@ -227,6 +227,88 @@ mutation GiftCardCreate($input: GiftCardCreateInput!) {
 }
 """
 
+STORE_CREDIT_ACCOUNT_CREDIT = """
+mutation StoreCreditAccountCredit($id: ID!, $creditInput: StoreCreditAccountCreditInput!) {
+  storeCreditAccountCredit(id: $id, creditInput: $creditInput) {
+    storeCreditAccountTransaction {
+      id
+      createdAt
+      expiresAt
+      amount {
+        amount
+        currencyCode
+      }
+      account {
+        id
+      }
+    }
+    userErrors {
+      field
+      message
+      code
+    }
+  }
+}
+"""
+"""Credit a customer's store credit account (`id`: the customer's gid; Shopify makes the account if
+needed). Not idempotent: sent once per attempt (loyalty.domain.store_credit)."""
+
+STORE_CREDIT_ACCOUNTS = """
+query StoreCreditAccounts($customerId: ID!) {
+  customer(id: $customerId) {
+    storeCreditAccounts(first: 20) {
+      nodes {
+        id
+        balance {
+          amount
+          currencyCode
+        }
+      }
+    }
+  }
+}
+"""
+"""A customer's store credit accounts (one per currency)."""
+
+STORE_CREDIT_CREDITS = """
+query StoreCreditCredits($id: ID!, $after: String, $reverse: Boolean!) {
+  storeCreditAccount(id: $id) {
+    transactions(first: 100, after: $after, reverse: $reverse, query: "type:credit") {
+      nodes {
+        createdAt
+        ... on StoreCreditAccountCreditTransaction {
+          id
+          expiresAt
+          amount {
+            amount
+            currencyCode
+          }
+          remainingAmount {
+            amount
+            currencyCode
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+}
+"""
+"""One account's credits, oldest first (reverse: newest first), 100 a page, with what is left of each
+(Shopify lowers it as debits spend the credit, online or at the point of sale)."""
+
+SHOP_CURRENCY = """
+query ShopCurrency {
+  shop {
+    currencyCode
+  }
+}
+"""
+"""The shop's currency: store credit is issued in it."""
+
 _ORDER_FIELDS = """
     id
     name

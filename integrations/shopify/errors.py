@@ -54,6 +54,11 @@ class ShopifyUnavailable(ShopifyError):
         super().__init__(detail, shop=shop, operation=operation)
 
 
+class ShopifyOutcomeUnknown(ShopifyUnavailable):
+    """A request that may have run in Shopify failed before its answer came back (a read timeout, a 5xx):
+    raised instead of resending a mutation Shopify cannot deduplicate."""
+
+
 class ShopifyGraphQLError(ShopifyError):
     """The response carried top-level `errors` (bad query, access denied...)."""
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from loyalty.domain import money
+from loyalty.domain.store_credit import credit_expires_at
 from loyalty.domain.errors import VoucherRefused
 from loyalty.domain.programme import Programme
 
@@ -20,7 +21,7 @@ class Offer:
     points: int
     amount: Decimal
     kind: str
-    """discount | gift_card | donation | free_shipping (the vouchers.kind column)."""
+    """discount | gift_card | donation | free_shipping | store_credit (the vouchers.kind column)."""
     title: str
     validity_days: int
     reward_key: str | None = None
@@ -56,7 +57,7 @@ def uses_voucher_collection(prog: Programme, reward_key: str | None) -> bool:
     """Whether a redemption (a conversion: no reward key) makes a code limited to the vouchers' collection, so
     the full-price collection must exist first."""
     if reward_key is None:
-        return prog.conversion_enabled
+        return prog.conversion_enabled and prog.store_credit.conversion_target != "store_credit"
     reward = prog.reward(reward_key)
     return reward is not None and reward.kind in ("voucher", "percentage") and not reward.collection_id
 
@@ -68,7 +69,8 @@ def picks_item(prog: Programme, reward_key: str) -> bool:
 
 
 def conversion_offer(prog: Programme, points: int, full_price_collection_id: int | None = None) -> Offer:
-    """Any number of points into a voucher at the shop's rate (store B's conversion)."""
+    """Any number of points into a voucher at the shop's rate (store B's conversion); into store credit of
+    the same value when the programme's `store_credit.conversion_target` says so."""
     if not prog.conversion_enabled:
         raise VoucherRefused("this programme does not convert points into vouchers: choose a reward",
                              "no_conversion")
@@ -78,6 +80,9 @@ def conversion_offer(prog: Programme, points: int, full_price_collection_id: int
     amount = money.voucher_amount(points, prog.voucher_value_per_point)
     if amount <= 0:
         raise VoucherRefused(f"{points} points are worth nothing: nothing to redeem", "worthless")
+    if prog.store_credit.conversion_target == "store_credit":
+        return Offer(points=points, amount=amount, kind="store_credit", title=f"{points} points",
+                     validity_days=prog.store_credit.expiry_days)
     return Offer(points=points, amount=amount, kind="discount", title=f"{points} points",
                  validity_days=prog.voucher_validity_days, minimum_subtotal=prog.voucher_minimum_subtotal or None,
                  collection_id=voucher_collection(prog, full_price_collection_id),
@@ -107,6 +112,8 @@ def reward_offer(prog: Programme, reward_key: str, full_price_collection_id: int
         return Offer(kind="discount", collection_id=reward.collection_id, **common)
     if reward.kind == "free_shipping":
         return Offer(kind="free_shipping", **common)
+    if reward.kind == "store_credit":
+        return Offer(kind="store_credit", **{**common, "validity_days": prog.store_credit.expiry_days})
     return Offer(kind=reward.kind, **common)  # gift_card, donation
 
 
@@ -133,13 +140,17 @@ def conversion_facts(prog: Programme, available: int) -> dict | None:
 
 
 def voucher_ends_at(offer: Offer, now: datetime) -> datetime:
-    """A code made now works until this moment (store B: one month, `voucher_validity_days`)."""
+    """A code made now works until this moment (store B: one month, `voucher_validity_days`); store credit
+    until its expiry, to the second (loyalty.domain.store_credit.credit_expires_at)."""
+    if offer.kind == "store_credit":
+        return credit_expires_at(now, offer.validity_days)
     return now + timedelta(days=offer.validity_days)
 
 
-def cancel_refusal(code: str, kind: str, status: str) -> VoucherRefused | None:
+def cancel_refusal(code: str, kind: str, status: str, credit_sent: bool = False) -> VoucherRefused | None:
     """Why a voucher cannot be cancelled (its points given back), or None when it can. A code already used or
-    expired is spent; a donation is recorded; an issued gift card may be spent already."""
+    expired is spent; a donation is recorded; an issued gift card may be spent already; store credit once
+    credited may be spent, and once sent to Shopify (`credit_sent`) may have been credited."""
     if status in ("used", "expired"):
         return VoucherRefused(f"voucher {code} is {status}: nothing to cancel", "not_cancellable")
     if kind == "donation":
@@ -147,4 +158,7 @@ def cancel_refusal(code: str, kind: str, status: str) -> VoucherRefused | None:
     if kind == "gift_card" and status == "active":
         return VoucherRefused(f"gift card {code} is issued and may be spent: deactivate it in Shopify admin, then "
                               "adjust the points if they should come back", "not_cancellable")
+    if kind == "store_credit" and (status == "active" or credit_sent):
+        return VoucherRefused(f"store credit {code} is or may be credited, and may be spent: debit it in Shopify "
+                              "admin, then adjust the points if they should come back", "not_cancellable")
     return None

@@ -16,18 +16,21 @@ from loyalty.domain.settings.earning import Earning
 from loyalty.domain.settings.full_price import FullPrice
 from loyalty.domain.settings.section import Section
 from loyalty.domain.settings.tiers import Tier, Tiers
+from loyalty.domain.settings.store_credit import StoreCredit
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
 NEGATIVE_BALANCE_POLICIES = ("allow", "floor")
 ROUNDING_POLICIES = ("floor", "nearest")
 LANGUAGES = ("fr", "en")
-REWARD_KINDS = ("perk", "voucher", "free_item", "gift_card", "donation", "percentage", "free_shipping")
+REWARD_KINDS = ("perk", "voucher", "free_item", "gift_card", "donation", "percentage", "free_shipping",
+                "store_credit")
 """`perk`: a status unlocked by lifetime points and never spent (a customer tag; `birthday` perks are given on
 the birthday). The others are redeemable and spend their points: `voucher` a fixed-amount discount code,
 `free_item` a code worth `amount` on the `collection_id` selection (or, with `customer_picks`, the one unit
 the customer picks from it, free), `gift_card` a Shopify gift card, `donation` a gift to `cause` recorded
 for the merchant's report, `percentage` a code for `percentage` % off, `free_shipping` a free shipping
-code."""
+code, `store_credit` `amount` credited to the customer's Shopify store credit account (spent online or at
+the point of sale, no code)."""
 REWARD_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 TAG = re.compile(r"^[^,]{1,40}$")
 
@@ -47,7 +50,8 @@ class Reward(Section):
     tag: str = ""
     """perk: the customer tag that marks it in Shopify (themes, Flow, the merchant's segments)."""
     amount: Decimal = Decimal("0")
-    """voucher, free_item, gift_card: the value in shop currency; donation: the value given to the cause."""
+    """voucher, free_item, gift_card, store_credit: the value in shop currency; donation: the value given to
+    the cause."""
     collection_id: int = 0
     """free_item: the selection the item comes from; voucher: limits the code to it (0: every product)."""
     cause: str = ""
@@ -78,7 +82,7 @@ class Reward(Section):
         if self.tag and not TAG.match(self.tag):
             raise ProgrammeError(f"{where}.tag: at most 40 characters, no comma")
         picked = self.kind == "free_item" and self.customer_picks
-        if self.kind in ("voucher", "free_item", "gift_card", "donation") and self.amount <= 0 and not picked:
+        if self.kind in ("voucher", "free_item", "gift_card", "donation", "store_credit") and self.amount <= 0 and not picked:
             raise ProgrammeError(f"{where}.amount: a {self.kind} needs an amount above 0")
         if picked and self.amount < 0:
             raise ProgrammeError(f"{where}.amount: the highest price that may be picked is 0 (any) or more")
@@ -105,7 +109,8 @@ class Programme(Section):
     """The rules that turn orders into points for one shop: one JSON document, validated whole. Parts of it
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
-    NESTED = {"rewards": Reward, "tiers": Tiers, "full_price": FullPrice, "earning": Earning, "campaigns": Campaign}
+    NESTED = {"rewards": Reward, "tiers": Tiers, "full_price": FullPrice, "earning": Earning, "campaigns": Campaign,
+              "store_credit": StoreCredit}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -153,6 +158,8 @@ class Programme(Section):
     """Ways to earn beyond a purchase (sign-up, birthday, actions) and the earning cap; all off by default."""
     campaigns: tuple[Campaign, ...] = ()
     """Time-boxed earning rules (multipliers, bonuses): loyalty.domain.settings.campaigns; none by default."""
+    store_credit: StoreCredit = StoreCredit()
+    """What a conversion makes (a code by default, or store credit) and how long store credit lasts."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -185,6 +192,7 @@ class Programme(Section):
         if not isinstance(self.earning, Earning):
             raise ProgrammeError("earning: expected an object")
         self.earning.check("earning")
+        self.store_credit.check("store_credit")
         seen = set()
         for index, reward in enumerate(self.rewards):
             if not isinstance(reward, Reward):

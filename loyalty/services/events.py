@@ -241,15 +241,16 @@ class RefreshOn401:
         """The client's HTTP session (bulk operations upload and download files with it)."""
         return self.client.session
 
-    def execute(self, document, variables=None):
-        """As AdminClient.execute, with one token refresh on 401."""
+    def execute(self, document, variables=None, **options):
+        """As AdminClient.execute, with one token refresh on 401 (a refused request ran nothing, so it is
+        sent again even when `resend_unknown` is False)."""
 
         try:
-            return self.client.execute(document, variables)
+            return self.client.execute(document, variables, **options)
         except ShopifyUnauthorized:
             # TokenUnavailable from here means only the merchant can fix it: the caller's job fails with that
             self.client.access_token = force_refresh_after_401(self.ctx, self.shop, self.client.access_token)
-            return self.client.execute(document, variables)
+            return self.client.execute(document, variables, **options)
 
 
 def _already_paid(conn: Connection, shop: ShopRef, order_ids: list[int]) -> set[int]:

@@ -67,7 +67,7 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
     ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="redeem", available=-offer.points,
                        key=keys.redeem(shop.id, voucher_id), effective_at=now, now=now,
                        settings_version=shop.settings_version,
-                       reason=f"{offer.points} points redeemed for a {_what(offer)}"
+                       reason=f"{offer.points} points redeemed for {_what(offer)}"
                               + (f" ({offer.title})" if offer.reward_key else ""))
     return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
 
@@ -75,10 +75,12 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
 def _what(offer: Offer) -> str:
     """What the points bought, as the ledger's reason says it."""
     if offer.kind == "free_shipping":
-        return "free shipping code"
+        return "a free shipping code"
+    if offer.kind == "store_credit":
+        return f"{offer.amount} store credit"
     if offer.percentage is not None:
-        return f"{offer.percentage.normalize():f} % voucher"
-    return f"{offer.amount} " + {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
+        return f"a {offer.percentage.normalize():f} % voucher"
+    return f"a {offer.amount} " + {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
 
 
 def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: datetime | None = None) -> None:

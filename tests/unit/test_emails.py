@@ -35,6 +35,12 @@ CASES = {
                 "dès 100,00\u00a0€ d'achat", "jusqu'au 24 décembre 2026"],
          "en": ["Your €100.00 voucher", "1,000 points", "LOY-1A2B3C", "basket of €100.00 or more",
                 "until 24 December 2026"]}),
+    "store_credit_issued": (
+        {"points": 150, "amount": Decimal("15"), "title": None, "ends_on": date(2027, 3, 1)},
+        {"fr": ["15,00\u00a0€ d'avoir", "150 points", "aucun code à saisir", "en ligne ou en boutique",
+                "jusqu'au 1er mars 2027"],
+         "en": ["€15.00 of store credit", "150 points", "no code to enter", "online or in our shop",
+                "until 1 March 2027"]}),
     "points_expiring": (
         {"available": 450, "days_left": 30, "expires_on": date(2026, 1, 9), "months": 12,
          "last_purchase_on": date(2025, 1, 10), "conversion": {"value": Decimal("45.00"), "minimum_points": 100}},

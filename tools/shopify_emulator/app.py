@@ -3,6 +3,7 @@ import io
 
 from flask import Flask, jsonify, request, send_file
 
+from tools.shopify_emulator import store_credit
 from tools.shopify_emulator.oauth import GrantRefused
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -76,6 +77,19 @@ def create_app(emulator):
         except (KeyError, TypeError, ValueError) as error:
             return _bad_request(emulator, shop, error)
         return jsonify(id=number, admin_graphql_api_id=f"gid://shopify/Customer/{number}"), 201
+
+    @app.post("/_emulator/<shop>/store-credit/debit")
+    def debit_store_credit(shop):
+        """Emulator only: a purchase paid with `amount` of the customer's store credit (online or at the point
+        of sale), spending the soonest-expiring credit first; 422 with Shopify's error code when refused."""
+        body = request.get_json(silent=True) or {}
+        try:
+            debit_id = emulator.debit_store_credit(shop, body["customer_id"], body["amount"])
+        except store_credit.Refused as refused:
+            return jsonify(error=str(refused), code=refused.code), 422
+        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+            return _bad_request(emulator, shop, error)
+        return jsonify(id=debit_id), 201
 
     @app.get("/_emulator/<shop>/bulk/<int:operation_id>.jsonl")
     def bulk_result(shop, operation_id):

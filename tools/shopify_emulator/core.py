@@ -4,7 +4,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from tools.shopify_emulator import executor, oauth
+from tools.shopify_emulator import executor, oauth, store_credit
 from tools.shopify_emulator.app import create_app
 from tools.shopify_emulator.bucket import (
     DEFAULT_MAX_QUERY_COST,
@@ -232,9 +232,25 @@ class Emulator:
         with state.lock:
             return [card.as_dict() for card in state.gift_cards.values()]
 
+    def store_credit(self, shop, customer_id=None):
+        """The shop's store credit accounts (one customer's when given), as dicts with their transactions."""
+        state = self.shop(shop)
+        with state.lock:
+            store_credit.expire_due(state, self.now())
+            accounts = store_credit.snapshot(state)
+        wanted = _required_id(customer_id, "Customer") if customer_id is not None else None
+        return [a for a in accounts if wanted is None or a["customer_id"] == wanted]
+
+    def debit_store_credit(self, shop, customer_id, amount):
+        """Simulate a purchase paid with store credit (online or at the point of sale): spend `amount` of the
+        customer's credit, soonest expiry first; returns the debit's gid, or raises store_credit.Refused."""
+        state = self.shop(shop)
+        with state.lock:
+            return store_credit.debit(state, _required_id(customer_id, "Customer"), amount, self.now())
+
     def state(self, shop):
         """The whole shop as plain JSON-ready data."""
-        return self.shop(shop).snapshot(self.now())
+        return {**self.shop(shop).snapshot(self.now()), "store_credit_accounts": self.store_credit(shop)}
 
     def stats(self, shop):
         """Traffic figures: served, throttled, requested/actual cost, window, utilisation, throttle status."""

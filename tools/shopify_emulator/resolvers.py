@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from tools.shopify_emulator import bulk, bulk_mutation, catalogue, discounts
+from tools.shopify_emulator import bulk, bulk_mutation, catalogue, discounts, store_credit
 from tools.shopify_emulator.discounts import user_error
 from tools.shopify_emulator.store import GiftCard, Metafield, decimal_string, gid, parse_id
 from tools.shopify_emulator.views import (
@@ -64,10 +64,12 @@ def _node(info, id):
 
 
 def customer(info, id):
-    """customer(id:): null when unknown."""
+    """customer(id:): null when unknown; with its store credit accounts."""
     shop = info.context.shop
     found = shop.customers.get(parse_id(id, "Customer"))
-    return customer_view(shop, found) if found else None
+    if found is None:
+        return None
+    return {**customer_view(shop, found), "storeCreditAccounts": store_credit.customer_accounts(shop, found.id)}
 
 
 def metafields_set(info, metafields):
@@ -207,6 +209,7 @@ QUERY_ROOT = {
     "codeDiscountNodeByCode": discounts.code_discount_node_by_code,
     "collection": catalogue.collection,
     "productVariant": catalogue.product_variant,
+    "storeCreditAccount": store_credit.store_credit_account,
 }
 """Query fields the emulator answers; any other root field resolves to null."""
 
@@ -219,6 +222,7 @@ MUTATION_ROOT = {
     "tagsAdd": tags_add,
     "tagsRemove": tags_remove,
     "giftCardCreate": gift_card_create,
+    "storeCreditAccountCredit": store_credit.store_credit_account_credit,
     "bulkOperationRunQuery": bulk.bulk_operation_run_query,
     "bulkOperationRunMutation": bulk_mutation.bulk_operation_run_mutation,
     "stagedUploadsCreate": bulk_mutation.staged_uploads_create,

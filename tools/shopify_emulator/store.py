@@ -311,6 +311,7 @@ class ShopState:
         self.products = {}
         self.variants = {}
         self.collections = {}
+        self.store_credit_accounts = {}  # account id -> store_credit.Account
         self.bulk_operations = {}
         self.staged_uploads = {}  # staged path (the `key` parameter) -> StagedUpload
         self.bulk_seconds_per_line = 0.0  # how long a bulk mutation takes per line, on the emulator's clock

@@ -114,10 +114,10 @@ def _activity(conn, shop: ShopRef, customer_id: int) -> dict:
 
 
 def voucher_view(v) -> dict:
-    """A voucher as the customer sees it: support's view, without a code for a donation (nothing to use)
-    and without internal reasons except Shopify's refusal."""
+    """A voucher as the customer sees it: support's view, without a code for a donation or store credit
+    (nothing to enter) and without internal reasons except Shopify's refusal."""
     view = views.voucher_view(v)
-    return {**view, "code": v.code if v.kind != "donation" else None,
+    return {**view, "code": v.code if v.kind not in ("donation", "store_credit") else None,
             "reason": view["reason"] if v.status == "refused" else None}
 
 

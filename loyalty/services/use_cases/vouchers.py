@@ -20,17 +20,19 @@ from loyalty.services.customers import find_customer
 from loyalty.services.events import shopify_client
 from loyalty.services.shops import get_shop, programme
 from loyalty.services.unit_of_work import UnitOfWork
+from loyalty.services.use_cases import store_credit
 
 
 def redeem_points(request: RedeemPoints, uow: UnitOfWork, client_factory=shopify_client):
-    """Convert points into a code (store B); safe to retry with the same request_key. Returns the voucher."""
+    """Convert points into a code (store B), or store credit when the programme says so; safe to retry with
+    the same request_key. Returns the voucher."""
     return _redeem(uow, request.shop, request.customer, None, request.request_key, client_factory,
                    lambda prog, full_price, _picked: offers.conversion_offer(prog, request.points, full_price))
 
 
 def redeem_reward(request: RedeemReward, uow: UnitOfWork, client_factory=shopify_client):
-    """Spend points on a catalogue reward: a code, a gift card or a donation; safe to retry with the same
-    request_key. Returns the voucher row."""
+    """Spend points on a catalogue reward: a code, a gift card, a donation or store credit; safe to retry
+    with the same request_key. Returns the voucher row."""
     return _redeem(uow, request.shop, request.customer, request.reward_key, request.request_key, client_factory,
                    lambda prog, full_price, picked: offers.reward_offer(prog, request.reward_key, full_price, picked),
                    request.variant_id)
@@ -85,7 +87,10 @@ def issue_gift(voucher_id: int, uow: UnitOfWork, client_factory=shopify_client):
 
 
 def _make_code(uow: UnitOfWork, shop, voucher, shopify_customer_id: int, prog, client):
-    """Ask Shopify for the voucher's code (or gift card), outside any transaction, and record the answer."""
+    """Ask Shopify for the voucher's code (or gift card, or store credit), outside any transaction, and record
+    the answer."""
+    if voucher.kind == "store_credit":  # no code: Shopify credits the customer's account
+        return store_credit.send_credit(uow, shop, voucher, shopify_customer_id, client)
     now = uow.now
     row = SimpleNamespace(shopify_customer_id=shopify_customer_id)
     try:
@@ -164,13 +169,15 @@ def cancel_voucher(request: CancelVoucher, uow: UnitOfWork, client_factory=shopi
             raise vouchers.VoucherRefused(f"no voucher {request.code} in {request.shop}", "unknown_voucher")
         if voucher.status in ("refused", "cancelled"):
             return voucher
-        refusal = offers.cancel_refusal(voucher.code, voucher.kind, voucher.status)
+        refusal = offers.cancel_refusal(voucher.code, voucher.kind, voucher.status,
+                                        credit_sent=voucher.credit_sent_at is not None)
         if refusal is not None:
             raise refusal
-        client = client_factory(uow.ctx, shop, conn)
-    discount_id = voucher.shopify_discount_id or discounts.find_code(client, voucher.code)
-    if discount_id:
-        discounts.deactivate_code(client, discount_id)
+        client = client_factory(uow.ctx, shop, conn) if voucher.kind != "store_credit" else None
+    if client is not None:  # store credit never sent has nothing in Shopify to undo
+        discount_id = voucher.shopify_discount_id or discounts.find_code(client, voucher.code)
+        if discount_id:
+            discounts.deactivate_code(client, discount_id)
     with uow:
         vouchers.give_back(uow.conn, shop, voucher, "cancelled", request.reason, uow.now)
         return vouchers.find(uow.conn, shop, voucher.code)
