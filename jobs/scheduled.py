@@ -8,7 +8,7 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from db.engine import reading
 from db.tables import webhook_inbox as inbox
-from loyalty.services import birthdays, schedule
+from loyalty.services import birthdays, referrals, schedule
 from loyalty.services.wakeups import queue_processing
 from loyalty.services.context import Context, get_context
 from loyalty.defaults import INBOX_SWEEP_AFTER as SWEEP_AFTER
@@ -39,6 +39,21 @@ def mature_points(as_of: datetime | None = None, ctx: Context | None = None) -> 
     while True:
         with ctx.engine.begin() as conn:
             done = schedule.mature(conn, as_of or now, now)
+        total += done
+        if done == 0:
+            settle_referrals(as_of or now, ctx)
+            return total
+
+
+def settle_referrals(as_of: datetime | None = None, ctx: Context | None = None) -> int:
+    """Reward the referrers whose friends' first orders are past their pending period by `as_of` (run with
+    the maturity); returns how many referrals settled (rewarded, refused by a cap, or nothing)."""
+    ctx = ctx or get_context()
+    now = datetime.now(timezone.utc)
+    total = 0
+    while True:
+        with ctx.engine.begin() as conn:
+            done = referrals.reward_matured(conn, as_of or now, now)
         total += done
         if done == 0:
             return total

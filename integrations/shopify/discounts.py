@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from integrations.shopify import documents
-from integrations.shopify.errors import raise_for_user_errors
+from integrations.shopify.errors import ShopifyUserErrors, raise_for_user_errors
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,9 @@ class CodeTerms:
     code: str
     title: str
     amount: Decimal
-    customer_id: int
+    customer_id: int | None
+    """The only customer who may use it; None: anyone holding the code (a referred friend without an
+    account yet), still once."""
     starts_at: datetime
     ends_at: datetime
     minimum_subtotal: Decimal | None = None
@@ -27,6 +29,8 @@ class CodeTerms:
     """Only products of this collection (e.g. the merchant's full-price items); None: every product."""
     combines: bool = False
     """Combines with other product, order and shipping discounts (False: one code per order)."""
+    percentage: Decimal | None = None
+    """A percentage off (10 for 10 %) instead of `amount`."""
 
 
 def basic_code_input(terms: CodeTerms) -> dict:
@@ -37,8 +41,10 @@ def basic_code_input(terms: CodeTerms) -> dict:
     data = {
         "title": terms.title, "code": terms.code,
         "startsAt": terms.starts_at.isoformat(), "endsAt": terms.ends_at.isoformat(),
-        "context": {"customers": {"add": [f"gid://shopify/Customer/{terms.customer_id}"]}},
-        "customerGets": {"value": {"discountAmount": {"amount": str(terms.amount), "appliesOnEachItem": False}},
+        "context": ({"customers": {"add": [f"gid://shopify/Customer/{terms.customer_id}"]}}
+                    if terms.customer_id is not None else {"all": "ALL"}),
+        "customerGets": {"value": ({"percentage": float(terms.percentage / 100)} if terms.percentage else
+                                   {"discountAmount": {"amount": str(terms.amount), "appliesOnEachItem": False}}),
                          "items": items},
         "usageLimit": 1, "appliesOncePerCustomer": True,
         "combinesWith": {"orderDiscounts": terms.combines, "productDiscounts": terms.combines,
@@ -54,6 +60,18 @@ def create_code(client, terms: CodeTerms) -> str:
     data = client.execute(documents.DISCOUNT_CODE_BASIC_CREATE, {"basicCodeDiscount": basic_code_input(terms)})
     result = raise_for_user_errors(data["discountCodeBasicCreate"], client.shop, "DiscountCodeBasicCreate")
     return result["codeDiscountNode"]["id"]
+
+
+def create_or_find_code(client, terms: CodeTerms) -> str:
+    """create_code, safe to retry: when Shopify refuses it, the code an earlier attempt made (the code is
+    derived from the request), else the refusal (ShopifyUserErrors)."""
+    try:
+        return create_code(client, terms)
+    except ShopifyUserErrors:
+        made_id = find_code(client, terms.code)
+        if made_id is None:
+            raise
+        return made_id
 
 
 def find_code(client, code: str) -> str | None:

@@ -29,6 +29,12 @@ class OrderFacts:
     """Tax on the line items."""
     taxes_included: bool = True
     """Line prices include `tax` (Shopify's `taxes_included`)."""
+    shipping_address: str | None = None
+    """The shipping address as the referral rules compare it (loyalty.domain.referrals.address_key)."""
+    buyer_address: str | None = None
+    """The customer's default address, compared the same way."""
+    phones: tuple[str, ...] = ()
+    """The order's phones (its own, the shipping address's, the customer's), as compared (phone_key)."""
 
 
 @dataclass(frozen=True)

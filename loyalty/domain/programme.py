@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from loyalty.domain.errors import ProgrammeError
+from loyalty.domain.settings.referrals import ReferralSettings
 from loyalty.domain.settings.section import Section
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
@@ -82,7 +83,7 @@ class Programme(Section):
     """The rules that turn orders into points for one shop: one JSON document, validated whole. Parts of it
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
-    NESTED = {"rewards": Reward}
+    NESTED = {"rewards": Reward, "referrals": ReferralSettings}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -122,6 +123,8 @@ class Programme(Section):
     """Customers receive the loyalty emails (points available, perk unlocked, voucher, expiry, birthday)."""
     shop_name: str = ""
     """The shop's name as emails show it; empty: the shop's domain name."""
+    referrals: ReferralSettings = ReferralSettings()
+    """The referral programme (off by default): loyalty.domain.settings.referrals."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:

@@ -45,7 +45,7 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
     if isinstance(offer, int):
         offer = conversion_offer(programme(conn, shop.id, shop.settings_version), offer)
     conn.execute(select(customers.c.id).where(customers.c.id == customer_id).with_for_update())
-    available = ledger.balance(conn, customer_id).available
+    available = ledger.balance(conn, customer_id).available if offer.points else 0
     if available < offer.points:
         raise VoucherRefused(f"not enough points: {available} available, {offer.points} asked",
                              "not_enough_points")
@@ -58,6 +58,8 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
         ends_at=voucher_ends_at(offer, now), created_at=now,
         reason=f"donation: {offer.title}" if donation else None,
     )).inserted_primary_key[0]
+    if not offer.points:  # a gift (a referred friend's code): nothing spent, no entry
+        return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
     what = {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
     ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="redeem", available=-offer.points,
                        key=keys.redeem(shop.id, voucher_id), effective_at=now, now=now,
@@ -67,10 +69,12 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
     return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
 
 
-def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: datetime | None = None) -> None:
-    """Shopify made the code (or the gift card): the voucher is usable, and its customer gets it by email."""
+def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: datetime | None = None,
+             notify: bool = True) -> None:
+    """Shopify made the code (or the gift card): the voucher is usable, and its customer gets it by email
+    (unless `notify` is False: the caller sends its own, e.g. a referred friend's code)."""
     if conn.execute(update(vouchers).where(vouchers.c.id == voucher_id, vouchers.c.status == "creating").values(
-            status="active", shopify_discount_id=discount_id, reason=None)).rowcount:
+            status="active", shopify_discount_id=discount_id, reason=None)).rowcount and notify:
         notifications.voucher_created(conn, voucher_id, now or datetime.now(timezone.utc))
 
 
@@ -85,7 +89,7 @@ def note_waiting(conn: Connection, voucher_id: int, reason: str) -> None:
 def give_back(conn: Connection, shop: ShopRef, voucher, status: str, reason: str, now: datetime) -> None:
     """The voucher will never be used (Shopify refused it, or it was cancelled): its points come back once."""
     conn.execute(update(vouchers).where(vouchers.c.id == voucher.id).values(status=status, reason=reason))
-    if voucher.customer_id is None:
+    if voucher.customer_id is None or not voucher.points:  # a gift spent no points: none come back
         return
     key = keys.recredit(shop.id, voucher.id)
     if conn.execute(select(ledger_entries.c.id).where(ledger_entries.c.idempotency_key == key)).first() is None:

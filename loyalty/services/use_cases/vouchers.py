@@ -58,12 +58,7 @@ def _redeem(uow: UnitOfWork, shop_domain: str, customer: str, make_offer, reques
                 customer_id=row.shopify_customer_id, starts_at=voucher.created_at, ends_at=voucher.ends_at,
                 minimum_subtotal=voucher.minimum_subtotal, collection_id=voucher.collection_id,
                 combines=prog.voucher_combines_with_discounts)
-            try:
-                made_id = discounts.create_code(client, terms)
-            except ShopifyUserErrors:
-                made_id = discounts.find_code(client, voucher.code)  # made by an earlier attempt?
-                if made_id is None:
-                    raise
+            made_id = discounts.create_or_find_code(client, terms)  # made by an earlier attempt?
     except ShopifyUserErrors as exc:
         with uow:
             vouchers.give_back(uow.conn, shop, voucher, "refused", f"Shopify refused it: {exc}", now)
