@@ -47,7 +47,8 @@ TEXTS = {
                          "{points} points quand sa commande est confirmée.",
         "referral_code": "Ton code de parrainage : {code}", "referral_link": "Ton lien",
         "referral_friend": "Ton cadeau de bienvenue",
-        "referral_friend_help": "Indique ton e-mail : nous t'envoyons un code de réduction pour ta première commande.",
+        "referral_friend_help": "Indique ton e-mail : nous t'envoyons un code de réduction pour ta première "
+                                "commande.",
         "referral_email": "E-mail", "referral_send": "Recevoir mon code",
         "referral_sent": "C'est envoyé : ton code t'attend dans ta boîte mail.",
         "referral_refused": "Cette invitation ne peut pas être utilisée avec cet e-mail "

@@ -111,7 +111,8 @@ def test_the_friends_refunds_before_maturity_reduce_the_reward(proxy, vera, send
 @pytest.mark.parametrize("address, phone, rule", [
     (HOME, None, "same_shipping_address"), (ELSEWHERE, "06 12 34 56 78", "same_phone")])
 def test_a_friend_shipping_to_the_referrer_is_refused_and_listed(proxy, vera, send, process, ctx, shop, emulator,
-                                                                 summary, admin, referrals_listed, address, phone, rule):
+                                                                 summary, admin, referrals_listed, address, phone,
+                                                                 rule):
     assert claim(proxy, code_of(proxy, VERA), "fran@example.com") == {"sent": True}
     [made] = emulator.discount_codes(proxy.shop)
     friend_order(send, process, "fran@example.com", 401, made["code"], address, phone=phone)

@@ -174,3 +174,19 @@ def test_an_unused_friend_code_expires_without_a_ledger_entry(ctx, shop, referre
         assert conn.execute(select(vouchers.c.status)).scalar() == "expired"
         assert conn.execute(select(func.count()).select_from(ledger_entries)
                             .where(ledger_entries.c.kind == "recredit")).scalar() == 0
+
+
+def test_redacting_the_friend_or_the_referrer_erases_their_referrals(ctx, shop, referrer, send, process):
+    from db.tables import customers
+    from loyalty.services.privacy import redact_customer
+
+    claim(ctx, shop, referrer, "fran@example.com")
+    claim(ctx, shop, referrer, "gus@example.com")
+    with ctx.engine.begin() as conn:
+        redact_customer(conn, get_shop(conn, shop.domain), None, "fran@example.com")
+    assert [s[0] for s in statuses(ctx)] == ["gus@example.com"]
+    with ctx.engine.begin() as conn:
+        redact_customer(conn, get_shop(conn, shop.domain), 301, None)
+        assert conn.execute(select(func.count()).select_from(customers).where(customers.c.shopify_customer_id == 301)
+                            ).scalar() == 0
+    assert statuses(ctx) == []

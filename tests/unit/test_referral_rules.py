@@ -103,7 +103,8 @@ def test_cap_periods_are_calendar_months_or_years():
     moment = datetime(2025, 12, 20, 8, tzinfo=timezone.utc)
     assert rules.cap_period_of(ReferralSettings(cap_period="month"), moment) == (
         datetime(2025, 12, 1, tzinfo=timezone.utc), datetime(2026, 1, 1, tzinfo=timezone.utc))
-    assert rules.cap_period_of(ReferralSettings(cap_period="year"), moment)[1] == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    new_year = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert rules.cap_period_of(ReferralSettings(cap_period="year"), moment)[1] == new_year
 
 
 def test_referrer_reward_is_less_refunds_and_nothing_if_cancelled_or_fully_refunded():
