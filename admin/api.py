@@ -16,7 +16,7 @@ from loyalty.domain.requests import (
     Adjustment, AdjustPoints, AwardAction, CancelVoucher, ChangeProgramme, RetryFailedWebhooks, SaveProgramme,
 )
 from loyalty.domain.times import iso
-from loyalty.services.read import customers, reports, support
+from loyalty.services.read import customers, referrals, reports, support
 from loyalty.services.read.failures import failed_jobs as failed_jobs_of
 from loyalty.services.read.shops import programme_in_force
 from loyalty.services.use_cases import customers as customer_use_cases, vouchers as voucher_use_cases
@@ -201,6 +201,19 @@ def cancel_voucher(code: str):
     except ShopifyError as exc:
         return error(502, f"Shopify did not deactivate the code; nothing was credited: {exc}")
     return jsonify(voucher=support.voucher_dict(voucher))
+
+
+# -- referrals -------------------------------------------------------------------------------------
+
+@bp.get("/referrals")
+@require_session
+def list_referrals():
+    """The shop's referrals, newest first, refusals with their rule and reason; `status` filters."""
+    status, page = request.args.get("status") or None, page_arg()
+    if status is not None and status not in referrals.STATUSES:
+        raise BadInput(f"status: must be one of {', '.join(referrals.STATUSES)}")
+    found, more = referrals.referrals_page(g.shop.domain, reads(), status, page)
+    return jsonify(referrals=found, page=page, has_more=more)
 
 
 # -- failed jobs -----------------------------------------------------------------------------------

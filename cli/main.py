@@ -15,6 +15,7 @@ from cli.notifications import birthdays, notifications
 from cli.imports import import_, reconcile
 from cli.privacy import privacy
 from cli.programme import programme
+from cli.referrals import referrals
 from cli.shops import shops
 from cli.storefront import storefront
 from cli.vouchers import vouchers
@@ -45,7 +46,7 @@ def mature(as_of: datetime | None) -> None:
     """Make pending points available for orders whose pending period has ended."""
     from jobs.scheduled import mature_points
 
-    click.echo(f"{mature_points(as_of, context())} orders matured")
+    click.echo(f"{mature_points(as_of, context())} orders matured")  # referrals settle with them
 
 
 @main.command()
@@ -132,3 +133,4 @@ main.add_command(birthdays)
 main.add_command(import_)
 main.add_command(reconcile)
 main.add_command(failures)
+main.add_command(referrals)

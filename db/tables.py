@@ -452,3 +452,45 @@ tier_recalculations = Table(
     Column("finished_at", UtcDateTime, nullable=True, doc="NULL: under way"),
 )
 """The recalculation of every customer of a shop that new tier settings ask for (jobs.tiers)."""
+REFERRAL_STATUSES = ("invited", "attributed", "rewarded", "refused", "nothing")
+"""`invited`: the friend has their code, no first order yet; `attributed`: the friend's first order is known,
+waiting for its pending period; `rewarded`: the referrer earned; `refused`: a fraud rule or a cap refused it
+(`rule`, `reason`); `nothing`: the first order was cancelled or fully refunded."""
+
+referrals = Table(
+    "referrals", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("referrer_id", ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    Column("friend_email", String(320), nullable=False, doc="as the friend gave it: trimmed, lower-case"),
+    Column("friend_key", String(320), nullable=False, doc="normalised (loyalty.domain.referrals.normalise_email)"),
+    Column("voucher_id", ForeignKey("vouchers.id", ondelete="SET NULL"), nullable=True, doc="the friend's code"),
+    Column("order_id", ForeignKey("orders.id", ondelete="SET NULL"), nullable=True, doc="the friend's first order"),
+    Column("shopify_order_id", BigInteger, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("rule", String(32), nullable=True, doc="the rule that refused it (loyalty.domain.referrals)"),
+    Column("reason", Text, nullable=True),
+    Column("points", Integer, nullable=True, doc="what the referrer earned"),
+    Column("settings_version", Integer, nullable=False, doc="the programme the invitation was made under"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("settled_at", UtcDateTime, nullable=True, doc="rewarded, refused or nothing"),
+    UniqueConstraint("shop_id", "friend_key", name="uq_referrals_shop_friend"),
+    CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in REFERRAL_STATUSES), name="status_known"),
+    CheckConstraint("points IS NULL OR points >= 0", name="points_not_negative"),
+)
+Index("ix_referrals_referrer", referrals.c.referrer_id)
+Index("ix_referrals_open", referrals.c.shop_id, referrals.c.status)
+
+referral_orders = Table(
+    "referral_orders", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("shopify_order_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("email", String(32), nullable=True, doc="digest of the normalised email"),
+    Column("addresses", Text, nullable=False, doc="digests of the shipping and default addresses, space-separated"),
+    Column("phones", Text, nullable=False, doc="digests of the order's phones, space-separated"),
+    Column("codes", Text, nullable=False, doc="the discount codes used, upper-case, each between spaces"),
+    Column("paid_at", UtcDateTime, nullable=False),
+)
+"""What a paid order tells the referral rules of its buyer (while a shop's referrals are on): digests only,
+no address or phone in clear. Its customer is the order's (orders.customer_id, kept by merges)."""
+Index("ix_referral_orders_email", referral_orders.c.shop_id, referral_orders.c.email)

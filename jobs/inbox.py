@@ -213,6 +213,11 @@ def _apply_together(ctx: Context, rows: list, commands: dict, failures: dict, no
                 except Exception as exc:  # noqa: BLE001 - rolled back whole; redone with savepoints below
                     raise _EventFailed from exc
                 processed.append(row.id)
+            try:  # what the batch's payments tell the referral rules (nothing while a shop's are off)
+                done = set(processed)
+                events.record_referral_orders(shops, [row for row in rows if row.id in done], commands, now)
+            except Exception as exc:  # noqa: BLE001 - rolled back whole; redone with savepoints below
+                raise _EventFailed from exc
         _finish(conn, rows, processed, failures, now)
     return len(processed)
 
@@ -231,6 +236,7 @@ def _apply_one_by_one(ctx: Context, rows: list, commands: dict, failures: dict, 
                 savepoint = conn.begin_nested()
                 try:
                     events.handle_row(conn, shops, row.shop_domain, commands[row.id], now, hints)
+                    events.record_referral_orders(shops, [row], commands, now)
                     savepoint.commit()
                     processed.append(row.id)
                 except events.ShopGone:

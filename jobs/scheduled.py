@@ -8,7 +8,7 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from db.engine import reading
 from db.tables import webhook_inbox as inbox
-from loyalty.services import birthdays, schedule
+from loyalty.services import birthdays, referrals, schedule
 from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.services.use_cases.vouchers import issue_gift
 from loyalty.services.wakeups import queue_processing
@@ -34,13 +34,30 @@ def sweep(ctx: Context | None = None, now: datetime | None = None) -> int:
 
 
 def mature_points(as_of: datetime | None = None, ctx: Context | None = None) -> int:
-    """Make available every pending point whose pending period ended by `as_of` (default: now)."""
+    """Make available every pending point whose pending period ended by `as_of` (default: now); then settle
+    the referrals whose friend's first order is past it (settle_referrals)."""
     ctx = ctx or get_context()
     now = datetime.now(timezone.utc)
+    total = _in_slices(ctx, lambda conn: schedule.mature(conn, as_of or now, now))
+    settle_referrals(as_of or now, ctx)
+    return total
+
+
+def settle_referrals(as_of: datetime | None = None, ctx: Context | None = None) -> int:
+    """Reward the referrers whose friends' first orders are past their pending period by `as_of` (run with
+    the maturity); returns how many referrals settled (rewarded, refused by a cap, or nothing)."""
+    ctx = ctx or get_context()
+    now = datetime.now(timezone.utc)
+    return _in_slices(ctx, lambda conn: referrals.reward_matured(conn, as_of or now, now))
+
+
+def _in_slices(ctx: Context, step) -> int:
+    """Run `step(conn)` (a limited slice of work, returning how much it did) in its own transaction until it
+    finds nothing left; returns the total."""
     total = 0
     while True:
         with ctx.engine.begin() as conn:
-            done = schedule.mature(conn, as_of or now, now)
+            done = step(conn)
         total += done
         if done == 0:
             return total

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from integrations.shopify.errors import ShopifyError
-from loyalty.domain.errors import BirthdayRefused, VoucherRefused
-from loyalty.domain.requests import GiveOwnBirthday, RedeemPoints, RedeemReward, birthday_from_form
+from loyalty.domain.errors import BirthdayRefused, ReferralRefused, VoucherRefused
+from loyalty.domain.requests import GiveOwnBirthday, InviteFriend, RedeemPoints, RedeemReward, birthday_from_form
 from loyalty.services.context import Context
 from loyalty.services.errors import DatabaseBusy, ShopGone
 from loyalty.services.shops import ShopRef
 from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.services.use_cases.customers import give_own_birthday
+from loyalty.services.use_cases.referrals import invite_friend
 from loyalty.services.use_cases.vouchers import redeem_points, redeem_reward
 from integrations.single_flight import one_at_a_time
 from storefront import forms
@@ -92,3 +93,20 @@ def birthday(ctx: Context, shop: ShopRef, customer_id: int, form: dict, now: dat
     except BirthdayRefused as exc:
         return Outcome(error=str(exc))
     return Outcome()
+
+
+def invite(ctx: Context, shop: ShopRef, form: dict, now: datetime, client_factory) -> dict:
+    """A referred friend gives their email (`email`) on the referral link (`ref`): their code is made and
+    emailed, once per email. Returns the outcome shown: `sent`, `refused` (a fraud rule, recorded for the
+    merchant), `creating` (Shopify slow: the same form again finishes it) or an `error` text key."""
+    try:
+        referral = invite_friend(InviteFriend(shop.domain, str(form.get("ref") or ""), str(form.get("email") or "")),
+                                 UnitOfWork(ctx, clock=lambda: now), client_factory)
+    except ReferralRefused as exc:
+        return {"error": "error.referral_email" if exc.reason == "bad_email" else "error.referral"}
+    except (ShopifyError, ShopGone, OSError, DatabaseBusy) as exc:
+        log.warning("referral code for %s waits on Shopify: %s", shop.domain, exc)
+        return {"error": "creating"}
+    if referral.status == "refused":
+        return {"refused": True}
+    return {"sent": True} if referral.voucher_status == "active" else {"error": "creating"}

@@ -5,6 +5,8 @@
                            standalone page, `?format=json` (or Accept: application/json) the data
     POST /proxy/redeem     redeem a reward (`reward`) or convert points (`points`), with the page's `token`
     POST /proxy/birthday   give one's birthday (`day`, `month`), once
+    GET  /proxy/referral   a referred friend's page (`ref`: the referrer's code): the form for their email
+    POST /proxy/referral   the friend's email (`email`, `ref`): their first-order code, emailed once
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from loyalty.services.read.selections import selection_choices
 from loyalty.services.read.shops import installed_shop, programme_in_force
 from loyalty.services.unit_of_work import ReadOnlyUnitOfWork
 from storefront import actions, forms, texts
-from storefront.render import render
+from storefront.render import render, render_referral
 from integrations.shopify.app_proxy import PROXY_PATH, ProxyRefused, verify
 from loyalty.defaults import (STOREFRONT_SHOPIFY_ATTEMPTS as SHOPIFY_ATTEMPTS,
                               STOREFRONT_SHOPIFY_TIMEOUT as SHOPIFY_TIMEOUT)
@@ -128,3 +130,34 @@ def birthday():
     if outcome.error:
         return _answer(ctx, proxy, shop, {"error": outcome.error}, 400 if outcome.error == "error.token" else 422)
     return _answer(ctx, proxy, shop, {"saved": "birthday_saved"})
+
+
+def _referral_answer(ctx, proxy, shop, code: str, notice: dict | None = None, status: int = 200):
+    """The friend's page (HTML, Liquid or JSON) with the outcome of their form when there is one."""
+    prog = programme_in_force(shop, _reads(ctx))[1]
+    if _wants_json():
+        return jsonify({"shop": shop.domain, "ref": code, "enabled": prog.referrals.enabled,
+                        **({"result": notice} if notice else {})}), status, NO_STORE
+    standalone = request.args.get("format") == "html"
+    html = render_referral(prog.language, shop.domain, code, standalone=standalone, path_prefix=proxy.path_prefix,
+                           notice=notice)
+    return Response(html, status=200, mimetype="text/html" if standalone else "application/liquid",
+                    headers=NO_STORE)
+
+
+@bp.get("/referral")
+def referral_page():
+    """A referred friend's landing page: the form for their email."""
+    ctx, proxy, shop = _verified()
+    return _referral_answer(ctx, proxy, shop, request.args.get("ref", "")[:40])
+
+
+@bp.post("/referral")
+def referral_claim():
+    """A referred friend's email: their first-order code, made once per email and sent by email."""
+    ctx, proxy, shop = _verified()
+    factory = current_app.config.get("LOYALTY_CLIENT_FACTORY", storefront_client)
+    form = request.form.to_dict()
+    outcome = actions.invite(ctx, shop, form, _now(), factory)
+    status = 422 if outcome.get("error", "creating") != "creating" else 409 if outcome.get("error") else 200
+    return _referral_answer(ctx, proxy, shop, str(form.get("ref") or "")[:40], outcome, status)

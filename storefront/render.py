@@ -46,3 +46,18 @@ def render(page: dict, *, standalone: bool, path_prefix: str, token: str | None,
         month_name=lambda month: texts.MONTHS[language][month - 1],
         known=lambda key: key in texts.TEXTS[language],
     )
+
+
+def render_referral(language: str, shop: str, code: str, *, standalone: bool, path_prefix: str,
+                    notice: dict | None = None) -> str:
+    """The referred friend's page: the form for their email, or the outcome of sending it."""
+    def t(key: str, **values) -> str:
+        return texts.text(language, key, **values)
+
+    body = ENV.get_template("referral.html").render(
+        language=language, shop=shop, code=code, prefix=path_prefix, notice=notice or {}, t=t,
+        known=lambda key: key in texts.TEXTS[language])
+    if not standalone:
+        return body
+    return (f'<!doctype html><html lang="{language}"><head><meta charset="utf-8"><meta name="robots" '
+            f'content="noindex"><title>{escape(t("referral_friend"))}</title></head><body>{body}</body></html>')

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from integrations.shopify import documents
-from integrations.shopify.errors import raise_for_user_errors
+from integrations.shopify.errors import ShopifyUserErrors, raise_for_user_errors
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,9 @@ class CodeTerms:
     code: str
     title: str
     amount: Decimal
-    customer_id: int
+    customer_id: int | None
+    """The only customer who may use it; None: anyone holding the code (a referred friend without an
+    account yet), still once."""
     starts_at: datetime
     ends_at: datetime
     minimum_subtotal: Decimal | None = None
@@ -49,7 +51,8 @@ def _shared(terms: CodeTerms) -> dict:
     return {
         "title": terms.title, "code": terms.code,
         "startsAt": terms.starts_at.isoformat(), "endsAt": terms.ends_at.isoformat(),
-        "context": {"customers": {"add": [f"gid://shopify/Customer/{terms.customer_id}"]}},
+        "context": ({"customers": {"add": [f"gid://shopify/Customer/{terms.customer_id}"]}}
+                    if terms.customer_id is not None else {"all": "ALL"}),  # a referred friend's code: anyone holding it
         "usageLimit": 1, "appliesOncePerCustomer": True,
         "combinesWith": {"orderDiscounts": terms.combines, "productDiscounts": terms.combines,
                          "shippingDiscounts": terms.combines},
@@ -74,6 +77,18 @@ def create_code(client, terms: CodeTerms) -> str:
     data = client.execute(documents.DISCOUNT_CODE_BASIC_CREATE, {"basicCodeDiscount": basic_code_input(terms)})
     result = raise_for_user_errors(data["discountCodeBasicCreate"], client.shop, "DiscountCodeBasicCreate")
     return result["codeDiscountNode"]["id"]
+
+
+def create_or_find_code(client, terms: CodeTerms, create=None) -> str:
+    """`create` (create_code, or create_free_shipping_code), safe to retry: when Shopify refuses it, the code
+    an earlier attempt made (the code is derived from the request), else the refusal (ShopifyUserErrors)."""
+    try:
+        return (create or create_code)(client, terms)
+    except ShopifyUserErrors:
+        made_id = find_code(client, terms.code)
+        if made_id is None:
+            raise
+        return made_id
 
 
 def find_code(client, code: str) -> str | None:

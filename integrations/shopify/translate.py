@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, OrderFacts, OrderLine, RecordOrderCancelled,
                                     RecordOrderPaid, RecordRefund, RedactCustomer, RedactShop, ShopClaim, UninstallShop)
-from loyalty.domain import earning
+from loyalty.domain import earning, referrals
 from loyalty.domain.errors import ImplausibleAmount
 from integrations.shopify.errors import BadPayload
 
@@ -112,7 +112,17 @@ def order_facts(body: dict) -> OrderFacts:
                              if isinstance(d, dict) and d.get("code")),
         shipping=_total(_shipping_line(line) for line in _list(body, "shipping_lines")),
         tax=tax, taxes_included=body.get("taxes_included") is not False, lines=tuple(order_lines),
+        **_contact(body, customer),
     )
+
+
+def _contact(body: dict, customer: dict) -> dict:
+    """The addresses and phones of the order's buyer, as the referral rules compare them (no raw text)."""
+    shipping = body.get("shipping_address") if isinstance(body.get("shipping_address"), dict) else None
+    default = customer.get("default_address") if isinstance(customer.get("default_address"), dict) else None
+    phones = (body.get("phone"), (shipping or {}).get("phone"), customer.get("phone"))
+    return {"shipping_address": referrals.address_key(shipping), "buyer_address": referrals.address_key(default),
+            "phones": tuple(dict.fromkeys(k for k in map(referrals.phone_key, phones) if k))}
 
 
 def _claim(body: dict, domain_key: str, id_key: str) -> ShopClaim:

@@ -41,6 +41,12 @@ class OrderFacts:
     """Line prices include `tax` (Shopify's `taxes_included`)."""
     lines: tuple[OrderLine, ...] = ()
     """The line items, in the order's order (collection campaigns multiply the lines of their collection)."""
+    shipping_address: str | None = None
+    """The shipping address as the referral rules compare it (loyalty.domain.referrals.address_key)."""
+    buyer_address: str | None = None
+    """The customer's default address, compared the same way."""
+    phones: tuple[str, ...] = ()
+    """The order's phones (its own, the shipping address's, the customer's), as compared (phone_key)."""
 
 
 @dataclass(frozen=True)

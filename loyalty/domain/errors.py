@@ -25,6 +25,15 @@ class VoucherRefused(ValueError):
         self.reason = reason
 
 
+class ReferralRefused(ValueError):
+    """A referral claim cannot be made (not a fraud refusal: those are recorded); `reason` says it for code:
+    referrals_off, unknown_code, bad_email."""
+
+    def __init__(self, message: str, reason: str = "refused"):
+        super().__init__(message)
+        self.reason = reason
+
+
 class AdjustmentRefused(ValueError):
     """The adjustment cannot be booked; `field` names the input at fault (or None), the message says why."""
 

@@ -147,3 +147,23 @@ def awarded_event(award_key: str) -> str:
 def birthday_gift_event(voucher_id: int) -> str:
     """One birthday gift email per gift code."""
     return f"birthday-gift:{voucher_id}"
+# -- referrals ----------------------------------------------------------------------------------------------
+
+def referral_reward(shop_id: int, referral_id: int) -> str:
+    """A referral rewards its referrer once (the `bonus` entry), however many maturity runs see it."""
+    return f"{shop_id}:referral:{referral_id}:reward"
+
+
+def referral_friend_request(friend_email: str) -> str:
+    """The request key of a referred friend's first-order code: one code per friend (normalised email)."""
+    return f"referral:{friend_email}"
+
+
+def referral_friend_event(referral_id: int) -> str:
+    """One "your first-order code" email per referral."""
+    return f"referral:{referral_id}:friend"
+
+
+def referral_reward_event(referral_id: int) -> str:
+    """One "your friend's order earned you points" email per referral."""
+    return f"referral:{referral_id}:reward"

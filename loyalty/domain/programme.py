@@ -14,6 +14,7 @@ from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.settings.campaigns import Campaign, check_campaigns
 from loyalty.domain.settings.earning import Earning
 from loyalty.domain.settings.full_price import FullPrice
+from loyalty.domain.settings.referrals import ReferralSettings
 from loyalty.domain.settings.section import Section
 from loyalty.domain.settings.tiers import Tier, Tiers
 from loyalty.domain.settings.store_credit import StoreCredit
@@ -110,7 +111,7 @@ class Programme(Section):
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
     NESTED = {"rewards": Reward, "tiers": Tiers, "full_price": FullPrice, "earning": Earning, "campaigns": Campaign,
-              "store_credit": StoreCredit}
+              "store_credit": StoreCredit, "referrals": ReferralSettings}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -160,6 +161,8 @@ class Programme(Section):
     """Time-boxed earning rules (multipliers, bonuses): loyalty.domain.settings.campaigns; none by default."""
     store_credit: StoreCredit = StoreCredit()
     """What a conversion makes (a code by default, or store credit) and how long store credit lasts."""
+    referrals: ReferralSettings = ReferralSettings()
+    """The referral programme (off by default): loyalty.domain.settings.referrals."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:

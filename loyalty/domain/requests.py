@@ -48,6 +48,16 @@ class CancelVoucher:
     reason: str = "cancelled by support"
 
 
+@dataclass(frozen=True)
+class InviteFriend:
+    """A friend opening a customer's referral link gives their email: they get a first-order code (once per
+    email), unless a fraud rule refuses the referral (recorded)."""
+
+    shop: str
+    code: str
+    email: str
+
+
 # -- points and customers --------------------------------------------------------------------------
 
 MAX_ADJUSTMENT = 10_000_000

@@ -9,7 +9,8 @@ from sqlalchemy.engine import Connection
 
 from db.engine import reading
 from db.tables import orders
-from loyalty.services import bonuses, customers, known_orders, new_orders, notifications, orders as order_service, privacy
+from loyalty.services import (bonuses, customers, known_orders, new_orders, notifications, orders as order_service,
+                              privacy, referrals)
 from loyalty.domain import earning
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
                               RedactCustomer, RedactShop, UninstallShop)
@@ -117,6 +118,22 @@ def record_known_orders(shops: ShopCache, rows: list, commands: dict, applied: s
         known_orders.record_order_events(shops.conn, shop, [commands[row.id] for row in by_shop[domain]], now)
         done.update(row.id for row in by_shop[domain])
     return done
+
+
+def record_referral_orders(shops: ShopCache, rows: list, commands: dict, now) -> None:
+    """After the batch's events are applied: its payments as the referral rules see them, per shop
+    (loyalty.services.referrals.record_paid_orders; nothing for a shop whose referrals are off)."""
+    paid: dict[str, list] = {}
+    for row in rows:
+        cmd = commands.get(row.id)
+        if isinstance(cmd, RecordOrderPaid):
+            paid.setdefault(row.shop_domain, []).append(cmd.facts)
+    for domain, facts in paid.items():
+        try:
+            shop = shops.get(domain)
+        except ShopGone:
+            continue
+        referrals.record_paid_orders(shops.conn, shop, facts, now)
 
 
 def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now,

@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import (customer_sync, customers, perk_grants, data_exports, ledger_entries, oauth_states, orders,
-                       programme_settings, refunds, shops, vouchers, webhook_bodies, webhook_inbox)
+                       programme_settings, referrals, refunds, shops, vouchers, webhook_bodies, webhook_inbox)
 from loyalty.services.customers import normalise_email
 from loyalty.services.notifications import emails_of
 from loyalty.services.perks import grants_of
@@ -81,6 +81,8 @@ def redact_customer(conn: Connection, shop, shopify_id: int | None, email: str |
                                                 data_exports.c.shopify_customer_id == row.shopify_customer_id))
         conn.execute(delete(customer_sync).where(customer_sync.c.customer_id == row.id))
         conn.execute(delete(perk_grants).where(perk_grants.c.customer_id == row.id))
+        if row.email:  # a referred friend's email (their referrals as a referrer go with them: ON DELETE CASCADE)
+            conn.execute(delete(referrals).where(referrals.c.shop_id == shop.id, referrals.c.friend_email == row.email))
         conn.execute(delete(customers).where(customers.c.id == row.id))
     if needles:
         # Raw webhook bodies name the customer: blank the processed ones that do.

@@ -49,7 +49,7 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
     if isinstance(offer, int):
         offer = conversion_offer(programme(conn, shop.id, shop.settings_version), offer)
     conn.execute(select(customers.c.id).where(customers.c.id == customer_id).with_for_update())
-    available = ledger.balance(conn, customer_id).available
+    available = ledger.balance(conn, customer_id).available if offer.points else 0
     if available < offer.points:
         raise VoucherRefused(f"not enough points: {available} available, {offer.points} asked",
                              "not_enough_points")
@@ -62,7 +62,7 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
         ends_at=voucher_ends_at(offer, now), created_at=now,
         reason=f"donation: {offer.title}" if donation else None,
     )).inserted_primary_key[0]
-    if not offer.points:  # a gift (a birthday code) spends nothing: no entry
+    if not offer.points:  # a gift (a birthday code, a referred friend's code): nothing spent, no entry
         return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
     ledger.write_entry(conn, shop_id=shop.id, customer_id=customer_id, kind="redeem", available=-offer.points,
                        key=keys.redeem(shop.id, voucher_id), effective_at=now, now=now,
@@ -83,10 +83,12 @@ def _what(offer: Offer) -> str:
     return f"a {offer.amount} " + {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
 
 
-def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: datetime | None = None) -> None:
-    """Shopify made the code (or the gift card): the voucher is usable, and its customer gets it by email."""
+def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: datetime | None = None,
+             notify: bool = True) -> None:
+    """Shopify made the code (or the gift card): the voucher is usable, and its customer gets it by email
+    (unless `notify` is False: the caller sends its own, e.g. a referred friend's code)."""
     if conn.execute(update(vouchers).where(vouchers.c.id == voucher_id, vouchers.c.status == "creating").values(
-            status="active", shopify_discount_id=discount_id, reason=None)).rowcount:
+            status="active", shopify_discount_id=discount_id, reason=None)).rowcount and notify:
         notifications.voucher_created(conn, voucher_id, now or datetime.now(timezone.utc))
 
 

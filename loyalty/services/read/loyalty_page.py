@@ -9,7 +9,7 @@ from sqlalchemy import select
 from db.tables import orders, vouchers
 from loyalty.services import ledger
 from loyalty.services.customers import find_customer
-from loyalty.domain import money, standing as ladder
+from loyalty.domain import money, referrals, standing as ladder
 from loyalty.domain.programme import Programme, Reward
 from loyalty.services.shops import ShopRef, programme
 from loyalty.services.unit_of_work import UnitOfWork
@@ -85,8 +85,17 @@ def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None) -> dict:
         "birthday": ({"day": row.birthday.day, "month": row.birthday.month}
                      if row is not None and row.birthday else None),
         **(_activity(conn, shop, row.id) if row else {"pending_points": [], "history": [], "vouchers": []}),
+        "referral": referral_view(prog, shop, row),
     }
     return page
+
+
+def referral_view(prog: Programme, shop: ShopRef, row) -> dict | None:
+    """The customer's personal referral code (their link is `/apps/loyalty/referral?ref=CODE`) and what a
+    referral earns; None when the shop has no referral programme."""
+    if not prog.referrals.enabled or row is None:
+        return None
+    return {"code": referrals.code_for(shop.id, row.id), "points": prog.referrals.referrer_points}
 
 
 def _activity(conn, shop: ShopRef, customer_id: int) -> dict:

@@ -107,12 +107,7 @@ def _make_code(uow: UnitOfWork, shop, voucher, shopify_customer_id: int, prog, c
                 variant_id=voucher.variant_id)
             create = (discounts.create_free_shipping_code if voucher.kind == "free_shipping"
                       else discounts.create_code)
-            try:
-                made_id = create(client, terms)
-            except ShopifyUserErrors:
-                made_id = discounts.find_code(client, voucher.code)  # made by an earlier attempt?
-                if made_id is None:
-                    raise
+            made_id = discounts.create_or_find_code(client, terms, create)  # made by an earlier attempt?
     except ShopifyUserErrors as exc:
         with uow:
             vouchers.give_back(uow.conn, shop, voucher, "refused", f"Shopify refused it: {exc}", now)
