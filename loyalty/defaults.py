@@ -140,3 +140,10 @@ a redemption waits on Shopify for seconds, not minutes."""
 SUPPORT_PAGE_SIZE = 25
 REPORT_MAX_DAYS = 731
 """The longest range one report covers (two years of days)."""
+SIMULATION_MAX_MONTHS = 120
+"""The longest history one programme simulation replays (ten years of months)."""
+SIMULATION_LISTED_CUSTOMERS = 100
+"""Customers whose standing would change, listed by name in a simulation report (all are counted)."""
+BREAKAGE_DORMANT_MONTHS = 12
+"""A customer with no ledger activity for this many months is taken as never using their points (the
+liability report's breakage forecast)."""
