@@ -31,6 +31,7 @@ from decimal import Decimal
 from loyalty.domain.commands import OrderFacts
 from loyalty.domain.earning import TEST_ORDER, exclusion_reason, order_award
 from loyalty.domain.points import kept_after_refunds
+from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.programme import Programme
 from loyalty.domain.valuation import PointValue, point_value
 
@@ -39,6 +40,14 @@ SIDES = (IN_FORCE, DRAFT)
 NO_TIER = "none"
 _TAG_REASON = ("customer tag ", " is excluded")
 _B2B_REASON = "B2B orders are excluded"
+
+
+def draft_from(document) -> Programme:
+    """A draft programme from a JSON document: the programme itself, as `loyalty programme show --json`
+    prints it (its `version`, which a draft does not have yet, is ignored). Validated whole."""
+    if not isinstance(document, dict):
+        raise ProgrammeError("the draft must be a JSON object (a programme document)")
+    return Programme.from_dict({k: v for k, v in document.items() if k != "version"})
 
 
 def tier_rule(prog: Programme) -> Callable[[int], str]:

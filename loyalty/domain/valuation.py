@@ -58,10 +58,13 @@ class PointValue:
         return "nothing in the programme spends points for money: points are valued at 0"
 
     def to_dict(self) -> dict:
-        """JSON-ready: amounts as decimal strings; `value_per_point` rounded to 6 decimals for display."""
+        """JSON-ready: amounts as decimal strings."""
         return {"rule": self.rule, "reward": self.reward_key or None, "amount": str(self.amount),
-                "points": self.points, "value_per_point": str(_round(self.per_point, Decimal("0.000001"))),
-                "description": self.describe()}
+                "points": self.points, "value_per_point": self.per_point_text(), "description": self.describe()}
+
+    def per_point_text(self) -> str:
+        """One point's value as text: exact for a rate (`0.1`), else to six decimals (`0.033333`)."""
+        return str(self.amount) if self.points == 1 else str(_round(self.per_point, Decimal("0.000001")))
 
 
 def point_value(prog: Programme) -> PointValue:
