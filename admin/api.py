@@ -2,7 +2,7 @@
 session token and works on the token's shop only; views translate the request and call one service."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -10,13 +10,14 @@ from flask import Blueprint, Response, g, jsonify, request
 from admin.params import BadInput, int_arg, json_object, page_arg
 from admin.session import error, now, reads, require_session, unit_of_work
 from integrations.shopify.errors import ShopifyError
-from loyalty.domain.errors import ActionRefused, AdjustmentRefused, VoucherRefused
+from loyalty.domain.errors import ActionRefused, AdjustmentRefused, ReportRangeError, VoucherRefused
 from loyalty.domain.programme import TEMPLATES, Programme, ProgrammeError, template
 from loyalty.domain.requests import (
     Adjustment, AdjustPoints, AwardAction, CancelVoucher, ChangeProgramme, RetryFailedWebhooks, SaveProgramme,
 )
 from loyalty.domain.times import iso
-from loyalty.services.read import customers, referrals, reports, support
+from loyalty.domain.simulation import draft_from
+from loyalty.services.read import customers, referrals, reports, simulation, support
 from loyalty.services.read.failures import failed_jobs as failed_jobs_of
 from loyalty.services.read.shops import programme_in_force
 from loyalty.services.use_cases import customers as customer_use_cases, vouchers as voucher_use_cases
@@ -104,6 +105,26 @@ def apply_template():
     except ProgrammeError as exc:
         return error(422, str(exc), field="template")
     return _save(new)
+
+
+@bp.post("/programme/simulate")
+@require_session
+def simulate_programme():
+    """Replay the shop's recorded orders since `since` (ISO date) under the draft `programme`, beside the
+    programme in force, month by month. Nothing is saved or written."""
+    body = json_object("{programme, since}")
+    try:
+        since = datetime.combine(date.fromisoformat(str(body.get("since", ""))), time.min, tzinfo=timezone.utc)
+    except ValueError:
+        return error(422, "since: expected an ISO date (YYYY-MM-DD)", field="since")
+    try:
+        draft = draft_from(body.get("programme"))
+    except ProgrammeError as exc:
+        return error(422, str(exc), field=f"programme.{_field_of(exc)}")
+    try:
+        return jsonify(simulation.simulate_programme(g.shop, draft, since, reads()))
+    except ReportRangeError as exc:
+        return error(422, f"since: {exc}", field="since")
 
 
 # -- customers and adjustments ---------------------------------------------------------------------
@@ -266,22 +287,24 @@ def _report():
         first, last = _report_range()
     except ValueError as exc:  # a malformed date, or reports.ReportRangeError
         return None, error(422, f"from/to: {exc}", field="from")
-    days, value = reports.liability_report(g.shop, first, last, reads())
-    return (first, last, days, value), None
+    return (first, last, reports.liability_report(g.shop, first, last, reads())), None
 
 
 @bp.get("/reports/liability")
 @require_session
 def liability():
     """Per day: points earned, matured, clawed back, redeemed, expired, re-credited, adjusted, and the
-    points outstanding at the end of the day with their value."""
+    points outstanding at the end of the day with their value; what a point is worth and by which rule, and
+    the breakage measured from the shop's ledger with the liability forecast after it."""
     result, failure = _report()
     if failure:
         return failure
-    first, last, days, value = result
+    first, last, report = result
+    days = report.days
     totals = {k: sum(getattr(d, k) for d in days) for k in
               ("earned", "matured", "clawed_back", "redeemed", "expired", "recredited", "adjusted")}
-    return jsonify({"from": first.isoformat(), "to": last.isoformat(), "value_per_point": str(value),
+    return jsonify({"from": first.isoformat(), "to": last.isoformat(),
+                    "value_per_point": report.value.per_point_text(), **report.summary(),
                     "days": [d.to_dict() for d in days], "totals": totals})
 
 
@@ -292,7 +315,8 @@ def liability_csv():
     result, failure = _report()
     if failure:
         return failure
-    first, last, days, _ = result
+    first, last, report = result
+    days = report.days
     name = f"points-liability-{g.shop.domain.split('.')[0]}-{first}-{last}.csv"
     return Response(reports.to_csv(days), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

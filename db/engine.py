@@ -40,6 +40,22 @@ def reading(engine: Engine):
 
 
 @contextmanager
+def writes_refused(conn):
+    """`with writes_refused(conn):` the open transaction refuses every write, so a query that must change
+    nothing (a simulation) cannot, whatever it calls: `SET TRANSACTION READ ONLY` on PostgreSQL (before
+    the transaction's first statement), `PRAGMA query_only` on SQLite (per connection: set back after)."""
+    if conn.dialect.name != "sqlite":
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        yield conn
+        return
+    conn.exec_driver_sql("PRAGMA query_only = ON")
+    try:
+        yield conn
+    finally:
+        conn.exec_driver_sql("PRAGMA query_only = OFF")
+
+
+@contextmanager
 def lease_transaction(engine: Engine):
     """`with lease_transaction(engine) as conn:` a write transaction whose commit returns without waiting
     for the disk: for leases (a worker reserving inbox rows), whose loss in a crash only gives the rows back

@@ -157,3 +157,10 @@ attempt's outcome is unknown and the new one looks for its credit before crediti
 attempt died waits longer to finish; shorter: a slow attempt could still land after the look (a double)."""
 STORE_CREDIT_CHECK_BATCH = 200
 """Customers whose store credit the scheduled read-back checks per shop and run (oldest check first)."""
+SIMULATION_MAX_MONTHS = 120
+"""The longest history one programme simulation replays (ten years of months)."""
+SIMULATION_LISTED_CUSTOMERS = 100
+"""Customers whose standing would change, listed by name in a simulation report (all are counted)."""
+BREAKAGE_DORMANT_MONTHS = 12
+"""A customer with no ledger activity for this many months is taken as never using their points (the
+liability report's breakage forecast)."""

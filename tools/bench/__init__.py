@@ -13,5 +13,6 @@ BENCHMARKS = {
     "notifications": "tools.bench.notifications",  # maturing with customer emails; sending (capture, SMTP)
     "import": "tools.bench.history_import",      # bulk-operation JSONL history into the ledger (SQLite, PostgreSQL)
     "writeback": "tools.bench.writeback",        # 1,000,000 balances written back: calls vs a bulk mutation
+    "simulate": "tools.bench.simulate",          # 1,000,000 recorded orders replayed under a draft programme
 }
 """Name -> module. Run order is this order; `--only` picks some."""

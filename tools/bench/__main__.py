@@ -37,6 +37,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="orders in the history import (default 100,000; the target is judged at 1,000,000)")
     parser.add_argument("--writeback-customers", type=int, default=5_000,
                         help="customers written back each way (default 5,000; figures stated for 1,000,000)")
+    parser.add_argument("--simulate-orders", type=int, default=None,
+                        help="simulate: recorded orders replayed (default 1,000,000, the target's)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave tools/bench/results.md alone")
     return parser.parse_args(argv)
 

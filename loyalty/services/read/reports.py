@@ -1,6 +1,7 @@
 """The points-liability report: per day, what was earned, clawed back, redeemed, expired, re-credited and
 adjusted, and what the shop still owes its customers at the end of the day (pending and available points,
-and their value at the programme's `voucher_value_per_point`).
+and their value in money: what a point buys in the programme in force, loyalty.domain.valuation); with the
+breakage measured from the shop's ledger and the liability forecast after it.
 
 Days are UTC calendar days of each entry's business time (`effective_at`). Every figure is summed in the
 database; the outstanding points are the running total of all entries, so they equal the sum of the
@@ -14,15 +15,21 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.engine import Connection
 
-from db.tables import ledger_entries as le
+from db.tables import ledger_entries as le, orders
+from loyalty.domain.points import add_months
+from loyalty.domain.valuation import Breakage, PointValue, point_value
+from loyalty.services.balances import NOT_LIFETIME
 from loyalty.services.shops import ShopRef, programme
-from loyalty.domain import money
 from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.domain.errors import ReportRangeError
-from loyalty.defaults import REPORT_MAX_DAYS as MAX_DAYS
+from loyalty.defaults import BREAKAGE_DORMANT_MONTHS, REPORT_MAX_DAYS as MAX_DAYS
+
+ACTIVITY = ("earn", "claw_back", "void", "redeem", "recredit", "adjust", "bonus")
+"""Entry kinds a customer's own doings make (a purchase, a refund, a redemption...): maturing and expiring
+happen to points without the customer, so they do not count as activity."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ def check_range(first: date, last: date) -> None:
 def liability(conn: Connection, shop: ShopRef, first: date, last: date) -> list[LiabilityDay]:
     """One LiabilityDay per day from `first` to `last` inclusive (days without entries included)."""
     check_range(first, last)
-    value_per_point = programme(conn, shop.id, shop.settings_version).voucher_value_per_point
+    value = point_value(programme(conn, shop.id, shop.settings_version))
     opening = conn.execute(select(func.coalesce(func.sum(le.c.pending), 0), func.coalesce(func.sum(le.c.available), 0))
                            .where(le.c.shop_id == shop.id, le.c.effective_at < _start_of(first))).one()
     day = _day_of(conn).label("day")
@@ -109,16 +116,64 @@ def liability(conn: Connection, shop: ShopRef, first: date, last: date) -> list[
             recredited=moved("recredit"),
             adjusted=moved("adjust"),
             pending=pending, available=available, outstanding=outstanding,
-            outstanding_value=money.liability_value(outstanding, value_per_point),
+            outstanding_value=value.value_of(outstanding),
         ))
     return days
 
 
-def liability_report(shop: ShopRef, first: date, last: date, uow: UnitOfWork) -> tuple[list[LiabilityDay], Decimal]:
-    """The query behind the admin's report: the days from `first` to `last`, and the value of a point."""
+@dataclass(frozen=True)
+class LiabilityReport:
+    """The days, what a point is worth and why, the shop's currency, and the breakage forecast."""
+
+    days: list[LiabilityDay]
+    value: PointValue
+    currency: str
+    breakage: Breakage
+
+    def summary(self) -> dict:
+        """JSON-ready valuation and breakage (the report's head)."""
+        return {"currency": self.currency, "valuation": self.value.to_dict(),
+                "breakage": self.breakage.to_dict(self.value)}
+
+
+def liability_report(shop: ShopRef, first: date, last: date, uow: UnitOfWork) -> LiabilityReport:
+    """The query behind the admin's and the CLI's report: the days from `first` to `last`, the value of a
+    point, and the breakage measured up to the end of `last`."""
     with uow:
-        return (liability(uow.conn, shop, first, last),
-                programme(uow.conn, shop.id, shop.settings_version).voucher_value_per_point)
+        conn = uow.conn
+        return LiabilityReport(liability(conn, shop, first, last),
+                               point_value(programme(conn, shop.id, shop.settings_version)),
+                               shop_currency(conn, shop.id), breakage(conn, shop.id, _start_of(last + timedelta(days=1))))
+
+
+def shop_currency(conn: Connection, shop_id: int) -> str:
+    """The shop's currency, as its latest order states it ("" before any order)."""
+    return conn.execute(select(orders.c.currency).where(orders.c.shop_id == shop_id, orders.c.currency.is_not(None))
+                        .order_by(orders.c.id.desc()).limit(1)).scalar() or ""
+
+
+def breakage(conn: Connection, shop_id: int, before: datetime,
+             dormant_months: int = BREAKAGE_DORMANT_MONTHS) -> Breakage:
+    """Breakage from the shop's entries before `before`: points earned (lifetime: orders net of refunds,
+    bonuses, adjustments), points expired, points owed, and the points of customers (or redacted ones) with
+    no activity (ACTIVITY) in the `dormant_months` months before `before`."""
+    lifetime = case((le.c.kind.in_(NOT_LIFETIME), 0), else_=le.c.pending + le.c.available)
+    expired = case((le.c.kind == "expire", -le.c.available), else_=0)
+    active_at = case((le.c.kind.in_(ACTIVITY), le.c.effective_at), else_=None)
+    per_customer = (select(le.c.customer_id, func.sum(lifetime).label("earned"), func.sum(expired).label("expired"),
+                           func.sum(le.c.pending + le.c.available).label("owed"), func.max(active_at).label("active"))
+                    .where(le.c.shop_id == shop_id, le.c.effective_at < before)
+                    .group_by(le.c.customer_id).subquery())
+    cutoff = bindparam("cutoff", add_months(before, -dormant_months), type_=le.c.effective_at.type)
+    dormant = or_(per_customer.c.customer_id.is_(None), per_customer.c.active.is_(None),
+                  per_customer.c.active < cutoff)
+    row = conn.execute(select(
+        func.coalesce(func.sum(per_customer.c.earned), 0), func.coalesce(func.sum(per_customer.c.expired), 0),
+        func.coalesce(func.sum(per_customer.c.owed), 0),
+        func.coalesce(func.sum(case((dormant, per_customer.c.owed), else_=0)), 0))).one()
+    earned, expired_points, owed, dormant_points = (int(v) for v in row)
+    return Breakage(earned=earned, expired=expired_points, outstanding=owed, dormant=max(dormant_points, 0),
+                    dormant_months=dormant_months)
 
 
 def to_csv(days: list[LiabilityDay]) -> str:
