@@ -1,6 +1,7 @@
 """The scheduler's timetable, read by `rq cron jobs/cron.py` (the Procfile's `scheduler` process)."""
 from rq import cron
 
+from jobs.flow_triggers import send_flow_triggers
 from jobs.notify import send_notifications
 from jobs.reconcile import reconcile_all
 from jobs.scheduled import (expire_points, expire_vouchers, give_birthday_perks, mature_points, purge_inbox, sweep,
@@ -19,3 +20,4 @@ cron.register(send_notifications, queue_name=QUEUE_NAME, interval=20, result_ttl
 cron.register(give_birthday_perks, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(warn_expiring_points, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(reconcile_all, queue_name=QUEUE_NAME, cron="17 3 * * *", result_ttl=86400, job_timeout=6 * 3600)
+cron.register(send_flow_triggers, queue_name=QUEUE_NAME, interval=20, result_ttl=0)

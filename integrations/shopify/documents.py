@@ -392,6 +392,18 @@ query ShopIdentity {
 """
 """The shop's global id (`gid://shopify/Shop/548380009`): the number webhook bodies name the shop by."""
 
+FLOW_TRIGGER_RECEIVE = """
+mutation FlowTriggerReceive($handle: String!, $payload: JSON!) {
+  flowTriggerReceive(handle: $handle, payload: $payload) {
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+"""Start the merchant's workflows that begin with one of the app's Flow triggers (flow.send_trigger)."""
+
 
 def _collect_documents(namespace):
     """Every UPPER_CASE string constant of this module, by constant name."""

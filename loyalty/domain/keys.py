@@ -111,3 +111,11 @@ def expiring_event(customer_id: int, last_purchase: datetime, days: int) -> str:
 def birthday_event(customer_id: int, perk_key: str, year: int) -> str:
     """One birthday email per customer, birthday perk and year."""
     return f"customer:{customer_id}:birthday:{perk_key}:{year}"
+
+
+# -- Shopify Flow (flow_triggers.dedup_key) ----------------------------------------------------------------
+
+def flow_trigger(shop_id: int, handle: str, event: str) -> str:
+    """A trigger is sent to Flow once per event it announces (`event`: the key of the ledger entry, email
+    or grant that records the event, or a caller's own event key)."""
+    return f"{shop_id}:flow:{handle}:{event}"

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.settings.section import Section
+from loyalty.domain.settings.flow import FlowSettings
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
 NEGATIVE_BALANCE_POLICIES = ("allow", "floor")
@@ -82,7 +83,7 @@ class Programme(Section):
     """The rules that turn orders into points for one shop: one JSON document, validated whole. Parts of it
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
-    NESTED = {"rewards": Reward}
+    NESTED = {"rewards": Reward, "flow": FlowSettings}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -122,6 +123,8 @@ class Programme(Section):
     """Customers receive the loyalty emails (points available, perk unlocked, voucher, expiry, birthday)."""
     shop_name: str = ""
     """The shop's name as emails show it; empty: the shop's domain name."""
+    flow: FlowSettings = FlowSettings()
+    """Shopify Flow: whether the shop's loyalty events are sent to Flow as triggers (off)."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
