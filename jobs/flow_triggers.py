@@ -105,3 +105,13 @@ def _failed(ctx: Context, row, owner: str, reason: str, now: datetime, permanent
     give_up = permanent or attempts >= FLOW_MAX_ATTEMPTS
     _finish(ctx, row, owner, attempts=attempts, last_error=reason[:2000], status="failed" if give_up else "pending",
             next_attempt_at=now + timedelta(minutes=2 ** (attempts - 1)))
+
+
+def retry(ctx: Context, trigger_id: int | None = None, now: datetime | None = None) -> int:
+    """Give failed triggers (one, or all) a new round of attempts; returns how many."""
+    query = update(ft).where(ft.c.status == "failed")
+    if trigger_id is not None:
+        query = query.where(ft.c.id == trigger_id)
+    with ctx.engine.begin() as conn:
+        return conn.execute(query.values(status="pending", attempts=0,
+                                         next_attempt_at=now or datetime.now(timezone.utc))).rowcount
