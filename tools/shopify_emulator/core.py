@@ -185,6 +185,12 @@ class Emulator:
         with state.lock:
             return [card.as_dict() for card in state.gift_cards.values()]
 
+    def flow_triggers(self, shop):
+        """The Flow triggers the shop received, in order: {"handle", "payload", "received_at"}."""
+        state = self.shop(shop)
+        with state.lock:
+            return [dict(t) for t in state.flow_triggers]
+
     def state(self, shop):
         """The whole shop as plain JSON-ready data."""
         return self.shop(shop).snapshot(self.now())
