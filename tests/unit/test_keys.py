@@ -55,3 +55,8 @@ def test_an_email_is_keyed_by_shop_and_event():
 def test_a_threshold_email_names_the_perks_unlocked_together_in_the_given_order():
     assert keys.threshold_event(42, ["anniversaire", "avant-premiere"]) == "customer:42:threshold:anniversaire+avant-premiere"
     assert keys.threshold_event(42, iter(["vip"])) == "customer:42:threshold:vip"
+
+
+def test_a_flow_trigger_is_sent_once_per_shop_handle_and_event():
+    assert keys.flow_trigger(3, "loyalty-points-earned", "3:order:5501:earn") == \
+        "3:flow:loyalty-points-earned:3:order:5501:earn"
