@@ -12,14 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from itertools import groupby
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 
 from db.tables import flow_triggers as ft, shops
 from integrations.shopify.errors import ShopifyUserErrors, user_errors_reason
 from integrations.shopify.flow import send_trigger
+from jobs import outbox
 from loyalty.defaults import FLOW_BATCH, FLOW_LEASE, FLOW_MAX_ATTEMPTS, FLOW_MAX_BATCHES
 from loyalty.services.context import Context, get_context
 from loyalty.services.events import shopify_client
@@ -45,14 +46,9 @@ def send_flow_triggers(ctx: Context | None = None, client_factory=shopify_client
 
 def claim(ctx: Context, owner: str, now: datetime, size: int = FLOW_BATCH) -> list:
     """Reserve up to `size` due rows for `owner`, oldest first, and return them (by shop) with their shop."""
-    free = and_(ft.c.status == "pending", ft.c.next_attempt_at <= now,
-                or_(ft.c.lease_until.is_(None), ft.c.lease_until < now))
     with ctx.engine.begin() as conn:
-        ids = conn.execute(select(ft.c.id).where(free).order_by(ft.c.next_attempt_at, ft.c.id).limit(size)).scalars().all()
-        if not ids:
+        if not outbox.claim(conn, ft, owner, now, size, FLOW_LEASE):
             return []
-        # `free` again in the UPDATE: a row another worker claimed meanwhile is not taken twice
-        conn.execute(update(ft).where(ft.c.id.in_(ids), free).values(lease_owner=owner, lease_until=now + FLOW_LEASE))
         return conn.execute(
             select(ft, shops.c.domain, shops.c.settings_version, shops.c.uninstalled_at)
             .join(shops, shops.c.id == ft.c.shop_id)
@@ -94,24 +90,14 @@ def _wait(ctx: Context, rows: list, owner: str, exc: Exception, now: datetime) -
 
 def _finish(ctx: Context, row, owner: str, **values) -> int:
     """Update the row while this worker still holds it; returns 1, or 0 when the lease was lost."""
-    with ctx.engine.begin() as conn:
-        return conn.execute(update(ft).where(ft.c.id == row.id, ft.c.lease_owner == owner, ft.c.status == "pending")
-                            .values(lease_owner=None, lease_until=None, **values)).rowcount
+    return outbox.finish(ctx, ft, row, owner, **values)
 
 
 def _failed(ctx: Context, row, owner: str, reason: str, now: datetime, permanent: bool) -> None:
     """Record a failed attempt (only while still holding the row): retry later with backoff, or give up."""
-    attempts = row.attempts + 1
-    give_up = permanent or attempts >= FLOW_MAX_ATTEMPTS
-    _finish(ctx, row, owner, attempts=attempts, last_error=reason[:2000], status="failed" if give_up else "pending",
-            next_attempt_at=now + timedelta(minutes=2 ** (attempts - 1)))
+    outbox.failed(ctx, ft, row, owner, reason, now, permanent, FLOW_MAX_ATTEMPTS)
 
 
 def retry(ctx: Context, trigger_id: int | None = None, now: datetime | None = None) -> int:
     """Give failed triggers (one, or all) a new round of attempts; returns how many."""
-    query = update(ft).where(ft.c.status == "failed")
-    if trigger_id is not None:
-        query = query.where(ft.c.id == trigger_id)
-    with ctx.engine.begin() as conn:
-        return conn.execute(query.values(status="pending", attempts=0,
-                                         next_attempt_at=now or datetime.now(timezone.utc))).rowcount
+    return outbox.retry(ctx, ft, trigger_id, now)

@@ -97,28 +97,24 @@ def _balance_sync(now: datetime) -> Select:
             .join(shops, shops.c.id == sync_failures.c.shop_id))
 
 
-def _emails(status: str):
+def _outbox(table, status: str, *columns):
+    """Rows of an outbox (emails, Flow triggers) in `status`; `pending` ones only after a failed attempt."""
     def query(now: datetime) -> Select:
-        where = [notifications.c.status == status]
+        where = [table.c.status == status]
         if status == "pending":
-            where.append(notifications.c.attempts > 0)
-        return (select(notifications.c.id, shops.c.domain.label("shop"), notifications.c.kind,
-                       notifications.c.to_address, notifications.c.last_error, notifications.c.attempts,
-                       notifications.c.created_at, notifications.c.next_attempt_at)
-                .join(shops, shops.c.id == notifications.c.shop_id).where(*where))
+            where.append(table.c.attempts > 0)
+        return (select(table.c.id, shops.c.domain.label("shop"), *columns, table.c.last_error, table.c.attempts,
+                       table.c.created_at, table.c.next_attempt_at)
+                .join(shops, shops.c.id == table.c.shop_id).where(*where))
     return query
+
+
+def _emails(status: str):
+    return _outbox(notifications, status, notifications.c.kind, notifications.c.to_address)
 
 
 def _flow(status: str):
-    def query(now: datetime) -> Select:
-        where = [flow_triggers.c.status == status]
-        if status == "pending":
-            where.append(flow_triggers.c.attempts > 0)
-        return (select(flow_triggers.c.id, shops.c.domain.label("shop"), flow_triggers.c.handle,
-                       flow_triggers.c.customer_id, flow_triggers.c.last_error, flow_triggers.c.attempts,
-                       flow_triggers.c.created_at, flow_triggers.c.next_attempt_at)
-                .join(shops, shops.c.id == flow_triggers.c.shop_id).where(*where))
-    return query
+    return _outbox(flow_triggers, status, flow_triggers.c.handle, flow_triggers.c.customer_id)
 
 
 def _vouchers_waiting(now: datetime) -> Select:
