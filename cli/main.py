@@ -11,6 +11,7 @@ from cli.customers import customer, points
 from cli.demo import demo
 from cli.dev import webhook
 from cli.failures import failures
+from cli.flow import flow
 from cli.notifications import birthdays, notifications
 from cli.imports import import_, reconcile
 from cli.privacy import privacy
@@ -120,6 +121,7 @@ def inbox_retry(inbox_id: int | None, every: bool, shop: str | None) -> None:
 
 
 main.add_command(shops)
+main.add_command(flow)
 main.add_command(customer)
 main.add_command(points)
 main.add_command(programme)

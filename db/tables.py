@@ -494,3 +494,29 @@ referral_orders = Table(
 """What a paid order tells the referral rules of its buyer (while a shop's referrals are on): digests only,
 no address or phone in clear. Its customer is the order's (orders.customer_id, kept by merges)."""
 Index("ix_referral_orders_email", referral_orders.c.shop_id, referral_orders.c.email)
+FLOW_TRIGGER_STATUSES = ("pending", "sent", "failed", "skipped")
+"""`pending` waits for the sender (or its next attempt); `sent` Shopify accepted (flowTriggerReceive without
+userErrors); `failed` Shopify refused it, or it failed its last attempt (`loyalty flow retry`); `skipped` can
+no longer be sent (the shop uninstalled the app), kept with the reason."""
+
+flow_triggers = Table(
+    "flow_triggers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", ForeignKey("customers.id", ondelete="CASCADE"), nullable=False,
+           doc="a redacted customer's triggers go with them"),
+    Column("handle", String(30), nullable=False, doc="the trigger extension's handle"),
+    Column("payload", Text, nullable=False, doc="JSON sent as flowTriggerReceive's payload"),
+    Column("dedup_key", String(400), nullable=False, unique=True, doc="one trigger per event announced"),
+    Column("status", String(16), nullable=False, server_default=text("'pending'")),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in FLOW_TRIGGER_STATUSES), name="status_known"),
+    CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_has_time"),
+)
+Index("ix_flow_triggers_due", flow_triggers.c.status, flow_triggers.c.next_attempt_at)

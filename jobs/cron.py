@@ -2,6 +2,7 @@
 from rq import cron
 
 from jobs.collections import refresh_all_collections
+from jobs.flow_triggers import send_flow_triggers
 from jobs.notify import send_notifications
 from jobs.reconcile import reconcile_all
 from jobs.store_credit import check_store_credit
@@ -26,3 +27,4 @@ cron.register(refresh_all_collections, queue_name=QUEUE_NAME, cron="47 2 * * *",
 # store credit spent online or at the point of sale is read back hourly (liability, merchant's report)
 cron.register(check_store_credit, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(reconcile_all, queue_name=QUEUE_NAME, cron="17 3 * * *", result_ttl=86400, job_timeout=6 * 3600)
+cron.register(send_flow_triggers, queue_name=QUEUE_NAME, interval=20, result_ttl=0)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 
 from db.tables import customers, notifications as nt, shops
 from integrations.mail import PermanentFailure, build_message, transport_for
+from jobs import outbox
 from loyalty.services.context import Context, get_context
 from loyalty.defaults import (EMAIL_BATCH as BATCH, EMAIL_LEASE as LEASE, EMAIL_MAX_ATTEMPTS as MAX_ATTEMPTS,
                               EMAIL_MAX_BATCHES as MAX_BATCHES)
@@ -42,14 +43,9 @@ def send_notifications(ctx: Context | None = None, transport=None, now=None, max
 
 def claim(ctx: Context, owner: str, now: datetime, size: int = BATCH) -> list:
     """Reserve up to `size` due rows for `owner`, oldest first, and return them with their shop domain."""
-    free = and_(nt.c.status == "pending", nt.c.next_attempt_at <= now,
-                or_(nt.c.lease_until.is_(None), nt.c.lease_until < now))
     with ctx.engine.begin() as conn:
-        ids = conn.execute(select(nt.c.id).where(free).order_by(nt.c.next_attempt_at, nt.c.id).limit(size)).scalars().all()
-        if not ids:
+        if not outbox.claim(conn, nt, owner, now, size, LEASE):
             return []
-        # `free` again in the UPDATE: a row another worker claimed meanwhile is not taken twice
-        conn.execute(update(nt).where(nt.c.id.in_(ids), free).values(lease_owner=owner, lease_until=now + LEASE))
         return conn.execute(
             select(nt, shops.c.domain, shops.c.uninstalled_at, customers.c.accepts_loyalty_emails)
             .join(shops, shops.c.id == nt.c.shop_id).join(customers, customers.c.id == nt.c.customer_id)
@@ -107,27 +103,17 @@ def _mark_sent(ctx: Context, row, owner: str, transport: str, now) -> int:
 
 def _finish(ctx: Context, row, owner: str, **values) -> int:
     """Update the row while this worker still holds it; returns 1, or 0 when the lease was lost."""
-    with ctx.engine.begin() as conn:
-        return conn.execute(update(nt).where(nt.c.id == row.id, nt.c.lease_owner == owner, nt.c.status == "pending")
-                            .values(lease_owner=None, lease_until=None, **values)).rowcount
+    return outbox.finish(ctx, nt, row, owner, **values)
 
 
 def _failed(ctx: Context, row, owner: str, reason: str, now, permanent: bool) -> None:
     """Record a failed attempt (only while still holding the row): retry later, or give up."""
-    now = now or _now()
-    attempts = row.attempts + 1
-    give_up = permanent or attempts >= MAX_ATTEMPTS
-    _finish(ctx, row, owner, attempts=attempts, last_error=reason[:2000], status="failed" if give_up else "pending",
-            next_attempt_at=now + timedelta(minutes=2 ** (attempts - 1)))
+    outbox.failed(ctx, nt, row, owner, reason, now or _now(), permanent, MAX_ATTEMPTS)
 
 
 def retry(ctx: Context, notification_id: int | None = None, now=None) -> int:
     """Give failed emails (one, or all) a new round of attempts; returns how many."""
-    query = update(nt).where(nt.c.status == "failed")
-    if notification_id is not None:
-        query = query.where(nt.c.id == notification_id)
-    with ctx.engine.begin() as conn:
-        return conn.execute(query.values(status="pending", attempts=0, next_attempt_at=now or _now())).rowcount
+    return outbox.retry(ctx, nt, notification_id, now)
 
 
 def _now() -> datetime:

@@ -70,6 +70,16 @@ EMAIL_LEASE = timedelta(minutes=5)
 EMAIL_MAX_ATTEMPTS = 6
 """Tries over about an hour (1, 2, 4, 8, 16 minutes apart); then the row is failed."""
 EMAIL_MAX_BATCHES = 100
+
+# -- Shopify Flow triggers -------------------------------------------------------------------------
+FLOW_BATCH = 50
+"""Triggers claimed at a time (one flowTriggerReceive each, a few hundred ms): well inside the lease."""
+FLOW_LEASE = timedelta(minutes=5)
+FLOW_MAX_ATTEMPTS = 8
+"""Tries over about four hours (1, 2, 4 ... 64 minutes apart) while Shopify is unreachable; then failed."""
+FLOW_MAX_BATCHES = 20
+"""Batches per run of the sender (every 20 s): a backlog drains over several runs, never in one long job."""
+
 NOTIFY_MATURED_WITHIN = timedelta(days=3)
 """Points whose pending period ended longer ago than this (an imported history, a scheduler that was
 down for weeks) mature without an email: a customer is told about fresh points, not flooded with old ones."""

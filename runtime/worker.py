@@ -10,7 +10,7 @@ import importlib
 from rq.worker import Worker
 
 JOB_MODULES = ("jobs.inbox", "jobs.sync", "jobs.bulk_sync", "jobs.write_back", "jobs.history", "jobs.reconcile",
-               "jobs.notify", "jobs.scheduled")
+               "jobs.notify", "jobs.scheduled", "jobs.flow_triggers")
 """Every module whose functions are queued by name (loyalty.services.wakeups, jobs/cron.py)."""
 
 

@@ -13,6 +13,8 @@
     email_failed: "Email failed",
     email_retrying: "Email waiting for another attempt",
     voucher_waiting: "Voucher waiting on Shopify",
+    flow_failed: "Shopify Flow trigger failed",
+    flow_retrying: "Shopify Flow trigger waiting for another attempt",
   };
 
   async function load() {

@@ -576,6 +576,18 @@ query CollectionProducts($id: ID!, $after: String) {
 """
 """The products of a collection campaigns are limited to, 250 a page (null: no such collection)."""
 
+FLOW_TRIGGER_RECEIVE = """
+mutation FlowTriggerReceive($handle: String!, $payload: JSON!) {
+  flowTriggerReceive(handle: $handle, payload: $payload) {
+    userErrors {
+      field
+      message
+    }
+  }
+}
+"""
+"""Start the merchant's workflows that begin with one of the app's Flow triggers (flow.send_trigger)."""
+
 
 def _collect_documents(namespace):
     """Every UPPER_CASE string constant of this module, by constant name."""

@@ -62,3 +62,13 @@ class ReportRangeError(ValueError):
 class ShopMismatch(ValueError):
     """A webhook body names another shop than the one it was recorded for (or names none): its destructive
     work is refused. The web refuses such deliveries at the door; this catches rows recorded before that."""
+
+
+class FlowActionRefused(ValueError):
+    """A Shopify Flow action request cannot be carried out; `status` is the HTTP answer (a 4xx: Flow marks
+    the step failed and does not send it again), `field` names the property at fault (or None)."""
+
+    def __init__(self, message: str, status: int = 422, field: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.field = field

@@ -167,3 +167,9 @@ def referral_friend_event(referral_id: int) -> str:
 def referral_reward_event(referral_id: int) -> str:
     """One "your friend's order earned you points" email per referral."""
     return f"referral:{referral_id}:reward"
+# -- Shopify Flow (flow_triggers.dedup_key) ----------------------------------------------------------------
+
+def flow_trigger(shop_id: int, handle: str, event: str) -> str:
+    """A trigger is sent to Flow once per event it announces (`event`: the key of the ledger entry, email
+    or grant that records the event, or a caller's own event key)."""
+    return f"{shop_id}:flow:{handle}:{event}"

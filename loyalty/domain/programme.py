@@ -18,6 +18,7 @@ from loyalty.domain.settings.referrals import ReferralSettings
 from loyalty.domain.settings.section import Section
 from loyalty.domain.settings.tiers import Tier, Tiers
 from loyalty.domain.settings.store_credit import StoreCredit
+from loyalty.domain.settings.flow import FlowSettings
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
 NEGATIVE_BALANCE_POLICIES = ("allow", "floor")
@@ -111,7 +112,7 @@ class Programme(Section):
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
     NESTED = {"rewards": Reward, "tiers": Tiers, "full_price": FullPrice, "earning": Earning, "campaigns": Campaign,
-              "store_credit": StoreCredit, "referrals": ReferralSettings}
+              "store_credit": StoreCredit, "referrals": ReferralSettings, "flow": FlowSettings}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -163,6 +164,8 @@ class Programme(Section):
     """What a conversion makes (a code by default, or store credit) and how long store credit lasts."""
     referrals: ReferralSettings = ReferralSettings()
     """The referral programme (off by default): loyalty.domain.settings.referrals."""
+    flow: FlowSettings = FlowSettings()
+    """Shopify Flow: whether the shop's loyalty events are sent to Flow as triggers (off)."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:

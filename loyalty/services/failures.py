@@ -14,6 +14,8 @@ Kinds (each one query, used both to list and to count):
 | email_failed | an email that failed after its last attempt | by `loyalty notifications retry` |
 | email_retrying | an email waiting for its next attempt after an SMTP error | yes, with backoff, then email_failed |
 | voucher_waiting | a redemption whose code Shopify has not confirmed (the points are held) | when the redemption is sent again, or cancelled |
+| flow_failed | a Shopify Flow trigger Shopify refused, or that failed its last attempt | by `loyalty flow retry` |
+| flow_retrying | a Flow trigger waiting for its next attempt (Shopify unreachable, throttled) | yes, with backoff, then flow_failed |
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Select
 
-from db.tables import customer_sync, customers, import_runs, notifications, shops, sync_failures, vouchers
+from db.tables import customer_sync, customers, flow_triggers, import_runs, notifications, shops, sync_failures, vouchers
 from db.tables import webhook_inbox as inbox
 from loyalty.defaults import VOUCHER_GRACE
 
@@ -95,16 +97,24 @@ def _balance_sync(now: datetime) -> Select:
             .join(shops, shops.c.id == sync_failures.c.shop_id))
 
 
-def _emails(status: str):
+def _outbox(table, status: str, *columns):
+    """Rows of an outbox (emails, Flow triggers) in `status`; `pending` ones only after a failed attempt."""
     def query(now: datetime) -> Select:
-        where = [notifications.c.status == status]
+        where = [table.c.status == status]
         if status == "pending":
-            where.append(notifications.c.attempts > 0)
-        return (select(notifications.c.id, shops.c.domain.label("shop"), notifications.c.kind,
-                       notifications.c.to_address, notifications.c.last_error, notifications.c.attempts,
-                       notifications.c.created_at, notifications.c.next_attempt_at)
-                .join(shops, shops.c.id == notifications.c.shop_id).where(*where))
+            where.append(table.c.attempts > 0)
+        return (select(table.c.id, shops.c.domain.label("shop"), *columns, table.c.last_error, table.c.attempts,
+                       table.c.created_at, table.c.next_attempt_at)
+                .join(shops, shops.c.id == table.c.shop_id).where(*where))
     return query
+
+
+def _emails(status: str):
+    return _outbox(notifications, status, notifications.c.kind, notifications.c.to_address)
+
+
+def _flow(status: str):
+    return _outbox(flow_triggers, status, flow_triggers.c.handle, flow_triggers.c.customer_id)
 
 
 def _vouchers_waiting(now: datetime) -> Select:
@@ -153,6 +163,12 @@ KINDS = {
         "voucher_waiting", r.shop, r.id, f"{r.kind} {r.code} for {r.points} points",
         r.reason or "Shopify has not confirmed the code: the redemption stopped before it was made",
         None, r.created_at, None)),
+    "flow_failed": (_flow("failed"), shops.c.domain, lambda r: Failure(
+        "flow_failed", r.shop, r.id, f"Flow trigger {r.handle} (customer {r.customer_id})", r.last_error or "",
+        r.attempts, r.created_at, None)),
+    "flow_retrying": (_flow("pending"), shops.c.domain, lambda r: Failure(
+        "flow_retrying", r.shop, r.id, f"Flow trigger {r.handle} (customer {r.customer_id})", r.last_error or "",
+        r.attempts, r.created_at, r.next_attempt_at)),
 }
 """kind -> (query(now), its shop-domain column, row -> Failure)."""
 

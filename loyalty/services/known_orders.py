@@ -28,7 +28,7 @@ from db import rows as rows_db
 from db.tables import ledger_entries as le, orders, refunds
 from loyalty.domain.commands import RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from loyalty.domain.maturity import pending_until
-from loyalty.services import ledger, vouchers
+from loyalty.services import flow, ledger, vouchers
 from loyalty.services.history import ENTRY_COLUMNS, Customers
 from loyalty.services.order_awards import OrderAwards
 from loyalty.services.orders import owed_entries
@@ -181,3 +181,5 @@ class _Plan:
         vouchers.mark_many_used(self.conn, self.shop, self.voucher_uses)
         rows_db.insert_rows(self.conn, le, ENTRY_COLUMNS, self.entries)
         ledger.mark_many_for_sync(self.conn, self.shop.id, {e[1] for e in self.entries}, self.now)
+        flow.entries_written(self.conn, self.shop.id, [(e[1], e[3], e[7], e[4], e[5], e[6]) for e in self.entries],
+                             self.now)

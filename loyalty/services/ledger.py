@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from db.rows import select_in, upsert_rows
 from db.tables import customer_sync, ledger_entries as le
-from loyalty.services import perks
+from loyalty.services import flow, perks
 # The read side lives in loyalty.services.balances; callers know it as the ledger's.
 from loyalty.services.balances import NOT_LIFETIME, Balance, balance, balances  # noqa: F401
 
@@ -37,6 +37,8 @@ class OrderHolding:
 
 
 _INSERT_ENTRY = insert(le)
+_ANNOUNCED = frozenset(("earn", "bonus", "adjust", "mature"))
+"""Entry kinds that may make a Flow trigger (points earned, points available): only these pay its check."""
 _ORDER_ENTRIES = select(le.c.idempotency_key, le.c.pending, le.c.available).where(le.c.order_id == bindparam("order_id"))
 
 
@@ -52,6 +54,8 @@ def write_entry(conn: Connection, *, shop_id: int, customer_id: int | None, kind
     ))
     if customer_id is not None:
         mark_for_sync(conn, shop_id, customer_id, now)
+        if kind in _ANNOUNCED:  # the Flow trigger it makes, in the entry's transaction (off unless the shop asks)
+            flow.entries_written(conn, shop_id, [(customer_id, kind, key, pending, available, reason)], now)
 
 
 def mark_for_sync(conn: Connection, shop_id: int, customer_id: int, now: datetime) -> None:

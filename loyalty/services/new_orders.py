@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 from db import rows as rows_db
 from db.tables import ledger_entries as le, orders
 from loyalty.domain.commands import RecordOrderPaid
-from loyalty.services import collections, ledger, tiers, vouchers
+from loyalty.services import collections, flow, ledger, tiers, vouchers
 from loyalty.services.history import ENTRY_COLUMNS, NO_HOLDING, ORDER_COLUMNS, Customers, paid_order_row
 from loyalty.services.orders import owed_entries
 from loyalty.services.shops import ShopRef, programme
@@ -73,4 +73,5 @@ def record_new_orders_paid(conn: Connection, shop: ShopRef, commands: list[Recor
         synced.add(row.customer_id)
     rows_db.insert_rows(conn, le, ENTRY_COLUMNS, entries)
     ledger.mark_many_for_sync(conn, shop.id, synced, now)
+    flow.entries_written(conn, shop.id, [(e[1], e[3], e[7], e[4], e[5], e[6]) for e in entries], now)
     return set(created)

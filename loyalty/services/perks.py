@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from db.tables import perk_grants, shops
 from loyalty.domain.programme import Programme, Reward
 from loyalty.domain.standing import GRANT, REVOKE, confirmed_lifetime, perk_moves
-from loyalty.services import notifications, tiers
+from loyalty.services import flow, notifications, tiers
 from loyalty.services.balances import balances
 from loyalty.services.shops import ShopRef, programme
 
@@ -78,6 +78,7 @@ def refresh_perks(conn: Connection, shop: ShopRef, prog: Programme, customer_id:
         (changes.revoked if move == REVOKE else changes.granted).append(perk)
     if changes.granted:
         notifications.notify_perks_granted(conn, shop, prog, customer_id, changes.granted, now)
+        flow.perks_unlocked(conn, shop.id, prog, customer_id, changes.granted, lifetime, now)
     return changes
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 
 from db.tables import ledger_entries as le, orders, shops
-from loyalty.services import ledger, notifications
+from loyalty.services import flow, ledger, notifications
 from loyalty.domain import keys
 from loyalty.domain.earning import TEST_ORDER
 from loyalty.domain.maturity import expires_at
@@ -150,4 +150,9 @@ def points_expiring(conn, as_of: datetime, now: datetime) -> int:
                                  "last_purchase_on": held.last_purchase.date(),
                                  "conversion": conversion_facts(prog, held.available)})
             count += status is not None
+            if prog.flow.triggers:  # the merchant's workflow hears of it too, whether or not an email may go
+                flow.points_expiring(conn, shop.id, held.customer_id, points=held.available,
+                                     expires_on=last_day(held.expires_at).isoformat(),
+                                     days_left=max(1, (held.expires_at - as_of).days),
+                                     event=keys.expiring_event(held.customer_id, held.last_purchase, days), now=now)
     return count

@@ -27,9 +27,11 @@ from loyalty.domain import keys
 from loyalty.domain.programme import Programme
 from loyalty.domain.settings.tiers import Tiers
 from loyalty.domain.errors import VoucherRefused
-from loyalty.domain.tiers import DOWN, UP, Membership, decide, may_redeem, multiplier, window_start
+from loyalty.domain.tiers import (
+    DOWN, UP, Membership, decide, kept_until, may_redeem, multiplier, window_start,
+)
 from loyalty.domain.times import iso
-from loyalty.services import notifications
+from loyalty.services import flow, notifications
 from loyalty.services.balances import NOT_LIFETIME
 from loyalty.services.shops import ShopRef, programme
 
@@ -132,15 +134,46 @@ def apply(conn: Connection, shop: ShopRef, prog: Programme, customer_ids, found:
         conn.execute(delete(tier_members).where(tier_members.c.customer_id.in_(bindparam("ids", expanding=True))),
                      {"ids": leaving})
     if history:
-        conn.execute(insert(tier_changes), history)
-        marks = _move_tags(conn, shop.id, prog, tags, now)
-        for change in history:
-            _email(conn, shop, prog, change, now)
+        marks = _record_changes(conn, shop, prog, history, tags, now)
     if marks:
         # the tags go to Shopify with the customer's next write-back (jobs.sync reads unsynced grants)
         upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"),
                     [(c, shop.id, now) for c in sorted(set(marks))], key="customer_id", update=("changed_at",))
     return len(history)
+
+
+def _record_changes(conn: Connection, shop: ShopRef, prog: Programme, history: list[dict], tags, now: datetime):
+    """Write the changes' history, move their tags, and announce each (the email, the Flow trigger); returns
+    the customers whose tags changed."""
+    conn.execute(insert(tier_changes), history)
+    marks = _move_tags(conn, shop.id, prog, tags, now)
+    for change in history:
+        _email(conn, shop, prog, change, now)
+        flow.tier_changed(conn, shop_id=shop.id, customer_id=change["customer_id"], previous_tier=change["from_tier"],
+                          new_tier=change["to_tier"], reason=change["reason"], now=now,
+                          event=keys.tier_event(change["customer_id"], change["to_tier"], now))
+    return marks
+
+
+def assign(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, tier_key: str, reason: str,
+           now: datetime) -> bool:
+    """Put the customer in this tier by decision (a Shopify Flow action, support): kept like a tier qualified
+    for now (retention, then the period's end), after which the customer's figure decides again; a figure
+    reaching a higher tier moves them up as usual. Recorded, tagged, emailed and announced like any change.
+    Returns False when the customer already holds that tier (nothing written)."""
+    lock_shop(conn, shop.id)
+    current = memberships(conn, shop.id, Customers(ids=(customer_id,))).get(customer_id, Membership())
+    if current.tier == tier_key:
+        return False
+    upsert_rows(conn, tier_members, ("customer_id", "shop_id", "tier", "since", "until"),
+                [(customer_id, shop.id, tier_key, now, kept_until(prog.tiers, now))],
+                key="customer_id", update=("tier", "since", "until"))
+    history = [dict(shop_id=shop.id, customer_id=customer_id, from_tier=current.tier, to_tier=tier_key,
+                    reason=reason, changed_at=now, settings_version=shop.settings_version)]
+    if _record_changes(conn, shop, prog, history, [(customer_id, current.tier, tier_key)], now):
+        upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"), [(customer_id, shop.id, now)],
+                    key="customer_id", update=("changed_at",))
+    return True
 
 
 def _move_tags(conn: Connection, shop_id: int, prog: Programme, moves, now: datetime) -> list[int]:

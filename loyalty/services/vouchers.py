@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries, shops, vouchers
-from loyalty.services import ledger, notifications
+from loyalty.services import flow, ledger, notifications
 from loyalty.domain import keys
 from loyalty.domain.offers import Offer, conversion_offer, voucher_ends_at
 from loyalty.services.shops import ShopRef, get_shop, programme
@@ -69,7 +69,10 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
                        settings_version=shop.settings_version,
                        reason=f"{offer.points} points redeemed for {_what(offer)}"
                               + (f" ({offer.title})" if offer.reward_key else ""))
-    return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
+    made = conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
+    if donation:  # made at once: no code to wait for
+        flow.reward_redeemed(conn, made, now)
+    return made
 
 
 def _what(offer: Offer) -> str:
@@ -88,8 +91,13 @@ def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: da
     """Shopify made the code (or the gift card): the voucher is usable, and its customer gets it by email
     (unless `notify` is False: the caller sends its own, e.g. a referred friend's code)."""
     if conn.execute(update(vouchers).where(vouchers.c.id == voucher_id, vouchers.c.status == "creating").values(
-            status="active", shopify_discount_id=discount_id, reason=None)).rowcount and notify:
-        notifications.voucher_created(conn, voucher_id, now or datetime.now(timezone.utc))
+            status="active", shopify_discount_id=discount_id, reason=None)).rowcount:
+        now = now or datetime.now(timezone.utc)
+        if notify:
+            notifications.voucher_created(conn, voucher_id, now)
+        voucher = conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).one()
+        if voucher.points:  # a redemption (a gift that spent no points redeemed nothing)
+            flow.reward_redeemed(conn, voucher, now)
 
 
 def note_waiting(conn: Connection, voucher_id: int, reason: str) -> None:

@@ -19,7 +19,7 @@ import pytest
 import responses
 from sqlalchemy import insert
 
-from db.tables import notifications
+from db.tables import flow_triggers, notifications
 from tests import redemptions as voucher_jobs
 from jobs.history import import_history
 from jobs.inbox import process_inbox
@@ -45,6 +45,14 @@ def _email(conn, shop_id: int, customer_id: int, status: str, attempts: int, err
         shop_id=shop_id, customer_id=customer_id, kind="points_available", dedup_key=key, language="en",
         to_address="vera@example.com", subject="Your points", body_text="...", status=status, attempts=attempts,
         next_attempt_at=NOW + timedelta(minutes=8), last_error=error, created_at=NOW))
+
+
+def _flow_trigger(conn, shop_id: int, customer_id: int, status: str, attempts: int, error: str, key: str) -> None:
+    """A Flow trigger as the sender leaves it after failed attempts (jobs.flow_triggers._failed)."""
+    conn.execute(insert(flow_triggers).values(
+        shop_id=shop_id, customer_id=customer_id, handle="loyalty-points-earned", payload="{}", dedup_key=key,
+        status=status, attempts=attempts, next_attempt_at=NOW + timedelta(minutes=8), last_error=error,
+        created_at=NOW))
 
 
 @pytest.fixture
@@ -80,6 +88,8 @@ def every_kind(ctx, shop, send, emulator, factory, tmp_path):
         vera = find_customer(conn, shop.id, "vera@example.com").id
         _email(conn, shop.id, vera, "failed", 6, "SMTPRecipientsRefused: 550 no such user", "e-1")
         _email(conn, shop.id, vera, "pending", 2, "SMTPServerDisconnected: timed out", "e-2")
+        _flow_trigger(conn, shop.id, vera, "failed", 1, "FlowTriggerReceive: Invalid handle", "f-1")
+        _flow_trigger(conn, shop.id, vera, "pending", 3, "ShopifyUnavailable: 503", "f-2")
 
 
 @pytest.fixture
@@ -115,6 +125,9 @@ def test_every_kind_is_listed_with_its_reason(ctx, shop, every_kind):
     assert "loyalty shops add" in found["write_back_blocked"].reason
     assert found["email_failed"].reason.startswith("SMTPRecipientsRefused")
     assert found["email_retrying"].next_attempt_at is not None
+    assert found["flow_failed"].reason == "FlowTriggerReceive: Invalid handle"
+    assert found["flow_failed"].next_attempt_at is None
+    assert found["flow_retrying"].next_attempt_at is not None and found["flow_retrying"].attempts == 3
     assert found["voucher_waiting"].reason.startswith(
         "waiting on Shopify: TokenUnavailable: Shopify refused the Admin API token registered for store-a")
 

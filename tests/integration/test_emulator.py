@@ -545,3 +545,46 @@ def test_free_shipping_code_is_created_and_its_code_stays_taken(client, emulator
         create_free_shipping_code(client, CodeTerms(**{**terms.__dict__, "code": "LOY-BDAY2", "title": " "}))
     [stored] = emulator.discount_codes(SHOP)
     assert stored["code"] == "LOY-BDAY1" and stored["customer_ids"] == [7] and stored["amount"] is None
+def test_flow_trigger_receive_records_the_trigger_of_the_shop(client, emulator):
+    """flowTriggerReceive with one of the app's trigger handles (its extensions) starts the shop's workflows:
+    the emulator records the handle and payload, in this shop only."""
+    from integrations.shopify.flow import send_trigger
+
+    emulator.add_shop("other.myshopify.com", "other-token")
+    send_trigger(client, "loyalty-points-earned", {"customer_id": 7, "points": 25, "status": "pending",
+                                                   "reason": "order #1001"})
+    [received] = emulator.flow_triggers(SHOP)
+    assert received["handle"] == "loyalty-points-earned"
+    assert received["payload"] == {"customer_id": 7, "points": 25, "status": "pending", "reason": "order #1001"}
+    assert emulator.flow_triggers("other.myshopify.com") == []
+
+
+def test_flow_trigger_receive_refuses_an_unknown_handle(client, emulator):
+    """A handle that is not one of the app's flow_trigger extensions: userErrors, nothing started."""
+    from integrations.shopify.errors import ShopifyUserErrors
+    from integrations.shopify.flow import send_trigger
+
+    with pytest.raises(ShopifyUserErrors) as refused:
+        send_trigger(client, "loyalty-no-such-trigger", {"customer_id": 7})
+    assert refused.value.user_errors[0].field == ("handle",)
+    assert emulator.flow_triggers(SHOP) == []
+
+
+def test_flow_trigger_receive_refuses_a_payload_over_50_kb(client, emulator):
+    """Flow's payload limit: 50,000 bytes of JSON; one byte more is refused, nothing started."""
+    from integrations.shopify.errors import ShopifyUserErrors
+    from integrations.shopify.flow import send_trigger
+
+    with pytest.raises(ShopifyUserErrors) as refused:
+        send_trigger(client, "loyalty-points-earned", {"customer_id": 7, "reason": "x" * 50_000})
+    assert "exceeds" in refused.value.user_errors[0].message
+    assert emulator.flow_triggers(SHOP) == []
+
+
+def test_the_emulator_knows_every_trigger_the_app_sends():
+    """The emulator's handles are the app's flow_trigger extensions, and they are the handles the app
+    sends (loyalty.domain.flow.TRIGGERS): a trigger without its extension would be refused by Shopify."""
+    from loyalty.domain.flow import TRIGGERS
+    from tools.shopify_emulator.flow import TRIGGER_HANDLES
+
+    assert TRIGGER_HANDLES == frozenset(TRIGGERS)

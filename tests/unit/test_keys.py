@@ -60,3 +60,6 @@ def test_a_threshold_email_names_the_perks_unlocked_together_in_the_given_order(
 def test_a_tier_change_email_is_keyed_by_customer_tier_and_entry_moment():
     assert keys.tier_event(42, "gold", LAST_PURCHASE) == "customer:42:tier:gold:20250301T090507"
     assert keys.tier_event(42, None, LAST_PURCHASE) == "customer:42:tier:-:20250301T090507"
+def test_a_flow_trigger_is_sent_once_per_shop_handle_and_event():
+    assert keys.flow_trigger(3, "loyalty-points-earned", "3:order:5501:earn") == \
+        "3:flow:loyalty-points-earned:3:order:5501:earn"

@@ -247,6 +247,11 @@ class Emulator:
         state = self.shop(shop)
         with state.lock:
             return store_credit.debit(state, _required_id(customer_id, "Customer"), amount, self.now())
+    def flow_triggers(self, shop):
+        """The Flow triggers the shop received, in order: {"handle", "payload", "received_at"}."""
+        state = self.shop(shop)
+        with state.lock:
+            return [dict(t) for t in state.flow_triggers]
 
     def state(self, shop):
         """The whole shop as plain JSON-ready data."""

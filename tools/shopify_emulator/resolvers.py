@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from tools.shopify_emulator import bulk, bulk_mutation, catalogue, discounts, store_credit
+from tools.shopify_emulator import bulk, bulk_mutation, catalogue, discounts, flow, store_credit
 from tools.shopify_emulator.discounts import user_error
 from tools.shopify_emulator.store import GiftCard, Metafield, decimal_string, gid, parse_id
 from tools.shopify_emulator.views import (
@@ -226,5 +226,6 @@ MUTATION_ROOT = {
     "bulkOperationRunQuery": bulk.bulk_operation_run_query,
     "bulkOperationRunMutation": bulk_mutation.bulk_operation_run_mutation,
     "stagedUploadsCreate": bulk_mutation.staged_uploads_create,
+    "flowTriggerReceive": flow.flow_trigger_receive,
 }
 """Mutation fields the emulator performs."""

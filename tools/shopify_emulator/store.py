@@ -314,6 +314,7 @@ class ShopState:
         self.store_credit_accounts = {}  # account id -> store_credit.Account
         self.bulk_operations = {}
         self.staged_uploads = {}  # staged path (the `key` parameter) -> StagedUpload
+        self.flow_triggers = []  # Flow triggers received (flowTriggerReceive), in order
         self.bulk_seconds_per_line = 0.0  # how long a bulk mutation takes per line, on the emulator's clock
         self._ids = itertools.count(1001)
 
@@ -346,6 +347,7 @@ class ShopState:
                 ],
                 "discount_codes": [d.as_dict(now) for d in self.discounts.values()],
                 "gift_cards": [g.as_dict() for g in self.gift_cards.values()],
+                "flow_triggers": [dict(t) for t in self.flow_triggers],
             }
 
 

@@ -9,4 +9,5 @@ storefront, cli) parse, call one of these (or one query of loyalty.services.read
     programme     save_programme, change_programme
     failures      retry_failed_webhooks
     shops         register_shop_token, use_install_nonce
+    flow          run_flow_action (a Shopify Flow action: award points, change tier)
 """
