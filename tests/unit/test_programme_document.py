@@ -56,3 +56,18 @@ def test_a_bad_change_names_its_path_and_changes_nothing(changes, named):
 def test_a_decimal_setting_refuses_what_is_not_a_finite_number(value):
     with pytest.raises(ProgrammeError, match="earn_rate"):
         Programme.from_dict({"earn_rate": value if value != "true" else True})
+
+
+def test_every_setting_of_the_document_is_described_in_the_openapi_document():
+    """The admin API's Programme and Reward schemas name every field of the document (a part added to the
+    programme without its description would make the OpenAPI document lie by omission)."""
+    import json
+    from dataclasses import fields
+    from pathlib import Path
+
+    from loyalty.domain.programme import REWARD_KINDS, Reward
+
+    schemas = json.loads((Path(__file__).parents[2] / "admin" / "openapi.json").read_text())["components"]["schemas"]
+    assert {f.name for f in fields(Programme)} <= set(schemas["Programme"]["properties"])
+    assert {f.name for f in fields(Reward)} <= set(schemas["Reward"]["properties"])
+    assert set(schemas["Reward"]["properties"]["kind"]["enum"]) == set(REWARD_KINDS)
