@@ -387,7 +387,9 @@ class Replay:
         """Bring every customer the month moved up to date, then record the month's figures."""
         if self.tiered:  # tiers as they stand at the month's end (a downgrade at its end included)
             after = self.month + 1
-            end = min(datetime(after // 12, after % 12 + 1, 1, tzinfo=self.until.tzinfo), self.until)
+            # the last instant of the month: a tier kept `until` its end is still held in it
+            end = min(datetime(after // 12, after % 12 + 1, 1, tzinfo=self.until.tzinfo) - timedelta(microseconds=1),
+                      self.until)
             for side in self.sides:
                 if side.vip is not None:
                     side.vip.run_until(end)
