@@ -186,4 +186,6 @@ def liability(shop: str, first, last, as_json: bool) -> None:
         f"breakage {breakage['rate']}: liability after breakage {breakage['forecast_liability']} "
         f"{head['currency']}".rstrip(),
         f"method: {breakage['method']}",
+        f"store credit owed (money, not points): {head['store_credit']['outstanding']} {head['currency']}".rstrip()
+        + f" on {head['store_credit']['credits']} credit(s)",
     ]))

@@ -10,9 +10,12 @@ have done with them:
 - each order's points are pending until `pending_days` after payment, then available; a refund keeps
   `points.kept_after_refunds` of the award (cumulative, as the live claw-back), taking from pending points
   first; a cancellation takes what is left (the live pipeline's `allow` policy);
-- a customer's tier is the one `tier_rule` gives for their confirmed lifetime points (lifetime less
-  pending, as loyalty.domain.standing counts it). Today that is the perk ladder's highest threshold
-  reached; tier rules of their own replace `tier_rule` alone;
+- a customer's tier: with VIP tiers on (`tiers.enabled`), the tier loyalty.domain.tiers decides from the
+  figure rebuilt from the replayed orders (loyalty.domain.simulation_tiers: entry at once, retention and
+  downgrade at the period's end), and its multiplier multiplies the customer's orders; without, the one
+  `tier_rule` gives for their confirmed lifetime points (the perk ladder's highest threshold reached);
+- campaigns apply by paid time (`earning.order_earning`); orders keep no lines, so a campaign limited to a
+  collection never applies in a replay;
 - entries not replayed (before the start, redemptions, adjustments, bonuses, expiries, orders paid before
   the start) are taken as recorded, identical under both programmes.
 
@@ -28,11 +31,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from loyalty.domain.campaigns import running
 from loyalty.domain.commands import OrderFacts
-from loyalty.domain.earning import TEST_ORDER, exclusion_reason, order_award
+from loyalty.domain.earning import TEST_ORDER, order_earning
 from loyalty.domain.points import kept_after_refunds
 from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.programme import Programme
+from loyalty.domain.simulation_tiers import TierReplay, order_figures
 from loyalty.domain.valuation import PointValue, point_value
 
 IN_FORCE, DRAFT = "in_force", "draft"
@@ -59,7 +64,10 @@ def tier_rule(prog: Programme) -> Callable[[int], str]:
 
 
 def tier_labels(prog: Programme) -> tuple[str, ...]:
-    """Every tier `tier_rule(prog)` can give, lowest first."""
+    """Every tier a replay can give under `prog`, lowest first: its VIP tiers' keys when they are on, else
+    the perk ladder's thresholds (`tier_rule`)."""
+    if prog.tiers.enabled:
+        return (NO_TIER, *(t.key for t in prog.tiers.ladder))
     return (NO_TIER, *(str(t) for t in prog.thresholds))
 
 
@@ -85,25 +93,39 @@ def recorded_facts(customer_id: int | None, paid_at: datetime, merchandise: Deci
 
 
 class Awards:
-    """Points each recorded order earns under one programme, by the domain's rules, computed once per
-    distinct input (orders of the same amounts, channel and exclusion earn the same)."""
+    """What each recorded order earns under one programme, by the domain's rules (`earning.order_earning`:
+    exclusions, earn rate, the campaigns running at its paid time, the customer's tier multiplier),
+    computed once per distinct input (orders of the same amounts, channel, exclusion, campaigns and
+    multiplier earn the same)."""
 
     def __init__(self, prog: Programme):
         self.prog = prog
-        self._known: dict[tuple, int] = {}
+        self._known: dict[tuple, tuple[bool, int]] = {}
 
-    @staticmethod
-    def key(customer_id, paid_at, merchandise, non_earning_paid, source_name, excluded_reason) -> tuple:
+    def key(self, customer_id, paid_at, merchandise, non_earning_paid, source_name, excluded_reason,
+            customer_multiplier=1) -> tuple:
         """What the award depends on (a rule reading more of the order adds it here)."""
-        return merchandise, non_earning_paid, source_name, excluded_reason, customer_id is None
+        campaigns = tuple(c.key for c in running(self.prog.campaigns, paid_at)) if self.prog.campaigns else ()
+        return (merchandise, non_earning_paid, source_name, excluded_reason, customer_id is None, campaigns,
+                customer_multiplier)
 
-    def __call__(self, customer_id, paid_at, merchandise, non_earning_paid, source_name, excluded_reason) -> int:
-        key = self.key(customer_id, paid_at, merchandise, non_earning_paid, source_name, excluded_reason)
+    def __call__(self, customer_id, paid_at, merchandise, non_earning_paid, source_name, excluded_reason,
+                 customer_multiplier=1) -> int:
+        """The points the order earns before refunds."""
+        return self.earning(customer_id, paid_at, merchandise, non_earning_paid, source_name, excluded_reason,
+                            customer_multiplier)[1]
+
+    def earning(self, customer_id, paid_at, merchandise, non_earning_paid, source_name, excluded_reason,
+                customer_multiplier=1) -> tuple[bool, int]:
+        """(whether the order is excluded, the points it earns before refunds)."""
+        key = self.key(customer_id, paid_at, merchandise, non_earning_paid, source_name, excluded_reason,
+                       customer_multiplier)
         found = self._known.get(key)
         if found is None:
             facts = recorded_facts(customer_id, paid_at, merchandise, source_name, excluded_reason)
-            reason = exclusion_reason(facts, self.prog, customer_id)
-            found = self._known[key] = 0 if reason else order_award(facts, non_earning_paid or Decimal(0), self.prog)
+            reason, award = order_earning(facts, non_earning_paid or Decimal(0), self.prog, customer_id,
+                                          customer_multiplier=customer_multiplier)
+            found = self._known[key] = (reason is not None, award.points)
         return found
 
 
@@ -162,6 +184,8 @@ class _Side:
         self.prog = prog
         self.awards = Awards(prog)
         self.tier = tier_rule(prog)
+        self.vip: TierReplay | None = None
+        """The VIP tiers' replay when the programme has tiers on (then `tier` is not used)."""
         self.value: PointValue = point_value(prog)
         self.price = reward_price(prog)
         self.pending_for = timedelta(days=prog.pending_days)
@@ -193,8 +217,14 @@ class Replay:
         self.months: list[Month] = []
         self.differing = 0
         self.orders = 0
-        self._awards: dict[tuple, tuple[int, int]] = {}
-        """Awards.key -> (award in force, award under the draft)."""
+        self._awards: dict[tuple, tuple[int, int, bool, bool]] = {}
+        """what the awards depend on -> (award in force, under the draft, excluded in force, under the draft)."""
+        for index, side in enumerate(self.sides):
+            if side.prog.tiers.enabled:
+                side.vip = TierReplay(side.prog.tiers, lambda c, old, new, i=index: self._vip_changed(i, c, old, new))
+        self.tiered = any(side.vip for side in self.sides)
+        self.detailed = self.tiered or any(side.prog.campaigns for side in self.sides)
+        """Awards depend on more than the order's amounts (campaigns by paid time, tier multipliers)."""
 
     # -- what the replay is fed ----------------------------------------------------------------------
 
@@ -217,11 +247,22 @@ class Replay:
         moved[at] += available
         moved[at + 1] += pending
         moved[at + 2] += lifetime
+        vip = self.sides[at // 3].vip
+        if vip is not None and vip.tiers.basis == "points" and lifetime != pending:
+            vip.schedule(moment or self.start, customer, lifetime - pending)  # confirmed points moved
 
     def opening(self, customer: int, available: int, pending: int, lifetime: int) -> None:
         """A customer's recorded points before `start` (both programmes start from them)."""
         for at in (0, 3):
             self._add(None, customer, at, available, pending, lifetime)
+
+    def opening_figure(self, customer: int, spent: Decimal, orders: int, counted_at: datetime | None = None) -> None:
+        """Orders paid before `start` (not excluded when recorded): what they count in a `spent` or `orders`
+        VIP figure, counted in the window at `counted_at` (None: an aggregate for a lifetime window)."""
+        for side in self.sides:
+            if side.vip is not None and side.vip.tiers.basis != "points":
+                side.vip.schedule(self.start, customer, spent if side.vip.tiers.basis == "spent" else orders,
+                                  counted_at=counted_at)
 
     def recorded(self, moment: datetime, customer: int, available: int, pending: int, lifetime: int) -> None:
         """Recorded entries not replayed, at `moment` (both programmes keep them as they are)."""
@@ -239,13 +280,23 @@ class Replay:
         self.orders += 1
         if customer is None:
             return
-        key = Awards.key(customer, paid_at, merchandise, non_earning_paid, source_name, excluded_reason)
+        key = (merchandise, non_earning_paid, source_name, excluded_reason)
+        multipliers = (1, 1)
+        if self.detailed:
+            if self.tiered:
+                for side in self.sides:
+                    if side.vip is not None:
+                        side.vip.run_until(paid_at)
+                multipliers = tuple(side.vip.multiplier(customer) if side.vip else 1 for side in self.sides)
+            key = tuple(side.awards.key(customer, paid_at, *key, multipliers[i]) for i, side in enumerate(self.sides))
         awards = self._awards.get(key)
         if awards is None:
-            awards = self._awards[key] = tuple(
-                side.awards(customer, paid_at, merchandise, non_earning_paid, source_name, excluded_reason)
-                for side in self.sides)
-        if refunds or cancelled_at is not None:
+            found = [side.awards.earning(customer, paid_at, merchandise, non_earning_paid, source_name, excluded_reason,
+                                 multipliers[i]) for i, side in enumerate(self.sides)]
+            awards = self._awards[key] = (found[0][1], found[1][1], found[0][0], found[1][0])
+        if self.tiered:
+            self._order_figures(customer, paid_at, merchandise, cancelled_at, refunds, awards)
+        if refunds or cancelled_at is not None or self.tiered:  # tiers need each move at its moment
             for index, side in enumerate(self.sides):
                 if awards[index]:
                     side.issued += awards[index]
@@ -274,6 +325,25 @@ class Replay:
                 moved[at + 1] += award
                 moved[at + 2] += award
                 self._add(matures, customer, at, award, -award, 0)
+
+    def _order_figures(self, customer, paid_at, merchandise, cancelled_at, refunds, awards) -> None:
+        """Schedule what an order not excluded counts in `spent` and `orders` VIP figures, when it counts."""
+        for index, side in enumerate(self.sides):
+            vip = side.vip
+            if vip is None or vip.tiers.basis == "points" or awards[2 + index]:
+                continue
+            for moment, change in order_figures(vip.tiers.basis, merchandise, refunds, cancelled_at):
+                if moment is None or moment <= self.until:
+                    vip.schedule(moment or paid_at, customer, change, counted_at=paid_at)
+
+    def _vip_changed(self, index: int, customer: int, old: str | None, new: str | None) -> None:
+        """A VIP tier decided in a replay changed: the running counts follow."""
+        state = self._state(customer)
+        side, at = self.sides[index], index * 4 + 3
+        side.tiers[state[at]] -= 1
+        state[at] = new or NO_TIER
+        side.tiers[state[at]] += 1
+        self._differs(state)
 
     def _settle(self, customer, at, side, award, paid_at, merchandise, cancelled_at, refunds) -> None:
         """An order with refunds or a cancellation: each refund keeps `kept_after_refunds` of the award
@@ -315,6 +385,14 @@ class Replay:
 
     def _close(self) -> None:
         """Bring every customer the month moved up to date, then record the month's figures."""
+        if self.tiered:  # tiers as they stand at the month's end (a downgrade at its end included)
+            after = self.month + 1
+            # the last instant of the month: a tier kept `until` its end is still held in it
+            end = min(datetime(after // 12, after % 12 + 1, 1, tzinfo=self.until.tzinfo) - timedelta(microseconds=1),
+                      self.until)
+            for side in self.sides:
+                if side.vip is not None:
+                    side.vip.run_until(end)
         for customer, moved in self.moves.pop(self.month, {}).items():
             self._move(customer, moved)
         sides = {}
@@ -327,15 +405,26 @@ class Replay:
             side.issued = 0
         self.months.append(Month(month_label(self.month), sides, self.differing))
 
-    def _move(self, customer: int, moved: list[int]) -> None:
-        """Apply a month's moves to a customer, keeping every running figure right."""
+    def _state(self, customer: int) -> list:
+        """The customer's running state, made (with no points, at the lowest tier) the first time."""
         state = self.customers.get(customer)
         if state is None:
-            state = self.customers[customer] = [0, 0, 0, self.sides[0].tier(0), 0, 0, 0, self.sides[1].tier(0), False]
+            first = [NO_TIER if side.vip else side.tier(0) for side in self.sides]
+            state = self.customers[customer] = [0, 0, 0, first[0], 0, 0, 0, first[1], False]
             for index, side in enumerate(self.sides):
                 side.tiers[state[index * 4 + 3]] += 1
+            self._differs(state)
+        return state
+
+    def _move(self, customer: int, moved: list[int]) -> None:
+        """Apply a month's moves to a customer, keeping every running figure right."""
+        state = self._state(customer)
         self._move_side(state, self.sides[0], 0, moved[0], moved[1], moved[2])
         self._move_side(state, self.sides[1], 4, moved[3], moved[4], moved[5])
+        self._differs(state)
+
+    def _differs(self, state: list) -> None:
+        """Count the customer among those whose tier differs between the programmes, or no longer."""
         differs = state[3] != state[7]
         if differs != state[8]:
             self.differing += 1 if differs else -1
@@ -358,7 +447,7 @@ class Replay:
             if after != before:
                 side.redeemable += after - before
                 side.able += (after > 0) - (before > 0)
-        if lifetime != pending:  # confirmed points moved: the tier may have
+        if lifetime != pending and side.vip is None:  # confirmed points moved: the perk-ladder tier may have
             tier, new_tier = state[to + 3], side.tier(new_lifetime - new_pending)
             if new_tier != tier:
                 state[to + 3] = new_tier

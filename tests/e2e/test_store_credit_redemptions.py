@@ -100,3 +100,24 @@ def test_cli_redeems_into_store_credit_and_reads_spending_back(run, cli_env, sen
                                "--key", "k1", "--json").stdout)
     assert again["status"] == "used"
     assert len(emulator.store_credit(shop.domain, 501)[0]["transactions"]) == 2  # one credit, one debit
+
+
+def test_liability_report_counts_outstanding_store_credit_as_money_owed(proxy, ben, emulator, ctx, factory, admin):
+    """Ben converts 150 points into €15.00 of store credit and spends €6 of it: the liability report (admin
+    API, checked against the OpenAPI document) states the €9 still owed on a line of its own, in money,
+    apart from the points (which no longer count the 150 spent)."""
+    before = admin.get("/reports/liability?from=2025-05-01&to=2025-06-01").get_json()
+    assert before["store_credit"] == {"outstanding": "0.00", "credits": 0}
+    token = token_of(proxy.get(BEN).get_data(as_text=True))
+    proxy.post("/redeem", {"token": token, "points": "150"}, BEN)
+    report = admin.get("/reports/liability?from=2025-05-01&to=2025-06-01").get_json()
+    assert report["store_credit"] == {"outstanding": "15.00", "credits": 1}  # created, not yet read back
+    assert report["days"][-1]["outstanding"] == before["days"][-1]["outstanding"] - 150
+    emulator.debit_store_credit(proxy.shop, BEN, "6")
+    check_store_credit(ctx, now=NOW, client_factory=factory)
+    report = admin.get("/reports/liability?from=2025-05-01&to=2025-06-01").get_json()
+    assert report["store_credit"] == {"outstanding": "9.00", "credits": 1}
+    emulator.debit_store_credit(proxy.shop, BEN, "9")
+    check_store_credit(ctx, now=NOW, client_factory=factory)
+    assert admin.get("/reports/liability?from=2025-05-01&to=2025-06-01").get_json()["store_credit"] == {
+        "outstanding": "0.00", "credits": 0}

@@ -1,7 +1,8 @@
 """The points-liability report: per day, what was earned, clawed back, redeemed, expired, re-credited and
 adjusted, and what the shop still owes its customers at the end of the day (pending and available points,
 and their value in money: what a point buys in the programme in force, loyalty.domain.valuation); with the
-breakage measured from the shop's ledger and the liability forecast after it.
+breakage measured from the shop's ledger and the liability forecast after it; and, on a line of its own, the
+store credit the shop has issued and not yet seen spent (money already owed, not points).
 
 Days are UTC calendar days of each entry's business time (`effective_at`). Every figure is summed in the
 database; the outstanding points are the running total of all entries, so they equal the sum of the
@@ -18,8 +19,9 @@ from decimal import Decimal
 from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.engine import Connection
 
-from db.tables import ledger_entries as le, orders
+from db.tables import ledger_entries as le, orders, vouchers
 from loyalty.domain.points import add_months
+from loyalty.domain.store_credit import outstanding as credit_outstanding
 from loyalty.domain.valuation import Breakage, PointValue, point_value
 from loyalty.services.balances import NOT_LIFETIME
 from loyalty.services.shops import ShopRef, programme
@@ -122,6 +124,35 @@ def liability(conn: Connection, shop: ShopRef, first: date, last: date) -> list[
 
 
 @dataclass(frozen=True)
+class StoreCreditOwed:
+    """Store credit issued as rewards and not yet spent: money the shop already owes, apart from points."""
+
+    amount: Decimal
+    """The sum of each open credit's `outstanding` (loyalty.domain.store_credit): what Shopify last reported
+    left of it, or its whole amount before any read-back."""
+    credits: int
+    """How many credits still hold something."""
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the amount as a decimal string."""
+        return {"outstanding": f"{self.amount:.2f}", "credits": self.credits}
+
+
+def store_credit_owed(conn: Connection, shop_id: int, before: datetime) -> StoreCreditOwed:
+    """The store credit the shop's customers hold from rewards issued before `before`, as last read back
+    from Shopify (credits still being created count whole: the customer is about to hold them)."""
+    owed, count = Decimal(0), 0
+    for amount, remaining, status in conn.execute(
+            select(vouchers.c.amount, vouchers.c.remaining_amount, vouchers.c.status)
+            .where(vouchers.c.shop_id == shop_id, vouchers.c.kind == "store_credit",
+                   vouchers.c.status.in_(("creating", "active")), vouchers.c.created_at < before)):
+        left = credit_outstanding(Decimal(amount), None if remaining is None else Decimal(remaining), status)
+        if left > 0:
+            owed, count = owed + left, count + 1
+    return StoreCreditOwed(owed, count)
+
+
+@dataclass(frozen=True)
 class LiabilityReport:
     """The days, what a point is worth and why, the shop's currency, and the breakage forecast."""
 
@@ -129,21 +160,24 @@ class LiabilityReport:
     value: PointValue
     currency: str
     breakage: Breakage
+    store_credit: StoreCreditOwed
 
     def summary(self) -> dict:
-        """JSON-ready valuation and breakage (the report's head)."""
+        """JSON-ready valuation, breakage and store credit owed (the report's head)."""
         return {"currency": self.currency, "valuation": self.value.to_dict(),
-                "breakage": self.breakage.to_dict(self.value)}
+                "breakage": self.breakage.to_dict(self.value), "store_credit": self.store_credit.to_dict()}
 
 
 def liability_report(shop: ShopRef, first: date, last: date, uow: UnitOfWork) -> LiabilityReport:
     """The query behind the admin's and the CLI's report: the days from `first` to `last`, the value of a
-    point, and the breakage measured up to the end of `last`."""
+    point, the breakage measured up to the end of `last`, and the store credit owed (issued by then)."""
+    end = _start_of(last + timedelta(days=1))
     with uow:
         conn = uow.conn
         return LiabilityReport(liability(conn, shop, first, last),
                                point_value(programme(conn, shop.id, shop.settings_version)),
-                               shop_currency(conn, shop.id), breakage(conn, shop.id, _start_of(last + timedelta(days=1))))
+                               shop_currency(conn, shop.id), breakage(conn, shop.id, end),
+                               store_credit_owed(conn, shop.id, end))
 
 
 def shop_currency(conn: Connection, shop_id: int) -> str:

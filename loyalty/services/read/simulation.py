@@ -5,11 +5,13 @@ in a transaction that refuses writes (db.engine.writes_refused).
 What is read: the orders paid from `since` to now (merchandise, non-earning share, payment time, channel,
 the reason an order was excluded, cancellation) with their refunds, in order of payment, streamed; each
 customer's recorded points before `since`; and the recorded entries the replay does not make itself
-(redemptions, adjustments, bonuses, expiries, entries of orders paid before `since`), kept as they are.
+(redemptions, adjustments, bonuses, expiries, entries of orders paid before `since`), kept as they are;
+with VIP tiers by amount spent or orders, what the orders paid before `since` count in the figure.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
@@ -18,6 +20,7 @@ from db.engine import writes_refused
 from db.tables import customers, ledger_entries as le, orders, refunds
 from loyalty.defaults import SIMULATION_MAX_MONTHS, SIMULATION_LISTED_CUSTOMERS
 from loyalty.domain.errors import ReportRangeError
+from loyalty.domain.points import add_months
 from loyalty.domain.programme import Programme
 from loyalty.domain.simulation import DRAFT, IN_FORCE, Replay, month_of
 from loyalty.services.balances import NOT_LIFETIME
@@ -86,6 +89,7 @@ def replay_orders(conn: Connection, shop_id: int, in_force: Programme, draft: Pr
                le.c.effective_at <= until, not_replayed)
     ):
         replay.recorded(moment, customer, available, pending, lifetime)
+    _opening_figures(conn, shop_id, replay, since)
     refunded: dict[int, list] = {}
     for order_id, created_at, amount in conn.execute(
         select(refunds.c.shopify_order_id, refunds.c.created_at, refunds.c.merchandise)
@@ -105,6 +109,36 @@ def replay_orders(conn: Connection, shop_id: int, in_force: Programme, draft: Pr
         order(customer, paid_at, merchandise, non_earning, source, reason, cancelled_at,
               refunded.get(order_id, no_refunds))
     return replay
+
+
+def _opening_figures(conn: Connection, shop_id: int, replay: Replay, since: datetime) -> None:
+    """What orders paid before `since` count in a `spent` or `orders` VIP figure (as
+    loyalty.services.tiers.figures counts them: not cancelled, not excluded, merchandise less refunds): one
+    sum per customer when every window is lifetime, else each order (of the 12 months before `since` when
+    no window is lifetime: none reaches further back)."""
+    tiers = [side.prog.tiers for side in replay.sides if side.vip is not None and side.vip.tiers.basis != "points"]
+    if not tiers:
+        return
+    refunded = (select(func.coalesce(func.sum(refunds.c.merchandise), 0))
+                .where(refunds.c.shop_id == orders.c.shop_id, refunds.c.shopify_order_id == orders.c.shopify_order_id)
+                .scalar_subquery())
+    kept = orders.c.merchandise - refunded
+    spent, counted = case((kept > 0, kept), else_=0), case((kept > 0, 1), else_=0)
+    counts = and_(orders.c.shop_id == shop_id, orders.c.paid_at.is_not(None), orders.c.paid_at < since,
+                  orders.c.customer_id.is_not(None), orders.c.cancelled_at.is_(None),
+                  orders.c.excluded_reason.is_(None), orders.c.merchandise.is_not(None))
+    if all(t.window == "lifetime" for t in tiers):
+        for customer, total, number in conn.execute(
+                select(orders.c.customer_id, func.sum(spent), func.sum(counted)).where(counts)
+                .group_by(orders.c.customer_id)):
+            replay.opening_figure(customer, Decimal(str(total or 0)), int(number or 0))
+    else:
+        for customer, paid_at, total, number in conn.execute(
+                select(orders.c.customer_id, orders.c.paid_at, spent, counted)
+                .where(counts, orders.c.paid_at >= (datetime.min.replace(tzinfo=timezone.utc)
+                                                     if any(t.window == "lifetime" for t in tiers)
+                                                     else add_months(since, -12)))):
+            replay.opening_figure(customer, Decimal(str(total)), int(number), counted_at=paid_at)
 
 
 def _side_summary(prog: Programme, version: int | None, side, months, name: str) -> dict:
@@ -137,8 +171,21 @@ def notes(in_force: Programme, draft: Programme) -> list[str]:
         "orders paid since the start are replayed under both programmes with the live rules (award, pending "
         "period, refunds in proportion, cancellations); points earned before the start, redemptions, "
         "adjustments, bonuses and expiries are taken as recorded",
-        "tiers are the perk ladder's thresholds reached by confirmed lifetime points (pending points do not count)",
     ]
+    for name, prog in (("in force", in_force), ("draft", draft)):
+        if prog.tiers.enabled:
+            said.append(f"tiers ({name}): the VIP tiers by {prog.tiers.basis} over {prog.tiers.window.replace('_', ' ')}, "
+                        "decided as the app decides them (entry at once, retention and downgrade at the period's end) "
+                        "from the replayed orders, each replay starting with no tier at the start; the tier's multiplier "
+                        "applies to the customer's orders")
+        else:
+            said.append(f"tiers ({name}): the perk ladder's thresholds reached by confirmed lifetime points "
+                        "(pending points do not count)")
+    if any(c.collection_id for p in (in_force, draft) for c in p.campaigns):
+        said.append("orders keep no lines: campaigns limited to a collection cannot be replayed and apply to no "
+                    "order (the other campaigns apply by paid time)")
+    if any(p.earning.earning_cap is not None for p in (in_force, draft)):
+        said.append("earning caps are not replayed: every order earns its whole award")
     if any(p.earn_on_shipping or not p.earn_on_taxes for p in (in_force, draft)):
         said.append("orders record their merchandise only: earning on shipping, or not on taxes included in "
                     "prices, cannot be replayed (points are computed on the merchandise)")
