@@ -206,7 +206,8 @@ def _email(conn: Connection, shop: ShopRef, prog: Programme, change: dict, now: 
             "tier": new.name if new else None, "previous": old.name if old else change["from_tier"],
             "up": change["to_tier"] is not None and (old is None or (new and new.threshold > old.threshold)),
             "multiplier": new.multiplier if new else Decimal(1), "reason": change["reason"],
-            "exclusive": [r.title for key in (new.exclusive_rewards if new else ()) if (r := prog.reward(key))]})
+            "exclusive": [r.title for key in (new.exclusive_rewards if new else ()) if (r := prog.reward(key))],
+            "free_shipping": new.free_shipping.every if new else ""})  # its code comes in an email of its own
 
 
 def tier_multipliers(conn: Connection, shop_id: int, customer_ids) -> dict[int, Decimal]:
