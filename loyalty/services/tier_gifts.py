@@ -46,6 +46,7 @@ def reserve_due(conn: Connection, shop: ShopRef, prog: Programme, now: datetime,
             select(tier_members.c.customer_id, tier_members.c.since, tier_members.c.until)
             .join(customers, customers.c.id == tier_members.c.customer_id)
             .where(tier_members.c.shop_id == shop.id, tier_members.c.tier == tier.key,
+                   tier_members.c.since <= now,  # a pass as of an earlier moment gives nothing for a later entry
                    customers.c.shopify_customer_id.is_not(None), ~given)
             .order_by(tier_members.c.customer_id).limit(limit - reserved)).all()
         for row in rows:
