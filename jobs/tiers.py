@@ -84,7 +84,7 @@ def give_tier_gifts(as_of: datetime | None = None, ctx: Context | None = None, c
         while True:
             with ctx.engine.begin() as conn:
                 prog = programme(conn, shop.id, shop.settings_version)
-                count = tier_gifts.reserve_due(conn, shop, prog, now, limit=TIER_BATCH) if tier_gifts.giving_tiers(prog) else 0
+                count = tier_gifts.reserve_due(conn, shop, prog, now, limit=TIER_BATCH)  # 0: no tier gives one
                 waiting = tier_gifts.waiting(conn, shop.id)
             reserved += count
             if count < TIER_BATCH:

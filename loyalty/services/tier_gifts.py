@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import exists, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, tier_members, vouchers as voucher_rows
@@ -37,17 +37,21 @@ def reserve_due(conn: Connection, shop: ShopRef, prog: Programme, now: datetime,
     account (codes are bound to one) and no tier code since their period began; returns how many were
     reserved (call again while it is `limit`)."""
     reserved = 0
+    # each customer's latest tier code, aggregated once and joined (not a subquery per member: SQLite would
+    # scan the vouchers for each one)
+    last = (select(voucher_rows.c.customer_id, func.max(voucher_rows.c.created_at).label("at"))
+            .where(voucher_rows.c.shop_id == shop.id, voucher_rows.c.reward_key == TIER_GIFT)
+            .group_by(voucher_rows.c.customer_id).subquery())
     for tier in giving_tiers(prog):
         every = tier.free_shipping.every
         since = tier_members.c.since if every == "entry" else gift_period_start(every, now)
-        given = exists().where(voucher_rows.c.customer_id == tier_members.c.customer_id,
-                               voucher_rows.c.reward_key == TIER_GIFT, voucher_rows.c.created_at >= since)
         rows = conn.execute(
             select(tier_members.c.customer_id, tier_members.c.since, tier_members.c.until)
             .join(customers, customers.c.id == tier_members.c.customer_id)
+            .outerjoin(last, last.c.customer_id == tier_members.c.customer_id)
             .where(tier_members.c.shop_id == shop.id, tier_members.c.tier == tier.key,
                    tier_members.c.since <= now,  # a pass as of an earlier moment gives nothing for a later entry
-                   customers.c.shopify_customer_id.is_not(None), ~given)
+                   customers.c.shopify_customer_id.is_not(None), or_(last.c.at.is_(None), last.c.at < since))
             .order_by(tier_members.c.customer_id).limit(limit - reserved)).all()
         for row in rows:
             gift = free_shipping_due(prog.tiers, Membership(tier.key, row.since, row.until), now)

@@ -101,3 +101,25 @@ def test_shops_without_tiers_give_no_free_shipping_code(ctx, shop, send, process
     now = gold(send, process, emulator, shop)  # the default programme: tiers off
     assert give_tier_gifts(now, ctx, client_factory=factory) == 0
     assert codes(ctx) == []
+
+
+def test_the_pass_reserves_in_batches_until_every_due_member_has_a_code(ctx, shop, send, process, emulator, factory):
+    """`limit` codes a transaction: the job calls again while a batch is full, and every member gets one."""
+    from loyalty.services import tier_gifts
+
+    vip(ctx, shop)
+    for n in range(3):
+        now = gold(send, process, emulator, shop, customer_id=20 + n, who=f"g{n}@example.com")
+    sizes = []
+    while True:
+        with ctx.engine.begin() as conn:
+            ref = get_shop(conn, shop.domain)
+            sizes.append(tier_gifts.reserve_due(conn, ref, programme(conn, shop.id, ref.settings_version), now,
+                                                limit=2))
+        if sizes[-1] < 2:
+            break
+    assert sizes == [2, 1]
+    with ctx.engine.connect() as conn:
+        assert len(tier_gifts.waiting(conn, shop.id)) == 3
+    assert give_tier_gifts(now, ctx, client_factory=factory) == 0  # all reserved: the job only makes them
+    assert sorted(d["customer_ids"][0] for d in emulator.discount_codes(shop.domain)) == [20, 21, 22]
