@@ -14,6 +14,7 @@ from jobs.sync import sync_balances
 from jobs.tiers import give_tier_gifts
 from tests.e2e.test_cli import cli_env, run  # noqa: F401 - the CLI fixtures
 from tests.factories import order
+from tests.storefront_support import VERA, proxy  # noqa: F401 - the app proxy fixture
 
 
 def test_orders_until_the_customer_goes_up_a_tier(run, send, process, ctx, shop, emulator, factory):  # noqa: F811
@@ -74,3 +75,17 @@ def test_entering_gold_gives_a_free_shipping_code_at_no_cost_emailed_once(run, s
     assert "As a Gold member" in gift.body_text
     welcome = [e for e in sent if e.subject == "Welcome to Gold"]
     assert len(welcome) == 1 and "free shipping code by email every month" in welcome[0].body_text
+
+
+def test_the_gold_free_shipping_code_shows_on_the_customers_loyalty_page(run, send, process, ctx, shop,  # noqa: F811
+                                                                        factory, proxy):  # noqa: F811
+    """The storefront (app proxy, signed): the code among the customer's vouchers, active, no point spent."""
+    run("programme", "apply", shop.domain, "vip-tiers")
+    now = datetime.now(timezone.utc)
+    assert send("orders/paid", order(lines=((800, 1),), email="vera@example.com", customer_id=VERA,
+                                     processed_at=(now - timedelta(days=2)).isoformat())).status_code == 200
+    process()
+    assert give_tier_gifts(datetime.now(timezone.utc), ctx, client_factory=factory) == 1
+    [voucher] = proxy.get(VERA, json=True).get_json()["customer"]["vouchers"]
+    assert (voucher["kind"], voucher["status"], voucher["points"]) == ("free_shipping", "active", 0)
+    assert voucher["code"] in proxy.get(VERA).get_data(as_text=True)
