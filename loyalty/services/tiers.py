@@ -8,6 +8,9 @@ and for every customer of a shop when its tier settings change (jobs.tiers). Eac
 aggregate query for the figures of all its customers, one for their memberships, one statement per table
 written. On PostgreSQL a pass holds the shop's tier lock (a transaction advisory lock) so that the
 shop-wide recalculation and the inbox never decide the same customer from stale memberships.
+
+A tier's free shipping codes are not given here (a code is a voucher, and vouchers depend on the ledger,
+which decides tiers): loyalty.services.tier_gifts finds the members due one after the change is committed.
 """
 from __future__ import annotations
 
