@@ -9,7 +9,7 @@ from jobs.store_credit import check_store_credit
 from jobs.scheduled import (expire_points, expire_vouchers, give_birthday_perks, mature_points, purge_inbox, sweep,
                             warn_expiring_points)
 from jobs.sync import sync_balances
-from jobs.tiers import tiers_at_period_end
+from jobs.tiers import give_tier_gifts, tiers_at_period_end
 from loyalty.services.context import QUEUE_NAME
 
 cron.register(sweep, queue_name=QUEUE_NAME, interval=10, result_ttl=0)
@@ -22,6 +22,8 @@ cron.register(send_notifications, queue_name=QUEUE_NAME, interval=20, result_ttl
 # daily jobs, run hourly: idempotent, so a day's work is done within the hour it starts
 cron.register(give_birthday_perks, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(tiers_at_period_end, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
+# a tier's free shipping codes: within ten minutes of entering it (or of a new month / year)
+cron.register(give_tier_gifts, queue_name=QUEUE_NAME, interval=600, result_ttl=3600)
 cron.register(warn_expiring_points, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(refresh_all_collections, queue_name=QUEUE_NAME, cron="47 2 * * *", result_ttl=86400)
 # store credit spent online or at the point of sale is read back hourly (liability, merchant's report)

@@ -1,5 +1,6 @@
-"""VIP tier jobs: the shop-wide recalculation new tier settings ask for, and the scheduled pass that ends
-retained tiers at their period's end (loyalty.services.tiers does the deciding)."""
+"""VIP tier jobs: the shop-wide recalculation new tier settings ask for, the scheduled pass that ends
+retained tiers at their period's end (loyalty.services.tiers does the deciding), and the pass giving the
+tiers' free shipping codes (loyalty.services.tier_gifts, every ten minutes)."""
 from __future__ import annotations
 
 import logging
@@ -11,9 +12,12 @@ from sqlalchemy import select
 from db.engine import reading
 from db.tables import shops
 from loyalty.defaults import TIER_BATCH, TIER_JOB_SECONDS
-from loyalty.services import tiers
+from loyalty.services import tier_gifts, tiers
 from loyalty.services.context import Context, get_context
+from loyalty.services.events import shopify_client
 from loyalty.services.shops import ShopRef, programme
+from loyalty.services.unit_of_work import UnitOfWork
+from loyalty.services.use_cases.vouchers import issue_gift
 from loyalty.services.wakeups import queue_tier_recalculation, wake_sync
 
 log = logging.getLogger(__name__)
@@ -63,3 +67,31 @@ def tiers_at_period_end(as_of: datetime | None = None, ctx: Context | None = Non
     if looked:
         wake_sync(ctx)
     return looked
+
+
+def give_tier_gifts(as_of: datetime | None = None, ctx: Context | None = None, client_factory=shopify_client) -> int:
+    """Scheduled (every 10 minutes, idempotent): reserve the tiers' free shipping codes due as of `as_of`
+    (default now), a batch per transaction, then make them in Shopify outside any transaction (a code that
+    fails waits for the next run, its reason recorded). Returns how many codes were reserved."""
+    ctx = ctx or get_context()
+    now = as_of or datetime.now(timezone.utc)
+    with reading(ctx.engine) as conn:
+        rows = conn.execute(select(shops.c.id, shops.c.domain, shops.c.settings_version)
+                            .where(shops.c.uninstalled_at.is_(None)).order_by(shops.c.id)).all()
+    reserved = 0
+    for row in rows:
+        shop = ShopRef(row.id, row.domain, row.settings_version)
+        while True:
+            with ctx.engine.begin() as conn:
+                prog = programme(conn, shop.id, shop.settings_version)
+                count = tier_gifts.reserve_due(conn, shop, prog, now, limit=TIER_BATCH)  # 0: no tier gives one
+                waiting = tier_gifts.waiting(conn, shop.id)
+            reserved += count
+            if count < TIER_BATCH:
+                break
+        for voucher_id in waiting:
+            try:
+                issue_gift(voucher_id, UnitOfWork(ctx, lambda: now), client_factory)
+            except Exception as exc:  # noqa: BLE001 - recorded on the voucher (note_waiting), tried again next run
+                log.warning("tier free shipping code %s: %s", voucher_id, exc)
+    return reserved

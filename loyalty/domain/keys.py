@@ -95,6 +95,12 @@ def birthday_gift_request(customer_id: int, year: int) -> str:
     return f"birthday:{customer_id}:{year}"
 
 
+def tier_gift_request(customer_id: int, label: str) -> str:
+    """The request key of a tier's free shipping code: one per customer and label (a tier entry, or a month
+    or year: loyalty.domain.tiers.free_shipping_due)."""
+    return f"tier-gift:{customer_id}:{label}"
+
+
 def cli_request(unique: str) -> str:
     """The request key of a CLI redemption given no --key: one voucher per command run (`unique`: a UUID)."""
     return f"cli:{unique}"

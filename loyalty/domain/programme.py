@@ -16,7 +16,7 @@ from loyalty.domain.settings.earning import Earning
 from loyalty.domain.settings.full_price import FullPrice
 from loyalty.domain.settings.referrals import ReferralSettings
 from loyalty.domain.settings.section import Section
-from loyalty.domain.settings.tiers import Tier, Tiers
+from loyalty.domain.settings.tiers import FreeShipping, Tier, Tiers
 from loyalty.domain.settings.store_credit import StoreCredit
 from loyalty.domain.settings.flow import FlowSettings
 
@@ -352,7 +352,8 @@ TEMPLATES: dict[str, Programme] = {
         voucher_combines_with_discounts=False, voucher_expiry_returns_points=False,
     ),
     # An example of VIP tiers: Bronze, Silver and Gold by the amount spent over the last 12 months, kept at
-    # least 12 months after qualifying; higher tiers earn more per euro, Gold has a reward of its own.
+    # least 12 months after qualifying; higher tiers earn more per euro, Gold has a reward of its own and a
+    # free shipping code every month (valid 30 days).
     "vip-tiers": Programme(
         earn_rate=Decimal("1"), pending_days=14, expiry="never", language="en", conversion_enabled=True,
         conversion_minimum_points=100, voucher_value_per_point=Decimal("0.05"),
@@ -361,7 +362,7 @@ TEMPLATES: dict[str, Programme] = {
             Tier(key="silver", name="Silver", threshold=Decimal("300"), multiplier=Decimal("1.25"),
                  tag="vip-silver"),
             Tier(key="gold", name="Gold", threshold=Decimal("750"), multiplier=Decimal("1.5"), tag="vip-gold",
-                 exclusive_rewards=("gold-gift",)),
+                 exclusive_rewards=("gold-gift",), free_shipping=FreeShipping(every="month", validity_days=30)),
         )),
         rewards=(
             _reward("gold-gift", "voucher", 500, "A 30 € Gold voucher", amount=Decimal("30")),

@@ -9,11 +9,16 @@ loyalty.domain.settings.tiers'; loyalty.services.tiers reads the figures and sto
   the tier their figure reaches (lower, or none).
 - Settings: a tier removed from the ladder, or tiers turned off, moves its customers at once (nothing is
   left to keep).
+- Free shipping perk (`free_shipping.every`): a free shipping code costing no points, once per entry into
+  the tier (`entry`: moving up, or back in after leaving, is a new entry; a renewal is not), or once per
+  calendar month / year (UTC) while in the tier, the first on entering (`month`, `year`: one code per period
+  whatever the tier, so moving up mid-month gives none more unless the new tier gives one per entry).
+  A tier given the perk later gives it to the customers already in it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from loyalty.domain.points import add_months
@@ -133,3 +138,33 @@ def may_redeem(tiers: Tiers, reward_key: str, key: str | None) -> bool:
         return True
     ranks = [rank(tiers, t.key) for t in tiers.levels if reward_key in t.exclusive_rewards]
     return not ranks or rank(tiers, key) >= min(ranks)
+
+
+@dataclass(frozen=True)
+class ShippingGift:
+    """A free shipping code due to a member: `label` names it (one code per customer and label) and
+    `since` is when its period began (a code given since then is this one)."""
+
+    label: str
+    since: datetime
+    """(A naive `since`, as SQLite gives it back, is read as UTC.)"""
+
+
+def free_shipping_due(tiers: Tiers, membership: Membership, now: datetime) -> ShippingGift | None:
+    """The free shipping code the member's tier gives for the current period (see the module's rules), or
+    None when the tier gives none (or tiers are off)."""
+    tier = tiers.tier(membership.tier) if tiers.enabled else None
+    every = tier.free_shipping.every if tier else ""
+    if not every or membership.since is None:
+        return None
+    if every == "entry":
+        since = membership.since if membership.since.tzinfo else membership.since.replace(tzinfo=timezone.utc)
+        return ShippingGift(f"{tier.key}:entry:{since.astimezone(timezone.utc):%Y%m%dT%H%M%S%f}", since)
+    start = gift_period_start(every, now)
+    return ShippingGift(f"{every}:{start:%Y}" if every == "year" else f"{every}:{start:%Y-%m}", start)
+
+
+def gift_period_start(every: str, now: datetime) -> datetime:
+    """When the current period of a `month` or `year` free shipping perk began (UTC)."""
+    start = now.astimezone(timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return start.replace(month=1) if every == "year" else start

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import customers, notifications, orders, shops, vouchers
+from db.tables import customers, notifications, orders, shops, tier_members, vouchers
 from loyalty.domain import keys
 from loyalty.domain.offers import conversion_facts
 from loyalty.domain.emails import render
@@ -186,6 +186,7 @@ def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:
     if voucher.reward_key == BIRTHDAY_GIFT:
         return _birthday_gift(conn, prog, voucher, now)
     reward = prog.reward(voucher.reward_key) if voucher.reward_key else None
+    tier_gift = _tier_name(conn, prog, voucher.customer_id) if voucher.reward_key == TIER_GIFT else None
     ends_at = voucher.ends_at
     return enqueue(conn, shop_id=voucher.shop_id, prog=prog, customer_id=voucher.customer_id,
                    kind="voucher_created", key=keys.voucher_event(voucher.id), now=now, facts={
@@ -193,12 +194,22 @@ def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:
                        "amount": voucher.amount, "minimum_subtotal": voucher.minimum_subtotal,
                        "title": reward.title if reward else None,
                        "percentage": f"{voucher.percentage.normalize():f}" if voucher.percentage else None,
+                       "tier_gift": tier_gift,  # a VIP tier's free shipping code (given, not bought)
                        # the code works until ends_at: the last whole day it can be used
                        "ends_on": (ends_at - timedelta(microseconds=1)).date()})
 
 
 BIRTHDAY_GIFT = "@birthday"
 """The reward_key of a birthday gift code (no catalogue key can start with @)."""
+TIER_GIFT = "@tier"
+"""The reward_key of a VIP tier's free shipping code (loyalty.services.tier_gifts)."""
+
+
+def _tier_name(conn, prog: Programme, customer_id: int) -> str:
+    """The name of the customer's tier, for the email of its free shipping code ("VIP" if they left it)."""
+    key = conn.execute(select(tier_members.c.tier).where(tier_members.c.customer_id == customer_id)).scalar()
+    tier = prog.tiers.tier(key) if key else None
+    return tier.name if tier else "VIP"
 
 
 def _birthday_gift(conn, prog: Programme, voucher, now: datetime) -> str | None:

@@ -8,6 +8,9 @@ and for every customer of a shop when its tier settings change (jobs.tiers). Eac
 aggregate query for the figures of all its customers, one for their memberships, one statement per table
 written. On PostgreSQL a pass holds the shop's tier lock (a transaction advisory lock) so that the
 shop-wide recalculation and the inbox never decide the same customer from stale memberships.
+
+A tier's free shipping codes are not given here (a code is a voucher, and vouchers depend on the ledger,
+which decides tiers): loyalty.services.tier_gifts finds the members due one after the change is committed.
 """
 from __future__ import annotations
 
@@ -206,7 +209,8 @@ def _email(conn: Connection, shop: ShopRef, prog: Programme, change: dict, now: 
             "tier": new.name if new else None, "previous": old.name if old else change["from_tier"],
             "up": change["to_tier"] is not None and (old is None or (new and new.threshold > old.threshold)),
             "multiplier": new.multiplier if new else Decimal(1), "reason": change["reason"],
-            "exclusive": [r.title for key in (new.exclusive_rewards if new else ()) if (r := prog.reward(key))]})
+            "exclusive": [r.title for key in (new.exclusive_rewards if new else ()) if (r := prog.reward(key))],
+            "free_shipping": new.free_shipping.every if new else ""})  # its code comes in an email of its own
 
 
 def tier_multipliers(conn: Connection, shop_id: int, customer_ids) -> dict[int, Decimal]:

@@ -21,6 +21,24 @@ WINDOWS = ("lifetime", "calendar_year", "rolling_12_months")
 a calendar year for `calendar_year`, a calendar month otherwise."""
 TIER_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 TAG = re.compile(r"^[^,]{1,40}$")
+FREE_SHIPPING_EVERY = ("", "entry", "month", "year")
+"""How often a tier's free shipping code is given: never (""), once per entry into the tier, or once per
+calendar month / calendar year while in it (the first on entering)."""
+
+
+@dataclass(frozen=True)
+class FreeShipping(Section):
+    """A tier's free shipping perk: a free shipping code costing no points, emailed to the customer."""
+
+    every: str = ""
+    validity_days: int = 30
+    """How long each code can be used, in days from the moment it is given."""
+
+    def check(self, where: str) -> None:
+        if self.every not in FREE_SHIPPING_EVERY:
+            raise ProgrammeError(f"{where}.every: must be one of entry, month, year (or empty)")
+        if not 1 <= self.validity_days <= 3650:
+            raise ProgrammeError(f"{where}.validity_days: must be between 1 and 3650")
 
 
 @dataclass(frozen=True)
@@ -28,6 +46,7 @@ class Tier(Section):
     """One rung of the VIP ladder."""
 
     REQUIRED = ("key", "name", "threshold")
+    NESTED = {"free_shipping": FreeShipping}
 
     key: str
     name: str
@@ -39,6 +58,8 @@ class Tier(Section):
     """A customer tag held while in the tier (themes, Flow, the merchant's segments)."""
     exclusive_rewards: tuple[str, ...] = ()
     """Catalogue reward keys only customers of this tier or a higher one may redeem."""
+    free_shipping: FreeShipping = FreeShipping()
+    """A free shipping code given while in the tier (off by default; see loyalty.domain.tiers)."""
 
     def check(self, where: str) -> None:
         if not TIER_KEY.match(self.key):
@@ -51,6 +72,9 @@ class Tier(Section):
             raise ProgrammeError(f"{where}.multiplier: must be above 0 and at most 10")
         if self.tag and not TAG.match(self.tag):
             raise ProgrammeError(f"{where}.tag: at most 40 characters, no comma")
+        if not isinstance(self.free_shipping, FreeShipping):
+            raise ProgrammeError(f"{where}.free_shipping: expected an object")
+        self.free_shipping.check(f"{where}.free_shipping")
 
 
 @dataclass(frozen=True)
