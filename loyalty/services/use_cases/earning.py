@@ -17,10 +17,13 @@ def award_action(request: AwardAction, uow: UnitOfWork):
     replay -, the customer's balance). A customer named by Shopify id or email the app does not know yet
     gets a record (a Flow action may come before any order). ActionRefused: no such action, or the reference
     was used for another customer; UnknownCustomer: no such record id."""
-    request = request.checked()
     with uow:
         conn = uow.conn
         shop = get_shop(conn, request.shop)
+        if request.customer_id is not None and not is_customer_of(conn, shop.id, request.customer_id):
+            # another shop's record (or none) is unknown whatever the request says: nothing of it is judged
+            raise UnknownCustomer(str(request.customer_id), shop.domain)
+        request = request.checked()
         prog = programme(conn, shop.id, shop.settings_version)
         action = prog.earning.action(request.action)
         if action is None:
