@@ -36,7 +36,7 @@ class Outcome:
     """A text key (`error.token`) or a refusal message from the domain."""
     retry: dict | None = None
     """The form to submit again (same token) when the code is still being created."""
-    values: dict | None = None
+    facts: dict | None = None
     """What the error's text names (`error.tier_required`: the tier)."""
 
 
@@ -73,7 +73,7 @@ def _redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, nonce: st
             voucher = redeem_points(RedeemPoints(shop.domain, str(customer_id), points,
                                                  forms.request_key(customer_id, nonce, "convert")), uow, client_factory)
     except VoucherRefused as exc:
-        return Outcome(error=REFUSALS.get(exc.reason, str(exc)), values=exc.facts or None)
+        return Outcome(error=REFUSALS.get(exc.reason, str(exc)), facts=exc.facts or None)
     except ValueError:  # points that are not a number
         return Outcome(error="error.points")
     except (ShopifyError, ShopGone, OSError, DatabaseBusy) as exc:  # Shopify slow, or the database busy
