@@ -111,7 +111,8 @@ def purge_inbox(ctx: Context | None = None, now: datetime | None = None) -> int:
 # notice once per last purchase), so a missed or repeated run changes nothing, and a day starts on time.
 # Days are UTC days.
 
-def give_birthday_perks(as_of: datetime | None = None, ctx: Context | None = None, client_factory=shopify_client) -> int:
+def give_birthday_perks(as_of: datetime | None = None, ctx: Context | None = None,
+                        client_factory=shopify_client) -> int:
     """Give today's birthday presents (as of `as_of`, default now) and the programme's birthday content, its
     gift codes made in Shopify with `client_factory`'s client; returns how many presents (perks) were given."""
     ctx = ctx or get_context()

@@ -112,7 +112,8 @@ def redeem():
     outcome = actions.redeem(ctx, shop, proxy.customer_id, request.form.to_dict(), _now(), factory)
     if outcome.voucher is None:
         status = 409 if outcome.retry else 400 if outcome.error == "error.token" else 422
-        notice = {"error": outcome.error, "retry": outcome.retry, **({"facts": outcome.facts} if outcome.facts else {})}
+        notice = {"error": outcome.error, "retry": outcome.retry,
+                  **({"facts": outcome.facts} if outcome.facts else {})}
         return _answer(ctx, proxy, shop, notice, status)
     voucher = voucher_view(outcome.voucher)
     reward = programme_in_force(shop, _reads(ctx))[1].reward(outcome.voucher.reward_key or "")

@@ -221,7 +221,8 @@ def tier_multipliers(conn: Connection, shop_id: int, customer_ids) -> dict[int, 
     return result
 
 
-def tier_of(conn: Connection, shop_id: int, tiers: Tiers, customer_id: int, now: datetime) -> tuple[Membership, Decimal]:
+def tier_of(conn: Connection, shop_id: int, tiers: Tiers, customer_id: int,
+            now: datetime) -> tuple[Membership, Decimal]:
     """One customer's membership (an empty one without a tier) and qualifying figure now (the loyalty page)."""
     who = Customers(ids=(customer_id,))
     return (memberships(conn, shop_id, who).get(customer_id, Membership()),
