@@ -13,6 +13,7 @@ from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.services.use_cases.vouchers import issue_gift
 from loyalty.services.wakeups import queue_processing
 from loyalty.services.context import Context, get_context
+from loyalty.services.events import shopify_client
 from loyalty.defaults import INBOX_SWEEP_AFTER as SWEEP_AFTER
 from loyalty.services.vouchers import expire_unused
 
@@ -110,8 +111,10 @@ def purge_inbox(ctx: Context | None = None, now: datetime | None = None) -> int:
 # notice once per last purchase), so a missed or repeated run changes nothing, and a day starts on time.
 # Days are UTC days.
 
-def give_birthday_perks(as_of: datetime | None = None, ctx: Context | None = None) -> int:
-    """Give today's birthday presents (as of `as_of`, default now); returns how many were given."""
+def give_birthday_perks(as_of: datetime | None = None, ctx: Context | None = None,
+                        client_factory=shopify_client) -> int:
+    """Give today's birthday presents (as of `as_of`, default now) and the programme's birthday content, its
+    gift codes made in Shopify with `client_factory`'s client; returns how many presents (perks) were given."""
     ctx = ctx or get_context()
     now = datetime.now(timezone.utc)
     today = (as_of or now).astimezone(timezone.utc).date()
@@ -120,7 +123,7 @@ def give_birthday_perks(as_of: datetime | None = None, ctx: Context | None = Non
         gifts = birthdays.give_birthday_bonuses(conn, today, now)
     for voucher_id in gifts:  # made in Shopify outside the transaction; one that fails waits for the next run
         try:
-            issue_gift(voucher_id, UnitOfWork(ctx, lambda: now))
+            issue_gift(voucher_id, UnitOfWork(ctx, lambda: now), client_factory)
         except Exception as exc:  # noqa: BLE001 - recorded on the voucher (note_waiting), tried again next hour
             log.warning("birthday gift %s: %s", voucher_id, exc)
     return given

@@ -23,6 +23,8 @@ from loyalty.defaults import REDEEM_LOCK_SECONDS
 log = logging.getLogger(__name__)
 RETRY_FIELDS = ("token", "reward", "points", "variant")
 """The form fields sent again when a redemption is retried."""
+REFUSALS = {"not_enough_points": "error.not_enough", "tier_required": "error.tier_required"}
+"""Refusals the page words itself (storefront.texts); any other shows the domain's message."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Outcome:
     """A text key (`error.token`) or a refusal message from the domain."""
     retry: dict | None = None
     """The form to submit again (same token) when the code is still being created."""
+    facts: dict | None = None
+    """What the error's text names (`error.tier_required`: the tier)."""
 
 
 def redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, now: datetime, client_factory) -> Outcome:
@@ -69,7 +73,7 @@ def _redeem(ctx: Context, shop: ShopRef, customer_id: int, form: dict, nonce: st
             voucher = redeem_points(RedeemPoints(shop.domain, str(customer_id), points,
                                                  forms.request_key(customer_id, nonce, "convert")), uow, client_factory)
     except VoucherRefused as exc:
-        return Outcome(error="error.not_enough" if exc.reason == "not_enough_points" else str(exc))
+        return Outcome(error=REFUSALS.get(exc.reason, str(exc)), facts=exc.facts or None)
     except ValueError:  # points that are not a number
         return Outcome(error="error.points")
     except (ShopifyError, ShopGone, OSError, DatabaseBusy) as exc:  # Shopify slow, or the database busy

@@ -82,8 +82,8 @@ def _answer(ctx, proxy, shop, notice: dict | None = None, status: int = 200):
     if _wants_json():
         body = {**page, **({"result": notice} if notice else {})}
         if notice and notice.get("error"):
-            error = notice["error"]
-            body["result"] = {**notice, "message": texts.TEXTS[page["programme"]["language"]].get(error, error)}
+            body["result"] = {**notice, "message": texts.message(page["programme"]["language"], notice["error"],
+                                                                 notice.get("facts"))}
         return jsonify(body), status, NO_STORE
     token = (forms.issue(ctx.config.api_secrets[0], shop.domain, proxy.customer_id, _now())
              if proxy.customer_id is not None else None)
@@ -112,7 +112,9 @@ def redeem():
     outcome = actions.redeem(ctx, shop, proxy.customer_id, request.form.to_dict(), _now(), factory)
     if outcome.voucher is None:
         status = 409 if outcome.retry else 400 if outcome.error == "error.token" else 422
-        return _answer(ctx, proxy, shop, {"error": outcome.error, "retry": outcome.retry}, status)
+        notice = {"error": outcome.error, "retry": outcome.retry,
+                  **({"facts": outcome.facts} if outcome.facts else {})}
+        return _answer(ctx, proxy, shop, notice, status)
     voucher = voucher_view(outcome.voucher)
     reward = programme_in_force(shop, _reads(ctx))[1].reward(outcome.voucher.reward_key or "")
     item = reward.title if reward else ""

@@ -68,6 +68,19 @@ TEXTS = {
         "error.birthday": "Cette date n'existe pas.",
         "error.not_enough": "Tu n'as pas encore assez de points pour cette récompense.",
         "error.points": "Indique un nombre de points.",
+        "error.tier_required": "Cette récompense est réservée aux membres {tier} : elle n'a pas été utilisée et "
+                               "tes points n'ont pas bougé.",
+        "tier": "Ton statut VIP", "tier_current": "Tu es membre {tier}.",
+        "tier_none": "Tu n'as pas encore de statut VIP.",
+        "tier_multiplier": "Tes commandes te rapportent {multiplier} fois plus de points.",
+        "tier_until": "Statut garanti jusqu'au {date}.",
+        "tier_next.points": "Encore {remaining} points pour devenir membre {tier}",
+        "tier_next.spent": "Encore {remaining} d'achats pour devenir membre {tier}",
+        "tier_next.orders": "Encore {remaining} commande(s) pour devenir membre {tier}",
+        "tier_window.lifetime": ".", "tier_window.calendar_year": " (cette année).",
+        "tier_window.rolling_12_months": " (sur les 12 derniers mois).",
+        "tier_top": "Tu as atteint le plus haut statut VIP.",
+        "tier_locked": "Réservé aux membres {tier}",
     },
     "en": {
         "title": "Loyalty program",
@@ -125,6 +138,19 @@ TEXTS = {
         "error.birthday": "That date does not exist.",
         "error.not_enough": "You do not have enough points for this yet.",
         "error.points": "Enter a number of points.",
+        "error.tier_required": "This reward is for {tier} members: it was not redeemed and your points are "
+                               "untouched.",
+        "tier": "Your VIP tier", "tier_current": "You are a {tier} member.",
+        "tier_none": "You do not have a VIP tier yet.",
+        "tier_multiplier": "Your orders earn {multiplier}x the points.",
+        "tier_until": "Tier kept until {date}.",
+        "tier_next.points": "{remaining} more points to become a {tier} member",
+        "tier_next.spent": "Spend {remaining} more to become a {tier} member",
+        "tier_next.orders": "{remaining} more order(s) to become a {tier} member",
+        "tier_window.lifetime": ".", "tier_window.calendar_year": " (this calendar year).",
+        "tier_window.rolling_12_months": " (over the last 12 months).",
+        "tier_top": "You have reached the top VIP tier.",
+        "tier_locked": "For {tier} members",
     },
 }
 
@@ -140,6 +166,17 @@ CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CAD": "$", "CHF": "C
 def text(language: str, key: str, **values) -> str:
     """One sentence in the programme's language, with its values filled in."""
     return TEXTS[language][key].format(**values)
+
+
+def message(language: str, key: str, values: dict | None = None) -> str:
+    """An outcome's message: the text of a known key with its values, else the key itself (a message the
+    domain worded)."""
+    return text(language, key, **(values or {})) if key in TEXTS[language] else key
+
+
+def number(language: str, value: str) -> str:
+    """A decimal as the language writes it (`1,25` in French)."""
+    return value.replace(".", ",") if language == "fr" else value
 
 
 def money(language: str, amount: Decimal, currency: str = "EUR") -> str:

@@ -18,11 +18,13 @@ class ImplausibleAmount(ValueError):
 class VoucherRefused(ValueError):
     """The redemption cannot be made; the message says why, `reason` says it for code (storefront
     translations): not_enough_points, below_minimum, not_redeemable, unknown_reward, no_conversion,
-    no_account, worthless, not_cancellable, unknown_voucher."""
+    no_account, worthless, not_cancellable, unknown_voucher, tier_required; `facts` are the values a
+    translated message names (tier_required: `tier`, the tier's name)."""
 
-    def __init__(self, message: str, reason: str = "refused"):
+    def __init__(self, message: str, reason: str = "refused", **facts):
         super().__init__(message)
         self.reason = reason
+        self.facts = facts
 
 
 class ReferralRefused(ValueError):

@@ -131,13 +131,40 @@ def multiplier(tiers: Tiers, key: str | None) -> Decimal:
     return tier.multiplier if tier else Decimal("1")
 
 
+def required_tier(tiers: Tiers, reward_key: str) -> Tier | None:
+    """The lowest tier a catalogue reward is exclusive to (None: the reward is for everyone, or tiers are
+    off)."""
+    if not tiers.enabled:
+        return None
+    return next((t for t in tiers.ladder if reward_key in t.exclusive_rewards), None)
+
+
 def may_redeem(tiers: Tiers, reward_key: str, key: str | None) -> bool:
     """Whether a customer of tier `key` may redeem the catalogue reward: a reward listed as exclusive to a
     tier is for that tier and those above it; any other reward (or tiers off) is for everyone."""
+    needed = required_tier(tiers, reward_key)
+    return needed is None or rank(tiers, key) >= rank(tiers, needed.key)
+
+
+@dataclass(frozen=True)
+class Step:
+    """The tier above a customer's and what it needs: `remaining` more of the basis (points, amount spent,
+    orders) counted over the window."""
+
+    tier: Tier
+    remaining: Decimal
+
+
+def next_step(tiers: Tiers, key: str | None, figure: Decimal) -> Step | None:
+    """The next tier up for a customer holding tier `key` (or none) with this qualifying figure: the first tier
+    above both the one held (kept by retention) and the one the figure reaches; None at the top, or when tiers
+    are off."""
     if not tiers.enabled:
-        return True
-    ranks = [rank(tiers, t.key) for t in tiers.levels if reward_key in t.exclusive_rewards]
-    return not ranks or rank(tiers, key) >= min(ranks)
+        return None
+    reached_tier = reached(tiers, figure)
+    floor = max(rank(tiers, key), rank(tiers, reached_tier.key if reached_tier else None))
+    above = tiers.ladder[floor + 1:]
+    return Step(above[0], above[0].threshold - figure) if above else None
 
 
 @dataclass(frozen=True)

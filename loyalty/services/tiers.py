@@ -31,7 +31,7 @@ from loyalty.domain.programme import Programme
 from loyalty.domain.settings.tiers import Tiers
 from loyalty.domain.errors import VoucherRefused
 from loyalty.domain.tiers import (
-    DOWN, UP, Membership, decide, kept_until, may_redeem, multiplier, window_start,
+    DOWN, UP, Membership, decide, kept_until, may_redeem, multiplier, required_tier, window_start,
 )
 from loyalty.domain.times import iso
 from loyalty.services import flow, notifications
@@ -225,6 +225,14 @@ def tier_multipliers(conn: Connection, shop_id: int, customer_ids) -> dict[int, 
     return result
 
 
+def tier_of(conn: Connection, shop_id: int, tiers: Tiers, customer_id: int,
+            now: datetime) -> tuple[Membership, Decimal]:
+    """One customer's membership (an empty one without a tier) and qualifying figure now (the loyalty page)."""
+    who = Customers(ids=(customer_id,))
+    return (memberships(conn, shop_id, who).get(customer_id, Membership()),
+            figures(conn, shop_id, tiers, who, now).get(customer_id, Decimal(0)))
+
+
 def check_exclusive(conn: Connection, shop_id: int, customer_id: int, prog: Programme, offer) -> None:
     """Refuse (VoucherRefused `tier_required`) a catalogue reward exclusive to a tier the customer is below."""
     key = getattr(offer, "reward_key", None)
@@ -232,8 +240,8 @@ def check_exclusive(conn: Connection, shop_id: int, customer_id: int, prog: Prog
         return
     held = memberships(conn, shop_id, Customers(ids=(customer_id,))).get(customer_id, Membership())
     if not may_redeem(prog.tiers, key, held.tier):
-        names = [t.name for t in prog.tiers.ladder if key in t.exclusive_rewards]
-        raise VoucherRefused(f"{key!r} is for {names[0]} members and above", "tier_required")
+        name = required_tier(prog.tiers, key).name
+        raise VoucherRefused(f"{key!r} is for {name} members and above", "tier_required", tier=name)
 
 
 def history_of(conn: Connection, customer_id: int) -> dict:

@@ -104,6 +104,26 @@ def test_programme_show_json_pastes_back_and_dotted_paths_change_rewards(run, sh
     assert bad.returncode == 1 and "rewards.nope" in bad.stderr
 
 
+def test_points_award_gives_an_action_once_per_reference_within_its_cap(run, shop):
+    """`loyalty points award SHOP CUSTOMER ACTION --reference REF`: a reference awarded again gives nothing more
+    (the first award is shown); past the monthly cap of two reviews the award says the cap took it; an unknown
+    action or a reference already used for another customer is an error."""
+    run("programme", "set", shop.domain,
+        'earning.actions.review={"points": 40, "title": "Product review", "cap": {"period": "month", "count": 2}}')
+    award = ("points", "award", shop.domain, "rev@example.com", "review", "--reference")
+    first = run(*award, "r-1", "--reason", "5 stars").stdout
+    assert first == "rev@example.com: 40 of 40 points for review (Product review: 40 points - 5 stars); 40 available\n"
+    assert run(*award, "r-1").stdout == first
+    assert run(*award, "r-2").stdout.endswith("; 80 available\n")
+    capped = run(*award, "r-3").stdout
+    assert capped.startswith("rev@example.com: 0 of 40 points for review (") and capped.endswith("; 80 available\n")
+    assert "cap reached: 2 award(s) per month" in capped
+    unknown = run("points", "award", shop.domain, "rev@example.com", "nope", "--reference", "x", ok=False)
+    assert unknown.returncode == 1 and "no action 'nope' in this programme (actions: review)" in unknown.stderr
+    other = run("points", "award", shop.domain, "other@example.com", "review", "--reference", "r-1", ok=False)
+    assert other.returncode == 1 and "awarded to another customer" in other.stderr
+
+
 def test_privacy_export_prints_the_stored_export(run, send, process, shop):
     """`loyalty privacy export SHOP` gives the merchant the customers/data_request export."""
     from tests.factories import order

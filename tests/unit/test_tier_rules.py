@@ -12,7 +12,8 @@ from loyalty.domain.programme import Programme, template
 from loyalty.domain.settings.tiers import Tier, Tiers
 from loyalty.domain.standing import Balance, standing
 from loyalty.domain.tiers import (
-    DOWN, RENEWED, UP, Membership, decide, kept_until, may_redeem, multiplier, period_end, reached, window_start,
+    DOWN, RENEWED, UP, Membership, decide, kept_until, may_redeem, multiplier, next_step, period_end, reached,
+    required_tier, window_start,
 )
 
 UTC = timezone.utc
@@ -120,6 +121,35 @@ def test_exclusive_reward_is_for_its_tier_and_those_above_it():
     assert not may_redeem(tiers, "gold-gift", "silver") and not may_redeem(tiers, "gold-gift", None)
     assert may_redeem(tiers, "any-other", None)
     assert may_redeem(ladder(enabled=False), "gold-gift", None)
+
+
+def test_the_tier_an_exclusive_reward_requires_is_the_lowest_holding_it():
+    tiers = ladder(levels=ladder().levels + (
+        Tier(key="platinum", name="Platinum", threshold=Decimal("2000"), exclusive_rewards=("gold-gift",)),))
+    assert required_tier(tiers, "gold-gift").key == "gold"
+    assert required_tier(tiers, "any-other") is None and required_tier(ladder(enabled=False), "gold-gift") is None
+
+
+def test_next_tier_needs_its_threshold_less_the_figure():
+    step = next_step(ladder(), "silver", Decimal("420.50"))
+    assert (step.tier.key, step.remaining) == ("gold", Decimal("329.50"))
+    assert next_step(ladder(), None, Decimal("0")).tier.key == "bronze"
+
+
+def test_next_tier_is_above_a_tier_kept_by_retention():
+    """Silver kept while the figure fell to Bronze's: the next tier is Gold, not Silver."""
+    step = next_step(ladder(), "silver", Decimal("150"))
+    assert (step.tier.key, step.remaining) == ("gold", Decimal("600"))
+
+
+def test_next_tier_is_above_the_tier_the_figure_reaches_before_it_is_decided():
+    assert next_step(ladder(), "bronze", Decimal("310")).tier.key == "gold"
+
+
+def test_no_next_tier_at_the_top_or_without_tiers():
+    assert next_step(ladder(), "gold", Decimal("800")) is None
+    assert next_step(ladder(), None, Decimal("900")) is None
+    assert next_step(ladder(enabled=False), None, Decimal("0")) is None
 
 
 def test_settings_refused_naming_the_field():

@@ -3,6 +3,8 @@ HTML renders the same data). Reads only; every query is scoped to the shop and t
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -11,6 +13,9 @@ from loyalty.services import ledger
 from loyalty.services.customers import find_customer
 from loyalty.domain import money, referrals, standing as ladder
 from loyalty.domain.programme import Programme, Reward
+from loyalty.domain.settings.tiers import Tiers
+from loyalty.domain.tiers import Membership, may_redeem, multiplier, next_step, required_tier
+from loyalty.services.tiers import tier_of
 from loyalty.services.shops import ShopRef, programme
 from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.services.read import views
@@ -40,7 +45,8 @@ def programme_view(prog: Programme) -> dict:
     """The programme as an anonymous visitor sees it: the ladder of thresholds and the conversion terms."""
     return {
         "language": prog.language,
-        "ladder": [{"points": t, "rewards": [reward_view(r) for r in prog.rewards if r.points == t]}
+        "ladder": [{"points": t, "rewards": [{**reward_view(r), "tier": _exclusive_to(prog.tiers, r.key)}
+                                             for r in prog.rewards if r.points == t]}
                    for t in prog.thresholds],
         "conversion": {
             "minimum_points": prog.conversion_minimum_points,
@@ -57,12 +63,12 @@ def page_of(shop: ShopRef, shopify_customer_id: int | None, uow: UnitOfWork) -> 
     """The query behind GET /proxy: the page's data for the customer (None: an anonymous visitor), and the
     programme in force (the storefront's FAQ is written from it)."""
     with uow:
-        return (loyalty_page(uow.conn, shop, shopify_customer_id),
+        return (loyalty_page(uow.conn, shop, shopify_customer_id, uow.now),
                 programme(uow.conn, shop.id, shop.settings_version))
 
 
-def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None) -> dict:
-    """The page's data; `customer` is None for an anonymous visitor."""
+def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None, now: datetime) -> dict:
+    """The page's data as of `now` (the VIP tier's window); `customer` is None for an anonymous visitor."""
     prog = programme(conn, shop.id, shop.settings_version)
     page = {"shop": shop.domain, "currency": shop_currency(conn, shop), "programme": programme_view(prog),
             "customer": None}
@@ -72,6 +78,10 @@ def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None) -> dict:
     bal = ledger.balance(conn, row.id) if row else ledger.Balance(0, 0, 0)
     standing = ladder.standing(prog, bal)
     unlocked = {r.key for r in standing.unlocked}
+    held, figure = (tier_of(conn, shop.id, prog.tiers, row.id, now) if prog.tiers.enabled and row
+                    else (Membership(), Decimal(0)))
+    locked = {r.key: _exclusive_to(prog.tiers, r.key) for r in prog.redeemable
+              if not may_redeem(prog.tiers, r.key, held.tier)}
     page["customer"] = {
         "shopify_customer_id": shopify_customer_id,
         "available": bal.available, "pending": bal.pending, "lifetime": bal.lifetime,
@@ -81,13 +91,45 @@ def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None) -> dict:
         "perks": [{**reward_view(r), "unlocked": r.key in unlocked} for r in prog.perks],
         "unlocked_perks": [reward_view(r) for r in standing.unlocked],
         "rewards": [{**reward_view(r), "affordable": bal.available >= r.points,
-                     "missing": max(0, r.points - bal.available)} for r in prog.redeemable],
+                     "missing": max(0, r.points - bal.available), "tier_required": locked.get(r.key)}
+                    for r in prog.redeemable],
+        "locked_rewards": locked,
+        "tier": tier_view(prog.tiers, held, figure),
         "birthday": ({"day": row.birthday.day, "month": row.birthday.month}
                      if row is not None and row.birthday else None),
         **(_activity(conn, shop, row.id) if row else {"pending_points": [], "history": [], "vouchers": []}),
         "referral": referral_view(prog, shop, row),
     }
     return page
+
+
+def tier_view(tiers: Tiers, held: Membership, figure: Decimal) -> dict | None:
+    """The customer's VIP tier (None when the programme has no tiers): its name and earn multiplier, until when
+    it is kept, and the next tier with what it still needs (loyalty.domain.tiers.next_step), in the basis'
+    unit (points, amount spent in shop money, orders) over the window."""
+    if not tiers.enabled:
+        return None
+    tier = tiers.tier(held.tier)
+    step = next_step(tiers, tier.key if tier else None, figure)
+    return {
+        "key": tier.key if tier else None, "name": tier.name if tier else None,
+        "multiplier": f"{multiplier(tiers, held.tier).normalize():f}",
+        "until": iso(held.until) if tier else None,
+        "basis": tiers.basis, "window": tiers.window, "figure": _in_unit(tiers, figure),
+        "next": ({"key": step.tier.key, "name": step.tier.name, "threshold": _in_unit(tiers, step.tier.threshold),
+                  "remaining": _in_unit(tiers, step.remaining)} if step else None),
+    }
+
+
+def _in_unit(tiers: Tiers, value: Decimal) -> str | int:
+    """A tier figure as the page shows it: an amount (a string, 2 places) or a whole count."""
+    return f"{value:.2f}" if tiers.basis == "spent" else int(value)
+
+
+def _exclusive_to(tiers: Tiers, reward_key: str) -> str | None:
+    """The name of the lowest tier a reward is exclusive to, or None (a reward for everyone)."""
+    needed = required_tier(tiers, reward_key)
+    return needed.name if needed else None
 
 
 def referral_view(prog: Programme, shop: ShopRef, row) -> dict | None:
