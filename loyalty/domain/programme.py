@@ -15,7 +15,7 @@ from loyalty.domain.settings.campaigns import Campaign, check_campaigns
 from loyalty.domain.settings.earning import Earning
 from loyalty.domain.settings.full_price import FullPrice
 from loyalty.domain.settings.referrals import ReferralSettings
-from loyalty.domain.settings.section import Section
+from loyalty.domain.settings.section import Section, check_parts
 from loyalty.domain.settings.tiers import FreeShipping, Tier, Tiers
 from loyalty.domain.settings.store_credit import StoreCredit
 from loyalty.domain.settings.flow import FlowSettings
@@ -199,14 +199,7 @@ class Programme(Section):
             raise ProgrammeError("earning: expected an object")
         self.earning.check("earning")
         self.store_credit.check("store_credit")
-        seen = set()
-        for index, reward in enumerate(self.rewards):
-            if not isinstance(reward, Reward):
-                raise ProgrammeError(f"rewards[{index}]: expected a reward")
-            reward.check(f"rewards[{index}]")
-            if reward.key in seen:
-                raise ProgrammeError(f"rewards[{index}].key: {reward.key!r} is used twice")
-            seen.add(reward.key)
+        seen = check_parts(self.rewards, Reward, "rewards", "a reward")
         self.tiers.check("tiers")
         self.tiers.check_rewards("tiers", seen)
         check_campaigns(self.campaigns)

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from loyalty.domain.errors import ProgrammeError
-from loyalty.domain.settings.section import Section
+from loyalty.domain.settings.section import Section, check_parts
 
 CAMPAIGN_KINDS = ("multiplier", "bonus")
 """`multiplier`: the order's points (or those of its lines in `collection_id`) x `factor`; `bonus`: `bonus`
@@ -104,11 +104,4 @@ class Campaign(Section):
 
 def check_campaigns(campaigns: tuple) -> None:
     """Refuse a list holding something else than campaigns, or two campaigns with one key."""
-    seen = set()
-    for index, campaign in enumerate(campaigns):
-        if not isinstance(campaign, Campaign):
-            raise ProgrammeError(f"campaigns[{index}]: expected a campaign")
-        campaign.check(f"campaigns[{index}]")
-        if campaign.key in seen:
-            raise ProgrammeError(f"campaigns[{index}].key: {campaign.key!r} is used twice")
-        seen.add(campaign.key)
+    check_parts(campaigns, Campaign, "campaigns", "a campaign")

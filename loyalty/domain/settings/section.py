@@ -56,6 +56,20 @@ class Section:
         return {f.name: to_json_value(getattr(self, f.name)) for f in fields(self)}
 
 
+def check_parts(parts, cls, where: str, what: str) -> set:
+    """Check each part of a list (`where[i]`: an instance of `cls`, consistent, its `key` used once);
+    returns the keys. `what` names a part in the refusal (`expected a reward`)."""
+    seen = set()
+    for index, part in enumerate(parts):
+        if not isinstance(part, cls):
+            raise ProgrammeError(f"{where}[{index}]: expected {what}")
+        part.check(f"{where}[{index}]")
+        if part.key in seen:
+            raise ProgrammeError(f"{where}[{index}].key: {part.key!r} is used twice")
+        seen.add(part.key)
+    return seen
+
+
 def read_field(cls, type_name: str, path: str, name: str, value):
     """One field's value read by its declared type (a part, a list of parts, or a scalar)."""
     nested = cls.NESTED.get(name)
