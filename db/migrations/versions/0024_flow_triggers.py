@@ -1,7 +1,7 @@
 """flow_triggers: the Shopify Flow outbox
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-06
 
 A trigger for Shopify Flow (points earned, points available, perk unlocked, reward redeemed, points expiring,
@@ -14,7 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0024'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """referrals (each friend invited, its first order, the referrer's reward or the rule that refused it) and
 referral_orders (digests of paid orders' email, addresses and phones, for the fraud rules)
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-07
 
 One row per friend (normalised email) and shop: the claim on the referral page makes it, with the friend's
@@ -12,8 +12,8 @@ rewards the referrer (a `bonus` entry) or records why not. referral_orders keeps
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0022'
-down_revision = '0021'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """bonus_awards: every sign-up, birthday and action award with what its caps took; orders.capped
 
-Revision ID: 0023
-Revises: 0020
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-07
 
 A bonus award (sign-up points, birthday points, points for an action) is one row here under its idempotency
@@ -12,8 +12,8 @@ answer, caps count a rule's awards per period from these rows, and the merchant 
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0023'
-down_revision = '0020'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """rewards done the Shopify way: percentage codes, a picked free item, the app's full-price collection
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06
 
 A voucher may be a percentage off (`percentage`, 1-100; its `amount` is then 0) and a free item the customer
@@ -12,8 +12,8 @@ full-price products that vouchers are limited to when the programme asks for it)
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0020'
-down_revision = '0019'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

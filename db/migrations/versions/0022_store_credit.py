@@ -1,7 +1,7 @@
 """vouchers of kind store_credit: the credit's attempt mark, what is left of it, when it was last read back
 
-Revision ID: 0021
-Revises: 0018
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-06
 
 Store credit is made by Shopify's `storeCreditAccountCredit`, which takes no idempotency key. Before each
@@ -14,8 +14,8 @@ merchant's report and the liability read. The partial index finds the credits st
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0021'
-down_revision = '0018'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """VIP tiers: each customer's current tier (tier_members), every change with its reason (tier_changes), and
 the shop-wide recalculation a change of tier settings asks for (tier_recalculations)
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-07
 
@@ -13,7 +13,7 @@ the recalculation of every customer is never lost with a queued job; `next_custo
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0019'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None

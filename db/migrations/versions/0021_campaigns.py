@@ -1,7 +1,7 @@
 """campaigns: what each campaign added to an order's award; the products of the campaigns' collections
 
-Revision ID: 0018
-Revises: 0023
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-06
 
 `orders.campaigns` keeps, when an order's award is fixed, the campaigns that added to it and what each
@@ -13,8 +13,8 @@ saved, and daily), read in bulk for a batch of orders.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0018'
-down_revision = '0023'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
