@@ -1,6 +1,7 @@
 """Helpers shared by the CLI commands."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -9,6 +10,11 @@ import click
 from loyalty.services.context import Context, get_context
 from loyalty.services.errors import UnknownCustomer, UnknownShop
 from loyalty.services.unit_of_work import ReadOnlyUnitOfWork, UnitOfWork
+
+
+def local_app(path: str = "") -> str:
+    """Where `make run`'s app listens on this machine: its PORT (from the environment), else 8000."""
+    return f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}{path}"
 
 
 def context() -> Context:

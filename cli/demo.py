@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
+from cli.common import local_app
+
 DEMO_SHOP = "demo.myshopify.com"
 
 
@@ -102,7 +104,8 @@ def sample_order(emulator: str | None) -> None:
 
 @demo.command("traffic")
 @click.option("--orders", default=50, show_default=True, help="How many orders to send.")
-@click.option("--url", default="http://127.0.0.1:8000/webhooks", show_default=True)
+@click.option("--url", default=None, help="Where the app listens [default: http://127.0.0.1:$PORT/webhooks, PORT as "
+              "`make run` uses it, else 8000]")
 @click.option("--emulator", default="http://127.0.0.1:9000", show_default=True)
 @click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same traffic).")
 @click.option("--days-ago", default=20, show_default=True, help="Spread order dates over this many past days.")
@@ -114,22 +117,31 @@ def traffic(orders: int, url: str, emulator: str, seed: int, days_ago: int) -> N
     from integrations.shopify.webhook_signature import sign
 
     secret = load_config().api_secrets[0]
+    url = url or local_app("/webhooks")
     rng = random.Random(seed)
     customers = [(900000 + i, f"shopper{i}@example.com") for i in range(1, 6)]
     sent = {"orders/paid": 0, "refunds/create": 0, "orders/cancelled": 0, "customers/create": 0}
 
     def post(topic: str, body: dict) -> None:
         raw = json.dumps(body).encode()
-        answer = requests.post(url, data=raw, timeout=10, headers={
-            "Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": DEMO_SHOP,
-            "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-Hmac-Sha256": sign(secret, raw)})
+        try:
+            answer = requests.post(url, data=raw, timeout=10, headers={
+                "Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": DEMO_SHOP,
+                "X-Shopify-Webhook-Id": str(uuid.uuid4()), "X-Shopify-Hmac-Sha256": sign(secret, raw)})
+        except requests.ConnectionError:
+            raise click.ClickException(f"could not reach the app at {url}; is `make run` running (and on which "
+                                       "PORT)?") from None
         answer.raise_for_status()
         sent[topic] += 1
 
     for customer_id, email in customers:
-        requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/customers", json={"id": customer_id, "email": email},
-                      timeout=10)
         post("customers/create", {"id": customer_id, "email": email, "tags": ""})
+        try:
+            requests.post(f"{emulator}/_emulator/{DEMO_SHOP}/customers", json={"id": customer_id, "email": email},
+                          timeout=10)
+        except requests.ConnectionError:
+            raise click.ClickException(f"could not reach the Shopify emulator at {emulator}; is `make run` "
+                                       "running in demo mode?") from None
     start = datetime.now(timezone.utc) - timedelta(days=days_ago)
     base_id = rng.randint(10**9, 2 * 10**9)
     for n in range(orders):

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 
 import click
+
+from cli.common import local_app
 
 
 @click.group()
@@ -35,7 +36,7 @@ def send(shop: str, topic: str, payload, url: str, webhook_id: str | None) -> No
     secrets = load_config().api_secrets
     if not secrets:
         raise click.ClickException("SHOPIFY_API_SECRET is not set (make run writes it to var/local.env)")
-    url = url or f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}/webhooks"
+    url = url or local_app("/webhooks")
     try:
         response = requests.post(url, data=body, timeout=10, headers={
             "Content-Type": "application/json", "X-Shopify-Topic": topic, "X-Shopify-Shop-Domain": shop,

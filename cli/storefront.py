@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 
 import click
 
+from cli.common import local_app
+
 
 @click.group()
 def storefront() -> None:
@@ -17,7 +19,7 @@ def storefront() -> None:
 @click.argument("shop")
 @click.option("--customer", type=int, default=None, help="Shopify customer id of the logged-in customer.")
 @click.option("--format", "fmt", type=click.Choice(["liquid", "html", "json"]), default="html", show_default=True)
-@click.option("--base", default="http://127.0.0.1:8000", show_default=True, help="Where the app runs.")
+@click.option("--base", default=None, help="Where the app runs [default: http://127.0.0.1:$PORT, else 8000].")
 def url(shop: str, customer: int | None, fmt: str, base: str) -> None:
     """Print a signed /proxy URL for SHOP (valid 5 minutes), as Shopify forwards /apps/loyalty."""
     from loyalty.config import load_config
@@ -31,4 +33,4 @@ def url(shop: str, customer: int | None, fmt: str, base: str) -> None:
              ("path_prefix", "/apps/loyalty"), ("timestamp", str(int(time.time())))]
     if fmt != "liquid":
         pairs.append(("format", fmt))
-    click.echo(f"{base.rstrip('/')}{PROXY_PATH}?" + urlencode(pairs + [("signature", sign(secrets[0], pairs))]))
+    click.echo(f"{(base or local_app()).rstrip('/')}{PROXY_PATH}?" + urlencode(pairs + [("signature", sign(secrets[0], pairs))]))

@@ -226,14 +226,21 @@ def test_inbox_process_applies_every_waiting_webhook_whatever_the_job_slice(run,
     assert (status["processed"], status["waiting"], status["failed"], status["retrying"]) == (waiting, 1, 1, 1)
 
 
-def test_webhook_send_says_when_the_app_is_not_listening(run, cli_env, tmp_path):
-    """`loyalty webhook send` aims at `make run`'s PORT, and a refused connection is one clear line."""
+@pytest.mark.parametrize("command", ["webhook send", "demo traffic", "storefront url"])
+def test_the_local_commands_aim_at_make_runs_port(run, cli_env, tmp_path, command):
+    """`loyalty webhook send`, `demo traffic` and `storefront url` aim at `make run`'s PORT; a refused
+    connection is one clear line, no traceback."""
     from tools.local_services import free_port
 
     port = str(free_port())  # nothing listens there
     (tmp_path / "order.json").write_text('{"id": 1}')
     cli_env["PORT"] = port
-    result = run("webhook", "send", SHOP, "orders/paid", str(tmp_path / "order.json"), ok=False)
+    if command == "storefront url":
+        assert run("storefront", "url", SHOP).stdout.startswith(f"http://127.0.0.1:{port}/")
+        return
+    args = (["webhook", "send", SHOP, "orders/paid", str(tmp_path / "order.json")] if command == "webhook send"
+            else ["demo", "traffic", "--orders", "1", "--emulator", f"http://127.0.0.1:{port}"])
+    result = run(*args, ok=False)
     assert result.returncode == 1
     assert f"could not reach the app at http://127.0.0.1:{port}/webhooks" in result.stderr
     assert "Traceback" not in result.stderr
