@@ -119,6 +119,11 @@ class FlowAction:
     """award points: why (kept in the customer's history); change tier: optional note."""
     tier: str = ""
     """change tier: the tier's key."""
+    action_key: str = ""
+    """award points: a programme action (`earning.actions`) to award by key instead of `points`: its points,
+    within its cap, once per `reference`."""
+    reference: str = ""
+    """award points by action: what it is for (a review's id); the action run's id when Flow gives none."""
 
     @property
     def client_token(self) -> str:
@@ -155,6 +160,10 @@ def parse_action(url_handle: str, body: bytes) -> FlowAction:
     customer = _customer_id(properties.get("customer_id"))
     action = dict(handle=url_handle, shop_domain=domain, shopify_shop_id=shop_id, action_run_id=run_id.strip(),
                   shopify_customer_id=customer)
+    if url_handle == AWARD_POINTS and _stripped(properties.get("action")):
+        return FlowAction(**action, action_key=_action_key(properties.get("action")),
+                          reference=_stripped(properties.get("reference"))[:MAX_RUN_ID] or run_id.strip(),
+                          reason=_reason(properties.get("reason"), required=False))
     if url_handle == AWARD_POINTS:
         return FlowAction(**action, points=_points(properties.get("points")),
                           reason=_reason(properties.get("reason"), required=True))
@@ -202,6 +211,17 @@ def _reason(value, required: bool) -> str:
         raise FlowActionRefused("a reason is required: it is kept in the customer's history", 422, "reason")
     if len(text) > MAX_REASON:
         raise FlowActionRefused(f"the reason is longer than {MAX_REASON} characters", 422, "reason")
+    return text
+
+
+def _stripped(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _action_key(value) -> str:
+    text = _stripped(value)
+    if not 1 <= len(text) <= 40:
+        raise FlowActionRefused("action must name one of the programme's actions (earning.actions)", 422, "action")
     return text
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from db.tables import bonus_awards, customers
 from loyalty.domain import keys
 from loyalty.domain.caps import rule_cap, period_bounds, with_note
+from loyalty.domain.errors import ActionRefused
 from loyalty.domain.programme import Programme
 from loyalty.domain.settings.earning import Cap
 from loyalty.services import ledger, notifications
@@ -72,6 +73,29 @@ def award(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, bo
                               key=keys.awarded_event(bonus.key), now=now, facts={
                                   "title": bonus.title, "points": capped.given,
                                   "available": ledger.balance(conn, customer_id).available})
+    return row
+
+
+def action_of(prog: Programme, action_key: str):
+    """The programme's action of that key, or ActionRefused naming the actions it has."""
+    action = prog.earning.action(action_key)
+    if action is None:
+        known = ", ".join(a.key for a in prog.earning.actions) or "none"
+        raise ActionRefused(f"no action {action_key!r} in this programme (actions: {known})", "action")
+    return action
+
+
+def award_action(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, action_key: str,
+                 reference: str, actor: str | None, note: str, now: datetime):
+    """The programme action's points for the customer, once per (action, reference), within the action's cap;
+    returns the award row (the first one on a replay). ActionRefused: no such action in the programme, or the
+    reference was awarded to another customer."""
+    action = action_of(prog, action_key)
+    row = award(conn, shop, prog, customer_id, Bonus(
+        rule=f"action:{action.key}", reference=reference, key=keys.action(shop.id, action.key, reference),
+        points=action.points, title=action.title, cap=action.cap, actor=actor, note=note), now, now)
+    if row.customer_id != customer_id:
+        raise ActionRefused(f"reference {reference!r} of {action.key} was awarded to another customer", "reference")
     return row
 
 

@@ -6,17 +6,26 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from loyalty.domain.errors import AdjustmentRefused, FlowActionRefused
+from loyalty.domain.errors import ActionRefused, AdjustmentRefused, FlowActionRefused
 from loyalty.domain.flow import ACTOR, FlowAction
 from loyalty.domain.requests import Adjustment
-from loyalty.services import ledger, tiers
+from loyalty.services import bonuses, ledger, tiers
 from loyalty.services.adjustments import adjust
 from loyalty.services.shops import ShopRef, programme
 
 
 def award_points(conn: Connection, shop: ShopRef, customer_id: int, action: FlowAction, now: datetime) -> dict:
     """Book the points once per action run (Flow sends a run again, with the same id, when it did not hear
-    a 200: the second booking finds the first). Returns what was booked and the balance after it."""
+    a 200: the second booking finds the first), or, when the action names a programme action, award that
+    action's points once per reference within its cap. Returns what was booked and the balance after it."""
+    if action.action_key:
+        try:
+            row = bonuses.award_action(conn, shop, programme(conn, shop.id, shop.settings_version), customer_id,
+                                       action.action_key, action.reference, ACTOR, action.reason, now)
+        except ActionRefused as exc:
+            raise FlowActionRefused(str(exc), 422, exc.field) from None
+        return {"award_id": row.id, "points": row.points, "asked": row.asked, "reason": row.reason,
+                "available": ledger.balance(conn, customer_id).available}
     try:
         entry = adjust(conn, shop, Adjustment(customer_id, action.points, action.reason, ACTOR,
                                               action.client_token), now)

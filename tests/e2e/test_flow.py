@@ -142,3 +142,30 @@ def test_change_tier_puts_the_customer_in_the_tier_once_and_announces_it(client,
     unknown = action(client, "/flow/actions/loyalty-change-tier",
                      body | {"action_run_id": "run-u", "properties": {"customer_id": 71, "tier": "platinum"}})
     assert unknown.status_code == 422 and "bronze, silver, gold" in unknown.get_json()["error"]
+
+
+def test_award_by_programme_action_gives_its_points_once_per_reference_within_its_cap(client, ctx, known_shop,
+                                                                                      summary):
+    """The award action naming a programme action (`earning.actions.review`, 40 points, one a month): its
+    points once per reference (Flow sending the run again, or another run for the same review, gives nothing
+    more); a second review that month is capped to 0, with the cap named; an unknown action is 422."""
+    with ctx.engine.begin() as conn:
+        prog = programme(conn, known_shop.id, known_shop.settings_version).with_paths({
+            "earning.actions.review": '{"points": 40, "title": "Product review", "cap": {"period": "month", "count": 1}}'})
+        save_programme(conn, known_shop, prog, datetime.now(timezone.utc))
+    body = award(run_id="run-r1") | {"properties": {"customer_id": 71, "action": "review", "reference": "rev-1"}}
+    first = action(client, AWARD, body)
+    assert first.status_code == 200, first.get_json()
+    assert (first.get_json()["points"], first.get_json()["available"]) == (40, 40)
+    assert action(client, AWARD, body).get_json()["award_id"] == first.get_json()["award_id"]
+    same_review = body | {"action_run_id": "run-r2"}
+    assert action(client, AWARD, same_review).get_json()["award_id"] == first.get_json()["award_id"]
+    capped = action(client, AWARD, body | {"action_run_id": "run-r3",
+                                           "properties": {"customer_id": 71, "action": "review", "reference": "rev-2"}})
+    assert capped.status_code == 200 and capped.get_json()["points"] == 0
+    assert "cap" in capped.get_json()["reason"]
+    assert summary("71")["available"] == 40
+    unknown = action(client, AWARD, body | {"action_run_id": "run-r4",
+                                            "properties": {"customer_id": 71, "action": "tweet"}})
+    assert (unknown.status_code, unknown.get_json()["field"]) == (422, "action")
+    assert "review" in unknown.get_json()["error"]

@@ -131,3 +131,14 @@ def test_flow_triggers_are_turned_on_by_dotted_path_and_validated():
         Programme().with_paths({"flow.triggers": "maybe"})
     with pytest.raises(ProgrammeError, match="flow.webhook"):
         Programme().with_paths({"flow.webhook": "x"})
+
+
+def test_an_award_by_programme_action_is_once_per_its_reference_or_else_per_run():
+    """With `action`, the award names a programme action: points and reason are not needed, the reference
+    given (or the action run's id) is what it is awarded once for."""
+    named = flow.parse_action(flow.AWARD_POINTS, body(points=None, reason=None, action="review", reference="r-9"))
+    assert (named.action_key, named.reference, named.points) == ("review", "r-9", 0)
+    assert flow.parse_action(flow.AWARD_POINTS, body(action="review")).reference == "run-1"
+    with pytest.raises(FlowActionRefused) as refused:
+        flow.parse_action(flow.AWARD_POINTS, body(action="x" * 41))
+    assert refused.value.field == "action"

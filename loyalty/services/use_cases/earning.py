@@ -2,8 +2,6 @@
 (loyalty.services.bonuses gives them once, within their caps)."""
 from __future__ import annotations
 
-from loyalty.domain import keys
-from loyalty.domain.errors import ActionRefused
 from loyalty.domain.requests import AwardAction
 from loyalty.services import bonuses, ledger
 from loyalty.services.customers import find_customer, is_customer_of, reference as customer_reference, resolve_customer
@@ -25,18 +23,10 @@ def award_action(request: AwardAction, uow: UnitOfWork):
             raise UnknownCustomer(str(request.customer_id), shop.domain)
         request = request.checked()
         prog = programme(conn, shop.id, shop.settings_version)
-        action = prog.earning.action(request.action)
-        if action is None:
-            known = ", ".join(a.key for a in prog.earning.actions) or "none"
-            raise ActionRefused(f"no action {request.action!r} in this programme (actions: {known})", "action")
+        bonuses.action_of(prog, request.action)  # refused before a record is made for an unknown customer
         customer_id = _customer(uow, shop, request)
-        row = bonuses.award(conn, shop, prog, customer_id, bonuses.Bonus(
-            rule=f"action:{action.key}", reference=request.reference,
-            key=keys.action(shop.id, action.key, request.reference), points=action.points, title=action.title,
-            cap=action.cap, actor=request.actor, note=request.reason), uow.now, uow.now)
-        if row.customer_id != customer_id:
-            raise ActionRefused(f"reference {request.reference!r} of {action.key} was awarded to another "
-                                "customer", "reference")
+        row = bonuses.award_action(conn, shop, prog, customer_id, request.action, request.reference, request.actor,
+                                   request.reason, uow.now)
         return row, ledger.balance(conn, customer_id)
 
 
