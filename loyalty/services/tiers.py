@@ -116,7 +116,7 @@ def apply(conn: Connection, shop: ShopRef, prog: Programme, customer_ids, found:
           held: dict[int, Membership], now: datetime) -> int:
     """Decide each customer's tier from their figure and membership and write what changed: memberships
     (one upsert, one delete), history, tags and emails. Returns how many customers changed tier."""
-    tiers, upserts, leaving, history, tags, marks = prog.tiers, [], [], [], [], []
+    tiers, upserts, leaving, history, tags = prog.tiers, [], [], [], []
     for customer_id in customer_ids:
         current = held.get(customer_id, Membership())
         decision = decide(tiers, current, found.get(customer_id, Decimal(0)), now)
@@ -137,25 +137,23 @@ def apply(conn: Connection, shop: ShopRef, prog: Programme, customer_ids, found:
         conn.execute(delete(tier_members).where(tier_members.c.customer_id.in_(bindparam("ids", expanding=True))),
                      {"ids": leaving})
     if history:
-        marks = _record_changes(conn, shop, prog, history, tags, now)
-    if marks:
-        # the tags go to Shopify with the customer's next write-back (jobs.sync reads unsynced grants)
-        upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"),
-                    [(c, shop.id, now) for c in sorted(set(marks))], key="customer_id", update=("changed_at",))
+        _record_changes(conn, shop, prog, history, tags, now)
     return len(history)
 
 
 def _record_changes(conn: Connection, shop: ShopRef, prog: Programme, history: list[dict], tags, now: datetime):
-    """Write the changes' history, move their tags, and announce each (the email, the Flow trigger); returns
-    the customers whose tags changed."""
+    """Write the changes' history, move their tags (queued for write-back: jobs.sync reads unsynced grants
+    with the customer's next write-back), and announce each (the email, the Flow trigger)."""
     conn.execute(insert(tier_changes), history)
     marks = _move_tags(conn, shop.id, prog, tags, now)
+    if marks:
+        upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"),
+                    [(c, shop.id, now) for c in sorted(set(marks))], key="customer_id", update=("changed_at",))
     for change in history:
         _email(conn, shop, prog, change, now)
         flow.tier_changed(conn, shop_id=shop.id, customer_id=change["customer_id"], previous_tier=change["from_tier"],
                           new_tier=change["to_tier"], reason=change["reason"], now=now,
                           event=keys.tier_event(change["customer_id"], change["to_tier"], now))
-    return marks
 
 
 def assign(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, tier_key: str, reason: str,
@@ -173,9 +171,7 @@ def assign(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, t
                 key="customer_id", update=("tier", "since", "until"))
     history = [dict(shop_id=shop.id, customer_id=customer_id, from_tier=current.tier, to_tier=tier_key,
                     reason=reason, changed_at=now, settings_version=shop.settings_version)]
-    if _record_changes(conn, shop, prog, history, [(customer_id, current.tier, tier_key)], now):
-        upsert_rows(conn, customer_sync, ("customer_id", "shop_id", "changed_at"), [(customer_id, shop.id, now)],
-                    key="customer_id", update=("changed_at",))
+    _record_changes(conn, shop, prog, history, [(customer_id, current.tier, tier_key)], now)
     return True
 
 

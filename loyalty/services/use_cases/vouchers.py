@@ -9,8 +9,6 @@ app's full-price collection (made again if the merchant deleted it) and a picked
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from integrations.shopify import collections, discounts, gift_cards
 from integrations.shopify.errors import ShopifyUserErrors
 from loyalty.domain import offers
@@ -92,16 +90,15 @@ def _make_code(uow: UnitOfWork, shop, voucher, shopify_customer_id: int, prog, c
     if voucher.kind == "store_credit":  # no code: Shopify credits the customer's account
         return store_credit.send_credit(uow, shop, voucher, shopify_customer_id, client)
     now = uow.now
-    row = SimpleNamespace(shopify_customer_id=shopify_customer_id)
     try:
         if voucher.kind == "gift_card":
             made_id = gift_cards.create_gift_card(client, gift_cards.GiftCardTerms(
-                code=voucher.code, value=voucher.amount, customer_id=row.shopify_customer_id,
+                code=voucher.code, value=voucher.amount, customer_id=shopify_customer_id,
                 note=f"Loyalty reward {voucher.reward_key or ''}: {voucher.points} points".strip()))
         else:
             terms = discounts.CodeTerms(
                 code=voucher.code, title=f"Loyalty voucher {voucher.code}", amount=voucher.amount,
-                customer_id=row.shopify_customer_id, starts_at=voucher.created_at, ends_at=voucher.ends_at,
+                customer_id=shopify_customer_id, starts_at=voucher.created_at, ends_at=voucher.ends_at,
                 minimum_subtotal=voucher.minimum_subtotal, collection_id=voucher.collection_id,
                 combines=prog.voucher_combines_with_discounts, percentage=voucher.percentage,
                 variant_id=voucher.variant_id)
