@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit soak migrate bench install clean
+.PHONY: run test unit soak migrate bench install clean extensions
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)  ## create the virtualenv and install the app with its test tools
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)  ## the virtualenv with the app and its test tools; the UI extensions' npm toolchain
 
 var/local.env: | $(STAMP)
 	$(BIN)/python -c 'from tools.local_env import write_local_env; write_local_env()'
@@ -23,8 +29,9 @@ migrate: $(STAMP) var/local.env  ## bring DATABASE_URL (default: SQLite under va
 run: $(STAMP) var/local.env  ## web + worker + background + scheduler (+ embedded Redis when REDIS_URL is unset)
 	$(BIN)/python -m tools.launcher
 
-test: $(STAMP)  ## the layer contracts (import-linter), then the whole suite: starts its own Redis and PostgreSQL
+test: $(STAMP) $(NODE_STAMP)  ## layer contracts, the UI extensions (typecheck, build, unit tests), then the suite
 	$(BIN)/lint-imports
+	npm run --silent check
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)  ## the fast tier (tests/unit): pure rules only, starts nothing (no database, Redis or network)
@@ -36,5 +43,8 @@ soak: $(STAMP)  ## long fault and load runs (10,000-event stream, killed workers
 bench: $(STAMP) var/local.env  ## benchmarks; figures written to tools/bench/results.md
 	$(BIN)/python -m tools.bench
 
+extensions: $(NODE_STAMP)  ## typecheck, bundle (within Shopify's size limits) and unit-test the UI extensions
+	npm run --silent check
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules
