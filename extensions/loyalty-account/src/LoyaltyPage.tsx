@@ -37,7 +37,7 @@ export function LoyaltyPage({store}: {store: AccountStore}) {
       <s-page heading={heading}>
         <s-banner tone="critical" heading={t('page.load_failed')}>
           <s-stack gap="base">
-            <s-text>{state.error || t('error.network')}</s-text>
+            <s-text>{state.error || t('page.unreachable')}</s-text>
             <s-button onClick={() => store.load()}>{t('page.retry')}</s-button>
           </s-stack>
         </s-banner>
@@ -55,7 +55,7 @@ export function LoyaltyPage({store}: {store: AccountStore}) {
     <s-page heading={heading}>
       <s-stack gap="base">
         {state.error !== null && (
-          <s-banner tone="critical" heading={t('page.redeem_failed')}>{state.error || t('error.network')}</s-banner>
+          <s-banner tone="critical" heading={t('page.redeem_failed')}>{state.error || t('page.unreachable')}</s-banner>
         )}
         {state.made && (
           <s-banner tone="success" heading={t('page.made')}>

@@ -36,5 +36,6 @@ export function day(text: string | null | undefined): string {
 /** A line of the view model, translated, its amounts in the shop's currency. */
 export function line(item: Line, currency: string): string {
   const amounts = Object.fromEntries(Object.entries(item.amounts ?? {}).map(([k, v]) => [k, money(v, currency)]));
-  return t(item.key, {...item.values, ...amounts});
+  const counts = Object.fromEntries(Object.entries(item.points ?? {}).map(([k, v]) => [k, points(v)]));
+  return t(item.key, {...item.values, ...amounts, ...counts});
 }

@@ -107,6 +107,8 @@ export interface Line {
   key: string;
   values?: Record<string, string | number>;
   amounts?: Record<string, string>;
+  /** Values that are numbers of points (formatted as "1,200 points" in the customer's language). */
+  points?: Record<string, number>;
 }
 
 /** The conditions of a voucher, in the order a shopper needs them where they decide: what it takes
@@ -300,9 +302,9 @@ export function checkPoints(text: string, view: ConversionView): PointsCheck {
   if (trimmed === '') return {ok: false, error: null};
   if (!/^\d+$/.test(trimmed)) return {ok: false, error: {key: 'convert.error_whole'}};
   const points = Number(trimmed);
-  if (points < view.minimum) return {ok: false, error: {key: 'convert.error_minimum', values: {count: view.minimum}}};
+  if (points < view.minimum) return {ok: false, error: {key: 'convert.error_minimum', points: {points: view.minimum}}};
   if (points > view.available) {
-    return {ok: false, error: {key: 'convert.error_available', values: {count: view.available}}};
+    return {ok: false, error: {key: 'convert.error_available', points: {points: view.available}}};
   }
   return {ok: true, points, amount: voucherAmount(points, view.valuePerPoint)};
 }

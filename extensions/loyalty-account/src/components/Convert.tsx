@@ -1,7 +1,7 @@
 /** Store B's convert box: an empty number field (never pre-filled with the balance), what the typed
  * points pay, and the voucher's terms stated next to the button. */
 import {voucherAmount} from '../../../shared/format.ts';
-import {money, points, t} from '../host.ts';
+import {line, money, points, t} from '../host.ts';
 import {checkPoints, type ConversionView} from '../model.ts';
 import type {AccountStore} from '../store.ts';
 import {Terms} from './Terms.tsx';
@@ -21,7 +21,7 @@ export function Convert({view, store, currency}: {view: ConversionView; store: A
           ? (
             <s-stack gap="base">
               <s-number-field label={t('convert.field')} value={pointsText} min={view.minimum} max={view.available}
-                step={1} inputMode="numeric" error={check.ok || !check.error ? undefined : t(check.error.key, check.error.values)}
+                step={1} inputMode="numeric" error={check.ok || !check.error ? undefined : line(check.error, currency)}
                 onInput={(event) => store.setPoints(fieldValue(event))} />
               {check.ok && (
                 <s-text type="strong">{t('convert.pays', {points: points(check.points), amount: money(check.amount, currency)})}</s-text>
