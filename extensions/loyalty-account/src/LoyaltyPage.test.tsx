@@ -22,6 +22,17 @@ async function loaded(page: unknown) {
   return {app, store, html: () => renderToString(<LoyaltyPage store={store} />)};
 }
 
+/** Store B's page, loaded, with an app that converts any number of points. */
+async function convertingStoreB() {
+  const app = fakeApp({
+    'GET /extensions/customer': [200, storeB()],
+    'POST /extensions/customer/redeem': (body) => [200, storeBAfterConverting(body.points)],
+  });
+  const {store} = storeFor(app);
+  await store.load();
+  return {app, store};
+}
+
 describe('store B: converting points on the account page', () => {
   it('states the terms next to the button and does not pre-fill the number field', async () => {
     const {html} = await loaded(storeB());
@@ -43,12 +54,7 @@ describe('store B: converting points on the account page', () => {
   });
 
   it('says what the typed points pay, then converts with the form token and shows the code with a copy button', async () => {
-    const app = fakeApp({
-      'GET /extensions/customer': [200, storeB()],
-      'POST /extensions/customer/redeem': (body) => [200, storeBAfterConverting(body.points)],
-    });
-    const {store} = storeFor(app);
-    await store.load();
+    const {app, store} = await convertingStoreB();
     store.setPoints('400');
     const typed = renderToString(<LoyaltyPage store={store} />);
     expect(typed).toContain(tr('convert.pays', {points: pts(400), amount: 'EUR 40.00'}));
@@ -73,12 +79,7 @@ describe('store B: converting points on the account page', () => {
   });
 
   it('a double click converts once: the second click sends nothing while the first is on its way', async () => {
-    const app = fakeApp({
-      'GET /extensions/customer': [200, storeB()],
-      'POST /extensions/customer/redeem': (body) => [200, storeBAfterConverting(body.points)],
-    });
-    const {store} = storeFor(app);
-    await store.load();
+    const {app, store} = await convertingStoreB();
     await Promise.all([store.convert(400), store.convert(400)]);
     expect(app.sent.filter((s) => s.method === 'POST')).toHaveLength(1);
     await store.convert(100);
