@@ -1,10 +1,11 @@
 // Bundles every UI extension the way Shopify CLI does (esbuild, Preact JSX, minified ES module) and checks
 // each bundle against Shopify's deploy limit: 64 KB gzip-compressed, 128 KB for a full-page customer
-// account extension. Writes extensions/<name>/dist/<name>.js (ignored by git) and prints the sizes.
+// account extension. Writes extensions/<folder>/dist/<handle>.js (ignored by git) and prints the sizes.
 //
-// An extension is a folder under extensions/ whose shopify.extension.toml names `module = "./src/..."`
-// entry points (one per target). The app's URL is compiled in as APP_URL: LOYALTY_APP_URL, else the
-// application_url host of shopify.app.toml.
+// An extension is an `[[extensions]]` of a shopify.extension.toml under extensions/ that names
+// `module = "./src/..."` entry points (one per target); each is bundled on its own, as Shopify does.
+// The app's URL is compiled in as APP_URL: LOYALTY_APP_URL, else the application_url host of
+// shopify.app.toml.
 import {build} from 'esbuild';
 import {readFileSync, readdirSync, existsSync, mkdirSync, writeFileSync} from 'node:fs';
 import {gzipSync} from 'node:zlib';
@@ -24,15 +25,20 @@ export function appUrl() {
   return url.origin;
 }
 
-/** The extensions to bundle: {name, dir, modules, fullPage} read from each shopify.extension.toml. */
+/** The extensions to bundle, one per `[[extensions]]` of each shopify.extension.toml (a file may declare
+ * several, as Shopify allows): {name, dir, modules, fullPage}. */
 export function extensions() {
   return readdirSync(here, {withFileTypes: true})
     .filter((d) => d.isDirectory() && existsSync(join(here, d.name, 'shopify.extension.toml')))
-    .map((d) => {
+    .flatMap((d) => {
       const toml = readFileSync(join(here, d.name, 'shopify.extension.toml'), 'utf8');
-      const modules = [...toml.matchAll(/^\s*module\s*=\s*"([^"]+)"/gm)].map((m) => m[1]);
-      const fullPage = /target\s*=\s*"customer-account\.page\.render"/.test(toml);
-      return {name: d.name, dir: join(here, d.name), modules: [...new Set(modules)], fullPage};
+      const sections = toml.split(/^\[\[extensions\]\]\s*$/m);
+      return (sections.length > 1 ? sections.slice(1) : sections).map((section) => {
+        const handle = /^\s*handle\s*=\s*"([^"]+)"/m.exec(section)?.[1] ?? d.name;
+        const modules = [...section.matchAll(/^\s*module\s*=\s*"([^"]+)"/gm)].map((m) => m[1]);
+        const fullPage = /target\s*=\s*"customer-account\.page\.render"/.test(section);
+        return {name: handle, dir: join(here, d.name), modules: [...new Set(modules)], fullPage};
+      });
     })
     .filter((e) => e.modules.length > 0);
 }
