@@ -5,11 +5,11 @@ import {useEffect} from 'preact/hooks';
 import type {Api} from '@shopify/ui-extensions/purchase.checkout.block.render';
 import {CheckoutBlock} from './CheckoutBlock.tsx';
 import {checkoutModel, type CheckoutModel} from './redeem.ts';
-import {appApi, shopifyGlobal} from './host.ts';
+import {appApi, shopifyGlobal} from '../../shared/checkout-host.ts';
 
 /** The block and its model, wired to the `shopify` global and the app. */
 export function checkoutApp(shopify: Api = shopifyGlobal<Api>()) {
-  const model = checkoutModel(shopify, appApi(shopify.sessionToken));
+  const model = checkoutModel(shopify, appApi(() => shopify.sessionToken.get()));
   return {model, element: <Loader model={model} shopify={shopify} />};
 }
 

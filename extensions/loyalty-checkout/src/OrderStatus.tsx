@@ -6,10 +6,10 @@ import {useEffect} from 'preact/hooks';
 import type {Api} from '@shopify/ui-extensions/customer-account.order-status.block.render';
 import {OrderPoints} from './OrderPoints.tsx';
 import {orderModel, type OrderModel} from './order.ts';
-import {appApi, shopifyGlobal} from './host.ts';
+import {appApi, shopifyGlobal} from '../../shared/checkout-host.ts';
 
 export function orderStatusApp(shopify: Api = shopifyGlobal<Api>()) {
-  const model = orderModel(appApi(shopify.sessionToken), () => shopify.order.value?.id,
+  const model = orderModel(appApi(() => shopify.sessionToken.get()), () => shopify.order.value?.id,
     () => shopify.authenticationState.value === 'fully_authenticated' && Boolean(shopify.buyerIdentity?.customer.value));
   return {model, element: <Loader model={model} shopify={shopify} />};
 }

@@ -5,10 +5,10 @@ import {useEffect} from 'preact/hooks';
 import type {Api} from '@shopify/ui-extensions/purchase.thank-you.block.render';
 import {OrderPoints} from './OrderPoints.tsx';
 import {orderModel, type OrderModel} from './order.ts';
-import {appApi, shopifyGlobal} from './host.ts';
+import {appApi, shopifyGlobal} from '../../shared/checkout-host.ts';
 
 export function thankYouApp(shopify: Api = shopifyGlobal<Api>()) {
-  const model = orderModel(appApi(shopify.sessionToken), () => shopify.orderConfirmation.value?.order.id,
+  const model = orderModel(appApi(() => shopify.sessionToken.get()), () => shopify.orderConfirmation.value?.order.id,
     () => Boolean(shopify.buyerIdentity?.customer.value));
   return {model, element: <Loader model={model} shopify={shopify} />};
 }
