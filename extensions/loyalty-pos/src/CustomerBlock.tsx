@@ -19,7 +19,6 @@ export function CustomerBlock({state, i18n}: {state: PosState; i18n: Texts}) {
           ? <s-stack direction="inline" gap="small-200">{v.perks.map((p) => <s-badge key={p}>{p}</s-badge>)}</s-stack>
           : <s-text>{t('pos.no_perks')}</s-text>}
         {v.next && <s-text>{t('pos.next', {threshold: n(v.next.threshold), to_go: n(v.next.toGo)})}</s-text>}
-        {v.next && v.next.perks.length > 0 && <s-text>{t('pos.next_perks', {perks: v.next.perks.join(', ')})}</s-text>}
         {v.expiry && <s-text>{t('pos.expiry', {date: sayDay(i18n, v.expiry)})}</s-text>}
       </s-stack>
     </s-pos-block>

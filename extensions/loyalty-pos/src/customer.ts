@@ -13,21 +13,17 @@ export type PosView = {
   tier: string | null;
   step: number | null;
   perks: string[];
-  next: {threshold: number; toGo: number; perks: string[]} | null;
+  next: {threshold: number; toGo: number} | null;
   expiry: string | null;
 };
 
 /** The block's view of the app's answer. A VIP tier (programme tiers) is named; otherwise the ladder step
- * (store A: 150/300/500/1000 lifetime points) is shown. Perks are those `earned`; the next threshold lists
- * the perks it brings when the app names them. */
+ * (store A: 150/300/500/1000 lifetime points) is shown. Perks shown are those `earned`. */
 export function posView(answer: any): PosView {
   const c = answer?.customer ?? {};
   const standing = c.standing ?? {};
-  const perks = (c.perks ?? []) as {key: string; title: string; state: string; points?: number}[];
-  const next = standing.next_threshold
-    ? {threshold: standing.next_threshold, toGo: standing.points_to_next ?? 0,
-      perks: perks.filter((p) => p.state !== 'earned' && p.points === standing.next_threshold).map((p) => p.title)}
-    : null;
+  const perks = (c.perks ?? []) as {key: string; title: string; state: string}[];
+  const next = standing.next_threshold ? {threshold: standing.next_threshold, toGo: standing.points_to_next ?? 0} : null;
   return {
     available: c.available ?? 0, pending: c.pending ?? 0,
     tier: c.tier?.name ?? null,
