@@ -3,14 +3,17 @@
  * extension's own locales/*.json (a missing key throws, so a test fails on it), and a fake app answering
  * the extension API over a fake fetch that records every request.
  */
-import {readFileSync} from 'node:fs';
-import {join} from 'node:path';
+/// <reference types="vite/client" />
 import type {Texts} from './checkout-i18n.ts';
 
-/** The translations of `extension` (a folder under extensions/) in `locale` (`en` reads en.default.json). */
+/** Every locale file of the extensions, read by Vitest (import.meta.glob), never bundled. */
+const LOCALES = import.meta.glob<Record<string, unknown>>('../*/locales/*.json', {eager: true, import: 'default'});
+
+/** The translations of `extension` (a folder under extensions/) in `lang` (`en` reads en.default.json). */
 export function locale(extension: string, lang: 'en' | 'fr'): Record<string, unknown> {
-  const file = lang === 'en' ? 'en.default.json' : `${lang}.json`;
-  return JSON.parse(readFileSync(join(import.meta.dirname, '..', extension, 'locales', file), 'utf8'));
+  const file = `../${extension}/locales/${lang === 'en' ? 'en.default.json' : `${lang}.json`}`;
+  if (!LOCALES[file]) throw new Error(`no locale file ${file}`);
+  return LOCALES[file];
 }
 
 /** shopify.i18n as Shopify implements it for our use: dotted keys, `{{name}}` values, plural forms picked

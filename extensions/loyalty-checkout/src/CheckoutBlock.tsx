@@ -39,6 +39,7 @@ export function CheckoutBlock({model, host, i18n}: Props) {
           <s-stack gap="small-200">
             <s-text>{t('checkout.apply_failed_code', {code: state.failed.code})}</s-text>
             <s-clipboard-item id="loyalty-failed-code" text={state.failed.code} />
+            <s-button variant="secondary" command="--copy" commandFor="loyalty-failed-code">{t('checkout.copy_code')}</s-button>
             <s-text>{t('checkout.apply_failed_points')}</s-text>
           </s-stack>
         </s-banner>

@@ -121,6 +121,7 @@ describe('checkout block', () => {
     expect(visibleText(out)).toContain("Your code couldn't be applied to this checkout Your code is LOYAL-1");
     expect(visibleText(out)).toContain('your points are given back automatically when the code expires');
     expect(out).toContain('<s-clipboard-item id="loyalty-failed-code" text="LOYAL-1"');
+    expect(out).toContain('<s-button variant="secondary" command="--copy" commandFor="loyalty-failed-code">Copy the code</s-button>');
   });
 
   it('says when this checkout cannot take discount codes, and spends nothing', async () => {
