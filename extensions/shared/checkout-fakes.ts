@@ -4,6 +4,7 @@
  * the extension API over a fake fetch that records every request.
  */
 /// <reference types="vite/client" />
+import {afterEach, beforeEach} from 'vitest';
 import type {Texts} from './checkout-i18n.ts';
 
 /** Every locale file of the extensions, read by Vitest (import.meta.glob), never bundled. */
@@ -56,6 +57,20 @@ export function fakeApp(routes: Record<string, Route>) {
     return new Response(JSON.stringify(body), {status});
   };
   return {fetch, seen};
+}
+
+/** A fake app installed as the global fetch, which the extensions call (shared/checkout-host.ts). */
+export function serve(routes: Record<string, Route>) {
+  const app = fakeApp(routes);
+  (globalThis as any).fetch = app.fetch;
+  return app;
+}
+
+/** For a test file: APP_URL as the bundle defines it, and the real fetch and no `shopify` after each test. */
+export function extensionGlobals(appUrl = 'https://app.test') {
+  const realFetch = globalThis.fetch;
+  beforeEach(() => { (globalThis as any).APP_URL = appUrl; });
+  afterEach(() => { globalThis.fetch = realFetch; delete (globalThis as any).shopify; });
 }
 
 /** The text a rendered HTML string shows (a `heading` attribute is shown too: banners and POS blocks),

@@ -9,7 +9,7 @@ import {
   belowMinimum, blocked, checkoutOffers, clampPoints, conversionValue, termsMessages,
   type ConversionOffer, type Offers, type RewardOffer, type Terms,
 } from './offers.ts';
-import type {CheckoutHost, CheckoutModel} from './redeem.ts';
+import type {CheckoutHost, CheckoutModel, CheckoutState} from './redeem.ts';
 
 type Props = {model: CheckoutModel; host: CheckoutHost; i18n: Texts};
 
@@ -21,19 +21,28 @@ export function CheckoutBlock({model, host, i18n}: Props) {
   if (state.phase === 'error') return <s-banner tone="critical">{say(i18n, state.message)}</s-banner>;
 
   const offers = checkoutOffers(state.page);
-  const subtotal = host.cost.subtotalAmount.value?.amount ?? null;
-  const canUpdate = host.instructions.value.discounts.canUpdateDiscountCodes;
-  const capabilities = host.extension.capabilities.value;
-  const points = (n: number) => i18n.formatNumber(n);
   return (
     <s-stack gap="base">
       <s-heading>{t('checkout.heading')}</s-heading>
-      <s-text>{t('checkout.available', {points: points(offers.available)})}</s-text>
+      <s-text>{t('checkout.available', {points: i18n.formatNumber(offers.available)})}</s-text>
       {state.applied && (
         <s-banner tone="success" heading={t('checkout.applied', {title: state.applied.title})}>
           <s-text>{t('checkout.applied_code', {code: state.applied.code})}</s-text>
         </s-banner>
       )}
+      {/* One code from this block per checkout: once applied, nothing more is offered (and no second code is minted). */}
+      {!state.applied && <Choices {...{model, host, i18n, state, offers}} />}
+    </s-stack>
+  );
+}
+
+function Choices({model, host, i18n, state, offers}: Props & {state: Extract<CheckoutState, {phase: 'ready'}>; offers: Offers}) {
+  const t = (key: string, vars?: Record<string, string | number>) => say(i18n, {key, vars});
+  const subtotal = host.cost.subtotalAmount.value?.amount ?? null;
+  const canUpdate = host.instructions.value.discounts.canUpdateDiscountCodes;
+  const capabilities = host.extension.capabilities.value;
+  return (
+    <s-stack gap="base">
       {state.failed && (
         <s-banner tone="warning" heading={t('checkout.apply_failed')}>
           <s-stack gap="small-200">

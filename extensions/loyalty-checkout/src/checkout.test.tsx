@@ -2,10 +2,10 @@
  * The checkout block end to end inside the extension: a fake `shopify` global (purchase.checkout.block.render)
  * and a fake app behind fetch; the block is rendered to a string in English and French.
  */
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {signal} from '@preact/signals';
 import {renderToString} from 'preact-render-to-string';
-import {fakeApp, locale, texts, visibleText} from '../../shared/checkout-fakes.ts';
+import {extensionGlobals, locale, serve, texts, visibleText} from '../../shared/checkout-fakes.ts';
 import {checkoutApp} from './Checkout.tsx';
 import {storeAPage, storeBPage} from './fixtures.ts';
 
@@ -31,7 +31,7 @@ function fakeShopify({loggedIn = true, canUpdate = true, subtotal = 150, lang = 
 /** A fake app that mints one code per form token (as the app's idempotency does) and counts the codes. */
 function storeBApp(page = storeBPage(220)) {
   const codes = new Map<string, string>();
-  const app = fakeApp({
+  const app = serve({
     'GET /extensions/customer': () => ({status: 200, body: {...page, token: `form-${codes.size + 1}`}}),
     'POST /extensions/checkout/redeem': ({body}) => {
       if (!codes.has(body.token)) codes.set(body.token, `LOYAL-${codes.size + 1}`);
@@ -39,15 +39,11 @@ function storeBApp(page = storeBPage(220)) {
         expires_at: '2026-12-06T12:00:00+00:00'}}};
     },
   });
-  (globalThis as any).fetch = app.fetch;
   return {...app, codes};
 }
 
 const html = (element: any) => visibleText(renderToString(element));
-const realFetch = globalThis.fetch;
-
-beforeEach(() => { (globalThis as any).APP_URL = 'https://app.test'; });
-afterEach(() => { globalThis.fetch = realFetch; delete (globalThis as any).shopify; });
+extensionGlobals();
 
 describe('checkout block', () => {
   it('invites a logged-out buyer to sign in and calls nothing', async () => {
@@ -88,6 +84,9 @@ describe('checkout block', () => {
     expect(app.codes.size).toBe(1);
     expect(applied).toEqual([{type: 'addDiscountCode', code: 'LOYAL-1'}]);
     expect(html(element)).toContain('€15.00 voucher applied to your order Code LOYAL-1 is applied.');
+    await model.redeem({points: 100}, '€10.00 voucher', 'discount'); // a later tap: nothing more is minted
+    expect(app.seen.filter((s) => s.method === 'POST')).toHaveLength(1);
+    expect(html(element)).not.toContain('Convert 100 points');
   });
 
   it('retries with the SAME form token after a lost answer, so the app hands back the code it minted', async () => {
@@ -149,11 +148,10 @@ describe('checkout block', () => {
 
   it('applies a store A gift card reward as a gift card, in French', async () => {
     const {applied} = fakeShopify({lang: 'fr'});
-    const app = fakeApp({
+    serve({
       'GET /extensions/customer': () => ({status: 200, body: storeAPage(320)}),
       'POST /extensions/checkout/redeem': () => ({status: 200, body: {result: {voucher: {code: 'GIFT-9', kind: 'gift_card'}, checkout: true, expires_at: null}}}),
     });
-    (globalThis as any).fetch = app.fetch;
     const {model, element} = checkoutApp();
     await model.load();
     expect(html(element)).toContain('Tu as 320 points disponibles. 10 € en carte cadeau');
@@ -165,11 +163,10 @@ describe('checkout block', () => {
 
   it('shows the app\'s refusal in its own words and keeps the form token', async () => {
     fakeShopify();
-    const app = fakeApp({
+    serve({
       'GET /extensions/customer': () => ({status: 200, body: storeBPage(220, 'form-7')}),
       'POST /extensions/checkout/redeem': () => ({status: 422, body: {error: 'error.not_enough_points', message: 'Not enough available points'}}),
     });
-    (globalThis as any).fetch = app.fetch;
     const {model, element} = checkoutApp();
     await model.load();
     await model.redeem({points: 200}, 'x', 'discount');

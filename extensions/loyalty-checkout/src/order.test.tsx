@@ -1,8 +1,8 @@
 /** The thank-you and order-status blocks: the order's points and the balance, under a fake `shopify`. */
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {signal} from '@preact/signals';
 import {renderToString} from 'preact-render-to-string';
-import {fakeApp, locale, texts, visibleText} from '../../shared/checkout-fakes.ts';
+import {extensionGlobals, fakeApp, locale, serve, texts, visibleText} from '../../shared/checkout-fakes.ts';
 import {loyaltyApi} from '../../shared/api.ts';
 import {orderLines, orderModel, type OrderAnswer} from './order.ts';
 import {thankYouApp} from './ThankYou.tsx';
@@ -20,15 +20,9 @@ function thankYouShopify(lang: 'en' | 'fr', loggedIn = true) {
   };
 }
 
-function serve(body: unknown, status = 200) {
-  const app = fakeApp({'GET /extensions/orders/5001': () => ({status, body})});
-  (globalThis as any).fetch = app.fetch;
-  return app;
-}
+const answering = (body: unknown, status = 200) => serve({'GET /extensions/orders/5001': () => ({status, body})});
 
-const realFetch = globalThis.fetch;
-beforeEach(() => { (globalThis as any).APP_URL = 'https://app.test'; });
-afterEach(() => { globalThis.fetch = realFetch; delete (globalThis as any).shopify; });
+extensionGlobals();
 
 describe('order points view-model', () => {
   it('says what the order earns for each status, then the balance', () => {
@@ -64,7 +58,7 @@ describe('order points view-model', () => {
 describe('thank-you block', () => {
   it('shows pending points with their date and the balance, in English', async () => {
     thankYouShopify('en');
-    const app = serve(answer());
+    const app = answering(answer());
     const {model, element} = thankYouApp();
     await model.load();
     expect(visibleText(renderToString(element))).toBe(
@@ -75,7 +69,7 @@ describe('thank-you block', () => {
 
   it('shows points already available, in French, with the singular', async () => {
     thankYouShopify('fr');
-    serve(answer({status: 'available', points: 1, pending_until: null, balance: {available: 221, pending: 0}}));
+    answering(answer({status: 'available', points: 1, pending_until: null, balance: {available: 221, pending: 0}}));
     const {model, element} = thankYouApp();
     await model.load();
     expect(visibleText(renderToString(element))).toBe(
@@ -85,7 +79,7 @@ describe('thank-you block', () => {
 
   it('says plainly when an order earns nothing', async () => {
     thankYouShopify('en');
-    serve(answer({status: 'none', points: 0, pending_until: null}));
+    answering(answer({status: 'none', points: 0, pending_until: null}));
     const {model, element} = thankYouApp();
     await model.load();
     expect(visibleText(renderToString(element))).toContain("This order doesn't earn loyalty points.");
@@ -93,7 +87,7 @@ describe('thank-you block', () => {
 
   it('invites a guest to sign in and calls nothing', async () => {
     thankYouShopify('en', false);
-    const app = serve(answer());
+    const app = answering(answer());
     const {model, element} = thankYouApp();
     await model.load();
     expect(visibleText(renderToString(element))).toBe('Sign in to see the loyalty points this order earns.');
@@ -102,7 +96,7 @@ describe('thank-you block', () => {
 
   it('treats a token without a customer (401) as signed out', async () => {
     thankYouShopify('en');
-    serve({error: 'error.unauthorized', message: 'Sign in'}, 401);
+    answering({error: 'error.unauthorized', message: 'Sign in'}, 401);
     const {model} = thankYouApp();
     await model.load();
     expect(model.state.value).toEqual({phase: 'signed_out'});
@@ -125,7 +119,7 @@ describe('order-status block', () => {
 
   it('shows the order\'s points to a signed-in customer', async () => {
     orderStatusShopify('fully_authenticated');
-    const app = serve(answer({status: 'available'}));
+    const app = answering(answer({status: 'available'}));
     const {model, element} = orderStatusApp();
     await model.load();
     expect(visibleText(renderToString(element))).toContain('This order earned 120 points: they are available now.');
@@ -134,7 +128,7 @@ describe('order-status block', () => {
 
   it('offers a customer who came from a link to sign in first', async () => {
     orderStatusShopify('pre_authenticated');
-    const app = serve(answer());
+    const app = answering(answer());
     const {model, element} = orderStatusApp();
     await model.load();
     const out = renderToString(element);

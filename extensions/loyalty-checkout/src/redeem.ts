@@ -70,7 +70,7 @@ export function checkoutModel(host: CheckoutHost, api: LoyaltyApi): CheckoutMode
 
   async function run(what: Redemption, title: string, channel: Channel): Promise<void> {
     const current = ready();
-    if (!current || !current.token) return;
+    if (!current || !current.token || current.applied) return; // one code from this block per checkout
     const refusal = blocked(channel, host.instructions.value.discounts.canUpdateDiscountCodes,
       host.extension.capabilities.value);
     if (refusal) {

@@ -1,7 +1,7 @@
 /** The POS customer block for store A's boutiques, under a fake `shopify` (pos.customer-details.block.render). */
-import {afterEach, beforeEach, describe, expect, it} from 'vitest';
+import {describe, expect, it} from 'vitest';
 import {renderToString} from 'preact-render-to-string';
-import {fakeApp, locale, texts, visibleText} from '../../shared/checkout-fakes.ts';
+import {extensionGlobals, locale, serve, texts, visibleText} from '../../shared/checkout-fakes.ts';
 import {posView} from './customer.ts';
 import {posApp} from './Block.tsx';
 
@@ -21,15 +21,9 @@ function posShopify(lang: 'en' | 'fr', id: number | undefined = 42, token: strin
   };
 }
 
-function serve(status: number, body: unknown) {
-  const app = fakeApp({'GET /extensions/pos/customers/42': () => ({status, body})});
-  (globalThis as any).fetch = app.fetch;
-  return app;
-}
+const answering = (status: number, body: unknown) => serve({'GET /extensions/pos/customers/42': () => ({status, body})});
 
-const realFetch = globalThis.fetch;
-beforeEach(() => { (globalThis as any).APP_URL = 'https://app.test'; });
-afterEach(() => { globalThis.fetch = realFetch; delete (globalThis as any).shopify; });
+extensionGlobals();
 
 describe('POS view-model', () => {
   it('keeps the perks earned, the ladder step and the next threshold', () => {
@@ -47,7 +41,7 @@ describe('POS view-model', () => {
 describe('POS customer block', () => {
   it('shows store A staff the points, the step, the perks earned and the next threshold, in French', async () => {
     posShopify('fr');
-    const app = serve(200, storeACustomer);
+    const app = answering(200, storeACustomer);
     const {model, element} = posApp();
     await model.load();
     const out = renderToString(element);
@@ -60,7 +54,7 @@ describe('POS customer block', () => {
 
   it('says a customer is not in the programme yet (404)', async () => {
     posShopify('en');
-    serve(404, {error: 'error.unknown_customer', message: 'Unknown customer'});
+    answering(404, {error: 'error.unknown_customer', message: 'Unknown customer'});
     const {model, element} = posApp();
     await model.load();
     expect(visibleText(renderToString(element))).toBe('Loyalty Not in the loyalty programme yet: points start with the first order.');
@@ -68,7 +62,7 @@ describe('POS customer block', () => {
 
   it('says the points could not be loaded without a session token (offline), without calling the app', async () => {
     posShopify('en', 42, null);
-    const app = serve(200, storeACustomer);
+    const app = answering(200, storeACustomer);
     const {model, element} = posApp();
     await model.load();
     expect(visibleText(renderToString(element))).toContain('Loyalty points could not be loaded.');
@@ -77,7 +71,7 @@ describe('POS customer block', () => {
 
   it('shows no perks plainly, in English', async () => {
     posShopify('en');
-    serve(200, {customer: {available: 0, pending: 40, lifetime: 40, tier: null, perks: [],
+    answering(200, {customer: {available: 0, pending: 40, lifetime: 40, tier: null, perks: [],
       standing: {tier: 0, next_threshold: 150, points_to_next: 150}, expiry: null}});
     const {model, element} = posApp();
     await model.load();
