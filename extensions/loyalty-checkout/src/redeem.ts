@@ -21,7 +21,7 @@ export interface CheckoutHost {
   applyGiftCardChange(change: {type: 'addGiftCard'; code: string}): Promise<{type: 'success'} | {type: 'error'; message: string}>;
 }
 
-export type Applied = {code: string; title: string; expiresAt: string | null};
+export type Applied = {code: string; title: string};
 
 export type CheckoutState =
   | {phase: 'loading'}
@@ -87,8 +87,7 @@ export function checkoutModel(host: CheckoutHost, api: LoyaltyApi): CheckoutMode
       return;
     }
     const voucher = answer?.result?.voucher ?? {};
-    const minted: Applied = {code: String(voucher.code ?? ''), title,
-      expiresAt: answer?.result?.expires_at ?? voucher.ends_at ?? null};
+    const minted: Applied = {code: String(voucher.code ?? ''), title};
     const result = minted.code ? await apply(minted.code, channel).catch((e) => ({type: 'error' as const, message: String(e)}))
       : {type: 'error' as const, message: 'no code'};
     const ok = result.type === 'success';
