@@ -21,6 +21,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from extensions_api.texts import message
 from integrations.shopify.session_token import ADMIN, SHOPPER, InvalidSessionToken, verify_session_token
 from loyalty.domain import form_tokens
+from loyalty.domain.numbers import parse_int
 from loyalty.services.errors import UnknownShop
 from loyalty.services.form_redemption import in_request_client, redeem
 from loyalty.services.read.extensions import order_points, pos_customer
@@ -153,21 +154,29 @@ def checkout_redeem():
     return jsonify({"result": {"voucher": view, "checkout": True, "expires_at": view["ends_at"]}})
 
 
-@bp.get("/orders/<int:order_id>", provide_automatic_options=False)
-def order(order_id: int):
+def _shopify_id(text: str, language: str) -> int:
+    """A Shopify id from the path (ASCII digits, 64 bits; its gid's tail is taken too), else 404."""
+    value = parse_int(text.rpartition("/")[2], 1, 2**63 - 1)
+    if value is None:
+        raise Refusal(404, "not_found", language)
+    return value
+
+
+@bp.get("/orders/<path:order_id>", provide_automatic_options=False)
+def order(order_id: str):
     """An order's points for the thank-you and order-status pages: only the token's customer's orders."""
     ctx, shop, language, customer_id = _customer()
-    found = order_points(shop, customer_id, order_id, _reads(ctx))
+    found = order_points(shop, customer_id, _shopify_id(order_id, language), _reads(ctx))
     if found is None:
         raise Refusal(404, "not_found", language)
     return jsonify(found)
 
 
-@bp.get("/pos/customers/<int:customer_id>", provide_automatic_options=False)
-def pos_customer_view(customer_id: int):
+@bp.get("/pos/customers/<path:customer_id>", provide_automatic_options=False)
+def pos_customer_view(customer_id: str):
     """A customer at the point of sale (POS UI extension, a staff member's token)."""
     ctx, _, shop, language = _verified(ADMIN)
-    found = pos_customer(shop, customer_id, _reads(ctx))
+    found = pos_customer(shop, _shopify_id(customer_id, language), _reads(ctx))
     if found is None:
         raise Refusal(404, "not_found", language)
     return jsonify(found)

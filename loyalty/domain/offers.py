@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from loyalty.domain import money
-from loyalty.domain.store_credit import credit_expires_at
+from loyalty.domain.store_credit import as_utc, credit_expires_at
 from loyalty.domain.errors import VoucherRefused
 from loyalty.domain.programme import Programme
 from loyalty.defaults import CHECKOUT_CODE_LIFETIME, CHECKOUT_GIVE_BACK_GRACE
@@ -170,7 +170,7 @@ def at_checkout(offer: Offer) -> Offer:
 def checkout_give_back_due(ends_at: datetime, as_of: datetime) -> bool:
     """A checkout code still active at this moment is given back: its end is CHECKOUT_GIVE_BACK_GRACE past
     (an order that used it before its end has been applied by then, and marked it used)."""
-    return ends_at + CHECKOUT_GIVE_BACK_GRACE <= as_of
+    return as_utc(ends_at) + CHECKOUT_GIVE_BACK_GRACE <= as_of
 
 
 def cancel_refusal(code: str, kind: str, status: str, credit_sent: bool = False) -> VoucherRefused | None:
