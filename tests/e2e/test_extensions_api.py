@@ -153,3 +153,18 @@ def test_a_checkout_code_unused_is_given_back_once(served, shop, ctx, ben, emula
     with ctx.engine.connect() as conn:
         kinds = conn.execute(select(ledger_entries.c.kind).order_by(ledger_entries.c.id)).scalars().all()
     assert kinds.count("recredit") == 1
+
+
+def test_a_checkout_code_used_by_an_order_is_never_given_back(served, shop, ctx, send, process, ben, factory):
+    """orders/paid with the checkout code marks it used: past its end, nothing comes back."""
+    token = requests.get(f"{served}/customer", headers=shopper(shop.domain, BEN)).json()["token"]
+    code = requests.post(f"{served}/checkout/redeem", json={"points": 100, "token": token},
+                         headers=shopper(shop.domain, BEN)).json()["result"]["voucher"]["code"]
+    earn(send, process, ctx, BEN, "ben@example.com", 120, "2025-06-01T13:00:00+00:00",
+         discount_codes=[{"code": code, "amount": "10.00", "type": "fixed_amount"}])
+    assert give_back_checkout_codes(NOW + timedelta(hours=6), ctx, factory) == 0
+    with ctx.engine.connect() as conn:
+        kinds = conn.execute(select(ledger_entries.c.kind)).scalars().all()
+    assert "recredit" not in kinds
+    page = requests.get(f"{served}/customer", headers=shopper(shop.domain, BEN)).json()
+    assert [v["status"] for v in page["customer"]["vouchers"]] == ["used"]
