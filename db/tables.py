@@ -230,6 +230,8 @@ vouchers = Table(
            doc="store credit: what is left unspent, as Shopify last reported it"),
     Column("store_credit_checked_at", UtcDateTime, nullable=True,
            doc="store credit: when remaining_amount was last read back from Shopify"),
+    Column("checkout", Boolean, nullable=False, server_default=text("false"),
+           doc="made at checkout: a short life, given back when unused (jobs/checkout_codes.py)"),
     UniqueConstraint("shop_id", "code", name="uq_vouchers_shop_code"),
     CheckConstraint("points >= 0 AND amount >= 0", name="positive"),
     CheckConstraint("status IN (%s)" % ", ".join(f"'{s}'" for s in VOUCHER_STATUSES), name="status_known"),
@@ -239,6 +241,8 @@ vouchers = Table(
 )
 Index("ix_vouchers_creating", vouchers.c.shop_id, vouchers.c.created_at,
       sqlite_where=text("status = 'creating'"), postgresql_where=text("status = 'creating'"))
+Index("ix_vouchers_checkout_active", vouchers.c.ends_at,
+      sqlite_where=text("checkout AND status = 'active'"), postgresql_where=text("checkout AND status = 'active'"))
 Index("ix_vouchers_store_credit_open", vouchers.c.shop_id, vouchers.c.customer_id,
       sqlite_where=text("kind = 'store_credit' AND status IN ('creating', 'active')"),
       postgresql_where=text("kind = 'store_credit' AND status IN ('creating', 'active')"))

@@ -1,6 +1,7 @@
 """The scheduler's timetable, read by `rq cron jobs/cron.py` (the Procfile's `scheduler` process)."""
 from rq import cron
 
+from jobs.checkout_codes import give_back_checkout_codes
 from jobs.collections import refresh_all_collections
 from jobs.flow_triggers import send_flow_triggers
 from jobs.notify import send_notifications
@@ -17,6 +18,8 @@ cron.register(mature_points, queue_name=QUEUE_NAME, interval=600, result_ttl=360
 cron.register(expire_points, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(sync_balances, queue_name=QUEUE_NAME, kwargs={"slice_seconds": 1.0}, interval=30, result_ttl=0)
 cron.register(expire_vouchers, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
+# codes made at checkout and unused: deactivated and their points given back (jobs/checkout_codes.py)
+cron.register(give_back_checkout_codes, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(purge_inbox, queue_name=QUEUE_NAME, interval=86400, result_ttl=3600)
 cron.register(send_notifications, queue_name=QUEUE_NAME, interval=20, result_ttl=0)
 # daily jobs, run hourly: idempotent, so a day's work is done within the hour it starts

@@ -138,6 +138,14 @@ FORM_TOKEN_TTL_SECONDS = 24 * 3600
 """A page left open longer than this must be reloaded before it can redeem."""
 STOREFRONT_HISTORY_LIMIT = 50
 """Most recent entries shown; the full history stays available to support (`loyalty customer`)."""
+CHECKOUT_CODE_LIFETIME = timedelta(hours=3)
+"""How long a code made at checkout (POST /extensions/checkout/redeem) works: far longer than paying takes
+(3-D Secure, a bank's app, a slow mobile network), short enough that an abandoned checkout does not hold the
+points for days; unused, it is given back (loyalty.domain.offers.checkout_give_back_due)."""
+CHECKOUT_GIVE_BACK_GRACE = timedelta(hours=1)
+"""After a checkout code's end, how long its points wait before they come back: the orders/paid webhook of
+an order placed just before the end has reached the inbox and been applied by then (the code is used)."""
+"""Most recent entries shown; the full history stays available to support (`loyalty customer`)."""
 PROXY_MAX_AGE_SECONDS = 300
 """A signed URL is refused once its `timestamp` is older than this (or this far in the future)."""
 INSTALL_STATE_LIFETIME = timedelta(minutes=10)

@@ -11,6 +11,7 @@ from admin import api, dev_mail, pages, session
 from admin.auth import bp as auth_bp
 from db.engine import reading
 from db.migrate import check_at_head
+from extensions_api.views import bp as extensions_bp
 from loyalty import demo
 from loyalty.domain.numbers import MAX_ROW_ID
 from loyalty.services.context import Context, get_context
@@ -44,6 +45,7 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     app.register_blueprint(flow_actions_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(storefront_bp)
+    app.register_blueprint(extensions_bp)
     for blueprint in (api.bp, pages.bp):
         app.register_blueprint(blueprint)
     if ctx.config.demo:  # never inferred: LOYALTY_DEMO=1, checked above (loyalty.demo)

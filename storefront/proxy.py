@@ -22,7 +22,8 @@ from loyalty.services.read.loyalty_page import page_of, voucher_view
 from loyalty.services.read.selections import selection_choices
 from loyalty.services.read.shops import installed_shop, programme_in_force
 from loyalty.services.unit_of_work import ReadOnlyUnitOfWork
-from storefront import actions, forms, texts
+from loyalty.domain import form_tokens as forms
+from storefront import actions, texts
 from storefront.render import render, render_referral
 from integrations.shopify.app_proxy import PROXY_PATH, ProxyRefused, verify
 from loyalty.defaults import (STOREFRONT_SHOPIFY_ATTEMPTS as SHOPIFY_ATTEMPTS,

@@ -4,14 +4,15 @@ back, once: the ledger's `recredit` entry). Which collection a voucher is limite
 collection or the merchant's), and whether a picked free item may be had."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from loyalty.domain import money
-from loyalty.domain.store_credit import credit_expires_at
+from loyalty.domain.store_credit import as_utc, credit_expires_at
 from loyalty.domain.errors import VoucherRefused
 from loyalty.domain.programme import Programme
+from loyalty.defaults import CHECKOUT_CODE_LIFETIME, CHECKOUT_GIVE_BACK_GRACE
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Offer:
     """A percentage off (1-100) instead of `amount` off."""
     variant_id: int | None = None
     """A picked free item: the code is for this product variant only, worth its price (one unit)."""
+    checkout: bool = False
+    """A code made at checkout: it lasts CHECKOUT_CODE_LIFETIME and is given back unused (at_checkout)."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,30 @@ def voucher_ends_at(offer: Offer, now: datetime) -> datetime:
     until its expiry, to the second (loyalty.domain.store_credit.credit_expires_at)."""
     if offer.kind == "store_credit":
         return credit_expires_at(now, offer.validity_days)
+    if offer.checkout:
+        return now + CHECKOUT_CODE_LIFETIME
     return now + timedelta(days=offer.validity_days)
+
+
+CHECKOUT_KINDS = ("discount", "free_shipping")
+"""What a checkout can apply: a discount code (an amount, a percentage, a free item) or free shipping."""
+
+
+def at_checkout(offer: Offer) -> Offer:
+    """The offer as a code for the checkout in progress: it lasts CHECKOUT_CODE_LIFETIME (hours, not the
+    programme's days) and, unused by then, its points come back (checkout_give_back_due), whatever the
+    programme says of expired vouchers: the customer never chose to let it lapse. A gift card, a donation or
+    store credit is no code to apply: refused (`not_a_code`)."""
+    if offer.kind not in CHECKOUT_KINDS:
+        raise VoucherRefused(f"{offer.title} cannot be applied at checkout: redeem it from the account page",
+                             "not_a_code")
+    return replace(offer, checkout=True)
+
+
+def checkout_give_back_due(ends_at: datetime, as_of: datetime) -> bool:
+    """A checkout code still active at this moment is given back: its end is CHECKOUT_GIVE_BACK_GRACE past
+    (an order that used it before its end has been applied by then, and marked it used)."""
+    return as_utc(ends_at) + CHECKOUT_GIVE_BACK_GRACE <= as_of
 
 
 def cancel_refusal(code: str, kind: str, status: str, credit_sent: bool = False) -> VoucherRefused | None:

@@ -25,6 +25,8 @@ class RedeemPoints:
     customer: str
     points: int
     request_key: str
+    at_checkout: bool = False
+    """A code for the checkout in progress: short-lived, given back unused (offers.at_checkout)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class RedeemReward:
     request_key: str
     variant_id: int | None = None
     """A free item the customer picks: the product variant picked from the reward's selection."""
+    at_checkout: bool = False
+    """A code for the checkout in progress: short-lived, given back unused (offers.at_checkout)."""
 
 
 @dataclass(frozen=True)

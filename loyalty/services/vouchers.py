@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from db.tables import customers, ledger_entries, shops, vouchers
 from loyalty.services import flow, ledger, notifications
 from loyalty.domain import keys
+from loyalty.defaults import CHECKOUT_GIVE_BACK_GRACE
 from loyalty.domain.offers import Offer, conversion_offer, voucher_ends_at
 from loyalty.services.shops import ShopRef, get_shop, programme
 from loyalty.domain.errors import VoucherRefused
@@ -59,7 +60,7 @@ def reserve(conn: Connection, shop: ShopRef, customer_id: int, offer: Offer | in
         points=offer.points, amount=offer.amount, minimum_subtotal=offer.minimum_subtotal,
         collection_id=offer.collection_id, percentage=offer.percentage, variant_id=offer.variant_id,
         status="donated" if donation else "creating", kind=offer.kind, reward_key=offer.reward_key,
-        ends_at=voucher_ends_at(offer, now), created_at=now,
+        ends_at=voucher_ends_at(offer, now), created_at=now, checkout=offer.checkout,
         reason=f"donation: {offer.title}" if donation else None,
     )).inserted_primary_key[0]
     if not offer.points:  # a gift (a birthday code, a referred friend's code): nothing spent, no entry
@@ -128,6 +129,19 @@ def by_id(conn: Connection, voucher_id: int):
                         .where(vouchers.c.id == voucher_id)).first()
 
 
+def lock(conn: Connection, voucher_id: int):
+    """The voucher row, locked until the transaction ends (PostgreSQL; SQLite writes one at a time)."""
+    return conn.execute(select(vouchers).where(vouchers.c.id == voucher_id).with_for_update()).one()
+
+
+def checkout_codes_due(conn: Connection, as_of: datetime, limit: int) -> list[int]:
+    """Codes made at checkout, still active, whose give-back is due at `as_of` (offers.checkout_give_back_due),
+    oldest end first: the ids, at most `limit`."""
+    return list(conn.execute(select(vouchers.c.id).where(
+        vouchers.c.checkout.is_(True), vouchers.c.status == "active",
+        vouchers.c.ends_at <= as_of - CHECKOUT_GIVE_BACK_GRACE).order_by(vouchers.c.ends_at).limit(limit)).scalars())
+
+
 def find(conn: Connection, shop: ShopRef, code: str):
     """The voucher with that code in the shop, or None."""
     return conn.execute(select(vouchers).where(vouchers.c.shop_id == shop.id,
@@ -169,7 +183,9 @@ def mark_many_used(conn: Connection, shop: ShopRef, uses: list[tuple[tuple[str, 
 def expire_unused(conn: Connection, as_of: datetime, now: datetime) -> int:
     """Active vouchers past their end date expire; their points come back where the shop says so."""
     count = 0
+    # Codes made at checkout are not here: unused, they are always given back (give_back_checkout_code).
     for voucher in conn.execute(select(vouchers).where(vouchers.c.status == "active", vouchers.c.kind.in_(CODE_KINDS),
+                                                       vouchers.c.checkout.is_(False),
                                                        vouchers.c.ends_at <= as_of)).all():
         domain = conn.execute(select(shops.c.domain).where(shops.c.id == voucher.shop_id)).scalar()
         shop = get_shop(conn, domain, installed_only=False)

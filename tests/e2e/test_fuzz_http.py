@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from integrations.shopify.oauth import query_signature
-from storefront import forms
+from loyalty.domain import form_tokens as forms
 from integrations.shopify.app_proxy import sign
 from tests.admin_client import OPENAPI, session_token
 from tests.conftest import SECRET, SHOP, Sender

@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from storefront import forms
+from loyalty.domain import form_tokens as forms
 from integrations.shopify.app_proxy import ProxyRefused, sign, verify
 
 # Shopify's documented example: secret "hush", a repeated `extra` parameter (joined with a comma).

@@ -25,15 +25,24 @@ def redeem_points(request: RedeemPoints, uow: UnitOfWork, client_factory=shopify
     """Convert points into a code (store B), or store credit when the programme says so; safe to retry with
     the same request_key. Returns the voucher."""
     return _redeem(uow, request.shop, request.customer, None, request.request_key, client_factory,
-                   lambda prog, full_price, _picked: offers.conversion_offer(prog, request.points, full_price))
+                   _where(request, lambda prog, full_price, _picked:
+                          offers.conversion_offer(prog, request.points, full_price)))
 
 
 def redeem_reward(request: RedeemReward, uow: UnitOfWork, client_factory=shopify_client):
     """Spend points on a catalogue reward: a code, a gift card, a donation or store credit; safe to retry
     with the same request_key. Returns the voucher row."""
     return _redeem(uow, request.shop, request.customer, request.reward_key, request.request_key, client_factory,
-                   lambda prog, full_price, picked: offers.reward_offer(prog, request.reward_key, full_price, picked),
+                   _where(request, lambda prog, full_price, picked:
+                          offers.reward_offer(prog, request.reward_key, full_price, picked)),
                    request.variant_id)
+
+
+def _where(request: RedeemPoints | RedeemReward, make_offer):
+    """The offer maker for the request: at checkout, the offer as a short-lived code (offers.at_checkout)."""
+    if not request.at_checkout:
+        return make_offer
+    return lambda prog, full_price, picked: offers.at_checkout(make_offer(prog, full_price, picked))
 
 
 def _reserve(conn, shop, customer_id: int, prog, offer, request_key: str, now):
@@ -167,9 +176,33 @@ def cancel_voucher(request: CancelVoucher, uow: UnitOfWork, client_factory=shopi
             raise refusal
         client = client_factory(uow.ctx, shop, conn) if voucher.kind != "store_credit" else None
     if client is not None:  # store credit never sent has nothing in Shopify to undo
-        discount_id = voucher.shopify_discount_id or discounts.find_code(client, voucher.code)
-        if discount_id:
-            discounts.deactivate_code(client, discount_id)
+        _end_in_shopify(client, voucher)
     with uow:
         vouchers.give_back(uow.conn, shop, voucher, "cancelled", request.reason, uow.now)
         return vouchers.find(uow.conn, shop, voucher.code)
+
+
+def _end_in_shopify(client, voucher) -> None:
+    """Deactivate the voucher's code in Shopify (found by its code when its id was never recorded)."""
+    discount_id = voucher.shopify_discount_id or discounts.find_code(client, voucher.code)
+    if discount_id:
+        discounts.deactivate_code(client, discount_id)
+
+
+def give_back_checkout_code(voucher_id: int, uow: UnitOfWork, client_factory=shopify_client):
+    """A code made at checkout and still unused past its end (offers.checkout_give_back_due): deactivated in
+    Shopify, then its points re-credited, once (the `recredit` entry's key), recorded in the history. A code
+    an order used meanwhile is `used` and never given back. Returns the voucher row (None: no such voucher)."""
+    with uow:
+        voucher = vouchers.by_id(uow.conn, voucher_id)
+        if voucher is None or not voucher.checkout or voucher.status != "active":
+            return voucher
+        shop = get_shop(uow.conn, voucher.domain, installed_only=False)
+        client = client_factory(uow.ctx, shop, uow.conn)
+    _end_in_shopify(client, voucher)
+    with uow:
+        current = vouchers.lock(uow.conn, voucher_id)
+        if current.status == "active" and offers.checkout_give_back_due(current.ends_at, uow.now):
+            vouchers.give_back(uow.conn, shop, current, "expired", "made at checkout, unused: points given back",
+                               uow.now)
+        return vouchers.by_id(uow.conn, voucher_id)

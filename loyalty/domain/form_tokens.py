@@ -1,4 +1,5 @@
-"""Form tokens: each rendered page carries a fresh nonce, signed for its shop and customer.
+"""Form tokens: each rendered page (the app-proxy page, an extension's answer) carries a fresh nonce, signed for its
+shop and customer.
 
 The nonce is the redemption's idempotency key: a double click, a resubmitted form or a replayed signed
 request all carry the same nonce and so get the same voucher, never a second spend. The signature binds the
