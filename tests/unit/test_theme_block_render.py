@@ -27,17 +27,51 @@ def lookup(tree: dict, dotted: str):
     return tree
 
 
-def render(customer: dict | None, language: str = "fr", **settings) -> str:
-    """The block as Shopify renders it: `t` reads the storefront locale, settings from the schema."""
+MONEY_FORMATS = {"fr": "{{amount_with_comma_separator}} €", "en": "€{{amount}}"}
+"""The shop's money format as Shopify's money filters apply it (a French and an English EUR shop)."""
+
+
+def plural_form(language: str, count) -> str:
+    """Shopify's pluralisation of a `t` key with `count` (CLDR: French `one` is 0 <= n < 2, English n == 1)."""
+    return "one" if (0 <= count < 2 if language == "fr" else count == 1) else "other"
+
+
+def money_filter(language: str, trailing_zeros: bool = True):
+    """Shopify's `money` / `money_without_trailing_zeros`: an amount in cents in the shop's money format."""
+    def money(cents) -> str:
+        amount = f"{int(cents) // 100:,}.{int(cents) % 100:02d}"
+        if not trailing_zeros and amount.endswith(".00"):
+            amount = amount[:-3]
+        with_comma = amount.replace(",", " ").replace(".", ",")
+        return MONEY_FORMATS[language].replace("{{amount}}", amount).replace("{{amount_with_comma_separator}}",
+                                                                          with_comma)
+    return money
+
+
+def translate(strings: dict, language: str):
+    """Shopify's `t` filter on the storefront's locale file: `{{ name }}` interpolated, pluralised by count."""
+    def t(key, **values):
+        text = lookup(strings, key)
+        if isinstance(text, dict):
+            text = text[plural_form(language, values["count"])]
+        return re.sub(r"{{\s*(\w+)\s*}}", lambda m: str(values[m.group(1)]), text)
+    return t
+
+
+def render(customer: dict | None, language: str = "fr", programme: dict | None = None, **settings) -> str:
+    """The block as Shopify renders it: `t` reads the storefront's locale, money filters use the shop's
+    format, settings come from the schema, `programme` is the shop's `loyalty.programme` metafield."""
     strings = locale("fr.json" if language == "fr" else "en.default.json")
     env = Environment()
-    env.filters["t"] = lambda key, **values: re.sub(r"{{\s*(\w+)\s*}}", lambda m: str(values[m.group(1)]),
-                                                    lookup(strings, key))
+    env.filters["t"] = translate(strings, language)
+    env.filters["money"] = money_filter(language)
+    env.filters["money_without_trailing_zeros"] = money_filter(language, trailing_zeros=False)
     schema = json.loads(SCHEMA.search(BLOCK).group(1))
     defaults = {s["id"]: s.get("default") for s in schema["settings"]}
     template = env.from_string(SCHEMA.sub("", BLOCK))
-    return template.render(customer=customer, block={"settings": {**defaults, **settings}},
-                           routes={"account_login_url": "/account/login"})
+    shop = {"metafields": {"loyalty": {"programme": {"value": programme}} if programme is not None else {}}}
+    return template.render(customer=customer, shop=shop, block={"settings": {**defaults, **settings}},
+                           routes={"account_login_url": "/account/login", "account_url": "/account"})
 
 
 def metafields(**values) -> dict:
@@ -58,7 +92,8 @@ def test_the_extension_is_a_theme_extension_with_a_section_block():
     used = set(re.findall(r"'([\w.]+)'\s*\|\s*t\b", BLOCK))
     for name in ("en.default.json", "fr.json"):
         for key in used:
-            assert isinstance(lookup(locale(name), key), str), (name, key)
+            text = lookup(locale(name), key)
+            assert isinstance(text, str) or set(text) == {"one", "other"}, (name, key)
 
 
 def test_the_block_shows_balance_pending_and_progress_in_french():
