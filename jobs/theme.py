@@ -47,8 +47,9 @@ def write_programme_summary(shop_domain: str, ctx: Context | None = None, client
     return True
 
 
-def write_all_programme_summaries(ctx: Context | None = None) -> dict:
-    """Daily job (scheduler): every installed shop's summary written again; one failing shop does not stop
-    the others."""
+def write_all_programme_summaries(ctx: Context | None = None, client_factory=shopify_client) -> dict:
+    """Daily job (scheduler): every installed shop's summary written again (True), or why not; one failing
+    shop does not stop the others."""
     ctx = ctx or get_context()
-    return for_every_shop(ctx, lambda domain: write_programme_summary(domain, ctx=ctx), "theme summary")
+    return for_every_shop(ctx, lambda domain: write_programme_summary(domain, ctx=ctx, client_factory=client_factory),
+                          "theme summary")
