@@ -60,22 +60,28 @@ def rendered_from_shopify(emulator, domain: str, customer_id: int | None, langua
     return render(customer, language, programme, **settings)
 
 
-def use_template(ctx, shop, name: str) -> None:
-    with ctx.engine.begin() as conn:
-        save_programme(conn, shop, template(name), NOW)
+@pytest.fixture
+def shopper(send, process, ctx, shop, emulator, factory):
+    """`shopper(template, customer_id, spent)`: the shop runs the template; the customer's order of `spent`
+    (paid on 2025-01-01) is applied from its signed webhook, its points matured by NOW, the balance written
+    back and the programme summary written: what the storefront's Shopify then holds."""
+    def make(name: str, customer_id: int, spent: int) -> None:
+        with ctx.engine.begin() as conn:
+            save_programme(conn, shop, template(name), NOW)
+        emulator.add_customer(shop.domain, customer_id, f"c{customer_id}@example.com")
+        send("orders/paid", order(lines=((spent, 1),), email=f"c{customer_id}@example.com", customer_id=customer_id,
+                                  processed_at="2025-01-01T10:00:00Z"))
+        process()
+        mature_points(NOW, ctx=ctx)
+        sync_balances(ctx, client_factory=factory)
+        assert write_programme_summary(shop.domain, ctx=ctx, client_factory=factory)
+    return make
 
 
-def test_store_a_block_shows_the_ladder_in_french(send, process, ctx, shop, emulator, factory):
+def test_store_a_block_shows_the_ladder_in_french(shopper, shop, emulator):
     """Store A (a ladder): a customer with 180 confirmed points sees 120 to the next level (300) in French; a
     visitor sees the pitch (1 point per euro, rewards from 150 points) and a sign-in link; no money amount."""
-    use_template(ctx, shop, "store-a")
-    emulator.add_customer(shop.domain, 11, "anna@example.com")
-    send("orders/paid", order(lines=((180, 1),), email="anna@example.com", customer_id=11,
-                              processed_at="2025-01-01T10:00:00Z"))
-    process()
-    mature_points(NOW, ctx=ctx)
-    sync_balances(ctx, client_factory=factory)
-    assert write_programme_summary(shop.domain, ctx=ctx, client_factory=factory)
+    shopper("store-a", 11, 180)
     html = rendered_from_shopify(emulator, shop.domain, 11, "fr")
     assert "180 points disponibles" in html
     assert "Encore 120 points pour atteindre le prochain palier (300 points)" in html
@@ -86,17 +92,10 @@ def test_store_a_block_shows_the_ladder_in_french(send, process, ctx, shop, emul
     assert "Débloque des avantages dès 150 points." in visitor and 'href="/account/login"' in visitor
 
 
-def test_store_b_block_shows_the_worth_in_english(send, process, ctx, shop, emulator, factory, summary):
+def test_store_b_block_shows_the_worth_in_english(shopper, shop, emulator):
     """Store B (a conversion at 0.10 EUR a point): a customer's available points shown with their worth,
     the money filter's format, and the link to convert them in the account; a visitor sees the rate."""
-    use_template(ctx, shop, "store-b")
-    emulator.add_customer(shop.domain, 401, "lea@example.com")
-    send("orders/paid", order(lines=((300, 1),), email="lea@example.com", customer_id=401,
-                              processed_at="2020-01-01T10:00:00Z"))
-    process()
-    mature_points(NOW, ctx=ctx)
-    sync_balances(ctx, client_factory=factory)
-    assert write_programme_summary(shop.domain, ctx=ctx, client_factory=factory)
+    shopper("store-b", 401, 300)
     html = rendered_from_shopify(emulator, shop.domain, 401, "en", link="account")
     assert "300 points available" in html
     assert "Your points are worth €30.00: convert them into a voucher in your account." in html
