@@ -48,7 +48,8 @@ def as_liquid(metafields: dict) -> dict:
     for name, field in metafields.items():
         namespace, key = name.split(".")
         value = field["value"]
-        value = int(value) if field["type"] == "number_integer" else json.loads(value) if field["type"] == "json" else value
+        if field["type"] in ("number_integer", "json"):
+            value = json.loads(value)
         tree.setdefault(namespace, {})[key] = {"value": value}
     return tree
 
