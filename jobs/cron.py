@@ -10,6 +10,7 @@ from jobs.store_credit import check_store_credit
 from jobs.scheduled import (expire_points, expire_vouchers, give_birthday_perks, mature_points, purge_inbox, sweep,
                             warn_expiring_points)
 from jobs.sync import sync_balances
+from jobs.theme import write_all_programme_summaries
 from jobs.tiers import give_tier_gifts, tiers_at_period_end
 from loyalty.services.context import QUEUE_NAME
 
@@ -32,4 +33,6 @@ cron.register(refresh_all_collections, queue_name=QUEUE_NAME, cron="47 2 * * *",
 # store credit spent online or at the point of sale is read back hourly (liability, merchant's report)
 cron.register(check_store_credit, queue_name=QUEUE_NAME, interval=3600, result_ttl=3600)
 cron.register(reconcile_all, queue_name=QUEUE_NAME, cron="17 3 * * *", result_ttl=86400, job_timeout=6 * 3600)
+# the theme block's programme summary, written again daily (it is also written when the programme changes)
+cron.register(write_all_programme_summaries, queue_name=QUEUE_NAME, cron="53 3 * * *", result_ttl=86400)
 cron.register(send_flow_triggers, queue_name=QUEUE_NAME, interval=20, result_ttl=0)

@@ -1,6 +1,8 @@
 """Customer metafields over the Admin API (metafieldsSet: at most 25 per call, atomic)."""
 from __future__ import annotations
 
+import json
+
 from integrations.shopify import documents
 from integrations.shopify.errors import ShopifyUserErrors, raise_for_user_errors, user_errors_reason
 
@@ -12,6 +14,14 @@ def integer_metafield(customer_id: int, namespace: str, key: str, value: int) ->
     """One MetafieldsSetInput: an integer on a customer."""
     return {"ownerId": f"gid://shopify/Customer/{customer_id}", "namespace": namespace, "key": key,
             "type": "number_integer", "value": str(int(value))}
+
+
+def shop_json_metafield(shop_id: int, namespace: str, key: str, value) -> dict:
+    """One MetafieldsSetInput: a JSON document on the shop (`shop_id`: Shopify's numeric id of the shop),
+    which Liquid reads as `shop.metafields.<namespace>.<key>.value`. Canonical JSON (sorted keys), so the
+    same document is the same value."""
+    return {"ownerId": f"gid://shopify/Shop/{shop_id}", "namespace": namespace, "key": key, "type": "json",
+            "value": json.dumps(value, sort_keys=True, separators=(",", ":"))}
 
 
 def set_metafields(client, metafields: list[dict]) -> int:

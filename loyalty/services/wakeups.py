@@ -127,3 +127,13 @@ def queue_tier_recalculation(ctx: Context, shop_id: int) -> None:
                           failure_ttl=86400)
     except Exception:  # noqa: BLE001 - saving the programme must not fail because the queue is down
         log.warning("could not queue the tier recalculation of shop %s", shop_id, exc_info=True)
+
+
+def queue_programme_summary(ctx: Context, shop_domain: str) -> None:
+    """Queue the write of the theme block's programme summary (a programme changing what the block says was
+    saved); Redis trouble is logged, and the daily write catches up."""
+    try:
+        ctx.queue.enqueue("jobs.theme.write_programme_summary", shop_domain, job_timeout=600, result_ttl=3600,
+                          failure_ttl=86400)
+    except Exception:  # noqa: BLE001 - saving the programme must not fail because the queue is down
+        log.warning("could not queue the theme summary of %s", shop_domain, exc_info=True)

@@ -1,4 +1,5 @@
 """The Shopify emulator, driven by the app's real AdminClient through an in-process WSGI transport."""
+import json
 import threading
 
 import graphql
@@ -302,6 +303,36 @@ def test_metafields_set_with_a_missing_owner_writes_nothing_and_names_its_entry(
     assert [(e["field"], e["message"]) for e in payload["userErrors"]] == [
         (["metafields", "1", "ownerId"], "Owner does not exist.")]
     assert emulator.metafields(SHOP, 7) == {}
+
+
+def test_metafields_set_on_the_shop_itself_and_atomic_with_customers(client, emulator):
+    """A JSON metafield owned by the shop (`gid://shopify/Shop/<its id>`, the theme block's
+    `loyalty.programme`) is stored on the shop, with ownerType SHOP; another shop's id is an owner that does
+    not exist, named by its entry, and the whole call (the customer's entry too) writes nothing; a value that
+    is not JSON is refused."""
+    from integrations.shopify.metafields import set_metafields, shop_json_metafield
+
+    shop_id = emulator.shop(SHOP).id
+    summary = {"version": 1, "ladder": None, "conversion": {"cents": 10, "per_points": 1}}
+    customer = {"ownerId": CUSTOMER, "namespace": "loyalty", "key": "available", "type": "number_integer",
+                "value": "5"}
+    elsewhere = shop_json_metafield(shop_id + 1, "loyalty", "programme", summary)
+    refused = client.execute(METAFIELDS_SET, {"metafields": [customer, elsewhere]})["metafieldsSet"]
+    assert refused["metafields"] is None
+    assert [(e["field"], e["message"]) for e in refused["userErrors"]] == [
+        (["metafields", "1", "ownerId"], "Owner does not exist.")]
+    not_json = {**shop_json_metafield(shop_id, "loyalty", "programme", summary), "value": "{not json"}
+    bad = client.execute(METAFIELDS_SET, {"metafields": [not_json]})["metafieldsSet"]
+    assert bad["userErrors"][0]["code"] == "INVALID_VALUE"
+    assert emulator.shop_metafields(SHOP) == {} and emulator.metafields(SHOP, 7) == {}
+
+    assert set_metafields(client, [customer, shop_json_metafield(shop_id, "loyalty", "programme", summary)]) == 1
+    stored = emulator.shop_metafields(SHOP)["loyalty.programme"]
+    assert stored["type"] == "json" and json.loads(stored["value"]) == summary
+    assert emulator.metafields(SHOP, 7) == {"loyalty.available": {"type": "number_integer", "value": "5"}}
+    owner = client.execute(METAFIELDS_SET.replace("compareDigest }", "compareDigest ownerType }"),
+                           {"metafields": [shop_json_metafield(shop_id, "loyalty", "programme", summary)]})
+    assert owner["metafieldsSet"]["metafields"][0]["ownerType"] == "SHOP"
 
 
 def test_tags_add_and_remove(client, emulator):

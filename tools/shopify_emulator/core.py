@@ -220,6 +220,12 @@ class Emulator:
         with state.lock:
             return metafield_values(state.customers[_required_id(customer_id, "Customer")])
 
+    def shop_metafields(self, shop):
+        """The shop's own metafields: {"namespace.key": {"type": ..., "value": ...}}."""
+        state = self.shop(shop)
+        with state.lock:
+            return metafield_values(state)
+
     def tags(self, shop, customer_id):
         """A customer's tags, sorted."""
         state = self.shop(shop)

@@ -19,6 +19,7 @@ from tools.shopify_emulator.views import (
     gift_card_view,
     metafield_view,
     order_view,
+    shop_view,
 )
 
 MAX_METAFIELDS_PER_SET = 25
@@ -40,9 +41,7 @@ class Context(NamedTuple):
 
 def shop(info):
     """shop: the shop the token belongs to."""
-    state = info.context.shop
-    return {"__typename": "Shop", "id": gid("Shop", state.id), "myshopifyDomain": state.domain,
-            "name": state.domain, "currencyCode": state.currency}
+    return shop_view(info.context.shop)
 
 
 def order(info, id):
@@ -87,7 +86,8 @@ def metafields_set(info, metafields):
     for owner, namespace, key, type_, value in planned:
         current = owner.metafields.get((namespace, key))
         if current is None:
-            current = Metafield(shop.next_id(), owner.id, namespace, key, type_, value, now, now)
+            current = Metafield(shop.next_id(), owner.id, namespace, key, type_, value, now, now,
+                                "SHOP" if owner is shop else "CUSTOMER")
             owner.metafields[(namespace, key)] = current
         else:
             current.type, current.value, current.updated_at = type_, value, now
@@ -98,7 +98,7 @@ def metafields_set(info, metafields):
 def _check_metafield(shop, index, entry, errors):
     """Validate one metafieldsSet entry, appending userErrors; return what to write."""
     where = ["metafields", str(index)]
-    owner = shop.customers.get(parse_id(entry["ownerId"], "Customer"))
+    owner = _metafield_owner(shop, entry["ownerId"])
     if owner is None:
         errors.append(user_error(where + ["ownerId"], "Owner does not exist.", "INVALID", elementIndex=index))
         return None
@@ -114,6 +114,13 @@ def _check_metafield(shop, index, entry, errors):
     if "compareDigest" in entry and entry["compareDigest"] != (existing.digest if existing else None):
         errors.append(user_error(where + ["compareDigest"], STALE_MESSAGE, "STALE_OBJECT", elementIndex=index))
     return owner, namespace, key, type_, entry["value"]
+
+
+def _metafield_owner(shop, owner_id):
+    """The customer or the shop (its own id only) a metafield is set on; None when there is no such owner."""
+    if str(owner_id) == gid("Shop", shop.id):
+        return shop
+    return shop.customers.get(parse_id(owner_id, "Customer"))
 
 
 def _valid_value(type_, value):

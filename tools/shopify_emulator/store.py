@@ -143,7 +143,7 @@ class StagedUpload:
 
 @dataclass
 class Metafield:
-    """A metafield value on a customer."""
+    """A metafield value on a customer (or, `owner_type` "SHOP", on the shop)."""
 
     id: int
     owner_id: int
@@ -153,6 +153,7 @@ class Metafield:
     value: str
     created_at: datetime
     updated_at: datetime
+    owner_type: str = "CUSTOMER"
 
     @property
     def digest(self):
@@ -306,6 +307,7 @@ class ShopState:
         self.refresh_tokens = {}  # unused refresh token -> expiry (epoch seconds)
         self.orders = {}
         self.customers = {}
+        self.metafields = {}  # the shop's own metafields, keyed by (namespace, key)
         self.discounts = {}
         self.gift_cards = {}
         self.products = {}
@@ -351,9 +353,9 @@ class ShopState:
             }
 
 
-def metafield_values(customer):
-    """A customer's metafields as {"namespace.key": {"type": ..., "value": ...}}."""
+def metafield_values(owner):
+    """A customer's (or the shop's) metafields as {"namespace.key": {"type": ..., "value": ...}}."""
     return {
         f"{m.namespace}.{m.key}": {"type": m.type, "value": m.value}
-        for m in sorted(customer.metafields.values(), key=lambda m: (m.namespace, m.key))
+        for m in sorted(owner.metafields.values(), key=lambda m: (m.namespace, m.key))
     }

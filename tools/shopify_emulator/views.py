@@ -174,8 +174,15 @@ APP_NAMESPACE = "$app"
 """The namespace Shopify uses when an app omits one (really `app--{app id}`)."""
 
 
+def shop_view(shop):
+    """The Shop object."""
+    return {"__typename": "Shop", "id": gid("Shop", shop.id), "myshopifyDomain": shop.domain,
+            "name": shop.domain, "currencyCode": shop.currency}
+
+
 def metafield_view(shop, metafield):
-    """A Metafield on a customer."""
+    """A Metafield on a customer or on the shop."""
+    on_shop = metafield.owner_type == "SHOP"
     return {
         "__typename": "Metafield",
         "id": gid("Metafield", metafield.id),
@@ -184,8 +191,8 @@ def metafield_view(shop, metafield):
         "type": metafield.type,
         "value": metafield.value,
         "compareDigest": metafield.digest,
-        "ownerType": "CUSTOMER",
-        "owner": lambda info: customer_view(shop, shop.customers[metafield.owner_id]),
+        "ownerType": metafield.owner_type,
+        "owner": lambda info: (shop_view(shop) if on_shop else customer_view(shop, shop.customers[metafield.owner_id])),
         "createdAt": iso(metafield.created_at),
         "updatedAt": iso(metafield.updated_at),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 from loyalty.domain.campaigns import collections_of
 from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.programme import Programme
+from loyalty.domain.theme_block import programme_summary
 from loyalty.domain.requests import ChangeProgramme, SaveProgramme
 from loyalty.services import tiers, wakeups
 from loyalty.services.shops import ShopRef, get_shop, programme, save_programme as save_version
@@ -39,7 +40,8 @@ def _store(uow: UnitOfWork, shop: ShopRef, new: Programme) -> int:
     """Store the new version, and what it sets off once committed: if its tier settings differ from the
     version in force, every customer's tier is recalculated under it in the background (the request is
     recorded in this transaction); the products of the collections its campaigns name are refreshed (orders
-    are matched against them without asking Shopify)."""
+    are matched against them without asking Shopify); if what the theme block says changes, its summary
+    is written to the shop's metafield (jobs.theme)."""
     old = programme(uow.conn, shop.id, shop.settings_version)
     version = save_version(uow.conn, shop, new, uow.now)
     if old.tiers != new.tiers:
@@ -47,4 +49,6 @@ def _store(uow: UnitOfWork, shop: ShopRef, new: Programme) -> int:
         uow.after_commit(wakeups.queue_tier_recalculation, uow.ctx, shop.id)
     if collections_of(new.campaigns):
         uow.after_commit(wakeups.queue_collection_refresh, uow.ctx, shop.domain)
+    if programme_summary(old) != programme_summary(new):
+        uow.after_commit(wakeups.queue_programme_summary, uow.ctx, shop.domain)
     return version
