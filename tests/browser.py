@@ -31,10 +31,12 @@ def chromium_executable() -> str | None:
     return os.environ.get("LOYALTY_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _unavailable(reason: str):
+def unavailable(reason: str, need: str = "a browser", hint: str = "apt-get install chromium"):
+    """Skip the test saying why `need` is missing, or fail it when LOYALTY_REQUIRE_BROWSER is set (CI, which
+    installs the browser and Node.js so that these tests cannot skip there)."""
     if os.environ.get("LOYALTY_REQUIRE_BROWSER"):
-        pytest.fail(f"a browser is required here (LOYALTY_REQUIRE_BROWSER) but {reason}")
-    pytest.skip(f"no browser: {reason} (apt-get install chromium)")
+        pytest.fail(f"{need} is required here (LOYALTY_REQUIRE_BROWSER) but {reason}")
+    pytest.skip(f"{need} is unavailable: {reason} ({hint})")
 
 
 @pytest.fixture(scope="session")
@@ -43,16 +45,16 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed")
+        unavailable("playwright is not installed")
     executable = chromium_executable()
     if not executable:
-        _unavailable("chromium is not on the PATH")
+        unavailable("chromium is not on the PATH")
     playwright = sync_playwright().start()
     try:
         instance = playwright.chromium.launch(executable_path=executable, headless=True)
     except Exception as exc:  # noqa: BLE001 - any launch failure means no browser here
         playwright.stop()
-        _unavailable(f"chromium did not start: {exc}")
+        unavailable(f"chromium did not start: {exc}")
     yield instance
     instance.close()
     playwright.stop()

@@ -5,56 +5,24 @@ POS reads a customer; another shop, an expired or foreign token, a preflight; a 
 given back once."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
-import jwt
 import pytest
 import requests
 from sqlalchemy import select
 
 from db.tables import ledger_entries
 from jobs.checkout_codes import give_back_checkout_codes
-from tests.conftest import SECRET
+from tests.extensions_support import AT, app_url, ben, shopper, staff  # noqa: F401 - fixtures
 from tests.storefront_support import BEN, NOW, VERA, apply_template, earn, proxy  # noqa: F401
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-AT = int(NOW.timestamp())
-
-
-def shopper(shop: str, customer: int | None, secret: str = SECRET, **overrides) -> dict:
-    """The headers of a customer-account / checkout extension's request: its session token."""
-    claims = {"dest": shop, "aud": "test-key", "exp": AT + 300, "nbf": AT - 1, "iat": AT - 1, "jti": "j1",
-              **({"sub": f"gid://shopify/Customer/{customer}"} if customer else {}), **overrides}
-    return {"Authorization": "Bearer " + jwt.encode(claims, secret, algorithm="HS256")}
-
-
-def staff(shop: str) -> dict:
-    """A POS UI extension's request: the admin's kind of token, for a staff member."""
-    claims = {"iss": f"https://{shop}/admin", "dest": f"https://{shop}", "aud": "test-key", "sub": "77",
-              "exp": AT + 60, "nbf": AT - 1}
-    return {"Authorization": "Bearer " + jwt.encode(claims, SECRET, algorithm="HS256")}
 
 
 @pytest.fixture
-def served(app, proxy):  # noqa: F811 - proxy pins the clock and the emulator's clients
-    """The app on http://127.0.0.1:<port>; yields its base URL."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/extensions"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def ben(send, process, ctx, shop):
-    """Store B's programme (conversion, 100 points minimum): Ben has 250 points available."""
-    apply_template(ctx, shop, "store-b")
-    earn(send, process, ctx, BEN, "ben@example.com", 250, "2025-05-01T10:00:00+00:00")
-    return BEN
+def served(app_url):  # noqa: F811
+    """The extension API's base URL on the served app."""
+    return f"{app_url}/extensions"
 
 
 def test_store_b_customer_converts_points_from_the_account_page(served, shop, ben, emulator):

@@ -1,7 +1,8 @@
 /**
  * The checkout block (purchase.checkout.block.render, information/shipping/payment steps: Shopify Plus):
- * the customer's available points, the rewards and the conversion they can afford with their terms, and
- * one button each that redeems and applies the code to this checkout.
+ * the customer's available points, the rewards giving a discount code and the conversion they can afford
+ * with their terms, and one button each that redeems and applies the code to this checkout; a line points
+ * to the account's Loyalty page for the affordable rewards that are not codes (a gift card, a donation).
  */
 import {useState} from 'preact/hooks';
 import {say, type Texts} from '../../shared/checkout-i18n.ts';
@@ -54,21 +55,23 @@ function Choices({model, host, i18n, state, offers}: Props & {state: Extract<Che
         </s-banner>
       )}
       {state.error && <s-banner tone="critical">{say(i18n, state.error)}</s-banner>}
-      {offers.rewards.length === 0 && !offers.conversion && <s-text>{t('checkout.nothing_yet')}</s-text>}
-      {!canUpdate && (offers.conversion || offers.rewards.some((r) => r.channel === 'discount'))
+      {offers.rewards.length === 0 && !offers.conversion && !offers.elsewhere && <s-text>{t('checkout.nothing_yet')}</s-text>}
+      {!canUpdate && (offers.conversion || offers.rewards.length > 0)
         && <s-text tone="warning">{t('checkout.codes_disabled')}</s-text>}
       {offers.rewards.map((offer) => (
         <RewardRow key={offer.key} offer={offer} offers={offers} busy={state.busy} i18n={i18n}
-          disabled={Boolean(blocked(offer.channel, canUpdate, capabilities)) || belowMinimum(offer.terms, subtotal)}
+          disabled={Boolean(blocked(canUpdate, capabilities)) || belowMinimum(offer.terms, subtotal)}
           below={belowMinimum(offer.terms, subtotal)}
-          onRedeem={() => model.redeem({reward: offer.key}, offer.title, offer.channel)} />
+          onRedeem={() => model.redeem({reward: offer.key}, offer.title)} />
       ))}
       {offers.conversion && (
         <ConversionRow offer={offers.conversion} offers={offers} busy={state.busy} i18n={i18n}
           below={belowMinimum(offers.conversion.terms, subtotal)}
-          disabled={Boolean(blocked('discount', canUpdate, capabilities)) || belowMinimum(offers.conversion.terms, subtotal)}
-          onRedeem={(n, title) => model.redeem({points: n}, title, 'discount')} />
+          disabled={Boolean(blocked(canUpdate, capabilities)) || belowMinimum(offers.conversion.terms, subtotal)}
+          onRedeem={(n, title) => model.redeem({points: n}, title)} />
       )}
+      {/* Gift cards, donations, store credit and picked items are redeemed on the account page only. */}
+      {offers.elsewhere > 0 && <s-text>{t('checkout.elsewhere')}</s-text>}
     </s-stack>
   );
 }

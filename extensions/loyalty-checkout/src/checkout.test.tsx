@@ -22,7 +22,6 @@ function fakeShopify({loggedIn = true, canUpdate = true, subtotal = 150, lang = 
     sessionToken: {get: async () => 'session-jwt'},
     i18n: texts(locale('loyalty-checkout', lang), lang),
     applyDiscountCodeChange: async (change: Change) => { applied.push(change); return applyResult; },
-    applyGiftCardChange: async (change: Change) => { applied.push(change); return applyResult; },
   };
   (globalThis as any).shopify = shopify;
   return {shopify, applied};
@@ -75,8 +74,8 @@ describe('checkout block', () => {
     const app = storeBApp();
     const {model, element} = checkoutApp();
     await model.load();
-    const first = model.redeem({points: 150}, '€15.00 voucher', 'discount');
-    const second = model.redeem({points: 150}, '€15.00 voucher', 'discount');
+    const first = model.redeem({points: 150}, '€15.00 voucher');
+    const second = model.redeem({points: 150}, '€15.00 voucher');
     expect(renderToString(element)).toMatch(/<s-button(?=[^>]*\bloading\b)(?=[^>]*\bdisabled\b)/); // disabled while pending
     await Promise.all([first, second]);
     const posts = app.seen.filter((s) => s.method === 'POST');
@@ -84,7 +83,7 @@ describe('checkout block', () => {
     expect(app.codes.size).toBe(1);
     expect(applied).toEqual([{type: 'addDiscountCode', code: 'LOYAL-1'}]);
     expect(html(element)).toContain('€15.00 voucher applied to your order Code LOYAL-1 is applied.');
-    await model.redeem({points: 100}, '€10.00 voucher', 'discount'); // a later tap: nothing more is minted
+    await model.redeem({points: 100}, '€10.00 voucher'); // a later tap: nothing more is minted
     expect(app.seen.filter((s) => s.method === 'POST')).toHaveLength(1);
     expect(html(element)).not.toContain('Convert 100 points');
   });
@@ -99,11 +98,11 @@ describe('checkout block', () => {
       await reliable(url, init); // the app mints the code...
       throw new TypeError('connection reset'); // ...but the answer never arrives
     };
-    await model.redeem({points: 100}, '€10.00 voucher', 'discount');
+    await model.redeem({points: 100}, '€10.00 voucher');
     expect(html(element)).toContain('Please try again in a moment.');
     expect(applied).toEqual([]);
     (globalThis as any).fetch = reliable;
-    await model.redeem({points: 100}, '€10.00 voucher', 'discount');
+    await model.redeem({points: 100}, '€10.00 voucher');
     const tokens = app.seen.filter((s) => s.method === 'POST').map((s) => s.body.token);
     expect(tokens).toEqual(['form-1', 'form-1']);
     expect(app.codes.size).toBe(1);
@@ -115,7 +114,7 @@ describe('checkout block', () => {
     storeBApp();
     const {model, element} = checkoutApp();
     await model.load();
-    await model.redeem({points: 100}, '€10.00 voucher', 'discount');
+    await model.redeem({points: 100}, '€10.00 voucher');
     const out = renderToString(element);
     expect(visibleText(out)).toContain("Your code couldn't be applied to this checkout Your code is LOYAL-1");
     expect(visibleText(out)).toContain('your points are given back automatically when the code expires');
@@ -131,7 +130,7 @@ describe('checkout block', () => {
     const out = renderToString(element);
     expect(visibleText(out)).toContain("Discount codes can't be added to this checkout");
     expect(out).toMatch(/<s-button[^>]*disabled/);
-    await model.redeem({points: 100}, 'x', 'discount');
+    await model.redeem({points: 100}, 'x');
     expect(app.seen.filter((s) => s.method === 'POST')).toEqual([]);
     expect(applied).toEqual([]);
   });
@@ -146,19 +145,47 @@ describe('checkout block', () => {
     expect(out).toContain('<s-text tone="warning">Requires an order of at least €100.00.</s-text>');
   });
 
-  it('applies a store A gift card reward as a gift card, in French', async () => {
+  it('never offers store A\'s gift card at checkout: it points to the account\'s Loyalty page instead, in French', async () => {
+    fakeShopify({lang: 'fr'});
+    const app = serve({'GET /extensions/customer': () => ({status: 200, body: storeAPage(320)})});
+    const {model, element} = checkoutApp();
+    await model.load();
+    const out = renderToString(element);
+    expect(visibleText(out)).toBe('Tes points de fidélité Tu as 320 points disponibles. '
+      + 'Tes récompenses qui ne sont pas des codes de réduction, comme une carte cadeau ou un don, sont sur la page Fidélité de ton compte.');
+    expect(out).not.toContain('<s-button');
+    expect(app.seen.filter((s) => s.method === 'POST')).toEqual([]);
+  });
+
+  it('applies store A\'s free item as a discount code, and points to the Loyalty page for the gift card', async () => {
     const {applied} = fakeShopify({lang: 'fr'});
-    serve({
-      'GET /extensions/customer': () => ({status: 200, body: storeAPage(320)}),
-      'POST /extensions/checkout/redeem': () => ({status: 200, body: {result: {voucher: {code: 'GIFT-9', kind: 'gift_card'}, checkout: true, expires_at: null}}}),
+    const app = serve({
+      'GET /extensions/customer': () => ({status: 200, body: storeAPage(520)}),
+      'POST /extensions/checkout/redeem': () => ({status: 200, body: {result: {voucher: {code: 'FREE-3', kind: 'free_item'},
+        checkout: true, expires_at: '2026-12-06T12:00:00+00:00'}}}),
     });
     const {model, element} = checkoutApp();
     await model.load();
-    expect(html(element)).toContain('Tu as 320 points disponibles. 10 € en carte cadeau');
-    expect(html(element)).toContain('Utiliser 300 points');
-    await model.redeem({reward: 'carte-cadeau-10'}, '10 € en carte cadeau', 'gift_card');
-    expect(applied).toEqual([{type: 'addGiftCard', code: 'GIFT-9'}]);
-    expect(html(element)).toContain('10 € en carte cadeau appliqué à ta commande');
+    expect(html(element)).toContain('Un accessoire upcyclé offert');
+    expect(html(element)).toContain('sont sur la page Fidélité de ton compte.');
+    expect(renderToString(element).match(/<s-button/g)).toHaveLength(1); // the free item only
+    await model.redeem({reward: 'accessoire-upcycle'}, 'Un accessoire upcyclé offert');
+    expect(app.seen.filter((s) => s.method === 'POST').map((s) => s.body)).toEqual([{reward: 'accessoire-upcycle', token: 'form-a'}]);
+    expect(applied).toEqual([{type: 'addDiscountCode', code: 'FREE-3'}]);
+    expect(html(element)).toContain('Un accessoire upcyclé offert appliqué à ta commande');
+  });
+
+  it('points to the account\'s Loyalty page in English too, and says nothing is affordable only when nothing is', async () => {
+    fakeShopify();
+    serve({'GET /extensions/customer': () => ({status: 200, body: storeAPage(320)})});
+    const {model, element} = checkoutApp();
+    await model.load();
+    expect(html(element)).toContain('such as a gift card or a donation, are on the Loyalty page of your account.');
+    expect(html(element)).not.toContain("You don't have enough available points");
+    serve({'GET /extensions/customer': () => ({status: 200, body: storeAPage(120)})});
+    await model.load();
+    expect(html(element)).toContain("You don't have enough available points for a reward yet.");
+    expect(html(element)).not.toContain('Loyalty page');
   });
 
   it('shows the app\'s refusal in its own words and keeps the form token', async () => {
@@ -169,7 +196,7 @@ describe('checkout block', () => {
     });
     const {model, element} = checkoutApp();
     await model.load();
-    await model.redeem({points: 200}, 'x', 'discount');
+    await model.redeem({points: 200}, 'x');
     expect(html(element)).toContain('Not enough available points');
     expect(model.state.value).toMatchObject({phase: 'ready', token: 'form-7', busy: false});
   });

@@ -13,9 +13,20 @@ describe('checkout offers', () => {
     expect(checkoutOffers(storeBPage(99)).conversion).toBeNull();
   });
 
-  it('offers only affordable rewards that give a code: a gift card yes, a donation never, a reward short of points never', () => {
+  it('offers only affordable rewards that give a discount code: never a gift card, a donation or a reward short of points', () => {
     const offers = checkoutOffers(storeAPage(320));
-    expect(offers.rewards.map((r) => [r.key, r.channel])).toEqual([['carte-cadeau-10', 'gift_card']]);
+    expect(offers.rewards).toEqual([]);
+    expect(offers.elsewhere).toBe(2); // the gift card and the donation: on the account page only
+  });
+
+  it('offers a voucher, a percentage, free shipping and a free item the shop picks, never an item the customer picks', () => {
+    const reward = (key: string, kind: string, extra = {}) => ({key, kind, points: 100, title: key, state: 'redeemable', ...extra});
+    const page = {customer: {available: 500, rewards: [reward('v', 'voucher'), reward('p', 'percentage'),
+      reward('s', 'free_shipping'), reward('i', 'free_item'), reward('pick', 'free_item', {customer_picks: true}),
+      reward('g', 'gift_card'), reward('c', 'store_credit')]}};
+    const offers = checkoutOffers(page);
+    expect(offers.rewards.map((r) => r.key)).toEqual(['v', 'p', 's', 'i']);
+    expect(offers.elsewhere).toBe(3);
   });
 
   it('reads today\'s affordable/tier_required fields when the state is absent', () => {
@@ -54,10 +65,9 @@ describe('checkout offers', () => {
       .toEqual([true, false, false, false]);
   });
 
-  it('refuses discount codes when the checkout cannot take them, gift cards still go, nothing without network access', () => {
-    expect(blocked('discount', false, ['network_access'])).toEqual({key: 'checkout.codes_disabled'});
-    expect(blocked('gift_card', false, ['network_access'])).toBeNull();
-    expect(blocked('discount', true, ['network_access'])).toBeNull();
-    expect(blocked('discount', true, [])).toEqual({key: 'checkout.unavailable'});
+  it('refuses codes when the checkout cannot take discount codes, and everything without network access', () => {
+    expect(blocked(false, ['network_access'])).toEqual({key: 'checkout.codes_disabled'});
+    expect(blocked(true, ['network_access'])).toBeNull();
+    expect(blocked(true, [])).toEqual({key: 'checkout.unavailable'});
   });
 });

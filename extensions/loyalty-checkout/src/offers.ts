@@ -19,12 +19,9 @@ export type Terms = {
   combines_with_discounts: boolean;
 };
 
-/** How a redeemed code reaches the checkout: a discount code, or a gift card code. */
-export type Channel = 'discount' | 'gift_card';
-
-/** A catalogue reward the customer can take at checkout. */
+/** A catalogue reward the customer can take at checkout: it gives a discount code. */
 export type RewardOffer = {
-  type: 'reward'; key: string; title: string; points: number; channel: Channel; terms: Terms | null;
+  type: 'reward'; key: string; title: string; points: number; terms: Terms | null;
 };
 
 /** Points converted into a voucher (store B): between `min` and `max` points, worth `valuePerPoint` each. */
@@ -32,14 +29,21 @@ export type ConversionOffer = {
   type: 'conversion'; min: number; max: number; valuePerPoint: string; terms: Terms | null;
 };
 
-export type Offers = {available: number; currency: string; rewards: RewardOffer[]; conversion: ConversionOffer | null};
-
-/** Reward kinds whose redemption gives a code the checkout takes; a donation or store credit has no code,
- * and a free item the customer picks needs the account page to choose it. */
-const CODE_KINDS: Record<string, Channel> = {
-  voucher: 'discount', percentage: 'discount', free_shipping: 'discount', free_item: 'discount',
-  gift_card: 'gift_card',
+/** What the checkout offers; `elsewhere` counts the rewards the customer can afford that are taken on the
+ * account page's Loyalty page only. */
+export type Offers = {
+  available: number; currency: string; rewards: RewardOffer[]; conversion: ConversionOffer | null; elsewhere: number;
 };
+
+/** Reward kinds the app mints as a discount code at checkout (POST /extensions/checkout/redeem refuses the
+ * others with `not_a_code`): a gift card could not be given back once partly spent, a donation or store
+ * credit has no code, and a free item the customer picks needs the account page to choose it. */
+const CODE_KINDS = new Set(['voucher', 'percentage', 'free_shipping', 'free_item']);
+
+/** True when redeeming `reward` gives a discount code the checkout can take. */
+function givesCode(reward: any): boolean {
+  return CODE_KINDS.has(reward.kind) && !reward.customer_picks;
+}
 
 /** A reward's state: contract A's `state`, read from today's `affordable`/`tier_required` when absent. */
 export function rewardState(reward: any): 'redeemable' | 'short' | 'tier_locked' {
@@ -53,16 +57,16 @@ export function rewardState(reward: any): 'redeemable' | 'short' | 'tier_locked'
 export function checkoutOffers(page: any): Offers {
   const customer = page?.customer ?? {};
   const available = Number(customer.available ?? 0);
-  const rewards: RewardOffer[] = (customer.rewards ?? [])
-    .filter((r: any) => CODE_KINDS[r.kind] && !r.customer_picks && rewardState(r) === 'redeemable')
-    .map((r: any) => ({type: 'reward', key: r.key, title: r.title, points: r.points, channel: CODE_KINDS[r.kind],
-      terms: r.terms ?? null}));
+  const redeemable = (customer.rewards ?? []).filter((r: any) => rewardState(r) === 'redeemable');
+  const rewards: RewardOffer[] = redeemable.filter(givesCode)
+    .map((r: any) => ({type: 'reward', key: r.key, title: r.title, points: r.points, terms: r.terms ?? null}));
   const conv = page?.programme?.conversion;
   const conversion: ConversionOffer | null = conv && available >= conv.minimum_points
     ? {type: 'conversion', min: conv.minimum_points, max: available, valuePerPoint: String(conv.value_per_point),
       terms: conv.terms ?? legacyTerms(conv)}
     : null;
-  return {available, currency: page?.currency ?? 'EUR', rewards, conversion};
+  return {available, currency: page?.currency ?? 'EUR', rewards, conversion,
+    elsewhere: redeemable.length - rewards.length};
 }
 
 /** The conversion's terms from today's fields, until contract A's `terms` is there. */
@@ -107,10 +111,10 @@ export function belowMinimum(terms: Terms | null, subtotal: number | null): bool
 
 /** Why codes cannot be applied to this checkout (null: they can). Discount codes need the cart
  * instruction `discounts.canUpdateDiscountCodes` (false e.g. in an accelerated checkout, or when the
- * merchant's checkout forbids it); gift cards are not gated by an instruction. Calling the app needs the
- * `network_access` capability granted to the extension. */
-export function blocked(channel: Channel, canUpdateDiscountCodes: boolean, capabilities: readonly string[]): Message | null {
+ * merchant's checkout forbids it). Calling the app needs the `network_access` capability granted to the
+ * extension. */
+export function blocked(canUpdateDiscountCodes: boolean, capabilities: readonly string[]): Message | null {
   if (!capabilities.includes('network_access')) return {key: 'checkout.unavailable'};
-  if (channel === 'discount' && !canUpdateDiscountCodes) return {key: 'checkout.codes_disabled'};
+  if (!canUpdateDiscountCodes) return {key: 'checkout.codes_disabled'};
   return null;
 }

@@ -9,7 +9,7 @@
 import {signal, type Signal} from '@preact/signals';
 import {ApiError, type LoyaltyApi, type Redemption} from '../../shared/api.ts';
 import type {Said} from '../../shared/checkout-i18n.ts';
-import {blocked, type Channel} from './offers.ts';
+import {blocked} from './offers.ts';
 
 /** The part of the checkout API (purchase.checkout.block.render) the block uses. */
 export interface CheckoutHost {
@@ -18,7 +18,6 @@ export interface CheckoutHost {
   extension: {capabilities: {value: readonly string[]}};
   cost: {subtotalAmount: {value: {amount: number}}};
   applyDiscountCodeChange(change: {type: 'addDiscountCode'; code: string}): Promise<{type: 'success'} | {type: 'error'; message: string}>;
-  applyGiftCardChange(change: {type: 'addGiftCard'; code: string}): Promise<{type: 'success'} | {type: 'error'; message: string}>;
 }
 
 export type Applied = {code: string; title: string};
@@ -33,7 +32,7 @@ export type CheckoutState =
 export interface CheckoutModel {
   state: Signal<CheckoutState>;
   load(quiet?: boolean): Promise<void>;
-  redeem(what: Redemption, title: string, channel: Channel): Promise<void>;
+  redeem(what: Redemption, title: string): Promise<void>;
 }
 
 /** The block's model over the host (the `shopify` global) and the app's API client. */
@@ -62,16 +61,10 @@ export function checkoutModel(host: CheckoutHost, api: LoyaltyApi): CheckoutMode
     }
   }
 
-  async function apply(code: string, channel: Channel) {
-    return channel === 'gift_card'
-      ? host.applyGiftCardChange({type: 'addGiftCard', code})
-      : host.applyDiscountCodeChange({type: 'addDiscountCode', code});
-  }
-
-  async function run(what: Redemption, title: string, channel: Channel): Promise<void> {
+  async function run(what: Redemption, title: string): Promise<void> {
     const current = ready();
     if (!current || !current.token || current.applied) return; // one code from this block per checkout
-    const refusal = blocked(channel, host.instructions.value.discounts.canUpdateDiscountCodes,
+    const refusal = blocked(host.instructions.value.discounts.canUpdateDiscountCodes,
       host.extension.capabilities.value);
     if (refusal) {
       state.value = {...current, error: refusal};
@@ -88,7 +81,7 @@ export function checkoutModel(host: CheckoutHost, api: LoyaltyApi): CheckoutMode
     }
     const voucher = answer?.result?.voucher ?? {};
     const minted: Applied = {code: String(voucher.code ?? ''), title};
-    const result = minted.code ? await apply(minted.code, channel).catch((e) => ({type: 'error' as const, message: String(e)}))
+    const result = minted.code ? await host.applyDiscountCodeChange({type: 'addDiscountCode', code: minted.code}).catch((e) => ({type: 'error' as const, message: String(e)}))
       : {type: 'error' as const, message: 'no code'};
     const ok = result.type === 'success';
     // The balance changed and the form token is spent: take the fresh page the app sent, or read it again.
@@ -97,9 +90,9 @@ export function checkoutModel(host: CheckoutHost, api: LoyaltyApi): CheckoutMode
     if (!answer?.customer) await load(true);
   }
 
-  function redeem(what: Redemption, title: string, channel: Channel): Promise<void> {
+  function redeem(what: Redemption, title: string): Promise<void> {
     if (inFlight) return inFlight;
-    inFlight = run(what, title, channel).finally(() => { inFlight = null; });
+    inFlight = run(what, title).finally(() => { inFlight = null; });
     return inFlight;
   }
 
