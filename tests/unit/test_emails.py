@@ -9,7 +9,8 @@ import pytest
 
 from loyalty.domain.emails import format_day, format_money, format_points, render
 
-COMMON = {"shop_name": "Maison Lune", "to_address": "alice@example.com", "currency": "EUR"}
+COMMON = {"shop_name": "Maison Lune", "to_address": "alice@example.com", "currency": "EUR",
+          "shop_url": "https://maison-lune.myshopify.com"}
 
 CASES = {
     "points_available": (
