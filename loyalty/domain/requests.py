@@ -178,6 +178,14 @@ class SetAcceptsEmails:
     accepts: bool
 
 
+@dataclass(frozen=True)
+class Unsubscribe:
+    """A customer's own one-click unsubscribe (their signed link, already verified): the customer's row id."""
+
+    shop: str
+    customer_id: int
+
+
 # -- programme -------------------------------------------------------------------------------------
 
 
