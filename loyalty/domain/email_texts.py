@@ -9,6 +9,7 @@ customer's inbox.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -37,7 +38,8 @@ KINDS: dict[str, tuple[str, ...]] = {
 """Each email kind and the facts its event gives (beside COMMON)."""
 
 LANGUAGES = ("fr", "en")
-SUBJECT_MAX = 200
+SUBJECT_MAX = 1_000
+"""Source characters (a subject may hold conditions); the rendered subject is one line."""
 BODY_MAX = 10_000
 
 _PERKS = [{"key": "birthday", "title": "Une surprise pour ton anniversaire", "description": "Dans ta boîte mail",
@@ -119,3 +121,15 @@ def check(kind: str, text: EmailText) -> EmailText:
             raise EmailTextError(field, f"unknown variable {{{{ {unknown[0]} }}}}; this email may use: "
                                         f"{', '.join(sorted(allowed))}")
     return cleaned
+
+
+_ADDRESS = re.compile(r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,}$")
+
+
+def check_address(to: str) -> str:
+    """A test email's recipient as given (trimmed) when it is one plain address; else EmailTextError (`to`).
+    No spaces, line breaks, commas or brackets: one recipient, nothing added to the headers."""
+    address = str(to or "").strip()
+    if not _ADDRESS.match(address):
+        raise EmailTextError("to", "expected one email address (name@example.com)")
+    return address

@@ -22,7 +22,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from loyalty.domain import money
-from loyalty.domain.email_texts import EmailText
+from loyalty.domain.email_texts import EmailText, EmailTextError
 
 _LOADER = PackageLoader("loyalty.domain", "email_templates")
 # Templates are compiled once per process and never re-checked on disk (auto_reload off): rendering inside
@@ -58,13 +58,14 @@ class Email:
     html: str
 
 
-def render(kind: str, language: str, facts: dict, text: EmailText | None = None) -> Email:
+def render(kind: str, language: str, facts: dict, text: EmailText | None = None, strict: bool = False) -> Email:
     """The email of `kind` in `language` ("fr" or "en") with the event's facts (shop_name, shop_url,
     to_address, currency and the kind's own facts); a missing fact is an error, never a blank in a
-    customer's inbox. `text`: the merchant's own subject and body, used unless it fails to render."""
+    customer's inbox. `text`: the merchant's own subject and body, used unless it fails to render (`strict`,
+    for a preview: EmailTextError saying why)."""
     values = {"currency": "EUR", **facts, "language": language,
               "loyalty_url": facts["shop_url"].rstrip("/") + LOYALTY_PATH, "unsubscribe_url": UNSUBSCRIBE_MARK}
-    subject, body = _merchant(text, values) if text else (None, None)
+    subject, body = _merchant(text, values, strict) if text else (None, None)
     if subject is None:
         template = _TEXT.get_template(f"{language}/{kind}.txt")
         context = template.new_context(values)
@@ -74,6 +75,16 @@ def render(kind: str, language: str, facts: dict, text: EmailText | None = None)
     html = _HTML.get_template("layout.html").render(
         language=language, subject=subject, shop_name=facts["shop_name"], blocks=_blocks(body), footer=footer)
     return Email(subject=subject, text=f"{body}\n\n-- \n" + "\n".join(footer) + "\n", html=html)
+
+
+_BLOCK = re.compile(r"\{% block (subject|body) %\}\n?(.*?)\{% endblock %\}", re.S)
+
+
+def builtin_text(kind: str, language: str) -> EmailText:
+    """The built-in subject and body of a kind, as Jinja source: where a merchant's own text starts from."""
+    source, _, _ = _LOADER.get_source(_TEXT, f"{language}/{kind}.txt")
+    blocks = dict(_BLOCK.findall(source))
+    return EmailText(subject=blocks["subject"].strip(), body=blocks["body"].strip())
 
 
 def with_unsubscribe(stored: str, url: str) -> str:
@@ -93,15 +104,22 @@ def _compiled(source: str) -> Template:
     return _COMPILED[source]
 
 
-def _merchant(text: EmailText, values: dict) -> tuple[str | None, str | None]:
+def _merchant(text: EmailText, values: dict, strict: bool) -> tuple[str | None, str | None]:
     """The merchant's subject and body, or (None, None) when they fail to render: the customer then gets
     the built-in text (the event's transaction must not fail over a merchant's wording)."""
-    try:
-        subject = _one_line(_compiled(text.subject).render(values))
-        body = _tidy(_compiled(text.body).render(values))
-    except Exception:  # noqa: BLE001 - any error of a merchant's template falls back to the built-in one
-        return None, None
-    return (subject, body) if subject and body else (None, None)
+    rendered = []
+    for field, source, clean in (("subject", text.subject, _one_line), ("body", text.body, _tidy)):
+        try:
+            rendered.append(clean(_compiled(source).render(values)))
+        except Exception as exc:  # noqa: BLE001 - any error of a merchant's template falls back to the built-in one
+            if strict:
+                raise EmailTextError(field, f"cannot be rendered with this email's facts: {exc}") from None
+            return None, None
+        if not rendered[-1]:
+            if strict:
+                raise EmailTextError(field, "renders empty with this email's facts")
+            return None, None
+    return rendered[0], rendered[1]
 
 
 def format_points(number: int, language: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 
 from loyalty.domain import email_texts
 from loyalty.domain.email_texts import EmailText, EmailTextError, check
-from loyalty.domain.emails import render
+from loyalty.domain.emails import builtin_text, render
 
 COMMON = {"shop_name": "Maison Lune", "to_address": "alice@example.com", "currency": "EUR",
           "shop_url": "https://maison-lune.myshopify.com"}
@@ -58,3 +58,23 @@ def test_merchant_text_runs_in_a_sandbox():
     email = render("points_awarded", "en", {**COMMON, **email_texts.SAMPLES["points_awarded"]}, text)
     assert "class" not in email.subject and "subclasses" not in email.text
     assert email.subject == "50 points added to your Maison Lune account"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("kind", sorted(email_texts.KINDS))
+def test_every_built_in_text_passes_the_merchant_check(kind, language):
+    """The variable list of each kind is complete: the built-in text, the merchant's starting point, is
+    accepted as it is, and rendered as the merchant's text it says what the built-in email says."""
+    text = check(kind, builtin_text(kind, language))
+    facts = {**COMMON, **email_texts.SAMPLES[kind]}
+    assert render(kind, language, facts, text) == render(kind, language, facts)
+
+
+def test_test_email_goes_to_one_plain_address():
+    """The admin's test send names one recipient: no list, no line break smuggled into the headers."""
+    from loyalty.domain.email_texts import check_address
+
+    assert check_address("  owner@maison-lune.fr ") == "owner@maison-lune.fr"
+    for bad in ("", "owner", "a@b", "a@b.fr, c@d.fr", "a@b.fr\r\nBcc: x@y.fr", "<a@b.fr>"):
+        with pytest.raises(EmailTextError, match="to: "):
+            check_address(bad)
