@@ -57,7 +57,7 @@ def install_rate_limits(app: Flask, ctx: Context) -> Limiter:
     limiter.limit(lambda: config.rate_limit_pages)(app.blueprints["admin_pages"])
     app.view_functions["health"] = limiter.limit(lambda: config.rate_limit_pages)(app.view_functions["health"])
     refused = limiter.limit(lambda: config.rate_limit_refused, deduct_when=_refused)
-    for blueprint in ("admin_api", "storefront", "flow_actions", "unsubscribe"):
+    for blueprint in ("admin_api", "admin_emails", "storefront", "flow_actions", "unsubscribe"):
         refused(app.blueprints[blueprint])
     app.view_functions["auth.session"] = refused(app.view_functions["auth.session"])
 

@@ -59,12 +59,13 @@ class Email:
 
 
 def render(kind: str, language: str, facts: dict, text: EmailText | None = None, strict: bool = False) -> Email:
-    """The email of `kind` in `language` ("fr" or "en") with the event's facts (shop_name, shop_url,
-    to_address, currency and the kind's own facts); a missing fact is an error, never a blank in a
+    """The email of `kind` in `language` ("fr" or "en") with the event's facts (shop_name, to_address,
+    shop_url, currency and the kind's own facts); a missing fact is an error, never a blank in a
     customer's inbox. `text`: the merchant's own subject and body, used unless it fails to render (`strict`,
     for a preview: EmailTextError saying why)."""
-    values = {"currency": "EUR", **facts, "language": language,
-              "loyalty_url": facts["shop_url"].rstrip("/") + LOYALTY_PATH, "unsubscribe_url": UNSUBSCRIBE_MARK}
+    shop_url = facts.get("shop_url")  # the outbox always gives it; without it the footer has no shop links
+    values = {"currency": "EUR", **facts, "language": language, "shop_url": shop_url,
+              "loyalty_url": shop_url and shop_url.rstrip("/") + LOYALTY_PATH, "unsubscribe_url": UNSUBSCRIBE_MARK}
     subject, body = _merchant(text, values, strict) if text else (None, None)
     if subject is None:
         template = _TEXT.get_template(f"{language}/{kind}.txt")

@@ -9,8 +9,7 @@ import pytest
 
 from loyalty.domain.emails import format_day, format_money, format_points, render
 
-COMMON = {"shop_name": "Maison Lune", "to_address": "alice@example.com", "currency": "EUR",
-          "shop_url": "https://maison-lune.myshopify.com"}
+COMMON = {"shop_name": "Maison Lune", "to_address": "alice@example.com", "currency": "EUR"}
 
 CASES = {
     "points_available": (
