@@ -19,6 +19,7 @@ PAGES = {
     "customers": "Customers",
     "vouchers": "Vouchers",
     "report": "Points liability",
+    "emails": "Emails",
     "jobs": "Failed jobs",
 }
 """Page name -> title, in the order of the navigation."""

@@ -318,7 +318,7 @@ Index("ix_sync_failures_shop", sync_failures.c.shop_id, sync_failures.c.next_att
 
 NOTIFICATION_KINDS = ("points_available", "threshold_reached", "voucher_created", "points_expiring", "birthday",
                       "points_awarded", "birthday_gift", "tier_changed", "referral_friend", "referral_reward",
-                      "store_credit_issued")
+                      "store_credit_issued", "voucher_cancelled")
 NOTIFICATION_STATUSES = ("pending", "sent", "failed", "skipped")
 """`pending` waits for the sender (or its next attempt); `sent` was accepted by SMTP (or captured in demo);
 `failed` gave up after the last attempt (`loyalty notifications retry`); `skipped` may not be sent (no email
@@ -353,6 +353,19 @@ notifications = Table(
 )
 Index("ix_notifications_due", notifications.c.status, notifications.c.next_attempt_at)
 Index("ix_notifications_customer", notifications.c.customer_id)
+
+email_texts = Table(
+    "email_texts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(24), nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("subject", Text, nullable=False, doc="Jinja, checked by loyalty.domain.email_texts.check"),
+    Column("body", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("shop_id", "kind", "language", name="uq_email_texts_shop_kind_language"),
+)
+"""A merchant's own subject and body for an email kind and language (no row: the built-in text)."""
 IMPORT_KINDS = ("history", "reconcile")
 IMPORT_STATUSES = ("running", "completed", "failed")
 

@@ -12,11 +12,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from integrations.errors import PermanentFailure
 from loyalty.defaults import SMTP_TIMEOUT
+from loyalty.domain.emails import with_unsubscribe
 
 
-def build_message(row, sender: str) -> EmailMessage:
+def build_message(row, sender: str, unsubscribe_url: str | None = None) -> EmailMessage:
     """The MIME message of an outbox row: text and HTML alternatives. The Message-ID is derived from the
-    row's business key, so a copy sent again after a crash is recognisably the same email."""
+    row's business key, so a copy sent again after a crash is recognisably the same email. With the
+    customer's signed `unsubscribe_url`: in the footer, and as `List-Unsubscribe` with
+    `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058: mail apps show an unsubscribe button
+    that POSTs to it)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = row.to_address
@@ -27,9 +31,14 @@ def build_message(row, sender: str) -> EmailMessage:
     message["Message-ID"] = f"<{hashlib.sha256(row.dedup_key.encode()).hexdigest()[:32]}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = row.language
-    message.set_content(row.body_text)
-    if row.body_html:
-        message.add_alternative(row.body_html, subtype="html")
+    text, html = row.body_text, row.body_html
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        text, html = with_unsubscribe(text, unsubscribe_url), html and with_unsubscribe(html, unsubscribe_url)
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
     return message
 
 

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from db.tables import customers, notifications as nt, shops
+from integrations import unsubscribe_links
 from integrations.mail import PermanentFailure, build_message, transport_for
 from jobs import outbox
 from loyalty.services.context import Context, get_context
@@ -63,7 +64,7 @@ def _send_batch(ctx: Context, rows: list, owner: str, transport, now) -> int | N
                     _finish(ctx, row, owner, status="skipped", last_error=reason)
                     continue
                 try:
-                    message = build_message(row, ctx.config.smtp_from)
+                    message = build_message(row, ctx.config.smtp_from, _unsubscribe_url(ctx, row))
                     if transport.name == "capture":
                         transport.send(message, shop=row.domain, name=f"{row.id}-{row.kind}")
                     else:
@@ -82,6 +83,14 @@ def _send_batch(ctx: Context, rows: list, owner: str, transport, now) -> int | N
             _failed(ctx, row, owner, f"{type(exc).__name__}: {exc}", now, permanent=False)
         return None if sent == 0 else sent
     return sent
+
+
+def _unsubscribe_url(ctx: Context, row) -> str | None:
+    """The customer's signed one-click unsubscribe link (None without an API secret to sign it with)."""
+    secrets = ctx.config.api_secrets
+    if not secrets:
+        return None
+    return unsubscribe_links.link(ctx.config.app_url, secrets[0], row.domain, row.customer_id)
 
 
 def _no_longer_wanted(row) -> str | None:

@@ -55,6 +55,9 @@ class Config:
     """smtp://user:pass@host:587 (STARTTLS when offered) or smtps://...:465; None: emails are captured
     under var/mail/ instead of sent (demo and local runs)."""
     smtp_from: str = "loyalty@localhost"
+    app_url: str = "http://localhost:8000"
+    """SHOPIFY_APP_URL: the app's public address (emails' one-click unsubscribe links point at it); local
+    runs: http://localhost:PORT."""
     inbox_socket: str | None = None
     """LOYALTY_INBOX_SOCKET: the inbox writer's Unix socket (webhooks.writer); `make run` starts one
     on SQLite. Unset: each web process commits its own webhooks."""
@@ -139,6 +142,7 @@ def load_config(env_file: bool = True) -> Config:
         inbox_socket=os.environ.get("LOYALTY_INBOX_SOCKET") or None,
         smtp_url=os.environ.get("SMTP_URL") or None,
         smtp_from=os.environ.get("SMTP_FROM") or "loyalty@localhost",
+        app_url=(os.environ.get("SHOPIFY_APP_URL") or f"http://localhost:{os.environ.get('PORT') or 8000}").rstrip("/"),
         trusted_proxies=int(os.environ.get("LOYALTY_TRUSTED_PROXIES") or 0),
         rate_limit_auth=os.environ.get("LOYALTY_RATE_LIMIT_AUTH") or Config.rate_limit_auth,
         rate_limit_pages=os.environ.get("LOYALTY_RATE_LIMIT_PAGES") or Config.rate_limit_pages,

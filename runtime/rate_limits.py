@@ -3,10 +3,10 @@ fast enough to starve the webhooks (Flask-Limiter, counting in Redis).
 
     /auth/install, /auth/callback   every request counts        LOYALTY_RATE_LIMIT_AUTH
     /admin pages (and static), /healthz  every request counts   LOYALTY_RATE_LIMIT_PAGES
-    /admin/api, /proxy, /extensions, /auth/session, /flow/actions  only requests refused 401
-                                    LOYALTY_RATE_LIMIT_REFUSED
-                                    (no or bad session token, bad app-proxy or Flow signature); past the limit
-                                    the client gets 429 there until the window has passed
+    /admin/api, /proxy, /extensions, /auth/session, /flow/actions, /emails/unsubscribe
+                                    only requests refused 401       LOYALTY_RATE_LIMIT_REFUSED
+                                    (no or bad session token, bad app-proxy, Flow or unsubscribe signature);
+                                    past the limit the client gets 429 there until the window has passed
 
 POST /webhooks is never limited: Shopify sends from many addresses, and the HMAC is the gate (the FastPath
 answers it before Flask, so these limits never see it). Past a limit the answer is 429 with Retry-After.
@@ -58,7 +58,7 @@ def install_rate_limits(app: Flask, ctx: Context) -> Limiter:
     limiter.limit(lambda: config.rate_limit_pages)(app.blueprints["admin_pages"])
     app.view_functions["health"] = limiter.limit(lambda: config.rate_limit_pages)(app.view_functions["health"])
     refused = limiter.limit(lambda: config.rate_limit_refused, deduct_when=_refused)
-    for blueprint in ("admin_api", "storefront", "extensions", "flow_actions"):
+    for blueprint in ("admin_api", "admin_emails", "storefront", "extensions", "flow_actions", "unsubscribe"):
         refused(app.blueprints[blueprint])
     app.view_functions["auth.session"] = refused(app.view_functions["auth.session"])
 

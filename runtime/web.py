@@ -7,7 +7,7 @@ from flask import Flask, jsonify, request
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
-from admin import api, dev_mail, pages, session
+from admin import api, dev_mail, emails_api, pages, session
 from admin.auth import bp as auth_bp
 from db.engine import reading
 from db.migrate import check_at_head
@@ -19,6 +19,7 @@ from loyalty.services.failures import count_failures
 from runtime.body_deadline import BodyDeadline
 from runtime.rate_limits import install_rate_limits
 from storefront.proxy import bp as storefront_bp
+from storefront.unsubscribe import bp as unsubscribe_bp
 from webhooks.flow_actions import bp as flow_actions_bp
 from webhooks.views import WRITER_KEY, FastPath, bp as webhooks_bp
 
@@ -46,7 +47,8 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     app.register_blueprint(auth_bp)
     app.register_blueprint(storefront_bp)
     app.register_blueprint(extensions_bp)
-    for blueprint in (api.bp, pages.bp):
+    app.register_blueprint(unsubscribe_bp)
+    for blueprint in (api.bp, emails_api.bp, pages.bp):
         app.register_blueprint(blueprint)
     if ctx.config.demo:  # never inferred: LOYALTY_DEMO=1, checked above (loyalty.demo)
         app.register_blueprint(session.dev_bp)

@@ -129,6 +129,11 @@ def voucher_event(voucher_id: int) -> str:
     return f"voucher:{voucher_id}"
 
 
+def voucher_cancelled_event(voucher_id: int) -> str:
+    """One "your voucher was cancelled" email per voucher (a voucher is cancelled once)."""
+    return f"voucher:{voucher_id}:cancelled"
+
+
 def expiring_event(customer_id: int, last_purchase: datetime, days: int) -> str:
     """One "points expire in N days" email per customer, last purchase and notice (30, 7): a new purchase
     re-arms the notices."""

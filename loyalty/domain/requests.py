@@ -182,6 +182,38 @@ class SetAcceptsEmails:
     accepts: bool
 
 
+@dataclass(frozen=True)
+class Unsubscribe:
+    """A customer's own one-click unsubscribe (their signed link, already verified): the customer's row id."""
+
+    shop: str
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class SaveEmailText:
+    """A merchant's own subject and body for an email kind and language (checked by the use case)."""
+
+    shop: str
+    kind: str
+    language: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SendTestEmail:
+    """Send the email of `kind` in `language`, with made-up facts, to `to` (the merchant's own address);
+    `subject` and `body`: a draft to try (None: the shop's text in force)."""
+
+    shop: str
+    kind: str
+    language: str
+    to: str
+    subject: str | None = None
+    body: str | None = None
+
+
 # -- programme -------------------------------------------------------------------------------------
 
 

@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import customers, notifications, orders, shops, tier_members, vouchers
+from db.tables import customers, email_texts, notifications, orders, shops, tier_members, vouchers
 from loyalty.domain import keys
 from loyalty.domain.offers import conversion_facts
+from loyalty.domain.email_texts import EmailText
 from loyalty.domain.emails import render
 from loyalty.domain.programme import Programme, Reward
 from loyalty.domain.times import iso
@@ -32,8 +33,10 @@ def enqueue(conn: Connection, *, shop_id: int, prog: Programme, customer_id: int
             facts: dict, now: datetime) -> str | None:
     """Record one email (rendered now) unless its key is already there; returns its status (`pending` or
     `skipped`), or None when the customer does not exist (redacted) or the email was already recorded.
-    `facts` may carry the shop's `currency` when the caller knows it (else it is looked up)."""
-    customer = conn.execute(_RECIPIENT, {"customer_id": customer_id, "shop_id": shop_id}).first()
+    `facts` may carry the shop's `currency` when the caller knows it (else it is looked up). The merchant's
+    own text for the kind and language (email_texts), if any, replaces the built-in subject and body."""
+    customer = conn.execute(_RECIPIENT, {"customer_id": customer_id, "shop_id": shop_id, "kind": kind,
+                                         "language": prog.language}).first()
     if customer is None:
         return None
     reason = skip_reason(prog, customer, customer)
@@ -42,9 +45,11 @@ def enqueue(conn: Connection, *, shop_id: int, prog: Programme, customer_id: int
     if reason:
         values.update(status="skipped", last_error=reason, to_address=customer.email)
     else:
+        own = EmailText(customer.own_subject, customer.own_body) if customer.own_subject else None
         email = render(kind, prog.language, {
-            "shop_name": shop_name(prog, customer.domain), "to_address": customer.email,
-            **facts, "currency": facts.get("currency") or shop_currency(conn, shop_id)})
+            "shop_name": shop_name(prog, customer.domain), "shop_url": shop_url(customer.domain),
+            "to_address": customer.email, **facts,
+            "currency": facts.get("currency") or shop_currency(conn, shop_id)}, own)
         values.update(status="pending", to_address=customer.email, subject=email.subject, body_text=email.text,
                       body_html=email.html)
     inserted = conn.execute(_insert_once(conn), values).first()
@@ -70,6 +75,12 @@ def set_accepts_emails(conn: Connection, shop_id: int, customer_id: int, accepts
                              .values(accepts_loyalty_emails=accepts)).rowcount)
 
 
+def accepts_emails(conn: Connection, shop_id: int, customer_id: int) -> bool | None:
+    """Whether the shop's customer receives loyalty emails; None when the shop has no such customer."""
+    return conn.execute(select(customers.c.accepts_loyalty_emails).where(
+        customers.c.id == customer_id, customers.c.shop_id == shop_id)).scalar()
+
+
 """Shopify's `email_marketing_consent.state` -> loyalty emails. Never having subscribed to marketing
 (`not_subscribed`, `pending`) changes nothing: loyalty emails are about the customer's own account."""
 
@@ -77,6 +88,11 @@ def set_accepts_emails(conn: Connection, shop_id: int, customer_id: int, accepts
 def shop_name(prog: Programme, domain: str) -> str:
     """The name emails show: the programme's `shop_name`, else the shop's domain name."""
     return prog.shop_name or domain.removesuffix(".myshopify.com")
+
+
+def shop_url(domain: str) -> str:
+    """The shop's address in emails: its myshopify.com domain, which Shopify redirects to the primary one."""
+    return f"https://{domain}"
 
 
 def shop_currency(conn: Connection, shop_id: int) -> str:
@@ -123,8 +139,11 @@ def find(conn: Connection, notification_id: int, shop_id: int | None = None):
 
 
 # Statements built once (building them costs more than running them on SQLite: an email per matured order).
-_RECIPIENT = (select(customers.c.email, customers.c.accepts_loyalty_emails, shops.c.domain, shops.c.uninstalled_at)
+_RECIPIENT = (select(customers.c.email, customers.c.accepts_loyalty_emails, shops.c.domain, shops.c.uninstalled_at,
+                     email_texts.c.subject.label("own_subject"), email_texts.c.body.label("own_body"))
               .join(shops, shops.c.id == customers.c.shop_id)
+              .outerjoin(email_texts, (email_texts.c.shop_id == shops.c.id) & (email_texts.c.kind == bindparam("kind"))
+                         & (email_texts.c.language == bindparam("language")))
               .where(customers.c.id == bindparam("customer_id"), customers.c.shop_id == bindparam("shop_id")))
 _INSERTS: dict = {}
 
@@ -197,6 +216,20 @@ def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:
                        "tier_gift": tier_gift,  # a VIP tier's free shipping code (given, not bought)
                        # the code works until ends_at: the last whole day it can be used
                        "ends_on": (ends_at - timedelta(microseconds=1)).date()})
+
+
+def voucher_cancelled(conn, voucher_id: int, now: datetime) -> str | None:
+    """Customer service cancelled a voucher: its code no longer works, and the points it cost are back
+    (loyalty.services.vouchers.give_back re-credits them; a gift had none)."""
+    voucher = conn.execute(select(vouchers).where(vouchers.c.id == voucher_id)).first()
+    if voucher is None or voucher.customer_id is None:
+        return None
+    prog = current_programme(conn, voucher.shop_id)
+    reward = prog.reward(voucher.reward_key) if voucher.reward_key else None
+    return enqueue(conn, shop_id=voucher.shop_id, prog=prog, customer_id=voucher.customer_id,
+                   kind="voucher_cancelled", key=keys.voucher_cancelled_event(voucher.id), now=now, facts={
+                       "kind": voucher.kind, "code": voucher.code, "title": reward.title if reward else None,
+                       "points": voucher.points, "available": balance(conn, voucher.customer_id).available})
 
 
 BIRTHDAY_GIFT = "@birthday"

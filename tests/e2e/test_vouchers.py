@@ -105,6 +105,28 @@ def test_cancelling_deactivates_the_code_and_credits_back_once(ctx, shop, vera, 
     assert summary(vera)["available"] == 200
 
 
+def test_a_cancelled_voucher_is_told_to_the_customer_with_the_points_back(ctx, shop, vera, factory, summary,
+                                                                         mail_server):
+    """Customer service cancels a 200-point voucher: one `voucher_cancelled` email (however often it is
+    cancelled) naming the code and the 200 points back, with the balance after the re-credit, sent over SMTP."""
+    from dataclasses import replace
+    from sqlalchemy import select
+    from db.tables import notifications
+    from jobs.notify import send_notifications
+
+    voucher = voucher_jobs.redeem(ctx, shop.domain, vera, 200, "req-mail", now=NOW, client_factory=factory)
+    for _ in range(2):
+        voucher_jobs.cancel(ctx, shop.domain, voucher.code, now=NOW, client_factory=factory)
+    with ctx.engine.connect() as conn:
+        [row] = conn.execute(select(notifications).where(notifications.c.kind == "voucher_cancelled")).all()
+    assert row.to_address == "vera@example.com" and voucher.code in row.subject
+    assert summary(vera)["available"] == 200
+    assert "200 points" in row.body_text and ("200 points available" in row.body_text
+                                              or "200 points disponibles" in row.body_text)
+    send_notifications(replace(ctx, config=replace(ctx.config, smtp_url=mail_server.url)), now=NOW)
+    assert [m["To"] for m in mail_server.received if m["Subject"] == row.subject] == ["vera@example.com"]
+
+
 def test_two_workers_redeeming_at_once_cannot_spend_the_same_points(ctx, shop, vera, factory, emulator, summary):
     """Two simultaneous redemptions of all 200 points: exactly one succeeds."""
     outcomes, barrier = [], threading.Barrier(2)

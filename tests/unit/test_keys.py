@@ -47,6 +47,7 @@ def test_a_redemption_request_is_keyed_by_shop_and_the_callers_request_key():
 def test_an_email_is_keyed_by_shop_and_event():
     assert keys.email(3, keys.points_available_event(5501)) == "3:order:5501:available"
     assert keys.email(3, keys.voucher_event(17)) == "3:voucher:17"
+    assert keys.email(3, keys.voucher_cancelled_event(17)) == "3:voucher:17:cancelled"
     assert keys.email(3, keys.birthday_event(42, "anniversaire", 2026)) == "3:customer:42:birthday:anniversaire:2026"
     assert keys.email(3, keys.expiring_event(42, LAST_PURCHASE, 30)) == "3:customer:42:expiring:20250301T090507:30"
     assert keys.expiring_event(42, LAST_PURCHASE, 7) == "customer:42:expiring:20250301T090507:7"

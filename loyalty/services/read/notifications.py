@@ -27,6 +27,19 @@ def email(notification_id: int, uow: UnitOfWork):
         return notifications.find(uow.conn, notification_id)
 
 
+def unsubscribe_page(shop: str, customer_id: int, uow: UnitOfWork) -> dict | None:
+    """What the unsubscribe page shows: the programme's language, the shop's name, whether the customer
+    still receives loyalty emails; None when the installed shop has no such customer (UnknownShop)."""
+    with uow:
+        ref = get_shop(uow.conn, shop)
+        accepts = notifications.accepts_emails(uow.conn, ref.id, customer_id)
+        if accepts is None:
+            return None
+        prog = notifications.current_programme(uow.conn, ref.id)
+        return {"language": prog.language, "shop_name": notifications.shop_name(prog, ref.domain),
+                "shop_url": notifications.shop_url(ref.domain), "accepts": accepts}
+
+
 def mailbox(shop: str, uow: UnitOfWork, limit: int = 200) -> list[dict]:
     """The emails of a shop installed or not (nothing when the app never saw it), newest first."""
     with uow:

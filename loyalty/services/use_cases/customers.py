@@ -2,7 +2,7 @@
 adjustments, the birthday, the loyalty-email opt-out."""
 from __future__ import annotations
 
-from loyalty.domain.requests import AdjustPoints, GiveOwnBirthday, SetAcceptsEmails, SetBirthday
+from loyalty.domain.requests import AdjustPoints, GiveOwnBirthday, SetAcceptsEmails, SetBirthday, Unsubscribe
 from loyalty.services import ledger
 from loyalty.services.adjustments import adjust
 from loyalty.services.customers import find_customer, resolve_customer, set_birthday as record_birthday
@@ -51,3 +51,11 @@ def set_accepts_emails(request: SetAcceptsEmails, uow: UnitOfWork) -> None:
     with uow:
         shop, row = _known_customer(uow, request.shop, request.customer)
         record_consent(uow.conn, shop.id, row.id, request.accepts)
+
+
+def unsubscribe(request: Unsubscribe, uow: UnitOfWork) -> bool:
+    """The customer's own unsubscribe link: no more loyalty emails (the same opt-out as `loyalty
+    notifications opt-out`, `customers.accepts_loyalty_emails`); False when the shop has no such customer."""
+    with uow:
+        shop = get_shop(uow.conn, request.shop)
+        return record_consent(uow.conn, shop.id, request.customer_id, False)

@@ -13,7 +13,7 @@ from integrations.shopify import collections, discounts, gift_cards
 from integrations.shopify.errors import ShopifyUserErrors
 from loyalty.domain import offers
 from loyalty.domain.requests import CancelVoucher, RedeemPoints, RedeemReward
-from loyalty.services import shop_collections, tiers, vouchers
+from loyalty.services import notifications, shop_collections, tiers, vouchers
 from loyalty.services.customers import find_customer
 from loyalty.services.events import shopify_client
 from loyalty.services.shops import get_shop, programme
@@ -179,6 +179,7 @@ def cancel_voucher(request: CancelVoucher, uow: UnitOfWork, client_factory=shopi
         _end_in_shopify(client, voucher)
     with uow:
         vouchers.give_back(uow.conn, shop, voucher, "cancelled", request.reason, uow.now)
+        notifications.voucher_cancelled(uow.conn, voucher.id, uow.now)  # the customer is told, points back
         return vouchers.find(uow.conn, shop, voucher.code)
 
 
