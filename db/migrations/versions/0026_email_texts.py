@@ -1,7 +1,7 @@
 """email_texts: a merchant's own subject and body per email kind and language; the voucher_cancelled email
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-07
 
 A shop may replace the built-in subject and body of an email kind in a language (checked when saved:
