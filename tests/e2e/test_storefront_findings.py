@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.e2e.test_storefront_page import ben  # noqa: F401 - store B, 250 points from a purchase on 1 May 2025
 from tests.storefront_support import BEN, NOW, VERA, apply_template, earn, proxy  # noqa: F401
 
 
@@ -35,14 +36,6 @@ def vera_220_of_520(send, process, ctx, shop, proxy):
     proxy.post("/redeem", {"token": token_of(proxy.get(VERA).get_data(as_text=True)), "reward": "carte-cadeau-10"},
                VERA)
     return VERA
-
-
-@pytest.fixture
-def ben(send, process, ctx, shop):
-    """Store B: Ben has 250 available points from a purchase on 1 May 2025."""
-    apply_template(ctx, shop, "store-b")
-    earn(send, process, ctx, BEN, "ben@example.com", 250, "2025-05-01T10:00:00+00:00")
-    return BEN
 
 
 def test_a_reward_card_is_judged_on_available_points_not_lifetime(proxy, vera_220_of_520):
