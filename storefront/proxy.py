@@ -112,8 +112,7 @@ def page():
 
 def _notice(ctx, proxy, shop) -> dict | None:
     """The outcome a signed `notice` carries, the voucher looked up for this customer (None: no notice)."""
-    outcome = notices.opened(ctx.config.api_secrets, request.args.get("notice"), shop.domain, proxy.customer_id,
-                             _now())
+    outcome = _opened(ctx, proxy, shop)
     if outcome is None or "voucher" not in outcome:
         return outcome
     if proxy.customer_id is None or not isinstance(outcome["voucher"], int):
@@ -121,14 +120,20 @@ def _notice(ctx, proxy, shop) -> dict | None:
     return customer_voucher(shop, proxy.customer_id, outcome["voucher"], _reads(ctx))
 
 
-def _after_form(ctx, proxy, shop, outcome: dict, status: int, json_answer):
-    """Answer a posted form: JSON at once (`json_answer()`), HTML by a 303 to the page with the outcome
-    sealed in `notice` (a refresh of that page re-posts nothing)."""
+def _after_form(ctx, proxy, shop, outcome: dict, status: int, json_answer, page: str = "", query=()):
+    """Answer a posted form: JSON at once (`json_answer()`), HTML by a 303 to the page (`page` under the
+    prefix, with `query`) with the outcome sealed in `notice` (a refresh of that page re-posts nothing)."""
     if _wants_json():
         return json_answer()
     notice = notices.seal(ctx.config.api_secrets[0], shop.domain, proxy.customer_id, outcome, _now())
-    query = [("notice", notice)] + ([("format", "html")] if request.args.get("format") == "html" else [])
-    return redirect(f"{proxy.path_prefix}?{urlencode(query)}", code=303)
+    query = [*query, ("notice", notice)] + ([("format", "html")] if request.args.get("format") == "html" else [])
+    return redirect(f"{proxy.path_prefix}{page}?{urlencode(query)}", code=303)
+
+
+def _opened(ctx, proxy, shop) -> dict | None:
+    """The outcome sealed in the request's `notice`, if it is this customer's and recent."""
+    return notices.opened(ctx.config.api_secrets, request.args.get("notice"), shop.domain, proxy.customer_id,
+                          _now())
 
 
 @bp.post("/redeem")
@@ -185,7 +190,7 @@ def _referral_answer(ctx, proxy, shop, code: str, notice: dict | None = None, st
 def referral_page():
     """A referred friend's landing page: the form for their email."""
     ctx, proxy, shop = _verified()
-    return _referral_answer(ctx, proxy, shop, request.args.get("ref", "")[:40])
+    return _referral_answer(ctx, proxy, shop, request.args.get("ref", "")[:40], _opened(ctx, proxy, shop))
 
 
 @bp.post("/referral")
@@ -196,4 +201,7 @@ def referral_claim():
     form = request.form.to_dict()
     outcome = actions.invite(ctx, shop, form, _now(), factory)
     status = 422 if outcome.get("error", "creating") != "creating" else 409 if outcome.get("error") else 200
-    return _referral_answer(ctx, proxy, shop, str(form.get("ref") or "")[:40], outcome, status)
+    code = str(form.get("ref") or "")[:40]
+    return _after_form(ctx, proxy, shop, outcome, status,
+                       lambda: _referral_answer(ctx, proxy, shop, code, outcome, status),
+                       page="/referral", query=[("ref", code)])

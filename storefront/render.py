@@ -69,6 +69,7 @@ def render_referral(language: str, shop: str, code: str, *, standalone: bool, pa
 
     body = ENV.get_template("referral.html").render(
         language=language, shop=shop, code=code, prefix=path_prefix, notice=notice or {}, t=t,
+        suffix="?format=html" if standalone else "",
         known=lambda key: key in texts.TEXTS[language])
     if not standalone:
         return body

@@ -28,6 +28,14 @@ def entry(html: str, key: str) -> str:
 
 
 @pytest.fixture
+def vera_referrer(send, process, ctx, shop):
+    """Store A with referrals on; Vera has ordered once."""
+    apply_template(ctx, shop, "store-a", referrals={"enabled": True, "friend_value": "10", "referrer_points": 100})
+    earn(send, process, ctx, VERA, "vera@example.com", 80, "2025-05-01T10:00:00+00:00")
+    return VERA
+
+
+@pytest.fixture
 def vera_220_of_520(send, process, ctx, shop, proxy):
     """Store A: Vera earned 520 points (all available), then spent 300 on the gift card: 220 available,
     520 confirmed lifetime points (the issue's example)."""
@@ -211,3 +219,17 @@ def test_the_apps_loyalty_path_does_not_exist_in_production(proxy, ben):
     assert proxy.client.get("/apps/loyalty").status_code == 404
     assert proxy.client.post("/apps/loyalty/redeem", data={"points": "100"}).status_code == 404
     assert "Set-Cookie" not in proxy.get(BEN).headers
+
+
+def test_a_referred_friends_form_is_answered_by_a_redirect_too(proxy, vera_referrer, emulator):
+    """The friend's email form: 303 to the referral page with the outcome; the page it leads to says the
+    code is sent, and loading it again makes and sends nothing more (one code in Shopify)."""
+    code = proxy.get(VERA, json=True).get_json()["customer"]["referral"]["code"]
+    posted = proxy.post("/referral", {"ref": code, "email": "friend@example.com"}, follow=False)
+    location = urlsplit(posted.headers["Location"])
+    assert posted.status_code == 303 and location.path == "/apps/loyalty/referral"
+    assert dict(parse_qsl(location.query))["ref"] == code
+    for _ in range(2):  # the page, and a refresh of it
+        html = proxy.follow(posted).get_data(as_text=True)
+        assert "C&#39;est envoyé : ton code t&#39;attend dans ta boîte mail." in html
+    assert len(emulator.discount_codes(proxy.shop)) == 1
