@@ -182,3 +182,8 @@ SIMULATION_LISTED_CUSTOMERS = 100
 BREAKAGE_DORMANT_MONTHS = 12
 """A customer with no ledger activity for this many months is taken as never using their points (the
 liability report's breakage forecast)."""
+
+STOREFRONT_NOTICE_TTL_SECONDS = 600
+"""How long the outcome of a loyalty-page form (the code made, or why not) is shown on the page the form
+redirects to (post/redirect/get): long enough to read and copy the code, short enough that an old link or
+a shared URL no longer shows it. The code stays in the customer's vouchers list either way."""

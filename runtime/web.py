@@ -18,6 +18,7 @@ from loyalty.services.context import Context, get_context
 from loyalty.services.failures import count_failures
 from runtime.body_deadline import BodyDeadline
 from runtime.rate_limits import install_rate_limits
+from storefront.dev_proxy import DevProxy
 from storefront.proxy import bp as storefront_bp
 from storefront.unsubscribe import bp as unsubscribe_bp
 from webhooks.flow_actions import bp as flow_actions_bp
@@ -87,6 +88,8 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
         from webhooks.writer.client import deliverer
         app.extensions[WRITER_KEY] = deliverer(ctx.config.inbox_socket)
     app.wsgi_app = FastPath(app, app.wsgi_app)  # POST /webhooks without Flask's per-request machinery
+    if ctx.config.demo:  # the shop's /apps/loyalty/* on this host, signed as Shopify's proxy would (demo only)
+        app.wsgi_app = DevProxy(app.wsgi_app, ctx.config.api_secrets[0])
     # Outermost: no layer reads a body except within the deadline.
     app.wsgi_app = BodyDeadline(app.wsgi_app, ctx.config.body_timeout_seconds, ctx.config.webhook_max_bytes)
     return app

@@ -4,11 +4,14 @@ fragment goes through Shopify's Liquid: a reward title or order name holding `{{
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from loyalty.domain import money
+from loyalty.domain.settings.branding import Branding
 from storefront import texts
 
 
@@ -30,17 +33,26 @@ ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
 
 
 def render(page: dict, *, standalone: bool, path_prefix: str, token: str | None, notice: dict | None = None,
-           faq: list[tuple[str, str]] = ()) -> str:
-    """The page's HTML; `notice` is the outcome of a form (a voucher, or an error text or key)."""
+           faq: list[tuple[str, str]] = (), branding: Branding = Branding()) -> str:
+    """The page's HTML; `notice` is the outcome of a form (a voucher, or an error text or key). Forms of
+    the standalone page say so in their action (`?format=html`), so the page they redirect to is standalone
+    too. Each ladder entry shows the customer's own state of it (contract A: a perk `earned` or `ahead`, a
+    reward `redeemable`, `short` or `tier_locked`)."""
     language = page["programme"]["language"]
     currency = page["currency"]
+    customer = page["customer"]
+    states = {r["key"]: r for r in (customer["perks"] + customer["rewards"])} if customer else {}
+    conversion = page["programme"]["conversion"]
+    convert_max = (money.voucher_amount(customer["available"], Decimal(conversion["value_per_point"]))
+                   if customer and conversion else None)
 
     def t(key: str, **values) -> str:
         return texts.text(language, key, **values)
 
     return ENV.get_template("page.html" if standalone else "fragment.html").render(
-        page=page, customer=page["customer"], programme=page["programme"], t=t, notice=notice or {},
-        token=token, prefix=path_prefix, faq=faq, language=language,
+        page=page, customer=customer, programme=page["programme"], t=t, notice=notice or {},
+        token=token, prefix=path_prefix, faq=faq, language=language, states=states, convert_max=convert_max,
+        suffix="?format=html" if standalone else "", branding=page["branding"], b_texts=branding.texts,
         money=lambda amount: texts.money(language, amount, currency),
         number=lambda value: texts.number(language, value),
         date=lambda value: texts.date(language, parse_iso(value)) if value else "",
@@ -57,6 +69,7 @@ def render_referral(language: str, shop: str, code: str, *, standalone: bool, pa
 
     body = ENV.get_template("referral.html").render(
         language=language, shop=shop, code=code, prefix=path_prefix, notice=notice or {}, t=t,
+        suffix="?format=html" if standalone else "",
         known=lambda key: key in texts.TEXTS[language])
     if not standalone:
         return body

@@ -81,6 +81,22 @@ TEXTS = {
         "tier_window.rolling_12_months": " (sur les 12 derniers mois).",
         "tier_top": "Tu as atteint le plus haut statut VIP.",
         "tier_locked": "Réservé aux membres {tier}",
+        "available_help": "à dépenser en récompenses", "lifetime_help": "débloquent tes avantages",
+        "ladder_note": "Tes avantages se débloquent avec tes points cumulés (ils ne sont jamais dépensés) ; "
+                       "les récompenses se paient avec tes points disponibles.",
+        "perk_ahead": "Encore {points} points cumulés pour le débloquer",
+        "short": "Encore {points} points disponibles pour l'utiliser",
+        "terms.validity": "Valable {days} jours", "terms.minimum": "Dès {amount} d'achat",
+        "terms.full_price": "Sur les articles plein tarif uniquement (hors soldes, promotions et outlet)",
+        "terms.one_per_order": "Un seul code par commande, non cumulable avec une autre réduction",
+        "terms.lost": "Non utilisé à temps, le bon expire et ses points sont perdus",
+        "terms.returned": "Non utilisé à temps, ses points te sont rendus",
+        "expiry.date": "Tes {points} points disponibles expirent le {date} si tu ne fais aucun achat d'ici là ; "
+                       "chaque achat prolonge leur validité.",
+        "expiry.never": "Tes points n'expirent jamais.",
+        "convert_range": "De {minimum} à {available} points (tes {available} points valent {amount}).",
+        "convert_short": "Encore {points} points disponibles pour convertir (dès {minimum} points).",
+        "copy": "Copier le code", "copied": "Code copié", "amount": "Montant", "status": "Statut",
     },
     "en": {
         "title": "Loyalty program",
@@ -151,6 +167,22 @@ TEXTS = {
         "tier_window.rolling_12_months": " (over the last 12 months).",
         "tier_top": "You have reached the top VIP tier.",
         "tier_locked": "For {tier} members",
+        "available_help": "to spend on rewards", "lifetime_help": "unlock your perks",
+        "ladder_note": "Perks unlock with the points you have earned over time (they are never spent); rewards "
+                       "are paid with your available points.",
+        "perk_ahead": "{points} more points earned to unlock it",
+        "short": "{points} more available points to use it",
+        "terms.validity": "Valid for {days} days", "terms.minimum": "On orders from {amount}",
+        "terms.full_price": "Full-price items only (not on sales, promotions or outlet)",
+        "terms.one_per_order": "One code per order; does not combine with other discounts",
+        "terms.lost": "If unused in time, the voucher expires and its points are lost",
+        "terms.returned": "If unused in time, its points come back to you",
+        "expiry.date": "Your {points} available points expire on {date} unless you make a purchase before then; "
+                       "every purchase extends them.",
+        "expiry.never": "Your points never expire.",
+        "convert_range": "From {minimum} to {available} points (your {available} points are worth {amount}).",
+        "convert_short": "{points} more available points to convert (from {minimum} points).",
+        "copy": "Copy code", "copied": "Code copied", "amount": "Amount", "status": "Status",
     },
 }
 

@@ -3,7 +3,7 @@ Admin API emulator behind redemptions, and customers of store A (French ladder) 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
@@ -32,9 +32,19 @@ class Proxy:
         extra = (("format", "json"),) if json else kw.pop("extra", ())
         return self.client.get(self.url(customer=customer, extra=extra, **kw))
 
-    def post(self, path, data, customer=None, *, json=False, **kw):
-        return self.client.post(self.url(path, customer=customer, extra=(("format", "json"),) if json else (), **kw),
-                                data=data)
+    def post(self, path, data, customer=None, *, json=False, follow=True, **kw):
+        """POST a form; an HTML form's 303 (post/redirect/get) is followed as the shopper's browser follows it
+        through Shopify (`follow=False`: the 303 itself)."""
+        answer = self.client.post(self.url(path, customer=customer, extra=(("format", "json"),) if json else (),
+                                           **kw), data=data)
+        return self.follow(answer, customer, **kw) if follow and answer.status_code == 303 else answer
+
+    def follow(self, answer, customer=None, **kw):
+        """GET the page a 303 names (`/apps/loyalty?notice=...`), forwarded and signed as Shopify does."""
+        location = urlsplit(answer.headers["Location"])
+        assert location.path.startswith("/apps/loyalty"), location
+        return self.client.get(self.url(location.path[len("/apps/loyalty"):], customer=customer,
+                                        extra=tuple(parse_qsl(location.query)), **kw))
 
 
 @pytest.fixture

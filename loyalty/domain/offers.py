@@ -188,3 +188,34 @@ def cancel_refusal(code: str, kind: str, status: str, credit_sent: bool = False)
         return VoucherRefused(f"store credit {code} is or may be credited, and may be spent: debit it in Shopify "
                               "admin, then adjust the points if they should come back", "not_cancellable")
     return None
+
+
+CODE_KINDS = ("voucher", "percentage", "free_item", "free_shipping")
+"""Rewards that make a discount code (used at checkout, once, before it expires)."""
+
+
+def terms(prog: Programme, reward=None) -> dict:
+    """The conditions a shopper accepts when they redeem `reward` (None: a conversion of points), as the page
+    states them beside the button: how long the result lasts (None: a gift card or a donation, no end date),
+    the basket it needs, whether it excludes discounted products, one code per order, whether an unused
+    code's points are lost, whether it combines with other discounts. From the same settings the offer is
+    made with (`conversion_offer`, `reward_offer`), so what is promised is what is made."""
+    kind = "voucher" if reward is None else reward.kind
+    if reward is None and prog.store_credit.conversion_target == "store_credit":
+        kind = "store_credit"
+    if kind in CODE_KINDS:
+        discount = kind in ("voucher", "percentage")
+        limited = discount and not (reward is not None and reward.collection_id) and bool(
+            prog.full_price.automatic or prog.voucher_collection_id)
+        minimum = prog.voucher_minimum_subtotal if discount and prog.voucher_minimum_subtotal > 0 else None
+        return {"validity_days": prog.voucher_validity_days,
+                "minimum_subtotal": f"{minimum:.2f}" if minimum is not None else None,
+                "full_price_only": limited, "one_per_order": not prog.voucher_combines_with_discounts,
+                "points_lost_if_unused": not prog.voucher_expiry_returns_points,
+                "combines_with_discounts": prog.voucher_combines_with_discounts}
+    # Store credit lasts `store_credit.expiry_days` and what is left then is lost; a gift card never ends;
+    # a donation is given at once. None of them is a discount code.
+    credit = kind == "store_credit"
+    return {"validity_days": prog.store_credit.expiry_days if credit else None, "minimum_subtotal": None,
+            "full_price_only": False, "one_per_order": False, "points_lost_if_unused": credit,
+            "combines_with_discounts": kind != "donation"}

@@ -19,6 +19,7 @@ from loyalty.domain.settings.section import Section, check_parts
 from loyalty.domain.settings.tiers import FreeShipping, Tier, Tiers
 from loyalty.domain.settings.store_credit import StoreCredit
 from loyalty.domain.settings.flow import FlowSettings
+from loyalty.domain.settings.branding import Branding
 
 EXPIRY_POLICIES = ("never", "after_last_purchase")
 NEGATIVE_BALANCE_POLICIES = ("allow", "floor")
@@ -112,7 +113,8 @@ class Programme(Section):
     are Sections of their own (`NESTED`), each in loyalty.domain.settings."""
 
     NESTED = {"rewards": Reward, "tiers": Tiers, "full_price": FullPrice, "earning": Earning, "campaigns": Campaign,
-              "store_credit": StoreCredit, "referrals": ReferralSettings, "flow": FlowSettings}
+              "store_credit": StoreCredit, "referrals": ReferralSettings, "flow": FlowSettings,
+              "branding": Branding}
 
     earn_rate: Decimal = Decimal("1")
     pending_days: int = 14
@@ -166,6 +168,8 @@ class Programme(Section):
     """The referral programme (off by default): loyalty.domain.settings.referrals."""
     flow: FlowSettings = FlowSettings()
     """Shopify Flow: whether the shop's loyalty events are sent to Flow as triggers (off)."""
+    branding: Branding = Branding()
+    """The shopper's page: colours, logo, programme name, a few wording overrides (today's look by default)."""
 
     def __post_init__(self) -> None:
         if self.earn_rate < 0:
@@ -199,6 +203,7 @@ class Programme(Section):
             raise ProgrammeError("earning: expected an object")
         self.earning.check("earning")
         self.store_credit.check("store_credit")
+        self.branding.check("branding")
         seen = check_parts(self.rewards, Reward, "rewards", "a reward")
         self.tiers.check("tiers")
         self.tiers.check_rewards("tiers", seen)

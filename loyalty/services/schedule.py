@@ -110,9 +110,7 @@ def expiring_balances(conn: Connection, shop_id: int, prog: Programme) -> list[E
     """Every customer of the shop holding available points, with their expiry under `after_last_purchase`."""
     last_purchase = (
         select(orders.c.customer_id, func.max(orders.c.paid_at).label("last_purchase"))
-        .where(orders.c.shop_id == shop_id, orders.c.paid_at.is_not(None),
-               orders.c.customer_id.is_not(None),
-               (orders.c.excluded_reason.is_(None)) | (orders.c.excluded_reason != TEST_ORDER))
+        .where(*_purchases(shop_id), orders.c.customer_id.is_not(None))
         .group_by(orders.c.customer_id).subquery()
     )
     rows = conn.execute(
@@ -123,6 +121,25 @@ def expiring_balances(conn: Connection, shop_id: int, prog: Programme) -> list[E
     ).all()
     return [Expiring(customer_id, _aware(last), int(available), expires_at(_aware(last), prog))
             for customer_id, last, available in rows]
+
+
+def _purchases(shop_id: int) -> tuple:
+    """The orders that count as purchases for expiry: paid, not test orders."""
+    return (orders.c.shop_id == shop_id, orders.c.paid_at.is_not(None),
+            (orders.c.excluded_reason.is_(None)) | (orders.c.excluded_reason != TEST_ORDER))
+
+
+def expiry_of(conn: Connection, shop_id: int, prog: Programme, customer_id: int, available: int) -> dict:
+    """One customer's expiry as the shopper's page shows it: the policy, the date their available points
+    expire (None: never, or no purchase yet) and how many would (what `expire` would take that day)."""
+    if prog.expiry != "after_last_purchase":
+        return {"policy": prog.expiry, "date": None, "points": 0}
+    last = conn.execute(select(func.max(orders.c.paid_at)).where(
+        *_purchases(shop_id), orders.c.customer_id == customer_id)).scalar()
+    if last is None:
+        return {"policy": prog.expiry, "date": None, "points": 0}
+    return {"policy": prog.expiry, "date": expires_at(_aware(last), prog).date().isoformat(),
+            "points": max(0, available)}
 
 
 def _aware(moment: datetime) -> datetime:

@@ -75,8 +75,11 @@ def test_a_logged_in_customer_sees_points_dates_progress_perks_and_rewards(proxy
     assert '<strong>350</strong>Points disponibles' in html and '<strong>40</strong>Points en attente' in html
     assert "40 points disponibles le 8 juin 2025" in html
     assert "Encore 150 points pour atteindre le prochain palier (500 points)" in html
-    assert '<progress max="500" value="350">' in html and html.count('class="step reached"') == 2
-    assert html.count("<em>Débloqué</em>") == 2
+    # Each entry says its own state (issue 15: no card lit on lifetime points): the two 150-point perks
+    # earned, the two 300-point rewards redeemable, the 500-point ones short of available points.
+    assert '<progress max="500" value="350"' in html
+    assert html.count('data-state="earned"') == 2 and html.count('<span class="badge earned">Débloqué</span>') == 2
+    assert html.count('data-state="redeemable"') == 2 and html.count('data-state="short"') == 2
     assert html.count("Utiliser 300 points") == 2 and "Encore 150 points" in html
     assert 'action="/apps/loyalty/redeem"' in html and 'name="token"' in html
     assert "Commande #" in html and "+350" in html and "350 points disponibles (commande #" in html

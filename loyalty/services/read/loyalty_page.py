@@ -11,10 +11,11 @@ from sqlalchemy import select
 from db.tables import orders, vouchers
 from loyalty.services import ledger
 from loyalty.services.customers import find_customer
-from loyalty.domain import money, referrals, standing as ladder
+from loyalty.domain import money, offers, referrals, standing as ladder
 from loyalty.domain.programme import Programme, Reward
 from loyalty.domain.settings.tiers import Tiers
 from loyalty.domain.tiers import Membership, may_redeem, multiplier, next_step, required_tier
+from loyalty.services.schedule import expiry_of
 from loyalty.services.tiers import tier_of
 from loyalty.services.shops import ShopRef, programme
 from loyalty.services.unit_of_work import UnitOfWork
@@ -41,11 +42,18 @@ def reward_view(reward: Reward) -> dict:
             "customer_picks": reward.customer_picks}
 
 
+def terms_of(prog: Programme, reward: Reward | None) -> dict | None:
+    """What redeeming `reward` (None: converting points) commits to (loyalty.domain.offers.terms); a perk
+    is not redeemed and has none."""
+    return None if reward is not None and not reward.spends_points else offers.terms(prog, reward)
+
+
 def programme_view(prog: Programme) -> dict:
     """The programme as an anonymous visitor sees it: the ladder of thresholds and the conversion terms."""
     return {
         "language": prog.language,
-        "ladder": [{"points": t, "rewards": [{**reward_view(r), "tier": _exclusive_to(prog.tiers, r.key)}
+        "ladder": [{"points": t, "rewards": [{**reward_view(r), "tier": _exclusive_to(prog.tiers, r.key),
+                                              "terms": terms_of(prog, r)}
                                              for r in prog.rewards if r.points == t]}
                    for t in prog.thresholds],
         "conversion": {
@@ -54,6 +62,7 @@ def programme_view(prog: Programme) -> dict:
             "value_per_point": str(prog.voucher_value_per_point),
             "minimum_subtotal": str(prog.voucher_minimum_subtotal),
             "validity_days": prog.voucher_validity_days,
+            "terms": terms_of(prog, None),
         } if prog.conversion_enabled else None,
         "birthday_perk": any(r.birthday for r in prog.rewards),
     }
@@ -71,7 +80,7 @@ def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None, now: date
     """The page's data as of `now` (the VIP tier's window); `customer` is None for an anonymous visitor."""
     prog = programme(conn, shop.id, shop.settings_version)
     page = {"shop": shop.domain, "currency": shop_currency(conn, shop), "programme": programme_view(prog),
-            "customer": None}
+            "branding": prog.branding.view(), "customer": None}
     if shopify_customer_id is None:
         return page
     row = find_customer(conn, shop.id, str(shopify_customer_id))
@@ -88,11 +97,11 @@ def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None, now: date
         "ladder_points": ladder.confirmed_lifetime(bal),
         "standing": {"tier": standing.tier, "next_threshold": standing.next_threshold,
                      "points_to_next": standing.points_to_next},
-        "perks": [{**reward_view(r), "unlocked": r.key in unlocked} for r in prog.perks],
+        "perks": [perk_view(r, r.key in unlocked, ladder.confirmed_lifetime(bal)) for r in prog.perks],
         "unlocked_perks": [reward_view(r) for r in standing.unlocked],
-        "rewards": [{**reward_view(r), "affordable": bal.available >= r.points,
-                     "missing": max(0, r.points - bal.available), "tier_required": locked.get(r.key)}
-                    for r in prog.redeemable],
+        "rewards": [redeemable_view(prog, r, bal.available, locked.get(r.key)) for r in prog.redeemable],
+        "expiry": (expiry_of(conn, shop.id, prog, row.id, bal.available) if row
+                   else {"policy": prog.expiry, "date": None, "points": 0}),
         "locked_rewards": locked,
         "tier": tier_view(prog.tiers, held, figure),
         "birthday": ({"day": row.birthday.day, "month": row.birthday.month}
@@ -101,6 +110,22 @@ def loyalty_page(conn, shop: ShopRef, shopify_customer_id: int | None, now: date
         "referral": referral_view(prog, shop, row),
     }
     return page
+
+
+def perk_view(perk: Reward, unlocked: bool, ladder_points: int) -> dict:
+    """A status perk: `earned` once reached on confirmed lifetime points (never spent, never a button), else
+    `ahead` with the points still to go."""
+    return {**reward_view(perk), "unlocked": unlocked, "state": "earned" if unlocked else "ahead",
+            "points_to_go": 0 if unlocked else max(0, perk.points - ladder_points)}
+
+
+def redeemable_view(prog: Programme, reward: Reward, available: int, tier_required: str | None) -> dict:
+    """A reward that spends points, judged on AVAILABLE points only (never lifetime ones): `redeemable`,
+    `short` of `missing` points, or `tier_locked` to members of `tier_required`."""
+    affordable = available >= reward.points
+    state = "tier_locked" if tier_required else "redeemable" if affordable else "short"
+    return {**reward_view(reward), "affordable": affordable, "missing": max(0, reward.points - available),
+            "tier_required": tier_required, "state": state, "terms": terms_of(prog, reward)}
 
 
 def tier_view(tiers: Tiers, held: Membership, figure: Decimal) -> dict | None:
@@ -176,3 +201,17 @@ def _order_name(order) -> str | None:
     if order is None:
         return None
     return order.name or f"#{order.shopify_order_id}"
+
+
+def customer_voucher(shop: ShopRef, shopify_customer_id: int, voucher_id: int, uow: UnitOfWork) -> dict | None:
+    """The query behind a form's outcome (storefront.notices): the customer's voucher with that row id as the
+    page shows it, with the reward's cause and title; None when it is not this customer's."""
+    with uow:
+        row = find_customer(uow.conn, shop.id, str(shopify_customer_id))
+        voucher = row and uow.conn.execute(select(vouchers).where(
+            vouchers.c.id == voucher_id, vouchers.c.shop_id == shop.id, vouchers.c.customer_id == row.id)).first()
+        if not voucher:
+            return None
+        reward = programme(uow.conn, shop.id, shop.settings_version).reward(voucher.reward_key or "")
+    return {"voucher": voucher_view(voucher), "cause": reward.cause if reward else None,
+            "item": reward.title if reward else ""}
