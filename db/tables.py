@@ -237,6 +237,7 @@ vouchers = Table(
     CheckConstraint("status != 'donated' OR kind = 'donation'", name="donated_is_donation"),
     CheckConstraint("percentage IS NULL OR (percentage > 0 AND percentage <= 100)", name="percentage_range"),
 )
+Index("ix_vouchers_customer", vouchers.c.customer_id)
 Index("ix_vouchers_creating", vouchers.c.shop_id, vouchers.c.created_at,
       sqlite_where=text("status = 'creating'"), postgresql_where=text("status = 'creating'"))
 Index("ix_vouchers_store_credit_open", vouchers.c.shop_id, vouchers.c.customer_id,
