@@ -146,15 +146,17 @@ def _activity(conn, shop: ShopRef, customer_id: int) -> dict:
     of the ledger, however long the customer's history: the pending points summed by the database (only
     orders still holding some come back), and the newest HISTORY_LIMIT entries."""
     own_order = and_(orders.c.id == le.c.order_id, orders.c.shop_id == shop.id, orders.c.customer_id == customer_id)
+    held = (select(le.c.order_id, func.sum(le.c.pending).label("points"), func.min(le.c.effective_at).label("seen"),
+                   func.min(le.c.id).label("first"))
+            .where(le.c.customer_id == customer_id, le.c.order_id.is_not(None))
+            .group_by(le.c.order_id).having(func.sum(le.c.pending) > 0).subquery())  # the ledger alone, summed
     pending_rows = conn.execute(
-        select(orders.c.name, orders.c.shopify_order_id, orders.c.pending_until, func.sum(le.c.pending))
-        .select_from(le.join(orders, own_order)).where(le.c.customer_id == customer_id)
-        .group_by(orders.c.id, orders.c.name, orders.c.shopify_order_id, orders.c.pending_until)
-        .having(func.sum(le.c.pending) > 0)
-        .order_by(func.min(le.c.effective_at), func.min(le.c.id))).all()  # first seen first, as the ledger runs
-    pending_points = sorted(
-        ({"order": _order_name(r), "points": int(r[3]), "pending_until": iso(r.pending_until)} for r in pending_rows),
-        key=lambda p: p["pending_until"] or "")
+        select(orders.c.name, orders.c.shopify_order_id, orders.c.pending_until, held.c.points)
+        .select_from(held.join(orders, and_(orders.c.id == held.c.order_id, orders.c.shop_id == shop.id,
+                                            orders.c.customer_id == customer_id)))
+        .order_by(held.c.seen, held.c.first)).all()  # first seen first, as the ledger runs
+    pending_points = sorted(({"order": _order_name(r), "points": int(r.points), "pending_until": iso(r.pending_until)}
+                             for r in pending_rows), key=lambda p: p["pending_until"] or "")
     recent = conn.execute(
         select(le.c.kind, le.c.pending, le.c.available, le.c.effective_at, orders.c.id.label("order_id"),
                orders.c.name, orders.c.shopify_order_id)
