@@ -177,7 +177,10 @@ ledger_entries = Table(
         name="signs_match_kind",
     ),
 )
-Index("ix_ledger_entries_customer", ledger_entries.c.customer_id)
+Index("ix_ledger_entries_customer_activity", ledger_entries.c.customer_id, ledger_entries.c.effective_at,
+      ledger_entries.c.order_id, ledger_entries.c.kind, ledger_entries.c.pending, ledger_entries.c.available)
+"""A customer's entries in time order with what their balance, pending lots and history need (migration 0027):
+the loyalty page reads a long history from the index alone."""
 Index("ix_ledger_entries_order", ledger_entries.c.order_id)
 
 oauth_states = Table(
