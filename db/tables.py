@@ -177,7 +177,10 @@ ledger_entries = Table(
         name="signs_match_kind",
     ),
 )
-Index("ix_ledger_entries_customer", ledger_entries.c.customer_id)
+Index("ix_ledger_entries_customer_activity", ledger_entries.c.customer_id, ledger_entries.c.effective_at,
+      ledger_entries.c.order_id, ledger_entries.c.kind, ledger_entries.c.pending, ledger_entries.c.available)
+"""A customer's entries in time order with what their balance, pending lots and history need (migration 0027):
+the loyalty page reads a long history from the index alone."""
 Index("ix_ledger_entries_order", ledger_entries.c.order_id)
 
 oauth_states = Table(
@@ -239,6 +242,7 @@ vouchers = Table(
     CheckConstraint("status != 'donated' OR kind = 'donation'", name="donated_is_donation"),
     CheckConstraint("percentage IS NULL OR (percentage > 0 AND percentage <= 100)", name="percentage_range"),
 )
+Index("ix_vouchers_customer", vouchers.c.customer_id)
 Index("ix_vouchers_creating", vouchers.c.shop_id, vouchers.c.created_at,
       sqlite_where=text("status = 'creating'"), postgresql_where=text("status = 'creating'"))
 Index("ix_vouchers_checkout_active", vouchers.c.ends_at,

@@ -14,5 +14,6 @@ BENCHMARKS = {
     "import": "tools.bench.history_import",      # bulk-operation JSONL history into the ledger (SQLite, PostgreSQL)
     "writeback": "tools.bench.writeback",        # 1,000,000 balances written back: calls vs a bulk mutation
     "simulate": "tools.bench.simulate",          # 1,000,000 recorded orders replayed under a draft programme
+    "storefront": "tools.bench.storefront",      # loyalty page and extension API p99, 10,000,000 entries
 }
 """Name -> module. Run order is this order; `--only` picks some."""

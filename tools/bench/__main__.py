@@ -39,6 +39,14 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="customers written back each way (default 5,000; figures stated for 1,000,000)")
     parser.add_argument("--simulate-orders", type=int, default=None,
                         help="simulate: recorded orders replayed (default 1,000,000, the target's)")
+    parser.add_argument("--storefront-entries", type=int, default=None,
+                        help="storefront: ledger entries in the shop (default 10,000,000, the target's)")
+    parser.add_argument("--storefront-customers", type=int, default=None,
+                        help="storefront: customers in the shop (default 1,000,000, the target's)")
+    parser.add_argument("--storefront-requests", type=int, default=300,
+                        help="storefront: measured requests per endpoint and programme (default 300)")
+    parser.add_argument("--storefront-programmes", default="store-b,vip-tiers",
+                        help="storefront: ready programmes measured in turn on the same data")
     parser.add_argument("--no-write", action="store_true", help="print only; leave tools/bench/results.md alone")
     return parser.parse_args(argv)
 

@@ -2,13 +2,12 @@
 HTML renders the same data). Reads only; every query is scoped to the shop and the customer."""
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
-from db.tables import orders, vouchers
+from db.tables import ledger_entries as le, orders, vouchers
 from loyalty.services import ledger
 from loyalty.services.customers import find_customer
 from loyalty.domain import money, offers, referrals, standing as ladder
@@ -27,10 +26,12 @@ DEFAULT_CURRENCY = "EUR"
 
 
 def shop_currency(conn, shop: ShopRef) -> str:
-    """The currency of the shop's latest order (amounts are in shop money), EUR before any order."""
+    """The currency of the shop's latest order (amounts are in shop money), EUR before any order. Latest by
+    Shopify's order id, which grows with every order: the shop's unique index on it is read from its end (by
+    row id, the database sorted all the shop's orders on every page)."""
     return conn.execute(select(orders.c.currency).where(
-        orders.c.shop_id == shop.id, orders.c.currency.is_not(None)).order_by(orders.c.id.desc()).limit(1)
-    ).scalar() or DEFAULT_CURRENCY
+        orders.c.shop_id == shop.id, orders.c.currency.is_not(None)).order_by(orders.c.shopify_order_id.desc())
+        .limit(1)).scalar() or DEFAULT_CURRENCY
 
 
 def reward_view(reward: Reward) -> dict:
@@ -166,26 +167,32 @@ def referral_view(prog: Programme, shop: ShopRef, row) -> dict | None:
 
 
 def _activity(conn, shop: ShopRef, customer_id: int) -> dict:
-    """Pending points by order with their dates, recent history (newest first), vouchers."""
-    order_rows = {r.id: r for r in conn.execute(select(orders.c.id, orders.c.name, orders.c.shopify_order_id,
-                                                       orders.c.pending_until).where(
-        orders.c.shop_id == shop.id, orders.c.customer_id == customer_id))}
-    pending_by_order: dict[int, int] = defaultdict(int)
-    history = []
-    for e in ledger.entries_of(conn, customer_id):
-        order = order_rows.get(e.order_id)
-        if order is not None:
-            pending_by_order[order.id] += e.pending
-        history.append({"kind": e.kind, "points": e.pending + e.available, "pending": e.pending,
-                        "available": e.available, "effective_at": iso(e.effective_at),
-                        "order": _order_name(order)})
-    pending_points = sorted(
-        ({"order": _order_name(order_rows[i]), "points": points, "pending_until": iso(order_rows[i].pending_until)}
-         for i, points in pending_by_order.items() if points > 0),
-        key=lambda p: p["pending_until"] or "")
+    """Pending points by order with their dates, recent history (newest first), vouchers. Two bounded reads
+    of the ledger, however long the customer's history: the pending points summed by the database (only
+    orders still holding some come back), and the newest HISTORY_LIMIT entries."""
+    own_order = and_(orders.c.id == le.c.order_id, orders.c.shop_id == shop.id, orders.c.customer_id == customer_id)
+    held = (select(le.c.order_id, func.sum(le.c.pending).label("points"), func.min(le.c.effective_at).label("seen"),
+                   func.min(le.c.id).label("first"))
+            .where(le.c.customer_id == customer_id, le.c.order_id.is_not(None))
+            .group_by(le.c.order_id).having(func.sum(le.c.pending) > 0).subquery())  # the ledger alone, summed
+    pending_rows = conn.execute(
+        select(orders.c.name, orders.c.shopify_order_id, orders.c.pending_until, held.c.points)
+        .select_from(held.join(orders, and_(orders.c.id == held.c.order_id, orders.c.shop_id == shop.id,
+                                            orders.c.customer_id == customer_id)))
+        .order_by(held.c.seen, held.c.first)).all()  # first seen first, as the ledger runs
+    pending_points = sorted(({"order": _order_name(r), "points": int(r.points), "pending_until": iso(r.pending_until)}
+                             for r in pending_rows), key=lambda p: p["pending_until"] or "")
+    recent = conn.execute(
+        select(le.c.kind, le.c.pending, le.c.available, le.c.effective_at, orders.c.id.label("order_id"),
+               orders.c.name, orders.c.shopify_order_id)
+        .select_from(le.outerjoin(orders, own_order)).where(le.c.customer_id == customer_id)
+        .order_by(le.c.effective_at.desc(), le.c.id.desc()).limit(HISTORY_LIMIT)).all()
+    history = [{"kind": e.kind, "points": e.pending + e.available, "pending": e.pending, "available": e.available,
+                "effective_at": iso(e.effective_at), "order": _order_name(e) if e.order_id is not None else None}
+               for e in recent]
     voucher_rows = conn.execute(select(vouchers).where(
         vouchers.c.shop_id == shop.id, vouchers.c.customer_id == customer_id).order_by(vouchers.c.id.desc())).all()
-    return {"pending_points": pending_points, "history": history[::-1][:HISTORY_LIMIT],
+    return {"pending_points": pending_points, "history": history,
             "vouchers": [voucher_view(v) for v in voucher_rows]}
 
 
