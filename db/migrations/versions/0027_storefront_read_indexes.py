@@ -1,7 +1,7 @@
 """the loyalty page's reads: vouchers by customer; a customer's ledger entries from an index alone
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0026
 Create Date: 2026-12-06
 
 The loyalty page (app proxy, customer-account extension) reads on every request the customer's vouchers,
@@ -17,7 +17,7 @@ entries and 1,000,000 vouchers):
 from alembic import op
 
 revision = '0027'
-down_revision = '0024'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
