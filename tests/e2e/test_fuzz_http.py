@@ -117,7 +117,9 @@ PATH_VALUES = st.one_of(st.integers(0, 2**70).map(str), NUMBERS, TEXT.filter(lam
 
 @settings(FUZZ, max_examples=200)
 @given(operation=st.sampled_from(OPERATIONS), values=st.fixed_dictionaries(
-    {"customer_id": PATH_VALUES, "code": PATH_VALUES, "job_id": PATH_VALUES}), params=PARAMS, body=BODIES)
+    {"customer_id": PATH_VALUES, "code": PATH_VALUES, "job_id": PATH_VALUES,
+     "kind": st.one_of(st.just("voucher_created"), PATH_VALUES),
+     "language": st.one_of(st.sampled_from(["fr", "en"]), PATH_VALUES)}), params=PARAMS, body=BODIES)
 @example(operation=("GET", "/admin/api/customers"), values={}, params=[("page", "9" * 20)], body=b"")
 @example(operation=("GET", "/admin/api/vouchers"), values={}, params=[("customer_id", "²")], body=b"")
 @example(operation=("PUT", "/admin/api/programme"), values={}, params=[], body=b"[" * 100_000 + b"]" * 100_000)
