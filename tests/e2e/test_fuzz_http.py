@@ -99,6 +99,27 @@ def authorizations(claims: dict, garbage: str, kind: int) -> str:
     return garbage
 
 
+PATH_VALUES = st.one_of(st.integers(0, 2**70).map(str), NUMBERS, TEXT.filter(lambda t: "/" not in t))
+SHOPPER_CLAIMS = st.fixed_dictionaries({}, optional={
+    "dest": st.one_of(st.just(SHOP), st.just(f"https://{SHOP}"), TEXT), "aud": st.one_of(st.just("test-key"), TEXT),
+    "sub": st.one_of(st.just("gid://shopify/Customer/42"), TEXT, JSON_VALUES),
+    "exp": st.one_of(st.just(int(time.time()) + 60), JSON_VALUES), "nbf": st.one_of(st.just(0), JSON_VALUES)})
+
+
+@settings(FUZZ, max_examples=100)
+@given(claims=SHOPPER_CLAIMS, garbage=HEADER_TEXT, kind=st.integers(0, 2), body=BODIES,
+       order=st.one_of(PATH_VALUES, st.just("gid%3A%2F%2Fshopify%2FOrder%2F1")))
+def test_the_extensions_api_never_answers_5xx(client, claims, garbage, kind, body, order):
+    """The UI extensions' API with fuzzed customer-account claims signed by the secret, or a bad token, and
+    fuzzed bodies and ids: a clear 4xx, never a 5xx."""
+    headers = {"Authorization": authorizations(claims, garbage, kind), "Content-Type": "application/json"}
+    no_server_error(client.get("/extensions/customer", headers=headers), "customer")
+    no_server_error(client.post("/extensions/customer/redeem", headers=headers, data=body), ("redeem", body))
+    no_server_error(client.post("/extensions/checkout/redeem", headers=headers, data=body), ("checkout", body))
+    no_server_error(client.get("/extensions/orders/" + quote(order, safe=""), headers=headers), ("order", order))
+    no_server_error(client.get("/extensions/pos/customers/" + quote(order, safe=""), headers=headers), "pos")
+
+
 @settings(FUZZ, max_examples=100)
 @given(claims=CLAIMS, garbage=HEADER_TEXT, kind=st.integers(0, 2))
 def test_session_tokens_never_make_a_5xx(client, claims, garbage, kind):
@@ -112,7 +133,6 @@ def test_session_tokens_never_make_a_5xx(client, claims, garbage, kind):
 
 OPERATIONS = [(method.upper(), template) for template, item in OPENAPI["paths"].items()
               for method in item if method != "parameters"]
-PATH_VALUES = st.one_of(st.integers(0, 2**70).map(str), NUMBERS, TEXT.filter(lambda t: "/" not in t))
 
 
 @settings(FUZZ, max_examples=200)
