@@ -122,7 +122,7 @@ orders = Table(
     CheckConstraint("award IS NULL OR award >= 0", name="award_not_negative"),
     CheckConstraint("merchandise IS NULL OR merchandise >= 0", name="merchandise_not_negative"),
 )
-Index("ix_orders_customer", orders.c.customer_id)
+Index("ix_orders_customer_paid", orders.c.customer_id, orders.c.paid_at)  # a customer's last purchase, tier window
 Index("ix_orders_pending_until", orders.c.pending_until)
 
 collection_products = Table(

@@ -26,7 +26,7 @@ from loyalty.services.errors import UnknownShop
 from loyalty.services.form_redemption import in_request_client, redeem
 from loyalty.services.read.extensions import order_points, pos_customer
 from loyalty.services.read.loyalty_page import page_of, voucher_view
-from loyalty.services.read.shops import installed_shop, programme_in_force
+from loyalty.services.read.shops import installed_shop_programme
 from loyalty.services.shops import ShopRef
 from loyalty.services.unit_of_work import ReadOnlyUnitOfWork
 
@@ -85,10 +85,10 @@ def _verified(kind: str):
         log.info("extension request refused: %s", exc)
         raise Refusal(401, "unauthorized") from None
     try:
-        shop = installed_shop(token.shop, _reads(ctx))
+        shop, prog = installed_shop_programme(token.shop, _reads(ctx))
     except UnknownShop:
         raise Refusal(404, "not_found") from None
-    return ctx, token, shop, programme_in_force(shop, _reads(ctx))[1].language
+    return ctx, token, shop, prog.language
 
 
 def _customer():

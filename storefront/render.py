@@ -24,12 +24,35 @@ def _inert(value):
     """Escape a printed value for HTML and for Liquid (our own markup, already Markup, passes)."""
     if isinstance(value, Markup):
         return value
-    return Markup(str(escape("" if value is None else value)).replace("{", "&#123;").replace("}", "&#125;"))
+    if type(value) is int:  # digits and a sign: nothing to escape (the page prints many points)
+        return Markup(value)
+    escaped = escape("" if value is None else value)
+    if "{" in escaped or "}" in escaped:
+        return Markup(str(escaped).replace("{", "&#123;").replace("}", "&#125;"))
+    return escaped
 
 
-ENV = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                  autoescape=select_autoescape(default=True, default_for_string=True), finalize=_inert,
-                  trim_blocks=True, lstrip_blocks=True)
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _PageEnvironment(Environment):
+    """Jinja's environment, reading `x.name` of the page's plain dicts as `x["name"]` first: the default
+    asks getattr first and, for a dict, pays a raised AttributeError on every field printed (a third of the
+    page's rendering with 100 vouchers and 50 history rows). Same answers: a dict has no attribute of that
+    name, so the default falls back to the item too; dict methods (`.get`, `.items`) keep the default."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+ENV = _PageEnvironment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True), finalize=_inert,
+                       trim_blocks=True, lstrip_blocks=True)
 
 
 def render(page: dict, *, standalone: bool, path_prefix: str, token: str | None, notice: dict | None = None,

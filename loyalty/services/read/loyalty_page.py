@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from db.tables import ledger_entries as le, orders, vouchers
 from loyalty.services import ledger
@@ -25,13 +25,19 @@ from loyalty.defaults import STOREFRONT_HISTORY_LIMIT as HISTORY_LIMIT
 DEFAULT_CURRENCY = "EUR"
 
 
+_SHOP = bindparam("shop_id")
+_CUSTOMER = bindparam("customer_id")
+# The page's statements are built once (as loyalty.services.balances does): building them per request cost
+# more Python than running them; SQLAlchemy caches their compiled form by structure.
+_CURRENCY = (select(orders.c.currency).where(orders.c.shop_id == _SHOP, orders.c.currency.is_not(None))
+             .order_by(orders.c.shopify_order_id.desc()).limit(1))
+
+
 def shop_currency(conn, shop: ShopRef) -> str:
     """The currency of the shop's latest order (amounts are in shop money), EUR before any order. Latest by
     Shopify's order id, which grows with every order: the shop's unique index on it is read from its end (by
     row id, the database sorted all the shop's orders on every page)."""
-    return conn.execute(select(orders.c.currency).where(
-        orders.c.shop_id == shop.id, orders.c.currency.is_not(None)).order_by(orders.c.shopify_order_id.desc())
-        .limit(1)).scalar() or DEFAULT_CURRENCY
+    return conn.execute(_CURRENCY, {"shop_id": shop.id}).scalar() or DEFAULT_CURRENCY
 
 
 def reward_view(reward: Reward) -> dict:
@@ -166,34 +172,53 @@ def referral_view(prog: Programme, shop: ShopRef, row) -> dict | None:
     return {"code": referrals.code_for(shop.id, row.id), "points": prog.referrals.referrer_points}
 
 
+def _activity_statements():
+    """The reads of `_activity`, for a `shop_id` and a `customer_id` (and the held orders' `ids`) given when
+    run."""
+    own_order = and_(orders.c.id == le.c.order_id, orders.c.shop_id == _SHOP, orders.c.customer_id == _CUSTOMER)
+    held = (select(le.c.order_id, func.sum(le.c.pending).label("points"))
+            .where(le.c.customer_id == _CUSTOMER, le.c.order_id.is_not(None))
+            .group_by(le.c.order_id).having(func.sum(le.c.pending) > 0)  # the ledger alone, summed
+            .order_by(func.min(le.c.effective_at), func.min(le.c.id)))  # first seen first, as the ledger runs
+    # The held orders by primary key: joined in one statement, PostgreSQL (which expects a customer to have a
+    # few orders) read all of a 400-order customer's orders to hash-join the few still holding points.
+    held_orders = select(orders.c.id, orders.c.name, orders.c.shopify_order_id, orders.c.pending_until).where(
+        orders.c.id.in_(bindparam("ids", expanding=True)), orders.c.shop_id == _SHOP, orders.c.customer_id == _CUSTOMER)
+    recent = (select(le.c.kind, le.c.pending, le.c.available, le.c.effective_at, orders.c.id.label("order_id"),
+                     orders.c.name, orders.c.shopify_order_id)
+              .select_from(le.outerjoin(orders, own_order)).where(le.c.customer_id == _CUSTOMER)
+              .order_by(le.c.effective_at.desc(), le.c.id.desc()).limit(HISTORY_LIMIT))
+    own_vouchers = (select(vouchers).where(vouchers.c.shop_id == _SHOP, vouchers.c.customer_id == _CUSTOMER)
+                    .order_by(vouchers.c.id.desc()))
+    return held, held_orders, recent, own_vouchers
+
+
+_HELD, _HELD_ORDERS, _RECENT, _VOUCHERS = _activity_statements()
+
+
+def _pending_lots(conn, params: dict) -> list[dict]:
+    """The customer's orders still holding pending points, with their points and date (soonest first; the
+    ledger's order among equal dates): the points summed from the ledger, then those orders of the shop and
+    customer by primary key (an order that is not theirs shows nothing, as an inner join)."""
+    held = conn.execute(_HELD, params).all()
+    if not held:
+        return []
+    found = {o.id: o for o in conn.execute(_HELD_ORDERS, {**params, "ids": [h.order_id for h in held]})}
+    lots = ({"order": _order_name(o), "points": int(h.points), "pending_until": iso(o.pending_until)}
+            for h in held if (o := found.get(h.order_id)) is not None)
+    return sorted(lots, key=lambda p: p["pending_until"] or "")
+
+
 def _activity(conn, shop: ShopRef, customer_id: int) -> dict:
     """Pending points by order with their dates, recent history (newest first), vouchers. Two bounded reads
     of the ledger, however long the customer's history: the pending points summed by the database (only
     orders still holding some come back), and the newest HISTORY_LIMIT entries."""
-    own_order = and_(orders.c.id == le.c.order_id, orders.c.shop_id == shop.id, orders.c.customer_id == customer_id)
-    held = (select(le.c.order_id, func.sum(le.c.pending).label("points"), func.min(le.c.effective_at).label("seen"),
-                   func.min(le.c.id).label("first"))
-            .where(le.c.customer_id == customer_id, le.c.order_id.is_not(None))
-            .group_by(le.c.order_id).having(func.sum(le.c.pending) > 0).subquery())  # the ledger alone, summed
-    pending_rows = conn.execute(
-        select(orders.c.name, orders.c.shopify_order_id, orders.c.pending_until, held.c.points)
-        .select_from(held.join(orders, and_(orders.c.id == held.c.order_id, orders.c.shop_id == shop.id,
-                                            orders.c.customer_id == customer_id)))
-        .order_by(held.c.seen, held.c.first)).all()  # first seen first, as the ledger runs
-    pending_points = sorted(({"order": _order_name(r), "points": int(r.points), "pending_until": iso(r.pending_until)}
-                             for r in pending_rows), key=lambda p: p["pending_until"] or "")
-    recent = conn.execute(
-        select(le.c.kind, le.c.pending, le.c.available, le.c.effective_at, orders.c.id.label("order_id"),
-               orders.c.name, orders.c.shopify_order_id)
-        .select_from(le.outerjoin(orders, own_order)).where(le.c.customer_id == customer_id)
-        .order_by(le.c.effective_at.desc(), le.c.id.desc()).limit(HISTORY_LIMIT)).all()
+    params = {"shop_id": shop.id, "customer_id": customer_id}
     history = [{"kind": e.kind, "points": e.pending + e.available, "pending": e.pending, "available": e.available,
                 "effective_at": iso(e.effective_at), "order": _order_name(e) if e.order_id is not None else None}
-               for e in recent]
-    voucher_rows = conn.execute(select(vouchers).where(
-        vouchers.c.shop_id == shop.id, vouchers.c.customer_id == customer_id).order_by(vouchers.c.id.desc())).all()
-    return {"pending_points": pending_points, "history": history,
-            "vouchers": [voucher_view(v) for v in voucher_rows]}
+               for e in conn.execute(_RECENT, params)]
+    return {"pending_points": _pending_lots(conn, params), "history": history,
+            "vouchers": [voucher_view(v) for v in conn.execute(_VOUCHERS, params)]}
 
 
 def voucher_view(v) -> dict:

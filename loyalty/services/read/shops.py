@@ -22,6 +22,14 @@ def installed_shop(domain: str, uow: UnitOfWork, *, installed_only: bool = True)
         return get_shop(uow.conn, domain, installed_only=installed_only)
 
 
+def installed_shop_programme(domain: str, uow: UnitOfWork) -> tuple[ShopRef, Programme]:
+    """The installed shop of that domain (UnknownShop otherwise) and its programme in force, in one read
+    transaction (a request that needs both opens one, not two)."""
+    with uow:
+        shop = get_shop(uow.conn, domain)
+        return shop, programme(uow.conn, shop.id, shop.settings_version)
+
+
 def all_shops(uow: UnitOfWork) -> list:
     """Every shop ever installed: domain, installed_at, uninstalled_at, settings_version."""
     with uow:
