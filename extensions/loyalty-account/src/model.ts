@@ -8,15 +8,9 @@
  * a ladder perk is earned on confirmed lifetime points and is never a button; the convert box starts empty.
  */
 import {amountOf, voucherAmount} from '../../shared/format.ts';
+import type {Terms} from '../../shared/contract.ts';
 
-export interface Terms {
-  validity_days: number | null;
-  minimum_subtotal: string | null;
-  full_price_only: boolean;
-  one_per_order: boolean;
-  points_lost_if_unused: boolean;
-  combines_with_discounts: boolean;
-}
+export type {Terms};
 
 export interface Reward {
   key: string;

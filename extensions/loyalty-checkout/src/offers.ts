@@ -5,19 +5,12 @@
  */
 
 import type {Said} from '../../shared/checkout-i18n.ts';
+import type {Terms} from '../../shared/contract.ts';
+
+export type {Terms};
 
 /** A text to show: a key of locales/*.json and the values it interpolates. */
 export type Message = Exclude<Said, string>;
-
-/** A reward's conditions as the app states them (contract A `terms`). */
-export type Terms = {
-  validity_days: number | null;
-  minimum_subtotal: string | null;
-  full_price_only: boolean;
-  one_per_order: boolean;
-  points_lost_if_unused: boolean;
-  combines_with_discounts: boolean;
-};
 
 /** A catalogue reward the customer can take at checkout: it gives a discount code. */
 export type RewardOffer = {
