@@ -3,10 +3,10 @@ session token and works on the token's shop only; views translate the request an
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from pathlib import Path
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from admin.openapi_doc import document_bytes
 from admin.params import BadInput, int_arg, json_object, page_arg
 from admin.session import error, now, reads, require_session, unit_of_work
 from integrations.shopify.errors import ShopifyError
@@ -27,13 +27,12 @@ from loyalty.services.use_cases.failures import retry_failed_webhooks
 from loyalty.services.use_cases.programme import change_programme, save_programme
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
-OPENAPI = Path(__file__).with_name("openapi.json")
 
 
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API (public: it holds no shop data)."""
-    return Response(OPENAPI.read_bytes(), mimetype="application/json")
+    return Response(document_bytes(), mimetype="application/json")
 
 
 @bp.errorhandler(BadInput)

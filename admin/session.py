@@ -103,3 +103,17 @@ def dev_session_token():
         return error(404, "not found")
     config = ctx().config
     return jsonify(token=mint_dev_token(config.api_key, config.api_secrets[0], DEMO_SHOP, now()), shop=DEMO_SHOP)
+
+
+def api_blueprint(name: str, import_name: str, url_prefix: str = "/admin/api") -> Blueprint:
+    """A blueprint of the admin JSON API: its routes use @require_session; bad input (admin.params.BadInput)
+    answers 400 naming the field. runtime/web.py registers it and rate-limits its refusals."""
+    from admin.params import BadInput
+
+    bp = Blueprint(name, import_name, url_prefix=url_prefix)
+
+    @bp.errorhandler(BadInput)
+    def bad_input(exc: BadInput):
+        return error(400, str(exc), field=exc.field)
+
+    return bp

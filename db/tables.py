@@ -39,6 +39,12 @@ shops = Table(
     Column("write_back_error", Text, nullable=True,
            doc="why no balance of this installed shop can be written back (its token is not usable); NULL: none"),
     Column("write_back_error_at", UtcDateTime, nullable=True),
+    Column("name", String(255), nullable=True, doc="the shop's name in Shopify (shop { name })"),
+    Column("iana_timezone", String(64), nullable=True,
+           doc="the shop's time zone in Shopify (`Europe/Paris`): report days, birthdays, schedules; NULL: UTC"),
+    Column("currency_code", String(3), nullable=True, doc="the shop's currency in Shopify (`EUR`)"),
+    Column("primary_locale", String(16), nullable=True, doc="the shop's primary locale in Shopify (`fr`)"),
+    Column("facts_read_at", UtcDateTime, nullable=True, doc="when name, time zone, currency, locale were read"),
 )
 
 programme_settings = Table(
@@ -48,6 +54,8 @@ programme_settings = Table(
     Column("version", Integer, nullable=False),
     Column("data", Text, nullable=False, doc="JSON of loyalty.domain.programme.Programme"),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("actor", String(255), nullable=True, doc="the staff member who saved it (session token `sub`); NULL: "
+                                                    "the app, the CLI or a template at install"),
     UniqueConstraint("shop_id", "version", name="uq_programme_settings_shop_version"),
     CheckConstraint("version >= 1", name="version_positive"),
 )
@@ -93,6 +101,9 @@ customers = Table(
            doc="Shopify's updated_at of the newest customers/create|update applied: older ones change nothing"),
     Column("accepts_loyalty_emails", Boolean, nullable=False, server_default=text("true"),
            doc="False: the customer opted out of loyalty emails (or unsubscribed from the shop's emails)"),
+    Column("first_name", String(255), nullable=True, doc="protected customer data: support's search and page"),
+    Column("last_name", String(255), nullable=True, doc="protected customer data: support's search and page"),
+    Column("tags", Text, nullable=True, doc="the customer's Shopify tags, comma-separated, as last received"),
     UniqueConstraint("shop_id", "shopify_customer_id", name="uq_customers_shop_shopify_id"),
     UniqueConstraint("shop_id", "email", name="uq_customers_shop_email"),
     CheckConstraint("shopify_customer_id IS NOT NULL OR email IS NOT NULL", name="identified"),
@@ -541,3 +552,26 @@ flow_triggers = Table(
     CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="sent_has_time"),
 )
 Index("ix_flow_triggers_due", flow_triggers.c.status, flow_triggers.c.next_attempt_at)
+
+AUDIT_ACTIONS = ("programme_saved", "points_adjusted", "action_awarded", "voucher_cancelled", "birthday_corrected",
+                 "failed_work_retried", "email_text_saved")
+"""What the audit log records: every change a person makes to the programme or to a customer's account."""
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(255), nullable=True, doc="the staff member (session token `sub`); NULL: the CLI"),
+    Column("action", String(32), nullable=False),
+    Column("customer_id", ForeignKey("customers.id", ondelete="SET NULL"), nullable=True,
+           doc="the customer it was about, if any (kept as NULL once the customer is redacted)"),
+    Column("subject", String(255), nullable=True, doc="what it was about: a programme version, a code, a job"),
+    Column("summary", Text, nullable=False, doc="one line a person reads: what changed, and why"),
+    Column("details", Text, nullable=True, doc="JSON: the diff of a programme version, the before and after"),
+    CheckConstraint("action IN (%s)" % ", ".join(f"'{a}'" for a in AUDIT_ACTIONS), name="action_known"),
+)
+"""Who changed what, when and why, per shop, newest first in the admin's Audit log; never updated."""
+Index("ix_audit_events_shop_at", audit_events.c.shop_id, audit_events.c.at)
+Index("ix_audit_events_shop_action_at", audit_events.c.shop_id, audit_events.c.action, audit_events.c.at)
+Index("ix_audit_events_customer", audit_events.c.customer_id)

@@ -40,6 +40,11 @@ def _refused(response) -> bool:
     return response.status_code in REFUSED
 
 
+ADMIN_API_BLUEPRINTS = ("admin_api", "admin_emails", "admin_shop", "admin_home", "admin_support", "admin_audit",
+                        "admin_resources")
+"""The admin JSON API's blueprints (runtime/web.py registers them): refusals rate-limited like the rest."""
+
+
 def install_rate_limits(app: Flask, ctx: Context) -> Limiter:
     """Limit the unauthenticated endpoints of `app` (call once its blueprints are registered)."""
     config = ctx.config
@@ -58,7 +63,7 @@ def install_rate_limits(app: Flask, ctx: Context) -> Limiter:
     limiter.limit(lambda: config.rate_limit_pages)(app.blueprints["admin_pages"])
     app.view_functions["health"] = limiter.limit(lambda: config.rate_limit_pages)(app.view_functions["health"])
     refused = limiter.limit(lambda: config.rate_limit_refused, deduct_when=_refused)
-    for blueprint in ("admin_api", "admin_emails", "storefront", "extensions", "flow_actions", "unsubscribe"):
+    for blueprint in ADMIN_API_BLUEPRINTS + ("storefront", "extensions", "flow_actions", "unsubscribe"):
         refused(app.blueprints[blueprint])
     app.view_functions["auth.session"] = refused(app.view_functions["auth.session"])
 

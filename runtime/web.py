@@ -7,7 +7,9 @@ from flask import Flask, jsonify, request
 from sqlalchemy import text
 from werkzeug.routing import IntegerConverter
 
-from admin import api, dev_mail, emails_api, pages, session
+from admin import (
+    api, audit_api, dev_mail, emails_api, home_api, pages, resources_api, session, shop_api, support_api,
+)
 from admin.auth import bp as auth_bp
 from db.engine import reading
 from db.migrate import check_at_head
@@ -49,7 +51,8 @@ def create_app(context: Context | None = None, *, check_migrations: bool = True)
     app.register_blueprint(storefront_bp)
     app.register_blueprint(extensions_bp)
     app.register_blueprint(unsubscribe_bp)
-    for blueprint in (api.bp, emails_api.bp, pages.bp):
+    for blueprint in (api.bp, emails_api.bp, shop_api.bp, home_api.bp, support_api.bp, audit_api.bp,
+                      resources_api.bp, pages.bp):
         app.register_blueprint(blueprint)
     if ctx.config.demo:  # never inferred: LOYALTY_DEMO=1, checked above (loyalty.demo)
         app.register_blueprint(session.dev_bp)

@@ -6,10 +6,22 @@
 const Loyalty = (() => {
   let devToken = null;
 
+  /* The page's texts in the staff member's language (admin/i18n: common's and the page's own). */
+  const texts = JSON.parse(document.getElementById("loyalty-texts").textContent);
+  const language = document.documentElement.lang || "en";
+  function t(key, values = {}) {
+    let text = Object.prototype.hasOwnProperty.call(texts, key) ? texts[key] : key;
+    for (const [name, value] of Object.entries(values)) text = text.split(`{${name}}`).join(String(value));
+    return text;
+  }
+
+  /* The shop's facts (/admin/api/shop: name, IANA time zone, currency, locale), read once by start(). */
+  const shop = { domain: "", name: "", timezone: "UTC", currency: "", locale: language, language };
+
   async function sessionToken(fresh = false) {
     if (window.shopify && typeof window.shopify.idToken === "function") return window.shopify.idToken();
     const meta = document.querySelector('meta[name="loyalty-dev-tokens"]');
-    if (!meta) throw new Error("App Bridge is not loaded: open the app from your Shopify admin.");
+    if (!meta) throw new Error(t("common.not_embedded"));
     if (fresh || !devToken || devToken.expires - Date.now() < 10000) {
       const answer = await fetch(meta.content);
       if (!answer.ok) throw new Error("could not get a demo session token");
@@ -72,11 +84,24 @@ const Loyalty = (() => {
     return path + window.location.search;
   }
 
-  const numbers = new Intl.NumberFormat(undefined);
-  const points = (n) => numbers.format(n);
-  const signed = (n) => h("span", { class: n < 0 ? "Points-minus" : "Points-plus" }, (n > 0 ? "+" : "") + numbers.format(n));
-  const day = (iso) => (iso ? new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }) : "");
-  const moment = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "");
+  /* Formatting in the staff member's language, in the shop's currency and time zone. */
+  const localeTag = () => (language === "fr" ? "fr-FR" : "en-US");
+  const numbers = () => new Intl.NumberFormat(localeTag());
+  const points = (n) => numbers().format(n);
+  const signed = (n) => h("span", { class: n < 0 ? "Points-minus" : "Points-plus" }, (n > 0 ? "+" : "") + numbers().format(n));
+  /* An amount (a decimal string such as "5.0000") in `currency` (default: the shop's), 2 decimals. */
+  function money(amount, currency) {
+    if (amount === null || amount === undefined || amount === "") return "";
+    const code = currency || shop.currency;
+    const value = Number(amount);
+    if (!code) return new Intl.NumberFormat(localeTag(), { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
+    return new Intl.NumberFormat(localeTag(), { style: "currency", currency: code }).format(value);
+  }
+  /* An instant (ISO with offset) as the shop's calendar day / day and time, in the shop's time zone. */
+  const day = (iso) => (iso ? new Date(iso).toLocaleDateString(localeTag(), { year: "numeric", month: "short", day: "numeric", timeZone: shop.timezone }) : "");
+  const moment = (iso) => (iso ? new Date(iso).toLocaleString(localeTag(), { dateStyle: "medium", timeStyle: "short", timeZone: shop.timezone }) : "");
+  /* A calendar date ("YYYY-MM-DD": a birthday, a report's day), shown as that same date anywhere. */
+  const date = (isoDate) => (isoDate ? new Date(`${isoDate.slice(0, 10)}T12:00:00Z`).toLocaleDateString(localeTag(), { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }) : "");
 
   const TONES = {
     active: "success", earn: "success", mature: "success", recredit: "info", adjust: "attention",
@@ -103,7 +128,8 @@ const Loyalty = (() => {
      installation, this is what installs the app), then the page's start-up function runs. */
   async function session() {
     const answer = await fetch("/auth/session", { method: "POST", headers: { Authorization: `Bearer ${await sessionToken()}` } });
-    if (!answer.ok) throw new Error((await answer.json().catch(() => ({}))).error || "could not open the session");
+    if (!answer.ok) throw new Error((await answer.json().catch(() => ({}))).error || t("common.session_failed"));
+    Object.assign(shop, (await api("/shop")).shop);
   }
 
   /* Runs a page's start-up function, showing any failure in the banner. */
@@ -114,14 +140,14 @@ const Loyalty = (() => {
 
   /* Cancel a voucher in Shopify and credit its points back (after the merchant confirms), then `reload()`. */
   async function cancelVoucher(code, reload) {
-    if (!window.confirm(`Cancel ${code} in Shopify and give its points back?`)) return;
+    if (!window.confirm(t("voucher.cancel_confirm", { code }))) return;
     try {
       await api(`/vouchers/${encodeURIComponent(code)}/cancel`, { method: "POST", body: {} });
-      banner(`Voucher ${code} cancelled, points re-credited`, "success");
+      banner(t("voucher.cancelled", { code }), "success");
       await reload();
     } catch (error) { banner(error.message); }
   }
 
-  return { api, ApiError, h, fill, href, points, signed, day, moment, badge, banner, uniqueToken, start, sessionToken,
-           cancelVoucher };
+  return { api, ApiError, h, fill, href, points, signed, money, day, moment, date, badge, banner, uniqueToken, start,
+           sessionToken, cancelVoucher, t, language, shop };
 })();

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import programme_settings, shops
-from loyalty.domain.shops import valid_shop_domain
+from db.tables import orders, programme_settings, shops
+from loyalty.domain.shops import ShopFacts, valid_shop_domain
 from loyalty.domain.programme import Programme
 from loyalty.services.errors import UnknownShop
 
@@ -92,3 +92,23 @@ def save_programme(conn: Connection, shop: ShopRef, new: Programme, now: datetim
         shop_id=shop.id, version=version, data=new.to_json(), created_at=now))
     conn.execute(update(shops).where(shops.c.id == shop.id).values(settings_version=version))
     return version
+
+
+def shop_facts(conn: Connection, shop_id: int) -> ShopFacts:
+    """The shop's name, time zone, currency and primary locale as last read from Shopify; a currency not yet
+    read is the one its latest order states ("" before any order)."""
+    row = conn.execute(select(shops.c.domain, shops.c.name, shops.c.iana_timezone, shops.c.currency_code,
+                              shops.c.primary_locale).where(shops.c.id == shop_id)).one()
+    currency = row.currency_code or conn.execute(
+        select(orders.c.currency).where(orders.c.shop_id == shop_id, orders.c.currency.is_not(None))
+        .order_by(orders.c.id.desc()).limit(1)).scalar() or ""
+    return ShopFacts(domain=row.domain, name=row.name or "", timezone=row.iana_timezone or "UTC",
+                     currency=currency, locale=row.primary_locale or "en")
+
+
+def set_shop_facts(conn: Connection, domain: str, at: datetime, *, name: str | None = None,
+                   timezone: str | None = None, currency: str | None = None, locale: str | None = None) -> None:
+    """Store what Shopify said of the shop (a None leaves that fact as it was)."""
+    values = {k: v for k, v in dict(name=name, iana_timezone=timezone, currency_code=currency,
+                                    primary_locale=locale).items() if v is not None}
+    conn.execute(update(shops).where(shops.c.domain == domain).values(facts_read_at=at, **values))

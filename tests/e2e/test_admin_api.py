@@ -290,3 +290,18 @@ def test_json_bodies_must_be_objects(admin, shoppers):
     assert admin.call("PUT", "/programme", json_body=[1, 2]).status_code == 400
     assert admin.post(f"/customers/{bob}/adjustments", json_body=["x"]).status_code == 400
     assert json.loads(admin.get("/programme").data)["version"] == 1
+
+
+def test_the_shop_facts_fall_back_until_shopify_gives_them(admin, ctx, shop):
+    from datetime import datetime, timezone
+
+    from loyalty.services.shops import set_shop_facts
+
+    first = admin.get("/shop").get_json()
+    assert first["shop"]["timezone"] == "UTC" and first["shop"]["language"] == "en" and first["staff"] == "42"
+    with ctx.engine.begin() as conn:
+        set_shop_facts(conn, shop.domain, datetime(2026, 12, 6, tzinfo=timezone.utc), name="Maison A",
+                       timezone="Europe/Paris", currency="EUR", locale="fr")
+    assert admin.get("/shop").get_json()["shop"] == {
+        "domain": shop.domain, "name": "Maison A", "timezone": "Europe/Paris", "currency": "EUR", "locale": "fr",
+        "language": "fr"}

@@ -37,7 +37,7 @@ def activity(live_app):
 
 def test_settings_editor_applies_a_template_and_shows_field_errors(browser_page):
     page = browser_page
-    page.goto("/admin" + QUERY)
+    page.goto("/admin/settings" + QUERY)
     page.wait_for_selector("#version:has-text('version 1')")
     page.select_option("#template", "store-a")
     page.click("#apply-template")
@@ -132,7 +132,7 @@ def test_pages_need_no_network_but_the_app(browser_page, live_app):
     """Every request the pages make goes to the app itself (no CDN, no fonts from elsewhere)."""
     seen = []
     browser_page.on("request", lambda r: seen.append(r.url))
-    for name in ("settings", "customers", "vouchers", "report", "jobs"):
-        browser_page.goto(f"/admin/{name}" + QUERY)
+    for name in ("", "/settings", "/customers", "/vouchers", "/report", "/audit", "/emails", "/jobs"):
+        browser_page.goto(f"/admin{name}" + QUERY)
         browser_page.wait_for_load_state("networkidle")
     assert seen and all(url.startswith(live_app.url) or url.startswith("blob:") for url in seen), seen

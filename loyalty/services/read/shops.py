@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from db.tables import shops
 from loyalty.domain.programme import Programme
-from loyalty.services.shops import ShopRef, get_shop, programme
+from loyalty.domain.shops import ShopFacts
+from loyalty.services.shops import ShopRef, get_shop, programme, shop_facts
 from loyalty.services.unit_of_work import UnitOfWork
 
 
@@ -42,3 +43,9 @@ def programme_in_force(shop: ShopRef | str, uow: UnitOfWork) -> tuple[int, Progr
     with uow:
         ref = shop_of(uow, shop)
         return ref.settings_version, programme(uow.conn, ref.id, ref.settings_version)
+
+
+def facts_of(shop: ShopRef | str, uow: UnitOfWork) -> ShopFacts:
+    """The shop's name, time zone, currency and locale (loyalty.services.shops.shop_facts)."""
+    with uow:
+        return shop_facts(uow.conn, shop_of(uow, shop).id)

@@ -1,0 +1,28 @@
+"""The audit log: who changed what, when and why (audit_events). A use case that changes the programme or a
+customer's account on a person's behalf records one event in its own transaction, so the log holds exactly
+what was committed. The admin's Audit page and its CSV read them back (loyalty.services.read.audit)."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
+
+from db.tables import AUDIT_ACTIONS, audit_events
+
+__all__ = ["AUDIT_ACTIONS", "record"]
+
+
+def record(conn: Connection, shop_id: int, *, action: str, at: datetime, actor: str | None, summary: str,
+           customer_id: int | None = None, subject: str | None = None, details: dict | list | None = None) -> int:
+    """Append one event (in the caller's transaction) and return its id. `action` is one of AUDIT_ACTIONS;
+    `actor` the staff member (session token `sub`), None for the operator's CLI; `summary` one line a person
+    reads; `details` JSON-ready (a programme diff, before and after)."""
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    return conn.execute(insert(audit_events).values(
+        shop_id=shop_id, action=action, at=at, actor=actor, summary=summary[:2000], customer_id=customer_id,
+        subject=None if subject is None else str(subject)[:255],
+        details=None if details is None else json.dumps(details, sort_keys=True, default=str),
+    )).inserted_primary_key[0]
