@@ -2,8 +2,8 @@
 (`{"en": {key: text}, "fr": {key: text}}`) beside `common.json` (navigation, buttons, shared words), so each
 page's texts live beside nothing else's. Templates call `t(key)`; the page's scripts get the same catalogue
 (`Loyalty.t(key, {name: value})`, admin.js). The staff member's language is Shopify's `locale` query
-parameter (Shopify's admin adds it to the app's URL), else the shop's primary locale; `{name}` in a text is
-replaced by the value given."""
+parameter (Shopify's admin adds the staff member's own language to the app's URL), English when it is
+neither English nor French; `{name}` in a text is replaced by the value given."""
 from __future__ import annotations
 
 import json
