@@ -134,6 +134,15 @@ const Loyalty = (() => {
 
   /* Runs a page's start-up function, showing any failure in the banner. */
   function start(main) {
+    // The server renders the page in the language of Shopify's `locale` parameter; App Bridge also knows
+    // the staff member's locale (shopify.config.locale): when the URL lacks it, ask for the page in it.
+    const params = new URLSearchParams(window.location.search);
+    const staffLocale = window.shopify && window.shopify.config && window.shopify.config.locale;
+    if (staffLocale && !params.has("locale") && staffLocale.slice(0, 2).toLowerCase() !== language) {
+      params.set("locale", staffLocale);
+      window.location.replace(`${window.location.pathname}?${params}`);
+      return;
+    }
     document.querySelectorAll("a[data-keep-query]").forEach((a) => { a.href = href(a.getAttribute("href")); });
     session().then(main).catch((error) => banner(error.message));
   }
