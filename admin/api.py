@@ -59,8 +59,9 @@ def get_programme():
     return jsonify(_programme_view(*programme_in_force(g.shop, reads())))
 
 
-def _save(new: Programme):
-    return jsonify(_programme_view(*save_programme(SaveProgramme(g.shop.domain, new), unit_of_work())))
+def _save(new: Programme, template_name: str | None = None):
+    request_ = SaveProgramme(g.shop.domain, new, actor=g.staff, template=template_name)
+    return jsonify(_programme_view(*save_programme(request_, unit_of_work())))
 
 
 @bp.put("/programme")
@@ -86,7 +87,7 @@ def patch_programme():
         raise BadInput("changes: expected an object of dotted paths to values", field="changes")
     if based_on is not None and (isinstance(based_on, bool) or not isinstance(based_on, int)):
         raise BadInput("version: expected the version the change was made from", field="version")
-    request_ = ChangeProgramme(g.shop.domain, changes, based_on)
+    request_ = ChangeProgramme(g.shop.domain, changes, based_on, actor=g.staff)
     try:
         change_programme(request_, unit_of_work())
     except ProgrammeError as exc:
@@ -99,11 +100,12 @@ def patch_programme():
 @require_session
 def apply_template():
     """Replace the programme with a ready one (`store-a`, `store-b`); the merchant edits from there."""
+    name = str(json_object("{template}", optional=True).get("template", ""))
     try:
-        new = template(str(json_object("{template}", optional=True).get("template", "")))
+        new = template(name)
     except ProgrammeError as exc:
         return error(422, str(exc), field="template")
-    return _save(new)
+    return _save(new, name)
 
 
 @bp.post("/programme/simulate")
@@ -215,7 +217,8 @@ def cancel_voucher(code: str):
     """Deactivate the code in Shopify and credit its points back (once); the staff member is recorded."""
     given = str(json_object("{reason}", optional=True).get("reason") or "").strip()[:200] or "cancelled in the admin"
     try:
-        voucher = voucher_use_cases.cancel_voucher(CancelVoucher(g.shop.domain, code, f"{given} (staff {g.staff})"), unit_of_work())
+        voucher = voucher_use_cases.cancel_voucher(CancelVoucher(g.shop.domain, code, f"{given} (staff {g.staff})",
+                                                                   actor=g.staff), unit_of_work())
     except VoucherRefused as exc:
         return error(404 if str(exc).startswith("no voucher") else 409, str(exc))
     except ShopifyError as exc:
@@ -251,7 +254,7 @@ def failed_jobs():
 
 
 def _retry(job_id: int | None):
-    count = retry_failed_webhooks(RetryFailedWebhooks(job_id, g.shop.domain), unit_of_work())
+    count = retry_failed_webhooks(RetryFailedWebhooks(job_id, g.shop.domain, actor=g.staff), unit_of_work())
     if job_id is not None and not count:
         return error(404, f"no failed job {job_id} in {g.shop.domain}")
     return jsonify(retried=count)

@@ -70,7 +70,8 @@ def save_text(kind: str, language: str):
     if refused := _known(kind, language):
         return refused
     subject, body = _strings(json_object("{subject, body}"), "subject", "body")
-    text = save_email_text(SaveEmailText(g.shop.domain, kind, language, subject, body), unit_of_work())
+    text = save_email_text(SaveEmailText(g.shop.domain, kind, language, subject, body, actor=g.staff),
+                           unit_of_work())
     return jsonify(email=text_view(kind, language, text))
 
 
@@ -80,7 +81,7 @@ def reset_text(kind: str, language: str):
     """Back to the built-in text for this kind and language."""
     if refused := _known(kind, language):
         return refused
-    reset_email_text(g.shop.domain, kind, language, unit_of_work())
+    reset_email_text(g.shop.domain, kind, language, unit_of_work(), actor=g.staff)
     return jsonify(email=text_view(kind, language, None))
 
 

@@ -94,7 +94,7 @@ def apply(shop: str, template_name: str) -> None:
     except ProgrammeError as exc:
         raise click.ClickException(str(exc)) from None
     with refusals():
-        version, _ = save_programme(SaveProgramme(shop, new), unit_of_work(context()))
+        version, _ = save_programme(SaveProgramme(shop, new, template=template_name), unit_of_work(context()))
     click.echo(f"programme of {shop} is now version {version} (template {template_name})")
 
 

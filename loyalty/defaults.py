@@ -187,3 +187,13 @@ STOREFRONT_NOTICE_TTL_SECONDS = 600
 """How long the outcome of a loyalty-page form (the code made, or why not) is shown on the page the form
 redirects to (post/redirect/get): long enough to read and copy the code, short enough that an old link or
 a shared URL no longer shows it. The code stays in the customer's vouchers list either way."""
+
+# -- the audit log (admin Audit page) -------------------------------------------------------------
+AUDIT_PAGE_SIZE = 50
+"""Events per page of the audit log (keyset pages: the next one starts after the last event shown)."""
+AUDIT_CSV_MAX_ROWS = 100_000
+"""The most events one CSV export holds (newest first): bounded, streamed in chunks of AUDIT_CSV_CHUNK."""
+AUDIT_CSV_CHUNK = 1000
+"""Events read per query (and read transaction) while the CSV export streams."""
+PROGRAMME_VERSIONS_PAGE_SIZE = 50
+"""Programme versions listed per page, each summarised against the one before it."""

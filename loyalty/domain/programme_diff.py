@@ -6,6 +6,8 @@ from typing import Any
 
 
 def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
+    if not prefix and value == {}:  # no document at all (the first version's "before"): no leaf
+        return
     if isinstance(value, dict) and value:
         for key in value:
             _flatten(value[key], f"{prefix}.{key}" if prefix else str(key), out)

@@ -50,6 +50,8 @@ class CancelVoucher:
     shop: str
     code: str
     reason: str = "cancelled by support"
+    actor: str | None = None
+    """The staff member (session token `sub`) for the audit log; None: the operator's CLI."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,8 @@ class SaveEmailText:
     language: str
     subject: str
     body: str
+    actor: str | None = None
+    """The staff member (session token `sub`) for the audit log; None: the operator's CLI."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,10 @@ class SaveProgramme:
     based_on: int | None = None
     """The version the new one was edited from (`show --json` pasted back): refused when another version has
     been saved since, so two editors cannot silently undo each other. None: replace whatever is in force."""
+    actor: str | None = None
+    """The staff member (session token `sub`) kept with the version and in the audit log; None: the CLI."""
+    template: str | None = None
+    """The ready programme this one is (`store-a`), when a template is applied: the audit log says so."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +245,8 @@ class ChangeProgramme:
     changes: dict[str, object] = field(default_factory=dict)
     based_on: int | None = None
     """As SaveProgramme.based_on."""
+    actor: str | None = None
+    """As SaveProgramme.actor."""
 
 
 # -- failures --------------------------------------------------------------------------------------
@@ -250,6 +260,8 @@ class RetryFailedWebhooks:
     inbox_id: int | None = None
     shop: str | None = None
     wake_worker: bool = True
+    actor: str | None = None
+    """The staff member (session token `sub`) for the audit log; None: the operator's CLI."""
 
 
 # -- shops -----------------------------------------------------------------------------------------

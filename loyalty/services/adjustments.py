@@ -22,11 +22,17 @@ from loyalty.domain.requests import Adjustment
 
 def adjust(conn: Connection, shop: ShopRef, request: Adjustment, now: datetime):
     """Book the adjustment once (the same client_token returns the first booking) and return its entry."""
+    return book(conn, shop, request, now)[0]
+
+
+def book(conn: Connection, shop: ShopRef, request: Adjustment, now: datetime):
+    """As adjust, and whether this call booked it (False on a replay, or when a racing one won): what the
+    audit log records once."""
     request = request.checked()
     key = keys.adjust(shop.id, request.client_token)
     existing = _entry(conn, key)
     if existing is not None:
-        return _same_request(existing, request)
+        return _same_request(existing, request), False
     # The lock serialises this with redemptions and other adjustments of the customer (PostgreSQL; SQLite
     # writers are serialised by BEGIN IMMEDIATE), so the floor check below cannot be raced.
     owner = conn.execute(select(customers.c.shop_id).where(customers.c.id == request.customer_id)
@@ -47,7 +53,8 @@ def adjust(conn: Connection, shop: ShopRef, request: Adjustment, now: datetime):
         savepoint.commit()
     except IntegrityError:  # the same submission, racing this one, was booked first
         savepoint.rollback()
-    return _same_request(_entry(conn, key), request)
+        return _same_request(_entry(conn, key), request), False
+    return _entry(conn, key), True
 
 
 def _entry(conn: Connection, key: str):

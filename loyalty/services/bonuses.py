@@ -46,9 +46,16 @@ def award(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, bo
           now: datetime, email: bool = True):
     """Give the bonus once (its key): returns its `bonus_awards` row, the first one on a replay. `moment`
     places it in its caps' periods. `email`: tell the customer (`points_awarded`) when it gives points."""
+    return award_once(conn, shop, prog, customer_id, bonus, moment, now, email)[0]
+
+
+def award_once(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, bonus: Bonus,
+               moment: datetime, now: datetime, email: bool = True):
+    """As award, and whether this call made the award (False on a replay, or when a racing one won): what
+    the audit log records once."""
     existing = find(conn, bonus.key)
     if existing is not None:
-        return existing
+        return existing, False
     conn.execute(select(customers.c.id).where(customers.c.id == customer_id).with_for_update())
     capped = rule_cap(bonus.cap, bonus.points, *_so_far(conn, customer_id, bonus.rule, bonus.cap, moment))
     capped = EarningTally(conn, prog).apply(customer_id, moment, capped.given) if capped.given else capped
@@ -66,14 +73,14 @@ def award(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, bo
         savepoint.commit()
     except IntegrityError:  # the same award, racing this one, was recorded first
         savepoint.rollback()
-        return find(conn, bonus.key)
+        return find(conn, bonus.key), False
     row = find(conn, bonus.key)
     if email and capped.given:
         notifications.enqueue(conn, shop_id=shop.id, prog=prog, customer_id=customer_id, kind="points_awarded",
                               key=keys.awarded_event(bonus.key), now=now, facts={
                                   "title": bonus.title, "points": capped.given,
                                   "available": ledger.balance(conn, customer_id).available})
-    return row
+    return row, True
 
 
 def action_of(prog: Programme, action_key: str):
@@ -88,15 +95,15 @@ def action_of(prog: Programme, action_key: str):
 def award_action(conn: Connection, shop: ShopRef, prog: Programme, customer_id: int, action_key: str,
                  reference: str, actor: str | None, note: str, now: datetime):
     """The programme action's points for the customer, once per (action, reference), within the action's cap;
-    returns the award row (the first one on a replay). ActionRefused: no such action in the programme, or the
-    reference was awarded to another customer."""
+    returns (the award row - the first one on a replay -, whether this call made it). ActionRefused: no such
+    action in the programme, or the reference was awarded to another customer."""
     action = action_of(prog, action_key)
-    row = award(conn, shop, prog, customer_id, Bonus(
+    row, made = award_once(conn, shop, prog, customer_id, Bonus(
         rule=f"action:{action.key}", reference=reference, key=keys.action(shop.id, action.key, reference),
         points=action.points, title=action.title, cap=action.cap, actor=actor, note=note), now, now)
     if row.customer_id != customer_id:
         raise ActionRefused(f"reference {reference!r} of {action.key} was awarded to another customer", "reference")
-    return row
+    return row, made
 
 
 def find(conn: Connection, key: str):

@@ -20,8 +20,8 @@ def award_points(conn: Connection, shop: ShopRef, customer_id: int, action: Flow
     action's points once per reference within its cap. Returns what was booked and the balance after it."""
     if action.action_key:
         try:
-            row = bonuses.award_action(conn, shop, programme(conn, shop.id, shop.settings_version), customer_id,
-                                       action.action_key, action.reference, ACTOR, action.reason, now)
+            row, _ = bonuses.award_action(conn, shop, programme(conn, shop.id, shop.settings_version), customer_id,
+                                          action.action_key, action.reference, ACTOR, action.reason, now)
         except ActionRefused as exc:
             raise FlowActionRefused(str(exc), 422, exc.field) from None
         return {"award_id": row.id, "points": row.points, "asked": row.asked, "reason": row.reason,

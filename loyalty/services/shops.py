@@ -84,12 +84,13 @@ def programme(conn: Connection, shop_id: int, version: int) -> Programme:
     return found
 
 
-def save_programme(conn: Connection, shop: ShopRef, new: Programme, now: datetime) -> int:
-    """Store a new version of the shop's programme and make it current; returns the version."""
+def save_programme(conn: Connection, shop: ShopRef, new: Programme, now: datetime, actor: str | None = None) -> int:
+    """Store a new version of the shop's programme and make it current; returns the version. `actor`: the
+    staff member who saved it (None: the app, the CLI)."""
     version = (conn.execute(select(func.max(programme_settings.c.version)).where(
         programme_settings.c.shop_id == shop.id)).scalar() or 0) + 1
     conn.execute(insert(programme_settings).values(
-        shop_id=shop.id, version=version, data=new.to_json(), created_at=now))
+        shop_id=shop.id, version=version, data=new.to_json(), created_at=now, actor=actor))
     conn.execute(update(shops).where(shops.c.id == shop.id).values(settings_version=version))
     return version
 

@@ -3,6 +3,8 @@ and giving them another round of attempts. Used by `loyalty inbox failed|retry` 
 which passes its shop so a merchant only ever sees and retries their own."""
 from __future__ import annotations
 
+from collections import Counter
+
 from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
@@ -24,13 +26,15 @@ def retrying_webhooks(conn: Connection, shop_domain: str | None = None, limit: i
     return kind_rows(conn, "webhook_retrying", shop_domain, limit=limit)
 
 
-def retry(conn: Connection, inbox_id: int | None = None, shop_domain: str | None = None) -> int:
+def retry_per_shop(conn: Connection, inbox_id: int | None = None, shop_domain: str | None = None) -> dict[str, int]:
     """Give one failed webhook (or, with no id, every failed one) a fresh round of attempts; returns how
-    many. A row already processed is left alone. The worker's sweeper picks them up."""
+    many of each shop (by domain: each shop's audit log says what was retried). A row already processed is
+    left alone. The worker's sweeper picks them up."""
     where = [inbox.c.processed_at.is_(None), _FAILED]
     if inbox_id is not None:
         where.append(inbox.c.id == inbox_id)
     if shop_domain is not None:
         where.append(inbox.c.shop_domain == shop_domain)
-    return conn.execute(update(inbox).where(*where).values(
-        failed_at=None, attempts=0, lease_until=None, lease_owner=None)).rowcount
+    retried = conn.execute(update(inbox).where(*where).values(
+        failed_at=None, attempts=0, lease_until=None, lease_owner=None).returning(inbox.c.shop_domain)).scalars()
+    return dict(Counter(retried))

@@ -36,7 +36,8 @@ TEXT = st.one_of(st.text(max_size=40), NUMBERS, st.sampled_from(["\x00", "a\nb",
 SHOPS = st.one_of(st.sampled_from([SHOP, SHOP + "\n", SHOP.upper(), "demo.myshopify.com", "evil.com",
                                    "a.myshopify.com.evil.com", "", " " + SHOP]), st.text(max_size=30))
 PARAMS = st.lists(st.tuples(st.one_of(st.sampled_from(["page", "q", "customer_id", "status", "from", "to",
-                                                       "shop", "format", "host"]), st.text(max_size=8)), TEXT),
+                                                       "shop", "format", "host", "before", "action",
+                                                       "actor"]), st.text(max_size=8)), TEXT),
                   max_size=5)
 JSON_VALUES = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), TEXT),
@@ -139,7 +140,8 @@ OPERATIONS = [(method.upper(), template) for template, item in OPENAPI["paths"].
 @given(operation=st.sampled_from(OPERATIONS), values=st.fixed_dictionaries(
     {"customer_id": PATH_VALUES, "code": PATH_VALUES, "job_id": PATH_VALUES,
      "kind": st.one_of(st.just("voucher_created"), PATH_VALUES),
-     "language": st.one_of(st.sampled_from(["fr", "en"]), PATH_VALUES)}), params=PARAMS, body=BODIES)
+     "language": st.one_of(st.sampled_from(["fr", "en"]), PATH_VALUES), "version": PATH_VALUES}),
+       params=PARAMS, body=BODIES)
 @example(operation=("GET", "/admin/api/customers"), values={}, params=[("page", "9" * 20)], body=b"")
 @example(operation=("GET", "/admin/api/vouchers"), values={}, params=[("customer_id", "²")], body=b"")
 @example(operation=("PUT", "/admin/api/programme"), values={}, params=[], body=b"[" * 100_000 + b"]" * 100_000)

@@ -3,8 +3,8 @@ adjustments, the birthday, the loyalty-email opt-out."""
 from __future__ import annotations
 
 from loyalty.domain.requests import AdjustPoints, GiveOwnBirthday, SetAcceptsEmails, SetBirthday, Unsubscribe
-from loyalty.services import ledger
-from loyalty.services.adjustments import adjust
+from loyalty.services import audit, ledger
+from loyalty.services.adjustments import book
 from loyalty.services.customers import find_customer, resolve_customer, set_birthday as record_birthday
 from loyalty.services.errors import UnknownCustomer
 from loyalty.services.notifications import set_accepts_emails as record_consent
@@ -17,7 +17,12 @@ def adjust_points(request: AdjustPoints, uow: UnitOfWork):
     (its ledger entry, the customer's balance after it)."""
     with uow:
         shop = get_shop(uow.conn, request.shop)
-        entry = adjust(uow.conn, shop, request.adjustment, uow.now)
+        entry, booked = book(uow.conn, shop, request.adjustment, uow.now)
+        if booked:
+            audit.record(uow.conn, shop.id, action="points_adjusted", at=uow.now, actor=entry.actor,
+                         customer_id=entry.customer_id, subject=str(entry.id),
+                         summary=f"{entry.available:+d} points: {entry.reason}{audit.by(entry.actor)}",
+                         details={"points": entry.available, "reason": entry.reason})
         return entry, ledger.balance(uow.conn, request.adjustment.customer_id)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loyalty.domain.requests import AwardAction
-from loyalty.services import bonuses, ledger
+from loyalty.services import audit, bonuses, ledger
 from loyalty.services.customers import find_customer, is_customer_of, reference as customer_reference, resolve_customer
 from loyalty.services.errors import UnknownCustomer
 from loyalty.services.shops import get_shop, programme
@@ -25,9 +25,26 @@ def award_action(request: AwardAction, uow: UnitOfWork):
         prog = programme(conn, shop.id, shop.settings_version)
         bonuses.action_of(prog, request.action)  # refused before a record is made for an unknown customer
         customer_id = _customer(uow, shop, request)
-        row = bonuses.award_action(conn, shop, prog, customer_id, request.action, request.reference, request.actor,
-                                   request.reason, uow.now)
+        row, made = bonuses.award_action(conn, shop, prog, customer_id, request.action, request.reference,
+                                         request.actor, request.reason, uow.now)
+        if made:
+            _audit(uow, shop.id, row, request)
         return row, ledger.balance(conn, customer_id)
+
+
+CLI_ACTOR = "cli"
+"""What `loyalty points award` puts in the award's actor: in the audit log, no staff member (None)."""
+
+
+def _audit(uow: UnitOfWork, shop_id: int, row, request: AwardAction) -> None:
+    """The award in the audit log, by the staff member who asked (None: the CLI)."""
+    actor = None if request.actor == CLI_ACTOR else request.actor
+    audit.record(uow.conn, shop_id, action="action_awarded", at=uow.now, actor=actor, customer_id=row.customer_id,
+                 subject=f"{request.action}:{request.reference}",
+                 summary=f"{request.action} ({request.reference}): {row.points} of {row.asked} points"
+                         f"{' - ' + request.reason if request.reason else ''}{audit.by(actor)}",
+                 details={"action": request.action, "reference": request.reference, "asked": row.asked,
+                          "points": row.points, "reason": request.reason})
 
 
 def _customer(uow: UnitOfWork, shop, request: AwardAction) -> int:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from integrations.mail import build_message, transport_for
 from loyalty.domain.email_texts import EmailText, check, check_address
 from loyalty.domain.requests import SaveEmailText, SendTestEmail
-from loyalty.services import email_texts, notifications
+from loyalty.services import audit, email_texts, notifications
 from loyalty.services.shops import get_shop
 from loyalty.services.unit_of_work import UnitOfWork
 
@@ -16,15 +16,33 @@ def save_email_text(request: SaveEmailText, uow: UnitOfWork) -> EmailText:
     """Check and keep the shop's own text (EmailTextError naming the field and variable); returns it."""
     text = check(request.kind, EmailText(request.subject, request.body))
     with uow:
-        email_texts.store(uow.conn, get_shop(uow.conn, request.shop).id, request.kind, request.language, text,
-                          uow.now)
+        shop_id = get_shop(uow.conn, request.shop).id
+        before = email_texts.texts_of(uow.conn, shop_id).get((request.kind, request.language))
+        email_texts.store(uow.conn, shop_id, request.kind, request.language, text, uow.now)
+        _audit(uow, shop_id, request.kind, request.language, before, text, request.actor)
     return text
 
 
-def reset_email_text(shop: str, kind: str, language: str, uow: UnitOfWork) -> bool:
-    """Back to the built-in text; True when the shop had its own."""
+def reset_email_text(shop: str, kind: str, language: str, uow: UnitOfWork, actor: str | None = None) -> bool:
+    """Back to the built-in text; True when the shop had its own (then recorded in the audit log, by
+    `actor`: the staff member, None for the CLI)."""
     with uow:
-        return email_texts.forget(uow.conn, get_shop(uow.conn, shop).id, kind, language)
+        shop_id = get_shop(uow.conn, shop).id
+        before = email_texts.texts_of(uow.conn, shop_id).get((kind, language))
+        had_own = email_texts.forget(uow.conn, shop_id, kind, language)
+        if had_own:
+            _audit(uow, shop_id, kind, language, before, None, actor)
+        return had_own
+
+
+def _audit(uow: UnitOfWork, shop_id: int, kind: str, language: str, before: EmailText | None,
+           after: EmailText | None, actor: str | None) -> None:
+    """The shop's own text saved (after) or dropped for the built-in one (after None), before and after."""
+    what = "reset to the built-in text" if after is None else "saved"
+    as_dict = (lambda text: None if text is None else {"subject": text.subject, "body": text.body})
+    audit.record(uow.conn, shop_id, action="email_text_saved", at=uow.now, actor=actor, subject=f"{kind}/{language}",
+                 summary=f"email {kind} ({language}) {what}{audit.by(actor)}",
+                 details={"kind": kind, "language": language, "before": as_dict(before), "after": as_dict(after)})
 
 
 def send_test_email(request: SendTestEmail, uow: UnitOfWork, transport=None) -> str:

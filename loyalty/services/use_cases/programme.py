@@ -6,7 +6,7 @@ from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.programme import Programme
 from loyalty.domain.theme_block import programme_summary
 from loyalty.domain.requests import ChangeProgramme, SaveProgramme
-from loyalty.services import tiers, wakeups
+from loyalty.services import audit, tiers, wakeups
 from loyalty.services.shops import ShopRef, get_shop, programme, save_programme as save_version
 from loyalty.services.unit_of_work import UnitOfWork
 
@@ -16,7 +16,7 @@ def save_programme(request: SaveProgramme, uow: UnitOfWork) -> tuple[int, Progra
     with uow:
         shop = get_shop(uow.conn, request.shop, lock=True)
         _check_based_on(shop.settings_version, request.based_on)
-        version = _store(uow, shop, request.programme)
+        version = _store(uow, shop, request.programme, request.actor, request.template)
         return version, programme(uow.conn, shop.id, version)
 
 
@@ -27,7 +27,7 @@ def change_programme(request: ChangeProgramme, uow: UnitOfWork) -> int:
         shop = get_shop(uow.conn, request.shop, lock=True)
         _check_based_on(shop.settings_version, request.based_on)
         new = programme(uow.conn, shop.id, shop.settings_version).with_paths(request.changes)
-        return _store(uow, shop, new)
+        return _store(uow, shop, new, request.actor)
 
 
 def _check_based_on(in_force: int, based_on: int | None) -> None:
@@ -36,14 +36,16 @@ def _check_based_on(in_force: int, based_on: int | None) -> None:
                              "(saved meanwhile): show the programme again and redo the change")
 
 
-def _store(uow: UnitOfWork, shop: ShopRef, new: Programme) -> int:
+def _store(uow: UnitOfWork, shop: ShopRef, new: Programme, actor: str | None, template: str | None = None) -> int:
     """Store the new version, and what it sets off once committed: if its tier settings differ from the
     version in force, every customer's tier is recalculated under it in the background (the request is
     recorded in this transaction); the products of the collections its campaigns name are refreshed (orders
     are matched against them without asking Shopify); if what the theme block says changes, its summary
-    is written to the shop's metafield (jobs.theme)."""
+    is written to the shop's metafield (jobs.theme). The version is recorded in the audit log with who saved
+    it and its diff from the one it replaces."""
     old = programme(uow.conn, shop.id, shop.settings_version)
-    version = save_version(uow.conn, shop, new, uow.now)
+    version = save_version(uow.conn, shop, new, uow.now, actor)
+    audit.programme_saved(uow.conn, shop.id, uow.now, actor, version, old.to_dict(), new.to_dict(), template)
     if old.tiers != new.tiers:
         tiers.request_recalculation(uow.conn, shop.id, version, uow.now)
         uow.after_commit(wakeups.queue_tier_recalculation, uow.ctx, shop.id)

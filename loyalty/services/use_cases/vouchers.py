@@ -13,7 +13,7 @@ from integrations.shopify import collections, discounts, gift_cards
 from integrations.shopify.errors import ShopifyUserErrors
 from loyalty.domain import offers
 from loyalty.domain.requests import CancelVoucher, RedeemPoints, RedeemReward
-from loyalty.services import notifications, shop_collections, tiers, vouchers
+from loyalty.services import audit, notifications, shop_collections, tiers, vouchers
 from loyalty.services.customers import find_customer
 from loyalty.services.events import shopify_client
 from loyalty.services.shops import get_shop, programme
@@ -178,8 +178,16 @@ def cancel_voucher(request: CancelVoucher, uow: UnitOfWork, client_factory=shopi
     if client is not None:  # store credit never sent has nothing in Shopify to undo
         _end_in_shopify(client, voucher)
     with uow:
+        first = vouchers.lock(uow.conn, voucher.id).status != "cancelled"  # a racing cancel is audited once
         vouchers.give_back(uow.conn, shop, voucher, "cancelled", request.reason, uow.now)
         notifications.voucher_cancelled(uow.conn, voucher.id, uow.now)  # the customer is told, points back
+        if first:
+            audit.record(uow.conn, shop.id, action="voucher_cancelled", at=uow.now, actor=request.actor,
+                         customer_id=voucher.customer_id, subject=voucher.code,
+                         summary=f"voucher {voucher.code} cancelled, {voucher.points or 0} points credited back: "
+                                 f"{request.reason}{audit.by(request.actor)}",
+                         details={"code": voucher.code, "kind": voucher.kind, "points": voucher.points,
+                                  "reason": request.reason})
         return vouchers.find(uow.conn, shop, voucher.code)
 
 
