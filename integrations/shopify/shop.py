@@ -23,10 +23,10 @@ class ShopIdentity:
     locale: str | None = None
 
 
-def fetch_shop_identity(client) -> ShopIdentity:
-    """The client's shop: id, name, IANA time zone, currency, and its primary locale when the token may read
-    the shop's locales (None otherwise: the locale is best effort, the rest is one query). ValueError when
-    the answer holds no id; the client's errors otherwise."""
+def fetch_shop_identity(client, *, with_locale: bool = True) -> ShopIdentity:
+    """The client's shop: id, name, IANA time zone, currency (one query), and, `with_locale`, its primary
+    locale when the token may read the shop's locales (a second query; None otherwise: best effort).
+    ValueError when the answer holds no id; the client's errors otherwise."""
     shop = client.execute(SHOP_IDENTITY).get("shop") or {}
     if not isinstance(shop, dict):
         shop = {}
@@ -35,13 +35,14 @@ def fetch_shop_identity(client) -> ShopIdentity:
     if not (number.isascii() and number.isdigit()):
         raise ValueError(f"the Admin API answered no shop id: {found!r}")
     return ShopIdentity(int(number), name=_text(shop.get("name"), 255), timezone=_text(shop.get("ianaTimezone"), 64),
-                        currency=_text(shop.get("currencyCode"), 3), locale=_primary_locale(client))
+                        currency=_text(shop.get("currencyCode"), 3),
+                        locale=_primary_locale(client) if with_locale else None)
 
 
 def fetch_shop_id(client) -> int:
     """Shopify's numeric id of the client's shop (the `548380009` of `gid://shopify/Shop/548380009`, the
     `shop_id` of compliance webhooks and the `id` of app/uninstalled's body)."""
-    return fetch_shop_identity(client).shop_id
+    return fetch_shop_identity(client, with_locale=False).shop_id
 
 
 def _primary_locale(client) -> str | None:

@@ -23,15 +23,18 @@ QUICK = dict(timeout=(2, 5), max_attempts=1)
 """In a request a person waits on (the OAuth callback): one short try; the reconciliation tries later."""
 
 
-def learn_shop_id(ctx: Context, domain: str, client=None, client_factory=None) -> int | None:
+def learn_shop_id(ctx: Context, domain: str, client=None, client_factory=None, *,
+                  with_locale: bool = True) -> int | None:
     """Read the installed shop's id and facts from the Admin API (with `client`, else one made by
     `client_factory`, else a quick one) and store them; the id, or None, logged at WARNING, when it could
-    not be read."""
-    identity = learn_shop_identity(ctx, domain, client=client, client_factory=client_factory)
+    not be read. `with_locale=False`: no second query for the locale (a job that needs the id only)."""
+    identity = learn_shop_identity(ctx, domain, client=client, client_factory=client_factory,
+                                   with_locale=with_locale)
     return identity.shop_id if identity is not None else None
 
 
-def learn_shop_identity(ctx: Context, domain: str, client=None, client_factory=None) -> ShopIdentity | None:
+def learn_shop_identity(ctx: Context, domain: str, client=None, client_factory=None, *,
+                        with_locale: bool = True) -> ShopIdentity | None:
     """As learn_shop_id, answering all that was read (None when nothing could be)."""
     try:
         if client is None:
@@ -39,7 +42,7 @@ def learn_shop_identity(ctx: Context, domain: str, client=None, client_factory=N
                 shop = get_shop(conn, domain)
                 client = (client_factory(ctx, shop, conn) if client_factory
                           else shopify_client(ctx, shop, conn, **QUICK))
-        identity = fetch_shop_identity(client)
+        identity = fetch_shop_identity(client, with_locale=with_locale)
     except Exception as exc:  # noqa: BLE001 - best effort: the install stands, the id is read later
         log.warning("the Shopify id of %s could not be read (%s: %s): its webhooks are checked by domain only "
                     "until it is", domain, type(exc).__name__, exc)
@@ -57,4 +60,4 @@ def learn_shop_id_if_unknown(ctx: Context, domain: str, client) -> int | None:
     """The shop's id: the stored one, else read with `client` (a job that has one at hand)."""
     with reading(ctx.engine) as conn:
         known = shopify_shop_id(conn, domain)
-    return known if known is not None else learn_shop_id(ctx, domain, client=client)
+    return known if known is not None else learn_shop_id(ctx, domain, client=client, with_locale=False)

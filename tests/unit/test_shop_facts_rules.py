@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +14,7 @@ from integrations.shopify.translate import to_command
 from loyalty.domain import money
 from loyalty.domain.commands import ShopClaim, UpdateShopFacts
 from loyalty.domain.times import last_day, local_date
-from loyalty.services.birthdays import shop_today
+from loyalty.domain.shops import ShopFacts
 from tests.samples import sample
 
 SHOP = "store-a.myshopify.com"
@@ -73,11 +72,12 @@ def test_shop_update_naming_another_shop_or_id_is_foreign():
 def test_birthday_day_is_the_shops_calendar_day():
     """22:00 UTC on 16 May is 17 May in Paris (UTC+2), 10:00 on 17 May in Auckland (UTC+12)."""
     moment = datetime(2026, 5, 16, 22, tzinfo=timezone.utc)
-    row = lambda zone: SimpleNamespace(domain=SHOP, iana_timezone=zone)  # noqa: E731
-    assert shop_today(row("Europe/Paris"), moment) == date(2026, 5, 17)
-    assert shop_today(row("Pacific/Auckland"), moment) == date(2026, 5, 17)
-    assert shop_today(row(None), moment) == date(2026, 5, 16)
-    assert shop_today(row("Pacific/Auckland"), datetime(2026, 5, 16, 11, 59, tzinfo=timezone.utc)) == date(2026, 5, 16)
+    def today(zone, at=moment):  # as loyalty.services.birthdays.shop_today reads the shop's row
+        return ShopFacts(SHOP, timezone=zone or "UTC").local_day(at)
+    assert today("Europe/Paris") == date(2026, 5, 17)
+    assert today("Pacific/Auckland") == date(2026, 5, 17)
+    assert today(None) == date(2026, 5, 16)
+    assert today("Pacific/Auckland", datetime(2026, 5, 16, 11, 59, tzinfo=timezone.utc)) == date(2026, 5, 16)
 
 
 def test_valid_until_day_is_the_last_whole_day_in_the_shops_calendar():
