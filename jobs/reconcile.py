@@ -12,7 +12,7 @@ from loyalty.services import import_runs as runs
 from loyalty.services.events import shopify_client
 from jobs.every_shop import for_every_shop
 from jobs.history import Source
-from loyalty.services.shop_identity import learn_shop_id_if_unknown
+from loyalty.services.shop_identity import learn_shop_identity
 from integrations.shopify.translate import BadPayload, _time
 from integrations.shopify.translate_graphql import import_order
 from loyalty.services.history import apply_orders
@@ -71,7 +71,9 @@ def reconcile(shop_domain: str, since: datetime | None = None, ctx: Context | No
             after = page["pageInfo"]["endCursor"]
         with ctx.engine.begin() as conn:
             runs.finish(conn, run_id, now)
-    learn_shop_id_if_unknown(ctx, shop_domain, source.admin())  # one cheap query, once, if the install missed it
+    # The id (if the install missed it) and the facts (name, time zone, currency, locale: a missed
+    # shop/update): one cheap query a day, best effort.
+    learn_shop_identity(ctx, shop_domain, client=source.admin())
     return runs.completed(ctx, run_id)
 
 

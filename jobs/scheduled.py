@@ -109,7 +109,9 @@ def purge_inbox(ctx: Context | None = None, now: datetime | None = None) -> int:
 # -- daily jobs about customers' dates ----------------------------------------------------------------
 # The scheduler runs them every hour: each is idempotent (a birthday present once a year, each expiry
 # notice once per last purchase), so a missed or repeated run changes nothing, and a day starts on time.
-# Days are UTC days.
+# Days are the shop's calendar days (its IANA time zone, read from Shopify; UTC until read): a birthday
+# starts at the shop's midnight. Pending periods and expiries are instants (a purchase + N days or months),
+# kept as such; the last day an email names for them is the shop's calendar day.
 
 def give_birthday_perks(as_of: datetime | None = None, ctx: Context | None = None,
                         client_factory=shopify_client) -> int:
@@ -117,10 +119,9 @@ def give_birthday_perks(as_of: datetime | None = None, ctx: Context | None = Non
     gift codes made in Shopify with `client_factory`'s client; returns how many presents (perks) were given."""
     ctx = ctx or get_context()
     now = datetime.now(timezone.utc)
-    today = (as_of or now).astimezone(timezone.utc).date()
-    with ctx.engine.begin() as conn:
-        given = birthdays.give_birthday_perks(conn, today, now)
-        gifts = birthdays.give_birthday_bonuses(conn, today, now)
+    with ctx.engine.begin() as conn:  # each shop's day where it is (its time zone), not UTC's
+        given = birthdays.give_birthday_perks(conn, as_of or now, now)
+        gifts = birthdays.give_birthday_bonuses(conn, as_of or now, now)
     for voucher_id in gifts:  # made in Shopify outside the transaction; one that fails waits for the next run
         try:
             issue_gift(voucher_id, UnitOfWork(ctx, lambda: now), client_factory)

@@ -24,7 +24,7 @@ PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/
 """Mandatory compliance topics: recorded even for an uninstalled shop (shop/redact comes 48 h after)."""
 HANDLED_TOPICS = frozenset({
     "orders/paid", "orders/cancelled", "refunds/create", "customers/create", "customers/update",
-    "app/uninstalled",
+    "app/uninstalled", "shop/update",
 }) | PRIVACY_TOPICS
 
 

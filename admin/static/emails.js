@@ -3,19 +3,15 @@
 "use strict";
 
 (() => {
-  const { api, h, banner } = Loyalty;
+  const { api, h, banner, t } = Loyalty;
   const $ = (id) => document.getElementById(id);
   let texts = [];
 
-  const KINDS = {
-    points_available: "Points available", threshold_reached: "Perks unlocked", voucher_created: "Voucher created",
-    voucher_cancelled: "Voucher cancelled", points_expiring: "Points expiring", birthday: "Birthday",
-    points_awarded: "Points awarded", birthday_gift: "Birthday gift", tier_changed: "Tier changed",
-    referral_friend: "Referred friend's code", referral_reward: "Referral reward",
-    store_credit_issued: "Store credit issued",
-  };
+  const KINDS = ["points_available", "threshold_reached", "voucher_created", "voucher_cancelled", "points_expiring",
+    "birthday", "points_awarded", "birthday_gift", "tier_changed", "referral_friend", "referral_reward",
+    "store_credit_issued"];
 
-  const current = () => texts.find((t) => t.kind === $("kind").value && t.language === $("language").value);
+  const current = () => texts.find((e) => e.kind === $("kind").value && e.language === $("language").value);
   const path = () => `/emails/${$("kind").value}/${$("language").value}`;
   const draft = () => ({ subject: $("subject").value, body: $("body").value });
 
@@ -24,9 +20,9 @@
     if (!text) return;  // the texts are still loading: load() shows the choice when they arrive
     $("subject").value = text.subject;
     $("body").value = text.body;
-    $("state").textContent = text.custom ? "Your text" : "Built-in text";
+    $("state").textContent = text.custom ? t("emails.custom") : t("emails.builtin");
     $("state").className = `Badge${text.custom ? " Badge--success" : ""}`;
-    $("variables").replaceChildren("Variables: ", ...text.variables.map((v) => h("code", {}, `{{ ${v} }} `)));
+    $("variables").replaceChildren(t("emails.variables"), ...text.variables.map((v) => h("code", {}, `{{ ${v} }} `)));
     unmark();
     $("preview-card").hidden = true;
   }
@@ -62,7 +58,7 @@
       const answer = await api(path(), { method: "PUT", body: draft() });
       Object.assign(current(), answer.email);
       show();
-      banner("Saved: customers receive this text from now on", "success");
+      banner(t("emails.saved"), "success");
     } catch (error) { refused(error); }
   }
 
@@ -71,19 +67,19 @@
       const answer = await api(path(), { method: "DELETE" });
       Object.assign(current(), answer.email);
       show();
-      banner("Back to the built-in text", "success");
+      banner(t("emails.reset_done"), "success");
     } catch (error) { banner(error.message); }
   }
 
   async function sendTest() {
     try {
       const answer = await api(`${path()}/test`, { method: "POST", body: { to: $("test-to").value, ...draft() } });
-      banner(`Test email sent to ${answer.sent_to}`, "success");
+      banner(t("emails.test_sent", { to: answer.sent_to }), "success");
     } catch (error) { refused(error); }
   }
 
   Loyalty.start(async () => {
-    $("kind").replaceChildren(...Object.entries(KINDS).map(([key, label]) => h("option", { value: key }, label)));
+    $("kind").replaceChildren(...KINDS.map((key) => h("option", { value: key }, t(`emails.kind.${key}`))));
     $("kind").addEventListener("change", show);
     $("language").addEventListener("change", show);
     $("preview").addEventListener("click", preview);

@@ -553,10 +553,26 @@ SHOP_IDENTITY = """
 query ShopIdentity {
   shop {
     id
+    name
+    ianaTimezone
+    currencyCode
   }
 }
 """
-"""The shop's global id (`gid://shopify/Shop/548380009`): the number webhook bodies name the shop by."""
+"""The shop's global id (`gid://shopify/Shop/548380009`): the number webhook bodies name the shop by; and
+the facts the admin and the schedules follow: its name, IANA time zone (its calendar) and currency."""
+
+SHOP_LOCALES = """
+query ShopLocales {
+  shopLocales {
+    locale
+    primary
+  }
+}
+"""
+"""The shop's locales, the primary one marked (the admin's language when the staff member's is unknown).
+Asked apart from SHOP_IDENTITY: Shopify answers it only to a token with the `read_locales` scope, and a
+refusal must not cost the id; shop/update's `primary_locale` carries it without that scope."""
 
 COLLECTION_PRODUCTS = """
 query CollectionProducts($id: ID!, $after: String) {

@@ -7,7 +7,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, OrderFacts, OrderLine, RecordOrderCancelled,
-                                    RecordOrderPaid, RecordRefund, RedactCustomer, RedactShop, ShopClaim, UninstallShop)
+                                    RecordOrderPaid, RecordRefund, RedactCustomer, RedactShop, ShopClaim, UninstallShop,
+                                    UpdateShopFacts)
 from loyalty.domain import earning, referrals
 from loyalty.domain.errors import ImplausibleAmount
 from integrations.shopify.errors import BadPayload
@@ -45,6 +46,8 @@ def to_command(topic: str, body: dict):
                             signed_up=topic == "customers/create")
     if topic == "app/uninstalled":
         return UninstallShop(_claim(body, "myshopify_domain", "id"))
+    if topic == "shop/update":
+        return shop_facts_update(body)
     if topic == "shop/redact":
         return RedactShop(_claim(body, "shop_domain", "shop_id"))
     if topic in ("customers/redact", "customers/data_request"):
@@ -59,6 +62,18 @@ def to_command(topic: str, body: dict):
         request_id = _int(request, "id") if isinstance(request, dict) and request.get("id") is not None else None
         return ExportCustomerData(customer_id, _text(person, "email", EMAIL_SIZE), request_id)
     raise BadPayload(f"topic {topic!r} is not handled")
+
+
+def shop_facts_update(body: dict) -> UpdateShopFacts:
+    """shop/update (the Shop resource): its name, IANA time zone, currency and primary locale."""
+    currency = _text(body, "currency", 3)
+    if currency is not None and not (currency.isascii() and currency.isalpha() and len(currency) == 3):
+        raise BadPayload(f"currency: {currency!r} is not an ISO 4217 code")
+    return UpdateShopFacts(
+        shop=_claim(body, "myshopify_domain", "id"), name=_text(body, "name", 255),
+        timezone=_text(body, "iana_timezone", 64), currency=currency and currency.upper(),
+        locale=_text(body, "primary_locale", 16),
+        updated_at=_time(body, "updated_at") if body.get("updated_at") else None)
 
 
 def order_facts(body: dict) -> OrderFacts:

@@ -8,7 +8,7 @@ for another shop, or as another topic. Two checks close what the body itself can
 - `shape_problem`: the body has the fields its topic's body always has, with their JSON types, and none of
   the fields that mark another topic's body (a customers/data_request body is not a customers/redact one);
 - `foreign_shop`: every shop the body names (compliance topics' `shop_domain` and `shop_id`, the Shop object
-  of app/uninstalled, the shop id and host in an order's `order_status_url`) is the header's shop, and its
+  of app/uninstalled and shop/update, the shop id and host in an order's `order_status_url`) is the header's shop, and its
   numeric id the one stored at install (when known).
 
 Only the fields read here are checked; integrations.shopify.translate reads the rest when the event is applied.
@@ -31,6 +31,7 @@ REQUIRED: dict[str, tuple[tuple[str, type], ...]] = {
     "customers/create": _CUSTOMER,
     "customers/update": _CUSTOMER,
     "app/uninstalled": (("id", int), ("myshopify_domain", str)),  # the Shop resource
+    "shop/update": (("id", int), ("myshopify_domain", str)),  # the Shop resource too
     "shop/redact": _COMPLIANCE,
     "customers/redact": _COMPLIANCE + (("customer", dict), ("orders_to_redact", list)),
     "customers/data_request": _COMPLIANCE + (("customer", dict), ("orders_requested", list),
@@ -38,12 +39,16 @@ REQUIRED: dict[str, tuple[tuple[str, type], ...]] = {
 }
 """The fields each topic's body always has (Shopify's documented payloads), with their JSON types."""
 
+SHOP_RESOURCE_TOPICS = frozenset({"app/uninstalled", "shop/update"})
+"""Topics whose body is the Shop resource: its `id` is the shop's numeric id."""
+
 FOREIGN: dict[str, tuple[str, ...]] = {
     "shop/redact": ("customer", "orders_to_redact", "orders_requested", "data_request"),
     "customers/redact": ("orders_requested", "data_request"),
     "customers/data_request": ("orders_to_redact",),
     "customers/create": ("line_items", "order_id", "myshopify_domain", "shop_id"),
     "customers/update": ("line_items", "order_id", "myshopify_domain", "shop_id"),
+    "shop/update": ("line_items", "order_id", "shop_domain", "shop_id", "customer"),
 }
 """Fields that mark another topic's body: a customers/redact body (which has every field of shop/redact)
 replayed as shop/redact would erase the whole shop; an order or a Shop replayed as a customer would
@@ -85,7 +90,7 @@ def named_shops(topic: str, body: dict) -> Iterator[Named]:
         yield Named("shop_id", None, shop_id)
     domain = body.get("myshopify_domain")
     if isinstance(domain, str):  # a Shop resource: app/uninstalled's body
-        yield Named("myshopify_domain", domain, body["id"] if topic == "app/uninstalled" and _is_int(body.get("id"))
+        yield Named("myshopify_domain", domain, body["id"] if topic in SHOP_RESOURCE_TOPICS and _is_int(body.get("id"))
                     else None)
     url = body.get("order_status_url")
     if isinstance(url, str):

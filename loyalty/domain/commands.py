@@ -135,6 +135,21 @@ class UninstallShop:
 
 
 @dataclass(frozen=True)
+class UpdateShopFacts:
+    """shop/update: what Shopify now says of the shop (a None leaves that fact as stored)."""
+
+    shop: ShopClaim
+    """The Shop object of the body (`myshopify_domain`, `id`): bound to the row's shop at the door."""
+    name: str | None = None
+    timezone: str | None = None
+    """IANA name (`Europe/Paris`): the shop's calendar for birthdays, reports and valid-until days."""
+    currency: str | None = None
+    locale: str | None = None
+    updated_at: datetime | None = None
+    """Shopify's `updated_at` of the shop: an update older than the facts stored changes nothing."""
+
+
+@dataclass(frozen=True)
 class ExportCustomerData:
     """customers/data_request: store what we know of the customer for the merchant."""
 

@@ -39,3 +39,10 @@ def stored(amount: Decimal) -> Decimal:
     """An amount as the database stores it (four decimals): the history import's set-based path plans with
     it, rounding as the database would."""
     return amount.quantize(STORED)
+
+
+def label(amount, currency: str | None = None) -> str:
+    """An amount in a text a person reads (a ledger entry's reason): to the cent, halves up, then the
+    currency code when known (`45.00 EUR`, never the stored `45.0000`)."""
+    text = f"{shown(amount):f}"
+    return f"{text} {currency}" if currency else text

@@ -15,20 +15,34 @@ from loyalty.domain import keys
 from loyalty.domain.standing import confirmed_lifetime
 from loyalty.domain.offers import Offer
 from loyalty.domain.programme import Programme
+from loyalty.domain.shops import ShopFacts
 from loyalty.services import bonuses, ledger, vouchers
 from loyalty.services.notifications import BIRTHDAY_GIFT, enqueue
 from loyalty.services.shops import ShopRef, programme
 
-def give_birthday_perks(conn: Connection, today: date, now: datetime) -> int:
-    """Give each birthday perk to the customers celebrating `today` who have unlocked it (confirmed lifetime
-    points at least its threshold: pending points do not count): a perk grant for the year (UNIQUE customer, perk, year: once a year however often
-    the job runs) and a birthday email. Returns how many presents were given."""
+def shop_today(shop, as_of: datetime) -> date:
+    """The shop's calendar day at the instant `as_of` (a row with `domain` and `iana_timezone`): a birthday
+    is the customer's day where the shop is, not in UTC (Auckland's 17 May starts at 12:00 UTC on the 16th)."""
+    return ShopFacts(shop.domain, timezone=shop.iana_timezone or "UTC").local_day(as_of)
+
+
+def _installed_shops(conn: Connection) -> list:
+    return conn.execute(select(shops.c.id, shops.c.domain, shops.c.settings_version, shops.c.iana_timezone)
+                        .where(shops.c.uninstalled_at.is_(None))).all()
+
+
+def give_birthday_perks(conn: Connection, as_of: datetime, now: datetime) -> int:
+    """Give each birthday perk to the customers celebrating their birthday on the shop's day at `as_of` who
+    have unlocked it (confirmed lifetime points at least its threshold: pending points do not count): a perk
+    grant for the year (UNIQUE customer, perk, year: once a year however often the job runs) and a birthday
+    email. Returns how many presents were given."""
     given = 0
-    for shop in conn.execute(select(shops.c.id, shops.c.settings_version).where(shops.c.uninstalled_at.is_(None))):
+    for shop in _installed_shops(conn):
         prog = programme(conn, shop.id, shop.settings_version)
         perks = [r for r in prog.perks if r.birthday]
         if not perks:
             continue
+        today = shop_today(shop, as_of)
         for customer_id, birthday in _celebrating(conn, shop.id, today):
             lifetime = confirmed_lifetime(ledger.balance(conn, customer_id))
             for perk in perks:
@@ -69,18 +83,19 @@ GIFT_KINDS = {"voucher": "discount", "gift_card": "gift_card", "free_shipping": 
 
 
 @ledger.perks_once
-def give_birthday_bonuses(conn: Connection, today: date, now: datetime) -> list[int]:
-    """The programme's birthday content (earning.birthday) for customers celebrating `today` whose confirmed
-    lifetime points reach its minimum: the points (a bonus, once a year) and the gift code, reserved here at
-    no cost (one per customer and year: its request key), to be made in Shopify after this transaction.
-    Returns the ids of the gift codes still to make (this year's, including those an earlier run left)."""
+def give_birthday_bonuses(conn: Connection, as_of: datetime, now: datetime) -> list[int]:
+    """The programme's birthday content (earning.birthday) for customers celebrating their birthday on the
+    shop's day at `as_of` whose confirmed lifetime points reach its minimum: the points (a bonus, once a year)
+    and the gift code, reserved here at no cost (one per customer and year: its request key), to be made in
+    Shopify after this transaction. Returns the ids of the gift codes still to make (this year's, including
+    those an earlier run left)."""
     waiting = []
-    for shop in conn.execute(select(shops.c.id, shops.c.domain, shops.c.settings_version)
-                             .where(shops.c.uninstalled_at.is_(None))):
+    for shop in _installed_shops(conn):
         prog = programme(conn, shop.id, shop.settings_version)
         rule = prog.earning.birthday
         if not rule.active:
             continue
+        today = shop_today(shop, as_of)
         ref = ShopRef(shop.id, shop.domain, shop.settings_version)
         for customer_id, _ in _celebrating(conn, shop.id, today):
             if confirmed_lifetime(ledger.balance(conn, customer_id)) < rule.minimum_lifetime:

@@ -13,8 +13,8 @@ from loyalty.services import (bonuses, customers, known_orders, new_orders, noti
                               privacy, referrals)
 from loyalty.domain import earning
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
-                              RedactCustomer, RedactShop, UninstallShop)
-from loyalty.services.shops import ShopRef, UnknownShop, get_shop, programme
+                              RedactCustomer, RedactShop, UninstallShop, UpdateShopFacts)
+from loyalty.services.shops import ShopRef, UnknownShop, get_shop, programme, update_shop_facts
 from loyalty.services.context import Context
 from loyalty.services.errors import ShopGone
 from integrations.shopify.payments import fetch_orders_transactions
@@ -142,6 +142,11 @@ def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now,
     names that shop (privacy.ShopMismatch, a refusal, when it does not)."""
     if isinstance(cmd, DESTRUCTIVE_COMMANDS):
         privacy.check_claim(conn, domain, cmd.shop)
+    if isinstance(cmd, UpdateShopFacts):
+        privacy.check_claim(conn, domain, cmd.shop)  # the Shop resource names its shop: bound as uninstalls are
+        shops.get(domain)  # an uninstalled shop's facts are not updated (ShopGone)
+        update_shop_facts(conn, domain, cmd, now)
+        return
     if isinstance(cmd, RedactShop):
         privacy.redact_shop(conn, domain)
         return

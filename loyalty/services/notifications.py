@@ -13,7 +13,7 @@ recorded, and their earlier emails are deleted with them (foreign key ON DELETE 
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
@@ -24,9 +24,9 @@ from loyalty.domain.offers import conversion_facts
 from loyalty.domain.email_texts import EmailText
 from loyalty.domain.emails import render
 from loyalty.domain.programme import Programme, Reward
-from loyalty.domain.times import iso
+from loyalty.domain.times import iso, last_day
 from loyalty.services.balances import balance
-from loyalty.services.shops import programme
+from loyalty.services.shops import programme, shop_zone
 
 
 def enqueue(conn: Connection, *, shop_id: int, prog: Programme, customer_id: int, kind: str, key: str,
@@ -215,7 +215,7 @@ def voucher_created(conn, voucher_id: int, now: datetime) -> str | None:
                        "percentage": f"{voucher.percentage.normalize():f}" if voucher.percentage else None,
                        "tier_gift": tier_gift,  # a VIP tier's free shipping code (given, not bought)
                        # the code works until ends_at: the last whole day it can be used
-                       "ends_on": (ends_at - timedelta(microseconds=1)).date()})
+                       "ends_on": last_day(ends_at, shop_zone(conn, voucher.shop_id))})
 
 
 def voucher_cancelled(conn, voucher_id: int, now: datetime) -> str | None:
@@ -252,7 +252,7 @@ def _birthday_gift(conn, prog: Programme, voucher, now: datetime) -> str | None:
                    key=keys.birthday_gift_event(voucher.id), now=now, facts={
                        "kind": voucher.kind, "code": voucher.code, "amount": voucher.amount,
                        "points": prog.earning.birthday.points,
-                       "ends_on": (voucher.ends_at - timedelta(microseconds=1)).date()})
+                       "ends_on": last_day(voucher.ends_at, shop_zone(conn, voucher.shop_id))})
 
 
 def current_programme(conn, shop_id: int) -> Programme:

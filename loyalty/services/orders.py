@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from db.tables import orders, refunds
 from loyalty.domain.maturity import pending_until
 from loyalty.services import ledger, vouchers
-from loyalty.domain import keys, points
+from loyalty.domain import keys, money, points
 from loyalty.domain.campaigns import read_record
 from loyalty.domain.commands import RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from loyalty.services.customers import resolve_customer
@@ -171,8 +171,8 @@ def owed_entries(shop_id: int, order, holding: ledger.OrderHolding, order_refund
         if taken != (0, 0):
             owed.append(dict(kind="claw_back", key=refund_key(refund), pending=-taken[0], available=-taken[1],
                              effective_at=refund.created_at,
-                             reason=f"refund of {refund.merchandise} {order.currency or ''} "
-                                    f"on order {label}".replace("  ", " ")))
+                             reason=f"refund of {money.label(refund.merchandise, order.currency)} "
+                                    f"on order {label}"))
             pending, available = pending - taken[0], available - taken[1]
     if order.cancelled_at is not None:
         taken = _take(prog, pending + available, pending, balance_then)

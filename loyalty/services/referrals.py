@@ -9,7 +9,7 @@ order is whichever is earliest, refunds and cancellations are read when the orde
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.engine import Connection
@@ -22,7 +22,8 @@ from loyalty.domain.offers import Offer
 from loyalty.domain.settings.referrals import ReferralSettings
 from loyalty.services import ledger, notifications, vouchers
 from loyalty.services.customers import normalise_email, resolve_customer
-from loyalty.services.shops import ShopRef, programme
+from loyalty.services.shops import ShopRef, programme, shop_zone
+from loyalty.domain.times import last_day
 
 ORDER_COLUMNS = ("shop_id", "shopify_order_id", "email", "addresses", "phones", "codes", "paid_at")
 
@@ -92,7 +93,7 @@ def friend_code_ready(conn: Connection, shop: ShopRef, referral, discount_id: st
             "code": voucher.code, "amount": voucher.amount,
             "percentage": settings.friend_value if settings.friend_discount == "percentage" else None,
             "minimum_subtotal": voucher.minimum_subtotal,
-            "ends_on": (voucher.ends_at - timedelta(microseconds=1)).date()})
+            "ends_on": last_day(voucher.ends_at, shop_zone(conn, voucher.shop_id))})
 
 
 # -- the friend's first order ------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from loyalty.domain.earning import TEST_ORDER
 from loyalty.domain.maturity import expires_at
 from loyalty.domain.offers import conversion_facts
 from loyalty.domain.programme import Programme
-from loyalty.domain.times import last_day
-from loyalty.services.shops import programme
+from loyalty.domain.times import last_day, local_date
+from loyalty.services.shops import programme, shop_zone
 from loyalty.defaults import NOTIFY_MATURED_WITHIN
 
 
@@ -138,7 +138,7 @@ def expiry_of(conn: Connection, shop_id: int, prog: Programme, customer_id: int,
         *_purchases(shop_id), orders.c.customer_id == customer_id)).scalar()
     if last is None:
         return {"policy": prog.expiry, "date": None, "points": 0}
-    return {"policy": prog.expiry, "date": expires_at(_aware(last), prog).date().isoformat(),
+    return {"policy": prog.expiry, "date": local_date(expires_at(_aware(last), prog), shop_zone(conn, shop_id)).isoformat(),
             "points": max(0, available)}
 
 
@@ -154,6 +154,7 @@ def points_expiring(conn, as_of: datetime, now: datetime) -> int:
         prog = programme(conn, shop.id, shop.settings_version)
         if prog.expiry != "after_last_purchase":
             continue
+        zone = shop_zone(conn, shop.id)  # the days an email names are the shop's calendar days
         for held in expiring_balances(conn, shop.id, prog):
             due = [d for d in notifications.EXPIRY_NOTICE_DAYS if held.expires_at - timedelta(days=d) <= as_of < held.expires_at]
             if not due:
@@ -163,13 +164,13 @@ def points_expiring(conn, as_of: datetime, now: datetime) -> int:
                              key=keys.expiring_event(held.customer_id, held.last_purchase, days),
                              now=now, facts={
                                  "available": held.available, "days_left": max(1, (held.expires_at - as_of).days),
-                                 "expires_on": last_day(held.expires_at), "months": prog.expiry_months,
-                                 "last_purchase_on": held.last_purchase.date(),
+                                 "expires_on": last_day(held.expires_at, zone), "months": prog.expiry_months,
+                                 "last_purchase_on": local_date(held.last_purchase, zone),
                                  "conversion": conversion_facts(prog, held.available)})
             count += status is not None
             if prog.flow.triggers:  # the merchant's workflow hears of it too, whether or not an email may go
                 flow.points_expiring(conn, shop.id, held.customer_id, points=held.available,
-                                     expires_on=last_day(held.expires_at).isoformat(),
+                                     expires_on=last_day(held.expires_at, zone).isoformat(),
                                      days_left=max(1, (held.expires_at - as_of).days),
                                      event=keys.expiring_event(held.customer_id, held.last_purchase, days), now=now)
     return count

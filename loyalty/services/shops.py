@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import orders, programme_settings, shops
+from loyalty.domain.commands import UpdateShopFacts
 from loyalty.domain.shops import ShopFacts, valid_shop_domain
 from loyalty.domain.programme import Programme
 from loyalty.services.errors import UnknownShop
@@ -113,3 +115,20 @@ def set_shop_facts(conn: Connection, domain: str, at: datetime, *, name: str | N
     values = {k: v for k, v in dict(name=name, iana_timezone=timezone, currency_code=currency,
                                     primary_locale=locale).items() if v is not None}
     conn.execute(update(shops).where(shops.c.domain == domain).values(facts_read_at=at, **values))
+
+
+def update_shop_facts(conn: Connection, domain: str, update: UpdateShopFacts, now: datetime) -> bool:
+    """Apply shop/update: store its facts unless the facts stored were read after the update was made (a
+    late delivery would undo a newer read or update); returns whether they were stored."""
+    read_at = conn.execute(select(shops.c.facts_read_at).where(shops.c.domain == domain)).scalar()
+    if update.updated_at is not None and read_at is not None and update.updated_at < read_at:
+        return False
+    set_shop_facts(conn, domain, update.updated_at or now, name=update.name,
+                   timezone=update.timezone, currency=update.currency, locale=update.locale)
+    return True
+
+
+def shop_zone(conn: Connection, shop_id: int) -> ZoneInfo:
+    """The shop's time zone (its calendar for the days an email or a page names); UTC until read."""
+    name = conn.execute(select(shops.c.iana_timezone, shops.c.domain).where(shops.c.id == shop_id)).first()
+    return ShopFacts(name.domain if name else "", timezone=(name.iana_timezone if name else None) or "UTC").zone

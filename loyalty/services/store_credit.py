@@ -14,7 +14,9 @@ from sqlalchemy.engine import Connection
 
 from db.tables import customers, shops, vouchers
 from loyalty.defaults import STORE_CREDIT_LEASE_SECONDS
-from loyalty.domain import keys, store_credit
+from loyalty.domain import keys, money, store_credit
+from loyalty.domain.times import last_day
+from loyalty.services.shops import shop_zone
 from loyalty.services import notifications
 
 LEASE = timedelta(seconds=STORE_CREDIT_LEASE_SECONDS)
@@ -62,7 +64,7 @@ def issued(conn: Connection, voucher_id: int, now: datetime) -> str | None:
                                  kind="store_credit_issued", key=keys.voucher_event(voucher.id), now=now, facts={
                                      "points": voucher.points, "amount": voucher.amount,
                                      "title": reward.title if reward else None,
-                                     "ends_on": (voucher.ends_at - timedelta(microseconds=1)).date()})
+                                     "ends_on": last_day(voucher.ends_at, shop_zone(conn, voucher.shop_id))})
 
 
 def unfinished(conn: Connection, now: datetime, limit: int) -> list:
@@ -111,7 +113,7 @@ def record_remaining(conn: Connection, customer_id: int, seen: dict, now: dateti
         if credit is None:
             continue  # not listed (an account Shopify no longer shows): left as it was
         status = store_credit.settled_status(credit.remaining, voucher.ends_at, now)
-        reason = {"used": "store credit spent", "expired": f"store credit expired, {credit.remaining} unspent"}
+        reason = {"used": "store credit spent", "expired": f"store credit expired, {money.label(credit.remaining)} unspent"}
         if credit.remaining != voucher.remaining_amount or status != voucher.status:
             changed += 1
         conn.execute(update(vouchers).where(vouchers.c.id == voucher.id).values(

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries, shops, vouchers
 from loyalty.services import flow, ledger, notifications
-from loyalty.domain import keys
+from loyalty.domain import keys, money
 from loyalty.defaults import CHECKOUT_GIVE_BACK_GRACE
 from loyalty.domain.offers import Offer, conversion_offer, voucher_ends_at
 from loyalty.services.shops import ShopRef, get_shop, programme
@@ -81,10 +81,10 @@ def _what(offer: Offer) -> str:
     if offer.kind == "free_shipping":
         return "a free shipping code"
     if offer.kind == "store_credit":
-        return f"{offer.amount} store credit"
+        return f"{money.label(offer.amount)} store credit"
     if offer.percentage is not None:
         return f"a {offer.percentage.normalize():f} % voucher"
-    return f"a {offer.amount} " + {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
+    return f"a {money.label(offer.amount)} " + {"discount": "voucher", "gift_card": "gift card", "donation": "donation"}[offer.kind]
 
 
 def activate(conn: Connection, voucher_id: int, discount_id: str | None, now: datetime | None = None,

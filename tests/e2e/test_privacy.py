@@ -89,3 +89,64 @@ def test_uninstall_stops_work_at_once_and_shop_redact_erases_the_shop(send, proc
         assert conn.execute(select(webhook_inbox.c.topic).join_from(webhook_inbox, webhook_bodies)).scalars().all() \
             == ["shop/redact"]
     assert count(ctx, webhook_bodies) == 1
+
+
+def _personal_data(ctx, shop, email: str):
+    """A customer of `shop` holding personal data the app stores: email, names, tags, a birthday, and an
+    audit event about them."""
+    from datetime import date, datetime, timezone
+
+    from sqlalchemy import update
+
+    from db.tables import audit_events
+    from loyalty.services.audit import record
+    from loyalty.services.customers import find_customer, set_birthday
+
+    with ctx.engine.begin() as conn:
+        row = find_customer(conn, shop.id, email)
+        conn.execute(update(customers).where(customers.c.id == row.id).values(
+            first_name="Lena", last_name="Martin", tags="vip, newsletter"))
+        set_birthday(conn, shop.id, row.id, date(1990, 5, 17))
+        record(conn, shop.id, action="points_adjusted", at=datetime.now(timezone.utc), actor="staff-1",
+               summary="+10 points", customer_id=row.id)
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(audit_events)).scalar() == 1
+    return row.id
+
+
+def test_shop_redact_removes_names_tags_birthdays_and_every_row_of_the_shop(send, process, ctx, shop):
+    """shop/redact: no row of any table that has a shop_id is left for the shop (customers with their names,
+    tags and birthdays, emails sent, audit events, referral digests): the cascade from `shops` reaches them."""
+    from db import tables
+
+    send("orders/paid", order(lines=((70, 1),), email="lena@example.com", customer_id=5501))
+    process()
+    _personal_data(ctx, shop, "lena@example.com")
+    send("app/uninstalled", {**sample("shop_single.json"), "myshopify_domain": shop.domain})
+    redact = sample("webhook_shop_redact_docs_sample.json")
+    redact["shop_domain"] = shop.domain
+    send("shop/redact", redact)
+    process()
+    with ctx.engine.connect() as conn:
+        left = {table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+                for table in tables.metadata.sorted_tables if "shop_id" in table.c}
+        assert conn.execute(select(func.count()).select_from(shops)).scalar() == 0
+    assert left == {name: 0 for name in left}
+
+
+def test_customer_redact_removes_the_persons_names_tags_birthday_and_emails(send, process, ctx, shop):
+    """customers/redact: the person's row goes (with names, tags, birthday), and an audit event about them
+    stays for the shop's record, attached to no one."""
+    from db.tables import audit_events
+
+    send("orders/paid", order(lines=((70, 1),), email="lena@example.com", customer_id=5501))
+    process()
+    _personal_data(ctx, shop, "lena@example.com")
+    body = personalise(sample("webhook_customers_redact_docs_sample.json"), shop.domain, 5501, "lena@example.com")
+    send("customers/redact", body)
+    process()
+    with ctx.engine.connect() as conn:
+        assert conn.execute(select(customers.c.id).where(
+            (customers.c.first_name == "Lena") | (customers.c.last_name == "Martin")
+            | (customers.c.tags.is_not(None)) | (customers.c.birthday.is_not(None)))).all() == []
+        assert conn.execute(select(audit_events.c.customer_id)).scalars().all() == [None]

@@ -13,6 +13,7 @@ from tools.shopify_emulator.bucket import (
     LeakyBucket,
 )
 from tools.shopify_emulator.schema import load_schema
+from tools.shopify_emulator.views import shop_update_body
 from tools.shopify_emulator.store import (
     TRANSACTION_KINDS,
     TRANSACTION_STATUSES,
@@ -81,18 +82,35 @@ class Emulator:
 
     # -- seeding ---------------------------------------------------------------------------------
 
-    def add_shop(self, domain, token=None, *, currency="USD", shop_id=None):
+    def add_shop(self, domain, token=None, *, currency="USD", shop_id=None, name=None, timezone="UTC", locale="en"):
         """Register a shop answering to `token` (a random one if None), with its numeric id `shop_id` (by
-        default derived from the domain: `shop(domain).id`); an existing shop only gets the new token."""
+        default derived from the domain: `shop(domain).id`), name, IANA time zone, currency and primary
+        locale (UTC, USD and English unless told: tests' days stay UTC days); an existing shop only gets the
+        new token."""
         token = token or "shpat_emulator_" + secrets.token_hex(12)
         with self._lock:
             if domain in self._shops:
                 self._shops[domain].token = token
             else:
                 bucket = LeakyBucket(self.clock, maximum=self.maximum_available, restore_rate=self.restore_rate)
-                self._shops[domain] = ShopState(domain, token, bucket, currency, shop_id)
+                self._shops[domain] = ShopState(domain, token, bucket, currency, shop_id, name=name,
+                                                timezone=timezone, locale=locale)
                 self._shops[domain].bulk_seconds_per_line = self.bulk_seconds_per_line
         return token
+
+    def update_shop(self, shop, **facts):
+        """Change the shop's facts as a merchant does in Shopify's settings (`name`, `timezone`, `currency`,
+        `locale`) and answer the body Shopify then sends as shop/update (a test or the demo signs and posts
+        it)."""
+        state = self.shop(shop)
+        unknown = set(facts) - {"name", "timezone", "currency", "locale"}
+        if unknown:
+            raise ValueError(f"not a shop fact: {sorted(unknown)}")
+        with state.lock:
+            for key, value in facts.items():
+                setattr(state, key, value)
+            state.updated_at = self.now()
+            return shop_update_body(state, state.updated_at)
 
     def add_customer(self, shop, id, email=None, tags=()):
         """Create or update a customer (`id`: number or gid)."""

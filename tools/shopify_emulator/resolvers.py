@@ -19,6 +19,7 @@ from tools.shopify_emulator.views import (
     gift_card_view,
     metafield_view,
     order_view,
+    shop_locales_view,
     shop_view,
 )
 
@@ -42,6 +43,11 @@ class Context(NamedTuple):
 def shop(info):
     """shop: the shop the token belongs to."""
     return shop_view(info.context.shop)
+
+
+def shop_locales(info, published=False):
+    """shopLocales: the shop's locales (its one primary locale)."""
+    return shop_locales_view(info.context.shop)
 
 
 def order(info, id):
@@ -206,6 +212,7 @@ def _gift_card_code(shop, code, errors):
 
 QUERY_ROOT = {
     "shop": shop,
+    "shopLocales": shop_locales,
     "order": order,
     "nodes": nodes,
     "orders": bulk.orders,

@@ -293,14 +293,21 @@ class GiftCard:
 class ShopState:
     """Everything one emulated shop holds; callers hold `lock` while reading or changing it."""
 
-    def __init__(self, domain, token, bucket, currency="USD", shop_id=None):
+    def __init__(self, domain, token, bucket, currency="USD", shop_id=None, *, name=None, timezone="UTC",
+                 locale="en"):
         """An empty shop answering to `token`; `shop_id` is its numeric id (by default one derived from the
-        domain, so a shop keeps its id across emulator restarts, as a real shop does)."""
+        domain, so a shop keeps its id across emulator restarts, as a real shop does). Its name (by default
+        the domain's first label), IANA time zone and primary locale are what `shop` and `shopLocales`
+        answer and what shop/update's body says (`shop_update_body`)."""
         self.domain = domain
         self.id = shop_id if shop_id is not None else 10_000_000_000 + zlib.crc32(domain.encode())
         self.token = token
         self.bucket = bucket
         self.currency = currency
+        self.name = name or domain.split(".")[0]
+        self.timezone = timezone
+        self.locale = locale
+        self.updated_at = None  # when the facts last changed (update_shop): shop/update's `updated_at`
         # Re-entrant: a request holds it for its whole execution, and resolvers take it again.
         self.lock = threading.RLock()
         self.granted_tokens = {}  # expiring access token -> expiry (epoch seconds)

@@ -177,7 +177,20 @@ APP_NAMESPACE = "$app"
 def shop_view(shop):
     """The Shop object."""
     return {"__typename": "Shop", "id": gid("Shop", shop.id), "myshopifyDomain": shop.domain,
-            "name": shop.domain, "currencyCode": shop.currency}
+            "name": shop.name, "currencyCode": shop.currency, "ianaTimezone": shop.timezone}
+
+
+def shop_locales_view(shop):
+    """shopLocales: the shop's one locale, primary and published (the emulator knows no others)."""
+    return [{"__typename": "ShopLocale", "locale": shop.locale, "primary": True, "published": True,
+             "name": shop.locale}]
+
+
+def shop_update_body(shop, now):
+    """The body of shop/update (the REST Shop resource): the fields the app reads and a few beside them."""
+    return {"id": shop.id, "name": shop.name, "myshopify_domain": shop.domain, "domain": shop.domain,
+            "iana_timezone": shop.timezone, "currency": shop.currency, "primary_locale": shop.locale,
+            "email": f"owner@{shop.domain}", "created_at": iso(now), "updated_at": iso(shop.updated_at or now)}
 
 
 def metafield_view(shop, metafield):
