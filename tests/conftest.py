@@ -9,9 +9,16 @@ import uuid
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from hypothesis import HealthCheck, settings as hypothesis_settings
 
 from integrations.shopify.webhook_signature import sign
 from loyalty.config import Config
+
+# Property tests judge answers, never speed (speed lives in `make bench`): Hypothesis' default 200 ms
+# deadline per example, and its "too slow" data-generation health check, are timings: on a loaded 2-core
+# machine they failed test_json_body now and then (its answers were right: 20,000 examples each agree).
+hypothesis_settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("suite")
 
 SECRET = "test-webhook-secret"
 SHOP = "store-a.myshopify.com"
