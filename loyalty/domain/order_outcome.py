@@ -5,7 +5,7 @@ Two halves:
   recorded (test order, no customer, excluded sales channel, excluded customer tag, B2B). `earning` stores
   `exclusion_text` of it in `orders.excluded_reason`, the English text it always stored;
   `exclusion_of_text` reads such a stored text back into its code (rows recorded before this module too).
-- `outcome(order, now)`: what support reads of a recorded order: the points it earned, or why none
+- `outcome(order)`: what support reads of a recorded order: the points it earned, or why none
   (excluded, cancelled, refunded, paid by gift card / store credit, capped, before the programme, not paid
   yet), or that its points are still pending (until when).
 
@@ -133,11 +133,12 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def outcome(order: RecordedOrder, now: datetime) -> Outcome:
+def outcome(order: RecordedOrder) -> Outcome:
     """The first rule that explains the order, in this order: no payment recorded (refunded or not:
     paid before the programme, cancelled, not paid yet); excluded when paid; cancelled or refunded down to
-    nothing; paid wholly by gift card / store credit; taken by the earning cap; points still pending;
-    points earned (`capped` in params when the cap took part); nothing to earn (a zero basket)."""
+    nothing; paid wholly by gift card / store credit; taken by the earning cap;
+    points still pending (until their date and the maturity run); points earned (`capped`, `refunded` in
+    params when they took part); nothing to earn (a zero basket)."""
     if order.paid_at is None:
         if order.refunded > 0:  # money was refunded, so it was paid: before the app saw its payment
             return Outcome(BEFORE_PROGRAMME, 0, {"refunded": str(order.refunded)})
@@ -164,6 +165,6 @@ def outcome(order: RecordedOrder, now: datetime) -> Outcome:
     params = {"capped": order.capped} if order.capped else {}
     if order.refunded > 0:
         params["refunded"] = str(order.refunded)
-    if order.pending > 0 and order.pending_until is not None and order.pending_until > now:
+    if order.pending > 0:  # until the maturity run moves them, whatever the date says
         return Outcome(PENDING, order.points, {**params, "until": _iso(order.pending_until)})
     return Outcome(EARNED, max(order.points, 0), params)

@@ -43,7 +43,7 @@ def customer_orders(shop: ShopRef | str, customer_id: int, page: int, uow: UnitO
         ref = shop_of(uow, shop)
         if support.customer_of_shop(uow.conn, ref, customer_id) is None:
             return None
-        return support_desk.orders_page(uow.conn, ref, customer_id, uow.now, page)
+        return support_desk.orders_page(uow.conn, ref, customer_id, page)
 
 
 def customer_entries(shop: ShopRef | str, customer_id: int, page: int, uow: UnitOfWork) -> tuple[list, bool] | None:

@@ -9,7 +9,7 @@ perk grants, referrals; order id on entries; (shop, order) on refunds), whatever
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -57,7 +57,7 @@ def customer_view(row) -> dict:
 
 # -- orders -----------------------------------------------------------------------------------------
 
-def orders_page(conn: Connection, shop: ShopRef, customer_id: int, now: datetime, page: int = 1) -> tuple[list, bool]:
+def orders_page(conn: Connection, shop: ShopRef, customer_id: int, page: int = 1) -> tuple[list, bool]:
     """The customer's orders, newest payment first (unpaid ones first of all), each with its outcome."""
     rows, more = _page(conn.execute(
         select(orders.c.id, orders.c.shopify_order_id, orders.c.name, orders.c.source_name, orders.c.currency,
@@ -76,16 +76,16 @@ def orders_page(conn: Connection, shop: ShopRef, customer_id: int, now: datetime
         select(refunds.c.shopify_order_id, func.sum(refunds.c.merchandise))
         .where(refunds.c.shop_id == shop.id, refunds.c.shopify_order_id.in_([r.shopify_order_id for r in rows]))
         .group_by(refunds.c.shopify_order_id)).all())
-    return [_order_view(r, held.get(r.id), refunded.get(r.shopify_order_id), now) for r in rows], more
+    return [_order_view(r, held.get(r.id), refunded.get(r.shopify_order_id)) for r in rows], more
 
 
-def _order_view(row, held, refunded, now: datetime) -> dict:
+def _order_view(row, held, refunded) -> dict:
     recorded = order_outcome.RecordedOrder(
         paid_at=row.paid_at, cancelled_at=row.cancelled_at, excluded_reason=row.excluded_reason, award=row.award,
         capped=row.capped, merchandise=row.merchandise, non_earning_paid=row.non_earning_paid,
-        pending_until=_aware(row.pending_until), refunded=Decimal(money(refunded) or 0),
+        pending_until=row.pending_until, refunded=Decimal(money(refunded) or 0),
         points=int(held.points) if held else 0, pending=int(held.pending) if held else 0)
-    found = order_outcome.outcome(recorded, now)
+    found = order_outcome.outcome(recorded)
     return {"id": row.id, "shopify_order_id": row.shopify_order_id, "name": row.name, "source_name": row.source_name,
             "currency": row.currency, "merchandise": money(row.merchandise),
             "non_earning_paid": money(row.non_earning_paid), "paid_at": iso(row.paid_at),
@@ -97,11 +97,6 @@ def _order_view(row, held, refunded, now: datetime) -> dict:
 def _money_params(params: dict) -> dict:
     """Amounts among an outcome's parameters at two places, like every amount of the API."""
     return {k: money(v) if k in ("amount", "refunded") else v for k, v in params.items()}
-
-
-def _aware(moment):
-    """SQLite gives back naive UTC datetimes: make them aware so they compare with `now`."""
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
 
 
 # -- history ----------------------------------------------------------------------------------------
@@ -216,7 +211,7 @@ def desk(conn: Connection, shop: ShopRef, customer, now: datetime) -> dict:
         view = tier_view(prog.tiers, held, figure)
         tier = {"key": view["key"], "title": view["name"], "since": iso(held.since) if view["key"] else None,
                 "until": view["until"], "progress": {k: view[k] for k in ("basis", "window", "figure", "next")}}
-    order_rows, orders_more = orders_page(conn, shop, customer.id, now)
+    order_rows, orders_more = orders_page(conn, shop, customer.id)
     entries, entries_more = entries_page(conn, customer.id)
     emails, emails_more = emails_of(conn, customer.id)
     codes, codes_more = vouchers_of(conn, customer.id)

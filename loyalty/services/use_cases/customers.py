@@ -42,12 +42,12 @@ def correct_birthday(request: CorrectBirthday, uow: UnitOfWork) -> dict:
     """Staff correct a customer's birthday (BirthdayRefused naming the field; UnknownCustomer when the id is
     not the shop's), audited as `birthday_corrected` with before and after in the same transaction. Returns
     the birthday kept and whether this year's present was already given (then no second one this year)."""
-    request = request.checked()
     with uow:
         shop = get_shop(uow.conn, request.shop)
         row = customer_in_shop(uow.conn, shop.id, request.customer_id)
-        if row is None:
+        if row is None:  # another shop's customer is unknown here, whatever the body says
             raise UnknownCustomer(str(request.customer_id), request.shop)
+        request = request.checked()
         before = row.birthday
         after = record_correction(uow.conn, shop.id, row.id, request.birthday)
         text = {None: "none"}
