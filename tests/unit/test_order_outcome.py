@@ -144,3 +144,12 @@ def test_outcome_nothing_to_earn_for_a_zero_basket():
 
 def test_every_outcome_code_is_listed():
     assert len(set(oo.CODES)) == len(oo.CODES) == 15
+
+
+def test_every_outcome_code_has_a_text_in_english_and_french():
+    """The support desk translates each code (admin/i18n/customer.json)."""
+    import json
+    from pathlib import Path
+    texts = json.loads((Path(__file__).parents[2] / "admin" / "i18n" / "customer.json").read_text())
+    for language in ("en", "fr"):
+        assert {f"outcome.{code}" for code in oo.CODES} <= set(texts[language])
