@@ -20,26 +20,27 @@ def _not_found(customer_id: int):
     return error(404, f"no customer {customer_id} in {g.shop.domain}")
 
 
+def _paged(customer_id: int, key: str, query):
+    """One page of a customer's list (`query(shop, customer_id, page, uow)`), or 404 when not the shop's."""
+    page = page_arg()
+    found = query(g.shop, customer_id, page, reads())
+    if found is None:
+        return _not_found(customer_id)
+    return jsonify({key: found[0], "page": page, "has_more": found[1]})
+
+
 @bp.get("/customers/<int:customer_id>/orders")
 @require_session
 def customer_orders(customer_id: int):
     """A page of the customer's orders, newest first, each with its points or why it earned none."""
-    page = page_arg()
-    found = customers.customer_orders(g.shop, customer_id, page, reads())
-    if found is None:
-        return _not_found(customer_id)
-    return jsonify(orders=found[0], page=page, has_more=found[1])
+    return _paged(customer_id, "orders", customers.customer_orders)
 
 
 @bp.get("/customers/<int:customer_id>/entries")
 @require_session
 def customer_entries(customer_id: int):
     """A page of the customer's history (ledger entries), newest first."""
-    page = page_arg()
-    found = customers.customer_entries(g.shop, customer_id, page, reads())
-    if found is None:
-        return _not_found(customer_id)
-    return jsonify(entries=found[0], page=page, has_more=found[1])
+    return _paged(customer_id, "entries", customers.customer_entries)
 
 
 @bp.put("/customers/<int:customer_id>/birthday")
