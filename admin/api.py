@@ -142,7 +142,9 @@ def search_customers():
 @bp.get("/customers/<int:customer_id>")
 @require_session
 def customer_detail(customer_id: int):
-    """One customer: balances, pending points and their dates, full history, vouchers."""
+    """The support desk's page of one customer: who they are, balances, expiry, tier and perks, the newest
+    orders with what each earned or why not, pending lots, emails, vouchers with their terms, referrals and
+    the newest history entries; each list bounded with `*_has_more` (further pages: admin/support_api.py)."""
     record = customers.customer_record(g.shop, customer_id, reads())
     if record is None:
         return error(404, f"no customer {customer_id} in {g.shop.domain}")

@@ -18,6 +18,7 @@ from loyalty.domain import points
 from loyalty.domain.campaigns import NO_AWARD, Award, multiplied
 from loyalty.domain.commands import OrderFacts
 from loyalty.domain.errors import ImplausibleAmount
+from loyalty.domain.order_outcome import exclusion, exclusion_text
 from loyalty.domain.programme import Programme
 
 TEST_ORDER = "test order"
@@ -56,19 +57,10 @@ def non_earning_total(transactions, prog: Programme) -> Decimal:
 
 
 def exclusion_reason(facts: OrderFacts, prog: Programme, customer_id: int | None) -> str | None:
-    """Why this order earns nothing, or None when it earns."""
-    if facts.test:
-        return TEST_ORDER
-    if customer_id is None:
-        return "no customer and no email"
-    if facts.source_name and facts.source_name in prog.excluded_source_names:
-        return f"sales channel {facts.source_name} is excluded"
-    tags = {t.lower() for t in facts.customer_tags} & {t.lower() for t in prog.excluded_customer_tags}
-    if tags:
-        return f"customer tag {sorted(tags)[0]} is excluded"
-    if prog.exclude_b2b and facts.is_b2b:
-        return "B2B orders are excluded"
-    return None
+    """Why this order earns nothing, as the text stored in `orders.excluded_reason`, or None when it earns
+    (the rule and its code: loyalty.domain.order_outcome.exclusion)."""
+    found = exclusion(facts, prog, customer_id)
+    return None if found is None else exclusion_text(found)
 
 
 def order_earning(facts: OrderFacts, non_earning_paid: Decimal, prog: Programme, customer_id: int | None,

@@ -54,7 +54,12 @@ class ActionRefused(ValueError):
 
 
 class BirthdayRefused(ValueError):
-    """The birthday cannot be recorded (not a date, or already given); the message says why."""
+    """The birthday cannot be recorded (not a date, or already given); the message says why, `field` names
+    the input at fault when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class ReportRangeError(ValueError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from loyalty.domain.errors import ActionRefused, AdjustmentRefused
+from loyalty.domain.errors import ActionRefused, AdjustmentRefused, BirthdayRefused
 from loyalty.domain.numbers import parse_int
 from loyalty.domain.programme import Programme
 
@@ -153,6 +153,36 @@ class SetBirthday:
     shop: str
     customer: str
     birthday: date
+
+
+@dataclass(frozen=True)
+class CorrectBirthday:
+    """Staff correct (or clear: `birthday` None) a customer's recorded birthday, which the shopper may give only
+    once; `reason` is required and kept in the audit log with `actor` (the session token's sub). Built from a
+    JSON body, so the fields are whatever was sent until `checked()`."""
+
+    shop: str
+    customer_id: int
+    birthday: object
+    reason: object
+    actor: str | None
+
+    def checked(self) -> CorrectBirthday:
+        """The request with its date parsed and its reason trimmed, or BirthdayRefused naming the field."""
+        birthday = self.birthday
+        if birthday is not None and not isinstance(birthday, date):
+            try:
+                birthday = date.fromisoformat(birthday) if isinstance(birthday, str) and len(birthday) == 10 else None
+            except ValueError:
+                birthday = None
+            if birthday is None:
+                raise BirthdayRefused("birthday: expected a date YYYY-MM-DD, or null to clear it", "birthday")
+        reason = self.reason.strip() if isinstance(self.reason, str) else ""
+        if not reason:
+            raise BirthdayRefused("a reason is required: it is kept in the audit log", "reason")
+        if len(reason) > MAX_REASON:
+            raise BirthdayRefused(f"the reason is longer than {MAX_REASON} characters", "reason")
+        return CorrectBirthday(self.shop, self.customer_id, birthday, reason, self.actor)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import extract, or_, select
 from sqlalchemy.engine import Connection
 
-from db.tables import customers, perk_grants, shops, vouchers as voucher_rows
+from db.tables import bonus_awards, customers, perk_grants, shops, vouchers as voucher_rows
 from loyalty.domain.birthdays import celebrates_on
 from loyalty.domain import keys
 from loyalty.domain.standing import confirmed_lifetime
@@ -123,3 +123,14 @@ def _gift_offer(prog: Programme) -> Offer:
 def _has_account(conn: Connection, customer_id: int) -> bool:
     """Codes are bound to a Shopify account: a guest record gets the points only."""
     return conn.execute(select(customers.c.shopify_customer_id).where(customers.c.id == customer_id)).scalar() is not None
+
+
+def present_given(conn: Connection, customer_id: int, year: int) -> bool:
+    """Whether the customer already had a birthday present in `year` (the programme's birthday points, or a
+    birthday perk's grant): a corrected birthday does not bring a second one that year, since each is keyed
+    by customer and year."""
+    bonus = conn.execute(select(bonus_awards.c.id).where(
+        bonus_awards.c.customer_id == customer_id, bonus_awards.c.rule == "birthday",
+        bonus_awards.c.reference == str(year)).limit(1)).first()
+    return bonus is not None or conn.execute(select(perk_grants.c.id).where(
+        perk_grants.c.customer_id == customer_id, perk_grants.c.period == str(year)).limit(1)).first() is not None

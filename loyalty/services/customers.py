@@ -135,6 +135,11 @@ BIRTHDAY_YEAR = 2000
 """Birthdays are a day and a month; stored on this leap year so 29 February exists."""
 
 
+def customer_in_shop(conn: Connection, shop_id: int, customer_id: int):
+    """The customer row with that record id if it is the shop's, else None."""
+    return conn.execute(select(customers).where(customers.c.id == customer_id, customers.c.shop_id == shop_id)).first()
+
+
 def set_birthday(conn: Connection, shop_id: int, customer_id: int, birthday: date) -> date:
     """Record the customer's birthday (day and month; the year is not kept), once: a customer cannot move
     it to collect the birthday present twice. Returns the stored date."""
@@ -148,4 +153,14 @@ def set_birthday(conn: Connection, shop_id: int, customer_id: int, birthday: dat
         if current is None:
             raise BirthdayRefused(f"no customer {customer_id} in this shop")
         raise BirthdayRefused("the birthday is already recorded")
+    return stored
+
+
+def correct_birthday(conn: Connection, shop_id: int, customer_id: int, birthday: date | None) -> date | None:
+    """Staff's correction: set (or clear) the birthday whatever was recorded (the shopper's once-only rule is
+    `set_birthday`'s). Returns the stored date. A present already given this year stays the year's only one:
+    perk grants, bonus points and gift codes are keyed by customer and year (loyalty.services.birthdays)."""
+    stored = None if birthday is None else date(BIRTHDAY_YEAR, birthday.month, birthday.day)
+    conn.execute(update(customers).where(customers.c.id == customer_id, customers.c.shop_id == shop_id)
+                 .values(birthday=stored))
     return stored

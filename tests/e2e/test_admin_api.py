@@ -163,7 +163,7 @@ def test_adjustment_books_once_with_reason_and_staff(admin, shoppers, ctx):
     assert (audit["actor"], audit["points"], audit["email"]) == ("42", 50, "bob@example.com")
     assert audit["created_at"]
     history = admin.get(f"/customers/{bob}").get_json()["entries"]
-    assert history[-1]["kind"] == "adjust" and history[-1]["actor"] == "42"
+    assert history[0]["kind"] == "adjust" and history[0]["actor"] == "42"  # newest first
 
 
 def test_a_client_token_reused_for_another_adjustment_is_refused(admin, shoppers):

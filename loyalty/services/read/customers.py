@@ -6,7 +6,7 @@ from __future__ import annotations
 from loyalty.services.adjustments import adjustments
 from loyalty.services.customers import find_customer
 from loyalty.services.errors import UnknownCustomer
-from loyalty.services.read import support
+from loyalty.services.read import support, support_desk
 from loyalty.services.read.shops import shop_of
 from loyalty.services.read.views import customer_summary
 from loyalty.services.shops import ShopRef
@@ -34,7 +34,25 @@ def customer_record(shop: ShopRef | str, customer_id: int, uow: UnitOfWork) -> d
     with uow:
         ref = shop_of(uow, shop)
         customer = support.customer_of_shop(uow.conn, ref, customer_id)
-        return None if customer is None else support.customer_detail(uow.conn, ref, customer)
+        return None if customer is None else support.customer_detail(uow.conn, ref, customer, uow.now)
+
+
+def customer_orders(shop: ShopRef | str, customer_id: int, page: int, uow: UnitOfWork) -> tuple[list, bool] | None:
+    """One page of the customer's orders with what each earned or why not (None: not the shop's customer)."""
+    with uow:
+        ref = shop_of(uow, shop)
+        if support.customer_of_shop(uow.conn, ref, customer_id) is None:
+            return None
+        return support_desk.orders_page(uow.conn, ref, customer_id, page)
+
+
+def customer_entries(shop: ShopRef | str, customer_id: int, page: int, uow: UnitOfWork) -> tuple[list, bool] | None:
+    """One page of the customer's ledger entries, newest first (None: not the shop's customer)."""
+    with uow:
+        ref = shop_of(uow, shop)
+        if support.customer_of_shop(uow.conn, ref, customer_id) is None:
+            return None
+        return support_desk.entries_page(uow.conn, customer_id, page)
 
 
 def adjustments_page(shop: ShopRef | str, page: int, uow: UnitOfWork, size: int = support.PAGE_SIZE) -> list:

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries as le, orders, vouchers
-from loyalty.services.adjustments import adjustments
 from loyalty.services.customers import normalise_email, reference
 from loyalty.services.shops import ShopRef
-from loyalty.services.read.views import customer_summary, iso
+from loyalty.services.read import support_desk
+from loyalty.services.read.views import iso
 from loyalty.defaults import SUPPORT_PAGE_SIZE as PAGE_SIZE
 
 
@@ -58,19 +58,6 @@ def customer_of_shop(conn: Connection, shop: ShopRef, customer_id: int):
                                                 customers.c.shop_id == shop.id)).first()
 
 
-def pending_lots(conn: Connection, customer_id: int) -> list[dict]:
-    """Points still pending, per order, with the date they become available."""
-    held = func.sum(le.c.pending).label("points")
-    return [{"order": r.shopify_order_id, "name": r.name, "points": int(r.points),
-             "pending_until": iso(r.pending_until)}
-            for r in conn.execute(select(orders.c.shopify_order_id, orders.c.name, orders.c.pending_until, held)
-                                  .join(le, le.c.order_id == orders.c.id)
-                                  .where(orders.c.customer_id == customer_id)
-                                  .group_by(orders.c.id, orders.c.shopify_order_id, orders.c.name,
-                                            orders.c.pending_until)
-                                  .having(held > 0).order_by(orders.c.pending_until))]
-
-
 def voucher_dict(row) -> dict:
     """A voucher row, JSON-ready."""
     return {"code": row.code, "customer_id": row.customer_id, "kind": row.kind, "reward_key": row.reward_key,
@@ -94,17 +81,6 @@ def list_vouchers(conn: Connection, shop: ShopRef, *, status: str | None = None,
     return [{**voucher_dict(r), "email": r.email} for r in rows[:per_page]], len(rows) > per_page
 
 
-def customer_detail(conn: Connection, shop: ShopRef, customer) -> dict:
-    """Everything the admin shows of one customer: balances, pending points and when they become
-    available, the full ledger with reasons (and who made each manual adjustment), and vouchers."""
-    summary = customer_summary(conn, shop, customer)
-    actors = {r.id: r.actor for r in adjustments(conn, shop, customer_id=customer.id, limit=10_000)}
-    entries = [dict(e) for e in summary["entries"]]
-    ids = conn.execute(select(le.c.id).where(le.c.customer_id == customer.id)
-                       .order_by(le.c.effective_at, le.c.id)).scalars().all()
-    for entry, entry_id in zip(entries, ids):
-        entry["id"] = entry_id
-        entry["actor"] = actors.get(entry_id)
-    vouchers_of, _ = list_vouchers(conn, shop, customer_id=customer.id, per_page=500)
-    return {**summary, "entries": entries, "customer": {"id": customer.id, **summary["customer"]},
-            "pending_lots": pending_lots(conn, customer.id), "vouchers": vouchers_of}
+def customer_detail(conn: Connection, shop: ShopRef, customer, now) -> dict:
+    """Everything the admin shows of one customer, bounded (loyalty.services.read.support_desk)."""
+    return support_desk.desk(conn, shop, customer, now)

@@ -2,13 +2,16 @@
 adjustments, the birthday, the loyalty-email opt-out."""
 from __future__ import annotations
 
-from loyalty.domain.requests import AdjustPoints, GiveOwnBirthday, SetAcceptsEmails, SetBirthday, Unsubscribe
-from loyalty.services import audit, ledger
+from loyalty.domain.requests import (
+    AdjustPoints, CorrectBirthday, GiveOwnBirthday, SetAcceptsEmails, SetBirthday, Unsubscribe,
+)
+from loyalty.services import audit, birthdays, ledger
 from loyalty.services.adjustments import book
-from loyalty.services.customers import find_customer, resolve_customer, set_birthday as record_birthday
+from loyalty.services.customers import correct_birthday as record_correction, customer_in_shop, find_customer
+from loyalty.services.customers import resolve_customer, set_birthday as record_birthday
 from loyalty.services.errors import UnknownCustomer
 from loyalty.services.notifications import set_accepts_emails as record_consent
-from loyalty.services.shops import get_shop
+from loyalty.services.shops import get_shop, shop_facts
 from loyalty.services.unit_of_work import UnitOfWork
 
 
@@ -40,6 +43,29 @@ def set_birthday(request: SetBirthday, uow: UnitOfWork):
     with uow:
         shop, row = _known_customer(uow, request.shop, request.customer)
         return record_birthday(uow.conn, shop.id, row.id, request.birthday)
+
+
+def correct_birthday(request: CorrectBirthday, uow: UnitOfWork) -> dict:
+    """Staff correct a customer's birthday (BirthdayRefused naming the field; UnknownCustomer when the id is
+    not the shop's), audited as `birthday_corrected` with before and after in the same transaction. Returns
+    the birthday kept and whether this year's present was already given (then no second one this year)."""
+    with uow:
+        shop = get_shop(uow.conn, request.shop)
+        row = customer_in_shop(uow.conn, shop.id, request.customer_id)
+        if row is None:  # another shop's customer is unknown here, whatever the body says
+            raise UnknownCustomer(str(request.customer_id), request.shop)
+        request = request.checked()
+        before = row.birthday
+        after = record_correction(uow.conn, shop.id, row.id, request.birthday)
+        text = {None: "none"}
+        audit.record(uow.conn, shop.id, action="birthday_corrected", at=uow.now, actor=request.actor,
+                     customer_id=row.id, subject=row.email or str(row.shopify_customer_id),
+                     summary=f"birthday {text.get(before, before)} -> {text.get(after, after)}: {request.reason}",
+                     details={"before": before.isoformat() if before else None,
+                              "after": after.isoformat() if after else None, "reason": request.reason})
+        year = shop_facts(uow.conn, shop.id).local_day(uow.now).year
+        return {"birthday": after.isoformat() if after else None, "before": before.isoformat() if before else None,
+                "present_given_this_year": birthdays.present_given(uow.conn, row.id, year), "year": year}
 
 
 def give_own_birthday(request: GiveOwnBirthday, uow: UnitOfWork):
