@@ -112,7 +112,8 @@ def order_facts(body: dict) -> OrderFacts:
                              if isinstance(d, dict) and d.get("code")),
         shipping=_total(_shipping_line(line) for line in _list(body, "shipping_lines")),
         tax=tax, taxes_included=body.get("taxes_included") is not False, lines=tuple(order_lines),
-        profile=customer_profile(customer), **_contact(body, customer),
+        profile=customer_profile(customer) if "first_name" in customer or "last_name" in customer else None,
+        **_contact(body, customer),
     )
 
 

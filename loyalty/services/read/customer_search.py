@@ -69,9 +69,10 @@ def _prefixed(conn: Connection, shop_id: int, column, prefix: str, limit: int) -
     """(key, id) of the first `limit` customers whose `column` starts with `prefix`, by key then id: one
     range on the (shop_id, column[, id]) index."""
     low, high = prefix_range(prefix)
+    order = (column,) if column is customers.c.email else (column, customers.c.id)  # emails are unique per shop
     return [(r[0], r[1]) for r in conn.execute(
         select(column, customers.c.id).where(customers.c.shop_id == shop_id, column >= low, column < high)
-        .order_by(column, customers.c.id).limit(limit))]
+        .order_by(*order).limit(limit))]
 
 
 def _rows(conn: Connection, ids: list[int]) -> list[dict]:
