@@ -79,3 +79,34 @@ def test_text_with_an_at_sign_is_an_email_prefix_only():
 def test_other_text_is_a_name_or_an_email_prefix():
     """"Élo" may be a first name or the start of elodie@...: the name folded, the email lower-case."""
     assert parse_query("  Élodie  Mar ") == SearchQuery(email="élodie mar", name="elodie mar")
+
+
+def test_customers_webhooks_carry_names_and_tags_and_nothing_else():
+    """customers/create|update: first and last name (trimmed, cut to 255) and tags (comma-separated, once)."""
+    from integrations.shopify.translate import to_command
+    from loyalty.domain.commands import CustomerProfile
+
+    cmd = to_command("customers/update", {"id": 5, "email": "a@b.c", "first_name": " Élodie ", "last_name": "x" * 300,
+                                          "tags": "vip, , newsletter,vip", "phone": "+33 6", "addresses": []})
+    assert cmd.profile == CustomerProfile("Élodie", "x" * 255, ("vip", "newsletter"))
+    assert to_command("customers/update", {"id": 5, "email": "a@b.c"}).profile is None  # nothing said: kept
+
+
+def test_an_order_gives_its_customers_names_only_when_it_carries_them():
+    from integrations.shopify.translate import order_facts
+    from tests.factories import order
+
+    body = order(customer_id=7, tags="vip")
+    assert order_facts(body).profile is None  # tags without names: no profile (it would erase the names)
+    body["customer"].update(first_name="Ana", last_name=None)
+    assert (order_facts(body).profile.first_name, order_facts(body).profile.tags) == ("Ana", ("vip",))
+
+
+def test_an_imported_orders_customer_gives_names_and_tags():
+    """The GraphQL customer (history import, reconciliation): firstName, lastName, tags as a list."""
+    from integrations.shopify.translate_graphql import _profile
+    from loyalty.domain.commands import CustomerProfile
+
+    assert _profile({"id": "gid://shopify/Customer/7", "firstName": "Zoé", "lastName": "Roux",
+                     "tags": ["vip", " b2b "]}) == CustomerProfile("Zoé", "Roux", ("vip", "b2b"))
+    assert _profile({}) is None
