@@ -14,16 +14,15 @@ customers (eight): a first-name prefix (3 letters, matching one customer in 55),
 """
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import quote
 
 from tools.bench.report import Figure
-from tools.bench.stack import SECRET, SHOP, Stack, postgres_databases
-from tools.bench.storefront import WARM_UP, apply_programme, census, percentile, spread, statuses
+from tools.bench.stack import SECRET, SHOP, Stack
+from tools.bench.storefront import (WARM_UP, apply_programme, census, on_both_databases, percentile, spread, statuses,
+                                    timed_get)
 from tools.bench.storefront_data import Shape, populate
 
 TARGET_MS = 200.0
@@ -36,15 +35,7 @@ def run(options) -> list[Figure]:
     shape = Shape(customers=getattr(options, "storefront_customers", None) or Shape.customers,
                   entries=getattr(options, "storefront_entries", None) or Shape.entries)
     requests = getattr(options, "support_requests", None) or 200
-    figures = []
-    with tempfile.TemporaryDirectory(prefix="bench-support-") as work:
-        figures += measure_database("sqlite", f"sqlite:///{Path(work) / 'support.db'}", shape, requests)
-    try:
-        with postgres_databases() as (new_database, _log):
-            figures += measure_database("postgresql", new_database(), shape, requests)
-    except RuntimeError as exc:  # no PostgreSQL binaries on this machine
-        figures.append(Figure("support on postgresql", "not measured", note=str(exc)))
-    return figures
+    return on_both_databases("support", lambda name, url: measure_database(name, url, shape, requests))
 
 
 def measure_database(name: str, url: str, shape: Shape, requests: int) -> list[Figure]:
@@ -113,15 +104,7 @@ def timed(app, paths: dict[str, list[str]], requests: int) -> dict[str, dict]:
     for n in range(WARM_UP + requests):
         headers = {"Authorization": f"Bearer {session_token()}"}  # fresh each round: tokens live a minute
         for name, rotation in paths.items():
-            path = rotation[n % len(rotation)]
-            began = time.perf_counter()
-            response = client.get(path, headers=headers)
-            response.close()
-            elapsed = (time.perf_counter() - began) * 1e3
-            if n >= WARM_UP:
-                results[name]["ms"].append(elapsed)
-                results[name]["statuses"][response.status_code] = results[name]["statuses"].get(
-                    response.status_code, 0) + 1
+            timed_get(client, rotation[n % len(rotation)], headers, results[name] if n >= WARM_UP else None)
     return results
 
 
