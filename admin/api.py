@@ -133,7 +133,8 @@ def simulate_programme():
 @bp.get("/customers")
 @require_session
 def search_customers():
-    """Customers by Shopify id or email prefix (`q`), with balances, a page at a time."""
+    """Customers by name, email, Shopify id or order number (`q`: loyalty.domain.customer_search), with
+    names, tags and balances, a page at a time."""
     page = page_arg()
     found, more = customers.customers_page(g.shop, request.args.get("q", ""), page, reads())
     return jsonify(customers=found, page=page, has_more=more)

@@ -17,6 +17,12 @@ metadata = MetaData(naming_convention={
 
 Money = Numeric(18, 4, asdecimal=True)
 UtcDateTime = DateTime(timezone=True)
+SearchKey = String(511).with_variant(String(511, collation="C"), "postgresql")
+"""A key searched by prefix with a range (`key >= p AND key < p || U+10FFFF`): compared code point by code
+point, so the range holds exactly the keys starting with p and a plain btree answers it (SQLite's BINARY
+collation does so already; PostgreSQL's default collation may not, hence "C" there)."""
+EmailText = String(320).with_variant(String(320, collation="C"), "postgresql")
+"""customers.email: searched by prefix like SearchKey (equality is the same in every collation)."""
 
 ENTRY_KINDS = ("earn", "mature", "claw_back", "void", "expire", "redeem", "recredit", "adjust", "bonus")
 """Ledger entry kinds. `void` is a cancelled order taking back what it still held; `bonus` is points given
@@ -94,7 +100,7 @@ customers = Table(
     Column("id", Integer, primary_key=True),
     Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
     Column("shopify_customer_id", BigInteger, nullable=True),
-    Column("email", String(320), nullable=True, doc="normalised: trimmed, lower-case"),
+    Column("email", EmailText, nullable=True, doc="normalised: trimmed, lower-case"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("birthday", Date, nullable=True, doc="for the birthday perk (year may be a placeholder)"),
     Column("profile_updated_at", UtcDateTime, nullable=True,
@@ -104,10 +110,16 @@ customers = Table(
     Column("first_name", String(255), nullable=True, doc="protected customer data: support's search and page"),
     Column("last_name", String(255), nullable=True, doc="protected customer data: support's search and page"),
     Column("tags", Text, nullable=True, doc="the customer's Shopify tags, comma-separated, as last received"),
+    Column("name_key", SearchKey, nullable=True,
+           doc='"first last", folded (loyalty.domain.customer_search.name_keys): name search by prefix'),
+    Column("surname_key", SearchKey, nullable=True, doc='"last first", folded: search by last name'),
     UniqueConstraint("shop_id", "shopify_customer_id", name="uq_customers_shop_shopify_id"),
     UniqueConstraint("shop_id", "email", name="uq_customers_shop_email"),
     CheckConstraint("shopify_customer_id IS NOT NULL OR email IS NOT NULL", name="identified"),
 )
+
+Index("ix_customers_name_key", customers.c.shop_id, customers.c.name_key, customers.c.id)
+Index("ix_customers_surname_key", customers.c.shop_id, customers.c.surname_key, customers.c.id)
 
 orders = Table(
     "orders", metadata,
@@ -135,6 +147,7 @@ orders = Table(
 )
 Index("ix_orders_customer_paid", orders.c.customer_id, orders.c.paid_at)  # a customer's last purchase, tier window
 Index("ix_orders_pending_until", orders.c.pending_until)
+Index("ix_orders_shop_name", orders.c.shop_id, orders.c.name)  # support's search by order number
 
 collection_products = Table(
     "collection_products", metadata,

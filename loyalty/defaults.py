@@ -156,6 +156,9 @@ VOUCHER_GRACE = timedelta(minutes=2)
 """A voucher still `creating` this long after the redemption (with no recorded reason) is taken to be stuck:
 a redemption waits on Shopify for seconds, not minutes."""
 SUPPORT_PAGE_SIZE = 25
+SEARCH_MAX_RESULTS = 1000
+"""A customer search lists at most this many customers (40 pages): each page reads every match up to its end
+from the indexes, so the deepest page stays cheap; support narrows a search rather than paging further."""
 REPORT_MAX_DAYS = 731
 """The longest range one report covers (two years of days)."""
 

@@ -1,11 +1,22 @@
-/* Customer search with balances, and the audit trail of manual adjustments. */
+/* Customer search (name, email, Shopify id or order number) with names, tags and balances, and the audit
+   trail of manual adjustments. */
 "use strict";
 
 (() => {
-  const { api, h, fill, href, points, signed, moment } = Loyalty;
+  const { api, h, fill, href, points, signed, moment, t } = Loyalty;
   let page = 1, latest = 0;  // only the latest search may fill the table (answers can come back out of order)
 
   const customerLink = (id, label) => h("a", { href: href(`/admin/customers/${id}`) }, label);
+  const fullName = (c) => [c.first_name, c.last_name].filter(Boolean).join(" ");
+
+  /* The customer's cell: the name (else the email, else the Shopify id) as a link, the email beneath. */
+  function who(c) {
+    const name = fullName(c);
+    const label = name || c.email || t("customers.unnamed", { id: c.shopify_customer_id ?? c.id });
+    return h("td", {}, customerLink(c.id, label), name && c.email ? h("div", { class: "Subdued" }, c.email) : "");
+  }
+
+  const tags = (c) => h("td", {}, c.tags.flatMap((tag, i) => [i ? " " : "", h("span", { class: "Badge" }, tag)]));
 
   async function search() {
     const q = document.getElementById("q").value.trim();
@@ -13,10 +24,9 @@
     const answer = await api(`/customers?q=${encodeURIComponent(q)}&page=${page}`);
     if (mine !== latest) return;
     fill(document.querySelector("#customers tbody"), answer.customers.map((c) => h("tr", {},
-      h("td", {}, customerLink(c.id, c.email || `customer ${c.shopify_customer_id}`)),
-      h("td", {}, c.shopify_customer_id ?? "—"),
+      who(c), tags(c), h("td", {}, c.shopify_customer_id ?? "—"),
       h("td", { class: "num" }, points(c.available)), h("td", { class: "num" }, points(c.pending)))),
-    q ? `No customer matches “${q}”.` : "No customers yet: they appear with their first order.", 4);
+    q ? t("customers.no_match", { q }) : t("customers.none_yet"), 5);
     document.getElementById("prev").disabled = page === 1;
     document.getElementById("next").disabled = !answer.has_more;
   }
@@ -24,9 +34,11 @@
   async function audit() {
     const answer = await api("/adjustments");
     fill(document.querySelector("#adjustments tbody"), answer.adjustments.map((a) => h("tr", {},
-      h("td", {}, moment(a.created_at)), h("td", {}, a.customer_id ? customerLink(a.customer_id, a.email || `#${a.customer_id}`) : "redacted"),
-      h("td", { class: "num" }, signed(a.points)), h("td", {}, a.reason), h("td", {}, `staff ${a.actor}`))),
-    "No manual adjustment yet.", 5);
+      h("td", {}, moment(a.created_at)),
+      h("td", {}, a.customer_id ? customerLink(a.customer_id, a.email || `#${a.customer_id}`) : t("customers.redacted")),
+      h("td", { class: "num" }, signed(a.points)), h("td", {}, a.reason),
+      h("td", {}, t("common.staff", { id: a.actor })))),
+    t("customers.no_adjustment"), 5);
   }
 
   Loyalty.start(async () => {

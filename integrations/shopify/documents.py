@@ -327,6 +327,8 @@ _ORDER_FIELDS = """
     customer {
       id
       email
+      firstName
+      lastName
       tags
     }
     purchasingEntity {

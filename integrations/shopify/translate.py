@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 
-from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, OrderFacts, OrderLine, RecordOrderCancelled,
-                                    RecordOrderPaid, RecordRefund, RedactCustomer, RedactShop, ShopClaim, UninstallShop,
-                                    UpdateShopFacts)
+from loyalty.domain.commands import (
+    CustomerProfile, ExportCustomerData, LinkCustomer, OrderFacts, OrderLine, RecordOrderCancelled, RecordOrderPaid,
+    RecordRefund, RedactCustomer, RedactShop, ShopClaim, UninstallShop, UpdateShopFacts,
+)
 from loyalty.domain import earning, referrals
 from loyalty.domain.errors import ImplausibleAmount
 from integrations.shopify.errors import BadPayload
@@ -43,7 +44,7 @@ def to_command(topic: str, body: dict):
         return LinkCustomer(customer_id=_int(body, "id"), email=_text(body, "email", EMAIL_SIZE),
                             birthday=_birthday(body), accepts_loyalty_emails=_email_consent(body),
                             updated_at=_time(body, "updated_at") if body.get("updated_at") else None,
-                            signed_up=topic == "customers/create")
+                            signed_up=topic == "customers/create", profile=customer_profile(body))
     if topic == "app/uninstalled":
         return UninstallShop(_claim(body, "myshopify_domain", "id"))
     if topic == "shop/update":
@@ -127,8 +128,33 @@ def order_facts(body: dict) -> OrderFacts:
                              if isinstance(d, dict) and d.get("code")),
         shipping=_total(_shipping_line(line) for line in _list(body, "shipping_lines")),
         tax=tax, taxes_included=body.get("taxes_included") is not False, lines=tuple(order_lines),
+        profile=customer_profile(customer) if "first_name" in customer or "last_name" in customer else None,
         **_contact(body, customer),
     )
+
+
+NAME_SIZE = 255
+"""The customers.first_name / last_name columns' size: a longer name is cut, not refused."""
+
+
+def customer_profile(customer: dict) -> CustomerProfile | None:
+    """The names and tags of a REST Customer object (tags: Shopify's comma-separated string); None when it
+    carries none of those fields. Nothing else of the customer is kept (minimum data)."""
+    if not any(key in customer for key in ("first_name", "last_name", "tags")):
+        return None
+    return CustomerProfile(_name(customer, "first_name"), _name(customer, "last_name"),
+                           _tags(str(customer.get("tags") or "").split(",")))
+
+
+def _name(obj: dict, key: str) -> str | None:
+    """A name field, trimmed and cut to NAME_SIZE; None when absent, blank or not a string."""
+    value = obj.get(key)
+    return (value.strip()[:NAME_SIZE] or None) if isinstance(value, str) else None
+
+
+def _tags(tags) -> tuple[str, ...]:
+    """Tags trimmed, blanks dropped, duplicates once, in their order."""
+    return tuple(dict.fromkeys(t for t in (str(t).strip() for t in tags) if t))
 
 
 def _contact(body: dict, customer: dict) -> dict:

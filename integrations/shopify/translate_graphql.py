@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from integrations.shopify.translate import BadPayload, _int, _time
-from loyalty.domain.commands import ImportOrder, OrderFacts, OrderLine, Payment, RecordRefund
+from integrations.shopify.translate import BadPayload, _int, _name, _tags, _time
+from loyalty.domain.commands import CustomerProfile, ImportOrder, OrderFacts, OrderLine, Payment, RecordRefund
 from loyalty.domain import earning
 
 PAID_STATUSES = frozenset({"PAID", "PARTIALLY_REFUNDED", "REFUNDED"})
@@ -51,6 +51,7 @@ def import_order(node: dict, children: list | None = None) -> ImportOrder:
         tax=sum((_shop_money(t, "priceSet") for item in line_items for t in item.get("taxLines") or ()), Decimal(0)),
         taxes_included=node.get("taxesIncluded") is not False,
         lines=tuple(OrderLine(_product(item), earning.line_amount(*amounts)) for item, amounts in lines),
+        profile=_profile(customer),
     )
     refunds, to_fetch = [], []
     for raw in node.get("refunds") or ():
@@ -68,6 +69,13 @@ def import_order(node: dict, children: list | None = None) -> ImportOrder:
         cancelled_at=_time(node, "cancelledAt") if node.get("cancelledAt") else None,
         refunds_to_fetch=tuple(to_fetch),
     )
+
+
+def _profile(customer: dict) -> CustomerProfile | None:
+    """The GraphQL customer's names and tags (a list); None without a customer or any of those fields."""
+    if not any(key in customer for key in ("firstName", "lastName", "tags")):
+        return None
+    return CustomerProfile(_name(customer, "firstName"), _name(customer, "lastName"), _tags(customer.get("tags") or ()))
 
 
 def refund_merchandise(refund_line_items: list) -> Decimal:

@@ -17,6 +17,15 @@ class OrderLine(NamedTuple):
 
 
 @dataclass(frozen=True)
+class CustomerProfile:
+    """What support shows and searches of a customer (protected customer data: nothing more is kept)."""
+
+    first_name: str | None
+    last_name: str | None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class OrderFacts:
     """What we know of an order from any order webhook."""
 
@@ -47,6 +56,8 @@ class OrderFacts:
     """The customer's default address, compared the same way."""
     phones: tuple[str, ...] = ()
     """The order's phones (its own, the shipping address's, the customer's), as compared (phone_key)."""
+    profile: CustomerProfile | None = None
+    """The customer's names and tags as the order gives them; None when it gives none."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,8 @@ class LinkCustomer:
     """Shopify's `updated_at` of the customer: an update older than one already applied changes nothing."""
     signed_up: bool = False
     """customers/create: the account was just made (sign-up points, once per account)."""
+    profile: CustomerProfile | None = None
+    """Names and tags; None when the body carries none of them (then they stay as they are)."""
 
 
 @dataclass(frozen=True)

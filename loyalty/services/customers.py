@@ -10,6 +10,8 @@ from db.tables import bonus_awards, customer_sync, customers, ledger_entries, no
 from loyalty.services.ledger import mark_for_sync
 from loyalty.domain.numbers import MAX_SHOPIFY_ID, parse_int
 from loyalty.domain.errors import BirthdayRefused
+from loyalty.domain.commands import CustomerProfile
+from loyalty.domain.customer_search import name_keys
 
 
 def normalise_email(email: str | None) -> str | None:
@@ -78,6 +80,35 @@ def mark_profile_updated(conn: Connection, customer_id: int | None, updated_at: 
     """Remember the newest customer update applied."""
     if customer_id is not None and updated_at is not None:
         conn.execute(update(customers).where(customers.c.id == customer_id).values(profile_updated_at=updated_at))
+
+
+def profile_values(profile: CustomerProfile) -> dict:
+    """The customers columns a profile sets: names, tags (comma-separated, as Shopify writes them) and the
+    search keys folded from the names (loyalty.domain.customer_search)."""
+    name_key, surname_key = name_keys(profile.first_name, profile.last_name)
+    return {"first_name": profile.first_name, "last_name": profile.last_name,
+            "tags": ", ".join(profile.tags) or None, "name_key": name_key, "surname_key": surname_key}
+
+
+def set_profile(conn: Connection, customer_id: int, profile: CustomerProfile | None) -> None:
+    """customers/create|update: the names and tags as Shopify has them now (the caller refused a stale update)."""
+    if profile is not None:
+        conn.execute(update(customers).where(customers.c.id == customer_id).values(**profile_values(profile)))
+
+
+_ORDER_PROFILE = (update(customers).where(customers.c.id == bindparam("customer_id"),
+                                          customers.c.profile_updated_at.is_(None))
+                  .values({c: bindparam(c) for c in ("first_name", "last_name", "tags", "name_key", "surname_key")}))
+
+
+def record_order_profiles(conn: Connection, paid) -> None:
+    """Names and tags from paid orders' customers, `paid` being (customer record id, OrderFacts) pairs, one
+    statement. Only for customers no customers/create|update has reached (profile_updated_at NULL): those
+    webhooks are the newer word; an order's copy is as old as the order."""
+    latest = {customer_id: facts.profile for customer_id, facts in paid
+              if customer_id is not None and facts.profile is not None}
+    if latest:
+        conn.execute(_ORDER_PROFILE, [{"customer_id": i, **profile_values(p)} for i, p in sorted(latest.items())])
 
 
 _FIND = {column.name: select(customers.c.id).where(customers.c.shop_id == bindparam("shop_id"),

@@ -182,6 +182,7 @@ def handle(conn: Connection, shop: ShopRef, cmd, now, hints: order_service.Batch
             bonuses.signup(conn, shop, programme(conn, shop.id, shop.settings_version), customer_id,
                            cmd.customer_id, now)
         customers.mark_profile_updated(conn, customer_id, cmd.updated_at)
+        customers.set_profile(conn, customer_id, cmd.profile)
         if cmd.birthday is not None:
             try:
                 customers.set_birthday(conn, shop.id, customer_id, cmd.birthday)

@@ -22,7 +22,7 @@ from loyalty.domain.maturity import pending_until
 from loyalty.services import collections, ledger, schedule, vouchers
 from loyalty.domain import keys, money, points
 from loyalty.domain.commands import ImportOrder, RecordOrderCancelled, RecordOrderPaid
-from loyalty.services.customers import normalise_email, resolve_customer
+from loyalty.services.customers import normalise_email, record_order_profiles, resolve_customer
 from loyalty.domain.earning import TEST_ORDER, non_earning_total, order_earning
 from loyalty.services.orders import owed_entries, record_order_cancelled, record_order_paid, record_refund
 from loyalty.domain.programme import Programme
@@ -173,6 +173,7 @@ def _apply_fresh(conn: Connection, shop: ShopRef, prog: Programme, batch: list[I
         values[3] = customer_id
         rows.append(OrderRow._make(values))
         planned.append(plan)
+    record_order_profiles(conn, [(row.customer_id, order.facts) for order, row in zip(batch, rows)])
     rows_db.insert_rows(conn, orders, ORDER_COLUMNS, rows)  # no RETURNING: SQLite's executemany returns no rows
     ids = dict(rows_db.select_in(conn, "SELECT shopify_order_id, id FROM orders WHERE shop_id = {p} "
                                        "AND shopify_order_id {IN}", (shop.id,), [r.shopify_order_id for r in rows]))

@@ -29,6 +29,7 @@ from db.tables import ledger_entries as le, orders, refunds
 from loyalty.domain.commands import RecordOrderCancelled, RecordOrderPaid, RecordRefund
 from loyalty.domain.maturity import pending_until
 from loyalty.services import flow, ledger, vouchers
+from loyalty.services.customers import record_order_profiles
 from loyalty.services.history import ENTRY_COLUMNS, Customers
 from loyalty.services.order_awards import OrderAwards
 from loyalty.services.orders import owed_entries
@@ -59,7 +60,7 @@ def record_order_events(conn: Connection, shop: ShopRef, commands: list, now: da
     visible_from = _record_refunds(conn, shop, [(i, c) for i, c in enumerate(commands) if isinstance(c, RecordRefund)])
     refunds_of = _refunds_of(conn, shop, rows)
     plan = _Plan(conn, shop, rows, now, [c.facts for c in commands if isinstance(c, RecordOrderPaid)])
-    who = None
+    who, profiles = None, []
     for index, cmd in enumerate(commands):
         row = rows[order_of(cmd)]
         if isinstance(cmd, RecordOrderPaid) and row["paid_at"] is None:
@@ -67,12 +68,15 @@ def record_order_events(conn: Connection, shop: ShopRef, commands: list, now: da
                 who = Customers(conn, shop.id, now)
                 who.prefetch([(c.facts.customer_id, c.facts.email) for c in commands if isinstance(c, RecordOrderPaid)
                               and rows[c.facts.order_id]["paid_at"] is None])
-            plan.paid(row, cmd, who.resolve(cmd.facts.customer_id, cmd.facts.email))
+            buyer = who.resolve(cmd.facts.customer_id, cmd.facts.email)
+            profiles.append((buyer, cmd.facts))
+            plan.paid(row, cmd, buyer)
         elif isinstance(cmd, RecordOrderCancelled) and row["cancelled_at"] is None:
             plan.changed(row, cancelled_at=cmd.cancelled_at)
         seen = [r for r in refunds_of.get(row["shopify_order_id"], ())
                 if visible_from.get(r.shopify_refund_id, -1) <= index]
         plan.settle(row, seen)
+    record_order_profiles(conn, profiles)
     plan.write()
 
 

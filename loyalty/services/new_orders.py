@@ -21,6 +21,7 @@ from db import rows as rows_db
 from db.tables import ledger_entries as le, orders
 from loyalty.domain.commands import RecordOrderPaid
 from loyalty.services import collections, flow, ledger, tiers, vouchers
+from loyalty.services.customers import record_order_profiles
 from loyalty.services.history import ENTRY_COLUMNS, NO_HOLDING, ORDER_COLUMNS, Customers, paid_order_row
 from loyalty.services.orders import owed_entries
 from loyalty.services.shops import ShopRef, programme
@@ -52,6 +53,7 @@ def record_new_orders_paid(conn: Connection, shop: ShopRef, commands: list[Recor
         return set()  # an earning cap counts each customer's awards in turn: known_orders plans them so
     members = collections.members(conn, shop.id, prog, [c.facts for c in commands])  # one query for the batch
     resolved = [(cmd, who.resolve(cmd.facts.customer_id, cmd.facts.email)) for cmd in commands]
+    record_order_profiles(conn, [(customer_id, cmd.facts) for cmd, customer_id in resolved])
     multipliers = (tiers.tier_multipliers(conn, shop.id, [c for _, c in resolved if c is not None])
                    if prog.tiers.enabled else {})  # one query for the batch's customers
     rows = []

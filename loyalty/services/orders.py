@@ -19,7 +19,7 @@ from loyalty.services import ledger, vouchers
 from loyalty.domain import keys, money, points
 from loyalty.domain.campaigns import read_record
 from loyalty.domain.commands import RecordOrderCancelled, RecordOrderPaid, RecordRefund
-from loyalty.services.customers import resolve_customer
+from loyalty.services.customers import record_order_profiles, resolve_customer
 from loyalty.services.order_awards import OrderAwards
 from loyalty.domain.programme import Programme
 from loyalty.services.shops import ShopRef, programme
@@ -81,6 +81,7 @@ def record_order_paid(conn: Connection, shop: ShopRef, cmd: RecordOrderPaid, now
         return settle_order(conn, shop, row.id, now, hints, written=row)
     prog = programme(conn, shop.id, shop.settings_version)
     customer_id = resolve_customer(conn, shop.id, facts.customer_id, facts.email, now)
+    record_order_profiles(conn, [(customer_id, facts)])
     non_earning = cmd.non_earning_paid or Decimal(0)
     values = dict(
         name=facts.name, customer_id=customer_id, source_name=facts.source_name, currency=facts.currency,

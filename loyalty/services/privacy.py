@@ -49,9 +49,10 @@ def _matching_customers(conn: Connection, shop_id: int, shopify_id: int | None, 
 
 def export_customer_data(conn: Connection, shop, shopify_id: int | None, email: str | None,
                          data_request_id: int | None, now: datetime) -> dict:
-    """Store (once per data request) and return the customer's data: profile, balances, every entry, perks,
-    the emails we recorded for them."""
-    records = [{**customer_summary(conn, shop, row), "birthday": row.birthday.isoformat() if row.birthday else None,
+    """Store (once per data request) and return the customer's data: profile (names and tags included),
+    balances, every entry, perks, the emails we recorded for them."""
+    records = [{**customer_summary(conn, shop, row), "first_name": row.first_name, "last_name": row.last_name,
+                "tags": row.tags, "birthday": row.birthday.isoformat() if row.birthday else None,
                 "perks": [{"reward": g.reward_key, "period": g.period, "granted_at": g.granted_at.isoformat(),
                            "revoked_at": g.revoked_at.isoformat() if g.revoked_at else None}
                           for g in grants_of(conn, row.id)],

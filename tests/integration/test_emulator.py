@@ -621,3 +621,17 @@ def test_the_emulator_knows_every_trigger_the_app_sends():
     from tools.shopify_emulator.flow import TRIGGER_HANDLES
 
     assert TRIGGER_HANDLES == frozenset(TRIGGERS)
+
+
+def test_an_orders_customer_has_the_names_the_shop_holds(client, emulator):
+    """ORDERS_UPDATED_SINCE (reconciliation) answers the customer's firstName and lastName with the tags;
+    a customer without names answers null (as Shopify does)."""
+    from integrations.shopify.documents import ORDERS_UPDATED_SINCE
+
+    emulator.add_customer(SHOP, 8, "zoe@example.com", tags=("b2b",), first_name="Zoé", last_name="Roux")
+    emulator.add_order(SHOP, 1002, [{"gateway": "shopify_payments", "amount": "5.00"}], customer_id=8)
+    nodes = client.execute(ORDERS_UPDATED_SINCE, {"query": "updated_at:>='2000-01-01T00:00:00Z'"})["orders"]["nodes"]
+    customers = {n["id"]: n["customer"] for n in nodes}
+    assert customers["gid://shopify/Order/1002"] == {"id": "gid://shopify/Customer/8", "email": "zoe@example.com",
+                                                     "firstName": "Zoé", "lastName": "Roux", "tags": ["b2b"]}
+    assert customers["gid://shopify/Order/1001"]["firstName"] is None

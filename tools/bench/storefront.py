@@ -45,15 +45,20 @@ def run(options) -> list[Figure]:
                   entries=getattr(options, "storefront_entries", None) or Shape.entries)
     requests = getattr(options, "storefront_requests", None) or 300
     programmes = (getattr(options, "storefront_programmes", None) or "store-b,vip-tiers").split(",")
+    return on_both_databases("storefront", lambda name, url: measure_database(name, url, shape, requests,
+                                                                              programmes))
+
+
+def on_both_databases(label: str, measure) -> list[Figure]:
+    """`measure(database name, url)` on a new SQLite file, then on a new PostgreSQL database; the figures."""
     figures = []
-    with tempfile.TemporaryDirectory(prefix="bench-storefront-") as work:
-        figures += measure_database("sqlite", f"sqlite:///{Path(work) / 'storefront.db'}", shape, requests,
-                                    programmes)
+    with tempfile.TemporaryDirectory(prefix=f"bench-{label}-") as work:
+        figures += measure("sqlite", f"sqlite:///{Path(work) / label}.db")
     try:
         with postgres_databases() as (new_database, _log):
-            figures += measure_database("postgresql", new_database(), shape, requests, programmes)
+            figures += measure("postgresql", new_database())
     except RuntimeError as exc:  # no PostgreSQL binaries on this machine
-        figures.append(Figure("storefront on postgresql", "not measured", note=str(exc)))
+        figures.append(Figure(f"{label} on postgresql", "not measured", note=str(exc)))
     return figures
 
 
@@ -146,16 +151,19 @@ def timed(app, customers: tuple[int, ...], requests: int) -> dict[str, dict]:
     for n in range(WARM_UP + requests):
         customer = customers[n % len(customers)]
         for name in present:
-            path, headers = ENDPOINTS[name](customer)
-            began = time.perf_counter()
-            response = client.get(path, headers=headers)
-            response.close()
-            elapsed = (time.perf_counter() - began) * 1e3
-            if n >= WARM_UP:
-                results[name]["ms"].append(elapsed)
-                results[name]["statuses"][response.status_code] = results[name]["statuses"].get(
-                    response.status_code, 0) + 1
+            timed_get(client, *ENDPOINTS[name](customer), results[name] if n >= WARM_UP else None)
     return results
+
+
+def timed_get(client, path: str, headers: dict, result: dict | None) -> None:
+    """GET `path` through the app; its time in ms and status added to `result` (None: a warm-up request)."""
+    began = time.perf_counter()
+    response = client.get(path, headers=headers)
+    response.close()
+    elapsed = (time.perf_counter() - began) * 1e3
+    if result is not None:
+        result["ms"].append(elapsed)
+        result["statuses"][response.status_code] = result["statuses"].get(response.status_code, 0) + 1
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -6,7 +6,8 @@ measured ones (the first `measured` rows) have exactly `per_customer` ledger ent
 whole ledger (every S-th order and voucher is theirs, so their rows are far apart in the tables, as a real
 customer's are); the others share the rest at random. Per ten entries there are four orders (an `earn`
 each, and a `mature` 14 days later unless still pending), one `redeem` with its voucher, and the rest
-`bonus` entries. Three years of orders end at `now`: the last 14 days' orders are still pending.
+`bonus` entries. Three years of orders end at `now`: the last 14 days' orders are still pending. Customers
+have a first and a last name (FIRST_NAMES, LAST_NAMES) with their search keys, as support searches them.
 """
 from __future__ import annotations
 
@@ -20,6 +21,36 @@ SPAN_SECONDS = 3 * 365 * 86400
 PENDING_DAYS = 14
 FIRST_SHOPIFY_CUSTOMER = 7_000_000_000
 FIRST_SHOPIFY_ORDER = 9_000_000_000_000
+
+
+FIRST_NAMES = ("Élodie", "Marie", "Jean", "Chloé", "Lucas", "Léa", "Hugo", "Manon", "Louis", "Inès", "Gabriel",
+               "Camille", "Raphaël", "Zoé", "Arthur", "Jade", "Noé", "Anaïs", "Jules", "Océane", "Adam", "Maëlle",
+               "Théo", "Sarah", "Mathis", "Emma", "Nathan", "Clara", "Tom", "Alice", "Paul", "Lucie", "Ethan", "Rose",
+               "Sacha", "Anna", "Victor", "Lina", "Enzo", "Juliette", "Maxime", "Margaux", "Noah", "Eva", "Aaron",
+               "Agathe", "Benoît", "Cécile", "Denis", "Estelle", "François", "Gaëlle", "Hélène", "Irène", "Jérôme")
+"""First names of the shop's customers (customer i: i modulo their count)."""
+LAST_NAMES = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
+              "Simon", "Laurent", "Lefèvre", "Michel", "García", "David", "Bertrand", "Roux", "Vincent", "Fournier",
+              "Morel", "Girard", "André", "Lefebvre", "Mercier", "Dupont", "Lambert", "Bonnet", "François",
+              "Martínez", "Legrand", "Garnier", "Faure", "Rousseau", "Blanc", "Guérin", "Müller", "Henry", "Roussel",
+              "Nicolas", "Perrin", "Morin", "Mathieu", "Clément", "Gauthier", "Dumont", "Lopez", "Fontaine",
+              "Chevalier", "Robin", "Masson", "Sánchez", "Gérard", "Nguyen", "Boyer", "Denis", "Lemaire", "Duval",
+              "Joly", "Gautier", "Roger", "Roche", "Roy", "Noël", "Meyer", "Lucas", "Meunier", "Jean", "Pérez",
+              "Marchand", "Dufour", "Blanchard", "Marie", "Barbier", "Brun", "Dumas", "Brunet", "Schmitt", "Leroux")
+"""Last names (customer i: (i / len(FIRST_NAMES)) modulo their count): 55 x 79 = 4,345 full names, each
+shared by about 230 of 1,000,000 customers; search keys folded as the app folds them."""
+
+
+def _names_table(name: str, names: tuple[str, ...]) -> str:
+    """`name(k, name, folded)` as a VALUES list (a CTE), folded by loyalty.domain.customer_search.fold."""
+    from loyalty.domain.customer_search import fold
+
+    rows = ", ".join(f"({k}, '{n}', '{fold(n)}')" for k, n in enumerate(names))
+    return f", {name}(k, name, folded) AS (VALUES {rows}) "
+
+
+_NAMES = _names_table("f", FIRST_NAMES) + _names_table("l", LAST_NAMES)
+"""The CTEs the customers' INSERT joins for their names (after the counter's WITH)."""
 
 
 @dataclass(frozen=True)
@@ -160,10 +191,13 @@ def _write(conn, d: Dialect, shop_id: int, shape: Shape, now: datetime) -> None:
     k, bulk = shape.measured, shape.customers - shape.measured
     first = (conn.execute(text("SELECT coalesce(max(id), 0) FROM customers")).scalar() or 0) + 1
     params = dict(shop=shop_id, start=d.start, k=k, bulk=bulk, first=first)
-    conn.execute(text(d.counter() + f"""
-        INSERT INTO customers (id, shop_id, shopify_customer_id, email, created_at, accepts_loyalty_emails)
+    conn.execute(text(d.counter() + _NAMES + f"""
+        INSERT INTO customers (id, shop_id, shopify_customer_id, email, created_at, accepts_loyalty_emails,
+                               first_name, last_name, name_key, surname_key)
         SELECT :first + i, :shop, {FIRST_SHOPIFY_CUSTOMER} + i, 'shopper' || i || '@example.com', {d.at('0')},
-               :yes FROM n"""), dict(params, last=shape.customers - 1, yes=True))
+               :yes, f.name, l.name, f.folded || ' ' || l.folded, l.folded || ' ' || f.folded
+        FROM n JOIN f ON f.k = i % {len(FIRST_NAMES)} JOIN l ON l.k = (i / {len(FIRST_NAMES)}) % {len(LAST_NAMES)}"""),
+        dict(params, last=shape.customers - 1, yes=True))
     # Order i is a measured customer's when i % stride < k; else a customer of the rest, scattered.
     owner = "CASE WHEN i % :stride < :k THEN :first + i % :stride ELSE :first + :k + (i * 7919) % :bulk END"
     orders_total = shape.order_stride * shape.orders_each

@@ -49,7 +49,8 @@ def create_app(emulator):
             customer_id = body.get("customer_id")
             if isinstance(customer, dict):
                 customer_id = emulator.add_customer(
-                    shop, customer["id"], customer.get("email"), customer.get("tags", ())
+                    shop, customer["id"], customer.get("email"), customer.get("tags", ()),
+                    customer.get("first_name"), customer.get("last_name"),
                 )
             number = emulator.add_order(
                 shop, body["id"], body.get("transactions", ()), customer_id=customer_id, name=body.get("name", "")
@@ -73,7 +74,8 @@ def create_app(emulator):
         """Demo control: create or update a customer."""
         body = request.get_json(silent=True) or {}
         try:
-            number = emulator.add_customer(shop, body["id"], body.get("email"), body.get("tags", ()))
+            number = emulator.add_customer(shop, body["id"], body.get("email"), body.get("tags", ()),
+                                           body.get("first_name"), body.get("last_name"))
         except (KeyError, TypeError, ValueError) as error:
             return _bad_request(emulator, shop, error)
         return jsonify(id=number, admin_graphql_api_id=f"gid://shopify/Customer/{number}"), 201

@@ -112,17 +112,19 @@ class Emulator:
             state.updated_at = self.now()
             return shop_update_body(state, state.updated_at)
 
-    def add_customer(self, shop, id, email=None, tags=()):
-        """Create or update a customer (`id`: number or gid)."""
+    def add_customer(self, shop, id, email=None, tags=(), first_name=None, last_name=None):
+        """Create or update a customer (`id`: number or gid); names given replace the current ones."""
         state = self.shop(shop)
         number = _required_id(id, "Customer")
         with state.lock:
             existing = state.customers.get(number)
             if existing is None:
-                state.customers[number] = Customer(number, email, set(tags))
+                existing = state.customers[number] = Customer(number, email, set(tags))
             else:
                 existing.email = email if email is not None else existing.email
                 existing.tags |= set(tags)
+            existing.first_name = first_name if first_name is not None else existing.first_name
+            existing.last_name = last_name if last_name is not None else existing.last_name
         return number
 
     def add_order(self, shop, order_id, transactions=(), *, customer_id=None, name="", **details):
@@ -189,7 +191,8 @@ class Emulator:
         customer = body.get("customer") or {}
         if customer.get("id"):
             self.add_customer(shop, customer["id"], customer.get("email"),
-                              [t.strip() for t in (customer.get("tags") or "").split(",") if t.strip()])
+                              [t.strip() for t in (customer.get("tags") or "").split(",") if t.strip()],
+                              customer.get("first_name"), customer.get("last_name"))
         return self.add_order(shop, body["id"], transactions, customer_id=customer.get("id"),
                               name=body.get("name") or "", financial_status=financial_status,
                               **order_details(body, self.now()))

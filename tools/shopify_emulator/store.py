@@ -169,6 +169,8 @@ class Customer:
     email: str | None = None
     tags: set = field(default_factory=set)
     metafields: dict = field(default_factory=dict)
+    first_name: str | None = None
+    last_name: str | None = None
 
 
 @dataclass

@@ -164,7 +164,10 @@ def customer_view(shop, customer):
         "id": gid("Customer", customer.id),
         "legacyResourceId": str(customer.id),
         "email": customer.email,
-        "displayName": customer.email or f"Customer {customer.id}",
+        "firstName": customer.first_name,
+        "lastName": customer.last_name,
+        "displayName": (" ".join(n for n in (customer.first_name, customer.last_name) if n)
+                        or customer.email or f"Customer {customer.id}"),
         "tags": sorted(customer.tags),
         "metafield": metafield,
     }

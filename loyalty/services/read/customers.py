@@ -6,7 +6,7 @@ from __future__ import annotations
 from loyalty.services.adjustments import adjustments
 from loyalty.services.customers import find_customer
 from loyalty.services.errors import UnknownCustomer
-from loyalty.services.read import support, support_desk
+from loyalty.services.read import customer_search, support, support_desk
 from loyalty.services.read.shops import shop_of
 from loyalty.services.read.views import customer_summary
 from loyalty.services.shops import ShopRef
@@ -24,9 +24,10 @@ def customer_by_reference(shop: ShopRef | str, customer: str, uow: UnitOfWork) -
 
 
 def customers_page(shop: ShopRef | str, query: str, page: int, uow: UnitOfWork) -> tuple[list[dict], bool]:
-    """One page of the customers matching `query` (Shopify id or email prefix), and whether more follow."""
+    """One page of the customers matching `query` (name, email, Shopify id or order number: customer_search),
+    and whether more follow."""
     with uow:
-        return support.search_customers(uow.conn, shop_of(uow, shop), query, page=page)
+        return customer_search.search_customers(uow.conn, shop_of(uow, shop), query, page=page)
 
 
 def customer_record(shop: ShopRef | str, customer_id: int, uow: UnitOfWork) -> dict | None:

@@ -8,48 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from db.tables import customers, ledger_entries as le, orders, vouchers
-from loyalty.services.customers import normalise_email, reference
 from loyalty.services.shops import ShopRef
 from loyalty.services.read import support_desk
 from loyalty.services.read.views import iso
 from loyalty.defaults import SUPPORT_PAGE_SIZE as PAGE_SIZE
-
-
-def _like_prefix(text: str) -> str:
-    """A LIKE pattern matching values that start with `text` (its wildcards taken literally)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
-
-
-def search_customers(conn: Connection, shop: ShopRef, query: str, *, page: int = 1,
-                     per_page: int = PAGE_SIZE) -> tuple[list[dict], bool]:
-    """Customers whose Shopify id is `query` (digits or gid) or whose email starts with it, with their
-    balances; ('', page) lists everyone. Returns (one page, whether there is a next page)."""
-    shopify_id, text = reference(query or "")
-    where = [customers.c.shop_id == shop.id]
-    if shopify_id is not None:
-        where.append(customers.c.shopify_customer_id == shopify_id)
-    elif not text and (query or "").strip():  # digits that are no Shopify id: nobody has it
-        return [], False
-    elif text:
-        where.append(customers.c.email.like(_like_prefix(normalise_email(text)), escape="\\"))
-    rows = conn.execute(select(customers.c.id, customers.c.shopify_customer_id, customers.c.email)
-                        .where(*where).order_by(customers.c.email, customers.c.id)
-                        .limit(per_page + 1).offset((max(page, 1) - 1) * per_page)).all()
-    more, rows = len(rows) > per_page, rows[:per_page]
-    balances = _balances(conn, [r.id for r in rows])
-    return [{"id": r.id, "shopify_customer_id": r.shopify_customer_id, "email": r.email,
-             **balances.get(r.id, {"available": 0, "pending": 0})} for r in rows], more
-
-
-def _balances(conn: Connection, customer_ids: list[int]) -> dict[int, dict]:
-    """Available and pending points of several customers in one query."""
-    if not customer_ids:
-        return {}
-    return {r.customer_id: {"available": int(r.available), "pending": int(r.pending)}
-            for r in conn.execute(select(le.c.customer_id, func.sum(le.c.available).label("available"),
-                                         func.sum(le.c.pending).label("pending"))
-                                  .where(le.c.customer_id.in_(customer_ids)).group_by(le.c.customer_id))}
 
 
 def customer_of_shop(conn: Connection, shop: ShopRef, customer_id: int):
