@@ -127,7 +127,7 @@ def test_staff_correct_a_recorded_birthday_with_a_reason_audited(admin, claire, 
     assert (done.get_json()["before"], done.get_json()["birthday"]) == ("2000-03-04", "2000-04-03")
     assert admin.get(f"/customers/{claire['id']}").get_json()["customer"]["birthday"] == "2000-04-03"
     with ctx.engine.connect() as conn:
-        [event] = conn.execute(select(audit_events)).all()
+        [event] = conn.execute(select(audit_events).where(audit_events.c.action == "birthday_corrected")).all()
     assert (event.action, event.actor, event.customer_id) == ("birthday_corrected", "42", claire["id"])
     assert json.loads(event.details) == {"before": "2000-03-04", "after": "2000-04-03", "reason": "customer called"}
     cleared = admin.put(f"/customers/{claire['id']}/birthday", {"birthday": None, "reason": "asked to forget it"})

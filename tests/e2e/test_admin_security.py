@@ -24,7 +24,8 @@ STORE_B = "store-b.myshopify.com"
 
 def every_route(customer_id: int = 1, code: str = "LOY-X", job_id: int = 1):
     """(method, path) of every operation in the OpenAPI document but the document itself."""
-    values = {"customer_id": customer_id, "code": code, "job_id": job_id, "kind": "points_awarded", "language": "fr"}
+    values = {"customer_id": customer_id, "code": code, "job_id": job_id, "kind": "points_awarded", "language": "fr",
+              "version": 1}
     for template, item in OPENAPI["paths"].items():
         for method in item:
             if method != "parameters" and not template.endswith("openapi.json"):
@@ -110,9 +111,9 @@ def test_another_shops_token_cannot_reach_this_shops_data(ctx, store_a_data, sto
         assert "private@example.com" not in text and "a-failed" not in text, path
         assert "LOY-AAAA" not in text or "LOY-AAAA" in path, path  # a 404 may repeat the code it was given
         template = next(t for t in OPENAPI["paths"] if _matches(t, path))
-        # {kind}/{language} of /emails name no row of store A: they open store B's own texts
-        # (test_admin_emails.py: a shop sees and changes only its own texts).
-        if "{" in template and not template.startswith("/admin/api/emails/"):
+        # {kind}/{language} of /emails and {version} of /programme/versions name no row of store A: they
+        # open store B's own texts and versions (test_admin_emails.py, test_admin_audit_api.py).
+        if "{" in template and not template.startswith(("/admin/api/emails/", "/admin/api/programme/versions/")):
             assert answer.status_code == 404, f"{method} {path} answered {answer.status_code}"
     after = _counts(ctx)
     # Store B's own programme may get new versions (PUT/template); store A's rows are untouched.
