@@ -8,8 +8,7 @@ from admin.params import BadInput
 from admin.session import api_blueprint, error, reads, require_session
 from integrations.shopify.errors import ShopifyError
 from loyalty.services.errors import ShopGone
-from loyalty.services.events import shopify_client
-from loyalty.services.read.resources import IDS_LIMIT, RESOURCE_KINDS, find_resources, resource_titles
+from loyalty.services.read.resources import IDS_LIMIT, RESOURCE_KINDS, find_resources, picker_client, resource_titles
 
 bp = api_blueprint("admin_resources", __name__)
 TEXT_LIMIT = 100
@@ -35,7 +34,7 @@ def list_resources():
     text = request.args.get("q", "")
     if len(text) > TEXT_LIMIT:
         raise BadInput(f"q: at most {TEXT_LIMIT} characters", field="q")
-    factory = current_app.config.get("LOYALTY_CLIENT_FACTORY", shopify_client)
+    factory = current_app.config.get("LOYALTY_CLIENT_FACTORY", picker_client)
     try:
         if "ids" in request.args:
             found = resource_titles(g.shop, kind, _ids(request.args["ids"]), reads(), factory)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import SHOP
+
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")  # the suite's short secret
 
 
@@ -60,3 +62,60 @@ def test_answers_carry_warnings_and_a_warned_save_is_saved(admin):
     assert admin.get("/programme").get_json()["warnings"] == saved["warnings"]
     patched = admin.patch("/programme", {"changes": {"pending_days": 120}, "version": 2}).get_json()
     assert {w["code"] for w in patched["warnings"]} == {"conversion_gives_too_much", "pending_days_long"}
+
+
+# -- products and collections to pick ----------------------------------------------------------------
+
+@pytest.fixture
+def catalogue(app, emulator, factory):
+    """Store A's collections in the emulator, the admin's Shopify client pointed at it."""
+    emulator.add_product(SHOP, 11, "Linen shirt", [{"id": 111, "price": "40.00"}])
+    emulator.add_collection(SHOP, 1001, [11], title="Upcycled accessories")
+    emulator.add_collection(SHOP, 1002, [11], title="Briefs selection")
+    app.config["LOYALTY_CLIENT_FACTORY"] = factory
+    return emulator
+
+
+def test_collections_are_searched_and_named_by_id(admin, catalogue):
+    found = admin.get("/resources?type=collection&q=brief").get_json()
+    assert found == {"type": "collection", "resources": [{"id": 1002, "title": "Briefs selection"}]}
+    every = admin.get("/resources?type=collection").get_json()["resources"]
+    assert [r["title"] for r in every] == ["Briefs selection", "Upcycled accessories"]
+    named = admin.get("/resources?type=collection&ids=1001,4242").get_json()["resources"]
+    assert named == [{"id": 1001, "title": "Upcycled accessories"}, {"id": 4242, "title": None}]
+    assert admin.get("/resources?type=product&q=linen").get_json()["resources"] == [{"id": 11, "title": "Linen shirt"}]
+
+
+def test_resources_refuse_a_bad_type_or_ids(admin, catalogue):
+    assert admin.get("/resources?type=order&q=a").get_json()["field"] == "type"
+    assert admin.get("/resources?type=collection&ids=1,x").get_json()["field"] == "ids"
+    assert admin.get("/resources?type=collection&ids=" + ",".join(["1"] * 51)).status_code == 400
+    assert admin.get("/resources?type=collection&q=" + "a" * 101).get_json()["field"] == "q"
+
+
+def test_shopify_unreachable_answers_502_saying_why(admin, app):
+    """Shopify out of reach: a 502 with the reason, never a 500."""
+    import requests
+
+    from integrations.shopify.client import AdminClient
+
+    class Down(requests.Session):
+        def send(self, request, **kw):
+            raise requests.ConnectionError("shopify unreachable")
+
+    app.config["LOYALTY_CLIENT_FACTORY"] = lambda ctx, shop, conn: AdminClient(
+        shop.domain, "shpat_store_a", session=Down(), admin_url_template="http://shopify.test/{shop}",
+        sleep=lambda s: None, max_attempts=2)
+    answer = admin.get("/resources?type=collection&q=a")
+    assert answer.status_code == 502 and "network error" in answer.get_json()["error"]
+
+
+def test_shopify_refusing_the_token_answers_502_saying_why(admin, app, emulator):
+    from integrations.shopify.client import AdminClient
+    from tools.wsgi_adapter import wsgi_session
+
+    app.config["LOYALTY_CLIENT_FACTORY"] = lambda ctx, shop, conn: AdminClient(
+        shop.domain, "revoked", session=wsgi_session(emulator.app), admin_url_template="http://shopify.test/{shop}",
+        sleep=lambda s: None)
+    answer = admin.get("/resources?type=collection&ids=1001")
+    assert answer.status_code == 502 and "401" in answer.get_json()["error"]
