@@ -8,7 +8,8 @@ from admin.params import BadInput
 from admin.session import api_blueprint, error, reads, require_session
 from integrations.shopify.errors import ShopifyError
 from loyalty.services.errors import ShopGone
-from loyalty.services.read.resources import IDS_LIMIT, RESOURCE_KINDS, find_resources, picker_client, resource_titles
+from loyalty.services.form_redemption import in_request_client
+from loyalty.services.read.resources import IDS_LIMIT, RESOURCE_KINDS, find_resources, resource_titles
 
 bp = api_blueprint("admin_resources", __name__)
 TEXT_LIMIT = 100
@@ -27,14 +28,15 @@ def _ids(raw: str) -> list[int]:
 @require_session
 def list_resources():
     """`type` collection|product; `q`: resources whose title matches (by title, at most 20), or `ids`: the
-    titles of those ids (null for one not in the shop). Shopify's errors answer 502 saying why."""
+    titles of those ids (null for one not in the shop). A merchant waits: Shopify is asked with the short
+    timeout and few tries of an in-request call; its errors answer 502 saying why."""
     kind = request.args.get("type", "")
     if kind not in RESOURCE_KINDS:
         raise BadInput(f"type: must be one of {', '.join(RESOURCE_KINDS)}", field="type")
     text = request.args.get("q", "")
     if len(text) > TEXT_LIMIT:
         raise BadInput(f"q: at most {TEXT_LIMIT} characters", field="q")
-    factory = current_app.config.get("LOYALTY_CLIENT_FACTORY", picker_client)
+    factory = current_app.config.get("LOYALTY_CLIENT_FACTORY", in_request_client)
     try:
         if "ids" in request.args:
             found = resource_titles(g.shop, kind, _ids(request.args["ids"]), reads(), factory)

@@ -1,12 +1,10 @@
 """Products and collections to pick in the programme editor, read from the shop's Admin API as the merchant
 types (the picker used outside Shopify's admin, where App Bridge's resource picker is not available), and
-the titles of those a programme names. Nothing is stored: Shopify is asked each time, outside any
+the titles of those a programme names, through the caller's `client_factory(ctx, shop, conn)`. Nothing is stored: Shopify is asked each time, outside any
 transaction; its refusals (ShopifyError) and an unusable token (ShopGone) reach the caller."""
 from __future__ import annotations
 
 from integrations.shopify import resources
-from loyalty.defaults import STOREFRONT_SHOPIFY_ATTEMPTS, STOREFRONT_SHOPIFY_TIMEOUT
-from loyalty.services.events import shopify_client
 from loyalty.services.shops import ShopRef
 from loyalty.services.unit_of_work import UnitOfWork
 
@@ -18,24 +16,18 @@ IDS_LIMIT = 50
 """Ids whose titles one request may ask (a programme names a few collections)."""
 
 
-def picker_client(ctx, shop: ShopRef, conn):
-    """The Shopify client of a picker: a merchant waits on it, so the storefront's short timeout and few
-    tries (a slow Shopify answers 502 quickly rather than holding the page)."""
-    return shopify_client(ctx, shop, conn, timeout=STOREFRONT_SHOPIFY_TIMEOUT, max_attempts=STOREFRONT_SHOPIFY_ATTEMPTS)
-
-
 def _client(shop: ShopRef, uow: UnitOfWork, client_factory):
     with uow:
         return client_factory(uow.ctx, shop, uow.conn)
 
 
-def find_resources(shop: ShopRef, kind: str, text: str, uow: UnitOfWork, client_factory=picker_client) -> list[dict]:
+def find_resources(shop: ShopRef, kind: str, text: str, uow: UnitOfWork, client_factory) -> list[dict]:
     """Up to SEARCH_LIMIT resources of `kind` whose title has words starting with the words of `text`."""
     return resources.search(_client(shop, uow, client_factory), kind, text, SEARCH_LIMIT)
 
 
 def resource_titles(shop: ShopRef, kind: str, ids: list[int], uow: UnitOfWork,
-                    client_factory=picker_client) -> list[dict]:
+                    client_factory) -> list[dict]:
     """[{"id", "title"}] for each id asked (title None: not in the shop, deleted since)."""
     if not ids:
         return []
