@@ -91,7 +91,7 @@ def put_programme():
     data = json_object("the programme")
     based_on = _based_on(data)
     try:
-        new = Programme.from_dict({k: v for k, v in data.items() if k != "version"})
+        new = draft_from(data)
     except ProgrammeError as exc:
         return error(422, str(exc), field=_field_of(exc))
     return _save(new, based_on)
@@ -115,6 +115,18 @@ def patch_programme():
         field = _field_of(exc)
         return error(409 if field == "version" else 422, str(exc), field=field)
     return jsonify(_programme_view(*programme_in_force(g.shop.domain, reads())))
+
+
+@bp.post("/programme/check")
+@require_session
+def check_programme():
+    """Validate a draft `programme` without saving it: its warnings (values far from the norm), or 422
+    naming the invalid setting (under `programme.`). The editor asks before a save, to confirm warnings."""
+    try:
+        draft = draft_from(json_object("{programme}").get("programme"))
+    except ProgrammeError as exc:
+        return error(422, str(exc), field=f"programme.{_field_of(exc)}")
+    return jsonify(warnings=programme_warnings(draft))
 
 
 @bp.post("/programme/template")

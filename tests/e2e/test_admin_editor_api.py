@@ -119,3 +119,13 @@ def test_shopify_refusing_the_token_answers_502_saying_why(admin, app, emulator)
         sleep=lambda s: None)
     answer = admin.get("/resources?type=collection&ids=1001")
     assert answer.status_code == 502 and "401" in answer.get_json()["error"]
+
+
+def test_a_draft_is_checked_without_saving(admin):
+    """POST /programme/check: the draft's warnings, or 422 naming the setting; the version does not move."""
+    programme = admin.get("/programme").get_json()["programme"]
+    checked = admin.post("/programme/check", {"programme": {**programme, "earn_rate": "50", "version": 1}})
+    assert [w["code"] for w in checked.get_json()["warnings"]] == ["earn_rate_high", "conversion_gives_too_much"]
+    bad = admin.post("/programme/check", {"programme": {**programme, "pending_days": -1}})
+    assert (bad.status_code, bad.get_json()["field"]) == (422, "programme.pending_days")
+    assert admin.get("/programme").get_json()["version"] == 1
