@@ -10,8 +10,9 @@ from admin.openapi_doc import document_bytes
 from admin.params import BadInput, int_arg, json_object, page_arg
 from admin.session import error, now, reads, require_session, unit_of_work
 from integrations.shopify.errors import ShopifyError
-from loyalty.domain.errors import ActionRefused, AdjustmentRefused, ReportRangeError, VoucherRefused
+from loyalty.domain.errors import ActionRefused, AdjustmentRefused, ReportRangeError, StaleProgramme, VoucherRefused
 from loyalty.domain.programme import TEMPLATES, Programme, ProgrammeError, template
+from loyalty.domain.programme_warnings import programme_warnings
 from loyalty.domain.requests import (
     Adjustment, AdjustPoints, AwardAction, CancelVoucher, ChangeProgramme, RetryFailedWebhooks, SaveProgramme,
 )
@@ -49,7 +50,21 @@ def _field_of(exc: ProgrammeError) -> str:
 # -- programme settings ----------------------------------------------------------------------------
 
 def _programme_view(version: int, prog: Programme) -> dict:
-    return {"version": version, "programme": prog.to_dict(), "templates": sorted(TEMPLATES)}
+    return {"version": version, "programme": prog.to_dict(), "templates": sorted(TEMPLATES),
+            "warnings": programme_warnings(prog)}
+
+
+def _stale(exc: StaleProgramme):
+    """409: another version was saved since the one edited; the current version and what changed since."""
+    return jsonify({"error": str(exc), "field": "version", "version": exc.in_force, "diff": exc.diff}), 409
+
+
+def _based_on(data: dict) -> int | None:
+    """The `version` a change was edited from (None: not given), or BadInput."""
+    based_on = data.get("version")
+    if based_on is not None and (isinstance(based_on, bool) or not isinstance(based_on, int)):
+        raise BadInput("version: expected the version the change was made from", field="version")
+    return based_on
 
 
 @bp.get("/programme")
@@ -59,21 +74,28 @@ def get_programme():
     return jsonify(_programme_view(*programme_in_force(g.shop, reads())))
 
 
-def _save(new: Programme, template_name: str | None = None):
-    request_ = SaveProgramme(g.shop.domain, new, actor=g.staff, template=template_name)
-    return jsonify(_programme_view(*save_programme(request_, unit_of_work())))
+def _save(new: Programme, based_on: int | None = None, template_name: str | None = None):
+    request_ = SaveProgramme(g.shop.domain, new, based_on, actor=g.staff, template=template_name)
+    try:
+        saved = save_programme(request_, unit_of_work())
+    except StaleProgramme as exc:
+        return _stale(exc)
+    return jsonify(_programme_view(*saved))
 
 
 @bp.put("/programme")
 @require_session
 def put_programme():
-    """Replace the programme with the one sent (all of it validated first: nothing is half-saved)."""
+    """Replace the programme with the one sent (all of it validated first: nothing is half-saved). With
+    `version` (the version it was edited from, beside the settings), refused (409, with what changed) if
+    another version was saved since; without it, it replaces whatever is in force (the CLI's way)."""
     data = json_object("the programme")
+    based_on = _based_on(data)
     try:
-        new = Programme.from_dict(data)
+        new = draft_from(data)
     except ProgrammeError as exc:
         return error(422, str(exc), field=_field_of(exc))
-    return _save(new)
+    return _save(new, based_on)
 
 
 @bp.patch("/programme")
@@ -82,18 +104,30 @@ def patch_programme():
     """Change some settings by dotted path (`{"changes": {"rewards.gift.points": 350}, "version": 4}`), the
     whole result validated; with `version`, refused (409) if another version was saved since."""
     data = json_object("{changes, version}")
-    changes, based_on = data.get("changes"), data.get("version")
+    changes = data.get("changes")
     if not isinstance(changes, dict) or not changes:
         raise BadInput("changes: expected an object of dotted paths to values", field="changes")
-    if based_on is not None and (isinstance(based_on, bool) or not isinstance(based_on, int)):
-        raise BadInput("version: expected the version the change was made from", field="version")
-    request_ = ChangeProgramme(g.shop.domain, changes, based_on, actor=g.staff)
+    request_ = ChangeProgramme(g.shop.domain, changes, _based_on(data), actor=g.staff)
     try:
         change_programme(request_, unit_of_work())
+    except StaleProgramme as exc:
+        return _stale(exc)
     except ProgrammeError as exc:
         field = _field_of(exc)
         return error(409 if field == "version" else 422, str(exc), field=field)
     return jsonify(_programme_view(*programme_in_force(g.shop.domain, reads())))
+
+
+@bp.post("/programme/check")
+@require_session
+def check_programme():
+    """Validate a draft `programme` without saving it: its warnings (values far from the norm), or 422
+    naming the invalid setting (under `programme.`). The editor asks before a save, to confirm warnings."""
+    try:
+        draft = draft_from(json_object("{programme}").get("programme"))
+    except ProgrammeError as exc:
+        return error(422, str(exc), field=f"programme.{_field_of(exc)}")
+    return jsonify(warnings=programme_warnings(draft))
 
 
 @bp.post("/programme/template")
@@ -105,7 +139,7 @@ def apply_template():
         new = template(name)
     except ProgrammeError as exc:
         return error(422, str(exc), field="template")
-    return _save(new, name)
+    return _save(new, template_name=name)
 
 
 @bp.post("/programme/simulate")

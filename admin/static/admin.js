@@ -37,6 +37,7 @@ const Loyalty = (() => {
       super((body && body.error) || `HTTP ${status}`);
       this.status = status;
       this.field = body && body.field;
+      this.body = body;
     }
   }
 

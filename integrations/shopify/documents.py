@@ -594,6 +594,45 @@ query CollectionProducts($id: ID!, $after: String) {
 """
 """The products of a collection campaigns are limited to, 250 a page (null: no such collection)."""
 
+COLLECTIONS_SEARCH = """
+query CollectionsSearch($query: String, $first: Int!) {
+  collections(first: $first, query: $query, sortKey: TITLE) {
+    nodes {
+      id
+      title
+    }
+  }
+}
+"""
+"""Collections whose title matches what the merchant typed (the admin's fallback picker, outside Shopify)."""
+
+PRODUCTS_SEARCH = """
+query ProductsSearch($query: String, $first: Int!) {
+  products(first: $first, query: $query, sortKey: TITLE) {
+    nodes {
+      id
+      title
+    }
+  }
+}
+"""
+"""Products whose title matches what the merchant typed (the admin's fallback picker)."""
+
+RESOURCES_BY_ID = """
+query ResourcesById($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    id
+    ... on Collection {
+      title
+    }
+    ... on Product {
+      title
+    }
+  }
+}
+"""
+"""The titles of the collections and products a programme names (null for one deleted since)."""
+
 FLOW_TRIGGER_RECEIVE = """
 mutation FlowTriggerReceive($handle: String!, $payload: JSON!) {
   flowTriggerReceive(handle: $handle, payload: $payload) {

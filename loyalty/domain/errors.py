@@ -7,6 +7,17 @@ class ProgrammeError(ValueError):
     """A setting is invalid; the message names the field."""
 
 
+class StaleProgramme(ProgrammeError):
+    """A change edited from an older version than the one in force (someone saved meanwhile): nothing saved.
+    `in_force` is the current version, `diff` what changed from the edited version to it
+    (loyalty.domain.programme_diff)."""
+
+    def __init__(self, based_on: int, in_force: int, diff: list[dict]):
+        super().__init__(f"version: edited from version {based_on}, but version {in_force} is in force now "
+                         "(saved meanwhile): show the programme again and redo the change")
+        self.based_on, self.in_force, self.diff = based_on, in_force, diff
+
+
 class TooManyPoints(ValueError):
     """An award too large for the ledger: the order is implausible, and would be so on every retry."""
 

@@ -1,5 +1,7 @@
 """Products, variants and collections: collectionCreate (custom or smart, validated like Shopify),
-collection(id:) with its products, productVariant(id:) with its product's inCollection(id:).
+collection(id:) with its products, productVariant(id:) with its product's inCollection(id:), and the
+collections(query:) and products(query:) searches by title (`title:word*` prefixes, `title:word` words,
+bare words anywhere in the title), sorted by title or id.
 
 A smart collection's rules are evaluated when it is read, as Shopify keeps it up to date as products change.
 Rules on a variant attribute match a product when at least one of its variants matches (Shopify's wording
@@ -98,6 +100,54 @@ def collection(info, id):
     shop = info.context.shop
     found = shop.collections.get(parse_id(id, "Collection"))
     return collection_view(shop, found) if found else None
+
+
+def collections(info, query=None, sortKey=None, reverse=False, **args):
+    """collections(first:, query:, sortKey:): the collections whose title matches `query`."""
+    shop = info.context.shop
+    found = _searched(shop.collections.values(), query, sortKey, reverse)
+    return connection(info, [collection_view(shop, c) for c in found], **_page(info, args))
+
+
+def products(info, query=None, sortKey=None, reverse=False, **args):
+    """products(first:, query:, sortKey:): the products whose title matches `query`."""
+    shop = info.context.shop
+    found = _searched(shop.products.values(), query, sortKey, reverse)
+    return connection(info, [product_view(shop, p) for p in found], **_page(info, args))
+
+
+def _searched(items, query, sort_key, reverse):
+    """The items whose title matches every term of Shopify's search syntax the emulator reads: `title:lin*`
+    (a word of the title starts with it), `title:linen` (a word of the title is it), `linen` (in the title);
+    case-insensitive. Other fields fail plainly. Sorted by TITLE, else by id."""
+    terms = (query or "").split()
+    for term in terms:
+        field, _, value = term.rpartition(":")
+        if field not in ("", "title"):
+            raise GraphQLError(f"The Shopify emulator does not search by {field}.")
+    def matches(title):
+        words = title.casefold().split()
+        for term in terms:
+            field, _, value = term.casefold().rpartition(":")
+            if not field:
+                ok = value in title.casefold()
+            elif value.endswith("*"):
+                ok = any(word.startswith(value[:-1]) for word in words)
+            else:
+                ok = value in words
+            if not ok:
+                return False
+        return True
+    chosen = [item for item in items if matches(item.title)]
+    key = (lambda item: (item.title.casefold(), item.id)) if sort_key == "TITLE" else (lambda item: item.id)
+    return sorted(chosen, key=key, reverse=bool(reverse))
+
+
+def product(info, id):
+    """product(id:) (as a node): null when unknown."""
+    shop = info.context.shop
+    found = shop.products.get(parse_id(id, "Product"))
+    return product_view(shop, found) if found else None
 
 
 def product_variant(info, id):

@@ -58,13 +58,15 @@ def order(info, id):
 
 
 def nodes(info, ids):
-    """nodes(ids:): each id's object in the order asked, null where unknown (orders and customers)."""
+    """nodes(ids:): each id's object in the order asked, null where unknown (orders, customers, collections,
+    products)."""
     return [_node(info, each) for each in ids]
 
 
 def _node(info, id):
     kind = id.split("/")[-2] if id.count("/") >= 3 else ""
-    resolve = {"Order": order, "Customer": customer}.get(kind)
+    resolve = {"Order": order, "Customer": customer, "Collection": catalogue.collection,
+               "Product": catalogue.product}.get(kind)
     return resolve(info, id) if resolve else None
 
 
@@ -222,6 +224,8 @@ QUERY_ROOT = {
     "customer": customer,
     "codeDiscountNodeByCode": discounts.code_discount_node_by_code,
     "collection": catalogue.collection,
+    "collections": catalogue.collections,
+    "products": catalogue.products,
     "productVariant": catalogue.product_variant,
     "storeCreditAccount": store_credit.store_credit_account,
 }

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from loyalty.domain.campaigns import collections_of
-from loyalty.domain.errors import ProgrammeError
+from loyalty.domain.errors import StaleProgramme
 from loyalty.domain.programme import Programme
+from loyalty.domain.programme_diff import programme_diff
 from loyalty.domain.theme_block import programme_summary
 from loyalty.domain.requests import ChangeProgramme, SaveProgramme
 from loyalty.services import audit, tiers, wakeups
@@ -15,7 +16,7 @@ def save_programme(request: SaveProgramme, uow: UnitOfWork) -> tuple[int, Progra
     """Store the programme as the shop's new version; returns (the version, the programme as stored)."""
     with uow:
         shop = get_shop(uow.conn, request.shop, lock=True)
-        _check_based_on(shop.settings_version, request.based_on)
+        _check_based_on(uow, shop, request.based_on)
         version = _store(uow, shop, request.programme, request.actor, request.template)
         return version, programme(uow.conn, shop.id, version)
 
@@ -25,15 +26,20 @@ def change_programme(request: ChangeProgramme, uow: UnitOfWork) -> int:
     and store the result as a new version; returns the version."""
     with uow:
         shop = get_shop(uow.conn, request.shop, lock=True)
-        _check_based_on(shop.settings_version, request.based_on)
+        _check_based_on(uow, shop, request.based_on)
         new = programme(uow.conn, shop.id, shop.settings_version).with_paths(request.changes)
         return _store(uow, shop, new, request.actor)
 
 
-def _check_based_on(in_force: int, based_on: int | None) -> None:
-    if based_on is not None and based_on != in_force:
-        raise ProgrammeError(f"version: edited from version {based_on}, but version {in_force} is in force now "
-                             "(saved meanwhile): show the programme again and redo the change")
+def _check_based_on(uow: UnitOfWork, shop: ShopRef, based_on: int | None) -> None:
+    """Refuse a change edited from another version than the one in force (StaleProgramme, with what changed
+    from the edited version to the one in force: an unknown version counts as an empty document)."""
+    in_force = shop.settings_version
+    if based_on is None or based_on == in_force:
+        return
+    known = 1 <= based_on < in_force
+    before = programme(uow.conn, shop.id, based_on).to_dict() if known else None
+    raise StaleProgramme(based_on, in_force, programme_diff(before, programme(uow.conn, shop.id, in_force).to_dict()))
 
 
 def _store(uow: UnitOfWork, shop: ShopRef, new: Programme, actor: str | None, template: str | None = None) -> int:
