@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import and_, bindparam, case, delete, func, literal, select, text
+from sqlalchemy import Date, and_, bindparam, case, cast, delete, func, literal, literal_column, null, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -60,8 +60,9 @@ def day_expression(conn: Connection, facts: ShopFacts, low: datetime, high: date
 
     def shifted(offset: int):
         if conn.dialect.name == "postgresql":
-            return func.date(func.timezone("UTC", column) + literal(timedelta(seconds=offset)))
-        return func.strftime("%Y-%m-%d", column, f"{offset:+d} seconds")
+            # inline (an int): GROUP BY must repeat the very expression, bound parameters would differ
+            return func.date(func.timezone("UTC", column) + literal_column(f"interval '{int(offset)} seconds'"))
+        return func.strftime("%Y-%m-%d", column, literal_column(f"'{int(offset):+d} seconds'"))
 
     if len(spans) == 1:
         return shifted(spans[0].offset)
@@ -131,7 +132,7 @@ def _shift_activity(conn: Connection, shop_id: int, customers, sign: int) -> Non
     grouped = (select(literal(shop_id), func.coalesce(per_customer.c.last_active, NEVER),
                       func.sum(per_customer.c.owed) * sign, func.count() * sign)
                .where(per_customer.c.shop_id == shop_id, per_customer.c.customer_id.in_(customers))
-               .group_by(func.coalesce(per_customer.c.last_active, NEVER)))
+               .group_by(per_customer.c.last_active))
     _upsert_add(conn, activity, ("shop_id", "last_active"), ("owed", "customers"), grouped)
 
 
@@ -236,6 +237,7 @@ def forget_customer(conn: Connection, shop_id: int, customer_id: int) -> None:
     conn.execute(delete(per_customer).where(per_customer.c.shop_id == shop_id,
                                             per_customer.c.customer_id == customer_id))
     _upsert_add(conn, per_customer, ("shop_id", "customer_id"), ("owed",),
-                select(literal(shop_id), literal(0), literal(row.owed)).where(literal(True)), last_active=_later)
+                select(literal(shop_id), literal(0), literal(row.owed), cast(null(), Date)).where(literal(True)),
+                last_active=_later)
     _shift_activity(conn, shop_id, both, 1)
     conn.execute(delete(activity).where(activity.c.shop_id == shop_id, activity.c.customers == 0))

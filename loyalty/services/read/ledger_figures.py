@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.engine import Connection
 
 from db.tables import (ledger_activity_totals as activity, ledger_customer_totals as per_customer,
@@ -97,7 +97,7 @@ def customer_standing(conn: Connection, shop_id: int, facts: ShopFacts) -> Stand
         tail = (select(who.label("who"), func.sum(le.c.pending + le.c.available).label("owed"),
                        func.max(case((le.c.kind.in_(ACTIVITY), day), else_=None)).label("last"))
                 .where(le.c.id > mark.id, le.c.shop_id == shop_id).group_by(who).subquery())
-        known = per_customer.c.shop_id == shop_id
+        known = (per_customer.c.shop_id == shop_id) & (literal(mark.id) > 0)  # totals of another zone: unused
         rows = conn.execute(select(tail.c.who, tail.c.owed, tail.c.last, per_customer.c.owed, per_customer.c.last_active)
                             .select_from(tail.outerjoin(per_customer, known & (per_customer.c.customer_id == tail.c.who))))
         for who_id, tail_owed, tail_last, old_owed, old_last in rows:
