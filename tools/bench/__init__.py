@@ -15,5 +15,6 @@ BENCHMARKS = {
     "writeback": "tools.bench.writeback",        # 1,000,000 balances written back: calls vs a bulk mutation
     "simulate": "tools.bench.simulate",          # 1,000,000 recorded orders replayed under a draft programme
     "storefront": "tools.bench.storefront",      # loyalty page and extension API p99, 10,000,000 entries
+    "admin_home": "tools.bench.admin_home",      # home page and liability report API p99, 10,000,000 entries
 }
 """Name -> module. Run order is this order; `--only` picks some."""
