@@ -52,6 +52,7 @@ const LoyaltyCharts = (() => {
 
   /* One horizontal bar per row ({label, value, text}), longest first as given. */
   function bars(container, rows, color) {
+    if (!rows.length) { container.replaceChildren(); return; }  /* the table says "none" */
     const width = 960, row = 28, left = 220, right = 140;
     const height = Math.max(1, rows.length) * row + 8;
     const most = Math.max(1, ...rows.map((r) => r.value));

@@ -21,14 +21,14 @@ from decimal import Decimal
 from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.engine import Connection
 
-from db.tables import ledger_entries as le, orders, vouchers
+from db.tables import ledger_entries as le, vouchers
 from loyalty.domain.points import add_months
 from loyalty.domain.store_credit import outstanding as credit_outstanding
 from loyalty.domain.valuation import Breakage, PointValue, point_value
 from loyalty.services.balances import NOT_LIFETIME
 from loyalty.domain.shops import ShopFacts
 from loyalty.services.ledger_rollup import ACTIVITY
-from loyalty.services.read.ledger_figures import customer_standing, day_flows
+from loyalty.services.read.ledger_figures import customer_standing, day_flows, kind_totals
 from loyalty.services.shops import ShopRef, programme, shop_facts
 from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.domain.errors import ReportRangeError
@@ -156,14 +156,8 @@ def liability_report(shop: ShopRef, first: date, last: date, uow: UnitOfWork) ->
         end = facts.start_of_day(last + timedelta(days=1))
         return LiabilityReport(liability(conn, shop, first, last),
                                point_value(programme(conn, shop.id, shop.settings_version)),
-                               shop_currency(conn, shop.id), breakage(conn, shop.id, last, facts),
+                               facts.currency, breakage(conn, shop.id, last, facts),
                                store_credit_owed(conn, shop.id, end))
-
-
-def shop_currency(conn: Connection, shop_id: int) -> str:
-    """The shop's currency, as its latest order states it ("" before any order)."""
-    return conn.execute(select(orders.c.currency).where(orders.c.shop_id == shop_id, orders.c.currency.is_not(None))
-                        .order_by(orders.c.id.desc()).limit(1)).scalar() or ""
 
 
 def breakage(conn: Connection, shop_id: int, last: date, facts: ShopFacts,
@@ -179,10 +173,7 @@ def breakage(conn: Connection, shop_id: int, last: date, facts: ShopFacts,
     standing = customer_standing(conn, shop_id, facts)
     if standing.newest is not None and standing.newest >= before:
         return _breakage_from_ledger(conn, shop_id, before, facts.start_of_day(cutoff), dormant_months)
-    kinds: dict[str, int] = {}
-    for day in day_flows(conn, shop_id, facts, date.min, last).days.values():
-        for kind, (p, a) in day.items():
-            kinds[kind] = kinds.get(kind, 0) + p + a
+    kinds = kind_totals(conn, shop_id, facts, last)
     earned = sum(v for k, v in kinds.items() if k not in NOT_LIFETIME)
     return Breakage(earned=earned, expired=-kinds.get("expire", 0), outstanding=sum(kinds.values()),
                     dormant=max(standing.owed_inactive_before(cutoff), 0), dormant_months=dormant_months)
