@@ -20,7 +20,7 @@ from loyalty.domain.times import iso
 from loyalty.domain.simulation import draft_from
 from loyalty.services.read import customers, referrals, reports, simulation, support
 from loyalty.services.read.failures import failed_jobs as failed_jobs_of
-from loyalty.services.read.shops import programme_in_force
+from loyalty.services.read.shops import facts_of, programme_in_force
 from loyalty.services.use_cases import customers as customer_use_cases, vouchers as voucher_use_cases
 from loyalty.services.errors import UnknownCustomer
 from loyalty.services.use_cases.earning import award_action
@@ -313,9 +313,14 @@ def retry_all_jobs():
 
 # -- points-liability report -----------------------------------------------------------------------
 
+def shop_today() -> date:
+    """Today in the shop's time zone (report days are the shop's calendar days)."""
+    return facts_of(g.shop, reads()).local_day(now())
+
+
 def _report_range() -> tuple[date, date]:
-    """`from` and `to` (ISO dates, inclusive); by default the last 30 days up to today (UTC)."""
-    last = date.fromisoformat(request.args["to"]) if request.args.get("to") else now().date()
+    """`from` and `to` (ISO dates, inclusive); by default the last 30 days up to the shop's today."""
+    last = date.fromisoformat(request.args["to"]) if request.args.get("to") else shop_today()
     first = date.fromisoformat(request.args["from"]) if request.args.get("from") else last - timedelta(days=29)
     reports.check_range(first, last)
     return first, last

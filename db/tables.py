@@ -588,3 +588,54 @@ audit_events = Table(
 Index("ix_audit_events_shop_at", audit_events.c.shop_id, audit_events.c.at)
 Index("ix_audit_events_shop_action_at", audit_events.c.shop_id, audit_events.c.action, audit_events.c.at)
 Index("ix_audit_events_customer", audit_events.c.customer_id)
+
+# -- ledger roll-ups (migration 0030): the home page and the liability report at any size -------------------
+
+ledger_rollups = Table(
+    "ledger_rollups", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("watermark", Integer, nullable=False, server_default=text("0"),
+           doc="every ledger entry of the shop with an id up to this one is in the totals; none above it"),
+    Column("zone", String(64), nullable=False, doc="the time zone the days were cut in: another one rebuilds"),
+    Column("max_effective_at", UtcDateTime, nullable=True, doc="the latest effective_at rolled up"),
+    Column("horizon_id", Integer, nullable=True,
+           doc="PostgreSQL: the highest id seen at the last run, rolled up once every transaction then open ended"),
+    Column("horizon_xid", BigInteger, nullable=True, doc="PostgreSQL: the snapshot's xmax at the last run"),
+    Column("rolled_at", UtcDateTime, nullable=True),
+)
+"""Per shop, how far the ledger is rolled up (loyalty/services/ledger_rollup.py)."""
+
+ledger_day_totals = Table(
+    "ledger_day_totals", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True, doc="the shop's calendar day of the entries' effective_at"),
+    Column("kind", String(16), primary_key=True),
+    Column("pending", BigInteger, nullable=False),
+    Column("available", BigInteger, nullable=False),
+    Column("entries", BigInteger, nullable=False),
+)
+"""The ledger's sums per shop day and entry kind, up to the watermark."""
+
+ledger_customer_totals = Table(
+    "ledger_customer_totals", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("customer_id", Integer, primary_key=True, doc="0: entries of no customer (redacted ones)"),
+    Column("owed", BigInteger, nullable=False, doc="pending + available"),
+    Column("last_active", Date, nullable=True, doc="shop day of the last customer activity (reports.ACTIVITY)"),
+)
+"""Per customer with entries (a member), up to the watermark."""
+
+ledger_activity_totals = Table(
+    "ledger_activity_totals", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_active", Date, primary_key=True, doc="0001-01-01: no activity (or no customer)"),
+    Column("owed", BigInteger, nullable=False),
+    Column("customers", BigInteger, nullable=False),
+)
+"""ledger_customer_totals summed per day of last activity: dormant points and active members in a few rows."""
+
+# A period's paid orders and rewards (home page). The time leads: led by shop_id, SQLite would take these for
+# every `shop_id = ? ORDER BY id DESC LIMIT 1` (the shop's latest order) and sort the whole shop.
+Index("ix_orders_paid_shop", orders.c.paid_at, orders.c.shop_id, orders.c.customer_id, orders.c.merchandise,
+      orders.c.cancelled_at)  # covering: the period's orders read from the index alone
+Index("ix_vouchers_created_shop", vouchers.c.created_at, vouchers.c.shop_id)

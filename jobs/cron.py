@@ -6,6 +6,7 @@ from jobs.collections import refresh_all_collections
 from jobs.flow_triggers import send_flow_triggers
 from jobs.notify import send_notifications
 from jobs.reconcile import reconcile_all
+from jobs.rollup import roll_up_ledgers
 from jobs.store_credit import check_store_credit
 from jobs.scheduled import (expire_points, expire_vouchers, give_birthday_perks, mature_points, purge_inbox, sweep,
                             warn_expiring_points)
@@ -36,3 +37,5 @@ cron.register(reconcile_all, queue_name=QUEUE_NAME, cron="17 3 * * *", result_tt
 # the theme block's programme summary, written again daily (it is also written when the programme changes)
 cron.register(write_all_programme_summaries, queue_name=QUEUE_NAME, cron="53 3 * * *", result_ttl=86400)
 cron.register(send_flow_triggers, queue_name=QUEUE_NAME, interval=20, result_ttl=0)
+# the ledger's totals for the home page and the liability report (loyalty/services/ledger_rollup.py)
+cron.register(roll_up_ledgers, queue_name=QUEUE_NAME, interval=60, result_ttl=0, job_timeout=3600)

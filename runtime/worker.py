@@ -11,7 +11,7 @@ from rq.worker import Worker
 
 JOB_MODULES = ("jobs.inbox", "jobs.sync", "jobs.bulk_sync", "jobs.write_back", "jobs.history", "jobs.reconcile",
                "jobs.notify", "jobs.scheduled", "jobs.flow_triggers", "jobs.collections", "jobs.store_credit",
-               "jobs.tiers", "jobs.checkout_codes", "jobs.theme")
+               "jobs.tiers", "jobs.checkout_codes", "jobs.theme", "jobs.rollup")
 """Every module whose functions are queued by name (loyalty.services.wakeups, jobs/cron.py)."""
 
 

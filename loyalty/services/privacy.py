@@ -21,6 +21,7 @@ from loyalty.services.notifications import emails_of
 from loyalty.services.perks import grants_of
 from loyalty.services.read.views import customer_summary
 from loyalty.domain.errors import ShopMismatch
+from loyalty.services.ledger_rollup import forget_customer
 
 
 def check_claim(conn: Connection, domain: str, claim) -> None:
@@ -76,6 +77,7 @@ def redact_customer(conn: Connection, shop, shopify_id: int | None, email: str |
     for row in rows:
         needles += [str(n).encode() for n in (row.shopify_customer_id, row.email) if n]
         conn.execute(update(ledger_entries).where(ledger_entries.c.customer_id == row.id).values(customer_id=None))
+        forget_customer(conn, shop.id, row.id)  # the ledger's totals follow (ledger_rollup)
         conn.execute(update(orders).where(orders.c.customer_id == row.id).values(customer_id=None))
         conn.execute(update(vouchers).where(vouchers.c.customer_id == row.id).values(customer_id=None))
         conn.execute(delete(data_exports).where(data_exports.c.shop_id == shop.id,

@@ -16,5 +16,6 @@ BENCHMARKS = {
     "simulate": "tools.bench.simulate",          # 1,000,000 recorded orders replayed under a draft programme
     "storefront": "tools.bench.storefront",      # loyalty page and extension API p99, 10,000,000 entries
     "support": "tools.bench.admin_support",     # admin customer search and customer page p99, same shop
+    "admin_home": "tools.bench.admin_home",      # home page and liability report API p99, 10,000,000 entries
 }
 """Name -> module. Run order is this order; `--only` picks some."""

@@ -48,6 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--storefront-programmes", default="store-b,vip-tiers",
                         help="storefront: ready programmes measured in turn on the same data")
     parser.add_argument("--support-requests", type=int, default=200, help="support: measured requests per kind")
+    parser.add_argument("--home-requests", type=int, default=200, help="admin_home: measured requests per endpoint")
     parser.add_argument("--no-write", action="store_true", help="print only; leave tools/bench/results.md alone")
     return parser.parse_args(argv)
 

@@ -1,7 +1,7 @@
 """support's customer search: by name, email prefix, Shopify id or order number, from indexes
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030
 Create Date: 2026-12-06
 
 - customers.name_key ("first last") and surname_key ("last first"): the name folded (lower-case, accents
@@ -17,7 +17,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0031'
-down_revision = '0029'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 

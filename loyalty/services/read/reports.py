@@ -4,35 +4,35 @@ and their value in money: what a point buys in the programme in force, loyalty.d
 breakage measured from the shop's ledger and the liability forecast after it; and, on a line of its own, the
 store credit the shop has issued and not yet seen spent (money already owed, not points).
 
-Days are UTC calendar days of each entry's business time (`effective_at`). Every figure is summed in the
-database; the outstanding points are the running total of all entries, so they equal the sum of the
-customers' balances (redacted customers' entries included, as the shop still counts them).
+Days are the shop's calendar days (its time zone, ShopFacts) of each entry's business time (`effective_at`).
+The figures come from the ledger's roll-up plus the entries above its watermark
+(loyalty.services.read.ledger_figures), so they are exact and cost the same at any ledger size; the
+outstanding points are the running total of all entries, so they equal the sum of the customers' balances
+(redacted customers' entries included, as the shop still counts them).
 """
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select, text
 from sqlalchemy.engine import Connection
 
-from db.tables import ledger_entries as le, orders, vouchers
+from db.tables import ledger_entries as le, vouchers
 from loyalty.domain.points import add_months
 from loyalty.domain.store_credit import outstanding as credit_outstanding
 from loyalty.domain.valuation import Breakage, PointValue, point_value
 from loyalty.services.balances import NOT_LIFETIME
-from loyalty.services.shops import ShopRef, programme
+from loyalty.domain.shops import ShopFacts
+from loyalty.services.ledger_rollup import ACTIVITY
+from loyalty.services.read.ledger_figures import customer_standing, day_flows, kind_totals
+from loyalty.services.shops import ShopRef, programme, shop_facts
 from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.domain.errors import ReportRangeError
 from loyalty.defaults import BREAKAGE_DORMANT_MONTHS, REPORT_MAX_DAYS as MAX_DAYS
-
-ACTIVITY = ("earn", "claw_back", "void", "redeem", "recredit", "adjust", "bonus")
-"""Entry kinds a customer's own doings make (a purchase, a refund, a redemption...): maturing and expiring
-happen to points without the customer, so they do not count as activity."""
-
 
 @dataclass(frozen=True)
 class LiabilityDay:
@@ -62,17 +62,6 @@ class LiabilityDay:
 COLUMNS = tuple(f for f in LiabilityDay.__dataclass_fields__)
 
 
-def _day_of(conn: Connection):
-    """The UTC calendar day of an entry's effective_at, as 'YYYY-MM-DD' text, on either database."""
-    if conn.dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", le.c.effective_at), "YYYY-MM-DD")
-    return func.strftime("%Y-%m-%d", le.c.effective_at)  # SQLite stores the UTC wall time
-
-
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
-
-
 def check_range(first: date, last: date) -> None:
     """Refuse an inverted or over-long range."""
     if last < first:
@@ -82,25 +71,15 @@ def check_range(first: date, last: date) -> None:
 
 
 def liability(conn: Connection, shop: ShopRef, first: date, last: date) -> list[LiabilityDay]:
-    """One LiabilityDay per day from `first` to `last` inclusive (days without entries included)."""
+    """One LiabilityDay per shop day from `first` to `last` inclusive (days without entries included)."""
     check_range(first, last)
     value = point_value(programme(conn, shop.id, shop.settings_version))
-    opening = conn.execute(select(func.coalesce(func.sum(le.c.pending), 0), func.coalesce(func.sum(le.c.available), 0))
-                           .where(le.c.shop_id == shop.id, le.c.effective_at < _start_of(first))).one()
-    day = _day_of(conn).label("day")
-    flows: dict[str, dict[str, tuple[int, int]]] = {}
-    for row in conn.execute(
-        select(day, le.c.kind, func.sum(le.c.pending), func.sum(le.c.available))
-        .where(le.c.shop_id == shop.id, le.c.effective_at >= _start_of(first),
-               le.c.effective_at < _start_of(last + timedelta(days=1)))
-        .group_by(day, le.c.kind)
-    ):
-        flows.setdefault(row[0], {})[row[1]] = (int(row[2]), int(row[3]))
-    pending, available = int(opening[0]), int(opening[1])
+    flows = day_flows(conn, shop.id, shop_facts(conn, shop.id), first, last)
+    pending, available = flows.opening
     days = []
     for offset in range((last - first).days + 1):
         current = first + timedelta(days=offset)
-        kinds = flows.get(current.isoformat(), {})
+        kinds = flows.days.get(current, {})
         for p, a in kinds.values():
             pending, available = pending + p, available + a
 
@@ -144,8 +123,10 @@ def store_credit_owed(conn: Connection, shop_id: int, before: datetime) -> Store
     owed, count = Decimal(0), 0
     for amount, remaining, status in conn.execute(
             select(vouchers.c.amount, vouchers.c.remaining_amount, vouchers.c.status)
-            .where(vouchers.c.shop_id == shop_id, vouchers.c.kind == "store_credit",
-                   vouchers.c.status.in_(("creating", "active")), vouchers.c.created_at < before)):
+            .where(vouchers.c.shop_id == shop_id, vouchers.c.created_at < before,
+                   # the partial index's own predicate, as literals: SQLite uses ix_vouchers_store_credit_open
+                   # only for a WHERE that implies it, which bound parameters do not
+                   text("vouchers.kind = 'store_credit' AND vouchers.status IN ('creating', 'active')"))):
         left = credit_outstanding(Decimal(amount), None if remaining is None else Decimal(remaining), status)
         if left > 0:
             owed, count = owed + left, count + 1
@@ -171,26 +152,38 @@ class LiabilityReport:
 def liability_report(shop: ShopRef, first: date, last: date, uow: UnitOfWork) -> LiabilityReport:
     """The query behind the admin's and the CLI's report: the days from `first` to `last`, the value of a
     point, the breakage measured up to the end of `last`, and the store credit owed (issued by then)."""
-    end = _start_of(last + timedelta(days=1))
     with uow:
         conn = uow.conn
+        facts = shop_facts(conn, shop.id)
+        end = facts.start_of_day(last + timedelta(days=1))
         return LiabilityReport(liability(conn, shop, first, last),
                                point_value(programme(conn, shop.id, shop.settings_version)),
-                               shop_currency(conn, shop.id), breakage(conn, shop.id, end),
+                               facts.currency, breakage(conn, shop.id, last, facts),
                                store_credit_owed(conn, shop.id, end))
 
 
-def shop_currency(conn: Connection, shop_id: int) -> str:
-    """The shop's currency, as its latest order states it ("" before any order)."""
-    return conn.execute(select(orders.c.currency).where(orders.c.shop_id == shop_id, orders.c.currency.is_not(None))
-                        .order_by(orders.c.id.desc()).limit(1)).scalar() or ""
-
-
-def breakage(conn: Connection, shop_id: int, before: datetime,
+def breakage(conn: Connection, shop_id: int, last: date, facts: ShopFacts,
              dormant_months: int = BREAKAGE_DORMANT_MONTHS) -> Breakage:
-    """Breakage from the shop's entries before `before`: points earned (lifetime: orders net of refunds,
-    bonuses, adjustments), points expired, points owed, and the points of customers (or redacted ones) with
-    no activity (ACTIVITY) in the `dormant_months` months before `before`."""
+    """Breakage from the shop's entries up to the end of shop day `last`: points earned (lifetime: orders net
+    of refunds, bonuses, adjustments), points expired, points owed, and the points of customers (or redacted
+    ones) with no activity (ACTIVITY) from the shop day `dormant_months` months before the day after `last`.
+    Read from the roll-up when the ledger has nothing after that day (a report reaching today); else summed
+    from the ledger (a report of the past, the same figures)."""
+    end_day = last + timedelta(days=1)
+    cutoff = add_months(end_day, -dormant_months)
+    before = facts.start_of_day(end_day)
+    standing = customer_standing(conn, shop_id, facts)
+    if standing.newest is not None and standing.newest >= before:
+        return _breakage_from_ledger(conn, shop_id, before, facts.start_of_day(cutoff), dormant_months)
+    kinds = kind_totals(conn, shop_id, facts, last)
+    earned = sum(v for k, v in kinds.items() if k not in NOT_LIFETIME)
+    return Breakage(earned=earned, expired=-kinds.get("expire", 0), outstanding=sum(kinds.values()),
+                    dormant=max(standing.owed_inactive_before(cutoff), 0), dormant_months=dormant_months)
+
+
+def _breakage_from_ledger(conn: Connection, shop_id: int, before: datetime, cutoff: datetime,
+                          dormant_months: int) -> Breakage:
+    """Breakage summed per customer from the ledger's entries before `before` (active from `cutoff`)."""
     lifetime = case((le.c.kind.in_(NOT_LIFETIME), 0), else_=le.c.pending + le.c.available)
     expired = case((le.c.kind == "expire", -le.c.available), else_=0)
     active_at = case((le.c.kind.in_(ACTIVITY), le.c.effective_at), else_=None)
@@ -198,7 +191,7 @@ def breakage(conn: Connection, shop_id: int, before: datetime,
                            func.sum(le.c.pending + le.c.available).label("owed"), func.max(active_at).label("active"))
                     .where(le.c.shop_id == shop_id, le.c.effective_at < before)
                     .group_by(le.c.customer_id).subquery())
-    cutoff = bindparam("cutoff", add_months(before, -dormant_months), type_=le.c.effective_at.type)
+    cutoff = bindparam("cutoff", cutoff, type_=le.c.effective_at.type)
     dormant = or_(per_customer.c.customer_id.is_(None), per_customer.c.active.is_(None),
                   per_customer.c.active < cutoff)
     row = conn.execute(select(

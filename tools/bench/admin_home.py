@@ -1,0 +1,153 @@
+"""The merchant's home page and the points-liability report, server time in a shop of 1,000,000 customers and
+10,000,000 ledger entries, on SQLite and PostgreSQL.
+
+    python -m tools.bench --only admin_home [--storefront-entries N --storefront-customers N --home-requests N]
+
+The shop is the storefront benchmark's (tools/bench/storefront_data.py: three years of orders, redemptions
+and bonuses), in Europe/Paris. The ledger roll-up (loyalty/services/ledger_rollup.py) runs once over the
+whole ledger (its time is reported), then a live tail is written above the watermark (`TAIL` entries, more
+than a minute of a busy shop), so every read sums the totals and the tail as in production. Requests go
+through the production Flask app in this process (its test client: server time), with an admin session
+token as App Bridge sends it; each is asked `--home-requests` times after a warm-up, interleaved with the
+same run's baseline GET /healthz (tools/bench/storefront.py's way); p50, p95, p99 against p99 < 200 ms.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from tools.bench.report import Figure
+from tools.bench.stack import SECRET, SHOP, Stack, postgres_databases
+from tools.bench.storefront import API_KEY, WARM_UP, percentile, spread, statuses
+from tools.bench.storefront_data import Shape, populate
+
+TARGET_MS = 200.0
+TAIL = 2_000
+"""Entries written after the roll-up: the live tail every read adds to the totals."""
+
+ENDPOINTS = ("baseline GET /healthz", "GET /admin/api/home", "GET /admin/api/home?group=month (365 days)",
+             "GET /admin/api/reports/liability", "GET /admin/api/reports/liability.csv")
+
+
+def run(options) -> list[Figure]:
+    """Both databases; the figures."""
+    shape = Shape(customers=getattr(options, "storefront_customers", None) or Shape.customers,
+                  entries=getattr(options, "storefront_entries", None) or Shape.entries)
+    requests = getattr(options, "home_requests", None) or 200
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="bench-home-") as work:
+        figures += measure_database("sqlite", f"sqlite:///{Path(work) / 'home.db'}", shape, requests)
+    try:
+        with postgres_databases() as (new_database, _log):
+            figures += measure_database("postgresql", new_database(), shape, requests)
+    except RuntimeError as exc:  # no PostgreSQL binaries on this machine
+        figures.append(Figure("admin home on postgresql", "not measured", note=str(exc)))
+    return figures
+
+
+def measure_database(name: str, url: str, shape: Shape, requests: int) -> list[Figure]:
+    """Populate one database, roll the ledger up, write a tail, measure."""
+    from sqlalchemy import update
+
+    from db.tables import shops
+    from loyalty.services.ledger_rollup import roll_up
+    from runtime.web import create_app
+
+    with Stack(url) as stack:
+        stack.ctx.engine.dispose()
+        print(f"   {name}: making {shape.customers:,} customers and {shape.entries:,} ledger entries", flush=True)
+        began = time.perf_counter()
+        made = populate(url, stack.shop.id, shape)
+        loaded = time.perf_counter() - began
+        with stack.ctx.engine.begin() as conn:
+            conn.execute(update(shops).where(shops.c.id == stack.shop.id).values(iana_timezone="Europe/Paris",
+                                                                                  currency_code="EUR"))
+        began = time.perf_counter()
+        mark = roll_up(stack.ctx.engine, stack.shop.id)
+        if stack.ctx.engine.dialect.name == "postgresql":  # the horizon: a second run rolls up to it
+            mark = roll_up(stack.ctx.engine, stack.shop.id)
+        rolled = time.perf_counter() - began
+        write_tail(stack, made.now)
+        began = time.perf_counter()
+        roll_up(stack.ctx.engine, stack.shop.id)
+        incremental = time.perf_counter() - began
+        write_tail(stack, made.now, offset=TAIL)
+        app = create_app(replace(stack.ctx, config=replace(stack.ctx.config, rate_limit_pages="1000000 per minute")))
+        print(f"   {name}: {requests} requests per endpoint", flush=True)
+        figures = [Figure(f"admin home data set, {name}", f"{shape.customers:,} customers, {shape.entries:,} entries",
+                          note=f"made in {loaded:.0f} s; first roll-up of the whole ledger {rolled:.1f} s "
+                               f"(watermark {mark:,}); a roll-up of {TAIL:,} new entries {incremental:.2f} s; "
+                               f"reads add a live tail of {TAIL:,} entries")]
+        return figures + judged(name, timed(app, made.now, requests))
+
+
+def write_tail(stack, now: datetime, offset: int = 0) -> None:
+    """`TAIL` bonus entries above the watermark, today, spread over the shop's customers."""
+    from sqlalchemy import insert
+
+    from db.tables import ledger_entries
+
+    rows = [dict(shop_id=stack.shop.id, customer_id=1 + (n * 7919) % 1000, kind="bonus", pending=0, available=5,
+                 reason="bench tail", idempotency_key=f"bench-tail-{offset + n}",
+                 effective_at=now - timedelta(seconds=n), created_at=now) for n in range(TAIL)]
+    with stack.ctx.engine.begin() as conn:
+        conn.execute(insert(ledger_entries), rows)
+
+
+def admin_token() -> str:
+    """An admin session token as App Bridge makes it (HS256 with the app secret, for the shop)."""
+    import jwt
+
+    now = int(time.time())
+    return jwt.encode({"iss": f"https://{SHOP}/admin", "dest": f"https://{SHOP}", "aud": API_KEY, "sub": "1",
+                       "exp": now + 300, "nbf": now - 5, "iat": now - 5, "jti": uuid.uuid4().hex, "sid": "bench"},
+                      SECRET, algorithm="HS256")
+
+
+def paths(today) -> dict[str, str]:
+    """Endpoint -> path (the defaults: the 30 days up to the shop's today)."""
+    year = (today - timedelta(days=364)).isoformat()
+    return {"baseline GET /healthz": "/healthz", "GET /admin/api/home": "/admin/api/home",
+            "GET /admin/api/home?group=month (365 days)": f"/admin/api/home?group=month&from={year}&to={today}",
+            "GET /admin/api/reports/liability": "/admin/api/reports/liability",
+            "GET /admin/api/reports/liability.csv": "/admin/api/reports/liability.csv"}
+
+
+def timed(app, now: datetime, requests: int) -> dict[str, dict]:
+    """Each endpoint `requests` times after the warm-up, interleaved: latencies (ms) and statuses."""
+    targets = paths(now.date())
+    results = {name: {"ms": [], "statuses": {}} for name in ENDPOINTS}
+    client = app.test_client()
+    for n in range(WARM_UP + requests):
+        for name in ENDPOINTS:
+            headers = {} if name.startswith("baseline") else {"Authorization": f"Bearer {admin_token()}"}
+            began = time.perf_counter()
+            response = client.get(targets[name], headers=headers)
+            response.close()
+            elapsed = (time.perf_counter() - began) * 1e3
+            if n >= WARM_UP:
+                results[name]["ms"].append(elapsed)
+                results[name]["statuses"][response.status_code] = results[name]["statuses"].get(
+                    response.status_code, 0) + 1
+    return results
+
+
+def judged(database: str, results: dict[str, dict]) -> list[Figure]:
+    """A figure per endpoint: p50/p95/p99 against the target, beside the same run's baseline."""
+    base = results["baseline GET /healthz"]
+    base_p99 = percentile(base["ms"], 99)
+    figures = [Figure(f"admin home {database}: baseline GET /healthz", spread(base["ms"]),
+                      note=f"same run, interleaved; {statuses(base)}")]
+    for name, result in results.items():
+        if name.startswith("baseline"):
+            continue
+        p99 = percentile(result["ms"], 99)
+        ok = set(result["statuses"]) == {200}
+        figures.append(Figure(f"admin home {database}: {name}", spread(result["ms"]), f"p99 < {TARGET_MS:.0f} ms",
+                              ok and p99 < TARGET_MS,
+                              note=f"{statuses(result)}; p99 / baseline p99: {p99 / base_p99:.1f}x"))
+    return figures
