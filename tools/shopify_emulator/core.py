@@ -29,7 +29,7 @@ from tools.shopify_emulator.store import (
     parse_id,
 )
 
-DEFAULT_SCOPES = "read_orders,read_customers,write_customers,write_discounts,write_gift_cards"
+DEFAULT_SCOPES = "read_orders,read_customers,write_customers,write_discounts,write_gift_cards,read_locales"
 """Scopes the fake OAuth grant reports."""
 
 
