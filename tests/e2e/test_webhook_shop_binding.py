@@ -176,9 +176,10 @@ def test_bodies_not_of_their_topics_shape_are_refused(ctx, shop, send, process):
     assert state_of(ctx, SHOP) == before
 
 
-def test_genuine_bodies_are_recorded_and_applied(two_shops, ctx, send, process):
+def test_genuine_bodies_are_recorded_and_applied(two_shops, ctx, send, process, shopify):
     """Shopify's real samples, naming the shop they are sent for: each recorded and applied without a
-    failure; then app/uninstalled stops A and shop/redact erases A; B keeps everything."""
+    failure; then app/uninstalled (A uninstalled in Shopify) stops A and shop/redact erases A; B keeps
+    everything."""
     a = bodies_of_a()
     refund = sample("refund_single_line_items.json")
     refund["order_id"] = a["orders/paid"]["id"]
@@ -193,6 +194,7 @@ def test_genuine_bodies_are_recorded_and_applied(two_shops, ctx, send, process):
     process()
     assert [(r.topic, r.last_error) for r in inbox_rows(ctx) if r.processed_at is None] == []
     b_before = state_of(ctx, B)
+    shopify.uninstall_app(SHOP)
     assert send("app/uninstalled", a["app/uninstalled"]).headers["X-Loyalty-Webhook"] == "recorded"
     assert send("shop/redact", a["shop/redact"]).headers["X-Loyalty-Webhook"] == "recorded"
     process()
