@@ -23,8 +23,10 @@ from loyalty.services.wakeups import queue_history_import
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
-DEFAULT_SCOPES = "read_orders,read_all_orders,read_customers,write_customers,write_discounts,write_gift_cards"
-"""What the app asks for when SHOPIFY_SCOPES is not set (the same list as shopify.app.toml)."""
+DEFAULT_SCOPES = ("read_orders,read_all_orders,read_customers,write_customers,write_discounts,write_gift_cards,"
+                  "read_locales")
+"""What the app asks for when SHOPIFY_SCOPES is not set (the same list as shopify.app.toml); read_locales: the
+shop's primary locale (`shopLocales`), the admin's language when the staff member's is not known."""
 
 def _ctx():
     """The loyalty.services.context.Context the app was built with."""

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DataError
 
 from db.engine import lease_transaction
 from db.tables import webhook_bodies as bodies, webhook_inbox as inbox
-from loyalty.services import events, ledger
+from loyalty.services import events, ledger, uninstalls
 from integrations.shopify import json_body
 from integrations.shopify.translate import BadPayload, to_command
 from loyalty.services.context import Context, get_context
@@ -161,8 +161,9 @@ def release(ctx: Context, rows: list) -> None:
 
 
 def prepare(ctx: Context, rows: list) -> tuple[dict, dict]:
-    """The batch's commands by row id (parsed, with the payments looked up where needed) and the rows that
-    failed already, with their reasons: the work done before the write transaction, outside its lock."""
+    """The batch's commands by row id (parsed, with the payments looked up where needed, the uninstalls
+    confirmed by Shopify) and the rows that failed already, with their reasons: the work done before the
+    write transaction, outside its lock."""
     commands, failures = {}, {}
     for row in rows:
         try:
@@ -174,6 +175,8 @@ def prepare(ctx: Context, rows: list) -> tuple[dict, dict]:
             failures[row.id] = (f"bad payload: {type(exc).__name__}: {exc}", True)
     commands, lookup_failures = events.prefetch(ctx, rows, commands)
     failures.update(lookup_failures)
+    commands, uninstall_failures = uninstalls.confirm_uninstalls(ctx, rows, commands)  # Shopify says if it is real
+    failures.update(uninstall_failures)
     return commands, failures
 
 

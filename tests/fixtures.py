@@ -229,6 +229,36 @@ def emulator(shop):
     return em
 
 
+def shopify_emulated_by(rsps, emulator) -> None:
+    """Shopify's hosts (`https://NAME.myshopify.com/admin/...`) answered by the emulator, at the HTTP
+    boundary (`rsps`: a responses.RequestsMock): its OAuth token endpoint and its Admin GraphQL API."""
+    import re
+    from urllib.parse import urlsplit
+
+    import responses
+
+    web = emulator.app.test_client()
+
+    def forward(request):
+        url = urlsplit(request.url)
+        answer = web.post(f"/{url.hostname}{url.path}", data=request.body,
+                          headers={k: v for k, v in request.headers.items() if k.lower() != "content-length"})
+        return answer.status_code, {"Content-Type": answer.content_type}, answer.data
+
+    rsps.add_callback(responses.POST, re.compile(r"https://[a-z0-9-]+\.myshopify\.com/admin/.*"), callback=forward)
+
+
+@pytest.fixture
+def shopify(emulator):
+    """Shopify as the worker reaches it (`https://{shop}`, the suite's Admin API address) answered by the
+    emulator holding store A: `shopify.uninstall_app(SHOP)` revokes its token as Shopify's uninstall does."""
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        shopify_emulated_by(rsps, emulator)
+        yield emulator
+
+
 @pytest.fixture
 def calls():
     """The bodies of every Admin API request the `factory` clients sent, in order."""

@@ -4,14 +4,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime
 
 from sqlalchemy import select
 
 from db.engine import reading
 from db.tables import shops
 from loyalty.services.context import Context
-from loyalty.services.privacy import uninstall_shop
 from webhooks.group_commit import committer_for
 from loyalty.defaults import SHOP_CACHE_SECONDS, UNKNOWN_SHOP_SECONDS
 
@@ -79,10 +77,3 @@ def record(ctx: Context, row: dict) -> float | None:
     commit, or None when this webhook id was already recorded (a redelivery). Raises SQLAlchemyError
     when it could not be committed."""
     return committer_for(ctx.engine).record(row)
-
-
-def stop_shop(ctx: Context, directory: ShopDirectory, shop_domain: str, now: datetime) -> None:
-    """app/uninstalled: mark the shop uninstalled and drop its tokens in the request itself."""
-    with ctx.engine.begin() as conn:
-        uninstall_shop(conn, shop_domain, now)
-    directory.forget()

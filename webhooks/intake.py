@@ -16,7 +16,6 @@ from integrations.shopify import json_body, webhook_bodies
 from loyalty.services.context import Context
 from integrations.shopify import webhook_signature as signature
 from loyalty.defaults import WEBHOOK_OUTCOME_HEADER
-from webhooks.inbox import stop_shop
 
 log = logging.getLogger("webhooks.views")
 
@@ -119,10 +118,8 @@ def screen(ctx: Context, directory, delivery: Delivery) -> Answer | None:
     return None
 
 
-def settle(ctx: Context, directory, delivery: Delivery, recorded: bool) -> Answer:
-    """After the row's commit (or its duplicate's): app/uninstalled stops the shop at once, not when a
-    worker gets to it. Raises SQLAlchemyError when that cannot be written (the delivery is recorded: the
-    retry stops the shop, and so does the worker's job)."""
-    if delivery.topic == "app/uninstalled":
-        stop_shop(ctx, directory, delivery.shop_domain, delivery.received_at)
+def settle(recorded: bool) -> Answer:
+    """After the row's commit (or its duplicate's): the answer. Nothing is acted on here, app/uninstalled
+    included: its topic header is not signed, so the worker first asks Shopify whether the app is really
+    uninstalled (loyalty.services.uninstalls), which a request must not wait for."""
     return RECORDED if recorded else DUPLICATE

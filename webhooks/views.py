@@ -62,7 +62,7 @@ def receive_here(ctx, directory: inbox.ShopDirectory, delivery: Delivery) -> Ans
         if refused is not None:
             return refused
         committed_at = inbox.record(ctx, delivery.row())
-        answered = intake.settle(ctx, directory, delivery, committed_at is not None)
+        answered = intake.settle(committed_at is not None)
     except SQLAlchemyError as exc:
         return intake.unavailable(delivery.webhook_id, exc)
     if committed_at is not None:

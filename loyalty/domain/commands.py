@@ -145,6 +145,10 @@ class UninstallShop:
 
     shop: ShopClaim = ShopClaim(None)
     """The Shop object of the body (`myshopify_domain`, `id`)."""
+    confirmed: bool = False
+    """Shopify refused the shop's token when asked (loyalty.services.uninstalls): the app is really uninstalled.
+    The body is the Shop resource shop/update carries too, and the topic header is not signed, so the body
+    alone proves nothing; an unconfirmed uninstall is refused (UninstallNotConfirmed)."""
 
 
 @dataclass(frozen=True)

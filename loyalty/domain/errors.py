@@ -18,6 +18,11 @@ class StaleProgramme(ProgrammeError):
         self.based_on, self.in_force, self.diff = based_on, in_force, diff
 
 
+class UninstallNotConfirmed(ValueError):
+    """app/uninstalled that Shopify does not confirm (the shop's token still works): a Shop body replayed with a
+    forged topic header, or an uninstall sent before a reinstall. Nothing is done."""
+
+
 class TooManyPoints(ValueError):
     """An award too large for the ledger: the order is implausible, and would be so on every retry."""
 

@@ -12,6 +12,7 @@ from db.tables import orders
 from loyalty.services import (bonuses, customers, known_orders, new_orders, notifications, orders as order_service,
                               privacy, referrals)
 from loyalty.domain import earning
+from loyalty.domain.errors import UninstallNotConfirmed
 from loyalty.domain.commands import (ExportCustomerData, LinkCustomer, RecordOrderCancelled, RecordOrderPaid, RecordRefund,
                               RedactCustomer, RedactShop, UninstallShop, UpdateShopFacts)
 from loyalty.services.shops import ShopRef, UnknownShop, get_shop, programme, update_shop_facts
@@ -139,7 +140,8 @@ def record_referral_orders(shops: ShopCache, rows: list, commands: dict, now) ->
 def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now,
                hints: order_service.BatchHints | None = None) -> None:
     """Apply one recorded webhook's command for its shop. Destructive commands first check that their body
-    names that shop (privacy.ShopMismatch, a refusal, when it does not)."""
+    names that shop (privacy.ShopMismatch, a refusal, when it does not); an uninstall is done only once
+    Shopify confirmed it (UninstallNotConfirmed, a refusal, otherwise)."""
     if isinstance(cmd, DESTRUCTIVE_COMMANDS):
         privacy.check_claim(conn, domain, cmd.shop)
     if isinstance(cmd, UpdateShopFacts):
@@ -151,6 +153,8 @@ def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now,
         privacy.redact_shop(conn, domain)
         return
     if isinstance(cmd, UninstallShop):
+        if not cmd.confirmed:  # asked of Shopify before the batch (loyalty.services.uninstalls)
+            raise UninstallNotConfirmed(f"app/uninstalled for {domain} was not confirmed by Shopify: nothing done")
         privacy.uninstall_shop(conn, domain, now)
         return
     shop = shops.get(domain, installed_only=not isinstance(cmd, PRIVACY_COMMANDS))

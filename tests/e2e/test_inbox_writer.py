@@ -195,15 +195,25 @@ def test_a_header_too_long_for_a_frame_is_decided_by_the_web_and_the_pipe_stays(
     assert stored(writer_ctx.engine) == ["after", "before"]
 
 
-def test_app_uninstalled_through_the_writer_stops_the_shop_at_once(socket_path, writer_ctx):
-    """app/uninstalled committed by the writer marks the shop uninstalled before the answer; the next
-    order of that shop is ignored, a privacy webhook still recorded."""
+def uninstalled_at(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(shops.c.uninstalled_at).where(shops.c.domain == SHOP)).scalar()
+
+
+def test_app_uninstalled_through_the_writer_stops_the_shop_once_shopify_confirms(socket_path, writer_ctx, shopify,
+                                                                                 process):
+    """app/uninstalled committed by the writer is recorded, not acted on in the request (its topic header
+    is not signed); the worker has Shopify confirm it (the app's token refused) and marks the shop
+    uninstalled; then the next order of that shop is ignored, a privacy webhook still recorded."""
+    shopify.uninstall_app(SHOP)
     with running_writer(socket_path, writer_ctx) as writer:
         client = WriterClient(str(socket_path))
         bye = json.dumps({"id": 1, "myshopify_domain": SHOP}).encode()
         assert client.deliver(delivery("bye", topic="app/uninstalled", body=bye)) is intake.RECORDED
-        with writer_ctx.engine.connect() as conn:
-            assert conn.execute(select(shops.c.uninstalled_at).where(shops.c.domain == SHOP)).scalar() is not None
+        assert uninstalled_at(writer_ctx.engine) is None
+        assert process() == 1
+        assert uninstalled_at(writer_ctx.engine) is not None
+        writer.directory.forget()  # as its cache running out does, within SHOP_CACHE_SECONDS
         late = client.deliver(delivery("late-order"))
         redact = client.deliver(delivery("redact", topic="customers/redact", body=json.dumps(
             {"shop_id": 1, "shop_domain": SHOP, "customer": {"id": 2}, "orders_to_redact": []}).encode()))

@@ -73,7 +73,7 @@ def test_install_redirects_to_shopify_with_a_signed_state(client, ctx, monkeypat
     query = {k: v[0] for k, v in parse_qs(location.query).items()}
     assert query["client_id"] == "test-key"
     assert query["scope"] == ("read_orders,read_all_orders,read_customers,write_customers,"
-                              "write_discounts,write_gift_cards")
+                              "write_discounts,write_gift_cards,read_locales")
     assert query["redirect_uri"] == "https://loyalty.example.com/auth/callback"
     [cookie] = response.headers.getlist("Set-Cookie")
     nonce = cookie.split(";")[0].removeprefix(f"{install_state.NONCE_COOKIE}=")

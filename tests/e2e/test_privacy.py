@@ -6,6 +6,8 @@ import json
 from sqlalchemy import func, select
 
 from db.tables import customers, data_exports, ledger_entries, orders, shops, webhook_bodies, webhook_inbox
+from runtime.web import create_app
+from tests.conftest import Sender
 from tests.factories import order
 from tests.samples import sample
 
@@ -67,16 +69,20 @@ def test_customer_redact_erases_the_person_and_keeps_anonymous_totals(send, proc
                             .where(ledger_entries.c.customer_id.is_(None))).scalar() == 2
 
 
-def test_uninstall_stops_work_at_once_and_shop_redact_erases_the_shop(send, process, ctx, shop):
-    """app/uninstalled drops the tokens in the request; later orders are ignored; shop/redact
-    (48 h later, shop already uninstalled) erases everything about the shop."""
+def test_uninstall_stops_work_and_shop_redact_erases_the_shop(send, process, ctx, shop, shopify):
+    """app/uninstalled (the app uninstalled in Shopify: its token refused) drops the tokens once the worker
+    has had Shopify confirm it; later orders are ignored; shop/redact (48 h later, shop already uninstalled)
+    erases everything about the shop."""
     send("orders/paid", order(lines=((20, 1),)))
     process()
+    shopify.uninstall_app(shop.domain)
     assert send("app/uninstalled", {**sample("shop_single.json"), "myshopify_domain": shop.domain}).status_code == 200
+    assert process() == 1
     with ctx.engine.connect() as conn:
         row = conn.execute(select(shops.c.uninstalled_at, shops.c.access_token)).one()
     assert row.uninstalled_at is not None and row.access_token is None
-    assert send("orders/paid", order(lines=((20, 1),))).headers["X-Loyalty-Webhook"] == "ignored: shop uninstalled"
+    later = Sender(create_app(ctx).test_client())  # a web process whose shop directory is read after that
+    assert later("orders/paid", order(lines=((20, 1),))).headers["X-Loyalty-Webhook"] == "ignored: shop uninstalled"
     redact = sample("webhook_shop_redact_docs_sample.json")
     redact["shop_domain"] = shop.domain
     assert send("shop/redact", redact).headers["X-Loyalty-Webhook"] == "recorded"
@@ -114,7 +120,7 @@ def _personal_data(ctx, shop, email: str):
     return row.id
 
 
-def test_shop_redact_removes_names_tags_birthdays_and_every_row_of_the_shop(send, process, ctx, shop):
+def test_shop_redact_removes_names_tags_birthdays_and_every_row_of_the_shop(send, process, ctx, shop, shopify):
     """shop/redact: no row of any table that has a shop_id is left for the shop (customers with their names,
     tags and birthdays, emails sent, audit events, referral digests): the cascade from `shops` reaches them."""
     from db import tables
@@ -122,6 +128,7 @@ def test_shop_redact_removes_names_tags_birthdays_and_every_row_of_the_shop(send
     send("orders/paid", order(lines=((70, 1),), email="lena@example.com", customer_id=5501))
     process()
     _personal_data(ctx, shop, "lena@example.com")
+    shopify.uninstall_app(shop.domain)
     send("app/uninstalled", {**sample("shop_single.json"), "myshopify_domain": shop.domain})
     redact = sample("webhook_shop_redact_docs_sample.json")
     redact["shop_domain"] = shop.domain

@@ -19,7 +19,6 @@ import sys
 import threading
 import uuid
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
 
 import pytest
 import responses
@@ -30,6 +29,7 @@ from db.tables import customers, ledger_entries, orders, shops, webhook_inbox
 from loyalty.services.shops import install_shop
 from integrations.crypto import decrypt_token, encrypt_token
 from tests.conftest import KEY, SECRET, SHOP
+from tests.fixtures import shopify_emulated_by
 from tests.factories import cancelled, order
 from tests.samples import for_shop, sample
 
@@ -176,9 +176,10 @@ def test_bodies_not_of_their_topics_shape_are_refused(ctx, shop, send, process):
     assert state_of(ctx, SHOP) == before
 
 
-def test_genuine_bodies_are_recorded_and_applied(two_shops, ctx, send, process):
+def test_genuine_bodies_are_recorded_and_applied(two_shops, ctx, send, process, shopify):
     """Shopify's real samples, naming the shop they are sent for: each recorded and applied without a
-    failure; then app/uninstalled stops A and shop/redact erases A; B keeps everything."""
+    failure; then app/uninstalled (A uninstalled in Shopify) stops A and shop/redact erases A; B keeps
+    everything."""
     a = bodies_of_a()
     refund = sample("refund_single_line_items.json")
     refund["order_id"] = a["orders/paid"]["id"]
@@ -193,6 +194,7 @@ def test_genuine_bodies_are_recorded_and_applied(two_shops, ctx, send, process):
     process()
     assert [(r.topic, r.last_error) for r in inbox_rows(ctx) if r.processed_at is None] == []
     b_before = state_of(ctx, B)
+    shopify.uninstall_app(SHOP)
     assert send("app/uninstalled", a["app/uninstalled"]).headers["X-Loyalty-Webhook"] == "recorded"
     assert send("shop/redact", a["shop/redact"]).headers["X-Loyalty-Webhook"] == "recorded"
     process()
@@ -242,20 +244,6 @@ def test_the_worker_refuses_destructive_rows_whose_body_names_another_shop(two_s
 
 
 # -- the install learns the shop's id -------------------------------------------------------------------
-
-def shopify_emulated_by(rsps, emulator) -> None:
-    """Shopify's hosts (`https://NAME.myshopify.com/admin/...`) answered by the emulator, at the HTTP
-    boundary: its OAuth token endpoint and its Admin GraphQL API."""
-    web = emulator.app.test_client()
-
-    def forward(request):
-        url = urlsplit(request.url)
-        answer = web.post(f"/{url.hostname}{url.path}", data=request.body,
-                          headers={k: v for k, v in request.headers.items() if k.lower() != "content-length"})
-        return answer.status_code, {"Content-Type": answer.content_type}, answer.data
-
-    rsps.add_callback(responses.POST, re.compile(r"https://[a-z0-9-]+\.myshopify\.com/admin/.*"), callback=forward)
-
 
 def shopify_id_of(ctx, domain: str):
     with ctx.engine.connect() as conn:

@@ -7,8 +7,9 @@ import pytest
 
 from integrations.shopify.client import AdminClient
 from integrations.shopify.collections import fetch_collection_products
-from integrations.shopify.documents import COLLECTION_PRODUCTS, ORDER_TRANSACTIONS, ORDERS_TRANSACTIONS
+from integrations.shopify.documents import COLLECTION_PRODUCTS, ORDER_TRANSACTIONS, ORDERS_TRANSACTIONS, SHOP_IDENTITY
 from tools.shopify_emulator import Emulator
+from tools.shopify_emulator.app import INVALID_TOKEN
 from tools.shopify_emulator.bucket import LeakyBucket
 from tools.shopify_emulator.cost import requested_cost
 from tools.shopify_emulator.schema import FALLBACK_SDL, fallback_schema
@@ -494,6 +495,37 @@ def test_oauth_grants_refreshes_and_expires_tokens(session, clock):
     renewed = session.post(url, json=refresh).json()
     assert post(session, ORDER_TRANSACTIONS, token=renewed["access_token"]).status_code == 200
     assert session.post(url, json=refresh).json()["error"] == "invalid_grant"
+
+
+def test_uninstalling_the_app_revokes_every_token_of_the_shop(session, clock, emulator):
+    """uninstall_app: the shop's own token and every granted one answer 401 with Shopify's text, its refresh
+    tokens are refused; the answer is app/uninstalled's body (the Shop resource); a reinstall's grant is a
+    new token that works."""
+    url = f"{BASE}/{SHOP}/admin/oauth/access_token"
+    credentials = {"client_id": "key", "client_secret": "secret"}
+    expiring = session.post(url, json={**credentials, "code": "abc", "expiring": "1"}).json()
+    assert post(session, SHOP_IDENTITY, token=TOKEN).status_code == 200
+    body = emulator.uninstall_app(SHOP)
+    assert (body["id"], body["myshopify_domain"]) == (emulator.shop(SHOP).id, SHOP)
+    for token in (TOKEN, expiring["access_token"]):
+        refused = post(session, SHOP_IDENTITY, token=token)
+        assert (refused.status_code, refused.json()["errors"]) == (401, INVALID_TOKEN)
+    refresh = {**credentials, "grant_type": "refresh_token", "refresh_token": expiring["refresh_token"]}
+    assert session.post(url, json=refresh).json()["error"] == "invalid_grant"
+    with pytest.raises(ShopifyUnauthorized):
+        admin_client(session, clock).execute(SHOP_IDENTITY)
+    reinstalled = session.post(url, json={**credentials, "code": "again"}).json()["access_token"]
+    assert reinstalled != TOKEN
+    assert admin_client(session, clock, token=reinstalled).execute(SHOP_IDENTITY)["shop"]["id"] == \
+        f"gid://shopify/Shop/{emulator.shop(SHOP).id}"
+
+
+def test_the_uninstall_control_endpoint_revokes_the_tokens(session, emulator):
+    """POST /_emulator/{shop}/uninstall (the demo's uninstall): the Shop body, then 401; 404 for an unknown shop."""
+    answer = session.post(f"{BASE}/_emulator/{SHOP}/uninstall")
+    assert answer.status_code == 200 and answer.json()["myshopify_domain"] == SHOP
+    assert post(session, SHOP_IDENTITY, token=TOKEN).status_code == 401
+    assert session.post(f"{BASE}/_emulator/other.myshopify.com/uninstall").status_code == 404
 
 
 def test_control_endpoints_seed_orders_and_show_state(session, emulator):

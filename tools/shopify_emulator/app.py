@@ -93,6 +93,13 @@ def create_app(emulator):
             return _bad_request(emulator, shop, error)
         return jsonify(id=debit_id), 201
 
+    @app.post("/_emulator/<shop>/uninstall")
+    def uninstall(shop):
+        """Demo control: the merchant uninstalls the app (its tokens revoked); answers app/uninstalled's body."""
+        if emulator.find_shop(shop) is None:
+            return jsonify(error=f"unknown shop {shop}"), 404
+        return jsonify(emulator.uninstall_app(shop))
+
     @app.get("/_emulator/<shop>/bulk/<int:operation_id>.jsonl")
     def bulk_result(shop, operation_id):
         """A finished bulk operation's JSONL (range requests honoured, as a storage bucket does)."""

@@ -29,7 +29,7 @@ from tools.shopify_emulator.store import (
     parse_id,
 )
 
-DEFAULT_SCOPES = "read_orders,read_customers,write_customers,write_discounts,write_gift_cards"
+DEFAULT_SCOPES = "read_orders,read_customers,write_customers,write_discounts,write_gift_cards,read_locales"
 """Scopes the fake OAuth grant reports."""
 
 
@@ -111,6 +111,18 @@ class Emulator:
                 setattr(state, key, value)
             state.updated_at = self.now()
             return shop_update_body(state, state.updated_at)
+
+    def uninstall_app(self, shop):
+        """The merchant uninstalls the app: every token of the shop is revoked at once, as Shopify does (the
+        Admin API answers 401 `Invalid API key or access token` to them, refresh tokens are refused), and the
+        body Shopify then sends as app/uninstalled (the Shop resource, as shop/update's) is answered. A later
+        grant (a reinstall) mints a new token."""
+        state = self.shop(shop)
+        with state.lock:
+            state.token = None
+            state.granted_tokens.clear()
+            state.refresh_tokens.clear()
+            return shop_update_body(state, self.now())
 
     def add_customer(self, shop, id, email=None, tags=(), first_name=None, last_name=None):
         """Create or update a customer (`id`: number or gid); names given replace the current ones."""

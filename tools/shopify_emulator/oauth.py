@@ -1,8 +1,9 @@
 """The token endpoint's three grants (authorization code, token exchange, refresh), and token checks.
 
-A shop always accepts the token it was added with. Grants asking for `expiring`
-tokens mint a new access token that lasts ACCESS_TOKEN_SECONDS and a refresh
-token; refreshing uses the refresh token up and mints a new pair, as Shopify does.
+A shop accepts the token it was added with until the app is uninstalled (every token revoked; a
+later grant mints a new one). Grants asking for `expiring` tokens mint a new access token that lasts
+ACCESS_TOKEN_SECONDS and a refresh token; refreshing uses the refresh token up and mints a new pair, as
+Shopify does.
 Codes and session tokens are not verified: any non-empty value is accepted.
 """
 import hmac
@@ -36,7 +37,7 @@ class GrantRefused(Exception):
 
 def accepts(shop, token, now):
     """Whether `token` is the shop's own token or a granted one that has not expired (epoch seconds)."""
-    if hmac.compare_digest(token.encode(), shop.token.encode()):
+    if shop.token is not None and hmac.compare_digest(token.encode(), shop.token.encode()):
         return True
     expires_at = shop.granted_tokens.get(token)
     return expires_at is not None and now < expires_at
@@ -59,6 +60,8 @@ def grant(shop, params, now, scopes, client_credentials=None):
         return _expiring(shop, now, scopes)
     if str(params.get("expiring", "0")) == "1":
         return _expiring(shop, now, scopes)
+    if shop.token is None:  # revoked by an uninstall: the reinstall gets a new one
+        shop.token = "shpat_" + secrets.token_hex(16)
     return {"access_token": shop.token, "scope": scopes}
 
 

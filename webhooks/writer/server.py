@@ -114,10 +114,7 @@ class InboxWriter:
             return outcome
         if outcome.error is not None or outcome.recorded is None:
             return intake.unavailable(delivery.webhook_id, outcome.error or ConnectionError("no outcome"))
-        try:
-            return intake.settle(self.ctx, self.directory, delivery, outcome.recorded)
-        except SQLAlchemyError as exc:
-            return intake.unavailable(delivery.webhook_id, exc)
+        return intake.settle(outcome.recorded)
 
     def close(self) -> None:
         """Close every connection and the listening socket, and remove the socket file."""
