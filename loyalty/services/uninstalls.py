@@ -7,8 +7,10 @@ from before a reinstall) could post it as app/uninstalled with a fresh webhook i
 an uninstall revokes the app's tokens at once, so the shop's token is asked `shop { id }` (SHOP_IDENTITY):
 
 - refused (401/403, or its refresh refused), or the shop has no token: the uninstall is real, it is applied;
-- answered: the app is installed, the event is refused (forged or stale), logged at WARNING, listed with its
-  reason among the failed webhooks (`loyalty failures`, the admin's failed work);
+- answered: the app looks installed. The event is not applied: it waits, logged at WARNING and listed with its
+  reason (`loyalty failures`, the admin's failed work), and is asked again after the inbox's backoff, in case
+  Shopify had not yet revoked the token when it sent a real uninstall; once its attempts are spent
+  (INBOX_MAX_ATTEMPTS) it fails for good as forged or stale;
 - Shopify unreachable, failing or throttled: the event waits and is tried again like every event waiting on
   Shopify (jobs.inbox: its attempts and backoff), never applied blindly.
 
@@ -76,11 +78,12 @@ def ask_shopify(ctx: Context, domain: str) -> tuple[str, bool] | None:
                     type(exc).__name__, exc)
         return f"confirming app/uninstalled with Shopify: {type(exc).__name__}: {exc}", False
     refused = UninstallNotConfirmed(
-        f"Shopify still accepts the app's token for {domain} (shop {{ id }} answered): the app is installed, so "
-        f"this app/uninstalled is forged or stale (a Shop body replayed under that topic, whose header Shopify "
-        f"does not sign, or an uninstall sent before a reinstall): nothing done")
-    log.warning("app/uninstalled refused: %s", refused)
-    return f"refused: {type(refused).__name__}: {refused}", True
+        f"Shopify still accepts the app's token for {domain} (shop {{ id }} answered): the app looks installed, "
+        f"nothing done. Asked again later in case Shopify had not yet revoked it; if it still answers when the "
+        f"attempts are spent, this app/uninstalled is forged or stale (a Shop body replayed under that topic, "
+        f"whose header Shopify does not sign, or an uninstall sent before a reinstall)")
+    log.warning("app/uninstalled not confirmed: %s", refused)
+    return f"refused: {type(refused).__name__}: {refused}", False
 
 
 def _names_its_shop(conn, domain: str, cmd: UninstallShop) -> bool:

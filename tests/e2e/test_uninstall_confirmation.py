@@ -4,7 +4,7 @@ Shopify signs the body only; app/uninstalled's body is the Shop resource shop/up
 shop/update body (or an app/uninstalled from before a reinstall) posted with the topic header
 `app/uninstalled` and a fresh webhook id used to uninstall the shop. Now the worker asks the shop's token
 `shop { id }` first: refused (401/403, or its refresh refused) or no token -> uninstalled; answered ->
-refused as forged or stale, listed with its reason; no answer -> the event waits and is tried again.
+not applied, asked again at each attempt, failed for good as forged or stale once they are spent; no answer -> the event waits and is tried again.
 Shopify is the emulator at the HTTP boundary (`shopify` fixture), or `responses` where it misbehaves.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from db.tables import shops, webhook_inbox as inbox
 from integrations.crypto import decrypt_token
+from loyalty.defaults import INBOX_MAX_ATTEMPTS as MAX_ATTEMPTS
 from loyalty.services.failures import list_failures
 from tests.conftest import KEY, SHOP
 from tests.fixtures import shopify_emulated_by
@@ -118,12 +119,13 @@ def stale_uninstall(shopify) -> dict:
 
 
 @pytest.mark.parametrize("captured", [forged_shop_update, stale_uninstall])
-def test_a_shop_body_replayed_as_app_uninstalled_is_refused_while_the_token_works(
+def test_a_shop_body_replayed_as_app_uninstalled_is_never_applied_while_the_token_works(
         ctx, shop, send, process, shopify, admin, caplog, captured):
     """A genuine, signed Shop body of store A posted as app/uninstalled with a fresh webhook id while the app
-    is installed (Shopify answers `shop { id }`): the shop keeps its token and goes on; the event is refused
-    for good, logged at WARNING, and listed with its reason in `loyalty failures` and the admin's failed
-    jobs."""
+    is installed (Shopify answers `shop { id }`): the shop keeps its token and goes on. The event waits with
+    its reason, logged at WARNING and listed as retrying (Shopify may revoke a real uninstall's token a
+    moment late), is asked again after each backoff, and fails for good, listed in `loyalty failures` and the
+    admin's failed jobs, once its attempts are spent with the token still working."""
     body = captured(shopify)
     if captured is forged_shop_update:
         assert send("shop/update", body, webhook_id="genuine").headers["X-Loyalty-Webhook"] == "recorded"
@@ -131,13 +133,22 @@ def test_a_shop_body_replayed_as_app_uninstalled_is_refused_while_the_token_work
         assert send("app/uninstalled", body, webhook_id="forged").headers["X-Loyalty-Webhook"] == "recorded"
         process()
     assert_installed_with_its_token(ctx)
-    refused = uninstall_row(ctx)
-    assert refused.processed_at is None and refused.failed_at is not None and refused.attempts == 1
-    assert refused.last_error.startswith(
+    waiting = uninstall_row(ctx)
+    assert waiting.processed_at is None and waiting.failed_at is None and waiting.attempts == 1
+    assert waiting.last_error.startswith(
         f"refused: UninstallNotConfirmed: Shopify still accepts the app's token for {SHOP}")
-    assert "forged or stale" in refused.last_error
-    assert any(r.levelname == "WARNING" and "app/uninstalled refused" in r.getMessage() and SHOP in r.getMessage()
-               for r in caplog.records)
+    assert "forged or stale" in waiting.last_error
+    assert any(r.levelname == "WARNING" and "app/uninstalled not confirmed" in r.getMessage()
+               and SHOP in r.getMessage() for r in caplog.records)
+    with ctx.engine.connect() as conn:
+        [listed] = [f for f in list_failures(conn, SHOP) if f.kind == "webhook_retrying"]
+    assert listed.reason == waiting.last_error
+    for _ in range(MAX_ATTEMPTS - 1):  # every later attempt asks Shopify again, and the token still works
+        time_passes(ctx)
+        process()
+    assert_installed_with_its_token(ctx)
+    refused = uninstall_row(ctx)
+    assert refused.processed_at is None and refused.failed_at is not None and refused.attempts == MAX_ATTEMPTS
     with ctx.engine.connect() as conn:
         [listed] = [f for f in list_failures(conn, SHOP) if f.kind == "webhook_failed"]
     assert listed.reason == refused.last_error
@@ -145,6 +156,21 @@ def test_a_shop_body_replayed_as_app_uninstalled_is_refused_while_the_token_work
     assert [job["webhook_id"] for job in jobs["failed_jobs"]] == ["forged"]
     if captured is forged_shop_update:  # the genuine shop/update was applied
         assert shop_row(ctx).name == "Boutique A"
+
+
+def test_a_real_uninstall_sent_before_shopify_revoked_the_token_is_applied_at_a_later_attempt(
+        ctx, shop, send, process, shopify):
+    """Shopify's app/uninstalled arriving while the token still answers (revoked a moment later): not
+    applied at first, then applied at the attempt after the revocation."""
+    body = shopify.uninstall_app(SHOP)
+    shopify.add_shop(SHOP, "shpat_store_a")  # the token still answers when the event is first applied
+    send("app/uninstalled", body)
+    process()
+    assert_installed_with_its_token(ctx)
+    shopify.uninstall_app(SHOP)  # ...and is revoked before the next attempt
+    time_passes(ctx)
+    process()
+    assert_uninstalled(ctx)
 
 
 OUTAGES = {
