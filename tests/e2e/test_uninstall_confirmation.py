@@ -4,7 +4,8 @@ Shopify signs the body only; app/uninstalled's body is the Shop resource shop/up
 shop/update body (or an app/uninstalled from before a reinstall) posted with the topic header
 `app/uninstalled` and a fresh webhook id used to uninstall the shop. Now the worker asks the shop's token
 `shop { id }` first: refused (401/403, or its refresh refused) or no token -> uninstalled; answered ->
-not applied, asked again at each attempt, failed for good as forged or stale once they are spent; no answer -> the event waits and is tried again.
+not applied, asked again at each attempt, failed for good as forged or stale once they are spent; no
+answer -> the event waits and is tried again.
 Shopify is the emulator at the HTTP boundary (`shopify` fixture), or `responses` where it misbehaves.
 """
 from __future__ import annotations
