@@ -81,12 +81,13 @@ def test_a_genuine_token_speaks_only_for_its_own_shop(client, ctx, shop):
              "refresh_token": "shprt_b", "refresh_token_expires_in": 7776000}
     with responses.RequestsMock() as rsps:
         rsps.post(f"https://{OTHER}/admin/oauth/access_token", json=grant)
-        identity = f"https://{OTHER}/admin/api/2025-10/graphql.json"  # the install reads B's shop id
-        rsps.post(identity, json={"data": {"shop": {"id": "gid://shopify/Shop/4242"}}})
+        identity = f"https://{OTHER}/admin/api/2025-10/graphql.json"  # the install reads B's shop id and facts,
+        rsps.post(identity, json={"data": {"shop": {"id": "gid://shopify/Shop/4242"},  # then its locales
+                                           "shopLocales": [{"locale": "en", "primary": True}]}})
         answer_b = client.post("/auth/session", headers={"Authorization": f"Bearer {token(OTHER)}"})
         answer_a = client.post("/auth/session", headers={"Authorization": f"Bearer {token(SHOP)}"})
-        assert [c.request.url for c in rsps.calls] == [f"https://{OTHER}/admin/oauth/access_token", identity]
-        assert rsps.calls[1].request.headers["X-Shopify-Access-Token"] == "shpat_b"  # B's own token
+        assert [c.request.url for c in rsps.calls] == [f"https://{OTHER}/admin/oauth/access_token", identity, identity]
+        assert {c.request.headers["X-Shopify-Access-Token"] for c in rsps.calls[1:]} == {"shpat_b"}  # B's own token
     assert answer_b.json == {"shop": OTHER} and answer_a.json == {"shop": SHOP}
     keys = ctx.config.encryption_keys
     rows = shop_rows(ctx)
