@@ -639,3 +639,45 @@ ledger_activity_totals = Table(
 Index("ix_orders_paid_shop", orders.c.paid_at, orders.c.shop_id, orders.c.customer_id, orders.c.merchandise,
       orders.c.cancelled_at)  # covering: the period's orders read from the index alone
 Index("ix_vouchers_created_shop", vouchers.c.created_at, vouchers.c.shop_id)
+
+# -- the orders rolled up (migration 0032; loyalty/services/order_rollup.py) --------------------------------------
+ORDER_BUYERS = ("member", "customer", "guest")
+"""Who placed a counted order, decided by the order alone (its excluded_reason, stable once paid): `member` the
+programme counted it (a customer, not excluded), `guest` no customer, `customer` a customer excluded by sales
+channel, customer tag or B2B. Test orders count nowhere."""
+
+order_changes = Table(
+    "order_changes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("paid_at", UtcDateTime, nullable=False, doc="the order's: a change counts on its paid day"),
+    Column("buyer", String(8), nullable=False, doc="ORDER_BUYERS"),
+    Column("orders", Integer, nullable=False, doc="+1 an order counted, -1 no longer (cancelled), 0 a refund"),
+    Column("revenue", Money, nullable=False, doc="merchandise less refunds, the change of it"),
+)
+"""Append-only, written by database triggers (migration 0032) on every INSERT of an order or a refund and every
+UPDATE of an order's paid_at, cancelled_at, excluded_reason or merchandise: the order's counted contribution
+before the write taken away, the one after it added. An order counts when paid, not cancelled, not a test order:
+one order and its merchandise less its refunds, at its paid_at. Summed, the changes of a day equal that day's
+orders as they stand, whatever order the writes came in."""
+
+order_day_totals = Table(
+    "order_day_totals", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True, doc="the shop's calendar day of paid_at"),
+    Column("buyer", String(8), primary_key=True),
+    Column("orders", BigInteger, nullable=False),
+    Column("revenue", Money, nullable=False),
+)
+"""order_changes summed per shop day and buyer class, up to order_rollups.watermark."""
+
+order_rollups = Table(
+    "order_rollups", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("watermark", Integer, nullable=False, server_default=text("0"), doc="highest order_changes id rolled up"),
+    Column("zone", String(64), nullable=False, doc="the time zone the days were cut in: another one rebuilds"),
+    Column("horizon_id", Integer, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_id"),
+    Column("horizon_xid", BigInteger, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_xid"),
+    Column("rolled_at", UtcDateTime, nullable=True),
+)
+"""Per shop, how far order_changes are rolled up."""

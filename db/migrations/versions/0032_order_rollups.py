@@ -1,0 +1,131 @@
+"""the home page's members-vs-non-members orders at any size: the orders rolled up per shop calendar day
+
+Revision ID: 0032
+Revises: 0031
+Create Date: 2026-12-07
+
+Orders are updated (paid, cancelled) and refunded after they are written, so they cannot be rolled up by id
+like the append-only ledger. Triggers keep an append-only log of what each write changes instead, which the
+roll-up sums like the ledger (loyalty/services/order_rollup.py):
+- order_changes: per write of an order (INSERT or UPDATE of paid_at, cancelled_at, excluded_reason,
+  merchandise) or of a refund (INSERT), the change to the counted figures: the order's counted contribution
+  before the write taken away, the one after it added. An order counts when paid, not cancelled and not a
+  test order; it counts 1 order and its merchandise less its refunds, at its paid_at, for its buyer class:
+  `member` (excluded_reason IS NULL: the programme counted it), `guest` (no customer), `customer` (a customer
+  excluded by channel, tag or B2B).
+- order_day_totals: per shop, shop calendar day of paid_at and buyer class: orders and revenue.
+- order_rollups: per shop, the watermark (highest order_changes id rolled up), the zone the days were cut in,
+  the PostgreSQL horizon (as ledger_rollups).
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0032'
+down_revision = '0031'
+branch_labels = None
+depends_on = None
+
+# The stored exclusion texts (loyalty/domain/order_outcome.py: unchanged since the app's first version).
+TEST, GUEST = "'test order'", "'no customer and no email'"
+
+
+def _counted(row: str, pg: bool) -> str:
+    """Paid, not cancelled, not a test order (NULL-safe: an order without exclusion counts)."""
+    not_test = "IS DISTINCT FROM" if pg else "IS NOT"
+    return f"{row}.paid_at IS NOT NULL AND {row}.cancelled_at IS NULL AND {row}.excluded_reason {not_test} {TEST}"
+
+
+def _buyer(row: str) -> str:
+    return (f"CASE WHEN {row}.excluded_reason IS NULL THEN 'member' WHEN {row}.excluded_reason = {GUEST}"
+            f" THEN 'guest' ELSE 'customer' END")
+
+
+def _refunded(row: str) -> str:
+    return (f"(SELECT COALESCE(SUM(r.merchandise), 0) FROM refunds r WHERE r.shop_id = {row}.shop_id"
+            f" AND r.shopify_order_id = {row}.shopify_order_id)")
+
+
+def _change(row: str, sign: str, pg: bool, source: str = "") -> str:
+    """INSERT ... SELECT of a row's counted contribution with a sign ('' or '-'), when it counts."""
+    return (f"INSERT INTO order_changes (shop_id, paid_at, buyer, orders, revenue) SELECT {row}.shop_id,"
+            f" {row}.paid_at, {_buyer(row)}, {sign}1, {sign}(COALESCE({row}.merchandise, 0) - {_refunded(row)})"
+            f" {source} WHERE {_counted(row, pg)}")
+
+
+_CHANGED = ("paid_at", "cancelled_at", "excluded_reason", "merchandise")
+
+
+def _refund(pg: bool) -> str:
+    """A refund of a counted order: its merchandise taken from the order's revenue, at the order's paid_at."""
+    return ("INSERT INTO order_changes (shop_id, paid_at, buyer, orders, revenue) SELECT o.shop_id, o.paid_at,"
+            f" {_buyer('o')}, 0, -NEW.merchandise FROM orders o WHERE o.shop_id = NEW.shop_id"
+            f" AND o.shopify_order_id = NEW.shopify_order_id AND {_counted('o', pg)}")
+
+
+def _sqlite() -> list[str]:
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _CHANGED)
+    return [
+        f"CREATE TRIGGER order_changes_on_insert AFTER INSERT ON orders BEGIN {_change('NEW', '', False)}; END",
+        f"CREATE TRIGGER order_changes_on_update AFTER UPDATE ON orders WHEN {changed} BEGIN"
+        f" {_change('OLD', '-', False)}; {_change('NEW', '', False)}; END",
+        f"CREATE TRIGGER order_changes_on_refund AFTER INSERT ON refunds BEGIN {_refund(False)}; END",
+    ]
+
+
+def _postgresql() -> list[str]:
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _CHANGED)
+    return [
+        "CREATE FUNCTION order_changes_of_order() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        f" IF TG_OP = 'UPDATE' THEN IF NOT ({changed}) THEN RETURN NULL; END IF; {_change('OLD', '-', True)};"
+        f" END IF; {_change('NEW', '', True)}; RETURN NULL; END $$",
+        "CREATE TRIGGER order_changes_of_order AFTER INSERT OR UPDATE ON orders FOR EACH ROW"
+        " EXECUTE FUNCTION order_changes_of_order()",
+        f"CREATE FUNCTION order_changes_of_refund() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {_refund(True)};"
+        " RETURN NULL; END $$",
+        "CREATE TRIGGER order_changes_of_refund AFTER INSERT ON refunds FOR EACH ROW"
+        " EXECUTE FUNCTION order_changes_of_refund()",
+    ]
+
+
+def upgrade() -> None:
+    shop = lambda **kw: sa.Column('shop_id', sa.Integer(), sa.ForeignKey('shops.id', ondelete='CASCADE'), **kw)  # noqa: E731
+    op.create_table(
+        'order_changes',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        shop(nullable=False),
+        sa.Column('paid_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('buyer', sa.String(length=8), nullable=False),
+        sa.Column('orders', sa.Integer(), nullable=False),
+        sa.Column('revenue', sa.Numeric(18, 4), nullable=False),
+    )
+    op.create_table(
+        'order_day_totals', shop(primary_key=True),
+        sa.Column('day', sa.Date(), primary_key=True),
+        sa.Column('buyer', sa.String(length=8), primary_key=True),
+        sa.Column('orders', sa.BigInteger(), nullable=False),
+        sa.Column('revenue', sa.Numeric(18, 4), nullable=False),
+    )
+    op.create_table(
+        'order_rollups', shop(primary_key=True),
+        sa.Column('watermark', sa.Integer(), nullable=False, server_default=sa.text('0')),
+        sa.Column('zone', sa.String(length=64), nullable=False),
+        sa.Column('horizon_id', sa.Integer(), nullable=True),
+        sa.Column('horizon_xid', sa.BigInteger(), nullable=True),
+        sa.Column('rolled_at', sa.DateTime(timezone=True), nullable=True),
+    )
+    pg = op.get_bind().dialect.name == "postgresql"
+    for statement in _postgresql() if pg else _sqlite():
+        op.execute(statement)
+    op.execute(_change("orders", "", pg, "FROM orders"))  # the orders already there, one change each
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name, table in (("order_changes_of_order", "orders"), ("order_changes_of_refund", "refunds")):
+            op.execute(f"DROP TRIGGER {name} ON {table}")
+            op.execute(f"DROP FUNCTION {name}()")
+    else:
+        for name in ("order_changes_on_insert", "order_changes_on_update", "order_changes_on_refund"):
+            op.execute(f"DROP TRIGGER {name}")
+    for name in ('order_rollups', 'order_day_totals', 'order_changes'):
+        op.drop_table(name)

@@ -1,0 +1,87 @@
+"""The orders rolled up for the home page's members vs non-members: per shop calendar day of paid_at and buyer
+class (db.tables.ORDER_BUYERS), the orders counted and their revenue, kept up incrementally by the ledger's
+roll-up job.
+
+**Watermark.** Orders are not append-only: a row is written empty (a refund before its order), paid,
+cancelled, and refunded later. Rolling them up by id or by a time would miss those updates; recomputing "days
+touched" would need a marker on every write path. Database triggers (migration 0032) append instead, in the
+writing transaction, what each write changes to the counted figures (`order_changes`: the order's counted
+contribution before the write taken away, the one after added, at the order's paid_at). That log is
+append-only, so it is rolled up exactly as the ledger is (loyalty/services/ledger_rollup.py: ids up to a safe
+bound, the PostgreSQL horizon for late commits) and a read adds the tail above the watermark: exact at any
+moment. Every write path (webhooks, the history import, tests' and the bench's set-based INSERTs) is covered
+because the database, not the code, writes the log.
+
+**Time zone.** As the ledger's: the row names the zone its days were cut in; another zone rebuilds the shop's
+totals from the first change, and a read meanwhile ignores the totals and sums the whole log (still exact).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, delete, func, literal, select
+from sqlalchemy.engine import Connection, Engine
+
+from db.tables import order_changes as oc, order_day_totals as totals, order_rollups as rollups
+from loyalty.domain.shops import ShopFacts
+from loyalty.services.ledger_rollup import BATCH, day_expression, safe_bound, upsert_add
+from loyalty.services.shops import shop_facts
+
+
+def order_watermark(conn: Connection, shop_id: int, facts: ShopFacts) -> int:
+    """The highest change id in the shop's totals for a read; 0 when none or cut in another zone."""
+    row = conn.execute(select(rollups.c.watermark, rollups.c.zone).where(rollups.c.shop_id == shop_id)).first()
+    return row.watermark if row is not None and row.zone == facts.timezone else 0
+
+
+def _state(conn: Connection, shop_id: int, facts: ShopFacts, now: datetime):
+    """The shop's order_rollups row, locked; made, or emptied with its totals when the zone changed."""
+    query = select(rollups).where(rollups.c.shop_id == shop_id)
+    state = conn.execute(query.with_for_update() if conn.dialect.name == "postgresql" else query).first()
+    if state is not None and state.zone == facts.timezone:
+        return state
+    conn.execute(delete(totals).where(totals.c.shop_id == shop_id))
+    if state is None:
+        conn.execute(rollups.insert().values(shop_id=shop_id, watermark=0, zone=facts.timezone, rolled_at=now))
+    else:
+        conn.execute(rollups.update().where(rollups.c.shop_id == shop_id)
+                     .values(watermark=0, zone=facts.timezone, horizon_id=None, horizon_xid=None, rolled_at=now))
+    return conn.execute(query).first()
+
+
+def _roll_batch(conn: Connection, shop_id: int, facts: ShopFacts, low: int, high: int) -> None:
+    """Add the shop's changes with ids in (low, high] to the day totals."""
+    in_batch = and_(oc.c.id > low, oc.c.id <= high, oc.c.shop_id == shop_id)
+    first, last = conn.execute(select(func.min(oc.c.paid_at), func.max(oc.c.paid_at)).where(in_batch)).one()
+    if first is None:
+        return
+    day = day_expression(conn, facts, first, last, column=oc.c.paid_at)
+    upsert_add(conn, totals, ("shop_id", "day", "buyer"), ("orders", "revenue"),
+               select(literal(shop_id), day, oc.c.buyer, func.sum(oc.c.orders), func.sum(oc.c.revenue))
+               .where(in_batch).group_by(day, oc.c.buyer))
+
+
+def roll_up_orders(engine: Engine, shop_id: int, now: datetime | None = None, batch: int = BATCH) -> int:
+    """Bring the shop's order totals up to the safe bound, a batch of ids per transaction; the new watermark."""
+    now = now or datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        facts = shop_facts(conn, shop_id)
+        state = _state(conn, shop_id, facts, now)
+        safe, mark = safe_bound(conn, shop_id, state, now, log=oc, states=rollups), state.watermark
+    while mark < safe:
+        high = min(mark + batch, safe)
+        with engine.begin() as conn:
+            state = _state(conn, shop_id, facts, now)
+            if state.watermark != mark:  # another roll-up ran meanwhile (or the zone changed): start again
+                return roll_up_orders(engine, shop_id, now, batch)
+            _roll_batch(conn, shop_id, facts, mark, high)
+            conn.execute(rollups.update().where(rollups.c.shop_id == shop_id).values(watermark=high, rolled_at=now))
+        mark = high
+    return mark
+
+
+def rebuild_orders(engine: Engine, shop_id: int, now: datetime | None = None) -> int:
+    """Throw the shop's order totals away and roll the whole log up again."""
+    with engine.begin() as conn:
+        conn.execute(rollups.update().where(rollups.c.shop_id == shop_id).values(zone=""))
+    return roll_up_orders(engine, shop_id, now)
