@@ -198,25 +198,39 @@ def _state(conn: Connection, shop_id: int, facts: ShopFacts, now: datetime):
     return conn.execute(query).first()
 
 
-def roll_up(engine: Engine, shop_id: int, now: datetime | None = None, batch: int = BATCH) -> int:
-    """Bring the shop's totals up to the safe bound, a batch of ids per transaction; the new watermark."""
-    now = now or datetime.now(timezone.utc)
+def roll_log(engine: Engine, shop_id: int, now: datetime, batch: int, *, log, states, state_of, roll_batch) -> int:
+    """Bring a shop's totals of an append-only `log` up to its safe bound, a batch of ids per transaction; the
+    new watermark. `state_of(conn, shop_id, facts, now)` gives the shop's row of `states`, locked (made, or
+    emptied when the zone changed); `roll_batch(conn, shop_id, facts, state, low, high)` adds the ids in
+    (low, high] to the totals and gives further columns of `states` to set."""
     with engine.begin() as conn:
         facts = shop_facts(conn, shop_id)
-        state = _state(conn, shop_id, facts, now)
-        safe, mark = safe_bound(conn, shop_id, state, now), state.watermark
+        state = state_of(conn, shop_id, facts, now)
+        safe, mark = safe_bound(conn, shop_id, state, now, log, states), state.watermark
     while mark < safe:
         high = min(mark + batch, safe)
         with engine.begin() as conn:
-            state = _state(conn, shop_id, facts, now)
+            state = state_of(conn, shop_id, facts, now)
             if state.watermark != mark:  # another roll-up ran meanwhile (or the zone changed): start again
-                return roll_up(engine, shop_id, now, batch)
-            last = _roll_batch(conn, shop_id, facts, mark, high)
-            newest = max(filter(None, (aware(last), aware(state.max_effective_at))), default=None)
-            conn.execute(rollups.update().where(rollups.c.shop_id == shop_id)
-                         .values(watermark=high, max_effective_at=newest, rolled_at=now))
+                return roll_log(engine, shop_id, now, batch, log=log, states=states, state_of=state_of,
+                                roll_batch=roll_batch)
+            more = roll_batch(conn, shop_id, facts, state, mark, high)
+            conn.execute(states.update().where(states.c.shop_id == shop_id)
+                         .values(watermark=high, rolled_at=now, **more))
         mark = high
     return mark
+
+
+def _roll_ledger_batch(conn: Connection, shop_id: int, facts: ShopFacts, state, low: int, high: int) -> dict:
+    """A batch of the ledger rolled up; the latest effective_at rolled so far."""
+    last = _roll_batch(conn, shop_id, facts, low, high)
+    return {"max_effective_at": max(filter(None, (aware(last), aware(state.max_effective_at))), default=None)}
+
+
+def roll_up(engine: Engine, shop_id: int, now: datetime | None = None, batch: int = BATCH) -> int:
+    """Bring the shop's totals up to the safe bound, a batch of ids per transaction; the new watermark."""
+    return roll_log(engine, shop_id, now or datetime.now(timezone.utc), batch, log=le, states=rollups,
+                    state_of=_state, roll_batch=_roll_ledger_batch)
 
 
 def rebuild(engine: Engine, shop_id: int, now: datetime | None = None) -> int:

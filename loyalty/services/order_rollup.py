@@ -24,8 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from db.tables import order_changes as oc, order_day_totals as totals, order_rollups as rollups
 from loyalty.domain.shops import ShopFacts
-from loyalty.services.ledger_rollup import BATCH, day_expression, safe_bound, upsert_add
-from loyalty.services.shops import shop_facts
+from loyalty.services.ledger_rollup import BATCH, day_expression, roll_log, upsert_add
 
 
 def order_watermark(conn: Connection, shop_id: int, facts: ShopFacts) -> int:
@@ -49,35 +48,22 @@ def _state(conn: Connection, shop_id: int, facts: ShopFacts, now: datetime):
     return conn.execute(query).first()
 
 
-def _roll_batch(conn: Connection, shop_id: int, facts: ShopFacts, low: int, high: int) -> None:
+def _roll_batch(conn: Connection, shop_id: int, facts: ShopFacts, state, low: int, high: int) -> dict:
     """Add the shop's changes with ids in (low, high] to the day totals."""
     in_batch = and_(oc.c.id > low, oc.c.id <= high, oc.c.shop_id == shop_id)
     first, last = conn.execute(select(func.min(oc.c.paid_at), func.max(oc.c.paid_at)).where(in_batch)).one()
-    if first is None:
-        return
-    day = day_expression(conn, facts, first, last, column=oc.c.paid_at)
-    upsert_add(conn, totals, ("shop_id", "day", "buyer"), ("orders", "revenue"),
-               select(literal(shop_id), day, oc.c.buyer, func.sum(oc.c.orders), func.sum(oc.c.revenue))
-               .where(in_batch).group_by(day, oc.c.buyer))
+    if first is not None:
+        day = day_expression(conn, facts, first, last, column=oc.c.paid_at)
+        upsert_add(conn, totals, ("shop_id", "day", "buyer"), ("orders", "revenue"),
+                   select(literal(shop_id), day, oc.c.buyer, func.sum(oc.c.orders), func.sum(oc.c.revenue))
+                   .where(in_batch).group_by(day, oc.c.buyer))
+    return {}
 
 
 def roll_up_orders(engine: Engine, shop_id: int, now: datetime | None = None, batch: int = BATCH) -> int:
     """Bring the shop's order totals up to the safe bound, a batch of ids per transaction; the new watermark."""
-    now = now or datetime.now(timezone.utc)
-    with engine.begin() as conn:
-        facts = shop_facts(conn, shop_id)
-        state = _state(conn, shop_id, facts, now)
-        safe, mark = safe_bound(conn, shop_id, state, now, log=oc, states=rollups), state.watermark
-    while mark < safe:
-        high = min(mark + batch, safe)
-        with engine.begin() as conn:
-            state = _state(conn, shop_id, facts, now)
-            if state.watermark != mark:  # another roll-up ran meanwhile (or the zone changed): start again
-                return roll_up_orders(engine, shop_id, now, batch)
-            _roll_batch(conn, shop_id, facts, mark, high)
-            conn.execute(rollups.update().where(rollups.c.shop_id == shop_id).values(watermark=high, rolled_at=now))
-        mark = high
-    return mark
+    return roll_log(engine, shop_id, now or datetime.now(timezone.utc), batch, log=oc, states=rollups,
+                    state_of=_state, roll_batch=_roll_batch)
 
 
 def rebuild_orders(engine: Engine, shop_id: int, now: datetime | None = None) -> int:
