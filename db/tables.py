@@ -645,21 +645,25 @@ ORDER_BUYERS = ("member", "customer", "guest")
 """Who placed a counted order, decided by the order alone (its excluded_reason, stable once paid): `member` the
 programme counted it (a customer, not excluded), `guest` no customer, `customer` a customer excluded by sales
 channel, customer tag or B2B. Test orders count nowhere."""
+JOINED = "joined"
+"""order_changes' class of a customer row made (+1) or deleted (-1), not an order: their sum is the shop's customers."""
 
 order_changes = Table(
     "order_changes", metadata,
     Column("id", Integer, primary_key=True),
     Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
     Column("paid_at", UtcDateTime, nullable=False, doc="the order's: a change counts on its paid day"),
-    Column("buyer", String(8), nullable=False, doc="ORDER_BUYERS"),
-    Column("orders", Integer, nullable=False, doc="+1 an order counted, -1 no longer (cancelled), 0 a refund"),
+    Column("buyer", String(8), nullable=False, doc="ORDER_BUYERS, or `joined`: a customer row made or deleted"),
+    Column("orders", Integer, nullable=False,
+           doc="+1 an order counted, -1 no longer (cancelled), 0 a refund; `joined`: +1 made, -1 deleted"),
     Column("revenue", Money, nullable=False, doc="merchandise less refunds, the change of it"),
 )
 """Append-only, written by database triggers (migration 0032) on every INSERT of an order or a refund and every
 UPDATE of an order's paid_at, cancelled_at, excluded_reason or merchandise: the order's counted contribution
 before the write taken away, the one after it added. An order counts when paid, not cancelled, not a test order:
 one order and its merchandise less its refunds, at its paid_at. Summed, the changes of a day equal that day's
-orders as they stand, whatever order the writes came in."""
+orders as they stand, whatever order the writes came in. Customer rows made (+1, at created_at) and deleted (-1)
+are logged as `joined`: their sum is the shop's customers."""
 
 order_day_totals = Table(
     "order_day_totals", metadata,

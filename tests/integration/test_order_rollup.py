@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from db.tables import customers, order_changes, orders, refunds, shops
 from loyalty.services.order_rollup import rebuild_orders, roll_up_orders
 from loyalty.services.privacy import redact_customer
-from loyalty.services.read.order_figures import period_orders
+from loyalty.services.read.order_figures import customer_count, period_orders
 from loyalty.services.shops import shop_facts
 from tools.bench.storefront_data import Shape, populate
 
@@ -99,6 +99,8 @@ def assert_exact(ctx, shop):
                 expected = (sum(v[0] for v in rows), sum((v[1] for v in rows), Decimal(0)))
                 assert (got[buyer][0], round(got[buyer][1], 2)) == (expected[0], round(expected[1], 2)), \
                     (buyer, first, last)
+        assert customer_count(conn, shop.id, facts) == conn.execute(
+            select(func.count()).select_from(customers).where(customers.c.shop_id == shop.id)).scalar()
 
 
 def test_reads_are_exact_before_any_roll_up(ctx, made):

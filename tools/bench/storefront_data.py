@@ -210,11 +210,14 @@ def _write(conn, d: Dialect, shop_id: int, shape: Shape, now: datetime) -> None:
         FROM (SELECT i, {d.at(f'CAST(i * {step!r} AS INTEGER)')} AS paid FROM n) AS o"""),
         dict(params, last=orders_total - 1, stride=shape.order_stride))
     if d.postgres:  # the replica role skipped the triggers that log orders for their roll-up (migration 0032):
-        # what they would have written, set-based (these orders are members' paid orders, none refunded)
+        # what they would have written, set-based (these orders are members' paid orders, none refunded; the customers)
         conn.execute(text("""
             INSERT INTO order_changes (shop_id, paid_at, buyer, orders, revenue)
             SELECT shop_id, paid_at, 'member', 1, merchandise FROM orders WHERE shop_id = :shop ORDER BY id"""),
             params)
+        conn.execute(text("""
+            INSERT INTO order_changes (shop_id, paid_at, buyer, orders, revenue)
+            SELECT shop_id, created_at, 'joined', 1, 0 FROM customers WHERE shop_id = :shop"""), params)
     conn.execute(text(f"""
         INSERT INTO ledger_entries (shop_id, customer_id, order_id, kind, pending, available, reason,
                                     idempotency_key, effective_at, created_at, settings_version)

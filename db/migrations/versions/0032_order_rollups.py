@@ -13,6 +13,9 @@ roll-up sums like the ledger (loyalty/services/order_rollup.py):
   test order; it counts 1 order and its merchandise less its refunds, at its paid_at, for its buyer class:
   `member` (excluded_reason IS NULL: the programme counted it), `guest` (no customer), `customer` (a customer
   excluded by channel, tag or B2B).
+  The same log counts the shop's customers: each customer row made logs `joined` +1 (at its created_at), each
+  deleted (redaction, merge) -1, so the customers who are not members are a sum of day totals, not a count
+  of a million rows.
 - order_day_totals: per shop, shop calendar day of paid_at and buyer class: orders and revenue.
 - order_rollups: per shop, the watermark (highest order_changes id rolled up), the zone the days were cut in,
   the PostgreSQL horizon (as ledger_rollups).
@@ -62,6 +65,13 @@ def _refund(pg: bool) -> str:
             f" AND o.shopify_order_id = NEW.shopify_order_id AND {_counted('o', pg)}")
 
 
+def _joined(row: str, sign: str) -> str:
+    """A customer row made (+) or deleted (-); nothing when its shop is being deleted (the log goes with it)."""
+    return ("INSERT INTO order_changes (shop_id, paid_at, buyer, orders, revenue) SELECT"
+            f" {row}.shop_id, {row}.created_at, 'joined', {sign}1, 0"
+            f" WHERE EXISTS (SELECT 1 FROM shops s WHERE s.id = {row}.shop_id)")
+
+
 def _sqlite() -> list[str]:
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _CHANGED)
     return [
@@ -69,6 +79,8 @@ def _sqlite() -> list[str]:
         f"CREATE TRIGGER order_changes_on_update AFTER UPDATE ON orders WHEN {changed} BEGIN"
         f" {_change('OLD', '-', False)}; {_change('NEW', '', False)}; END",
         f"CREATE TRIGGER order_changes_on_refund AFTER INSERT ON refunds BEGIN {_refund(False)}; END",
+        f"CREATE TRIGGER order_changes_on_customer AFTER INSERT ON customers BEGIN {_joined('NEW', '')}; END",
+        f"CREATE TRIGGER order_changes_on_customer_gone AFTER DELETE ON customers BEGIN {_joined('OLD', '-')}; END",
     ]
 
 
@@ -84,6 +96,10 @@ def _postgresql() -> list[str]:
         " RETURN NULL; END $$",
         "CREATE TRIGGER order_changes_of_refund AFTER INSERT ON refunds FOR EACH ROW"
         " EXECUTE FUNCTION order_changes_of_refund()",
+        "CREATE FUNCTION order_changes_of_customer() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        f" IF TG_OP = 'INSERT' THEN {_joined('NEW', '')}; ELSE {_joined('OLD', '-')}; END IF; RETURN NULL; END $$",
+        "CREATE TRIGGER order_changes_of_customer AFTER INSERT OR DELETE ON customers FOR EACH ROW"
+        " EXECUTE FUNCTION order_changes_of_customer()",
     ]
 
 
@@ -117,15 +133,19 @@ def upgrade() -> None:
     for statement in _postgresql() if pg else _sqlite():
         op.execute(statement)
     op.execute(_change("orders", "", pg, "FROM orders"))  # the orders already there, one change each
+    op.execute("INSERT INTO order_changes (shop_id, paid_at, buyer, orders, revenue)"
+               " SELECT shop_id, created_at, 'joined', 1, 0 FROM customers")  # and the customers
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for name, table in (("order_changes_of_order", "orders"), ("order_changes_of_refund", "refunds")):
+        for name, table in (("order_changes_of_order", "orders"), ("order_changes_of_refund", "refunds"),
+                            ("order_changes_of_customer", "customers")):
             op.execute(f"DROP TRIGGER {name} ON {table}")
             op.execute(f"DROP FUNCTION {name}()")
     else:
-        for name in ("order_changes_on_insert", "order_changes_on_update", "order_changes_on_refund"):
+        for name in ("order_changes_on_insert", "order_changes_on_update", "order_changes_on_refund",
+                     "order_changes_on_customer", "order_changes_on_customer_gone"):
             op.execute(f"DROP TRIGGER {name}")
     for name in ('order_rollups', 'order_day_totals', 'order_changes'):
         op.drop_table(name)

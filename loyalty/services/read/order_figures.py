@@ -1,5 +1,6 @@
 """The orders' figures read from their roll-up (loyalty/services/order_rollup.py) plus the live tail of
-changes above the watermark: exact, in a few rows per day of the period, whatever the number of orders."""
+changes above the watermark: exact, in a few rows per day of the period, whatever the number of orders (and
+the shop's customers, from the same log: a few rows per day since the first customer)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -8,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from db.tables import ORDER_BUYERS, order_changes as oc, order_day_totals as totals
+from db.tables import JOINED, ORDER_BUYERS, order_changes as oc, order_day_totals as totals
 from loyalty.domain.shops import ShopFacts
 from loyalty.services.order_rollup import order_watermark
 
@@ -22,15 +23,27 @@ def period_orders(conn: Connection, shop_id: int, facts: ShopFacts, first: date,
     if mark:
         for buyer, count, revenue in conn.execute(
                 select(totals.c.buyer, func.sum(totals.c.orders), func.sum(totals.c.revenue))
-                .where(totals.c.shop_id == shop_id, totals.c.day >= first, totals.c.day <= last)
+                .where(totals.c.shop_id == shop_id, totals.c.day >= first, totals.c.day <= last,
+                       totals.c.buyer.in_(ORDER_BUYERS))
                 .group_by(totals.c.buyer)):
             out[buyer][0] += int(count)
             out[buyer][1] += Decimal(str(revenue))
     start, end = facts.start_of_day(first), facts.start_of_day(last + timedelta(days=1))
     for buyer, count, revenue in conn.execute(
             select(oc.c.buyer, func.sum(oc.c.orders), func.sum(oc.c.revenue))
-            .where(oc.c.id > mark, oc.c.shop_id == shop_id, oc.c.paid_at >= start, oc.c.paid_at < end)
+            .where(oc.c.id > mark, oc.c.shop_id == shop_id, oc.c.paid_at >= start, oc.c.paid_at < end,
+                   oc.c.buyer.in_(ORDER_BUYERS))
             .group_by(oc.c.buyer)):
         out[buyer][0] += int(count)
         out[buyer][1] += Decimal(str(revenue))
     return {buyer: (count, revenue) for buyer, (count, revenue) in out.items()}
+
+
+def customer_count(conn: Connection, shop_id: int, facts: ShopFacts) -> int:
+    """The shop's customers today (rows made less rows deleted: `joined` in the log)."""
+    mark = order_watermark(conn, shop_id, facts)
+    rolled = conn.execute(select(func.coalesce(func.sum(totals.c.orders), 0))
+                          .where(totals.c.shop_id == shop_id, totals.c.buyer == JOINED)).scalar() if mark else 0
+    tail = conn.execute(select(func.coalesce(func.sum(oc.c.orders), 0))
+                        .where(oc.c.id > mark, oc.c.shop_id == shop_id, oc.c.buyer == JOINED)).scalar()
+    return int(rolled) + int(tail)

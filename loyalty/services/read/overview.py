@@ -37,12 +37,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from db.tables import customers, ledger_entries as le, vouchers
+from db.tables import ledger_entries as le, vouchers
 from loyalty.domain.shop_days import GROUPS, bucket_of, buckets
 from loyalty.domain.valuation import point_value
 from loyalty.services.ledger_rollup import ACTIVITY
 from loyalty.services.read.ledger_figures import customer_standing, day_flows
-from loyalty.services.read.order_figures import period_orders
+from loyalty.services.read.order_figures import customer_count, period_orders
 from loyalty.services.read.reports import check_range, store_credit_owed
 from loyalty.services.shops import ShopRef, programme, shop_facts
 from loyalty.services.unit_of_work import UnitOfWork
@@ -115,9 +115,7 @@ def _orders(conn: Connection, shop_id: int, facts, first: date, last: date, memb
     by = period_orders(conn, shop_id, facts, first, last)
     (member_orders, member_revenue), (excluded, excluded_revenue), (guests, guest_revenue) = (
         by["member"], by["customer"], by["guest"])
-    customers_count = conn.execute(select(func.count()).select_from(customers)
-                                   .where(customers.c.shop_id == shop_id)).scalar()
-    others = max(customers_count - members, 0)
+    others = max(customer_count(conn, shop_id, facts) - members, 0)
     return {"members": {"orders": member_orders, "revenue": money(member_revenue), "customers": members,
                         "orders_per_customer": _ratio(member_orders, members)},
             "non_members": {"orders": excluded + guests, "revenue": money(excluded_revenue + guest_revenue),
