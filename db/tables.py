@@ -638,7 +638,8 @@ ledger_activity_totals = Table(
 # every `shop_id = ? ORDER BY id DESC LIMIT 1` (the shop's latest order) and sort the whole shop.
 Index("ix_orders_paid_shop", orders.c.paid_at, orders.c.shop_id, orders.c.customer_id, orders.c.merchandise,
       orders.c.cancelled_at)  # covering: the period's orders read from the index alone
-Index("ix_vouchers_created_shop", vouchers.c.created_at, vouchers.c.shop_id)
+Index("ix_vouchers_created_shop", vouchers.c.created_at, vouchers.c.shop_id, vouchers.c.status, vouchers.c.kind,
+      vouchers.c.reward_key, vouchers.c.points)  # covering (migration 0032): rewards by popularity from the index
 
 # -- the orders rolled up (migration 0032; loyalty/services/order_rollup.py) --------------------------------------
 ORDER_BUYERS = ("member", "customer", "guest")
