@@ -686,3 +686,39 @@ order_rollups = Table(
     Column("rolled_at", UtcDateTime, nullable=True),
 )
 """Per shop, how far order_changes are rolled up."""
+
+voucher_changes = Table(
+    "voucher_changes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, doc="the voucher's: a change counts on its day of issue"),
+    Column("kind", String(16), nullable=False),
+    Column("reward_key", String(40), nullable=False, doc="'': a conversion"),
+    Column("vouchers", Integer, nullable=False, doc="+1 a voucher counted (not cancelled), -1 no longer"),
+    Column("points", Integer, nullable=False),
+)
+"""Append-only, written by database triggers (migration 0032) on every INSERT of a voucher and every UPDATE of
+its status, points, created_at, kind or reward_key: its counted contribution (not cancelled) before the write
+taken away, the one after added. The rewards by popularity of the home page, rolled up like order_changes."""
+
+voucher_day_totals = Table(
+    "voucher_day_totals", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True, doc="the shop's calendar day of created_at"),
+    Column("kind", String(16), primary_key=True),
+    Column("reward_key", String(40), primary_key=True),
+    Column("vouchers", BigInteger, nullable=False),
+    Column("points", BigInteger, nullable=False),
+)
+"""voucher_changes summed per shop day, kind and reward key, up to voucher_rollups.watermark."""
+
+voucher_rollups = Table(
+    "voucher_rollups", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("watermark", Integer, nullable=False, server_default=text("0"), doc="highest voucher_changes id rolled up"),
+    Column("zone", String(64), nullable=False, doc="the time zone the days were cut in: another one rebuilds"),
+    Column("horizon_id", Integer, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_id"),
+    Column("horizon_xid", BigInteger, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_xid"),
+    Column("rolled_at", UtcDateTime, nullable=True),
+)
+"""Per shop, how far voucher_changes are rolled up."""

@@ -1,5 +1,5 @@
 """The roll-up job: every shop's ledger totals (loyalty/services/ledger_rollup.py) and order totals
-(loyalty/services/order_rollup.py) brought up to date, each minute, so the home page and the liability report read a few hundred rows plus a minute of tail."""
+and voucher totals (loyalty/services/order_rollup.py) brought up to date, each minute, so the home page and the liability report read a few hundred rows plus a minute of tail."""
 from __future__ import annotations
 
 import logging
@@ -11,7 +11,7 @@ from db.engine import reading
 from db.tables import shops
 from loyalty.services.context import Context, get_context
 from loyalty.services.ledger_rollup import roll_up
-from loyalty.services.order_rollup import roll_up_orders
+from loyalty.services.order_rollup import roll_up_orders, roll_up_vouchers
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ def roll_up_ledgers(ctx: Context | None = None, now: datetime | None = None) -> 
         try:
             done[shop_id] = roll_up(ctx.engine, shop_id, now)
             roll_up_orders(ctx.engine, shop_id, now)
+            roll_up_vouchers(ctx.engine, shop_id, now)
         except Exception as exc:  # noqa: BLE001 - one shop failing does not stop the others
             log.warning("ledger roll-up of shop %s failed: %s", shop_id, exc)
             done[shop_id] = f"failed: {exc}"

@@ -13,10 +13,10 @@ from itertools import count
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from db.tables import customers, order_changes, orders, refunds, shops
-from loyalty.services.order_rollup import rebuild_orders, roll_up_orders
+from db.tables import customers, order_changes, orders, refunds, shops, vouchers
+from loyalty.services.order_rollup import rebuild_orders, roll_up_orders, roll_up_vouchers
 from loyalty.services.privacy import redact_customer
-from loyalty.services.read.order_figures import customer_count, period_orders
+from loyalty.services.read.order_figures import customer_count, period_orders, period_rewards
 from loyalty.services.shops import shop_facts
 from tools.bench.storefront_data import Shape, populate
 
@@ -42,6 +42,12 @@ def made(ctx, shop, database_url):
         refunded = add_order(conn, shop, customer, datetime(2025, 3, 9, 3, 10, tzinfo=timezone.utc), "40", None)
         add_refund(conn, shop, refunded, "15")
     return shop
+
+
+def roll(engine, shop_id, now, batch=200_000):
+    """The roll-up job's part for one shop: vouchers, then orders (their watermark)."""
+    roll_up_vouchers(engine, shop_id, now, batch)
+    return roll_up_orders(engine, shop_id, now, batch)
 
 
 def set_zone(ctx, shop, zone):
@@ -87,6 +93,19 @@ def direct(conn, shop):
     return days
 
 
+def direct_rewards(conn, shop, first, last):
+    """The reference for the rewards: vouchers not cancelled, issued on those shop days, by kind and reward."""
+    facts = shop_facts(conn, shop.id)
+    found = defaultdict(lambda: [0, 0])
+    for key, kind, points, at in conn.execute(select(vouchers.c.reward_key, vouchers.c.kind, vouchers.c.points,
+                                                     vouchers.c.created_at)
+                                              .where(vouchers.c.shop_id == shop.id, vouchers.c.status != "cancelled")):
+        if first <= facts.local_day(at if at.tzinfo else at.replace(tzinfo=timezone.utc)) <= last:
+            found[(kind, key)][0] += 1
+            found[(kind, key)][1] += points
+    return {(kind, key): tuple(v) for (kind, key), v in found.items()}
+
+
 def assert_exact(ctx, shop):
     """period_orders equals the direct sums over several ranges (revenue to the cent, as the page shows it)."""
     with ctx.engine.connect() as conn:
@@ -99,17 +118,23 @@ def assert_exact(ctx, shop):
                 expected = (sum(v[0] for v in rows), sum((v[1] for v in rows), Decimal(0)))
                 assert (got[buyer][0], round(got[buyer][1], 2)) == (expected[0], round(expected[1], 2)), \
                     (buyer, first, last)
+            rewards = period_rewards(conn, shop.id, facts, first, last, 1_000)
+            assert {(r["kind"], r["reward_key"]): (r["count"], r["points"]) for r in rewards} == \
+                direct_rewards(conn, shop, first, last)
+            assert [r["count"] for r in rewards] == sorted((r["count"] for r in rewards), reverse=True)
         assert customer_count(conn, shop.id, facts) == conn.execute(
             select(func.count()).select_from(customers).where(customers.c.shop_id == shop.id)).scalar()
 
 
 def test_reads_are_exact_before_any_roll_up(ctx, made):
+    with ctx.engine.connect() as conn:
+        assert direct_rewards(conn, made, *RANGES[0])  # the shop has rewards to compare
     assert_exact(ctx, made)
 
 
 def test_totals_plus_tail_equal_the_orders_after_a_roll_up_and_later_changes(ctx, made):
-    roll_up_orders(ctx.engine, made.id, NOW, batch=500)
-    roll_up_orders(ctx.engine, made.id, NOW)  # PostgreSQL: the horizon of the first run
+    roll(ctx.engine, made.id, NOW, batch=500)
+    roll(ctx.engine, made.id, NOW)  # PostgreSQL: the horizon of the first run
     assert_exact(ctx, made)
     with ctx.engine.begin() as conn:
         customer = first_customer(conn, made)
@@ -119,19 +144,22 @@ def test_totals_plus_tail_equal_the_orders_after_a_roll_up_and_later_changes(ctx
         conn.execute(update(orders).where(orders.c.shop_id == made.id, orders.c.shopify_order_id == rolled[0])
                      .values(cancelled_at=NOW))  # a cancellation of an order already rolled up
         add_refund(conn, made, rolled[1], "7.25")  # a refund of one
+        issued = conn.execute(select(vouchers.c.id).where(vouchers.c.shop_id == made.id, vouchers.c.status != "cancelled")
+                              .order_by(vouchers.c.id.desc()).limit(3)).scalars().all()
+        conn.execute(update(vouchers).where(vouchers.c.id.in_(issued)).values(status="cancelled"))  # vouchers too
         early = next(IDS)  # a refund arriving before its order: the row is made empty, then paid
         conn.execute(insert(orders).values(shop_id=made.id, shopify_order_id=early))
         add_refund(conn, made, early, "3")
         conn.execute(update(orders).where(orders.c.shop_id == made.id, orders.c.shopify_order_id == early)
                      .values(customer_id=customer, merchandise=Decimal("30"), paid_at=NOW - timedelta(days=1)))
     assert_exact(ctx, made)
-    roll_up_orders(ctx.engine, made.id, NOW)
-    roll_up_orders(ctx.engine, made.id, NOW)
+    roll(ctx.engine, made.id, NOW)
+    roll(ctx.engine, made.id, NOW)
     assert_exact(ctx, made)
 
 
 def test_a_redacted_customer_s_orders_stay_members_orders(ctx, made):
-    roll_up_orders(ctx.engine, made.id, NOW)
+    roll(ctx.engine, made.id, NOW)
     with ctx.engine.connect() as conn:
         before = period_orders(conn, made.id, shop_facts(conn, made.id), *RANGES[0])
     with ctx.engine.begin() as conn:
@@ -143,11 +171,11 @@ def test_a_redacted_customer_s_orders_stay_members_orders(ctx, made):
 
 
 def test_a_change_of_time_zone_rebuilds_the_order_totals(ctx, made):
-    roll_up_orders(ctx.engine, made.id, NOW)
+    roll(ctx.engine, made.id, NOW)
     set_zone(ctx, made, "Asia/Kathmandu")
     assert_exact(ctx, made)  # the totals of another zone are ignored meanwhile
-    roll_up_orders(ctx.engine, made.id, NOW)
-    roll_up_orders(ctx.engine, made.id, NOW)
+    roll(ctx.engine, made.id, NOW)
+    roll(ctx.engine, made.id, NOW)
     assert_exact(ctx, made)
     rebuild_orders(ctx.engine, made.id, NOW)
     assert_exact(ctx, made)

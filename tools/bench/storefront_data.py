@@ -232,6 +232,11 @@ def _write(conn, d: Dialect, shop_id: int, shape: Shape, now: datetime) -> None:
         FROM orders WHERE shop_id = :shop AND pending_until <= :now ORDER BY id"""), dict(params, now=now))
     _redeems(conn, d, shape, params, owner)
     _bonuses(conn, d, shape, params)
+    if d.postgres:  # likewise the vouchers' log (migration 0032)
+        conn.execute(text("""
+            INSERT INTO voucher_changes (shop_id, created_at, kind, reward_key, vouchers, points)
+            SELECT shop_id, created_at, kind, COALESCE(reward_key, ''), 1, points FROM vouchers
+            WHERE shop_id = :shop AND status <> 'cancelled'"""), params)
     for index in indexes:
         index.create(conn)
     if d.postgres:  # the ids were given: the sequence goes on after them

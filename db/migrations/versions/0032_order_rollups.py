@@ -17,6 +17,9 @@ roll-up sums like the ledger (loyalty/services/order_rollup.py):
   deleted (redaction, merge) -1, so the customers who are not members are a sum of day totals, not a count
   of a million rows.
 - order_day_totals: per shop, shop calendar day of paid_at and buyer class: orders and revenue.
+- voucher_changes, voucher_day_totals, voucher_rollups: the same for the rewards by popularity: triggers on
+  vouchers (INSERT; UPDATE of status, points, created_at, kind, reward_key) log the change to the vouchers
+  counted (not cancelled) and their points, at created_at, per kind and reward key ('' for a conversion).
 - ix_vouchers_created_shop made covering (status, kind, reward_key, points): the period's rewards by
   popularity read from the index alone (a year of a large shop's vouchers, without a row look-up each).
 - order_rollups: per shop, the watermark (highest order_changes id rolled up), the zone the days were cut in,
@@ -74,6 +77,16 @@ def _joined(row: str, sign: str) -> str:
             f" WHERE EXISTS (SELECT 1 FROM shops s WHERE s.id = {row}.shop_id)")
 
 
+_VOUCHER_CHANGED = ("status", "points", "created_at", "kind", "reward_key")
+
+
+def _voucher(row: str, sign: str) -> str:
+    """A voucher's counted contribution (not cancelled) with a sign."""
+    return ("INSERT INTO voucher_changes (shop_id, created_at, kind, reward_key, vouchers, points) SELECT"
+            f" {row}.shop_id, {row}.created_at, {row}.kind, COALESCE({row}.reward_key, ''), {sign}1, {sign}{row}.points"
+            f" WHERE {row}.status <> 'cancelled'")
+
+
 def _sqlite() -> list[str]:
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _CHANGED)
     return [
@@ -83,6 +96,10 @@ def _sqlite() -> list[str]:
         f"CREATE TRIGGER order_changes_on_refund AFTER INSERT ON refunds BEGIN {_refund(False)}; END",
         f"CREATE TRIGGER order_changes_on_customer AFTER INSERT ON customers BEGIN {_joined('NEW', '')}; END",
         f"CREATE TRIGGER order_changes_on_customer_gone AFTER DELETE ON customers BEGIN {_joined('OLD', '-')}; END",
+        f"CREATE TRIGGER voucher_changes_on_insert AFTER INSERT ON vouchers BEGIN {_voucher('NEW', '')}; END",
+        "CREATE TRIGGER voucher_changes_on_update AFTER UPDATE ON vouchers WHEN "
+        + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _VOUCHER_CHANGED)
+        + f" BEGIN {_voucher('OLD', '-')}; {_voucher('NEW', '')}; END",
     ]
 
 
@@ -102,6 +119,12 @@ def _postgresql() -> list[str]:
         f" IF TG_OP = 'INSERT' THEN {_joined('NEW', '')}; ELSE {_joined('OLD', '-')}; END IF; RETURN NULL; END $$",
         "CREATE TRIGGER order_changes_of_customer AFTER INSERT OR DELETE ON customers FOR EACH ROW"
         " EXECUTE FUNCTION order_changes_of_customer()",
+        "CREATE FUNCTION voucher_changes_of_voucher() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        " IF TG_OP = 'UPDATE' THEN IF NOT ("
+        + " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _VOUCHER_CHANGED)
+        + f") THEN RETURN NULL; END IF; {_voucher('OLD', '-')}; END IF; {_voucher('NEW', '')}; RETURN NULL; END $$",
+        "CREATE TRIGGER voucher_changes_of_voucher AFTER INSERT OR UPDATE ON vouchers FOR EACH ROW"
+        " EXECUTE FUNCTION voucher_changes_of_voucher()",
     ]
 
 
@@ -131,6 +154,32 @@ def upgrade() -> None:
         sa.Column('horizon_xid', sa.BigInteger(), nullable=True),
         sa.Column('rolled_at', sa.DateTime(timezone=True), nullable=True),
     )
+    op.create_table(
+        'voucher_changes',
+        sa.Column('id', sa.Integer(), primary_key=True),
+        shop(nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('kind', sa.String(length=16), nullable=False),
+        sa.Column('reward_key', sa.String(length=40), nullable=False),
+        sa.Column('vouchers', sa.Integer(), nullable=False),
+        sa.Column('points', sa.Integer(), nullable=False),
+    )
+    op.create_table(
+        'voucher_day_totals', shop(primary_key=True),
+        sa.Column('day', sa.Date(), primary_key=True),
+        sa.Column('kind', sa.String(length=16), primary_key=True),
+        sa.Column('reward_key', sa.String(length=40), primary_key=True),
+        sa.Column('vouchers', sa.BigInteger(), nullable=False),
+        sa.Column('points', sa.BigInteger(), nullable=False),
+    )
+    op.create_table(
+        'voucher_rollups', shop(primary_key=True),
+        sa.Column('watermark', sa.Integer(), nullable=False, server_default=sa.text('0')),
+        sa.Column('zone', sa.String(length=64), nullable=False),
+        sa.Column('horizon_id', sa.Integer(), nullable=True),
+        sa.Column('horizon_xid', sa.BigInteger(), nullable=True),
+        sa.Column('rolled_at', sa.DateTime(timezone=True), nullable=True),
+    )
     pg = op.get_bind().dialect.name == "postgresql"
     for statement in _postgresql() if pg else _sqlite():
         op.execute(statement)
@@ -140,6 +189,7 @@ def upgrade() -> None:
                     ['created_at', 'shop_id', 'status', 'kind', 'reward_key', 'points'])
     op.execute("INSERT INTO order_changes (shop_id, paid_at, buyer, orders, revenue)"
                " SELECT shop_id, created_at, 'joined', 1, 0 FROM customers")  # and the customers
+    op.execute(_voucher("vouchers", "").replace(" WHERE ", " FROM vouchers WHERE ", 1))  # and the vouchers
 
 
 def downgrade() -> None:
@@ -147,12 +197,14 @@ def downgrade() -> None:
     op.create_index('ix_vouchers_created_shop', 'vouchers', ['created_at', 'shop_id'])
     if op.get_bind().dialect.name == "postgresql":
         for name, table in (("order_changes_of_order", "orders"), ("order_changes_of_refund", "refunds"),
-                            ("order_changes_of_customer", "customers")):
+                            ("order_changes_of_customer", "customers"), ("voucher_changes_of_voucher", "vouchers")):
             op.execute(f"DROP TRIGGER {name} ON {table}")
             op.execute(f"DROP FUNCTION {name}()")
     else:
         for name in ("order_changes_on_insert", "order_changes_on_update", "order_changes_on_refund",
-                     "order_changes_on_customer", "order_changes_on_customer_gone"):
+                     "order_changes_on_customer", "order_changes_on_customer_gone", "voucher_changes_on_insert",
+                     "voucher_changes_on_update"):
             op.execute(f"DROP TRIGGER {name}")
-    for name in ('order_rollups', 'order_day_totals', 'order_changes'):
+    for name in ('voucher_rollups', 'voucher_day_totals', 'voucher_changes', 'order_rollups', 'order_day_totals',
+                 'order_changes'):
         op.drop_table(name)

@@ -9,7 +9,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from db.tables import JOINED, ORDER_BUYERS, order_changes as oc, order_day_totals as totals
+from db.tables import (JOINED, ORDER_BUYERS, order_changes as oc, order_day_totals as totals, voucher_changes as vc,
+                       voucher_day_totals as voucher_totals, voucher_rollups)
 from loyalty.domain.shops import ShopFacts
 from loyalty.services.order_rollup import order_watermark
 
@@ -47,3 +48,29 @@ def customer_count(conn: Connection, shop_id: int, facts: ShopFacts) -> int:
     tail = conn.execute(select(func.coalesce(func.sum(oc.c.orders), 0))
                         .where(oc.c.id > mark, oc.c.shop_id == shop_id, oc.c.buyer == JOINED)).scalar()
     return int(rolled) + int(tail)
+
+
+def period_rewards(conn: Connection, shop_id: int, facts: ShopFacts, first: date, last: date,
+                   limit: int) -> list[dict]:
+    """Vouchers issued on the shop days `first` to `last` (cancelled ones excepted), by reward and kind: how
+    many and the points they cost, most issued first (then by kind and reward), at most `limit`."""
+    found: dict[tuple[str, str], list[int]] = {}
+    mark = order_watermark(conn, shop_id, facts, voucher_rollups)
+    rows = []
+    if mark:
+        rows += conn.execute(
+            select(voucher_totals.c.kind, voucher_totals.c.reward_key, func.sum(voucher_totals.c.vouchers),
+                   func.sum(voucher_totals.c.points))
+            .where(voucher_totals.c.shop_id == shop_id, voucher_totals.c.day >= first, voucher_totals.c.day <= last)
+            .group_by(voucher_totals.c.kind, voucher_totals.c.reward_key)).all()
+    start, end = facts.start_of_day(first), facts.start_of_day(last + timedelta(days=1))
+    rows += conn.execute(
+        select(vc.c.kind, vc.c.reward_key, func.sum(vc.c.vouchers), func.sum(vc.c.points))
+        .where(vc.c.id > mark, vc.c.shop_id == shop_id, vc.c.created_at >= start, vc.c.created_at < end)
+        .group_by(vc.c.kind, vc.c.reward_key)).all()
+    for kind, key, count, points in rows:
+        total = found.setdefault((kind, key), [0, 0])
+        total[0] += int(count)
+        total[1] += int(points)
+    ranked = sorted(((kind, key, n, p) for (kind, key), (n, p) in found.items() if n), key=lambda r: (-r[2], r[0], r[1]))
+    return [{"reward_key": key or None, "kind": kind, "count": n, "points": p} for kind, key, n, p in ranked[:limit]]

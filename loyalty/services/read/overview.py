@@ -23,8 +23,8 @@ Definitions (the page and its CSV say the same):
 - **liability**: the outstanding points at the period's end valued as the liability report values them
   (loyalty.domain.valuation), and the store credit owed (issued by then, not yet spent).
 
-Points come from the ledger's roll-up plus its tail (loyalty.services.read.ledger_figures), orders from the orders'
-roll-up plus its tail (loyalty.services.read.order_figures): exact at any size.
+Points come from the ledger's roll-up plus its tail (loyalty.services.read.ledger_figures), orders and rewards from
+the orders' and vouchers' roll-ups plus their tails (loyalty.services.read.order_figures): exact at any size.
 """
 from __future__ import annotations
 
@@ -37,12 +37,12 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from db.tables import ledger_entries as le, vouchers
+from db.tables import ledger_entries as le
 from loyalty.domain.shop_days import GROUPS, bucket_of, buckets
 from loyalty.domain.valuation import point_value
 from loyalty.services.ledger_rollup import ACTIVITY
 from loyalty.services.read.ledger_figures import customer_standing, day_flows
-from loyalty.services.read.order_figures import customer_count, period_orders
+from loyalty.services.read.order_figures import customer_count, period_orders, period_rewards
 from loyalty.services.read.reports import check_range, store_credit_owed
 from loyalty.services.shops import ShopRef, programme, shop_facts
 from loyalty.services.unit_of_work import UnitOfWork
@@ -123,17 +123,6 @@ def _orders(conn: Connection, shop_id: int, facts, first: date, last: date, memb
                             "guest_orders": guests}}
 
 
-def _rewards(conn: Connection, shop_id: int, start, end) -> list[dict]:
-    """Vouchers issued between two instants (cancelled ones excepted), by reward and kind, most issued first."""
-    rows = conn.execute(
-        select(vouchers.c.reward_key, vouchers.c.kind, func.count().label("n"), func.sum(vouchers.c.points))
-        .where((vouchers.c.shop_id + 0) == shop_id, vouchers.c.created_at >= start, vouchers.c.created_at < end,
-               vouchers.c.status != "cancelled")
-        .group_by(vouchers.c.reward_key, vouchers.c.kind)
-        .order_by(func.count().desc(), vouchers.c.kind, vouchers.c.reward_key).limit(REWARDS_SHOWN))
-    return [{"reward_key": key, "kind": kind, "count": n, "points": int(points or 0)} for key, kind, n, points in rows]
-
-
 def home_overview(shop: ShopRef, first: date, last: date, group: str, uow: UnitOfWork) -> dict:
     """The home page's figures for the shop days `first` to `last` in buckets of `group` (JSON-ready)."""
     check_range(first, last)
@@ -142,7 +131,7 @@ def home_overview(shop: ShopRef, first: date, last: date, group: str, uow: UnitO
     with uow:
         conn = uow.conn
         facts = shop_facts(conn, shop.id)
-        start, end = facts.start_of_day(first), facts.start_of_day(last + timedelta(days=1))
+        end = facts.start_of_day(last + timedelta(days=1))
         value = point_value(programme(conn, shop.id, shop.settings_version))
         standing = customer_standing(conn, shop.id, facts)
         rows = _buckets(day_flows(conn, shop.id, facts, first, last), first, last, group)
@@ -157,7 +146,7 @@ def home_overview(shop: ShopRef, first: date, last: date, group: str, uow: UnitO
                        "redemption_rate": f"{Decimal(redeemed) / Decimal(earned):.4f}" if earned else None},
             "buckets": [b.to_dict() for b in rows],
             "orders": _orders(conn, shop.id, facts, first, last, standing.members),
-            "rewards": _rewards(conn, shop.id, start, end),
+            "rewards": period_rewards(conn, shop.id, facts, first, last, REWARDS_SHOWN),
             "liability": {"outstanding": outstanding, "value": money(value.value_of(outstanding)),
                           "value_per_point": value.per_point_text(),
                           "store_credit": store_credit_owed(conn, shop.id, end).to_dict()},
