@@ -642,6 +642,19 @@ Index("ix_vouchers_created_shop", vouchers.c.created_at, vouchers.c.shop_id, vou
       vouchers.c.reward_key, vouchers.c.points)  # covering (migration 0032): rewards by popularity from the index
 
 # -- the orders rolled up (migration 0032; loyalty/services/order_rollup.py) --------------------------------------
+def _rollup_state(name: str, log: str) -> Table:
+    """Per shop, how far an append-only log of changes is rolled up (as ledger_rollups)."""
+    return Table(
+        name, metadata,
+        Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+        Column("watermark", Integer, nullable=False, server_default=text("0"), doc=f"highest {log} id rolled up"),
+        Column("zone", String(64), nullable=False, doc="the time zone the days were cut in: another one rebuilds"),
+        Column("horizon_id", Integer, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_id"),
+        Column("horizon_xid", BigInteger, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_xid"),
+        Column("rolled_at", UtcDateTime, nullable=True),
+    )
+
+
 ORDER_BUYERS = ("member", "customer", "guest")
 """Who placed a counted order, decided by the order alone (its excluded_reason, stable once paid): `member` the
 programme counted it (a customer, not excluded), `guest` no customer, `customer` a customer excluded by sales
@@ -676,15 +689,7 @@ order_day_totals = Table(
 )
 """order_changes summed per shop day and buyer class, up to order_rollups.watermark."""
 
-order_rollups = Table(
-    "order_rollups", metadata,
-    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
-    Column("watermark", Integer, nullable=False, server_default=text("0"), doc="highest order_changes id rolled up"),
-    Column("zone", String(64), nullable=False, doc="the time zone the days were cut in: another one rebuilds"),
-    Column("horizon_id", Integer, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_id"),
-    Column("horizon_xid", BigInteger, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_xid"),
-    Column("rolled_at", UtcDateTime, nullable=True),
-)
+order_rollups = _rollup_state("order_rollups", "order_changes")
 """Per shop, how far order_changes are rolled up."""
 
 voucher_changes = Table(
@@ -712,13 +717,5 @@ voucher_day_totals = Table(
 )
 """voucher_changes summed per shop day, kind and reward key, up to voucher_rollups.watermark."""
 
-voucher_rollups = Table(
-    "voucher_rollups", metadata,
-    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
-    Column("watermark", Integer, nullable=False, server_default=text("0"), doc="highest voucher_changes id rolled up"),
-    Column("zone", String(64), nullable=False, doc="the time zone the days were cut in: another one rebuilds"),
-    Column("horizon_id", Integer, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_id"),
-    Column("horizon_xid", BigInteger, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_xid"),
-    Column("rolled_at", UtcDateTime, nullable=True),
-)
+voucher_rollups = _rollup_state("voucher_rollups", "voucher_changes")
 """Per shop, how far voucher_changes are rolled up."""

@@ -128,6 +128,18 @@ def _postgresql() -> list[str]:
     ]
 
 
+def _rollup_state(name: str, shop) -> None:
+    """A roll-up's state per shop (as ledger_rollups): watermark, zone, PostgreSQL horizon."""
+    op.create_table(
+        name, shop(primary_key=True),
+        sa.Column('watermark', sa.Integer(), nullable=False, server_default=sa.text('0')),
+        sa.Column('zone', sa.String(length=64), nullable=False),
+        sa.Column('horizon_id', sa.Integer(), nullable=True),
+        sa.Column('horizon_xid', sa.BigInteger(), nullable=True),
+        sa.Column('rolled_at', sa.DateTime(timezone=True), nullable=True),
+    )
+
+
 def upgrade() -> None:
     shop = lambda **kw: sa.Column('shop_id', sa.Integer(), sa.ForeignKey('shops.id', ondelete='CASCADE'), **kw)  # noqa: E731
     op.create_table(
@@ -146,14 +158,7 @@ def upgrade() -> None:
         sa.Column('orders', sa.BigInteger(), nullable=False),
         sa.Column('revenue', sa.Numeric(18, 4), nullable=False),
     )
-    op.create_table(
-        'order_rollups', shop(primary_key=True),
-        sa.Column('watermark', sa.Integer(), nullable=False, server_default=sa.text('0')),
-        sa.Column('zone', sa.String(length=64), nullable=False),
-        sa.Column('horizon_id', sa.Integer(), nullable=True),
-        sa.Column('horizon_xid', sa.BigInteger(), nullable=True),
-        sa.Column('rolled_at', sa.DateTime(timezone=True), nullable=True),
-    )
+    _rollup_state('order_rollups', shop)
     op.create_table(
         'voucher_changes',
         sa.Column('id', sa.Integer(), primary_key=True),
@@ -172,14 +177,7 @@ def upgrade() -> None:
         sa.Column('vouchers', sa.BigInteger(), nullable=False),
         sa.Column('points', sa.BigInteger(), nullable=False),
     )
-    op.create_table(
-        'voucher_rollups', shop(primary_key=True),
-        sa.Column('watermark', sa.Integer(), nullable=False, server_default=sa.text('0')),
-        sa.Column('zone', sa.String(length=64), nullable=False),
-        sa.Column('horizon_id', sa.Integer(), nullable=True),
-        sa.Column('horizon_xid', sa.BigInteger(), nullable=True),
-        sa.Column('rolled_at', sa.DateTime(timezone=True), nullable=True),
-    )
+    _rollup_state('voucher_rollups', shop)
     pg = op.get_bind().dialect.name == "postgresql"
     for statement in _postgresql() if pg else _sqlite():
         op.execute(statement)
