@@ -638,4 +638,84 @@ ledger_activity_totals = Table(
 # every `shop_id = ? ORDER BY id DESC LIMIT 1` (the shop's latest order) and sort the whole shop.
 Index("ix_orders_paid_shop", orders.c.paid_at, orders.c.shop_id, orders.c.customer_id, orders.c.merchandise,
       orders.c.cancelled_at)  # covering: the period's orders read from the index alone
-Index("ix_vouchers_created_shop", vouchers.c.created_at, vouchers.c.shop_id)
+Index("ix_vouchers_created_shop", vouchers.c.created_at, vouchers.c.shop_id, vouchers.c.status, vouchers.c.kind,
+      vouchers.c.reward_key, vouchers.c.points)  # covering (migration 0032): rewards by popularity from the index
+
+# -- the orders rolled up (migration 0032; loyalty/services/order_rollup.py) --------------------------------------
+def _rollup_state(name: str, log: str) -> Table:
+    """Per shop, how far an append-only log of changes is rolled up (as ledger_rollups)."""
+    return Table(
+        name, metadata,
+        Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+        Column("watermark", Integer, nullable=False, server_default=text("0"), doc=f"highest {log} id rolled up"),
+        Column("zone", String(64), nullable=False, doc="the time zone the days were cut in: another one rebuilds"),
+        Column("horizon_id", Integer, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_id"),
+        Column("horizon_xid", BigInteger, nullable=True, doc="PostgreSQL: as ledger_rollups.horizon_xid"),
+        Column("rolled_at", UtcDateTime, nullable=True),
+    )
+
+
+ORDER_BUYERS = ("member", "customer", "guest")
+"""Who placed a counted order, decided by the order alone (its excluded_reason, stable once paid): `member` the
+programme counted it (a customer, not excluded), `guest` no customer, `customer` a customer excluded by sales
+channel, customer tag or B2B. Test orders count nowhere."""
+JOINED = "joined"
+"""order_changes' class of a customer row made (+1) or deleted (-1), not an order: their sum is the shop's customers."""
+
+order_changes = Table(
+    "order_changes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("paid_at", UtcDateTime, nullable=False, doc="the order's: a change counts on its paid day"),
+    Column("buyer", String(8), nullable=False, doc="ORDER_BUYERS, or `joined`: a customer row made or deleted"),
+    Column("orders", Integer, nullable=False,
+           doc="+1 an order counted, -1 no longer (cancelled), 0 a refund; `joined`: +1 made, -1 deleted"),
+    Column("revenue", Money, nullable=False, doc="merchandise less refunds, the change of it"),
+)
+"""Append-only, written by database triggers (migration 0032) on every INSERT of an order or a refund and every
+UPDATE of an order's paid_at, cancelled_at, excluded_reason or merchandise: the order's counted contribution
+before the write taken away, the one after it added. An order counts when paid, not cancelled, not a test order:
+one order and its merchandise less its refunds, at its paid_at. Summed, the changes of a day equal that day's
+orders as they stand, whatever order the writes came in. Customer rows made (+1, at created_at) and deleted (-1)
+are logged as `joined`: their sum is the shop's customers."""
+
+order_day_totals = Table(
+    "order_day_totals", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True, doc="the shop's calendar day of paid_at"),
+    Column("buyer", String(8), primary_key=True),
+    Column("orders", BigInteger, nullable=False),
+    Column("revenue", Money, nullable=False),
+)
+"""order_changes summed per shop day and buyer class, up to order_rollups.watermark."""
+
+order_rollups = _rollup_state("order_rollups", "order_changes")
+"""Per shop, how far order_changes are rolled up."""
+
+voucher_changes = Table(
+    "voucher_changes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, doc="the voucher's: a change counts on its day of issue"),
+    Column("kind", String(16), nullable=False),
+    Column("reward_key", String(40), nullable=False, doc="'': a conversion"),
+    Column("vouchers", Integer, nullable=False, doc="+1 a voucher counted (not cancelled), -1 no longer"),
+    Column("points", Integer, nullable=False),
+)
+"""Append-only, written by database triggers (migration 0032) on every INSERT of a voucher and every UPDATE of
+its status, points, created_at, kind or reward_key: its counted contribution (not cancelled) before the write
+taken away, the one after added. The rewards by popularity of the home page, rolled up like order_changes."""
+
+voucher_day_totals = Table(
+    "voucher_day_totals", metadata,
+    Column("shop_id", ForeignKey("shops.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True, doc="the shop's calendar day of created_at"),
+    Column("kind", String(16), primary_key=True),
+    Column("reward_key", String(40), primary_key=True),
+    Column("vouchers", BigInteger, nullable=False),
+    Column("points", BigInteger, nullable=False),
+)
+"""voucher_changes summed per shop day, kind and reward key, up to voucher_rollups.watermark."""
+
+voucher_rollups = _rollup_state("voucher_rollups", "voucher_changes")
+"""Per shop, how far voucher_changes are rolled up."""

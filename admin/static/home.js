@@ -53,9 +53,10 @@
     fill(document.querySelector("#orders tbody"), groups.map(([key, label]) => {
       const o = home.orders[key];
       return h("tr", {}, h("th", { scope: "row" }, label), h("td", { class: "num" }, points(o.orders)),
-        h("td", { class: "num" }, points(o.buyers)), h("td", { class: "num" }, money(o.revenue, home.currency)),
-        h("td", { class: "num" }, o.orders_per_buyer === null ? "—" : Number(o.orders_per_buyer).toLocaleString(Loyalty.language === "fr" ? "fr-FR" : "en-US", { minimumFractionDigits: 2 })));
+        h("td", { class: "num" }, points(o.customers)), h("td", { class: "num" }, money(o.revenue, home.currency)),
+        h("td", { class: "num" }, o.orders_per_customer === null ? "—" : Number(o.orders_per_customer).toLocaleString(Loyalty.language === "fr" ? "fr-FR" : "en-US", { minimumFractionDigits: 2 })));
     }), t("home.no_orders"), 5);
+    field("guest-orders").textContent = t("home.guest_orders", { count: points(home.orders.non_members.guest_orders) });
 
     const name = (r) => r.reward_key || t("home.conversion");
     LoyaltyCharts.bars(field("rewards-chart"), home.rewards.map((r) => ({

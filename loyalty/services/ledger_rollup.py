@@ -111,18 +111,19 @@ def tail_range(conn: Connection, shop_id: int, above: int) -> tuple[datetime | N
 
 # -- rolling up ------------------------------------------------------------------------------------------------
 
-def _safe_bound(conn: Connection, shop_id: int, state, now: datetime) -> int:
-    """The highest id that may be rolled up now (see the module's "Late commits"); records the next horizon."""
+def safe_bound(conn: Connection, shop_id: int, state, now: datetime, log=le, states=rollups) -> int:
+    """The highest id of the append-only `log` that may be rolled up now (see the module's "Late commits");
+    records the next horizon in the shop's row of `states`."""
+    highest = conn.execute(select(func.coalesce(func.max(log.c.id), 0)).where(log.c.shop_id == shop_id)).scalar()
     if conn.dialect.name != "postgresql":
-        return conn.execute(select(func.coalesce(func.max(le.c.id), 0)).where(le.c.shop_id == shop_id)).scalar()
-    highest = conn.execute(select(func.coalesce(func.max(le.c.id), 0)).where(le.c.shop_id == shop_id)).scalar()
+        return highest
     oldest_open, next_xid = conn.execute(text(
         "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
         " pg_snapshot_xmax(pg_current_snapshot())::text::bigint")).one()
     safe = state.watermark
     if state.horizon_id is not None and oldest_open >= state.horizon_xid:
         safe = max(safe, state.horizon_id)
-    conn.execute(rollups.update().where(rollups.c.shop_id == shop_id)
+    conn.execute(states.update().where(states.c.shop_id == shop_id)
                  .values(horizon_id=highest, horizon_xid=next_xid, rolled_at=now))
     return safe
 
@@ -133,19 +134,19 @@ def _shift_activity(conn: Connection, shop_id: int, customers, sign: int) -> Non
                       func.sum(per_customer.c.owed) * sign, func.count() * sign)
                .where(per_customer.c.shop_id == shop_id, per_customer.c.customer_id.in_(customers))
                .group_by(per_customer.c.last_active))
-    _upsert_add(conn, activity, ("shop_id", "last_active"), ("owed", "customers"), grouped)
+    upsert_add(conn, activity, ("shop_id", "last_active"), ("owed", "customers"), grouped)
 
 
-def _insert(conn: Connection, table):
+def insert_for(conn: Connection, table):
     """The dialect's INSERT, which has ON CONFLICT DO UPDATE on both databases."""
     return (postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
-def _upsert_add(conn: Connection, table, keys: tuple[str, ...], sums: tuple[str, ...], rows_select,
+def upsert_add(conn: Connection, table, keys: tuple[str, ...], sums: tuple[str, ...], rows_select,
                 **other) -> None:
     """INSERT the selected rows, or add their sums to the row already there; `other`: further columns set on
     conflict, as functions of (table, excluded)."""
-    statement = _insert(conn, table).from_select(list(keys + sums + tuple(other)), rows_select)
+    statement = insert_for(conn, table).from_select(list(keys + sums + tuple(other)), rows_select)
     updates = {c: table.c[c] + statement.excluded[c] for c in sums}
     updates.update({c: make(table, statement.excluded) for c, make in other.items()})
     conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=updates))
@@ -165,14 +166,14 @@ def _roll_batch(conn: Connection, shop_id: int, facts: ShopFacts, low: int, high
     if first is None:
         return None
     day = day_expression(conn, facts, first, last)
-    _upsert_add(conn, day_totals, ("shop_id", "day", "kind"), ("pending", "available", "entries"),
+    upsert_add(conn, day_totals, ("shop_id", "day", "kind"), ("pending", "available", "entries"),
                 select(literal(shop_id), day, le.c.kind, func.sum(le.c.pending), func.sum(le.c.available),
                        func.count()).where(in_batch).group_by(day, le.c.kind))
     who = func.coalesce(le.c.customer_id, 0)
     touched = select(who).where(in_batch).distinct()
     _shift_activity(conn, shop_id, touched, -1)
     last_active = case((who == 0, None), else_=func.max(case((le.c.kind.in_(ACTIVITY), day), else_=None)))
-    _upsert_add(conn, per_customer, ("shop_id", "customer_id"), ("owed",),
+    upsert_add(conn, per_customer, ("shop_id", "customer_id"), ("owed",),
                 select(literal(shop_id), who, func.sum(le.c.pending + le.c.available), last_active)
                 .where(in_batch).group_by(who), last_active=_later)
     _shift_activity(conn, shop_id, touched, 1)
@@ -197,25 +198,39 @@ def _state(conn: Connection, shop_id: int, facts: ShopFacts, now: datetime):
     return conn.execute(query).first()
 
 
-def roll_up(engine: Engine, shop_id: int, now: datetime | None = None, batch: int = BATCH) -> int:
-    """Bring the shop's totals up to the safe bound, a batch of ids per transaction; the new watermark."""
-    now = now or datetime.now(timezone.utc)
+def roll_log(engine: Engine, shop_id: int, now: datetime, batch: int, *, log, states, state_of, roll_batch) -> int:
+    """Bring a shop's totals of an append-only `log` up to its safe bound, a batch of ids per transaction; the
+    new watermark. `state_of(conn, shop_id, facts, now)` gives the shop's row of `states`, locked (made, or
+    emptied when the zone changed); `roll_batch(conn, shop_id, facts, state, low, high)` adds the ids in
+    (low, high] to the totals and gives further columns of `states` to set."""
     with engine.begin() as conn:
         facts = shop_facts(conn, shop_id)
-        state = _state(conn, shop_id, facts, now)
-        safe, mark = _safe_bound(conn, shop_id, state, now), state.watermark
+        state = state_of(conn, shop_id, facts, now)
+        safe, mark = safe_bound(conn, shop_id, state, now, log, states), state.watermark
     while mark < safe:
         high = min(mark + batch, safe)
         with engine.begin() as conn:
-            state = _state(conn, shop_id, facts, now)
+            state = state_of(conn, shop_id, facts, now)
             if state.watermark != mark:  # another roll-up ran meanwhile (or the zone changed): start again
-                return roll_up(engine, shop_id, now, batch)
-            last = _roll_batch(conn, shop_id, facts, mark, high)
-            newest = max(filter(None, (aware(last), aware(state.max_effective_at))), default=None)
-            conn.execute(rollups.update().where(rollups.c.shop_id == shop_id)
-                         .values(watermark=high, max_effective_at=newest, rolled_at=now))
+                return roll_log(engine, shop_id, now, batch, log=log, states=states, state_of=state_of,
+                                roll_batch=roll_batch)
+            more = roll_batch(conn, shop_id, facts, state, mark, high)
+            conn.execute(states.update().where(states.c.shop_id == shop_id)
+                         .values(watermark=high, rolled_at=now, **more))
         mark = high
     return mark
+
+
+def _roll_ledger_batch(conn: Connection, shop_id: int, facts: ShopFacts, state, low: int, high: int) -> dict:
+    """A batch of the ledger rolled up; the latest effective_at rolled so far."""
+    last = _roll_batch(conn, shop_id, facts, low, high)
+    return {"max_effective_at": max(filter(None, (aware(last), aware(state.max_effective_at))), default=None)}
+
+
+def roll_up(engine: Engine, shop_id: int, now: datetime | None = None, batch: int = BATCH) -> int:
+    """Bring the shop's totals up to the safe bound, a batch of ids per transaction; the new watermark."""
+    return roll_log(engine, shop_id, now or datetime.now(timezone.utc), batch, log=le, states=rollups,
+                    state_of=_state, roll_batch=_roll_ledger_batch)
 
 
 def rebuild(engine: Engine, shop_id: int, now: datetime | None = None) -> int:
@@ -236,7 +251,7 @@ def forget_customer(conn: Connection, shop_id: int, customer_id: int) -> None:
     _shift_activity(conn, shop_id, both, -1)
     conn.execute(delete(per_customer).where(per_customer.c.shop_id == shop_id,
                                             per_customer.c.customer_id == customer_id))
-    _upsert_add(conn, per_customer, ("shop_id", "customer_id"), ("owed",),
+    upsert_add(conn, per_customer, ("shop_id", "customer_id"), ("owed",),
                 select(literal(shop_id), literal(0), literal(row.owed), cast(null(), Date)).where(literal(True)),
                 last_active=_later)
     _shift_activity(conn, shop_id, both, 1)

@@ -16,7 +16,8 @@ from jobs.rollup import roll_up_ledgers
 from jobs.scheduled import mature_points
 from loyalty.services import vouchers
 from loyalty.services.customers import find_customer
-from tests.factories import order
+from loyalty.services.shops import programme, save_programme
+from tests.factories import cancelled, order, refund
 
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
@@ -58,10 +59,11 @@ def test_home_gives_the_period_s_figures_by_the_shop_s_days(admin, ctx, programm
     assert weeks == [("2025-03-01", "2025-03-02", 100), ("2025-03-03", "2025-03-09", 0),
                      ("2025-03-10", "2025-03-16", 50), ("2025-03-17", "2025-03-17", 40)]  # 23:30 UTC: Paris' 17th
     members = home["orders"]["members"]
-    assert (members["orders"], members["buyers"], members["revenue"], members["orders_per_buyer"]) == \
+    assert (members["orders"], members["customers"], members["revenue"], members["orders_per_customer"]) == \
         (3, 2, "190.00", "1.50")
     guests = len(guest_orders(ctx, programme_month))
-    assert home["orders"]["non_members"]["orders"] == guests == 1  # the order without a customer
+    assert home["orders"]["non_members"] == {"orders": 1, "revenue": "70.00", "customers": 0,
+                                             "orders_per_customer": None, "guest_orders": guests}
     assert home["rewards"] == [{"reward_key": None, "kind": "discount", "count": 1, "points": 20}]
     assert home["liability"]["outstanding"] == 170 and home["liability"]["value"] == "17.00"
 
@@ -73,6 +75,38 @@ def test_home_is_the_same_before_and_after_the_roll_up(admin, ctx, programme_mon
     month = admin.get("/home?from=2025-02-01&to=2025-03-20&group=month").get_json()
     assert [(b["start"], b["earned"], b["outstanding"]) for b in month["buckets"]] == \
         [("2025-02-01", 0, 0), ("2025-03-01", 190, 170)]
+
+
+def test_orders_follow_a_cancellation_a_refund_and_an_excluded_customer_after_the_roll_up(
+        admin, send, process, ctx, programme_month):
+    roll_up_ledgers(ctx)
+    with ctx.engine.begin() as conn:
+        prog = programme(conn, programme_month.id, programme_month.settings_version).with_changes(
+            excluded_source_names=["partner_reseller"])
+        save_programme(conn, programme_month, prog, datetime(2025, 3, 18, tzinfo=timezone.utc))
+    period = "/home?from=2025-03-01&to=2025-03-20"
+    paid = order(lines=((80, 1), (20, 1)), email="cy@example.com", customer_id=803, source_name="partner_reseller",
+                 processed_at="2025-03-18T10:00:00+00:00")
+    send("orders/paid", paid)  # partner resellers excluded: cy's order is a non-member's
+    send("orders/paid", order(lines=((500, 1),), email="cy@example.com", customer_id=803, test=True,
+                              processed_at="2025-03-18T11:00:00+00:00"))  # a test order counts nowhere
+    process()
+    home = admin.get(period).get_json()
+    assert home["orders"]["non_members"] == {"orders": 2, "revenue": "170.00", "customers": 1,
+                                             "orders_per_customer": "1.00", "guest_orders": 1}
+    roll_up_ledgers(ctx)
+    assert admin.get(period).get_json() == home
+    send("refunds/create", refund(paid, lines={1: (1, 20)}, created_at="2025-03-19T10:00:00+00:00"))
+    later = order(lines=((30, 1),), email="bob@example.com", customer_id=802, processed_at="2025-03-19T09:00:00+00:00")
+    send("orders/paid", later)
+    process()
+    send("orders/cancelled", cancelled(later, at="2025-03-19T12:00:00+00:00"))
+    process()
+    after = admin.get(period).get_json()
+    roll_up_ledgers(ctx)
+    assert admin.get(period).get_json() == after
+    assert after["orders"]["members"]["orders"] == 3  # bob's cancelled order counts nowhere
+    assert after["orders"]["non_members"]["revenue"] == "150.00"  # 70 (guest) + 80 (cy's 100 less 20 refunded)
 
 
 def test_a_past_period_counts_only_its_active_members(admin, programme_month):

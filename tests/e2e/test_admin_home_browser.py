@@ -56,6 +56,7 @@ def test_home_shows_the_programme_at_a_glance_and_exports_csv(browser_page, mont
     assert page.locator("#buckets tbody tr").count() == 30
     assert page.locator("#orders tbody tr").first.inner_text().split("\t")[1:3] == ["3", "2"]
     assert page.locator("#orders-chart svg rect").count() == 2
+    assert page.locator("#guest-orders").inner_text() == "Of which guest orders (no customer): 1"
     screenshot(page, "admin-home-en")
     assert serious_violations(page) == []
 
@@ -77,6 +78,8 @@ def test_home_in_french(browser_page, month):
     assert "Membres" in page.locator("#stats").inner_text()
     assert page.locator("#liability").inner_text().replace("\u202f", " ").replace("\xa0", " ") == "28,50 €"
     assert page.locator("#rewards tbody").inner_text() == "Aucune récompense émise sur la période."
+    assert page.locator("#guest-orders").inner_text().replace("\u202f", " ").replace("\xa0", " ") == \
+        "Dont commandes d'invités (sans client) : 1"
     screenshot(page, "admin-home-fr")
 
 

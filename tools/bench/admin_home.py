@@ -6,7 +6,10 @@
 The shop is the storefront benchmark's (tools/bench/storefront_data.py: three years of orders, redemptions
 and bonuses), in Europe/Paris. The ledger roll-up (loyalty/services/ledger_rollup.py) runs once over the
 whole ledger (its time is reported), then a live tail is written above the watermark (`TAIL` entries, more
-than a minute of a busy shop), so every read sums the totals and the tail as in production. Requests go
+than a minute of a busy shop), so every read sums the totals and the tail as in production. The orders' and vouchers'
+roll-ups (loyalty/services/order_rollup.py) likewise run once over their whole logs of changes, then a tail of
+`ORDER_TAIL` new orders (members' and guests') and `ORDER_TAIL // 10` cancellations of rolled-up orders and
+vouchers is written above their watermarks. Requests go
 through the production Flask app in this process (its test client: server time), with an admin session
 token as App Bridge sends it; each is asked `--home-requests` times after a warm-up, interleaved with the
 same run's baseline GET /healthz (tools/bench/storefront.py's way); p50, p95, p99 against p99 < 200 ms.
@@ -28,6 +31,8 @@ from tools.bench.storefront_data import Shape, populate
 TARGET_MS = 200.0
 TAIL = 2_000
 """Entries written after the roll-up: the live tail every read adds to the totals."""
+ORDER_TAIL = 500
+"""Orders paid after the orders' roll-up (and a tenth as many cancellations): the tail of order changes."""
 
 ENDPOINTS = ("baseline GET /healthz", "GET /admin/api/home", "GET /admin/api/home?group=month (365 days)",
              "GET /admin/api/reports/liability", "GET /admin/api/reports/liability.csv")
@@ -55,6 +60,7 @@ def measure_database(name: str, url: str, shape: Shape, requests: int) -> list[F
 
     from db.tables import shops
     from loyalty.services.ledger_rollup import roll_up
+    from loyalty.services.order_rollup import roll_up_orders, roll_up_vouchers
     from runtime.web import create_app
 
     with Stack(url) as stack:
@@ -71,6 +77,12 @@ def measure_database(name: str, url: str, shape: Shape, requests: int) -> list[F
         if stack.ctx.engine.dialect.name == "postgresql":  # the horizon: a second run rolls up to it
             mark = roll_up(stack.ctx.engine, stack.shop.id)
         rolled = time.perf_counter() - began
+        began = time.perf_counter()
+        for _ in range(2 if stack.ctx.engine.dialect.name == "postgresql" else 1):
+            roll_up_vouchers(stack.ctx.engine, stack.shop.id)
+            order_mark = roll_up_orders(stack.ctx.engine, stack.shop.id)
+        orders_rolled = time.perf_counter() - began
+        write_order_tail(stack, made.now)
         write_tail(stack, made.now)
         began = time.perf_counter()
         roll_up(stack.ctx.engine, stack.shop.id)
@@ -81,7 +93,9 @@ def measure_database(name: str, url: str, shape: Shape, requests: int) -> list[F
         figures = [Figure(f"admin home data set, {name}", f"{shape.customers:,} customers, {shape.entries:,} entries",
                           note=f"made in {loaded:.0f} s; first roll-up of the whole ledger {rolled:.1f} s "
                                f"(watermark {mark:,}); a roll-up of {TAIL:,} new entries {incremental:.2f} s; "
-                               f"reads add a live tail of {TAIL:,} entries")]
+                               f"reads add a live tail of {TAIL:,} entries; first roll-up of the order and voucher changes "
+                               f"{orders_rolled:.1f} s (watermark {order_mark:,}), reads add a tail of "
+                               f"{ORDER_TAIL:,} orders and {ORDER_TAIL // 10:,} cancellations")]
         return figures + judged(name, timed(app, made.now, requests))
 
 
@@ -96,6 +110,29 @@ def write_tail(stack, now: datetime, offset: int = 0) -> None:
                  effective_at=now - timedelta(seconds=n), created_at=now) for n in range(TAIL)]
     with stack.ctx.engine.begin() as conn:
         conn.execute(insert(ledger_entries), rows)
+
+
+def write_order_tail(stack, now: datetime) -> None:
+    """`ORDER_TAIL` orders paid today (one in five a guest's), and a cancellation of a tenth as many orders and
+    vouchers already rolled up: the triggers log them above the watermarks."""
+    from sqlalchemy import insert, select, update
+
+    from db.tables import orders, vouchers
+
+    rows = [dict(shop_id=stack.shop.id, shopify_order_id=9_000_000_000 + n, name=f"#T{n}", currency="EUR",
+                 customer_id=None if n % 5 == 0 else 1 + (n * 7919) % 1000, merchandise=20 + n % 50,
+                 paid_at=now - timedelta(seconds=10 * n),
+                 excluded_reason="no customer and no email" if n % 5 == 0 else None) for n in range(ORDER_TAIL)]
+    with stack.ctx.engine.begin() as conn:
+        conn.execute(insert(orders), rows)
+        newest = select(orders.c.id).where(orders.c.shop_id == stack.shop.id, orders.c.paid_at < now - timedelta(days=2),
+                                           orders.c.cancelled_at.is_(None)).order_by(orders.c.id.desc())
+        ids = conn.execute(newest.limit(ORDER_TAIL // 10)).scalars().all()
+        conn.execute(update(orders).where(orders.c.id.in_(ids)).values(cancelled_at=now))
+        issued = conn.execute(select(vouchers.c.id).where(vouchers.c.shop_id == stack.shop.id,
+                                                          vouchers.c.status != "cancelled")
+                              .order_by(vouchers.c.id.desc()).limit(ORDER_TAIL // 10)).scalars().all()
+        conn.execute(update(vouchers).where(vouchers.c.id.in_(issued)).values(status="cancelled"))
 
 
 def admin_token() -> str:

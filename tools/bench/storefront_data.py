@@ -209,6 +209,15 @@ def _write(conn, d: Dialect, shop_id: int, shape: Shape, now: datetime) -> None:
                paid, 10 + (i % 12) * 10, {d.later('paid', PENDING_DAYS)}, 1
         FROM (SELECT i, {d.at(f'CAST(i * {step!r} AS INTEGER)')} AS paid FROM n) AS o"""),
         dict(params, last=orders_total - 1, stride=shape.order_stride))
+    if d.postgres:  # the replica role skipped the triggers that log orders for their roll-up (migration 0032):
+        # what they would have written, set-based (these orders are members' paid orders, none refunded; the customers)
+        conn.execute(text("""
+            INSERT INTO order_changes (shop_id, paid_at, buyer, orders, revenue)
+            SELECT shop_id, paid_at, 'member', 1, merchandise FROM orders WHERE shop_id = :shop ORDER BY id"""),
+            params)
+        conn.execute(text("""
+            INSERT INTO order_changes (shop_id, paid_at, buyer, orders, revenue)
+            SELECT shop_id, created_at, 'joined', 1, 0 FROM customers WHERE shop_id = :shop"""), params)
     conn.execute(text(f"""
         INSERT INTO ledger_entries (shop_id, customer_id, order_id, kind, pending, available, reason,
                                     idempotency_key, effective_at, created_at, settings_version)
@@ -223,6 +232,11 @@ def _write(conn, d: Dialect, shop_id: int, shape: Shape, now: datetime) -> None:
         FROM orders WHERE shop_id = :shop AND pending_until <= :now ORDER BY id"""), dict(params, now=now))
     _redeems(conn, d, shape, params, owner)
     _bonuses(conn, d, shape, params)
+    if d.postgres:  # likewise the vouchers' log (migration 0032)
+        conn.execute(text("""
+            INSERT INTO voucher_changes (shop_id, created_at, kind, reward_key, vouchers, points)
+            SELECT shop_id, created_at, kind, COALESCE(reward_key, ''), 1, points FROM vouchers
+            WHERE shop_id = :shop AND status <> 'cancelled'"""), params)
     for index in indexes:
         index.create(conn)
     if d.postgres:  # the ids were given: the sequence goes on after them

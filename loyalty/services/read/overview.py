@@ -9,16 +9,22 @@ Definitions (the page and its CSV say the same):
   cancelled give their points back); **expired**: `expire`; **outstanding**: pending + available at the end
   of each bucket (the liability report's running total).
 - **redemption rate**: points redeemed / points earned over the whole period (none when nothing was earned).
-- **members vs non-members**: paid orders (not cancelled) of the period, by `paid_at`'s shop day: revenue is
-  their merchandise (lines less discounts, shop money); an order is a member's when its customer is a member
-  today; non-members are orders without a customer and customers without entries. Order frequency = orders
-  per buyer (an order without a customer counts as one buyer).
+- **members vs non-members**: orders paid on a shop day of the period, not cancelled, not test orders (which
+  count nowhere); revenue is their merchandise (lines less discounts, shop money) less what was refunded of it
+  (whenever refunded: a refund lowers its order's paid day). Each order is decided by itself, once paid: a
+  **member order** is one the programme counted (a customer, not excluded by sales channel, customer tag or
+  B2B: `excluded_reason` NULL); the others are non-members' orders: **guest orders** (no customer) and
+  orders of excluded customers. The redaction or merge of a customer changes none of this.
+- **order frequency** (additive over days, no distinct buyers): members' orders per member (the members above);
+  non-members' orders with a customer per customer of the shop who is not a member; guest orders are given as a
+  count apart (a guest cannot be told from another).
 - **rewards by popularity**: vouchers issued in the period (cancelled ones excepted) by reward key (none: a
   conversion) and kind: how many and the points they cost, most issued first.
 - **liability**: the outstanding points at the period's end valued as the liability report values them
   (loyalty.domain.valuation), and the store credit owed (issued by then, not yet spent).
 
-Points come from the ledger's roll-up plus its tail (loyalty.services.read.ledger_figures): exact at any size.
+Points come from the ledger's roll-up plus its tail (loyalty.services.read.ledger_figures), orders and rewards from
+the orders' and vouchers' roll-ups plus their tails (loyalty.services.read.order_figures): exact at any size.
 """
 from __future__ import annotations
 
@@ -28,14 +34,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from db.tables import ledger_entries as le, orders, vouchers
+from db.tables import ledger_entries as le
 from loyalty.domain.shop_days import GROUPS, bucket_of, buckets
 from loyalty.domain.valuation import point_value
 from loyalty.services.ledger_rollup import ACTIVITY
 from loyalty.services.read.ledger_figures import customer_standing, day_flows
+from loyalty.services.read.order_figures import customer_count, period_orders, period_rewards
 from loyalty.services.read.reports import check_range, store_credit_owed
 from loyalty.services.shops import ShopRef, programme, shop_facts
 from loyalty.services.unit_of_work import UnitOfWork
@@ -98,39 +105,22 @@ def _active_members(conn: Connection, shop_id: int, facts, standing, first: date
         le.c.effective_at >= facts.start_of_day(first), le.c.effective_at < end)).scalar()
 
 
-def _orders(conn: Connection, shop_id: int, start, end) -> dict:
-    """Members' and non-members' paid orders between two instants: orders, buyers, revenue, frequency.
-    Orders are grouped per customer first, so each buyer's membership is looked up once."""
-    # `shop_id + 0`: the period's range on ix_orders_paid_shop, not every order of the shop by uq_orders_shop_order
-    per_buyer = (select(orders.c.customer_id, func.count().label("n"), func.sum(orders.c.merchandise).label("revenue"))
-                 .where(orders.c.paid_at >= start, orders.c.paid_at < end, (orders.c.shop_id + 0) == shop_id,
-                        orders.c.cancelled_at.is_(None))
-                 .group_by(orders.c.customer_id).subquery())
-    member = case((and_(per_buyer.c.customer_id.is_not(None),
-                        exists().where(le.c.customer_id == per_buyer.c.customer_id)), 1), else_=0)
-    flagged = select(member.label("member"), per_buyer.c.customer_id, per_buyer.c.n, per_buyer.c.revenue).subquery()
-    buyers = func.sum(case((flagged.c.customer_id.is_(None), flagged.c.n), else_=1))  # a guest order: a buyer
-    out = {"members": {"orders": 0, "buyers": 0, "revenue": money(0), "orders_per_buyer": None},
-           "non_members": {"orders": 0, "buyers": 0, "revenue": money(0), "orders_per_buyer": None}}
-    for flag, count, buyer_count, revenue in conn.execute(
-            select(flagged.c.member, func.sum(flagged.c.n), buyers, func.sum(flagged.c.revenue))
-            .group_by(flagged.c.member)):
-        count, buyer_count = int(count), int(buyer_count)
-        out["members" if flag else "non_members"] = {
-            "orders": count, "buyers": buyer_count, "revenue": money(revenue),
-            "orders_per_buyer": f"{Decimal(count) / Decimal(buyer_count):.2f}" if buyer_count else None}
-    return out
+def _ratio(count: int, per: int) -> str | None:
+    """count / per with 2 decimals; None when per is 0."""
+    return f"{Decimal(count) / Decimal(per):.2f}" if per else None
 
 
-def _rewards(conn: Connection, shop_id: int, start, end) -> list[dict]:
-    """Vouchers issued between two instants (cancelled ones excepted), by reward and kind, most issued first."""
-    rows = conn.execute(
-        select(vouchers.c.reward_key, vouchers.c.kind, func.count().label("n"), func.sum(vouchers.c.points))
-        .where((vouchers.c.shop_id + 0) == shop_id, vouchers.c.created_at >= start, vouchers.c.created_at < end,
-               vouchers.c.status != "cancelled")
-        .group_by(vouchers.c.reward_key, vouchers.c.kind)
-        .order_by(func.count().desc(), vouchers.c.kind, vouchers.c.reward_key).limit(REWARDS_SHOWN))
-    return [{"reward_key": key, "kind": kind, "count": n, "points": int(points or 0)} for key, kind, n, points in rows]
+def _orders(conn: Connection, shop_id: int, facts, first: date, last: date, members: int) -> dict:
+    """Members' and non-members' orders of the period (from the orders' roll-up), with their frequency."""
+    by = period_orders(conn, shop_id, facts, first, last)
+    (member_orders, member_revenue), (excluded, excluded_revenue), (guests, guest_revenue) = (
+        by["member"], by["customer"], by["guest"])
+    others = max(customer_count(conn, shop_id, facts) - members, 0)
+    return {"members": {"orders": member_orders, "revenue": money(member_revenue), "customers": members,
+                        "orders_per_customer": _ratio(member_orders, members)},
+            "non_members": {"orders": excluded + guests, "revenue": money(excluded_revenue + guest_revenue),
+                            "customers": others, "orders_per_customer": _ratio(excluded, others),
+                            "guest_orders": guests}}
 
 
 def home_overview(shop: ShopRef, first: date, last: date, group: str, uow: UnitOfWork) -> dict:
@@ -141,7 +131,7 @@ def home_overview(shop: ShopRef, first: date, last: date, group: str, uow: UnitO
     with uow:
         conn = uow.conn
         facts = shop_facts(conn, shop.id)
-        start, end = facts.start_of_day(first), facts.start_of_day(last + timedelta(days=1))
+        end = facts.start_of_day(last + timedelta(days=1))
         value = point_value(programme(conn, shop.id, shop.settings_version))
         standing = customer_standing(conn, shop.id, facts)
         rows = _buckets(day_flows(conn, shop.id, facts, first, last), first, last, group)
@@ -155,8 +145,8 @@ def home_overview(shop: ShopRef, first: date, last: date, group: str, uow: UnitO
                        "outstanding": outstanding,
                        "redemption_rate": f"{Decimal(redeemed) / Decimal(earned):.4f}" if earned else None},
             "buckets": [b.to_dict() for b in rows],
-            "orders": _orders(conn, shop.id, start, end),
-            "rewards": _rewards(conn, shop.id, start, end),
+            "orders": _orders(conn, shop.id, facts, first, last, standing.members),
+            "rewards": period_rewards(conn, shop.id, facts, first, last, REWARDS_SHOWN),
             "liability": {"outstanding": outstanding, "value": money(value.value_of(outstanding)),
                           "value_per_point": value.per_point_text(),
                           "store_credit": store_credit_owed(conn, shop.id, end).to_dict()},
