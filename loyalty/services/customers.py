@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from db.tables import bonus_awards, customer_sync, customers, ledger_entries, notifications, orders, vouchers
 from loyalty.services.ledger import mark_for_sync
+from loyalty.services.ledger_rollup import move_customer_totals
 from loyalty.domain.numbers import MAX_SHOPIFY_ID, parse_int
 from loyalty.domain.errors import BirthdayRefused
 from loyalty.domain.commands import CustomerProfile
@@ -132,7 +133,8 @@ def _merge(conn: Connection, *, keep: int, drop: int) -> None:
     conn.execute(update(notifications).where(notifications.c.customer_id == drop).values(customer_id=keep))
     conn.execute(update(bonus_awards).where(bonus_awards.c.customer_id == drop).values(customer_id=keep))
     conn.execute(delete(customer_sync).where(customer_sync.c.customer_id == drop))
-    conn.execute(delete(customers).where(customers.c.id == drop))
+    shop_id = conn.execute(delete(customers).where(customers.c.id == drop).returning(customers.c.shop_id)).scalar()
+    move_customer_totals(conn, shop_id, drop, keep)  # the ledger's roll-up follows its entries
 
 
 def reference(email_or_id: str) -> tuple[int | None, str]:

@@ -243,16 +243,25 @@ def rebuild(engine: Engine, shop_id: int, now: datetime | None = None) -> int:
 def forget_customer(conn: Connection, shop_id: int, customer_id: int) -> None:
     """A customer redacted (their entries now belong to no customer): their totals join customer 0's, in the
     redaction's transaction."""
-    row = conn.execute(select(per_customer.c.owed).where(per_customer.c.shop_id == shop_id,
-                                                         per_customer.c.customer_id == customer_id)).first()
+    move_customer_totals(conn, shop_id, customer_id, 0, keep_activity=False)
+
+
+def move_customer_totals(conn: Connection, shop_id: int, source: int, target: int, *,
+                         keep_activity: bool = True) -> None:
+    """`source`'s entries now belong to `target` (a merge of two records of one person, or 0 for a redaction):
+    its totals join `target`'s in the same transaction, so the members count and the activity buckets stay
+    exact. `keep_activity`: its day of last activity comes along (a merge), or not (a redaction)."""
+    row = conn.execute(select(per_customer.c.owed, per_customer.c.last_active).where(
+        per_customer.c.shop_id == shop_id, per_customer.c.customer_id == source)).first()
     if row is None:
         return
-    both = (customer_id, 0)
+    both = (source, target)
     _shift_activity(conn, shop_id, both, -1)
     conn.execute(delete(per_customer).where(per_customer.c.shop_id == shop_id,
-                                            per_customer.c.customer_id == customer_id))
+                                            per_customer.c.customer_id == source))
+    last_active = literal(row.last_active, Date) if keep_activity and row.last_active else cast(null(), Date)
     upsert_add(conn, per_customer, ("shop_id", "customer_id"), ("owed",),
-                select(literal(shop_id), literal(0), literal(row.owed), cast(null(), Date)).where(literal(True)),
-                last_active=_later)
+               select(literal(shop_id), literal(target), literal(row.owed), last_active).where(literal(True)),
+               last_active=_later)
     _shift_activity(conn, shop_id, both, 1)
     conn.execute(delete(activity).where(activity.c.shop_id == shop_id, activity.c.customers == 0))

@@ -1,6 +1,6 @@
 """The ledger roll-up (loyalty/services/ledger_rollup.py) on SQLite and PostgreSQL: totals up to the watermark
 plus the live tail equal a direct sum of the ledger by the shop's calendar day, before a roll-up, after it,
-with entries written after it, after a redaction, after a change of time zone, and (PostgreSQL) with a
+with entries written after it, after a redaction or a merge, after a change of time zone, and (PostgreSQL) with a
 transaction that commits after the roll-up passed its id."""
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, update
 
 from db.tables import customers, ledger_entries as le, ledger_rollups, shops
 from loyalty.domain.points import add_months
+from loyalty.services.customers import _merge
 from loyalty.services.ledger_rollup import ACTIVITY, roll_up
 from loyalty.services.privacy import redact_customer
 from loyalty.services.read.ledger_figures import customer_standing, day_flows
@@ -117,6 +118,18 @@ def test_a_redacted_customer_s_points_join_those_of_no_customer(ctx, made):
         row = conn.execute(select(customers.c.shopify_customer_id).where(customers.c.shop_id == made.id)
                            .order_by(customers.c.id).limit(1)).one()
         redact_customer(conn, made, row.shopify_customer_id, None)
+    assert_exact(ctx, made)
+
+
+def test_two_records_of_one_person_merged_after_a_roll_up_count_as_one_member(ctx, made):
+    """An email-only record merged into the account record (loyalty.services.customers._merge moves its
+    entries): its rolled-up totals move too, so members, activity and breakage stay exact."""
+    roll_up(ctx.engine, made.id, NOW)
+    roll_up(ctx.engine, made.id, NOW)
+    with ctx.engine.begin() as conn:
+        keep, drop = conn.execute(select(customers.c.id).where(customers.c.shop_id == made.id)
+                                  .order_by(customers.c.id.desc()).limit(2)).scalars()
+        _merge(conn, keep=keep, drop=drop)
     assert_exact(ctx, made)
 
 
