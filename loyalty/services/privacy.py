@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import (customer_sync, customers, perk_grants, data_exports, ledger_entries, oauth_states, orders,
+from db.tables import (audit_events, customer_sync, customers, perk_grants, data_exports, ledger_entries, oauth_states, orders,
                        programme_settings, referrals, refunds, shops, vouchers, webhook_bodies, webhook_inbox)
 from loyalty.services.customers import normalise_email
 from loyalty.services.notifications import emails_of
@@ -80,6 +80,10 @@ def redact_customer(conn: Connection, shop, shopify_id: int | None, email: str |
         forget_customer(conn, shop.id, row.id)  # the ledger's totals follow (ledger_rollup)
         conn.execute(update(orders).where(orders.c.customer_id == row.id).values(customer_id=None))
         conn.execute(update(vouchers).where(vouchers.c.customer_id == row.id).values(customer_id=None))
+        # The audit log keeps that something was done (who, when, what kind), not what it said about the
+        # person: a reason a staff member typed, a birthday before and after.
+        conn.execute(update(audit_events).where(audit_events.c.customer_id == row.id).values(
+            customer_id=None, summary="(about a customer since redacted)", details=None))
         conn.execute(delete(data_exports).where(data_exports.c.shop_id == shop.id,
                                                 data_exports.c.shopify_customer_id == row.shopify_customer_id))
         conn.execute(delete(customer_sync).where(customer_sync.c.customer_id == row.id))
