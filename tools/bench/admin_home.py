@@ -16,16 +16,14 @@ same run's baseline GET /healthz (tools/bench/storefront.py's way); p50, p95, p9
 """
 from __future__ import annotations
 
-import tempfile
 import time
-import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, timedelta
 
 from tools.bench.report import Figure
-from tools.bench.stack import SECRET, SHOP, Stack, postgres_databases
-from tools.bench.storefront import API_KEY, WARM_UP, percentile, spread, statuses
+from tools.bench.stack import Stack
+from tools.bench.storefront import (BASELINE, WARM_UP, admin_session_token, latency_figures, on_both_databases,
+                                    timed_get)
 from tools.bench.storefront_data import Shape, populate
 
 TARGET_MS = 200.0
@@ -34,7 +32,7 @@ TAIL = 2_000
 ORDER_TAIL = 500
 """Orders paid after the orders' roll-up (and a tenth as many cancellations): the tail of order changes."""
 
-ENDPOINTS = ("baseline GET /healthz", "GET /admin/api/home", "GET /admin/api/home?group=month (365 days)",
+ENDPOINTS = (BASELINE, "GET /admin/api/home", "GET /admin/api/home?group=month (365 days)",
              "GET /admin/api/reports/liability", "GET /admin/api/reports/liability.csv")
 
 
@@ -43,15 +41,7 @@ def run(options) -> list[Figure]:
     shape = Shape(customers=getattr(options, "storefront_customers", None) or Shape.customers,
                   entries=getattr(options, "storefront_entries", None) or Shape.entries)
     requests = getattr(options, "home_requests", None) or 200
-    figures = []
-    with tempfile.TemporaryDirectory(prefix="bench-home-") as work:
-        figures += measure_database("sqlite", f"sqlite:///{Path(work) / 'home.db'}", shape, requests)
-    try:
-        with postgres_databases() as (new_database, _log):
-            figures += measure_database("postgresql", new_database(), shape, requests)
-    except RuntimeError as exc:  # no PostgreSQL binaries on this machine
-        figures.append(Figure("admin home on postgresql", "not measured", note=str(exc)))
-    return figures
+    return on_both_databases("home", lambda name, url: measure_database(name, url, shape, requests))
 
 
 def measure_database(name: str, url: str, shape: Shape, requests: int) -> list[Figure]:
@@ -135,20 +125,10 @@ def write_order_tail(stack, now: datetime) -> None:
         conn.execute(update(vouchers).where(vouchers.c.id.in_(issued)).values(status="cancelled"))
 
 
-def admin_token() -> str:
-    """An admin session token as App Bridge makes it (HS256 with the app secret, for the shop)."""
-    import jwt
-
-    now = int(time.time())
-    return jwt.encode({"iss": f"https://{SHOP}/admin", "dest": f"https://{SHOP}", "aud": API_KEY, "sub": "1",
-                       "exp": now + 300, "nbf": now - 5, "iat": now - 5, "jti": uuid.uuid4().hex, "sid": "bench"},
-                      SECRET, algorithm="HS256")
-
-
 def paths(today) -> dict[str, str]:
     """Endpoint -> path (the defaults: the 30 days up to the shop's today)."""
     year = (today - timedelta(days=364)).isoformat()
-    return {"baseline GET /healthz": "/healthz", "GET /admin/api/home": "/admin/api/home",
+    return {BASELINE: "/healthz", "GET /admin/api/home": "/admin/api/home",
             "GET /admin/api/home?group=month (365 days)": f"/admin/api/home?group=month&from={year}&to={today}",
             "GET /admin/api/reports/liability": "/admin/api/reports/liability",
             "GET /admin/api/reports/liability.csv": "/admin/api/reports/liability.csv"}
@@ -160,31 +140,13 @@ def timed(app, now: datetime, requests: int) -> dict[str, dict]:
     results = {name: {"ms": [], "statuses": {}} for name in ENDPOINTS}
     client = app.test_client()
     for n in range(WARM_UP + requests):
+        headers = {"Authorization": f"Bearer {admin_session_token()}"}  # fresh each round: tokens live a minute
         for name in ENDPOINTS:
-            headers = {} if name.startswith("baseline") else {"Authorization": f"Bearer {admin_token()}"}
-            began = time.perf_counter()
-            response = client.get(targets[name], headers=headers)
-            response.close()
-            elapsed = (time.perf_counter() - began) * 1e3
-            if n >= WARM_UP:
-                results[name]["ms"].append(elapsed)
-                results[name]["statuses"][response.status_code] = results[name]["statuses"].get(
-                    response.status_code, 0) + 1
+            timed_get(client, targets[name], {} if name == BASELINE else headers,
+                      results[name] if n >= WARM_UP else None)
     return results
 
 
 def judged(database: str, results: dict[str, dict]) -> list[Figure]:
     """A figure per endpoint: p50/p95/p99 against the target, beside the same run's baseline."""
-    base = results["baseline GET /healthz"]
-    base_p99 = percentile(base["ms"], 99)
-    figures = [Figure(f"admin home {database}: baseline GET /healthz", spread(base["ms"]),
-                      note=f"same run, interleaved; {statuses(base)}")]
-    for name, result in results.items():
-        if name.startswith("baseline"):
-            continue
-        p99 = percentile(result["ms"], 99)
-        ok = set(result["statuses"]) == {200}
-        figures.append(Figure(f"admin home {database}: {name}", spread(result["ms"]), f"p99 < {TARGET_MS:.0f} ms",
-                              ok and p99 < TARGET_MS,
-                              note=f"{statuses(result)}; p99 / baseline p99: {p99 / base_p99:.1f}x"))
-    return figures
+    return latency_figures(f"admin home {database}", results, TARGET_MS)

@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
 from urllib.parse import quote
 
 from tools.bench.report import Figure
-from tools.bench.stack import SECRET, SHOP, Stack
-from tools.bench.storefront import (WARM_UP, apply_programme, census, on_both_databases, percentile, spread, statuses,
-                                    timed_get)
+from tools.bench.stack import Stack
+from tools.bench.storefront import (BASELINE, WARM_UP, admin_session_token, apply_programme, census, latency_figures,
+                                    on_both_databases, timed_get)
 from tools.bench.storefront_data import Shape, populate
 
 TARGET_MS = 200.0
-API_KEY = "bench"
 PROGRAMME = "store-b"
 
 
@@ -78,7 +76,7 @@ def requests_of(stack, measured: tuple[int, ...]) -> dict[str, list[str]]:
                                      .group_by(orders.c.customer_id)).all())
     search = lambda q: "/admin/api/customers?q=" + quote(q)  # noqa: E731
     return {
-        "baseline GET /healthz": ["/healthz"] * len(rows),
+        BASELINE: ["/healthz"] * len(rows),
         "search: first-name prefix": [search(r.first_name[:3].lower()) for r in rows],
         "search: \"first last\"": [search(f"{r.first_name} {r.last_name}") for r in rows],
         "search: last name": [search(r.last_name) for r in rows],
@@ -89,20 +87,13 @@ def requests_of(stack, measured: tuple[int, ...]) -> dict[str, list[str]]:
     }
 
 
-def session_token() -> str:
-    """An App Bridge session token for the bench shop (admin.session.mint_dev_token's shape)."""
-    from admin.session import mint_dev_token
-
-    return mint_dev_token(API_KEY, SECRET, SHOP, datetime.now(timezone.utc), staff="bench-staff")
-
-
 def timed(app, paths: dict[str, list[str]], requests: int) -> dict[str, dict]:
     """Each kind asked `requests` times after the warm-up, interleaved; per kind the latencies in ms and the
     statuses answered."""
     results = {name: {"ms": [], "statuses": {}} for name in paths}
     client = app.test_client()
     for n in range(WARM_UP + requests):
-        headers = {"Authorization": f"Bearer {session_token()}"}  # fresh each round: tokens live a minute
+        headers = {"Authorization": f"Bearer {admin_session_token()}"}  # fresh each round: tokens live a minute
         for name, rotation in paths.items():
             timed_get(client, rotation[n % len(rotation)], headers, results[name] if n >= WARM_UP else None)
     return results
@@ -110,14 +101,4 @@ def timed(app, paths: dict[str, list[str]], requests: int) -> dict[str, dict]:
 
 def judged(database: str, results: dict[str, dict]) -> list[Figure]:
     """A figure per kind: p50/p95/p99 against the target, beside the same run's baseline."""
-    base = results.pop("baseline GET /healthz")
-    base_p99 = percentile(base["ms"], 99)
-    figures = [Figure(f"support {database}: baseline GET /healthz", spread(base["ms"]),
-                      note=f"same run, interleaved; {statuses(base)}")]
-    for name, result in results.items():
-        p99 = percentile(result["ms"], 99)
-        ok = set(result["statuses"]) == {200}
-        figures.append(Figure(f"support {database}: {name}", spread(result["ms"]), f"p99 < {TARGET_MS:.0f} ms",
-                              ok and p99 < TARGET_MS,
-                              note=f"{statuses(result)}; p99 / baseline p99: {p99 / base_p99:.1f}x"))
-    return figures
+    return latency_figures(f"support {database}", results, TARGET_MS)

@@ -33,6 +33,8 @@ from tools.bench.storefront_data import Shape, populate
 
 TARGET_MS = 50.0
 WARM_UP = 20
+BASELINE = "baseline GET /healthz"
+"""The same run's baseline every latency benchmark asks, interleaved with its endpoints."""
 """Requests per endpoint before the measured ones (imports, caches, first reads from disk)."""
 EXTENSION_PATH = "/extensions/customer"
 API_KEY = "bench"
@@ -133,7 +135,7 @@ def session_token(customer: int) -> str:
 
 
 ENDPOINTS = {
-    "baseline GET /healthz": lambda c: ("/healthz", {}),
+    BASELINE: lambda c: ("/healthz", {}),
     "GET /proxy?format=json": lambda c: (proxy_url(c, "json"), {}),
     "GET /proxy (Liquid page)": lambda c: (proxy_url(c, None), {}),
     f"GET {EXTENSION_PATH}": lambda c: (EXTENSION_PATH, {"Authorization": f"Bearer {session_token(c)}"}),
@@ -174,23 +176,37 @@ def percentile(values: list[float], p: float) -> float:
 
 def judged(database: str, programme: str, results: dict[str, dict]) -> list[Figure]:
     """A figure per endpoint: p50/p95/p99 against the target, beside the same run's baseline."""
-    base = results["baseline GET /healthz"]
+    return latency_figures(f"storefront {database}, {programme}", results, TARGET_MS,
+                           missing=f"no route {EXTENSION_PATH} in this tree")
+
+
+def latency_figures(label: str, results: dict[str, dict | None], target_ms: float,
+                    missing: str = "") -> list[Figure]:
+    """The baseline's figure, then one per endpoint: p50/p95/p99 against `target_ms` (every answer a 200),
+    with its p99 as a multiple of the baseline's; an endpoint whose result is None is `not present`
+    (`missing` says why). Shared by the storefront and admin benchmarks."""
+    base = results[BASELINE]
     base_p99 = percentile(base["ms"], 99)
-    figures = [Figure(f"storefront {database}, {programme}: baseline GET /healthz", spread(base["ms"]),
-                      note=f"same run, interleaved; {statuses(base)}")]
+    figures = [Figure(f"{label}: {BASELINE}", spread(base["ms"]), note=f"same run, interleaved; {statuses(base)}")]
     for name, result in results.items():
-        if name.startswith("baseline"):
+        if name == BASELINE:
             continue
-        label = f"storefront {database}, {programme}: {name}"
         if result is None:
-            figures.append(Figure(label, "not present", f"p99 < {TARGET_MS:.0f} ms",
-                                  note=f"no route {EXTENSION_PATH} in this tree"))
+            figures.append(Figure(f"{label}: {name}", "not present", f"p99 < {target_ms:.0f} ms", note=missing))
             continue
         p99 = percentile(result["ms"], 99)
         ok = set(result["statuses"]) == {200}
-        figures.append(Figure(label, spread(result["ms"]), f"p99 < {TARGET_MS:.0f} ms", ok and p99 < TARGET_MS,
+        figures.append(Figure(f"{label}: {name}", spread(result["ms"]), f"p99 < {target_ms:.0f} ms",
+                              ok and p99 < target_ms,
                               note=f"{statuses(result)}; p99 / baseline p99: {p99 / base_p99:.1f}x"))
     return figures
+
+
+def admin_session_token() -> str:
+    """An App Bridge session token for the bench shop's staff (admin.session.mint_dev_token's shape)."""
+    from admin.session import mint_dev_token
+
+    return mint_dev_token(API_KEY, SECRET, SHOP, datetime.now(timezone.utc), staff="bench-staff")
 
 
 def spread(ms: list[float]) -> str:
