@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
-from db.tables import customers, email_texts, notifications, orders, shops, tier_members, vouchers
+from db.tables import customers, email_texts, notifications, shops, tier_members, vouchers
 from loyalty.domain import keys
 from loyalty.domain.offers import conversion_facts
 from loyalty.domain.email_texts import EmailText
@@ -26,7 +26,7 @@ from loyalty.domain.emails import render
 from loyalty.domain.programme import Programme, Reward
 from loyalty.domain.times import iso, last_day
 from loyalty.services.balances import balance
-from loyalty.services.shops import programme, shop_zone
+from loyalty.services.shops import latest_order_currency, programme, shop_zone
 
 
 def enqueue(conn: Connection, *, shop_id: int, prog: Programme, customer_id: int, kind: str, key: str,
@@ -97,8 +97,7 @@ def shop_url(domain: str) -> str:
 
 def shop_currency(conn: Connection, shop_id: int) -> str:
     """The shop's currency, as its latest order states it (EUR before any order)."""
-    return conn.execute(select(orders.c.currency).where(orders.c.shop_id == shop_id, orders.c.currency.is_not(None))
-                        .order_by(orders.c.id.desc()).limit(1)).scalar() or "EUR"
+    return latest_order_currency(conn, shop_id) or "EUR"
 
 
 def counts(conn: Connection) -> dict:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import orders, programme_settings, shops
@@ -97,14 +97,24 @@ def save_programme(conn: Connection, shop: ShopRef, new: Programme, now: datetim
     return version
 
 
+_LATEST_CURRENCY = (select(orders.c.currency)
+                    .where(orders.c.shop_id == bindparam("shop_id"), orders.c.currency.is_not(None))
+                    .order_by(orders.c.shopify_order_id.desc()).limit(1))
+
+
+def latest_order_currency(conn: Connection, shop_id: int) -> str:
+    """The currency the shop's latest order states ("" before any order). Latest by Shopify's order id, which
+    grows with every order: the shop's unique index on it is read from its end (by row id, SQLite sorted all
+    the shop's orders). Built once: the loyalty page asks it on every request."""
+    return conn.execute(_LATEST_CURRENCY, {"shop_id": shop_id}).scalar() or ""
+
+
 def shop_facts(conn: Connection, shop_id: int) -> ShopFacts:
     """The shop's name, time zone, currency and primary locale as last read from Shopify; a currency not yet
     read is the one its latest order states ("" before any order)."""
     row = conn.execute(select(shops.c.domain, shops.c.name, shops.c.iana_timezone, shops.c.currency_code,
                               shops.c.primary_locale).where(shops.c.id == shop_id)).one()
-    currency = row.currency_code or conn.execute(
-        select(orders.c.currency).where(orders.c.shop_id == shop_id, orders.c.currency.is_not(None))
-        .order_by(orders.c.id.desc()).limit(1)).scalar() or ""
+    currency = row.currency_code or latest_order_currency(conn, shop_id)
     return ShopFacts(domain=row.domain, name=row.name or "", timezone=row.iana_timezone or "UTC",
                      currency=currency, locale=row.primary_locale or "en")
 

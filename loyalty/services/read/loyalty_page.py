@@ -16,7 +16,7 @@ from loyalty.domain.settings.tiers import Tiers
 from loyalty.domain.tiers import Membership, may_redeem, multiplier, next_step, required_tier
 from loyalty.services.schedule import expiry_of
 from loyalty.services.tiers import tier_of
-from loyalty.services.shops import ShopRef, programme
+from loyalty.services.shops import ShopRef, latest_order_currency, programme
 from loyalty.services.unit_of_work import UnitOfWork
 from loyalty.services.read import views
 from loyalty.services.read.views import iso
@@ -29,15 +29,11 @@ _SHOP = bindparam("shop_id")
 _CUSTOMER = bindparam("customer_id")
 # The page's statements are built once (as loyalty.services.balances does): building them per request cost
 # more Python than running them; SQLAlchemy caches their compiled form by structure.
-_CURRENCY = (select(orders.c.currency).where(orders.c.shop_id == _SHOP, orders.c.currency.is_not(None))
-             .order_by(orders.c.shopify_order_id.desc()).limit(1))
 
 
 def shop_currency(conn, shop: ShopRef) -> str:
-    """The currency of the shop's latest order (amounts are in shop money), EUR before any order. Latest by
-    Shopify's order id, which grows with every order: the shop's unique index on it is read from its end (by
-    row id, the database sorted all the shop's orders on every page)."""
-    return conn.execute(_CURRENCY, {"shop_id": shop.id}).scalar() or DEFAULT_CURRENCY
+    """The currency of the shop's latest order (amounts are in shop money), EUR before any order."""
+    return latest_order_currency(conn, shop.id) or DEFAULT_CURRENCY
 
 
 def reward_view(reward: Reward) -> dict:
