@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from db.tables import bonus_awards, customer_sync, customers, ledger_entries, notifications, orders, vouchers
@@ -97,9 +97,12 @@ def set_profile(conn: Connection, customer_id: int, profile: CustomerProfile | N
         conn.execute(update(customers).where(customers.c.id == customer_id).values(**profile_values(profile)))
 
 
-_ORDER_PROFILE = (update(customers).where(customers.c.id == bindparam("customer_id"),
-                                          customers.c.profile_updated_at.is_(None))
-                  .values({c: bindparam(c) for c in ("first_name", "last_name", "tags", "name_key", "surname_key")}))
+_PROFILE_COLUMNS = ("first_name", "last_name", "tags", "name_key", "surname_key")
+_ORDER_PROFILE = (update(customers).where(
+    customers.c.id == bindparam("customer_id"), customers.c.profile_updated_at.is_(None),
+    # Nothing written when nothing changed (a returning customer's every order): no row rewritten.
+    or_(*(customers.c[c].is_distinct_from(bindparam(c)) for c in ("first_name", "last_name", "tags"))))
+    .values({c: bindparam(c) for c in _PROFILE_COLUMNS}))
 
 
 def record_order_profiles(conn: Connection, paid) -> None:
