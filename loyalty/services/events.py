@@ -50,6 +50,8 @@ PRIVACY_COMMANDS = (ExportCustomerData, RedactCustomer, RedactShop, UninstallSho
 """Commands that apply to uninstalled shops too (Shopify sends them after the uninstall)."""
 DESTRUCTIVE_COMMANDS = (RedactCustomer, RedactShop, UninstallShop)
 """Commands that erase or disconnect: done only when their body names the row's shop."""
+SHOP_BOUND_COMMANDS = DESTRUCTIVE_COMMANDS + (UpdateShopFacts,)
+"""Commands whose body names its shop (the Shop resource, the compliance topics): checked against the row's."""
 
 
 def batch_hints(shops: ShopCache, rows: list, commands: dict) -> order_service.BatchHints:
@@ -139,13 +141,12 @@ def record_referral_orders(shops: ShopCache, rows: list, commands: dict, now) ->
 
 def handle_row(conn: Connection, shops: ShopCache, domain: str, cmd, now,
                hints: order_service.BatchHints | None = None) -> None:
-    """Apply one recorded webhook's command for its shop. Destructive commands first check that their body
-    names that shop (privacy.ShopMismatch, a refusal, when it does not); an uninstall is done only once
+    """Apply one recorded webhook's command for its shop. Destructive commands and shop/update first check
+    that their body names that shop (privacy.ShopMismatch, a refusal, when it does not); an uninstall is done only once
     Shopify confirmed it (UninstallNotConfirmed, a refusal, otherwise)."""
-    if isinstance(cmd, DESTRUCTIVE_COMMANDS):
+    if isinstance(cmd, SHOP_BOUND_COMMANDS):
         privacy.check_claim(conn, domain, cmd.shop)
     if isinstance(cmd, UpdateShopFacts):
-        privacy.check_claim(conn, domain, cmd.shop)  # the Shop resource names its shop: bound as uninstalls are
         shops.get(domain)  # an uninstalled shop's facts are not updated (ShopGone)
         update_shop_facts(conn, domain, cmd, now)
         return
