@@ -33,7 +33,8 @@ from decimal import Decimal
 
 from loyalty.domain.campaigns import running
 from loyalty.domain.commands import OrderFacts
-from loyalty.domain.earning import TEST_ORDER, order_earning
+from loyalty.domain import order_outcome
+from loyalty.domain.earning import order_earning
 from loyalty.domain.points import kept_after_refunds
 from loyalty.domain.errors import ProgrammeError
 from loyalty.domain.programme import Programme
@@ -43,8 +44,6 @@ from loyalty.domain.valuation import PointValue, point_value
 IN_FORCE, DRAFT = "in_force", "draft"
 SIDES = (IN_FORCE, DRAFT)
 NO_TIER = "none"
-_TAG_REASON = ("customer tag ", " is excluded")
-_B2B_REASON = "B2B orders are excluded"
 
 
 def draft_from(document) -> Programme:
@@ -83,12 +82,12 @@ def recorded_facts(customer_id: int | None, paid_at: datetime, merchandise: Deci
                    excluded_reason: str | None) -> OrderFacts:
     """An order's facts as its recorded row keeps them. Customer tags, B2B and test orders are not columns:
     they are known from the reason the order was excluded for when it was recorded."""
-    tags = ()
-    if excluded_reason and excluded_reason.startswith(_TAG_REASON[0]) and excluded_reason.endswith(_TAG_REASON[1]):
-        tags = (excluded_reason[len(_TAG_REASON[0]):-len(_TAG_REASON[1])],)
+    why = order_outcome.exclusion_of_text(excluded_reason) if excluded_reason else None
+    code = why.code if why else None
+    tags = (why.params["tag"],) if code == order_outcome.EXCLUDED_TAG else ()
     return OrderFacts(order_id=0, name=None, customer_id=customer_id, email=None, customer_tags=tags,
-                      is_b2b=excluded_reason == _B2B_REASON, source_name=source_name,
-                      test=excluded_reason == TEST_ORDER, processed_at=paid_at, currency=None,
+                      is_b2b=code == order_outcome.B2B, source_name=source_name,
+                      test=code == order_outcome.TEST_ORDER, processed_at=paid_at, currency=None,
                       merchandise=merchandise, gateways=())
 
 
