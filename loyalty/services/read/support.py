@@ -25,8 +25,7 @@ def voucher_dict(row) -> dict:
     return {"code": row.code, "customer_id": row.customer_id, "kind": row.kind, "reward_key": row.reward_key,
             "points": row.points, "amount": str(row.amount), "status": row.status, "reason": row.reason,
             "ends_at": iso(row.ends_at), "created_at": iso(row.created_at),
-            # What loyalty.services.use_cases.vouchers.cancel_voucher accepts: an issued gift card or a recorded donation cannot come back.
-            "cancellable": row.status in ("creating", "active") and row.kind in ("discount", "free_shipping")}
+            "cancellable": support_desk.cancellable(row)}
 
 
 def list_vouchers(conn: Connection, shop: ShopRef, *, status: str | None = None, customer_id: int | None = None,

@@ -160,9 +160,13 @@ def voucher_terms(row) -> dict:
             "percentage": f"{row.percentage.normalize():f}" if row.percentage is not None else None,
             "minimum_subtotal": money(row.minimum_subtotal), "collection_id": row.collection_id,
             "variant_id": row.variant_id, "ends_at": iso(row.ends_at) if dated else None,
-            "created_at": iso(row.created_at), "reason": row.reason,
-            # What loyalty.services.use_cases.vouchers.cancel_voucher accepts.
-            "cancellable": row.status in ("creating", "active") and row.kind in ("discount", "free_shipping")}
+            "created_at": iso(row.created_at), "reason": row.reason, "cancellable": cancellable(row)}
+
+
+def cancellable(row) -> bool:
+    """What loyalty.services.use_cases.vouchers.cancel_voucher accepts: an issued gift card or a recorded
+    donation cannot come back."""
+    return row.status in ("creating", "active") and row.kind in ("discount", "free_shipping")
 
 
 def vouchers_of(conn: Connection, customer_id: int) -> tuple[list, bool]:
