@@ -148,6 +148,16 @@ const Loyalty = (() => {
     session().then(main).catch((error) => banner(error.message));
   }
 
+  /* Downloads an admin API answer (a CSV export) under the name its Content-Disposition gives. */
+  async function download(path, fallback) {
+    const answer = await api(path, { raw: true });
+    const name = /filename="([^"]+)"/.exec(answer.headers.get("Content-Disposition") || "")?.[1] || fallback;
+    const link = h("a", { href: URL.createObjectURL(await answer.blob()), download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  }
+
   /* Cancel a voucher in Shopify and credit its points back (after the merchant confirms), then `reload()`. */
   async function cancelVoucher(code, reload) {
     if (!window.confirm(t("voucher.cancel_confirm", { code }))) return;
@@ -159,5 +169,5 @@ const Loyalty = (() => {
   }
 
   return { api, ApiError, h, fill, href, points, signed, money, day, moment, date, badge, banner, uniqueToken, start,
-           sessionToken, cancelVoucher, t, language, shop };
+           sessionToken, cancelVoucher, download, t, language, shop };
 })();

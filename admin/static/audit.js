@@ -95,12 +95,7 @@
 
   async function download() {
     try {
-      const answer = await api(`/audit.csv?${filters()}`, { raw: true });
-      const name = /filename="([^"]+)"/.exec(answer.headers.get("Content-Disposition") || "")?.[1] || "audit.csv";
-      const link = h("a", { href: URL.createObjectURL(await answer.blob()), download: name });
-      document.body.append(link);
-      link.click();
-      link.remove();
+      await Loyalty.download(`/audit.csv?${filters()}`, "audit.csv");
     } catch (error) { banner(t("audit.csv_failed", { error: error.message })); }
   }
 

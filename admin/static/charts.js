@@ -72,15 +72,5 @@ const LoyaltyCharts = (() => {
     container.replaceChildren(...entries.map(([, label, color]) => Loyalty.h("span", { style: `--swatch: ${color}` }, label)));
   }
 
-  /* Downloads an admin API CSV answer under the name its Content-Disposition gives. */
-  async function download(path, fallback) {
-    const answer = await Loyalty.api(path, { raw: true });
-    const name = /filename="([^"]+)"/.exec(answer.headers.get("Content-Disposition") || "")?.[1] || fallback;
-    const link = Loyalty.h("a", { href: URL.createObjectURL(await answer.blob()), download: name });
-    document.body.append(link);
-    link.click();
-    link.remove();
-  }
-
-  return { s, columns, bars, legend, download };
+  return { s, columns, bars, legend };
 })();

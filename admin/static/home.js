@@ -81,7 +81,7 @@
       event.preventDefault();
       load(false).catch((e) => banner(e.message));
     });
-    field("csv").addEventListener("click", () => LoyaltyCharts.download(`/home.csv?${query()}`, "loyalty-overview.csv")
+    field("csv").addEventListener("click", () => Loyalty.download(`/home.csv?${query()}`, "loyalty-overview.csv")
       .catch((e) => banner(e.message)));
     await load(true);
   });

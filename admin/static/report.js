@@ -82,7 +82,7 @@
   }
 
   function download() {
-    LoyaltyCharts.download(`/reports/liability.csv?${range()}`, "points-liability.csv").catch((e) => banner(e.message));
+    Loyalty.download(`/reports/liability.csv?${range()}`, "points-liability.csv").catch((e) => banner(e.message));
   }
 
   Loyalty.start(async () => {
