@@ -46,3 +46,9 @@ def label(amount, currency: str | None = None) -> str:
     currency code when known (`45.00 EUR`, never the stored `45.0000`)."""
     text = f"{shown(amount):f}"
     return f"{text} {currency}" if currency else text
+
+
+def cents(amount) -> str | None:
+    """An amount as the JSON APIs give it: a decimal string to the cent (`"5.00"`, never the stored
+    `"5.0000"`); None stays None."""
+    return None if amount is None else f"{Decimal(amount):.2f}"

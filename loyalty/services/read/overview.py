@@ -38,6 +38,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from db.tables import ledger_entries as le
+from loyalty.domain.money import cents
 from loyalty.domain.shop_days import GROUPS, bucket_of, buckets
 from loyalty.domain.valuation import point_value
 from loyalty.services.ledger_rollup import ACTIVITY
@@ -49,11 +50,6 @@ from loyalty.services.unit_of_work import UnitOfWork
 
 REWARDS_SHOWN = 20
 """The most popular rewards listed (a programme has a handful; conversions are one row per kind)."""
-
-
-def money(amount) -> str:
-    """A sum of money as the JSON convention wants it: a decimal string with 2 places."""
-    return f"{Decimal(amount or 0).quantize(Decimal('0.01'))}"
 
 
 @dataclass(frozen=True)
@@ -116,9 +112,9 @@ def _orders(conn: Connection, shop_id: int, facts, first: date, last: date, memb
     (member_orders, member_revenue), (excluded, excluded_revenue), (guests, guest_revenue) = (
         by["member"], by["customer"], by["guest"])
     others = max(customer_count(conn, shop_id, facts) - members, 0)
-    return {"members": {"orders": member_orders, "revenue": money(member_revenue), "customers": members,
+    return {"members": {"orders": member_orders, "revenue": cents(member_revenue or 0), "customers": members,
                         "orders_per_customer": _ratio(member_orders, members)},
-            "non_members": {"orders": excluded + guests, "revenue": money(excluded_revenue + guest_revenue),
+            "non_members": {"orders": excluded + guests, "revenue": cents(excluded_revenue + guest_revenue or 0),
                             "customers": others, "orders_per_customer": _ratio(excluded, others),
                             "guest_orders": guests}}
 
@@ -147,7 +143,7 @@ def home_overview(shop: ShopRef, first: date, last: date, group: str, uow: UnitO
             "buckets": [b.to_dict() for b in rows],
             "orders": _orders(conn, shop.id, facts, first, last, standing.members),
             "rewards": period_rewards(conn, shop.id, facts, first, last, REWARDS_SHOWN),
-            "liability": {"outstanding": outstanding, "value": money(value.value_of(outstanding)),
+            "liability": {"outstanding": outstanding, "value": cents(value.value_of(outstanding)),
                           "value_per_point": value.per_point_text(),
                           "store_credit": store_credit_owed(conn, shop.id, end).to_dict()},
         }

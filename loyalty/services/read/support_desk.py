@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from db.tables import (customers, ledger_entries as le, notifications, orders, perk_grants, referrals, refunds,
                        vouchers)
 from loyalty.domain import order_outcome
+from loyalty.domain.money import cents
 from loyalty.domain.referrals import normalise_email as referral_key
 from loyalty.services import balances
 from loyalty.services.read.loyalty_page import tier_view
@@ -31,11 +32,6 @@ PAGE = 50
 
 ORDER_KINDS = ("earn", "mature", "claw_back", "void")
 """The entries that move an order's own points (a redemption or adjustment is the customer's, not the order's)."""
-
-
-def money(value) -> str | None:
-    """An amount as the API gives it: two places (`"5.00"`, never `"5.0000"`)."""
-    return None if value is None else f"{Decimal(value):.2f}"
 
 
 def _page(rows: list, page: int) -> tuple[list, bool]:
@@ -83,20 +79,20 @@ def _order_view(row, held, refunded) -> dict:
     recorded = order_outcome.RecordedOrder(
         paid_at=row.paid_at, cancelled_at=row.cancelled_at, excluded_reason=row.excluded_reason, award=row.award,
         capped=row.capped, merchandise=row.merchandise, non_earning_paid=row.non_earning_paid,
-        pending_until=row.pending_until, refunded=Decimal(money(refunded) or 0),
+        pending_until=row.pending_until, refunded=Decimal(cents(refunded) or 0),
         points=int(held.points) if held else 0, pending=int(held.pending) if held else 0)
     found = order_outcome.outcome(recorded)
     return {"id": row.id, "shopify_order_id": row.shopify_order_id, "name": row.name, "source_name": row.source_name,
-            "currency": row.currency, "merchandise": money(row.merchandise),
-            "non_earning_paid": money(row.non_earning_paid), "paid_at": iso(row.paid_at),
-            "cancelled_at": iso(row.cancelled_at), "refunded": money(refunded) or "0.00",
+            "currency": row.currency, "merchandise": cents(row.merchandise),
+            "non_earning_paid": cents(row.non_earning_paid), "paid_at": iso(row.paid_at),
+            "cancelled_at": iso(row.cancelled_at), "refunded": cents(refunded) or "0.00",
             "points": found.points, "outcome": {"code": found.code, "params": _money_params(found.params)},
             "excluded_reason": row.excluded_reason}
 
 
 def _money_params(params: dict) -> dict:
     """Amounts among an outcome's parameters at two places, like every amount of the API."""
-    return {k: money(v) if k in ("amount", "refunded") else v for k, v in params.items()}
+    return {k: cents(v) if k in ("amount", "refunded") else v for k, v in params.items()}
 
 
 # -- history ----------------------------------------------------------------------------------------
@@ -156,9 +152,9 @@ def voucher_terms(row) -> dict:
     basket and collection, and its end date; a gift card or a donation has no end date (`ends_at` null)."""
     dated = row.kind not in ("gift_card", "donation")
     return {"code": row.code, "kind": row.kind, "reward_key": row.reward_key, "status": row.status,
-            "points": row.points, "amount": money(row.amount),
+            "points": row.points, "amount": cents(row.amount),
             "percentage": f"{row.percentage.normalize():f}" if row.percentage is not None else None,
-            "minimum_subtotal": money(row.minimum_subtotal), "collection_id": row.collection_id,
+            "minimum_subtotal": cents(row.minimum_subtotal), "collection_id": row.collection_id,
             "variant_id": row.variant_id, "ends_at": iso(row.ends_at) if dated else None,
             "created_at": iso(row.created_at), "reason": row.reason, "cancellable": cancellable(row)}
 

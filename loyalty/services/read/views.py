@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from db.tables import orders, vouchers
+from loyalty.domain.money import cents
 from loyalty.domain.standing import standing as ladder_standing
 from loyalty.domain.times import iso
 from loyalty.services import ledger, tiers
@@ -53,10 +54,8 @@ def customer_summary(conn, shop, customer) -> dict:
 
 def voucher_view(row) -> dict:
     """A voucher, gift card or donation as support and the customer see it."""
-    def money(value):
-        return f"{value:.2f}" if value is not None else None
     return {"code": row.code, "kind": row.kind, "reward": row.reward_key, "status": row.status,
-            "points": row.points, "amount": money(row.amount), "minimum_subtotal": money(row.minimum_subtotal),
+            "points": row.points, "amount": cents(row.amount), "minimum_subtotal": cents(row.minimum_subtotal),
             "ends_at": iso(row.ends_at), "created_at": iso(row.created_at), "reason": row.reason,
             "percentage": f"{row.percentage.normalize():f}" if row.percentage is not None else None,
             "variant_id": row.variant_id}
