@@ -1,5 +1,6 @@
-"""The roll-up job: every shop's ledger totals (loyalty/services/ledger_rollup.py) and order totals
-and voucher totals (loyalty/services/order_rollup.py) brought up to date, each minute, so the home page and the liability report read a few hundred rows plus a minute of tail."""
+"""The roll-up job: every shop's ledger totals (loyalty/services/ledger_rollup.py) and order and voucher
+totals (loyalty/services/order_rollup.py) brought up to date each minute, so the home page and the liability
+report read a few hundred rows plus a minute of tail."""
 from __future__ import annotations
 
 import logging
